@@ -1,0 +1,3 @@
+"""Concierge: a LangGraph runtime for customer-service agents."""
+
+__version__ = "0.1.0"

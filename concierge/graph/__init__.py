@@ -1,0 +1,1 @@
+"""Wiring: the graph, its edges and fan-out, and where checkpoints live."""

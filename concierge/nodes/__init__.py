@@ -1,0 +1,1 @@
+"""One module per graph node: a small async function `(state, runtime) -> update` over `tools/`."""

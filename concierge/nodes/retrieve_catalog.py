@@ -1,0 +1,79 @@
+"""Look the question up in the tenant's live catalog: products, services and free slots."""
+
+from datetime import date
+
+from langgraph.runtime import Runtime
+
+from concierge.nodes.retrieval import RetrievalTask, within_budget
+from concierge.state import Context
+from concierge.state.records import RetrievedItem
+from concierge.tools.catalog import ProductHit, ServiceHit
+from concierge.tools.toolbox import context_of, toolbox
+
+
+def _stock(n: int) -> str:
+    if n <= 0:
+        return "currently out of stock"
+    return f"only {n} left in stock" if n <= 3 else f"{n} in stock"
+
+
+def product_item(p: ProductHit) -> RetrievedItem:
+    model = f" (model {p.model_number})" if p.model_number else ""
+    brand = f" by {p.brand}" if p.brand else ""
+    facts = f"{p.name}{model}{brand} costs {p.price} {p.currency} and is {_stock(p.stock)}."
+    return RetrievedItem(
+        id=f"catalog:product:{p.sku}",
+        source="catalog",
+        title=p.name,
+        text=f"{facts}\n{p.description}".strip(),
+        score=p.score,
+        metadata={
+            "kind": "product", "sku": p.sku, "price": str(p.price), "currency": p.currency,
+            "stock": p.stock, "category": p.category, "needs_enrichment": p.needs_enrichment,
+        },
+    )
+
+
+def service_item(s: ServiceHit) -> RetrievedItem:
+    facts = f"{s.name} takes {s.duration_minutes} minutes and costs {s.price} {s.currency}."
+    if s.slots:
+        when = ", ".join(
+            f"{x.start:%A %d %B at %H:%M} ({x.free} {'place' if x.free == 1 else 'places'} free)" for x in s.slots
+        )
+        slots = f"Free {s.name} slots: {when}."
+    else:
+        slots = f"No free {s.name} slots in the requested period."
+    return RetrievedItem(
+        id=f"catalog:service:{s.code}",
+        source="catalog",
+        title=s.name,
+        text=f"{facts}\n{slots}\n{s.description}".strip(),
+        score=s.score,
+        metadata={
+            "kind": "service", "code": s.code, "price": str(s.price), "currency": s.currency,
+            "slots": [{"start": x.start.isoformat(), "end": x.end.isoformat(), "free": x.free} for x in s.slots],
+        },
+    )
+
+
+async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> dict:
+    ctx = context_of(runtime)
+    catalog = toolbox(runtime).catalog
+    analysis = task["analysis"]
+    wants_slots = analysis["query_type"] in ("service", "appointment")
+
+    async def search() -> list[RetrievedItem]:
+        products = await catalog.search_products(
+            ctx.tenant_id, analysis["question"], analysis["entities"]["model_numbers"], ctx.max_results
+        )
+        services = await catalog.search_services(
+            ctx.tenant_id,
+            analysis["question"],
+            [date.fromisoformat(d) for d in analysis["entities"]["dates"]],
+            ctx.timezone,
+            ctx.max_results,
+            all_if_none=wants_slots,
+        )
+        return [service_item(s) for s in services] + [product_item(p) for p in products]
+
+    return await within_budget("catalog", ctx.source_timeout_s, search())

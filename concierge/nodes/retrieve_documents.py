@@ -1,0 +1,31 @@
+"""Search the tenant's documents."""
+
+from langgraph.runtime import Runtime
+
+from concierge.nodes.retrieval import RetrievalTask, within_budget
+from concierge.state import Context
+from concierge.state.records import RetrievedItem
+from concierge.tools.docindex import DocumentHit
+from concierge.tools.toolbox import context_of, toolbox
+
+
+def as_item(hit: DocumentHit) -> RetrievedItem:
+    return RetrievedItem(
+        id=f"documents:{hit.document_id}:{hit.ordinal}",
+        source="documents",
+        title=hit.title,
+        text=hit.text,
+        score=round(hit.score, 4),
+        metadata={"document_id": hit.document_id, "page": hit.page, "section": hit.section},
+    )
+
+
+async def retrieve_documents(task: RetrievalTask, runtime: Runtime[Context]) -> dict:
+    ctx = context_of(runtime)
+    index = toolbox(runtime).documents
+
+    async def search() -> list[RetrievedItem]:
+        hits = await index.search(ctx.tenant_id, task["analysis"]["question"], ctx.max_results)
+        return [as_item(h) for h in hits]
+
+    return await within_budget("documents", ctx.source_timeout_s, search())

@@ -1,0 +1,104 @@
+"""Merge what the sources returned into one numbered context, within the tenant's token budget."""
+
+import re
+
+from langgraph.runtime import Runtime
+
+from concierge.state import Context, State
+from concierge.state.records import ContextSource, QueryType, RetrievedItem, SourceName, SynthesizedContext
+from concierge.tools.llm.prompts import format_block
+from concierge.tools.tokens import count_tokens
+from concierge.tools.toolbox import context_of
+
+# Which source is most reliable for which kind of question; the web always comes after the tenant's data.
+_PRIORITY: dict[QueryType, tuple[SourceName, ...]] = {
+    "product": ("catalog", "documents", "web"),
+    "service": ("catalog", "documents", "web"),
+    "appointment": ("catalog", "documents", "web"),
+    "policy": ("documents", "catalog", "web"),
+    "general": ("documents", "catalog", "web"),
+}
+_MONEY = re.compile(r"(\d+(?:[.,]\d{1,2})?)\s*(?:EUR|euros?)\b", re.I)
+
+
+def locator(item: RetrievedItem) -> str:
+    meta = item["metadata"]
+    if item["source"] == "catalog":
+        return "our catalog"
+    if item["source"] == "web":
+        return str(meta.get("site") or meta.get("url", "the web"))
+    parts = [meta.get("section") or ""]
+    if meta.get("page"):
+        parts.append(f"page {meta['page']}")
+    return ", ".join(p for p in parts if p)
+
+
+def label(item: RetrievedItem) -> str:
+    if item["source"] == "catalog":
+        return f"Our catalog: {item['title']}"
+    where = locator(item)
+    return f"{item['title']} ({where})" if where else item["title"]
+
+
+def dedupe(items: list[RetrievedItem]) -> list[RetrievedItem]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        key = " ".join(item["text"].lower().split())[:300]
+        if item["id"] in seen or key in seen:
+            continue
+        seen.update((item["id"], key))
+        out.append(item)
+    return out
+
+
+def price_conflicts(items: list[RetrievedItem]) -> list[str]:
+    """Documents or web pages that state another price for a catalog product: the catalog wins."""
+    notes = []
+    for product in (i for i in items if i["metadata"].get("kind") == "product"):
+        price = float(product["metadata"]["price"])
+        name = product["title"].lower()
+        for other in (i for i in items if i["source"] != "catalog"):
+            for sentence in re.split(r"(?<=[.!?])\s+|\n", other["text"]):
+                if name not in sentence.lower():
+                    continue
+                for amount in _MONEY.findall(sentence):
+                    if abs(float(amount.replace(",", ".")) - price) > 0.005:
+                        notes.append(
+                            f"{label(other)} gives {amount} for {product['title']}, but our catalog says "
+                            f"{product['metadata']['price']} {product['metadata']['currency']}; "
+                            "the catalog is current."
+                        )
+    return notes
+
+
+async def synthesize(state: State, runtime: Runtime[Context]) -> dict:
+    ctx = context_of(runtime)
+    priority = _PRIORITY[state["analysis"]["query_type"]]
+    items = sorted(
+        dedupe(state.get("retrieved", [])), key=lambda i: (priority.index(i["source"]), -i["score"])
+    )
+    conflicts = price_conflicts(items)
+    header = "".join(f"Note: {c}\n" for c in conflicts)
+    blocks: list[str] = []
+    sources: list[ContextSource] = []
+    used = count_tokens(header)
+    dropped = 0
+    for item in items:
+        block = format_block(len(sources) + 1, label(item), item["text"])
+        cost = count_tokens(block)
+        if used + cost > ctx.context_tokens:
+            dropped += 1
+            continue
+        used += cost
+        blocks.append(block)
+        sources.append(
+            ContextSource(
+                n=len(sources) + 1, id=item["id"], source=item["source"], title=item["title"], locator=locator(item)
+            )
+        )
+    return {
+        "context": SynthesizedContext(
+            text=header + "\n\n".join(blocks), sources=sources, tokens=used, dropped=dropped, conflicts=conflicts
+        )
+    }

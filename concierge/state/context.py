@@ -1,0 +1,85 @@
+"""The runtime context: who the conversation is for and how that tenant wants its agent to behave.
+
+Passed as `context=` on every run (the server fills it from the tenant's settings), never checkpointed.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AttributionStyle = Literal["inline", "endnote", "none"]
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Per-run configuration of the agent for one tenant."""
+
+    tenant_id: str = field(
+        default="demo",
+        metadata={"description": "The business this conversation belongs to; scopes every lookup."},
+    )
+    business_name: str = field(
+        default="",
+        metadata={"description": "How the agent names the business to its customers."},
+    )
+    business_description: str = field(
+        default="",
+        metadata={"description": "One or two sentences on what the business does, for the prompt."},
+    )
+    timezone: str = field(
+        default="UTC",
+        metadata={"description": "IANA time zone used to read dates like 'tomorrow afternoon'."},
+    )
+    sources: list[str] = field(
+        default_factory=lambda: ["documents", "catalog", "web"],
+        metadata={"description": "Sources the agent may consult: documents, catalog, web."},
+    )
+    max_results: int = field(
+        default=5,
+        metadata={"description": "How many items each source returns at most."},
+    )
+    source_timeout_s: float = field(
+        default=2.0,
+        metadata={"description": "Time budget of each retrieval source, in seconds."},
+    )
+    context_tokens: int = field(
+        default=3000,
+        metadata={"description": "Token budget of the synthesized context given to the model."},
+    )
+    attribution_style: AttributionStyle = field(
+        default="inline",
+        metadata={"description": "Citations as inline [n] markers, as endnotes, or none."},
+    )
+    models: list[str] = field(
+        default_factory=list,
+        metadata={
+            "description": "Routing policy: `provider/model` names to try before the local answerer, "
+            "in order. Empty means the router's default for the question's complexity."
+        },
+    )
+    simple_below: float = field(
+        default=0.3,
+        metadata={"description": "Complexity under which the router picks the fast, cheap model."},
+    )
+    complex_above: float = field(
+        default=0.7,
+        metadata={"description": "Complexity over which the router picks the reasoning model."},
+    )
+    handoff_when_unanswered: bool = field(
+        default=False,
+        metadata={"description": "Pass the conversation to a human when no grounded answer exists."},
+    )
+    agent_can_do: list[str] = field(
+        default_factory=list,
+        metadata={"description": "What the agent is there for; told to the model."},
+    )
+    agent_cannot_do: list[str] = field(
+        default_factory=list,
+        metadata={"description": "What the agent must not do; such requests go to a human."},
+    )
+    tools: Any = field(
+        default=None,
+        metadata={
+            "description": "The tool handles nodes call (indexes, catalog, web, providers). "
+            "Set in process by the server and tests; built from the environment when absent."
+        },
+    )

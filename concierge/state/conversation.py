@@ -1,0 +1,45 @@
+"""The conversation state a thread checkpoints between turns."""
+
+import operator
+from typing import Annotated, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+from concierge.state.records import (
+    Citation,
+    Feedback,
+    GenerationRecord,
+    Handoff,
+    QueryAnalysis,
+    RetrievedItem,
+    RouteDecision,
+    SourceError,
+    SynthesizedContext,
+)
+
+
+class InputState(TypedDict):
+    """What a client sends to start a turn: the customer's message."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+class State(InputState, total=False):
+    """Everything one turn reads and writes.
+
+    `retrieved` and `source_errors` are written by the retrieval nodes in the same superstep, so they
+    merge by concatenation; `analyze_query` empties them at the start of each turn with `Overwrite`.
+    `feedback` keeps growing: one record per rated (or implicitly continued) answer.
+    """
+
+    turn: int
+    analysis: QueryAnalysis
+    retrieved: Annotated[list[RetrievedItem], operator.add]
+    source_errors: Annotated[list[SourceError], operator.add]
+    context: SynthesizedContext
+    route: RouteDecision
+    generation: GenerationRecord | None
+    citations: list[Citation]
+    feedback: Annotated[list[Feedback], operator.add]
+    handoff: Handoff | None

@@ -1,0 +1,135 @@
+"""The records a turn leaves in state.
+
+Plain TypedDicts, so they checkpoint as JSON-like data and reach HTTP clients unchanged.
+"""
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+SourceName = Literal["documents", "catalog", "web"]
+QueryType = Literal["product", "service", "appointment", "policy", "general"]
+
+
+class Entities(TypedDict):
+    """What the question names, so retrieval can search for it precisely."""
+
+    products: list[str]
+    model_numbers: list[str]
+    dates: list[str]
+
+
+class QueryAnalysis(TypedDict):
+    """What `analyze_query` understood of the latest customer message."""
+
+    question: str
+    intent: str
+    query_type: QueryType
+    entities: Entities
+    keywords: list[str]
+    sources: list[SourceName]
+    complexity: float
+    wants_human: bool
+
+
+class RetrievedItem(TypedDict):
+    """One piece of evidence from one source."""
+
+    id: str
+    """Stable within a turn: `documents:<chunk>`, `catalog:product:<sku>`, `web:<url>`."""
+    source: SourceName
+    title: str
+    text: str
+    score: float
+    metadata: dict[str, Any]
+
+
+class SourceError(TypedDict):
+    """A source that failed or ran out of time; the turn goes on without it."""
+
+    source: SourceName
+    kind: Literal["timeout", "error"]
+    message: str
+    elapsed_ms: float
+
+
+class ContextSource(TypedDict):
+    """An item as numbered in the synthesized context: `[n]` in the prompt."""
+
+    n: int
+    id: str
+    source: SourceName
+    title: str
+    locator: str
+    """Where in the source: a page, a section, "our catalog", a site."""
+
+
+class SynthesizedContext(TypedDict):
+    """The evidence the model sees, already merged, ranked and trimmed to a token budget."""
+
+    text: str
+    sources: list[ContextSource]
+    tokens: int
+    dropped: int
+    conflicts: list[str]
+
+
+class RouteDecision(TypedDict):
+    """Which providers `generate` tries, in order, and why."""
+
+    complexity: float
+    features: dict[str, float]
+    context_tokens: int
+    tier: str
+    chain: list[str]
+    """Model names as `provider/model`; the local answerer is always last."""
+
+
+class Attempt(TypedDict):
+    provider: str
+    model: str
+    ok: bool
+    error: NotRequired[str]
+    latency_ms: float
+
+
+class GenerationRecord(TypedDict):
+    """What answering cost, from whom, and how many tries it took."""
+
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    latency_ms: float
+    ttft_ms: float
+    attempts: list[Attempt]
+    grounded: bool
+    """False when the answer says the context does not hold it."""
+
+
+class Citation(TypedDict):
+    n: int
+    id: str
+    source: SourceName
+    title: str
+    locator: str
+
+
+class Feedback(TypedDict):
+    """A rating on one answer; `continued` means the customer just asked something else."""
+
+    turn: int
+    kind: Literal["explicit", "continued"]
+    rating: int | None
+    comment: str
+
+
+class Handoff(TypedDict):
+    """A conversation passed to a human agent, and what the agent replied."""
+
+    turn: int
+    reason: str
+    draft: str
+    sources: list[Citation]
+    status: Literal["waiting", "answered"]
+    agent: NotRequired[str]
+    reply: NotRequired[str]

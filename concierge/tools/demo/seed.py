@@ -1,0 +1,99 @@
+"""Seed the demo tenant. Idempotent: running it again updates rows in place and duplicates nothing."""
+
+import json
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from concierge.tools.appdb import Product, Service, Slot, Tenant
+from concierge.tools.demo.pdf import markdown_to_pdf
+from concierge.tools.ingest import ingest_file
+from concierge.tools.toolbox import Toolbox
+
+CONTENT = resources.files("concierge.tools.demo") / "content"
+SLOT_WEEKS = 3
+_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# Context fields a tenant stores in its settings.
+TENANT_SETTINGS = ("agent_can_do", "agent_cannot_do", "attribution_style")
+
+
+def _load(name: str) -> Any:
+    return json.loads((CONTENT / name).read_text())
+
+
+async def seed_demo(tools: Toolbox, today: date | None = None) -> dict[str, int]:
+    """Create or refresh the demo tenant; returns what it holds."""
+    spec = _load("tenant.json")
+    tenant_id, tz = spec["id"], ZoneInfo(spec["timezone"])
+    today = today or datetime.now(tz).date()
+    async with tools.db.session() as s:
+        tenant = await s.get(Tenant, tenant_id) or Tenant(id=tenant_id)
+        tenant.name, tenant.description = spec["name"], spec["description"]
+        tenant.timezone, tenant.currency = spec["timezone"], spec["currency"]
+        tenant.settings = {k: spec[k] for k in TENANT_SETTINGS}
+        s.add(tenant)
+        await s.flush()
+
+        for row in _load("products.json"):
+            product = await s.scalar(select(Product).where(Product.tenant_id == tenant_id, Product.sku == row["sku"]))
+            product = product or Product(tenant_id=tenant_id, sku=row["sku"])
+            for key in ("name", "category", "brand", "model_number", "description", "tags", "currency", "stock"):
+                setattr(product, key, row[key])
+            product.price = Decimal(str(row["price"]))
+            s.add(product)
+
+        slots = 0
+        for row in _load("services.json"):
+            service = await s.scalar(select(Service).where(Service.tenant_id == tenant_id, Service.code == row["code"]))
+            service = service or Service(tenant_id=tenant_id, code=row["code"])
+            for key in ("name", "description", "duration_minutes", "currency"):
+                setattr(service, key, row[key])
+            service.price = Decimal(str(row["price"]))
+            s.add(service)
+            await s.flush()
+            for start in _schedule(row["schedule"], today, tz):
+                exists = await s.scalar(select(Slot.id).where(Slot.service_id == service.id, Slot.start == start))
+                if exists is None:
+                    end = start + timedelta(minutes=row["duration_minutes"])
+                    s.add(Slot(tenant_id=tenant_id, service_id=service.id, start=start, end=end, capacity=row["capacity"]))
+                    slots += 1
+        await s.commit()
+
+    documents = 0
+    for path, media_type in _documents(tools.settings.data_dir / "demo"):
+        doc = await ingest_file(tools, tenant_id, path, path.name, media_type)
+        if doc.status != "completed":
+            raise RuntimeError(f"demo document {path.name} failed: {doc.error}")
+        documents += 1
+    return {"products": len(_load("products.json")), "services": len(_load("services.json")),
+            "new_slots": slots, "documents": documents}
+
+
+def _schedule(schedule: list[dict], today: date, tz: ZoneInfo) -> list[datetime]:
+    """Concrete start times over the coming weeks for a weekly schedule like `{"weekday": "sat", ...}`."""
+    starts = []
+    for offset in range(1, SLOT_WEEKS * 7 + 1):
+        day = today + timedelta(days=offset)
+        for entry in schedule:
+            if _WEEKDAYS.index(entry["weekday"]) == day.weekday():
+                starts += [datetime.combine(day, time.fromisoformat(t), tz) for t in entry["times"]]
+    return starts
+
+
+def _documents(workdir: Path) -> list[tuple[Path, str]]:
+    """The demo's documents as files: two Markdown files and the services guide rendered as a PDF."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name in ("faq.md", "policies.md"):
+        target = workdir / name
+        target.write_text((CONTENT / name).read_text())
+        files.append((target, "text/markdown"))
+    guide = workdir / "services-guide.pdf"
+    markdown_to_pdf((CONTENT / "services_guide.md").read_text(), guide, "Inkwell & Oak services guide")
+    files.append((guide, "application/pdf"))
+    return files

@@ -1,0 +1,76 @@
+"""The prompts sent to every provider, and the context block format they share.
+
+They sit in `tools/` rather than `graph/` because the nodes that build them may not import `graph/`,
+and the local answerer reads the same block format back.
+"""
+
+import re
+from dataclasses import dataclass
+
+SYSTEM_PROMPT = """You are the customer-service assistant of {business_name}. {business_description}
+
+What you can do for customers:
+{can_do}
+What you must not do (offer to pass the customer to a member of staff instead):
+{cannot_do}
+
+Answer only from the numbered sources between <context> and </context>. If they do not hold the answer,
+say plainly that you do not know; never guess a price, a date or a policy. Prices, stock and free slots
+come from our catalog, which is always more current than any document. Keep answers short and friendly.
+Cite the source of each fact right after it as [n], using only the numbers given in the context.
+
+<context>
+{context}
+</context>"""
+
+NO_CONTEXT = "(no sources found for this question)"
+_BLOCK = re.compile(r"^\[(\d+)\] (.*)$")
+CITATION = re.compile(r"\s?\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class SourceBlock:
+    n: int
+    label: str
+    text: str
+
+
+def bullet_list(items: list[str]) -> str:
+    return "\n".join(f"- {i}" for i in items) or "- (not specified)"
+
+
+def format_block(n: int, label: str, text: str) -> str:
+    return f"[{n}] {label}\n{text.strip()}"
+
+
+def render_system_prompt(
+    *, business_name: str, business_description: str, can_do: list[str], cannot_do: list[str], context: str
+) -> str:
+    return SYSTEM_PROMPT.format(
+        business_name=business_name or "this business",
+        business_description=business_description,
+        can_do=bullet_list(can_do),
+        cannot_do=bullet_list(cannot_do),
+        context=context or NO_CONTEXT,
+    )
+
+
+def parse_context(prompt: str) -> list[SourceBlock]:
+    """The numbered blocks of a system prompt's context, as `format_block` wrote them."""
+    start, end = prompt.rfind("<context>"), prompt.rfind("</context>")
+    if start < 0 or end < start:
+        return []
+    blocks: list[SourceBlock] = []
+    for line in prompt[start + len("<context>") : end].strip().splitlines():
+        m = _BLOCK.match(line)
+        if m:
+            blocks.append(SourceBlock(int(m.group(1)), m.group(2), ""))
+        elif blocks:
+            last = blocks[-1]
+            blocks[-1] = SourceBlock(last.n, last.label, f"{last.text}\n{line}".strip())
+    return blocks
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The `[n]` markers of an answer, in order of first appearance."""
+    return list(dict.fromkeys(int(n) for n in CITATION.findall(text)))

@@ -1,0 +1,144 @@
+"""Reading a customer's question: its type, what it names, which sources can answer it, how hard it is.
+
+Rules, not a model: fast, offline and predictable. A model-based analyzer can replace `analyze` later.
+"""
+
+import re
+from datetime import date, timedelta
+
+from concierge.state.records import Entities, QueryAnalysis, QueryType, SourceName
+from concierge.tools.docindex import keywords
+
+_WANTS_HUMAN = re.compile(
+    r"\b(speak|talk|chat|connect|transfer|put me through|get me|want|need)\b.{0,30}?"
+    r"\b(human|real person|person|someone|somebody|agent|representative|staff|manager|operator)\b"
+    r"|^\s*(human|agent|operator|representative)\W*$",
+    re.I,
+)
+_TYPES: list[tuple[QueryType, re.Pattern[str]]] = [
+    (
+        "appointment",
+        re.compile(
+            r"\b(appointments?|slots?|reserve|reservation|booking|schedule|availability|sign (me )?up|"
+            r"free (times?|places?|seats?)|when can i|book (a|an|me|my|in|for|onto|on)\b)",
+            re.I,
+        ),
+    ),
+    (
+        "policy",
+        re.compile(
+            r"\b(return|refund|exchange|ship|shipping|deliver|delivery|warranty|polic(y|ies)|privacy|"
+            r"loyalty|points?|gift cards?|damaged|faulty|cancel|opening hours?|open|close)\w*",
+            re.I,
+        ),
+    ),
+    (
+        "product",
+        re.compile(
+            r"\b(price|cost|how much|in stock|stock|buy|sell|do you (have|carry)|available|order|"
+            r"perfumes?|books?|pens?|notebooks?|candles?)\b",
+            re.I,
+        ),
+    ),
+    ("service", re.compile(r"\b(consultation|reading|book club|wrapping|services?|events?)\b", re.I)),
+]
+_SOURCES: dict[QueryType, list[SourceName]] = {
+    "product": ["catalog", "documents", "web"],
+    "service": ["catalog", "documents"],
+    "appointment": ["catalog", "documents"],
+    "policy": ["documents"],
+    "general": ["documents", "catalog"],
+}
+_INTENTS: dict[QueryType, str] = {
+    "product": "ask_about_product",
+    "service": "ask_about_service",
+    "appointment": "find_appointment",
+    "policy": "ask_about_policy",
+    "general": "ask_question",
+}
+_MODEL_NUMBER = re.compile(
+    r"\b(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9]{1,6}(?:-[A-Za-z0-9]{1,6})+\b|\b[A-Z]{2,}\d+[A-Z0-9]*\b"
+)
+_TITLE_PHRASE = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w']+(?:\s+(?:&\s+)?[A-Z][\w']+)+)")
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_REASONING = re.compile(
+    r"\b(why|compare|comparison|difference|better|best|recommend|versus|vs|should i|explain|which one)\b", re.I
+)
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def wants_human(text: str) -> bool:
+    return bool(_WANTS_HUMAN.search(text))
+
+
+def query_type(text: str) -> QueryType:
+    return next((t for t, pattern in _TYPES if pattern.search(text)), "general")
+
+
+def dates_in(text: str, today: date) -> list[str]:
+    """Days the question names, as ISO dates, read relative to `today` in the tenant's time zone."""
+    low = text.lower()
+    days: list[date] = []
+    if "day after tomorrow" in low:
+        days.append(today + timedelta(days=2))
+    elif "tomorrow" in low:
+        days.append(today + timedelta(days=1))
+    if re.search(r"\btoday|tonight\b", low):
+        days.append(today)
+    if "weekend" in low:
+        sat = today + timedelta(days=(5 - today.weekday()) % 7 + (7 if "next weekend" in low else 0))
+        days += [sat, sat + timedelta(days=1)]
+    for m in re.finditer(r"\b(next |this )?(" + "|".join(_WEEKDAYS) + r")\b", low):
+        ahead = (_WEEKDAYS.index(m.group(2)) - today.weekday()) % 7
+        if ahead == 0 and m.group(1) == "next ":
+            ahead = 7  # "next Saturday" said on a Saturday is a week away
+        days.append(today + timedelta(days=ahead))
+    for iso in _ISO_DATE.findall(text):
+        try:
+            days.append(date.fromisoformat(iso))
+        except ValueError:
+            pass
+    return sorted({d.isoformat() for d in days})
+
+
+def entities(text: str, today: date) -> Entities:
+    return Entities(
+        products=[p for p in _TITLE_PHRASE.findall(text)],
+        model_numbers=sorted({m.upper() for m in _MODEL_NUMBER.findall(text) if not _ISO_DATE.match(m)}),
+        dates=dates_in(text, today),
+    )
+
+
+def complexity_features(text: str, found: Entities, depth: int) -> dict[str, float]:
+    """Documented signals of a hard question, each in [0, 1]."""
+    n_entities = len(found["products"]) + len(found["model_numbers"]) + len(found["dates"])
+    return {
+        "length": min(len(text.split()) / 60, 1.0),
+        "questions": min(max(text.count("?") - 1, 0) / 2, 1.0),
+        "reasoning": 1.0 if _REASONING.search(text) else 0.0,
+        "entities": min(n_entities / 4, 1.0),
+        "depth": min(depth / 10, 1.0),
+    }
+
+
+COMPLEXITY_WEIGHTS = {"length": 0.3, "questions": 0.2, "reasoning": 0.3, "entities": 0.1, "depth": 0.1}
+
+
+def complexity(features: dict[str, float]) -> float:
+    return round(sum(COMPLEXITY_WEIGHTS[k] * v for k, v in features.items()), 3)
+
+
+def analyze(question: str, *, today: date, depth: int, available: list[SourceName]) -> QueryAnalysis:
+    found = entities(question, today)
+    qtype = query_type(question)
+    human = wants_human(question)
+    return QueryAnalysis(
+        question=question,
+        intent="request_human" if human else _INTENTS[qtype],
+        query_type=qtype,
+        entities=found,
+        keywords=keywords(question),
+        sources=[] if human else [s for s in _SOURCES[qtype] if s in available],
+        complexity=complexity(complexity_features(question, found, depth)),
+        wants_human=human,
+    )

@@ -1,0 +1,53 @@
+"""Settings from the environment, read in one place."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob the deployment has. Each field is the environment variable `CONCIERGE_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="CONCIERGE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".concierge"),
+        description="Directory for everything the app stores: databases, checkpoints, files, caches.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the app database; default a SQLite file in the data directory.",
+    )
+    default_tenant: str = Field(default="demo", description="Tenant used when a request names none.")
+    host: str = Field(default="127.0.0.1", description="Address `concierge serve` binds to.")
+    port: int = Field(default=8000, description="Port `concierge serve` listens on.")
+    source_timeout_s: float = Field(
+        default=2.0, description="Default time budget of each retrieval source, in seconds."
+    )
+
+    @property
+    def app_db_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'app.sqlite'}"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.data_dir / "checkpoints.sqlite"
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / "index.sqlite"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
