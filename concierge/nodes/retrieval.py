@@ -25,7 +25,7 @@ async def within_budget(source: SourceName, seconds: float, search: Awaitable[li
             items = await search
     except TimeoutError:
         return {"source_errors": [_error(source, "timeout", f"no answer within {seconds:g} s", started)]}
-    except Exception as exc:  # noqa: BLE001 - any failure of one source must not end the turn
+    except Exception as exc:
         log.warning("%s retrieval failed: %s", source, exc, exc_info=True)
         return {"source_errors": [_error(source, "error", f"{type(exc).__name__}: {exc}", started)]}
     return {"retrieved": items}

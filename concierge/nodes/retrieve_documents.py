@@ -10,11 +10,13 @@ from concierge.tools.toolbox import context_of, toolbox
 
 
 def as_item(hit: DocumentHit) -> RetrievedItem:
+    # Chunks start with their section heading for keyword search; the context names the section anyway.
+    text = hit.text.removeprefix(hit.section).lstrip() if hit.section else hit.text
     return RetrievedItem(
         id=f"documents:{hit.document_id}:{hit.ordinal}",
         source="documents",
         title=hit.title,
-        text=hit.text,
+        text=text,
         score=round(hit.score, 4),
         metadata={"document_id": hit.document_id, "page": hit.page, "section": hit.section},
     )

@@ -21,9 +21,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(
 """
 _WORD = re.compile(r"[A-Za-z0-9]+(?:'[a-z]+)?")
 STOPWORDS = frozenset(
-    "a an and are as at be but by can do does for from had has have how i if in is it its me my no "
-    "not of on or our so that the their them there they this to was we what when where which who why "
-    "will with you your please could would should any some about tell know want get".split()
+    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "had", "has", "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "that", "the", "their", "them", "there", "they", "this", "to", "was", "we", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your", "please", "could", "would", "should", "any", "some", "about", "tell", "know", "want", "get"]
 )
 
 

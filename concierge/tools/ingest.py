@@ -16,8 +16,10 @@ from concierge.tools.extraction import ExtractionError, extract_pages
 from concierge.tools.toolbox import Toolbox
 
 
-async def ingest_file(tools: Toolbox, tenant_id: str, source: Path, filename: str, media_type: str) -> Document:
-    """Store and index `source`; the same content uploaded again returns the existing record."""
+async def ingest_file(
+    tools: Toolbox, tenant_id: str, source: Path, filename: str, media_type: str, title: str | None = None
+) -> Document:
+    """Store and index `source` under `title` (default: the file name); the same content again is not re-added."""
     data = source.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     async with tools.db.session() as s:
@@ -36,7 +38,7 @@ async def ingest_file(tools: Toolbox, tenant_id: str, source: Path, filename: st
         try:
             pages = await asyncio.to_thread(extract_pages, stored, media_type)
             chunks = await asyncio.to_thread(chunk_pages, pages)
-            await tools.documents.add(tenant_id, doc.id, Path(filename).stem, chunks)
+            await tools.documents.add(tenant_id, doc.id, title or Path(filename).stem, chunks)
         except ExtractionError as exc:
             doc.status, doc.error = "failed", str(exc)
         else:

@@ -65,8 +65,8 @@ async def seed_demo(tools: Toolbox, today: date | None = None) -> dict[str, int]
         await s.commit()
 
     documents = 0
-    for path, media_type in _documents(tools.settings.data_dir / "demo"):
-        doc = await ingest_file(tools, tenant_id, path, path.name, media_type)
+    for path, media_type, title in _documents(tools.settings.data_dir / "demo"):
+        doc = await ingest_file(tools, tenant_id, path, path.name, media_type, title)
         if doc.status != "completed":
             raise RuntimeError(f"demo document {path.name} failed: {doc.error}")
         documents += 1
@@ -85,15 +85,18 @@ def _schedule(schedule: list[dict], today: date, tz: ZoneInfo) -> list[datetime]
     return starts
 
 
-def _documents(workdir: Path) -> list[tuple[Path, str]]:
+DOCUMENTS = {"faq.md": "Customer FAQ", "policies.md": "Store policies"}
+
+
+def _documents(workdir: Path) -> list[tuple[Path, str, str]]:
     """The demo's documents as files: two Markdown files and the services guide rendered as a PDF."""
     workdir.mkdir(parents=True, exist_ok=True)
     files = []
-    for name in ("faq.md", "policies.md"):
+    for name, title in DOCUMENTS.items():
         target = workdir / name
         target.write_text((CONTENT / name).read_text())
-        files.append((target, "text/markdown"))
+        files.append((target, "text/markdown", title))
     guide = workdir / "services-guide.pdf"
     markdown_to_pdf((CONTENT / "services_guide.md").read_text(), guide, "Inkwell & Oak services guide")
-    files.append((guide, "application/pdf"))
+    files.append((guide, "application/pdf", "Services guide"))
     return files

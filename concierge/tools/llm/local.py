@@ -30,10 +30,11 @@ _STEM = snowballstemmer.stemmer("english")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 # Question words that stand for a fact the context states with another word.
 _SYNONYMS = {
-    "much": ("price",),
+    "much": ("price", "cost"),
     "cost": ("price",),
-    "expens": ("price",),
-    "cheap": ("price",),
+    "price": ("cost",),
+    "expens": ("price", "cost"),
+    "cheap": ("price", "cost"),
     "avail": ("stock", "free"),
     "left": ("stock",),
     "slot": ("free",),
@@ -44,10 +45,26 @@ _SYNONYMS = {
     "ship": ("deliveri",),
 }
 _HEADER_WEIGHT = 0.6
+_NEAR_BEST = 0.9
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
 def stems(text: str) -> set[str]:
     return set(_STEM.stemWords(keywords(text)))
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a source, with lines a PDF wrapped mid-sentence joined and bullet marks removed."""
+    lines: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if lines and line[0].islower() and lines[-1][-1] not in ".!?:":
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(_BULLET.sub("", line))
+    return [s.strip() for line in lines for s in _SENTENCE.split(line) if s.strip()]
 
 
 def _question(messages: list[BaseMessage]) -> str:
@@ -63,12 +80,7 @@ def compose_answer(question: str, blocks: list[SourceBlock], max_sentences: int 
     q = stems(question)
     if not q or not blocks:
         return DECLINE
-    units = [
-        (b.n, s.strip(), stems(s), stems(b.label))
-        for b in blocks
-        for s in _SENTENCE.split(b.text)
-        if len(s.split()) >= 2
-    ]
+    units = [(b.n, s, stems(s), stems(b.label)) for b in blocks for s in sentences(b.text) if len(s.split()) >= 2]
     if not units:
         return DECLINE
     # Rare terms tell more; a term no source holds weighs most, so its absence lowers coverage.
@@ -76,28 +88,32 @@ def compose_answer(question: str, blocks: list[SourceBlock], max_sentences: int 
     idf = {t: math.log(1 + len(units) / (df[t] + 0.5)) for t in q}
     total = sum(idf.values())
 
-    def coverage(sentence: set[str], header: set[str]) -> float:
-        got = 0.0
-        for t in q:
-            alts = (t, *_SYNONYMS.get(t, ()))
-            if any(a in sentence for a in alts):
-                got += idf[t]
-            elif any(a in header for a in alts):
-                got += _HEADER_WEIGHT * idf[t]
-        return got / total
+    def matched(terms: set[str]) -> set[str]:
+        return {t for t in q if any(a in terms for a in (t, *_SYNONYMS.get(t, ())))}
 
-    scored = sorted(((coverage(u[2], u[3]), i, u) for i, u in enumerate(units)), key=lambda x: (-x[0], x[1]))
-    best = scored[0][0]
+    def coverage(hits: set[str], header: set[str]) -> float:
+        from_header = matched(header) - hits
+        return (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
+
+    ranked = []
+    for i, (n, sentence, terms, header) in enumerate(units):
+        hits = matched(terms)
+        ranked.append((coverage(hits, header), i, n, sentence, hits))
+    ranked.sort(key=lambda x: (-x[0], x[1]))
+    best = ranked[0][0]
     if best < min_coverage:
         return DECLINE
+    # Greedy: each further sentence must cover a question term the answer lacks, or be nearly as good.
     picked: list[str] = []
-    seen: set[str] = set()
-    for score, _, (n, sentence, _s, _h) in scored:
-        if len(picked) == max_sentences or score < max(min_coverage, 0.6 * best):
+    covered: set[str] = set()
+    for score, _, n, sentence, hits in ranked:
+        if len(picked) == max_sentences or score < min_coverage:
             break
-        if sentence.lower() in seen:
+        if picked and not (hits - covered) and score < _NEAR_BEST * best:
             continue
-        seen.add(sentence.lower())
+        if any(sentence.lower() == p.lower() for p in picked):
+            continue
+        covered |= hits
         picked.append(cite(sentence, n))
     return " ".join(picked)
 

@@ -1,0 +1,43 @@
+"""The FastAPI app: opens the toolbox and the checkpointer once, compiles the graph, mounts the routers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from concierge import __version__
+from concierge.graph.checkpointer import open_checkpointer
+from concierge.graph.graph import build_graph
+from concierge.server.deps import AppState
+from concierge.server.routes import runs, threads
+from concierge.tools.settings import Settings, get_settings
+from concierge.tools.toolbox import Toolbox
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tools = await Toolbox.from_settings(settings).open()
+        try:
+            async with open_checkpointer(settings.checkpoint_path) as saver:
+                app.state.concierge = AppState(tools=tools, graph=build_graph(saver))
+                yield
+        finally:
+            await tools.close()
+
+    app = FastAPI(title="Concierge", version=__version__, lifespan=lifespan)
+    app.include_router(threads.router)
+    app.include_router(runs.router)
+
+    @app.get("/ok", tags=["health"])
+    async def ok() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
+
+    return app

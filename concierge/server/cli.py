@@ -1,0 +1,71 @@
+"""The `concierge` command: serve the API, seed the demo tenant, chat in the terminal."""
+
+import argparse
+import asyncio
+import logging
+
+from concierge.tools.settings import Settings, get_settings
+
+
+def _example(host: str, port: int) -> str:
+    base = f"http://{host}:{port}"
+    return f"""Concierge is serving the demo tenant (Inkwell & Oak) at {base}  (API docs: {base}/docs)
+
+Try it (paste into another terminal):
+
+  THREAD=$(curl -s -X POST {base}/threads -H 'Content-Type: application/json' -d '{{}}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["thread_id"])')
+  curl -N -X POST {base}/threads/$THREAD/runs/stream -H 'Content-Type: application/json' \\
+    -d '{{"input": {{"messages": [{{"role": "user", "content": "How much is the Kestrel fountain pen?"}}]}}, "stream_mode": ["messages-tuple", "updates"]}}'
+  curl -s -X POST {base}/threads/$THREAD/runs/wait -H 'Content-Type: application/json' -d '{{"command": {{"resume": {{"rating": 5}}}}}}'
+
+or chat in the terminal:  .venv/bin/concierge chat
+"""
+
+
+async def _seed(settings: Settings) -> None:
+    from concierge.tools.demo.seed import seed_demo
+    from concierge.tools.toolbox import Toolbox
+
+    tools = await Toolbox.from_settings(settings).open()
+    try:
+        report = await seed_demo(tools)
+    finally:
+        await tools.close()
+    print("seeded demo tenant 'demo' (Inkwell & Oak): " + ", ".join(f"{k}={v}" for k, v in report.items()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="concierge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default=None, help="address to bind (default CONCIERGE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default CONCIERGE_PORT or 8000)")
+    sub.add_parser("seed-demo", help="create or refresh the demo tenant (idempotent)")
+    chat = sub.add_parser("chat", help="chat with a tenant's agent in the terminal")
+    chat.add_argument("--tenant", default=None, help="tenant id (default CONCIERGE_DEFAULT_TENANT or demo)")
+    chat.add_argument("--thread", default=None, help="continue this thread id")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    if args.command == "seed-demo":
+        asyncio.run(_seed(settings))
+    elif args.command == "chat":
+        from concierge.server.chat import chat as run_chat
+
+        try:
+            asyncio.run(run_chat(settings, args.tenant or settings.default_tenant, args.thread))
+        except Exception as exc:
+            raise SystemExit(f"concierge chat: {getattr(exc, 'detail', exc)}") from exc
+    elif args.command == "serve":
+        import uvicorn
+
+        from concierge.server.app import create_app
+
+        host, port = args.host or settings.host, args.port or settings.port
+        print(_example(host, port), flush=True)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

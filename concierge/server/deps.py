@@ -1,0 +1,64 @@
+"""What every request needs: the app's shared handles, the thread it names, its tenant's context."""
+
+import asyncio
+from dataclasses import dataclass, field, fields
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from langgraph.graph.state import CompiledStateGraph
+
+from concierge.state import Context
+from concierge.tools.appdb import Tenant, Thread
+from concierge.tools.toolbox import Toolbox
+
+# Context fields a client may set per run; the rest come from the tenant or the server.
+CLIENT_CONTEXT_FIELDS = {f.name for f in fields(Context)} - {"tools", "tenant_id"}
+
+
+@dataclass
+class AppState:
+    tools: Toolbox
+    graph: CompiledStateGraph
+    thread_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def lock(self, thread_id: str) -> asyncio.Lock:
+        return self.thread_locks.setdefault(thread_id, asyncio.Lock())
+
+    async def tenant_context(self, tenant_id: str, overrides: dict[str, Any] | None = None) -> Context:
+        """The tenant's stored agent settings, then the run's own overrides; 404 for an unknown tenant."""
+        async with self.tools.db.session() as s:
+            tenant = await s.get(Tenant, tenant_id)
+        if tenant is None:
+            raise HTTPException(404, f"tenant {tenant_id!r} not found")
+        unknown = set(overrides or {}) - CLIENT_CONTEXT_FIELDS - {"tenant_id"}
+        if unknown:
+            raise HTTPException(422, f"unknown context fields: {', '.join(sorted(unknown))}")
+        settings = {k: v for k, v in (tenant.settings or {}).items() if k in CLIENT_CONTEXT_FIELDS}
+        client = {k: v for k, v in (overrides or {}).items() if k in CLIENT_CONTEXT_FIELDS}
+        return Context(
+            tenant_id=tenant.id,
+            business_name=tenant.name,
+            business_description=tenant.description,
+            timezone=tenant.timezone,
+            source_timeout_s=self.tools.settings.source_timeout_s,
+            tools=self.tools,
+            **{**settings, **client},
+        )
+
+
+def get_app_state(request: Request) -> AppState:
+    return request.app.state.concierge
+
+
+App = Annotated[AppState, Depends(get_app_state)]
+
+
+async def get_thread(thread_id: str, app: App) -> Thread:
+    async with app.tools.db.session() as s:
+        thread = await s.get(Thread, thread_id)
+    if thread is None:
+        raise HTTPException(404, f"thread {thread_id} not found")
+    return thread
+
+
+ThreadRow = Annotated[Thread, Depends(get_thread)]

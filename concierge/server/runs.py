@@ -1,0 +1,111 @@
+"""Running the graph for one request, as the Agent Server's event stream.
+
+Both `/runs/stream` and `/runs/wait` go through `run_events`; the second just keeps the last values.
+"""
+
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import HTTPException
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langgraph.types import Command
+
+from concierge.server.deps import AppState
+from concierge.server.schemas import RunCreate
+from concierge.tools.appdb import Thread
+
+log = logging.getLogger(__name__)
+Event = tuple[str, Any]
+_NODE_NOTE = re.compile(r"During task with name '([^']+)'")
+
+
+def thread_config(thread_id: str, run_id: str | None = None) -> dict[str, Any]:
+    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+    if run_id:
+        config["run_id"] = run_id
+    return config
+
+
+async def pending_interrupts(app: AppState, thread_id: str) -> list[Any]:
+    snapshot = await app.graph.aget_state(thread_config(thread_id))
+    return list(snapshot.interrupts)
+
+
+async def prepare_input(app: AppState, thread: Thread, body: RunCreate) -> Any:
+    """The graph input for a run; 409 when resuming a thread that is not paused, 422 when there is none."""
+    if body.command is not None:
+        if body.command.resume is not None and not await pending_interrupts(app, thread.id):
+            raise HTTPException(409, f"thread {thread.id} is not paused at an interrupt; nothing to resume")
+        cmd = body.command
+        return Command(resume=cmd.resume, update=cmd.update, goto=cmd.goto or ())
+    if not body.input:
+        raise HTTPException(422, "a run needs `input` (e.g. {'messages': [...]}) or a `command`")
+    return body.input
+
+
+def _failed_node(exc: BaseException) -> str | None:
+    for note in getattr(exc, "__notes__", []):
+        if m := _NODE_NOTE.search(note):
+            return m.group(1)
+    return None
+
+
+async def run_events(app: AppState, thread: Thread, body: RunCreate, graph_input: Any) -> AsyncIterator[Event]:
+    """Yield `(event, data)` pairs: `metadata` first, then what `stream_mode` asked for, or `error`."""
+    run_id = str(uuid.uuid4())
+    modes = body.modes()
+    internal = {"messages" if m == "messages-tuple" else m for m in modes} | {"updates"}
+    context = await app.tenant_context(thread.tenant_id, body.context)
+    yield "metadata", {"run_id": run_id, "attempt": 1}
+    partial: dict[str, AIMessageChunk] = {}
+    status = "idle"
+    await _set_status(app, thread.id, "busy")
+    try:
+        async for mode, chunk in app.graph.astream(
+            graph_input, thread_config(thread.id, run_id), context=context, stream_mode=sorted(internal)
+        ):
+            if mode == "updates" and "__interrupt__" in chunk:
+                status = "interrupted"
+            if mode == "messages":
+                for event in _message_events(chunk, modes, partial):
+                    yield event
+            elif mode in modes:
+                yield mode, chunk
+    except Exception as exc:
+        node = _failed_node(exc)
+        where = f" in node '{node}'" if node else ""
+        log.exception("run %s on thread %s failed%s", run_id, thread.id, where)
+        status = "error"
+        yield "error", {"error": type(exc).__name__, "message": f"{exc}{where}", "node": node}
+    finally:
+        await _set_status(app, thread.id, status)
+
+
+def _message_events(chunk: tuple[BaseMessage, dict], modes: list[str], partial: dict[str, AIMessageChunk]) -> list[Event]:
+    """`messages-tuple` sends each token as `[chunk, metadata]`; `messages` sends the message so far."""
+    message, metadata = chunk
+    events: list[Event] = []
+    if "messages-tuple" in modes:
+        events.append(("messages", [message, metadata]))
+    if "messages" in modes:
+        key = message.id or ""
+        if key not in partial:
+            events.append(("messages/metadata", {key: {"metadata": metadata}}))
+        if isinstance(message, AIMessageChunk):
+            partial[key] = partial[key] + message if key in partial else message
+            events.append(("messages/partial", [partial[key]]))
+        else:
+            events.append(("messages/complete", [message]))
+    return events
+
+
+async def _set_status(app: AppState, thread_id: str, status: str) -> None:
+    async with app.tools.db.session() as s:
+        thread = await s.get(Thread, thread_id)
+        if thread is not None:
+            thread.status, thread.updated_at = status, datetime.now(UTC)
+            await s.commit()

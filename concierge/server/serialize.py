@@ -1,0 +1,36 @@
+"""Graph values to JSON the way the LangGraph Agent Server writes them, so `langgraph_sdk` reads them."""
+
+import dataclasses
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from langgraph.types import Interrupt
+from pydantic import BaseModel
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, Interrupt):
+        return {"value": obj.value, "id": obj.id}
+    if isinstance(obj, BaseModel):  # messages included: {"type": "ai", "content": ..., "id": ...}
+        return obj.model_dump(mode="json")
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    if isinstance(obj, (Decimal, UUID)):
+        return str(obj)
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    return repr(obj)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def jsonable(value: Any) -> Any:
+    """A value made of plain JSON types, for responses FastAPI encodes itself."""
+    return json.loads(dumps(value))
