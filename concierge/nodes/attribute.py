@@ -27,8 +27,13 @@ async def attribute(state: State, runtime: Runtime[Context]) -> dict:
     used = [n for n in cited_numbers(answer.text) if n in by_number]
     renumber = {old: new for new, old in enumerate(used, start=1)}
     citations = [
-        Citation(n=renumber[n], id=by_number[n]["id"], source=by_number[n]["source"],
-                 title=by_number[n]["title"], locator=by_number[n]["locator"])
+        Citation(
+            n=renumber[n],
+            id=by_number[n]["id"],
+            source=by_number[n]["source"],
+            title=by_number[n]["title"],
+            locator=by_number[n]["locator"],
+        )
         for n in used
     ]
 

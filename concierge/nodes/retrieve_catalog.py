@@ -28,8 +28,13 @@ def product_item(p: ProductHit) -> RetrievedItem:
         text=f"{facts}\n{p.description}".strip(),
         score=p.score,
         metadata={
-            "kind": "product", "sku": p.sku, "price": str(p.price), "currency": p.currency,
-            "stock": p.stock, "category": p.category, "needs_enrichment": p.needs_enrichment,
+            "kind": "product",
+            "sku": p.sku,
+            "price": str(p.price),
+            "currency": p.currency,
+            "stock": p.stock,
+            "category": p.category,
+            "needs_enrichment": p.needs_enrichment,
         },
     )
 
@@ -50,7 +55,10 @@ def service_item(s: ServiceHit) -> RetrievedItem:
         text=f"{facts}\n{slots}\n{s.description}".strip(),
         score=s.score,
         metadata={
-            "kind": "service", "code": s.code, "price": str(s.price), "currency": s.currency,
+            "kind": "service",
+            "code": s.code,
+            "price": str(s.price),
+            "currency": s.currency,
             "slots": [{"start": x.start.isoformat(), "end": x.end.isoformat(), "free": x.free} for x in s.slots],
         },
     )

@@ -18,7 +18,11 @@ async def retrieve_web(task: RetrievalTask, runtime: Runtime[Context]) -> dict:
         results = await web.search(task["analysis"]["question"], ctx.max_results)
         return [
             RetrievedItem(
-                id=f"web:{r.url}", source="web", title=r.title, text=r.snippet, score=r.score,
+                id=f"web:{r.url}",
+                source="web",
+                title=r.title,
+                text=r.snippet,
+                score=r.score,
                 metadata={"url": r.url, "site": r.site, "external": True},
             )
             for r in results

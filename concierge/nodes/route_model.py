@@ -29,6 +29,4 @@ async def route_model(state: State, runtime: Runtime[Context]) -> dict:
     tier = tier_for(score, tokens, ctx)
     wanted = ctx.models or [TIER_MODELS[tier]]
     chain = list(dict.fromkeys([m for m in wanted if models.available(m)] + [LOCAL_MODEL]))
-    return {
-        "route": RouteDecision(complexity=score, features=features, context_tokens=tokens, tier=tier, chain=chain)
-    }
+    return {"route": RouteDecision(complexity=score, features=features, context_tokens=tokens, tier=tier, chain=chain)}

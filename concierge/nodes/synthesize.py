@@ -75,9 +75,7 @@ def price_conflicts(items: list[RetrievedItem]) -> list[str]:
 async def synthesize(state: State, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
     priority = _PRIORITY[state["analysis"]["query_type"]]
-    items = sorted(
-        dedupe(state.get("retrieved", [])), key=lambda i: (priority.index(i["source"]), -i["score"])
-    )
+    items = sorted(dedupe(state.get("retrieved", [])), key=lambda i: (priority.index(i["source"]), -i["score"]))
     conflicts = price_conflicts(items)
     header = "".join(f"Note: {c}\n" for c in conflicts)
     blocks: list[str] = []

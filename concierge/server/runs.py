@@ -85,7 +85,9 @@ async def run_events(app: AppState, thread: Thread, body: RunCreate, graph_input
         await _set_status(app, thread.id, status)
 
 
-def _message_events(chunk: tuple[BaseMessage, dict], modes: list[str], partial: dict[str, AIMessageChunk]) -> list[Event]:
+def _message_events(
+    chunk: tuple[BaseMessage, dict], modes: list[str], partial: dict[str, AIMessageChunk]
+) -> list[Event]:
     """`messages-tuple` sends each token as `[chunk, metadata]`; `messages` sends the message so far."""
     message, metadata = chunk
     events: list[Event] = []

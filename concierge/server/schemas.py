@@ -5,7 +5,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-StreamMode = Literal["values", "updates", "messages", "messages-tuple", "custom", "debug", "events", "tasks", "checkpoints"]
+StreamMode = Literal[
+    "values", "updates", "messages", "messages-tuple", "custom", "debug", "events", "tasks", "checkpoints"
+]
 SUPPORTED_STREAM_MODES = ("values", "updates", "messages", "messages-tuple", "custom")
 
 

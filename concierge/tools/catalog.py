@@ -102,8 +102,17 @@ class Catalog:
         scored = sorted((x for x in scored if x[0] >= min_score), key=lambda x: -x[0])[:limit]
         return [
             ProductHit(
-                p.sku, p.name, p.category, p.brand, p.model_number, p.description, list(p.tags or []),
-                p.price, p.currency, p.stock, round(score, 3),
+                p.sku,
+                p.name,
+                p.category,
+                p.brand,
+                p.model_number,
+                p.description,
+                list(p.tags or []),
+                p.price,
+                p.currency,
+                p.stock,
+                round(score, 3),
             )
             for score, p in scored
         ]
@@ -130,8 +139,7 @@ class Catalog:
         now = now or datetime.now(tz)
         if days:
             windows = [
-                (datetime.combine(d, time.min, tz), datetime.combine(d + timedelta(days=1), time.min, tz))
-                for d in days
+                (datetime.combine(d, time.min, tz), datetime.combine(d + timedelta(days=1), time.min, tz)) for d in days
             ]
         else:
             windows = [(now, now + timedelta(days=14))]
@@ -159,13 +167,18 @@ class Catalog:
                         .limit(slots_per_service)
                     )
                     slots += [
-                        FreeSlot(r.start.astimezone(tz), r.end.astimezone(tz), r.capacity - r.booked)
-                        for r in rows
+                        FreeSlot(r.start.astimezone(tz), r.end.astimezone(tz), r.capacity - r.booked) for r in rows
                     ]
                 hits.append(
                     ServiceHit(
-                        sv.code, sv.name, sv.description, sv.duration_minutes, sv.price, sv.currency,
-                        round(score, 3), slots[:slots_per_service],
+                        sv.code,
+                        sv.name,
+                        sv.description,
+                        sv.duration_minutes,
+                        sv.price,
+                        sv.currency,
+                        round(score, 3),
+                        slots[:slots_per_service],
                     )
                 )
         return hits

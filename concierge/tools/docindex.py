@@ -21,7 +21,72 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(
 """
 _WORD = re.compile(r"[A-Za-z0-9]+(?:'[a-z]+)?")
 STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "had", "has", "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "that", "the", "their", "them", "there", "they", "this", "to", "was", "we", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your", "please", "could", "would", "should", "any", "some", "about", "tell", "know", "want", "get"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "please",
+        "could",
+        "would",
+        "should",
+        "any",
+        "some",
+        "about",
+        "tell",
+        "know",
+        "want",
+        "get",
+    ]
 )
 
 
@@ -67,15 +132,11 @@ class SqliteKeywordIndex:
         return conn
 
     async def add(self, tenant_id: str, document_id: str, title: str, chunks: list[Chunk]) -> None:
-        rows = [
-            (c.text, title, c.section, tenant_id, document_id, c.page, i) for i, c in enumerate(chunks)
-        ]
+        rows = [(c.text, title, c.section, tenant_id, document_id, c.page, i) for i, c in enumerate(chunks)]
 
         def write() -> None:
             with self._connect() as conn:
-                conn.execute(
-                    "DELETE FROM chunks WHERE tenant_id = ? AND document_id = ?", (tenant_id, document_id)
-                )
+                conn.execute("DELETE FROM chunks WHERE tenant_id = ? AND document_id = ?", (tenant_id, document_id))
                 conn.executemany(
                     "INSERT INTO chunks (text, title, section, tenant_id, document_id, page, ordinal) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -87,9 +148,7 @@ class SqliteKeywordIndex:
     async def delete(self, tenant_id: str, document_id: str) -> None:
         def write() -> None:
             with self._connect() as conn:
-                conn.execute(
-                    "DELETE FROM chunks WHERE tenant_id = ? AND document_id = ?", (tenant_id, document_id)
-                )
+                conn.execute("DELETE FROM chunks WHERE tenant_id = ? AND document_id = ?", (tenant_id, document_id))
 
         await asyncio.to_thread(write)
 
@@ -106,8 +165,6 @@ class SqliteKeywordIndex:
                     "FROM chunks WHERE chunks MATCH ? AND tenant_id = ? ORDER BY 7 LIMIT ?",
                     (match, tenant_id, limit),
                 ).fetchall()
-            return [
-                DocumentHit(d, t, s, int(p), int(o), x, -float(score)) for d, t, s, p, o, x, score in rows
-            ]
+            return [DocumentHit(d, t, s, int(p), int(o), x, -float(score)) for d, t, s, p, o, x, score in rows]
 
         return await asyncio.to_thread(read)

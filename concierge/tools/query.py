@@ -3,6 +3,7 @@
 Rules, not a model: fast, offline and predictable. A model-based analyzer can replace `analyze` later.
 """
 
+import contextlib
 import re
 from datetime import date, timedelta
 
@@ -94,10 +95,8 @@ def dates_in(text: str, today: date) -> list[str]:
             ahead = 7  # "next Saturday" said on a Saturday is a week away
         days.append(today + timedelta(days=ahead))
     for iso in _ISO_DATE.findall(text):
-        try:
+        with contextlib.suppress(ValueError):
             days.append(date.fromisoformat(iso))
-        except ValueError:
-            pass
     return sorted({d.isoformat() for d in days})
 
 

@@ -70,8 +70,16 @@ async def get_thread_state(thread: ThreadRow, app: App) -> dict[str, Any]:
             "values": snap.values,
             "next": list(snap.next),
             "tasks": [
-                {"id": t.id, "name": t.name, "path": list(t.path), "error": str(t.error) if t.error else None,
-                 "interrupts": list(t.interrupts), "checkpoint": None, "state": None, "result": t.result}
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "path": list(t.path),
+                    "error": str(t.error) if t.error else None,
+                    "interrupts": list(t.interrupts),
+                    "checkpoint": None,
+                    "state": None,
+                    "result": t.result,
+                }
                 for t in snap.tasks
             ],
             "metadata": snap.metadata or {},
@@ -89,4 +97,8 @@ def _checkpoint(config: dict[str, Any] | None) -> dict[str, Any] | None:
     if not config:
         return None
     c = config["configurable"]
-    return {"thread_id": c["thread_id"], "checkpoint_ns": c.get("checkpoint_ns", ""), "checkpoint_id": c.get("checkpoint_id")}
+    return {
+        "thread_id": c["thread_id"],
+        "checkpoint_ns": c.get("checkpoint_ns", ""),
+        "checkpoint_id": c.get("checkpoint_id"),
+    }

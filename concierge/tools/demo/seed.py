@@ -60,7 +60,9 @@ async def seed_demo(tools: Toolbox, today: date | None = None) -> dict[str, int]
                 exists = await s.scalar(select(Slot.id).where(Slot.service_id == service.id, Slot.start == start))
                 if exists is None:
                     end = start + timedelta(minutes=row["duration_minutes"])
-                    s.add(Slot(tenant_id=tenant_id, service_id=service.id, start=start, end=end, capacity=row["capacity"]))
+                    s.add(
+                        Slot(tenant_id=tenant_id, service_id=service.id, start=start, end=end, capacity=row["capacity"])
+                    )
                     slots += 1
         await s.commit()
 
@@ -70,8 +72,12 @@ async def seed_demo(tools: Toolbox, today: date | None = None) -> dict[str, int]
         if doc.status != "completed":
             raise RuntimeError(f"demo document {path.name} failed: {doc.error}")
         documents += 1
-    return {"products": len(_load("products.json")), "services": len(_load("services.json")),
-            "new_slots": slots, "documents": documents}
+    return {
+        "products": len(_load("products.json")),
+        "services": len(_load("services.json")),
+        "new_slots": slots,
+        "documents": documents,
+    }
 
 
 def _schedule(schedule: list[dict], today: date, tz: ZoneInfo) -> list[datetime]:
