@@ -15,18 +15,19 @@ from concierge.tools.settings import Settings, get_settings
 from concierge.tools.toolbox import Toolbox
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -> FastAPI:
+    """The app; `tools` replaces the toolbox built from `settings` (tests hand in stand-ins for remote services)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tools = await Toolbox.from_settings(settings).open()
+        toolbox = await (tools or Toolbox.from_settings(settings)).open()
         try:
             async with open_checkpointer(settings.checkpoint_path) as saver:
-                app.state.concierge = AppState(tools=tools, graph=build_graph(saver))
+                app.state.concierge = AppState(tools=toolbox, graph=build_graph(saver))
                 yield
         finally:
-            await tools.close()
+            await toolbox.close()
 
     app = FastAPI(title="Concierge", version=__version__, lifespan=lifespan)
     app.include_router(threads.router)

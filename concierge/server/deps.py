@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from pydantic import TypeAdapter, ValidationError
 from langgraph.graph.state import CompiledStateGraph
 
 from concierge.state import Context
@@ -13,6 +14,7 @@ from concierge.tools.toolbox import Toolbox
 
 # Context fields a client may set per run; the rest come from the tenant or the server.
 CLIENT_CONTEXT_FIELDS = {f.name for f in fields(Context)} - {"tools", "tenant_id"}
+_CONTEXT = TypeAdapter(Context)
 
 
 @dataclass
@@ -35,15 +37,21 @@ class AppState:
             raise HTTPException(422, f"unknown context fields: {', '.join(sorted(unknown))}")
         settings = {k: v for k, v in (tenant.settings or {}).items() if k in CLIENT_CONTEXT_FIELDS}
         client = {k: v for k, v in (overrides or {}).items() if k in CLIENT_CONTEXT_FIELDS}
-        return Context(
-            tenant_id=tenant.id,
-            business_name=tenant.name,
-            business_description=tenant.description,
-            timezone=tenant.timezone,
-            source_timeout_s=self.tools.settings.source_timeout_s,
-            tools=self.tools,
-            **{**settings, **client},
-        )
+        fields_ = {
+            "business_name": tenant.name,
+            "business_description": tenant.description,
+            "timezone": tenant.timezone,
+            "source_timeout_s": self.tools.settings.source_timeout_s,
+            **settings,
+            **client,
+        }
+        try:
+            context = _CONTEXT.validate_python(fields_)
+        except ValidationError as exc:
+            errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise HTTPException(422, f"invalid context: {errors}") from None
+        context.tenant_id, context.tools = tenant.id, self.tools
+        return context
 
 
 def get_app_state(request: Request) -> AppState:

@@ -1,0 +1,98 @@
+"""Shared fixtures: a demo tenant seeded once per session, copied into each test's own data directory."""
+
+import asyncio
+import shutil
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from concierge.server.app import create_app
+from concierge.state import Context
+from concierge.tools.demo.seed import seed_demo
+from concierge.tools.settings import Settings
+from concierge.tools.toolbox import Toolbox
+
+
+@pytest.fixture(scope="session")
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("seeded")
+
+    async def seed() -> None:
+        tools = await Toolbox.from_settings(Settings(data_dir=root)).open()
+        try:
+            await seed_demo(tools)
+        finally:
+            await tools.close()
+
+    asyncio.run(seed())
+    return root
+
+
+@pytest.fixture
+def settings(seeded_dir: Path, tmp_path: Path) -> Settings:
+    """A private copy of the seeded data directory: tests may write to it freely."""
+    data = tmp_path / "data"
+    shutil.copytree(seeded_dir, data)
+    return Settings(data_dir=data)
+
+
+@pytest.fixture
+async def tools(settings: Settings) -> AsyncIterator[Toolbox]:
+    toolbox = await Toolbox.from_settings(settings).open()
+    yield toolbox
+    await toolbox.close()
+
+
+@pytest.fixture
+def context(tools: Toolbox) -> Context:
+    return Context(tenant_id="demo", business_name="Inkwell & Oak", timezone="Europe/Dublin", tools=tools)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The real app under uvicorn on a loopback port, in a thread; stop() and start() again on the same files."""
+
+    def __init__(self, settings: Settings, tools: Toolbox | None = None) -> None:
+        self.settings, self.tools = settings, tools
+        self.url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "LiveServer":
+        port = free_port()
+        config = uvicorn.Config(create_app(self.settings, self.tools), host="127.0.0.1", port=port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/ok", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        assert self._server and self._thread
+        self._server.should_exit = True
+        self._thread.join(timeout=20)
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    server = LiveServer(settings).start()
+    yield server
+    server.stop()
