@@ -136,3 +136,28 @@ def test_bad_requests(live_server: LiveServer) -> None:
         # The server kept serving and lost nothing: the thread still answers.
         out = client.post(runs, json=ask(QUESTION)).json()
         assert "48.00 EUR" in out["messages"][-1]["content"]
+
+
+def test_a_crash_inside_a_node_ends_the_run_with_an_error_naming_it(settings: Settings) -> None:
+    from concierge.tools.llm.providers import LOCAL_MODEL
+    from concierge.tools.toolbox import Toolbox
+    from tests.stand_ins import BrokenChatModel
+
+    tools = Toolbox.from_settings(settings)
+    tools.models.models[LOCAL_MODEL] = BrokenChatModel()  # no provider left that can answer
+    server = LiveServer(settings, tools).start()
+    try:
+        with httpx.Client(base_url=server.url) as client:
+            thread = new_thread(client)
+            events = stream_events(client, f"/threads/{thread}/runs/stream", ask(QUESTION, ["updates"]))
+            event, error = events[-1]
+            assert event == "error" and error["node"] == "generate"
+            assert "generate" in error["message"] and "provider exploded" in error["message"]
+            assert client.get(f"/threads/{thread}").json()["status"] == "error"
+            state = client.get(f"/threads/{thread}/state").json()
+            assert state["next"] == ["generate"], "the last good checkpoint stays: generate is still to run"
+            assert state["values"]["context"]["sources"], "work done before the crash is kept"
+            # The server keeps serving other threads.
+            assert client.post("/threads", json={}).status_code == 200
+    finally:
+        server.stop()
