@@ -42,15 +42,20 @@ def test_stream_answer_with_citation_feedback_and_restart(settings: Settings) ->
             answer = attribute["messages"][0]["content"]
             assert "48.00 EUR" in answer and "[1]" in answer
             assert attribute["citations"][0] == {
-                "n": 1, "id": "catalog:product:ST-0001", "source": "catalog",
-                "title": "Kestrel Fountain Pen", "locator": "our catalog",
+                "n": 1,
+                "id": "catalog:product:ST-0001",
+                "source": "catalog",
+                "title": "Kestrel Fountain Pen",
+                "locator": "our catalog",
             }
             interrupt = next(d["__interrupt__"] for e, d in events if e == "updates" and "__interrupt__" in d)
             assert interrupt[0]["value"]["type"] == "feedback"
             assert client.get(f"/threads/{thread}").json()["status"] == "interrupted"
 
             resumed = stream_events(
-                client, f"/threads/{thread}/runs/stream", {"command": {"resume": {"rating": 4}}, "stream_mode": "updates"}
+                client,
+                f"/threads/{thread}/runs/stream",
+                {"command": {"resume": {"rating": 4}}, "stream_mode": "updates"},
             )
             assert [d for e, d in resumed if e == "updates"] == [
                 {"collect_feedback": {"feedback": [{"turn": 1, "kind": "explicit", "rating": 4, "comment": ""}]}}
@@ -81,7 +86,8 @@ def test_asking_for_a_human_pauses_at_handoff_and_agent_reply_resumes(live_serve
         assert state["next"] == ["handoff"]
 
         out = client.post(
-            f"/threads/{thread}/runs/wait", json={"command": {"resume": {"reply": "Hello, Niamh here.", "agent": "niamh"}}}
+            f"/threads/{thread}/runs/wait",
+            json={"command": {"resume": {"reply": "Hello, Niamh here.", "agent": "niamh"}}},
         ).json()
         assert out["messages"][-1]["content"] == "Hello, Niamh here."
         assert out["handoff"]["status"] == "answered" and out["handoff"]["agent"] == "niamh"
@@ -115,7 +121,9 @@ def test_messages_mode_sends_partial_messages(live_server: LiveServer) -> None:
         ("post", "/threads", {"metadata": {"tenant_id": "nobody"}}, 404, "tenant 'nobody' not found"),
     ],
 )
-def test_unknown_things_are_404(live_server: LiveServer, method: str, path: str, body, status: int, detail: str) -> None:
+def test_unknown_things_are_404(
+    live_server: LiveServer, method: str, path: str, body, status: int, detail: str
+) -> None:
     r = httpx.request(method, live_server.url + path, json=body)
     assert r.status_code == status and detail in r.json()["detail"]
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
-from pydantic import TypeAdapter, ValidationError
 from langgraph.graph.state import CompiledStateGraph
+from pydantic import TypeAdapter, ValidationError
 
 from concierge.state import Context
 from concierge.tools.appdb import Tenant, Thread

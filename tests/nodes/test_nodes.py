@@ -53,7 +53,10 @@ async def test_analyze_query_spots_a_request_for_a_human(context: Context) -> No
 async def test_analyze_query_records_an_unrated_answer_as_continued(context: Context) -> None:
     state = {
         "messages": [HumanMessage("a"), AIMessage("b"), HumanMessage("Opening hours?")],
-        "turn": 1, "generation": {"grounded": True}, "feedback": [], "handoff": None,
+        "turn": 1,
+        "generation": {"grounded": True},
+        "feedback": [],
+        "handoff": None,
     }
     update = await analyze_query(state, rt(context))
     assert update["feedback"] == [{"turn": 1, "kind": "continued", "rating": None, "comment": ""}]
@@ -98,10 +101,25 @@ def item(id_: str, source: str, text: str, score: float, **meta) -> RetrievedIte
 
 
 async def test_synthesize_ranks_dedupes_notes_conflicts_and_keeps_to_budget(context: Context) -> None:
-    pen = item("catalog:product:ST-0001", "catalog", "Kestrel Fountain Pen costs 48.00 EUR.", 0.9,
-               title="Kestrel Fountain Pen", kind="product", price="48.00", currency="EUR")
-    doc = item("documents:d:0", "documents", "The Kestrel Fountain Pen is 39.00 EUR this month.", 7.0,
-               title="Old flyer", section="Offers", page=2)
+    pen = item(
+        "catalog:product:ST-0001",
+        "catalog",
+        "Kestrel Fountain Pen costs 48.00 EUR.",
+        0.9,
+        title="Kestrel Fountain Pen",
+        kind="product",
+        price="48.00",
+        currency="EUR",
+    )
+    doc = item(
+        "documents:d:0",
+        "documents",
+        "The Kestrel Fountain Pen is 39.00 EUR this month.",
+        7.0,
+        title="Old flyer",
+        section="Offers",
+        page=2,
+    )
     state = {"analysis": task("Kestrel pen price")["analysis"], "retrieved": [doc, pen, dict(doc)]}
     ctx = (await synthesize(state, rt(context)))["context"]
     assert [s["id"] for s in ctx["sources"]] == ["catalog:product:ST-0001", "documents:d:0"]
@@ -114,8 +132,11 @@ async def test_synthesize_ranks_dedupes_notes_conflicts_and_keeps_to_budget(cont
 
 
 async def test_route_model_ends_every_chain_with_the_local_answerer(context: Context) -> None:
-    state = {"analysis": task("Why is the 100 ml better than the 50 ml? Which should I buy?")["analysis"],
-             "context": {"tokens": 500}, "turn": 1}
+    state = {
+        "analysis": task("Why is the 100 ml better than the 50 ml? Which should I buy?")["analysis"],
+        "context": {"tokens": 500},
+        "turn": 1,
+    }
     route = (await route_model(state, rt(context)))["route"]
     assert route["chain"] == [LOCAL_MODEL]
     assert route["features"]["reasoning"] == 1.0 and route["tier"] in ("balanced", "reasoning")
@@ -133,14 +154,24 @@ def ready_state(question: str, context_text: str, sources: list[dict], chain: li
     }
 
 
-PEN = [{"n": 1, "id": "catalog:product:ST-0001", "source": "catalog", "title": "Kestrel Fountain Pen", "locator": "our catalog"}]
+PEN = [
+    {
+        "n": 1,
+        "id": "catalog:product:ST-0001",
+        "source": "catalog",
+        "title": "Kestrel Fountain Pen",
+        "locator": "our catalog",
+    }
+]
 
 
 async def test_generate_fails_over_to_the_local_answerer(context: Context) -> None:
     context.tools.models.models["openai/gpt-4o"] = BrokenChatModel()
     state = ready_state(
-        "How much is the Kestrel pen?", "[1] Our catalog: Kestrel Fountain Pen\nThe Kestrel Fountain Pen costs 48.00 EUR.",
-        PEN, ["openai/gpt-4o", LOCAL_MODEL],
+        "How much is the Kestrel pen?",
+        "[1] Our catalog: Kestrel Fountain Pen\nThe Kestrel Fountain Pen costs 48.00 EUR.",
+        PEN,
+        ["openai/gpt-4o", LOCAL_MODEL],
     )
     update = await generate(state, rt(context))
     assert update["messages"][0].content == "The Kestrel Fountain Pen costs 48.00 EUR [1]."
@@ -163,16 +194,23 @@ async def test_generate_says_so_when_the_context_lacks_the_answer(context: Conte
     [
         ("inline", "Pens cost 48 EUR [1]. Open daily [2]."),
         ("none", "Pens cost 48 EUR. Open daily."),
-        ("endnote", "Pens cost 48 EUR [1]. Open daily [2].\n\nSources:\n[1] Kestrel Fountain Pen, our catalog\n[2] FAQ, Hours"),
+        (
+            "endnote",
+            "Pens cost 48 EUR [1]. Open daily [2].\n\nSources:\n[1] Kestrel Fountain Pen, our catalog\n[2] FAQ, Hours",
+        ),
     ],
 )
-async def test_attribute_renumbers_styles_and_drops_invented_citations(context: Context, style: str, expected: str) -> None:
+async def test_attribute_renumbers_styles_and_drops_invented_citations(
+    context: Context, style: str, expected: str
+) -> None:
     sources = [
         {"n": 1, "id": "documents:faq:0", "source": "documents", "title": "FAQ", "locator": "Hours"},
         {"n": 2, **{k: v for k, v in PEN[0].items() if k != "n"}},
     ]
-    state = {"messages": [AIMessage("Pens cost 48 EUR [2]. Open daily [1] [7].", id="a1")],
-             "context": {"sources": sources}}
+    state = {
+        "messages": [AIMessage("Pens cost 48 EUR [2]. Open daily [1] [7].", id="a1")],
+        "context": {"sources": sources},
+    }
     update = await attribute(state, rt(replace(context, attribution_style=style)))
     assert update["messages"][0].content == expected and update["messages"][0].id == "a1"
     assert [(c["n"], c["id"]) for c in update["citations"]] == [(1, "catalog:product:ST-0001"), (2, "documents:faq:0")]
@@ -181,7 +219,9 @@ async def test_attribute_renumbers_styles_and_drops_invented_citations(context: 
 def test_feedback_and_reply_values_are_checked() -> None:
     assert parse_rating("up", 2)[0]["rating"] == 5
     assert parse_rating({"rating": 2, "comment": "meh", "handoff": True}, 1) == (
-        {"turn": 1, "kind": "explicit", "rating": 2, "comment": "meh"}, True)
+        {"turn": 1, "kind": "explicit", "rating": 2, "comment": "meh"},
+        True,
+    )
     with pytest.raises(ValueError, match="between 1 and 5"):
         parse_rating(9, 1)
     with pytest.raises(ValueError, match="1-5"):
