@@ -20,7 +20,7 @@ def latest_question(state: State) -> str:
 
 async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
-    tools = toolbox(runtime)
+    tools = await toolbox(runtime)
     available: list[SourceName] = [
         s for s in ("documents", "catalog", "web") if s in ctx.sources and (s != "web" or tools.web)
     ]

@@ -35,7 +35,7 @@ def prompt_messages(state: State, ctx: Context) -> list[BaseMessage]:
 
 async def generate(state: State, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
-    models = toolbox(runtime).models
+    models = (await toolbox(runtime)).models
     messages = prompt_messages(state, ctx)
     valid = {s["n"] for s in state["context"]["sources"]}
     attempts: list[Attempt] = []

@@ -66,7 +66,7 @@ def service_item(s: ServiceHit) -> RetrievedItem:
 
 async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
-    catalog = toolbox(runtime).catalog
+    catalog = (await toolbox(runtime)).catalog
     analysis = task["analysis"]
     wants_slots = analysis["query_type"] in ("service", "appointment")
 

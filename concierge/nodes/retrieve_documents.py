@@ -24,7 +24,7 @@ def as_item(hit: DocumentHit) -> RetrievedItem:
 
 async def retrieve_documents(task: RetrievalTask, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
-    index = toolbox(runtime).documents
+    index = (await toolbox(runtime)).documents
 
     async def search() -> list[RetrievedItem]:
         hits = await index.search(ctx.tenant_id, task["analysis"]["question"], ctx.max_results)

@@ -10,7 +10,7 @@ from concierge.tools.toolbox import context_of, toolbox
 
 async def retrieve_web(task: RetrievalTask, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
-    web = toolbox(runtime).web
+    web = (await toolbox(runtime)).web
 
     async def search() -> list[RetrievedItem]:
         if web is None:

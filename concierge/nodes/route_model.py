@@ -21,7 +21,7 @@ def tier_for(score: float, context_tokens: int, ctx: Context) -> str:
 
 async def route_model(state: State, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
-    models = toolbox(runtime).models
+    models = (await toolbox(runtime)).models
     analysis = state["analysis"]
     features = complexity_features(analysis["question"], analysis["entities"], state.get("turn", 1) - 1)
     score = complexity(features)

@@ -39,8 +39,13 @@ def seed_tiktoken_cache() -> Path:
     return cache_dir
 
 
-@lru_cache
 def encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
+    """The encoding, loaded once; the first call reads files, so async code makes it in a thread."""
+    return _load(name)
+
+
+@lru_cache
+def _load(name: str) -> tiktoken.Encoding:
     seed_tiktoken_cache()
     return tiktoken.get_encoding(name)
 

@@ -1,7 +1,7 @@
 """Every tool handle a node may ask for, opened once per process and passed in the runtime context."""
 
+import asyncio
 from dataclasses import dataclass
-from functools import lru_cache
 
 from langgraph.runtime import Runtime
 
@@ -11,6 +11,7 @@ from concierge.tools.catalog import Catalog
 from concierge.tools.docindex import DocumentIndex, SqliteKeywordIndex
 from concierge.tools.llm.providers import ProviderRegistry
 from concierge.tools.settings import Settings, get_settings
+from concierge.tools.tokens import encoding
 from concierge.tools.web import WebSearch
 
 
@@ -36,22 +37,34 @@ class Toolbox:
         )
 
     async def open(self) -> "Toolbox":
+        """Create missing tables and load what would otherwise block the event loop on first use."""
         await self.db.create_schema()
+        await asyncio.to_thread(encoding)
         return self
 
     async def close(self) -> None:
         await self.db.dispose()
 
 
-@lru_cache
-def default_toolbox() -> Toolbox:
-    """For runs that bring no toolbox, such as `langgraph dev`: built from the environment."""
-    return Toolbox.from_settings(get_settings())
+_default: Toolbox | None = None
+_default_lock = asyncio.Lock()
 
 
-def toolbox(runtime: Runtime[Context]) -> Toolbox:
+async def default_toolbox() -> Toolbox:
+    """For runs that bring no toolbox, such as under `langgraph dev`: built once from the environment.
+
+    Built in a worker thread, since it creates directories and files.
+    """
+    global _default
+    async with _default_lock:
+        if _default is None:
+            _default = await (await asyncio.to_thread(Toolbox.from_settings, get_settings())).open()
+    return _default
+
+
+async def toolbox(runtime: Runtime[Context]) -> Toolbox:
     ctx = runtime.context
-    return ctx.tools if ctx is not None and ctx.tools is not None else default_toolbox()
+    return ctx.tools if ctx is not None and ctx.tools is not None else await default_toolbox()
 
 
 def context_of(runtime: Runtime[Context]) -> Context:

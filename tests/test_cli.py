@@ -1,0 +1,54 @@
+"""The `concierge` command as a person uses it: seed, then chat in the terminal."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from concierge.tools.settings import Settings
+
+CONCIERGE = Path(sys.executable).parent / "concierge"
+
+
+def run(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CONCIERGE_DATA_DIR": str(settings.data_dir), "LANGSMITH_TRACING": "false"}
+    return subprocess.run(
+        [str(CONCIERGE), *args], input=stdin, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_seed_demo_is_idempotent_from_the_command_line(settings: Settings) -> None:
+    out = run(settings, "seed-demo")
+    assert out.returncode == 0, out.stderr
+    assert "products=22" in out.stdout and "new_slots=0" in out.stdout
+
+
+def test_chat_streams_cites_rates_and_hands_over(settings: Settings) -> None:
+    script = "\n".join(
+        [
+            "How much is the Kestrel fountain pen?",
+            "4",
+            "Can I return opened perfume?",
+            "I want to speak to a human",
+            "hello?",
+            "/agent Hi, this is Niamh from the shop.",
+            "/quit",
+        ]
+    )
+    out = run(settings, "chat", "--thread", "cli-test", stdin=script + "\n")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "Chatting with Inkwell & Oak" in text
+    assert "bot> Kestrel Fountain Pen (model KF-200) by Kestrel costs 48.00 EUR" in text
+    assert "[1] Kestrel Fountain Pen, our catalog" in text
+    assert "Rate it from 1 to 5" in text and "thanks for the feedback" in text
+    assert "[1] Store policies, Returns and refunds" in text
+    assert ">> handed to a human agent (the customer asked for a human)" in text
+    assert "a human agent has this conversation" in text
+    assert "agent> Hi, this is Niamh from the shop." in text
+
+
+def test_chat_with_an_unknown_tenant_says_so(settings: Settings) -> None:
+    out = run(settings, "chat", "--tenant", "nobody", stdin="/quit\n")
+    assert out.returncode != 0 and "tenant 'nobody' not found" in out.stderr
+    assert "Traceback" not in out.stderr
