@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     chat = sub.add_parser("chat", help="chat with a tenant's agent in the terminal")
     chat.add_argument("--tenant", default=None, help="tenant id (default CONCIERGE_DEFAULT_TENANT or demo)")
     chat.add_argument("--thread", default=None, help="continue this thread id")
+    bench = sub.add_parser("bench", help="run a benchmark from benchmarks/ and print its figures")
+    bench.add_argument("name", help="benchmark name: a module in benchmarks/ (e.g. retrieval)")
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
     args = parser.parse_args(argv)
     settings = get_settings()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -57,6 +60,10 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(run_chat(settings, args.tenant or settings.default_tenant, args.thread))
         except Exception as exc:
             raise SystemExit(f"concierge chat: {getattr(exc, 'detail', exc)}") from exc
+    elif args.command == "bench":
+        from concierge.server.bench import run_benchmark
+
+        run_benchmark(args.name, args.args)
     elif args.command == "serve":
         import uvicorn
 

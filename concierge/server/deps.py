@@ -4,7 +4,7 @@ import asyncio
 from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import TypeAdapter, ValidationError
 
@@ -70,3 +70,19 @@ async def get_thread(thread_id: str, app: App) -> Thread:
 
 
 ThreadRow = Annotated[Thread, Depends(get_thread)]
+
+
+async def get_tenant(app: App, x_tenant_id: Annotated[str | None, Header()] = None) -> Tenant:
+    """The tenant a request acts for: the `X-Tenant-ID` header, else the default tenant; 404 if unknown.
+
+    The auth issue replaces the header with the tenant of the authenticated principal.
+    """
+    tenant_id = x_tenant_id or app.tools.settings.default_tenant
+    async with app.tools.db.session() as s:
+        tenant = await s.get(Tenant, tenant_id)
+    if tenant is None:
+        raise HTTPException(404, f"tenant {tenant_id!r} not found")
+    return tenant
+
+
+CurrentTenant = Annotated[Tenant, Depends(get_tenant)]
