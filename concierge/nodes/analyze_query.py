@@ -29,7 +29,14 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
     today = datetime.now(ZoneInfo(ctx.timezone)).date()
     update: dict = {
         "turn": turn,
-        "analysis": analyze(latest_question(state), today=today, depth=depth, available=available),
+        "analysis": analyze(
+            latest_question(state),
+            today=today,
+            depth=depth,
+            available=available,
+            cannot_do=ctx.agent_cannot_do,
+            can_do=ctx.agent_can_do,
+        ),
         "retrieved": Overwrite([]),
         "source_errors": Overwrite([]),
         "citations": [],

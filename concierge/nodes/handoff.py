@@ -16,6 +16,8 @@ def reason_for(state: State) -> str:
     analysis = state.get("analysis")
     if analysis and analysis["wants_human"]:
         return "the customer asked for a human"
+    if analysis and analysis.get("out_of_scope"):
+        return f"the request is something the agent cannot do: {analysis['out_of_scope']}"
     generation = state.get("generation")
     if generation and not generation["grounded"]:
         return "no answer was found in the business's documents or catalog"

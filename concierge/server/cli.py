@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+from pathlib import Path
 
 from concierge.tools.settings import Settings, get_settings
 
@@ -44,6 +45,10 @@ def main(argv: list[str] | None = None) -> None:
     chat = sub.add_parser("chat", help="chat with a tenant's agent in the terminal")
     chat.add_argument("--tenant", default=None, help="tenant id (default CONCIERGE_DEFAULT_TENANT or demo)")
     chat.add_argument("--thread", default=None, help="continue this thread id")
+    ev = sub.add_parser("eval", help="run a question set through the graph and report answer quality")
+    ev.add_argument("--tenant", default=None, help="tenant id (default: the demo tenant)")
+    ev.add_argument("--questions", type=Path, default=None, help="JSON Lines question set (default: the demo's)")
+    ev.add_argument("--json", type=Path, default=None, help="where to write the JSON report")
     bench = sub.add_parser("bench", help="run a benchmark from benchmarks/ and print its figures")
     bench.add_argument("name", help="benchmark name: a module in benchmarks/ (e.g. retrieval)")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
@@ -60,6 +65,10 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(run_chat(settings, args.tenant or settings.default_tenant, args.thread))
         except Exception as exc:
             raise SystemExit(f"concierge chat: {getattr(exc, 'detail', exc)}") from exc
+    elif args.command == "eval":
+        from concierge.server.evaluation import evaluate
+
+        asyncio.run(evaluate(settings, args.tenant or settings.default_tenant, args.questions, args.json))
     elif args.command == "bench":
         from concierge.server.bench import run_benchmark
 

@@ -28,6 +28,8 @@ class QueryAnalysis(TypedDict):
     sources: list[SourceName]
     complexity: float
     wants_human: bool
+    out_of_scope: str | None
+    """The `agent_cannot_do` entry the request runs into; such requests go to a human."""
 
 
 class RetrievedItem(TypedDict):

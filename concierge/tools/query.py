@@ -5,7 +5,10 @@ Rules, not a model: fast, offline and predictable. A model-based analyzer can re
 
 import contextlib
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
+
+import snowballstemmer
 
 from concierge.state.records import Entities, QueryAnalysis, QueryType, SourceName
 from concierge.tools.docindex import keywords
@@ -65,7 +68,32 @@ _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _REASONING = re.compile(
     r"\b(why|compare|comparison|difference|better|best|recommend|versus|vs|should i|explain|which one)\b", re.I
 )
+_STEMMER = snowballstemmer.stemmer("english")
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+_REQUEST = re.compile(
+    r"\b(can|could|would|will) you\b|\bplease\b|\bi (want|need) you to\b|"
+    r"^\s*(cancel|refund|book|change|apply|give|look up|issue|check)\b",
+    re.I,
+)
+
+
+def _stems(text: str) -> set[str]:
+    return set(_STEMMER.stemWords(keywords(text)))
+
+
+def forbidden_request(question: str, cannot_do: Sequence[str], can_do: Sequence[str]) -> str | None:
+    """The `agent_cannot_do` entry a question runs into, if any.
+
+    Terms the agent may talk about (from `agent_can_do`) do not count. A direct request ("can you refund my
+    order?") needs one remaining term in common with the entry; a question ("is it safe with skin
+    allergies?") needs two.
+    """
+    allowed = set().union(*(_stems(c) for c in can_do))
+    asked = _stems(question) - allowed
+    needed = 1 if _REQUEST.search(question) else 2
+    return next((entry for entry in cannot_do if len(asked & (_stems(entry) - allowed)) >= needed), None)
 
 
 def wants_human(text: str) -> bool:
@@ -127,17 +155,27 @@ def complexity(features: dict[str, float]) -> float:
     return round(sum(COMPLEXITY_WEIGHTS[k] * v for k, v in features.items()), 3)
 
 
-def analyze(question: str, *, today: date, depth: int, available: list[SourceName]) -> QueryAnalysis:
+def analyze(
+    question: str,
+    *,
+    today: date,
+    depth: int,
+    available: list[SourceName],
+    cannot_do: Sequence[str] = (),
+    can_do: Sequence[str] = (),
+) -> QueryAnalysis:
     found = entities(question, today)
     qtype = query_type(question)
     human = wants_human(question)
+    forbidden = forbidden_request(question, cannot_do, can_do)
     return QueryAnalysis(
         question=question,
         intent="request_human" if human else _INTENTS[qtype],
         query_type=qtype,
         entities=found,
         keywords=keywords(question),
-        sources=[] if human else [s for s in _SOURCES[qtype] if s in available],
+        sources=[] if human or forbidden else [s for s in _SOURCES[qtype] if s in available],
         complexity=complexity(complexity_features(question, found, depth)),
         wants_human=human,
+        out_of_scope=forbidden,
     )

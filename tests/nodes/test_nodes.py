@@ -229,3 +229,16 @@ def test_feedback_and_reply_values_are_checked() -> None:
     assert parse_reply("On it") == ("On it", "agent")
     with pytest.raises(ValueError, match="non-empty"):
         parse_reply({"reply": "  "})
+
+
+async def test_analyze_query_sends_what_the_agent_cannot_do_to_a_human(context: Context) -> None:
+    ctx = replace(
+        context,
+        agent_can_do=["explain our return and loyalty policies"],
+        agent_cannot_do=["issue refunds, apply discounts or change existing orders"],
+    )
+    refund = await analyze_query({"messages": [HumanMessage("Can you refund my last order?")]}, rt(ctx))
+    assert refund["analysis"]["out_of_scope"] == "issue refunds, apply discounts or change existing orders"
+    assert refund["analysis"]["sources"] == []
+    policy = await analyze_query({"messages": [HumanMessage("Do you give refunds on opened perfume?")]}, rt(ctx))
+    assert policy["analysis"]["out_of_scope"] is None and policy["analysis"]["sources"]
