@@ -19,7 +19,9 @@ def _stock(n: int) -> str:
 
 def product_item(p: ProductHit) -> RetrievedItem:
     model = f" (model {p.model_number})" if p.model_number else ""
-    brand = f" by {p.brand}" if p.brand else ""
+    authors = [t.split(":", 1)[1] for t in p.tags if t.startswith("author:")]
+    maker = p.brand or ", ".join(authors)
+    brand = f" by {maker}" if maker else ""
     facts = f"{p.name}{model}{brand} costs {p.price} {p.currency} and is {_stock(p.stock)}."
     return RetrievedItem(
         id=f"catalog:product:{p.sku}",

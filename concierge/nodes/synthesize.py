@@ -18,6 +18,8 @@ _PRIORITY: dict[QueryType, tuple[SourceName, ...]] = {
     "policy": ("documents", "catalog", "web"),
     "general": ("documents", "catalog", "web"),
 }
+STRONG_CATALOG_MATCH = 0.6
+"""A catalog item matching this well (most of the question's words in its name) leads whatever the question type."""
 _MONEY = re.compile(r"(\d+(?:[.,]\d{1,2})?)\s*(?:EUR|euros?)\b", re.I)
 
 
@@ -38,6 +40,11 @@ def label(item: RetrievedItem) -> str:
         return f"Our catalog: {item['title']}"
     where = locator(item)
     return f"{item['title']} ({where})" if where else item["title"]
+
+
+def rank(item: RetrievedItem, priority: tuple[SourceName, ...]) -> tuple[int, int, float]:
+    strong = item["source"] == "catalog" and item["score"] >= STRONG_CATALOG_MATCH
+    return (0 if strong else 1, priority.index(item["source"]), -item["score"])
 
 
 def dedupe(items: list[RetrievedItem]) -> list[RetrievedItem]:
@@ -75,7 +82,7 @@ def price_conflicts(items: list[RetrievedItem]) -> list[str]:
 async def synthesize(state: State, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
     priority = _PRIORITY[state["analysis"]["query_type"]]
-    items = sorted(dedupe(state.get("retrieved", [])), key=lambda i: (priority.index(i["source"]), -i["score"]))
+    items = sorted(dedupe(state.get("retrieved", [])), key=lambda i: rank(i, priority))
     conflicts = price_conflicts(items)
     header = "".join(f"Note: {c}\n" for c in conflicts)
     blocks: list[str] = []

@@ -19,11 +19,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(
     tokenize = 'porter unicode61'
 );
 """
-_WORD = re.compile(r"[A-Za-z0-9]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[A-Za-z0-9]+")
 STOPWORDS = frozenset(
     """a an and are as at be but by can do does for from had has have how i if in is it its me my no not of on
     or our so that the their them there they this to was we what when where which who why will with you your
-    please could would should any some about tell know want get hi hello hey thanks thank""".split()
+    please could would should any some about tell know want get hi hello hey thanks thank whats got still
+    looking wondering many really like just also don can re ll ve moment need make long bought""".split()
 )
 
 

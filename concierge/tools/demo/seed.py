@@ -81,9 +81,12 @@ async def seed_demo(tools: Toolbox, today: date | None = None) -> dict[str, int]
 
 
 def _schedule(schedule: list[dict], today: date, tz: ZoneInfo) -> list[datetime]:
-    """Concrete start times over the coming weeks for a weekly schedule like `{"weekday": "sat", ...}`."""
+    """Concrete start times from today over the coming weeks for a weekly schedule like `{"weekday": "sat", ...}`.
+
+    Today's slots that have already started are kept but never offered: searches only look from now on.
+    """
     starts = []
-    for offset in range(1, SLOT_WEEKS * 7 + 1):
+    for offset in range(SLOT_WEEKS * 7):
         day = today + timedelta(days=offset)
         for entry in schedule:
             if _WEEKDAYS.index(entry["weekday"]) == day.weekday():

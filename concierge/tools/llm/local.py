@@ -10,6 +10,7 @@ import asyncio
 import math
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import snowballstemmer
@@ -17,6 +18,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from rapidfuzz import fuzz, process
 
 from concierge.tools.docindex import keywords
 from concierge.tools.llm.prompts import SourceBlock, parse_context
@@ -36,16 +38,29 @@ _SYNONYMS = {
     "expens": ("price", "cost"),
     "cheap": ("price", "cost"),
     "avail": ("stock", "free"),
-    "left": ("stock",),
+    "left": ("stock", "free"),
     "slot": ("free",),
+    "room": ("free", "place"),
+    "space": ("free", "place"),
+    "seat": ("free", "place"),
+    "place": ("free",),
+    "copi": ("stock",),
+    "shelf": ("stock",),
+    "address": ("street",),
+    "money": ("refund",),
+    "back": ("refund",),
+    "locat": ("street",),
     "open": ("hour",),
-    "close": ("hour",),
+    "close": ("hour", "open"),
     "refund": ("return",),
     "deliveri": ("ship",),
     "ship": ("deliveri",),
 }
 _HEADER_WEIGHT = 0.6
-_NEAR_BEST = 0.9
+_ALSO_GOOD = 0.7
+_SPECIFIC = 4
+_CONFIDENT = 0.75
+_TYPO_SIMILARITY = 80
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
@@ -60,11 +75,18 @@ def sentences(text: str) -> list[str]:
         line = raw.strip()
         if not line:
             continue
-        if lines and line[0].islower() and lines[-1][-1] not in ".!?:":
+        if lines and _continues(lines[-1], line):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(_BULLET.sub("", line))
     return [s.strip() for line in lines for s in _SENTENCE.split(line) if s.strip()]
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Whether `line` carries on the sentence `previous` started (a PDF wraps lines mid-sentence)."""
+    if previous[-1] in ".!?:" or _BULLET.match(line):
+        return False
+    return line[0].islower() or line[0].isdigit() or previous.endswith((",", " and", " or", " the", " of", " to", " a"))
 
 
 def _question(messages: list[BaseMessage]) -> str:
@@ -75,14 +97,39 @@ def _system(messages: list[BaseMessage]) -> str:
     return next((str(m.content) for m in messages if isinstance(m, SystemMessage)), "")
 
 
-def compose_answer(question: str, blocks: list[SourceBlock], max_sentences: int = 3, min_coverage: float = 0.45) -> str:
-    """The best-covering sentences of the sources, each cited `[n]`, or a plain "I don't know"."""
-    q = stems(question)
-    if not q or not blocks:
-        return DECLINE
+_CLAUSES = re.compile(r"(?<=[.!?])\s+|\s+-\s+|;\s*")
+
+
+def focus(question: str) -> str:
+    """The part of a chatty message that asks: "I need a gift - what's the price of X?" -> "what's the price of X?"."""
+    clauses = [c for c in _CLAUSES.split(question) if c.strip()]
+    asking = [c for c in clauses if c.rstrip().endswith("?")]
+    chosen = " ".join(asking) if asking else (clauses or [question])[-1]
+    return chosen if len(stems(chosen)) >= 2 else question
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A source sentence and how much of the question it covers."""
+
+    coverage: float
+    n: int
+    sentence: str
+    hits: frozenset[str]
+
+
+def weigh(question: str, blocks: list[SourceBlock]) -> tuple[list[Scored], set[str]]:
+    """Every sentence of the sources by coverage of the question, best first; and the question's words
+    that no source mentions at all."""
+    q = stems(focus(question))
     units = [(b.n, s, stems(s), stems(b.label)) for b in blocks for s in sentences(b.text) if len(s.split()) >= 2]
-    if not units:
-        return DECLINE
+    if not q or not units:
+        return [], set()
+    vocabulary = set().union(*(u[2] | u[3] for u in units))
+    spelt = {t: _respell(t, vocabulary) for t in q}
+    q = set(spelt.values())
+    # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
+    guessed = {new for old, new in spelt.items() if new != old}
     # Rare terms tell more; a term no source holds weighs most, so its absence lowers coverage.
     df = {t: sum(1 for u in units if t in u[2] or t in u[3]) for t in q}
     idf = {t: math.log(1 + len(units) / (df[t] + 0.5)) for t in q}
@@ -91,31 +138,46 @@ def compose_answer(question: str, blocks: list[SourceBlock], max_sentences: int 
     def matched(terms: set[str]) -> set[str]:
         return {t for t in q if any(a in terms for a in (t, *_SYNONYMS.get(t, ())))}
 
-    def coverage(hits: set[str], header: set[str]) -> float:
-        from_header = matched(header) - hits
-        return (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
-
-    ranked = []
-    for i, (n, sentence, terms, header) in enumerate(units):
+    scored = []
+    for n, sentence, terms, header in units:
         hits = matched(terms)
-        ranked.append((coverage(hits, header), i, n, sentence, hits))
-    ranked.sort(key=lambda x: (-x[0], x[1]))
-    best = ranked[0][0]
-    if best < min_coverage:
+        from_header = matched(header) - hits
+        coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
+        scored.append(Scored(coverage, n, sentence, frozenset(hits)))
+    scored.sort(key=lambda x: -x.coverage)  # stable: ties keep the context's own ranking
+    missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not _SYNONYMS.get(t)} | guessed
+    return scored, missing
+
+
+def _respell(term: str, vocabulary: set[str]) -> str:
+    """A misspelt word ("wraping") as the sources spell it ("wrap"), when one is close enough."""
+    if term in vocabulary or len(term) < _SPECIFIC:
+        return term
+    best = process.extractOne(term, vocabulary, scorer=fuzz.ratio, score_cutoff=_TYPO_SIMILARITY)
+    return best[0] if best and best[0][0] == term[0] else term
+
+
+def compose_answer(question: str, blocks: list[SourceBlock], max_sentences: int = 3, min_coverage: float = 0.45) -> str:
+    """The best-covering sentences of the sources, each cited `[n]`, or a plain "I don't know"."""
+    scored, missing = weigh(question, blocks)
+    best = scored[0].coverage if scored else 0.0
+    # A specific word of the question that no source mentions ("battery" of a lamp whose entry never says
+    # it has one) means the sources cannot hold the answer, unless one sentence covers nearly all the rest.
+    if best < min_coverage or (missing and best < _CONFIDENT):
         return DECLINE
-    # Greedy: each further sentence must cover a question term the answer lacks, or be nearly as good.
-    picked: list[str] = []
+    # Greedy: a further sentence must cover a question term the answer lacks, and be nearly as good.
+    picked: list[Scored] = []
     covered: set[str] = set()
-    for score, _, n, sentence, hits in ranked:
-        if len(picked) == max_sentences or score < min_coverage:
+    for item in scored:
+        if len(picked) == max_sentences or item.coverage < min_coverage:
             break
-        if picked and not (hits - covered) and score < _NEAR_BEST * best:
+        if picked and (not (item.hits - covered) or item.coverage < _ALSO_GOOD * best):
             continue
-        if any(sentence.lower() == p.lower() for p in picked):
+        if any(item.sentence.lower() == p.sentence.lower() for p in picked):
             continue
-        covered |= hits
-        picked.append(cite(sentence, n))
-    return " ".join(picked)
+        covered |= item.hits
+        picked.append(item)
+    return " ".join(cite(p.sentence, p.n) for p in picked)
 
 
 def cite(sentence: str, n: int) -> str:
