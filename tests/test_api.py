@@ -138,6 +138,8 @@ def test_bad_requests(live_server: LiveServer) -> None:
         assert client.post(runs, json={}).status_code == 422
         bad_context = client.post(runs, json={**ask("hi"), "context": {"max_results": "many"}})
         assert bad_context.status_code == 422 and "max_results" in bad_context.json()["detail"]
+        bad_zone = client.post(runs, json={**ask("hi"), "context": {"timezone": "Mars/Olympus"}})
+        assert bad_zone.status_code == 422 and "Mars/Olympus" in bad_zone.json()["detail"]
         not_paused = client.post(runs, json={"command": {"resume": {"rating": 5}}})
         assert not_paused.status_code == 409 and "not paused" in not_paused.json()["detail"]
         assert client.post("/threads", json={"thread_id": thread}).status_code == 409
@@ -167,5 +169,31 @@ def test_a_crash_inside_a_node_ends_the_run_with_an_error_naming_it(settings: Se
             assert state["values"]["context"]["sources"], "work done before the crash is kept"
             # The server keeps serving other threads.
             assert client.post("/threads", json={}).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_a_second_run_on_a_busy_thread_is_refused(settings: Settings) -> None:
+    import threading
+
+    from concierge.tools.toolbox import Toolbox
+    from tests.stand_ins import HangingIndex
+
+    tools = Toolbox.from_settings(settings)
+    tools.documents = HangingIndex()  # the first run waits out the documents' time budget
+    server = LiveServer(settings, tools).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            thread = new_thread(client)
+            slow = {**ask("Can I return opened perfume?"), "context": {"source_timeout_s": 1.5}}
+            first = threading.Thread(target=client.post, args=(f"/threads/{thread}/runs/wait",), kwargs={"json": slow})
+            first.start()
+            for _ in range(100):
+                if client.get(f"/threads/{thread}").json()["status"] == "busy":
+                    break
+            busy = client.post(f"/threads/{thread}/runs/wait", json=ask(QUESTION))
+            assert busy.status_code == 409 and "busy" in busy.json()["detail"]
+            first.join()
+            assert client.post(f"/threads/{thread}/runs/wait", json=ask(QUESTION)).status_code == 200
     finally:
         server.stop()

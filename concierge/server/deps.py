@@ -3,6 +3,7 @@
 import asyncio
 from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Header, HTTPException, Request
 from langgraph.graph.state import CompiledStateGraph
@@ -24,7 +25,13 @@ class AppState:
     thread_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def lock(self, thread_id: str) -> asyncio.Lock:
+        """One run at a time per thread in this process; a second one is refused, never queued."""
         return self.thread_locks.setdefault(thread_id, asyncio.Lock())
+
+    def release(self, thread_id: str) -> None:
+        lock = self.thread_locks.pop(thread_id, None)
+        if lock is not None and lock.locked():
+            lock.release()
 
     async def tenant_context(self, tenant_id: str, overrides: dict[str, Any] | None = None) -> Context:
         """The tenant's stored agent settings, then the run's own overrides; 404 for an unknown tenant."""
@@ -50,6 +57,10 @@ class AppState:
         except ValidationError as exc:
             errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise HTTPException(422, f"invalid context: {errors}") from None
+        try:
+            ZoneInfo(context.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise HTTPException(422, f"invalid context: unknown time zone {context.timezone!r}") from None
         context.tenant_id, context.tools = tenant.id, self.tools
         return context
 

@@ -16,6 +16,7 @@ from langgraph.types import Command
 
 from concierge.server.deps import AppState
 from concierge.server.schemas import RunCreate
+from concierge.state import Context
 from concierge.tools.appdb import Thread
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,13 @@ def _failed_node(exc: BaseException) -> str | None:
     return None
 
 
-async def run_events(app: AppState, thread: Thread, body: RunCreate, graph_input: Any) -> AsyncIterator[Event]:
+async def run_events(
+    app: AppState, thread: Thread, body: RunCreate, graph_input: Any, context: Context
+) -> AsyncIterator[Event]:
     """Yield `(event, data)` pairs: `metadata` first, then what `stream_mode` asked for, or `error`."""
     run_id = str(uuid.uuid4())
     modes = body.modes()
     internal = {"messages" if m == "messages-tuple" else m for m in modes} | {"updates"}
-    context = await app.tenant_context(thread.tenant_id, body.context)
     yield "metadata", {"run_id": run_id, "attempt": 1}
     partial: dict[str, AIMessageChunk] = {}
     status = "idle"

@@ -24,7 +24,7 @@ async def _locked(app: App, thread_id: str, events: AsyncIterator[Event]) -> Asy
         async for event in events:
             yield event
     finally:
-        app.lock(thread_id).release()
+        app.release(thread_id)
 
 
 async def _start(app: App, thread: ThreadRow, body: RunCreate) -> AsyncIterator[Event]:
@@ -32,13 +32,13 @@ async def _start(app: App, thread: ThreadRow, body: RunCreate) -> AsyncIterator[
     if lock.locked():
         raise HTTPException(409, f"thread {thread.id} is busy with another run")
     await lock.acquire()
-    try:
+    try:  # fail with 404, 409 or 422 before the response starts
         graph_input = await prepare_input(app, thread, body)
-        await app.tenant_context(thread.tenant_id, body.context)  # fail with 404/422 before streaming
+        context = await app.tenant_context(thread.tenant_id, body.context)
     except BaseException:
-        lock.release()
+        app.release(thread.id)
         raise
-    return _locked(app, thread.id, run_events(app, thread, body, graph_input))
+    return _locked(app, thread.id, run_events(app, thread, body, graph_input, context))
 
 
 @router.post("/stream")
