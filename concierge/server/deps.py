@@ -12,8 +12,11 @@ from concierge.state import Context
 from concierge.tools.appdb import Tenant, Thread
 from concierge.tools.toolbox import Toolbox
 
-# Context fields a client may set per run; the rest come from the tenant or the server.
-CLIENT_CONTEXT_FIELDS = {f.name for f in fields(Context)} - {"tools", "tenant_id"}
+# Context fields a tenant's stored settings may set; a client may set them per run too, except the tenant-only ones
+# (keys and budget); the rest come from the server.
+TENANT_ONLY_FIELDS = {"providers", "daily_budget_usd"}
+TENANT_CONTEXT_FIELDS = {f.name for f in fields(Context)} - {"tools", "tenant_id"}
+CLIENT_CONTEXT_FIELDS = TENANT_CONTEXT_FIELDS - TENANT_ONLY_FIELDS
 _CONTEXT = TypeAdapter(Context)
 
 
@@ -35,7 +38,7 @@ class AppState:
         unknown = set(overrides or {}) - CLIENT_CONTEXT_FIELDS - {"tenant_id"}
         if unknown:
             raise HTTPException(422, f"unknown context fields: {', '.join(sorted(unknown))}")
-        settings = {k: v for k, v in (tenant.settings or {}).items() if k in CLIENT_CONTEXT_FIELDS}
+        settings = {k: v for k, v in (tenant.settings or {}).items() if k in TENANT_CONTEXT_FIELDS}
         client = {k: v for k, v in (overrides or {}).items() if k in CLIENT_CONTEXT_FIELDS}
         fields_ = {
             "business_name": tenant.name,
