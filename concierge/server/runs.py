@@ -14,6 +14,7 @@ from fastapi import HTTPException
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langgraph.types import Command
 
+from concierge.nodes.generate import DISCARDED_EVENT
 from concierge.server.deps import AppState
 from concierge.server.schemas import RunCreate
 from concierge.tools.appdb import Thread
@@ -59,6 +60,10 @@ async def run_events(app: AppState, thread: Thread, body: RunCreate, graph_input
     run_id = str(uuid.uuid4())
     modes = body.modes()
     internal = {"messages" if m == "messages-tuple" else m for m in modes} | {"updates"}
+    # A client streaming tokens must hear when streamed tokens are withdrawn (a provider failed mid-answer).
+    streams_tokens = bool({"messages", "messages-tuple"} & set(modes))
+    if streams_tokens:
+        internal.add("custom")
     context = await app.tenant_context(thread.tenant_id, body.context)
     yield "metadata", {"run_id": run_id, "attempt": 1}
     partial: dict[str, AIMessageChunk] = {}
@@ -75,6 +80,8 @@ async def run_events(app: AppState, thread: Thread, body: RunCreate, graph_input
                     yield event
             elif mode in modes:
                 yield mode, chunk
+            elif mode == "custom" and streams_tokens and _is_discard(chunk):
+                yield "custom", chunk
     except Exception as exc:
         node = _failed_node(exc)
         where = f" in node '{node}'" if node else ""
@@ -83,6 +90,10 @@ async def run_events(app: AppState, thread: Thread, body: RunCreate, graph_input
         yield "error", {"error": type(exc).__name__, "message": f"{exc}{where}", "node": node}
     finally:
         await _set_status(app, thread.id, status)
+
+
+def _is_discard(chunk: Any) -> bool:
+    return isinstance(chunk, dict) and chunk.get("event") == DISCARDED_EVENT
 
 
 def _message_events(
