@@ -100,6 +100,13 @@ class StubProvider:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
+    def reset(self) -> "StubProvider":
+        """Forget scripts and calls, answer by default: one server can serve many tests."""
+        self.default = lambda model, n: answer()
+        self.scripts.clear()
+        self.seen.clear()
+        return self
+
     def script(self, model: str, *replies: Reply) -> "StubProvider":
         self.scripts.setdefault(model, deque()).extend(replies)
         return self

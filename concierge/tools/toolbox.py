@@ -62,6 +62,7 @@ class Toolbox:
         return self
 
     async def close(self) -> None:
+        await self.models.aclose()
         await self.db.dispose()
 
 

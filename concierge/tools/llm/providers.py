@@ -6,10 +6,12 @@ when its key is configured, in the environment or in the tenant's settings; the 
 and closes every chain.
 """
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import httpx
 from langchain_core.language_models import BaseChatModel
 
 from concierge.tools.llm.local import LocalAnswerer
@@ -96,8 +98,13 @@ class ProviderConfig:
         return cls(name=name, kind=kind, api_key=str(raw.get("api_key") or ""), base_url=raw.get("base_url") or None)
 
 
-def build_chat_model(config: ProviderConfig, model: str, timeout_s: float) -> BaseChatModel:
-    """The provider's real LangChain client, with its own retries off: `generate` retries and fails over itself."""
+def build_chat_model(
+    config: ProviderConfig, model: str, timeout_s: float, http_client: httpx.AsyncClient | None = None
+) -> BaseChatModel:
+    """The provider's real LangChain client, with its own retries off: `generate` retries and fails over itself.
+
+    `http_client` replaces langchain-openai's process-wide cached one, which is bound to the first event loop.
+    """
     if config.kind == "google_genai":
         from langchain_google_genai import ChatGoogleGenerativeAI
 
@@ -114,6 +121,7 @@ def build_chat_model(config: ProviderConfig, model: str, timeout_s: float) -> Ba
         max_retries=0,
         timeout=timeout_s,
         stream_usage=True,
+        http_async_client=http_client,
     )
 
 
@@ -129,7 +137,8 @@ class ProviderRegistry:
     models: dict[str, BaseChatModel] = field(default_factory=dict)
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     timeout_s: float = GENERATION_TIMEOUT_S
-    _clients: dict[tuple[str, str], BaseChatModel] = field(default_factory=dict, repr=False)
+    _clients: dict[tuple[str, str, int], BaseChatModel] = field(default_factory=dict, repr=False)
+    _http: dict[int, httpx.AsyncClient] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.models.setdefault(LOCAL_MODEL, LocalAnswerer())
@@ -159,10 +168,22 @@ class ProviderRegistry:
         config = self._config(provider, tenant)
         if config is None or not model:
             raise KeyError(name)
-        key = (name, hashlib.sha256(repr(config).encode()).hexdigest())
+        # Clients hold connections bound to an event loop: one set per loop (a server has one; tests many).
+        loop = id(asyncio.get_running_loop())
+        key = (name, hashlib.sha256(repr(config).encode()).hexdigest(), loop)
         if key not in self._clients:
-            self._clients[key] = build_chat_model(config, model, self.timeout_s)
+            if loop not in self._http:
+                self._http[loop] = httpx.AsyncClient(timeout=self.timeout_s)
+            self._clients[key] = build_chat_model(config, model, self.timeout_s, self._http[loop])
         return self._clients[key]
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections opened on the running loop."""
+        loop = id(asyncio.get_running_loop())
+        client = self._http.pop(loop, None)
+        self._clients = {k: v for k, v in self._clients.items() if k[2] != loop}
+        if client is not None:
+            await client.aclose()
 
     def cheapest(self, names: list[str], tenant: dict[str, Any] | None = None) -> list[str]:
         """The configured models among `names`, cheapest output first, then input."""
