@@ -81,14 +81,16 @@ async def test_the_registry_builds_the_real_clients_once_per_loop(tmp_path) -> N
             "vllm": ProviderConfig("vllm", "openai_compatible", "", "http://127.0.0.1:9/v1"),
         }
     )
-    gpt = registry.chat_model(GPT)
+    with pytest.raises(KeyError):
+        registry.chat_model(GPT)  # not built yet
+    gpt = await registry.achat_model(GPT)
     assert isinstance(gpt, ChatOpenAI) and gpt.model_name == "gpt-4o" and gpt.max_retries == 0
-    assert registry.chat_model(GPT) is gpt
-    assert isinstance(registry.chat_model("vllm/qwen3"), ChatOpenAI)
-    gemini = registry.chat_model(FLASH, {"google_genai": {"api_key": "g", "base_url": "http://127.0.0.1:9"}})
+    assert registry.chat_model(GPT) is gpt and await registry.achat_model(GPT) is gpt
+    assert isinstance(await registry.achat_model("vllm/qwen3"), ChatOpenAI)
+    gemini = await registry.achat_model(FLASH, {"google_genai": {"api_key": "g", "base_url": "http://127.0.0.1:9"}})
     assert isinstance(gemini, ChatGoogleGenerativeAI) and gemini.max_retries == 1
     with pytest.raises(KeyError):
-        registry.chat_model(FLASH)
+        await registry.achat_model(FLASH)
     await registry.aclose()
 
 

@@ -177,7 +177,7 @@ async def generate(state: State, runtime: Runtime[Context]) -> dict:
                 turn.skip(name, "circuit_open", f"unhealthy: skipped for {health.policy.cooldown_s:g} s cooldown")
                 continue
             try:
-                model = models.chat_model(name, ctx.providers)
+                model = await models.achat_model(name, ctx.providers)
             except KeyError:
                 turn.skip(name, "invalid", "not configured")
                 continue

@@ -162,6 +162,17 @@ class ProviderRegistry:
         return name in self.models or self._config(name.split("/", 1)[0], tenant) is not None
 
     def chat_model(self, name: str, tenant: dict[str, Any] | None = None) -> BaseChatModel:
+        """The model if it is ready; building a remote client is `achat_model`'s job (it reads certificates)."""
+        if name in self.models:
+            return self.models[name]
+        key = self._key(name, tenant)
+        if key in self._clients:
+            return self._clients[key]
+        raise KeyError(name)
+
+    async def achat_model(self, name: str, tenant: dict[str, Any] | None = None) -> BaseChatModel:
+        """The chat model for `name`, building its client on first use, in a worker thread: creating an HTTP
+        client loads TLS certificates from disk, which must not block the event loop."""
         if name in self.models:
             return self.models[name]
         provider, _, model = name.partition("/")
@@ -170,12 +181,23 @@ class ProviderRegistry:
             raise KeyError(name)
         # Clients hold connections bound to an event loop: one set per loop (a server has one; tests many).
         loop = id(asyncio.get_running_loop())
-        key = (name, hashlib.sha256(repr(config).encode()).hexdigest(), loop)
+        key = self._key(name, tenant, config)
         if key not in self._clients:
             if loop not in self._http:
-                self._http[loop] = httpx.AsyncClient(timeout=self.timeout_s)
-            self._clients[key] = build_chat_model(config, model, self.timeout_s, self._http[loop])
+                self._http[loop] = await asyncio.to_thread(httpx.AsyncClient, timeout=self.timeout_s)
+            http = self._http[loop]
+            self._clients[key] = await asyncio.to_thread(build_chat_model, config, model, self.timeout_s, http)
         return self._clients[key]
+
+    def _key(
+        self, name: str, tenant: dict[str, Any] | None, config: ProviderConfig | None = None
+    ) -> tuple[str, str, int]:
+        config = config or self._config(name.partition("/")[0], tenant)
+        try:
+            loop = id(asyncio.get_running_loop())
+        except RuntimeError:
+            loop = 0
+        return name, hashlib.sha256(repr(config).encode()).hexdigest(), loop
 
     async def aclose(self) -> None:
         """Close the HTTP connections opened on the running loop."""
