@@ -35,6 +35,11 @@ class AppState:
             tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
             raise HTTPException(404, f"tenant {tenant_id!r} not found")
+        tenant_only = set(overrides or {}) & TENANT_ONLY_FIELDS
+        if tenant_only:
+            raise HTTPException(
+                422, f"set in the tenant's settings only, not per run: {', '.join(sorted(tenant_only))}"
+            )
         unknown = set(overrides or {}) - CLIENT_CONTEXT_FIELDS - {"tenant_id"}
         if unknown:
             raise HTTPException(422, f"unknown context fields: {', '.join(sorted(unknown))}")
@@ -45,6 +50,7 @@ class AppState:
             "business_description": tenant.description,
             "timezone": tenant.timezone,
             "source_timeout_s": self.tools.settings.source_timeout_s,
+            "generation_timeout_s": self.tools.settings.generation_timeout_s,
             **settings,
             **client,
         }
