@@ -1,6 +1,7 @@
 """Shared fixtures: a demo tenant seeded once per session, copied into each test's own data directory."""
 
 import asyncio
+import os
 import shutil
 import socket
 import threading
@@ -17,6 +18,22 @@ from concierge.state import Context
 from concierge.tools.demo.seed import seed_demo
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
+
+# Tests never reach a real provider or LangSmith: a developer's own keys must not leak into a run.
+for _var in (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "GOOGLE_API_KEY",
+    "GEMINI_API_KEY",
+    "CONCIERGE_OPENAI_API_KEY",
+    "CONCIERGE_GOOGLE_API_KEY",
+    "CONCIERGE_COMPATIBLE_PROVIDERS",
+    "LANGSMITH_API_KEY",
+    "LANGCHAIN_API_KEY",
+):
+    os.environ.pop(_var, None)
+os.environ["LANGSMITH_TRACING"] = "false"
+os.environ["LANGCHAIN_TRACING_V2"] = "false"
 
 
 @pytest.fixture(scope="session")

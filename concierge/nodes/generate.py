@@ -1,20 +1,34 @@
-"""Answer from the synthesized context, walking the routed chain of providers until one answers."""
+"""Answer from the synthesized context, walking the routed chain of providers until one answers.
+
+Per model: skipped while its circuit is open (`tools/llm/health.py`) or when the prompt is larger than its context
+window; otherwise called under a timeout, retried with backoff on 429 and 5xx (waiting what Retry-After says),
+and on a context-length error the walk jumps to a model with a longer context. Every call is recorded (usage,
+cost, latency, health). Tokens stream through LangGraph's `messages` mode whichever model answers; a model that
+fails after streaming some tokens is reported with a `generation_discarded` custom event naming the message to
+drop, and the next model regenerates the whole answer under a new message id: the answer in state is always one
+model's, never a splice.
+"""
 
 import asyncio
 import time
+from dataclasses import dataclass
+from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, BaseMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from concierge.state import Context, State
 from concierge.state.records import Attempt, GenerationRecord
+from concierge.tools.llm.failover import NOT_HEALTH, RETRY_SAME, classify, describe, retry_after_s
 from concierge.tools.llm.prompts import cited_numbers, render_system_prompt
-from concierge.tools.llm.providers import GENERATION_TIMEOUT_S, cost_usd
+from concierge.tools.llm.providers import LOCAL_MODEL, TIER_FALLBACKS, TIER_MODELS, cost_usd, model_info
 from concierge.tools.tokens import count_tokens
-from concierge.tools.toolbox import context_of, toolbox
+from concierge.tools.toolbox import Toolbox, context_of, toolbox
 
 HISTORY_MESSAGES = 8
 """Earlier messages the model sees besides the context, so follow-up questions make sense."""
+DISCARDED_EVENT = "generation_discarded"
 
 
 class NoProviderAnswered(RuntimeError):
@@ -33,54 +47,206 @@ def prompt_messages(state: State, ctx: Context) -> list[BaseMessage]:
     return [SystemMessage(system), *history[-HISTORY_MESSAGES:]]
 
 
+@dataclass
+class Call:
+    """One streamed call: what came back, or what went wrong, and when."""
+
+    answer: AIMessageChunk | None
+    error: BaseException | None
+    chunks: int
+    started: float
+    first_token: float | None
+    finished: float
+
+    @property
+    def latency_ms(self) -> float:
+        return round((self.finished - self.started) * 1000, 1)
+
+    @property
+    def ttft_ms(self) -> float | None:
+        return None if self.first_token is None else round((self.first_token - self.started) * 1000, 1)
+
+
+async def stream_call(model: BaseChatModel, messages: list[BaseMessage], timeout_s: float, config: dict) -> Call:
+    started = time.perf_counter()
+    first: float | None = None
+    answer: AIMessageChunk | None = None
+    chunks = 0
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in model.astream(messages, config=config):
+                first = first or time.perf_counter()
+                chunks += 1
+                answer = chunk if answer is None else answer + chunk
+    except Exception as exc:
+        return Call(answer, exc, chunks, started, first, time.perf_counter())
+    return Call(answer, None, chunks, started, first, time.perf_counter())
+
+
+class _Turn:
+    """The bookkeeping of one walk down the chain: attempts for state, usage rows for the ledger."""
+
+    def __init__(self, tools: Toolbox, ctx: Context, runtime: Runtime[Context], messages: list[BaseMessage]) -> None:
+        info = getattr(runtime, "execution_info", None)
+        self.tools, self.ctx, self.messages = tools, ctx, messages
+        self.thread_id = getattr(info, "thread_id", None)
+        self.run_id = getattr(info, "run_id", None)
+        self.attempts: list[Attempt] = []
+        self.usage: list[dict[str, Any]] = []
+        self.failed_from: str | None = None
+        self._prompt_tokens: int | None = None
+
+    def prompt_tokens(self) -> int:
+        if self._prompt_tokens is None:
+            self._prompt_tokens = sum(count_tokens(m.text) for m in self.messages)
+        return self._prompt_tokens
+
+    def skip(self, name: str, kind: str, why: str) -> None:
+        provider, model = name.split("/", 1)
+        self.attempts.append(
+            Attempt(provider=provider, model=model, ok=False, error=why, error_kind=kind, latency_ms=0.0, skipped=True)
+        )
+
+    def record(self, name: str, call: Call, retry: int, kind: str | None) -> tuple[int, int, float]:
+        provider, model = name.split("/", 1)
+        usage = (call.answer.usage_metadata if call.answer is not None else None) or {}
+        text = call.answer.text if call.answer is not None else ""
+        billed = call.chunks > 0 or call.error is None  # a request refused before any output is not billed
+        tokens_in = usage.get("input_tokens") or (self.prompt_tokens() if billed else 0)
+        tokens_out = usage.get("output_tokens") or (count_tokens(text) if text else 0)
+        cost = cost_usd(name, tokens_in, tokens_out)
+        attempt = Attempt(provider=provider, model=model, ok=kind is None, latency_ms=call.latency_ms, retry=retry)
+        attempt["ttft_ms"] = call.ttft_ms
+        if kind is not None:
+            attempt["error_kind"] = kind
+            attempt["error"] = describe(call.error) if call.error else "empty answer"
+            if call.chunks:
+                attempt["streamed"] = call.chunks
+        self.attempts.append(attempt)
+        self.usage.append(
+            {
+                "tenant_id": self.ctx.tenant_id,
+                "thread_id": self.thread_id,
+                "run_id": self.run_id,
+                "provider": provider,
+                "model": name,
+                "input_tokens": tokens_in,
+                "output_tokens": tokens_out,
+                "cost_usd": cost,
+                "latency_ms": call.latency_ms,
+                "ttft_ms": call.ttft_ms,
+                "ok": kind is None,
+                "error_kind": kind,
+                "error": attempt.get("error"),
+                "failed_over_from": self.failed_from,
+            }
+        )
+        if name != LOCAL_MODEL and kind not in NOT_HEALTH:
+            self.tools.health.record(name, kind is None)
+        return tokens_in, tokens_out, cost
+
+
+def _longer_models(name: str, ctx: Context, available: Any) -> list[str]:
+    """Models that read more than `name` does, long-context tier first."""
+    window = model_info(name).context_window
+    wanted = [ctx.tier_models.get("long_context", TIER_MODELS["long_context"]), *TIER_FALLBACKS["long_context"]]
+    return [m for m in dict.fromkeys(wanted) if available(m) and model_info(m).context_window > window]
+
+
 async def generate(state: State, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
-    models = (await toolbox(runtime)).models
+    tools = await toolbox(runtime)
+    models, health, policy = tools.models, tools.health, tools.retry
     messages = prompt_messages(state, ctx)
     valid = {s["n"] for s in state["context"]["sources"]}
-    attempts: list[Attempt] = []
-    for name in state["route"]["chain"]:
-        provider, model = name.split("/", 1)
-        started = time.perf_counter()
-        first_token: float | None = None
-        answer: AIMessageChunk | None = None
-        try:
-            async with asyncio.timeout(GENERATION_TIMEOUT_S):
-                async for chunk in models.chat_model(name).astream(messages):
-                    first_token = first_token or time.perf_counter()
-                    answer = chunk if answer is None else answer + chunk
-        except Exception as exc:
-            kind = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
-            attempts.append(_attempt(provider, model, started, error=f"{kind}: {exc}"))
-            continue
-        if answer is None:
-            attempts.append(_attempt(provider, model, started, error="empty answer"))
-            continue
-        attempts.append(_attempt(provider, model, started))
-        text = answer.text
-        usage = answer.usage_metadata or {}
-        tokens_in = usage.get("input_tokens") or sum(count_tokens(m.text) for m in messages)
-        tokens_out = usage.get("output_tokens") or count_tokens(text)
-        finished = time.perf_counter()
-        record = GenerationRecord(
-            provider=provider,
-            model=model,
-            input_tokens=tokens_in,
-            output_tokens=tokens_out,
-            cost_usd=cost_usd(name, tokens_in, tokens_out),
-            latency_ms=round((finished - started) * 1000, 1),
-            ttft_ms=round(((first_token or finished) - started) * 1000, 1),
-            attempts=attempts,
-            grounded=any(n in valid for n in cited_numbers(text)),
-        )
-        return {"messages": [AIMessage(content=text, id=answer.id, name=name)], "generation": record}
-    raise NoProviderAnswered("; ".join(f"{a['provider']}/{a['model']}: {a.get('error')}" for a in attempts))
-
-
-def _attempt(provider: str, model: str, started: float, error: str | None = None) -> Attempt:
-    attempt = Attempt(
-        provider=provider, model=model, ok=error is None, latency_ms=round((time.perf_counter() - started) * 1000, 1)
+    prompt_estimate = state["route"].get("context_tokens", 0)
+    turn = _Turn(tools, ctx, runtime, messages)
+    chain = list(state["route"]["chain"])
+    too_big_for = 0  # a context window known to be too small for this prompt
+    turn_started = time.perf_counter()
+    try:
+        i = 0
+        while i < len(chain):
+            name = chain[i]
+            i += 1
+            window = model_info(name).context_window
+            if name != LOCAL_MODEL and (window <= too_big_for or window < prompt_estimate):
+                turn.skip(name, "context_length", f"prompt of ~{prompt_estimate} tokens exceeds its {window}")
+                continue
+            if name != LOCAL_MODEL and not health.admit(name):
+                turn.skip(name, "circuit_open", f"unhealthy: skipped for {health.policy.cooldown_s:g} s cooldown")
+                continue
+            try:
+                model = await models.achat_model(name, ctx.providers)
+            except KeyError:
+                turn.skip(name, "invalid", "not configured")
+                continue
+            retry = 0
+            while True:
+                config = {"run_name": name, "metadata": {"concierge_model": name, "concierge_retry": retry}}
+                call = await stream_call(model, messages, ctx.generation_timeout_s, config)
+                text = call.answer.text if call.answer is not None else ""
+                kind = None if call.error is None and text.strip() else classify(call.error) if call.error else "empty"
+                tokens_in, tokens_out, cost = turn.record(name, call, retry, kind)
+                if kind is None:
+                    assert call.answer is not None
+                    return _answer(name, call, turn, turn_started, tokens_in, tokens_out, cost, valid)
+                if call.chunks:
+                    runtime.stream_writer(
+                        {
+                            "event": DISCARDED_EVENT,
+                            "message_id": call.answer.id if call.answer is not None else None,
+                            "model": name,
+                            "error_kind": kind,
+                            "chunks": call.chunks,
+                        }
+                    )
+                    break  # never retry or splice onto a half-sent answer: the next model starts afresh
+                if kind in RETRY_SAME and retry < policy.retries and health.state(name) == "healthy":
+                    delay = policy.backoff_s(retry, retry_after_s(call.error) if call.error else None)
+                    if delay <= policy.max_wait_s:
+                        await asyncio.sleep(delay)
+                        retry += 1
+                        continue
+                if kind == "context_length":
+                    too_big_for = max(too_big_for, window)
+                    longer = [m for m in _longer_models(name, ctx, lambda m: models.available(m, ctx.providers))]
+                    chain[i:i] = [m for m in longer if m not in chain[:i]]
+                break
+            turn.failed_from = name
+    finally:
+        if tools.usage is not None:
+            await tools.usage.record(turn.usage)
+    raise NoProviderAnswered(
+        "; ".join(f"{a['provider']}/{a['model']}: {a.get('error')}" for a in turn.attempts) or "empty chain"
     )
-    if error:
-        attempt["error"] = error
-    return attempt
+
+
+def _answer(
+    name: str,
+    call: Call,
+    turn: _Turn,
+    turn_started: float,
+    tokens_in: int,
+    tokens_out: int,
+    cost: float,
+    valid: set[int],
+) -> dict:
+    """The state update for the answer `name` gave; latency and time to first token as the customer saw them."""
+    assert call.answer is not None
+    provider, model = name.split("/", 1)
+    text = call.answer.text
+    record = GenerationRecord(
+        provider=provider,
+        model=model,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        cost_usd=cost,
+        latency_ms=round((call.finished - turn_started) * 1000, 1),
+        ttft_ms=round(((call.first_token or call.finished) - turn_started) * 1000, 1),
+        attempts=turn.attempts,
+        grounded=any(n in valid for n in cited_numbers(text)),
+        failed_over_from=turn.failed_from,
+        cost_total_usd=round(sum(u["cost_usd"] for u in turn.usage), 8),
+    )
+    return {"messages": [AIMessage(content=text, id=call.answer.id, name=name)], "generation": record}

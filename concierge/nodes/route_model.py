@@ -1,32 +1,43 @@
-"""Choose the chain of providers `generate` will walk, from the question's complexity and context size."""
+"""Choose the chain of providers `generate` will walk, from the question's complexity, the prompt's size in
+tokens and the tenant's policy and budget (see `tools/llm/router.py`)."""
 
+from langchain_core.messages import SystemMessage
 from langgraph.runtime import Runtime
 
+from concierge.nodes.generate import HISTORY_MESSAGES
 from concierge.state import Context, State
-from concierge.state.records import RouteDecision
-from concierge.tools.llm.providers import LOCAL_MODEL, TIER_MODELS
+from concierge.tools.llm.router import decide
 from concierge.tools.query import complexity, complexity_features
+from concierge.tools.tokens import count_tokens
 from concierge.tools.toolbox import context_of, toolbox
 
-LONG_CONTEXT_TOKENS = 100_000
+PROMPT_OVERHEAD_TOKENS = 250
+"""The system prompt around the context: instructions, business name, what the agent may do."""
 
 
-def tier_for(score: float, context_tokens: int, ctx: Context) -> str:
-    if context_tokens > LONG_CONTEXT_TOKENS:
-        return "long_context"
-    if score < ctx.simple_below:
-        return "fast"
-    return "reasoning" if score > ctx.complex_above else "balanced"
+def prompt_tokens(state: State) -> int:
+    """The prompt `generate` will send, counted with tiktoken: context, recent history, instructions."""
+    history = [m for m in state.get("messages", []) if not isinstance(m, SystemMessage)][-HISTORY_MESSAGES:]
+    return state["context"]["tokens"] + sum(count_tokens(m.text) for m in history) + PROMPT_OVERHEAD_TOKENS
 
 
 async def route_model(state: State, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
-    models = (await toolbox(runtime)).models
+    tools = await toolbox(runtime)
     analysis = state["analysis"]
     features = complexity_features(analysis["question"], analysis["entities"], state.get("turn", 1) - 1)
-    score = complexity(features)
-    tokens = state["context"]["tokens"]
-    tier = tier_for(score, tokens, ctx)
-    wanted = ctx.models or [TIER_MODELS[tier]]
-    chain = list(dict.fromkeys([m for m in wanted if models.available(m)] + [LOCAL_MODEL]))
-    return {"route": RouteDecision(complexity=score, features=features, context_tokens=tokens, tier=tier, chain=chain)}
+    over_budget = False
+    if ctx.daily_budget_usd is not None and tools.usage is not None:
+        spent = await tools.usage.spent(ctx.tenant_id)
+        if spent >= ctx.daily_budget_usd:
+            over_budget = True
+            await tools.usage.alert_budget(ctx.tenant_id, spent, ctx.daily_budget_usd)
+    route = decide(
+        complexity(features),
+        features,
+        prompt_tokens(state),
+        ctx,
+        lambda name: tools.models.available(name, ctx.providers),
+        over_budget=over_budget,
+    )
+    return {"route": route}

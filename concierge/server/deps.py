@@ -13,8 +13,11 @@ from concierge.state import Context
 from concierge.tools.appdb import Tenant, Thread
 from concierge.tools.toolbox import Toolbox
 
-# Context fields a client may set per run; the rest come from the tenant or the server.
-CLIENT_CONTEXT_FIELDS = {f.name for f in fields(Context)} - {"tools", "tenant_id"}
+# Context fields a tenant's stored settings may set; a client may set them per run too, except the tenant-only ones
+# (keys and budget); the rest come from the server.
+TENANT_ONLY_FIELDS = {"providers", "daily_budget_usd"}
+TENANT_CONTEXT_FIELDS = {f.name for f in fields(Context)} - {"tools", "tenant_id"}
+CLIENT_CONTEXT_FIELDS = TENANT_CONTEXT_FIELDS - TENANT_ONLY_FIELDS
 _CONTEXT = TypeAdapter(Context)
 
 
@@ -39,16 +42,22 @@ class AppState:
             tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
             raise HTTPException(404, f"tenant {tenant_id!r} not found")
+        tenant_only = set(overrides or {}) & TENANT_ONLY_FIELDS
+        if tenant_only:
+            raise HTTPException(
+                422, f"set in the tenant's settings only, not per run: {', '.join(sorted(tenant_only))}"
+            )
         unknown = set(overrides or {}) - CLIENT_CONTEXT_FIELDS - {"tenant_id"}
         if unknown:
             raise HTTPException(422, f"unknown context fields: {', '.join(sorted(unknown))}")
-        settings = {k: v for k, v in (tenant.settings or {}).items() if k in CLIENT_CONTEXT_FIELDS}
+        settings = {k: v for k, v in (tenant.settings or {}).items() if k in TENANT_CONTEXT_FIELDS}
         client = {k: v for k, v in (overrides or {}).items() if k in CLIENT_CONTEXT_FIELDS}
         fields_ = {
             "business_name": tenant.name,
             "business_description": tenant.description,
             "timezone": tenant.timezone,
             "source_timeout_s": self.tools.settings.source_timeout_s,
+            "generation_timeout_s": self.tools.settings.generation_timeout_s,
             **settings,
             **client,
         }

@@ -14,6 +14,7 @@ from fastapi import HTTPException
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langgraph.types import Command
 
+from concierge.nodes.generate import DISCARDED_EVENT
 from concierge.server.deps import AppState
 from concierge.server.schemas import RunCreate
 from concierge.state import Context
@@ -62,6 +63,10 @@ async def run_events(
     run_id = str(uuid.uuid4())
     modes = body.modes()
     internal = {"messages" if m == "messages-tuple" else m for m in modes} | {"updates"}
+    # A client streaming tokens must hear when streamed tokens are withdrawn (a provider failed mid-answer).
+    streams_tokens = bool({"messages", "messages-tuple"} & set(modes))
+    if streams_tokens:
+        internal.add("custom")
     yield "metadata", {"run_id": run_id, "attempt": 1}
     partial: dict[str, AIMessageChunk] = {}
     status = "idle"
@@ -77,6 +82,8 @@ async def run_events(
                     yield event
             elif mode in modes:
                 yield mode, chunk
+            elif mode == "custom" and streams_tokens and _is_discard(chunk):
+                yield "custom", chunk
     except Exception as exc:
         node = _failed_node(exc)
         where = f" in node '{node}'" if node else ""
@@ -85,6 +92,10 @@ async def run_events(
         yield "error", {"error": type(exc).__name__, "message": f"{exc}{where}", "node": node}
     finally:
         await _set_status(app, thread.id, status)
+
+
+def _is_discard(chunk: Any) -> bool:
+    return isinstance(chunk, dict) and chunk.get("event") == DISCARDED_EVENT
 
 
 def _message_events(

@@ -64,6 +64,35 @@ class Context:
         default=0.7,
         metadata={"description": "Complexity over which the router picks the reasoning model."},
     )
+    long_context_above: int = field(
+        default=100_000,
+        metadata={"description": "Prompt tokens (tiktoken) over which the router picks the long-context model."},
+    )
+    tier_models: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "description": "The tenant's model for a router tier (`fast`, `balanced`, `reasoning`, "
+            "`long_context`), as `provider/model`; unnamed tiers keep the defaults."
+        },
+    )
+    generation_timeout_s: float = field(
+        default=30.0,
+        metadata={"description": "Time one provider call may take before the next provider is tried, in seconds."},
+    )
+    daily_budget_usd: float | None = field(
+        default=None,
+        metadata={
+            "description": "Daily spend on providers; once reached, the router picks the cheapest chain and "
+            "raises an alert. Set in the tenant's settings only."
+        },
+    )
+    providers: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "description": "The tenant's own provider keys: {name: {api_key, base_url, kind}}; they add to or "
+            "replace the deployment's. Set in the tenant's settings only."
+        },
+    )
     handoff_when_unanswered: bool = field(
         default=False,
         metadata={"description": "Pass the conversation to a human when no grounded answer exists."},

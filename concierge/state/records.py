@@ -83,14 +83,29 @@ class RouteDecision(TypedDict):
     tier: str
     chain: list[str]
     """Model names as `provider/model`; the local answerer is always last."""
+    context_tokens_limit: NotRequired[int]
+    """The tenant's long-context threshold the decision compared `context_tokens` with."""
+    budget_exceeded: NotRequired[bool]
+    """The tenant's daily budget was spent: the cheapest chain was chosen instead."""
+    reason: NotRequired[str]
 
 
 class Attempt(TypedDict):
+    """One call to one model, or a model skipped without a call (`skipped`)."""
+
     provider: str
     model: str
     ok: bool
     error: NotRequired[str]
+    error_kind: NotRequired[str]
+    """rate_limit, server, timeout, context_length, connection, auth, invalid, empty, other, circuit_open."""
     latency_ms: float
+    ttft_ms: NotRequired[float | None]
+    retry: NotRequired[int]
+    """0 for the first call to this model in the turn, 1 for its first retry, ..."""
+    skipped: NotRequired[bool]
+    streamed: NotRequired[int]
+    """Chunks already streamed to the client when the call failed (then discarded)."""
 
 
 class GenerationRecord(TypedDict):
@@ -106,6 +121,10 @@ class GenerationRecord(TypedDict):
     attempts: list[Attempt]
     grounded: bool
     """False when the answer says the context does not hold it."""
+    failed_over_from: NotRequired[str | None]
+    """The model that failed last before this one answered, if any."""
+    cost_total_usd: NotRequired[float]
+    """Cost of every call of the turn, failed ones included."""
 
 
 class Citation(TypedDict):

@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +27,39 @@ class Settings(BaseSettings):
     source_timeout_s: float = Field(
         default=2.0, description="Default time budget of each retrieval source, in seconds."
     )
+
+    # Routed generation: providers, failover and provider health.
+    openai_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="OpenAI key; without one OpenAI models are left out of every chain.",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Another endpoint for the `openai` provider (a gateway); default OpenAI's.",
+    )
+    google_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_GOOGLE_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY"),
+        description="Gemini API key; without one Gemini models are left out of every chain.",
+    )
+    google_base_url: str | None = Field(
+        default=None, description="Another endpoint for the Gemini API (a gateway); default Google's."
+    )
+    compatible_providers: dict[str, Any] = Field(
+        default_factory=dict,
+        description='OpenAI-compatible servers as JSON: {"ollama": {"base_url": "http://127.0.0.1:11434/v1"}}.',
+    )
+    generation_timeout_s: float = Field(default=30.0, description="Time one provider call may take, in seconds.")
+    generation_retries: int = Field(default=2, description="Retries of one provider on 429 and 5xx before the next.")
+    retry_max_wait_s: float = Field(
+        default=10.0, description="Longest Retry-After honoured; a longer one fails over to the next provider at once."
+    )
+    health_window_s: float = Field(default=3600.0, description="Sliding window of provider health, in seconds.")
+    health_failure_rate: float = Field(default=0.5, description="Failure share over which a provider is unhealthy.")
+    health_min_calls: int = Field(default=4, description="Calls in the window before the failure share counts.")
+    health_cooldown_s: float = Field(default=60.0, description="How long an unhealthy provider is skipped.")
 
     @property
     def app_db_url(self) -> str:

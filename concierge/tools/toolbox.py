@@ -1,7 +1,7 @@
 """Every tool handle a node may ask for, opened once per process and passed in the runtime context."""
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langgraph.runtime import Runtime
 
@@ -9,9 +9,12 @@ from concierge.state import Context
 from concierge.tools.appdb import AppDatabase
 from concierge.tools.catalog import Catalog
 from concierge.tools.docindex import DocumentIndex, SqliteKeywordIndex
+from concierge.tools.llm.failover import RetryPolicy
+from concierge.tools.llm.health import HealthPolicy, HealthTracker
 from concierge.tools.llm.providers import ProviderRegistry
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.tokens import encoding
+from concierge.tools.usage import UsageLedger
 from concierge.tools.web import WebSearch
 
 
@@ -23,6 +26,13 @@ class Toolbox:
     catalog: Catalog
     models: ProviderRegistry
     web: WebSearch | None = None
+    health: HealthTracker = field(default_factory=HealthTracker)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    usage: UsageLedger | None = None
+
+    def __post_init__(self) -> None:
+        if self.usage is None:
+            self.usage = UsageLedger(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Toolbox":
@@ -33,7 +43,16 @@ class Toolbox:
             db=db,
             documents=SqliteKeywordIndex(settings.index_path),
             catalog=Catalog(db),
-            models=ProviderRegistry(),
+            models=ProviderRegistry.from_settings(settings),
+            health=HealthTracker(
+                HealthPolicy(
+                    window_s=settings.health_window_s,
+                    failure_rate=settings.health_failure_rate,
+                    min_calls=settings.health_min_calls,
+                    cooldown_s=settings.health_cooldown_s,
+                )
+            ),
+            retry=RetryPolicy(retries=settings.generation_retries, max_wait_s=settings.retry_max_wait_s),
         )
 
     async def open(self) -> "Toolbox":
@@ -43,6 +62,7 @@ class Toolbox:
         return self
 
     async def close(self) -> None:
+        await self.models.aclose()
         await self.db.dispose()
 
 

@@ -1,0 +1,328 @@
+"""Loopback stand-ins for the OpenAI and Gemini HTTP APIs, for the real LangChain clients to talk to.
+
+Each stub is a small Starlette app under uvicorn on 127.0.0.1, speaking the provider's wire format as its
+client calls it: OpenAI chat completions (JSON and SSE chunks, usage chunk, `[DONE]`) and Gemini's
+`generateContent` / `streamGenerateContent?alt=sse`. A test scripts what each call gets, in order: an answer,
+429 with Retry-After, 500, a hang, a context-length error, or a stream that breaks after a few tokens. The
+benchmark passes a function instead, to inject faults at random.
+"""
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+ReplyKind = Literal["answer", "rate_limit", "server_error", "hang", "context_length", "break"]
+
+
+@dataclass
+class Reply:
+    """What one call gets. `text` None means "Answer from <model> [1]."."""
+
+    kind: ReplyKind = "answer"
+    text: str | None = None
+    retry_after: str | None = None
+    """Retry-After header value (seconds or an HTTP date)."""
+    retry_after_ms: int | None = None
+    """OpenAI's own `retry-after-ms` header; Gemini gets it as RetryInfo's `retryDelay` in the error body."""
+    hang_s: float = 30.0
+    break_after: int = 2
+    """Chunks sent before a `break` stream dies."""
+    chunk_delay_s: float = 0.0
+
+
+def answer(text: str | None = None, **kw: Any) -> Reply:
+    return Reply("answer", text, **kw)
+
+
+def rate_limited(retry_after: str | None = None, retry_after_ms: int | None = None) -> Reply:
+    return Reply("rate_limit", retry_after=retry_after, retry_after_ms=retry_after_ms)
+
+
+def server_error() -> Reply:
+    return Reply("server_error")
+
+
+def hang(seconds: float = 30.0) -> Reply:
+    return Reply("hang", hang_s=seconds)
+
+
+def context_too_long() -> Reply:
+    return Reply("context_length")
+
+
+def breaks_after(chunks: int = 2, text: str | None = None) -> Reply:
+    return Reply("break", text, break_after=chunks)
+
+
+@dataclass
+class Seen:
+    model: str
+    stream: bool
+    at: float
+    body: dict[str, Any] = field(repr=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _words(text: str) -> list[str]:
+    parts = text.split(" ")
+    return [p if i == 0 else " " + p for i, p in enumerate(parts)]
+
+
+class StubProvider:
+    """A provider API on a loopback port. Script replies per model with `script`; unscripted calls get `default`."""
+
+    name = "stub"
+
+    def __init__(self, default: Callable[[str, int], Reply] | None = None) -> None:
+        self.default = default or (lambda model, n: answer())
+        self.scripts: dict[str, deque[Reply]] = {}
+        self.seen: list[Seen] = []
+        self.url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def reset(self) -> "StubProvider":
+        """Forget scripts and calls, answer by default: one server can serve many tests."""
+        self.default = lambda model, n: answer()
+        self.scripts.clear()
+        self.seen.clear()
+        return self
+
+    def script(self, model: str, *replies: Reply) -> "StubProvider":
+        self.scripts.setdefault(model, deque()).extend(replies)
+        return self
+
+    def calls(self, model: str | None = None) -> list[Seen]:
+        return [s for s in self.seen if model is None or s.model == model]
+
+    def next_reply(self, model: str) -> Reply:
+        queue = self.scripts.get(model)
+        if queue:
+            return queue.popleft()
+        return self.default(model, len(self.calls(model)))
+
+    def text_for(self, model: str, reply: Reply) -> str:
+        return reply.text if reply.text is not None else f"Answer from {model} [1]."
+
+    def routes(self) -> list[Route]:
+        raise NotImplementedError
+
+    async def _hang(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            await asyncio.sleep(0.05)
+
+    def start(self) -> "StubProvider":
+        port = _free_port()
+        app = Starlette(routes=self.routes())
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=0.5)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.02)
+        raise RuntimeError(f"{self.name} stub did not start")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server and self._thread:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> "StubProvider":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _health(_: Request) -> Response:
+    return Response("ok")
+
+
+class OpenAIStub(StubProvider):
+    """`POST /v1/chat/completions`, as `openai` (and so `ChatOpenAI(base_url=stub.url + "/v1")`) calls it."""
+
+    name = "openai"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def routes(self) -> list[Route]:
+        return [Route("/v1/chat/completions", self.completions, methods=["POST"]), Route("/healthz", _health)]
+
+    async def completions(self, request: Request) -> Response:
+        body = await request.json()
+        model, stream = body.get("model", ""), bool(body.get("stream"))
+        self.seen.append(Seen(model, stream, time.monotonic(), body))
+        reply = self.next_reply(model)
+        prompt_tokens = max(len(json.dumps(body.get("messages", []))) // 4, 1)
+        if reply.kind == "hang":
+            await self._hang(reply.hang_s)
+            return JSONResponse({"error": {"message": "hung", "type": "server_error"}}, status_code=504)
+        if reply.kind == "rate_limit":
+            headers = {}
+            if reply.retry_after is not None:
+                headers["retry-after"] = reply.retry_after
+            if reply.retry_after_ms is not None:
+                headers["retry-after-ms"] = str(reply.retry_after_ms)
+            error = {"message": "Rate limit reached for requests", "type": "requests", "code": "rate_limit_exceeded"}
+            return JSONResponse({"error": error}, status_code=429, headers=headers)
+        if reply.kind == "server_error":
+            error = {"message": "The server had an error while processing your request.", "type": "server_error"}
+            return JSONResponse({"error": error}, status_code=500)
+        if reply.kind == "context_length":
+            error = {
+                "message": f"This model's maximum context length is 128000 tokens. However, your messages resulted "
+                f"in {prompt_tokens + 128000} tokens. Please reduce the length of the messages.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+            return JSONResponse({"error": error}, status_code=400)
+        text = self.text_for(model, reply)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(text.split()),
+            "total_tokens": prompt_tokens + len(text.split()),
+        }
+        if not stream:
+            return JSONResponse(
+                {
+                    "id": f"chatcmpl-{len(self.seen)}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                    ],
+                    "usage": usage,
+                }
+            )
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        return StreamingResponse(
+            self._sse(model, text, usage if include_usage else None, reply), media_type="text/event-stream"
+        )
+
+    async def _sse(self, model: str, text: str, usage: dict | None, reply: Reply) -> AsyncIterator[str]:
+        base = {"id": f"chatcmpl-{len(self.seen)}", "object": "chat.completion.chunk", "created": int(time.time())}
+        base["model"] = model
+
+        def chunk(delta: dict, finish: str | None = None) -> str:
+            payload = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            return f"data: {json.dumps(payload)}\n\n"
+
+        yield chunk({"role": "assistant", "content": ""})
+        for i, word in enumerate(_words(text)):
+            if reply.kind == "break" and i == reply.break_after:
+                raise ConnectionResetError("stub: the stream dies mid-answer")
+            if reply.chunk_delay_s:
+                await asyncio.sleep(reply.chunk_delay_s)
+            yield chunk({"content": word})
+        yield chunk({}, "stop")
+        if usage is not None:
+            yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
+        yield "data: [DONE]\n\n"
+
+
+class GeminiStub(StubProvider):
+    """`POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent?alt=sse`, as google-genai calls
+    them (`ChatGoogleGenerativeAI(base_url=stub.url)`)."""
+
+    name = "gemini"
+
+    @property
+    def base_url(self) -> str:
+        return self.url
+
+    def routes(self) -> list[Route]:
+        return [Route("/v1beta/models/{rest:path}", self.generate, methods=["POST"]), Route("/healthz", _health)]
+
+    @staticmethod
+    def _error(code: int, status: str, message: str, details: list | None = None, headers: dict | None = None):
+        error: dict[str, Any] = {"code": code, "message": message, "status": status}
+        if details:
+            error["details"] = details
+        return JSONResponse({"error": error}, status_code=code, headers=headers)
+
+    async def generate(self, request: Request) -> Response:
+        model, _, method = request.path_params["rest"].partition(":")
+        body = await request.json()
+        stream = method == "streamGenerateContent"
+        self.seen.append(Seen(model, stream, time.monotonic(), body))
+        reply = self.next_reply(model)
+        prompt_tokens = max(len(json.dumps(body.get("contents", []))) // 4, 1)
+        if reply.kind == "hang":
+            await self._hang(reply.hang_s)
+            return self._error(504, "DEADLINE_EXCEEDED", "hung")
+        if reply.kind == "rate_limit":
+            details = []
+            if reply.retry_after_ms is not None:
+                delay = f"{reply.retry_after_ms / 1000:g}s"
+                details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay})
+            headers = {"retry-after": reply.retry_after} if reply.retry_after is not None else None
+            message = "You exceeded your current quota, please check your plan and billing details."
+            return self._error(429, "RESOURCE_EXHAUSTED", message, details, headers)
+        if reply.kind == "server_error":
+            return self._error(500, "INTERNAL", "An internal error has occurred. Please retry.")
+        if reply.kind == "context_length":
+            message = (
+                f"The input token count ({prompt_tokens + 1048576}) exceeds the maximum number of tokens "
+                "allowed (1048576)."
+            )
+            return self._error(400, "INVALID_ARGUMENT", message)
+        text = self.text_for(model, reply)
+        out_tokens = len(text.split())
+        usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": out_tokens}
+        usage["totalTokenCount"] = prompt_tokens + out_tokens
+        if not stream:
+            return JSONResponse(
+                {
+                    "candidates": [
+                        {"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP", "index": 0}
+                    ],
+                    "usageMetadata": usage,
+                    "modelVersion": model,
+                }
+            )
+        return StreamingResponse(self._sse(model, text, usage, reply), media_type="text/event-stream")
+
+    async def _sse(self, model: str, text: str, usage: dict, reply: Reply) -> AsyncIterator[str]:
+        words = _words(text)
+        for i, word in enumerate(words):
+            if reply.kind == "break" and i == reply.break_after:
+                raise ConnectionResetError("stub: the stream dies mid-answer")
+            if reply.chunk_delay_s:
+                await asyncio.sleep(reply.chunk_delay_s)
+            candidate: dict[str, Any] = {"content": {"parts": [{"text": word}], "role": "model"}, "index": 0}
+            payload: dict[str, Any] = {"candidates": [candidate], "modelVersion": model}
+            if i == len(words) - 1:
+                candidate["finishReason"] = "STOP"
+                payload["usageMetadata"] = usage
+            yield f"data: {json.dumps(payload)}\n\n"
