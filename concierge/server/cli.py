@@ -44,6 +44,15 @@ def main(argv: list[str] | None = None) -> None:
     chat = sub.add_parser("chat", help="chat with a tenant's agent in the terminal")
     chat.add_argument("--tenant", default=None, help="tenant id (default CONCIERGE_DEFAULT_TENANT or demo)")
     chat.add_argument("--thread", default=None, help="continue this thread id")
+    catalog = sub.add_parser("catalog", help="manage a tenant's catalog")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    imp = catalog_sub.add_parser("import", help="import products, services or slots from a CSV or JSON file")
+    imp.add_argument("file", help="CSV (one kind of row) or JSON (a list, or {products, services, slots})")
+    imp.add_argument("--tenant", default=None, help="tenant id (default CONCIERGE_DEFAULT_TENANT or demo)")
+    imp.add_argument("--kind", choices=["products", "services", "slots"], default=None, help="rows in a CSV")
+    imp.add_argument("--create", action="store_true", help="create the tenant if it does not exist")
+    imp.add_argument("--timezone", default="UTC", help="time zone of a tenant created with --create")
+    imp.add_argument("--currency", default="EUR", help="currency of a tenant created with --create")
     bench = sub.add_parser("bench", help="run a benchmark from benchmarks/ and print its figures")
     bench.add_argument("name", help="benchmark name: a module in benchmarks/ (e.g. retrieval)")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
@@ -60,6 +69,17 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(run_chat(settings, args.tenant or settings.default_tenant, args.thread))
         except Exception as exc:
             raise SystemExit(f"concierge chat: {getattr(exc, 'detail', exc)}") from exc
+    elif args.command == "catalog":
+        from pathlib import Path
+
+        from concierge.server.catalog_cli import import_command
+
+        tenant = args.tenant or settings.default_tenant
+        print(
+            asyncio.run(
+                import_command(settings, Path(args.file), tenant, args.kind, args.create, args.timezone, args.currency)
+            )
+        )
     elif args.command == "bench":
         from concierge.server.bench import run_benchmark
 
