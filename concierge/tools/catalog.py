@@ -5,12 +5,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from concierge.tools.appdb import AppDatabase, Product, Service, Slot
 from concierge.tools.catalog_index import TYPO_TOLERANCE, Filters, ProductIndex
@@ -88,6 +88,23 @@ class ServiceHit:
     slots: list[FreeSlot] = field(default_factory=list)
 
 
+_INDEX_COLUMNS = (
+    Product.id,
+    Product.sku,
+    Product.name,
+    Product.category,
+    Product.brand,
+    Product.model_number,
+    Product.description,
+    Product.tags,
+    Product.price,
+    Product.currency,
+    Product.stock,
+)
+REFRESH_S = 0.25
+"""How stale the index may be about a change made by another process (in-process changes apply at once)."""
+
+
 def _term_weight(term: str, fields: list[tuple[list[str], float]]) -> float:
     """The best weight among fields holding `term`, allowing a typo or a plural."""
     best = 0.0
@@ -102,38 +119,33 @@ def _term_weight(term: str, fields: list[tuple[list[str], float]]) -> float:
 class Catalog:
     """Reads the catalog tables for one tenant at a time, through a per-tenant in-memory index."""
 
-    def __init__(self, db: AppDatabase) -> None:
+    def __init__(self, db: AppDatabase, refresh_s: float = REFRESH_S) -> None:
         self.db = db
+        self.refresh_s = refresh_s
         self._indexes: dict[str, ProductIndex] = {}
+        self._checked: dict[str, float] = {}
 
     def invalidate(self, tenant_id: str) -> None:
-        """Forget the tenant's index; the next search rebuilds it (the version check would too, one query later)."""
+        """Forget the tenant's index: the next search rebuilds it. Called after every change made in process."""
         self._indexes.pop(tenant_id, None)
 
-    async def index(self, s: AsyncSession, tenant_id: str) -> ProductIndex:
-        """The tenant's index at the stored catalog version, rebuilt in a worker thread when it changed."""
-        version = await current_version(s, tenant_id)
+    async def index(self, tenant_id: str) -> ProductIndex:
+        """The tenant's index, checked against the stored catalog version at most every `refresh_s`."""
         idx = self._indexes.get(tenant_id)
-        if idx is None or idx.version != version:
-            rows = (
-                await s.execute(
-                    select(
-                        Product.id,
-                        Product.name,
-                        Product.brand,
-                        Product.model_number,
-                        Product.category,
-                        Product.tags,
-                        Product.description,
-                        Product.price,
-                        Product.stock,
-                    )
-                    .where(Product.tenant_id == tenant_id)
-                    .order_by(Product.id)
-                )
-            ).all()
+        now = monotonic()
+        if idx is not None and now - self._checked.get(tenant_id, 0.0) < self.refresh_s:
+            return idx
+        async with self.db.session() as s:
+            version = await current_version(s, tenant_id)
+            if idx is None or idx.version != version:
+                rows = (
+                    await s.execute(select(*_INDEX_COLUMNS).where(Product.tenant_id == tenant_id).order_by(Product.id))
+                ).all()
+                idx = None
+        if idx is None:
             idx = await asyncio.to_thread(ProductIndex, version, rows)
             self._indexes[tenant_id] = idx
+        self._checked[tenant_id] = now
         return idx
 
     async def search_products(
@@ -151,38 +163,35 @@ class Catalog:
         in_stock: bool | None = None,
         browse: bool = False,
     ) -> list[ProductHit]:
-        """Products matching the words and model numbers of `query`, best first, with live price and stock.
+        """Products matching the words and model numbers of `query`, best first, with price and stock.
 
         Filters narrow the hits; with `browse`, a query with no usable words lists the filtered products by name.
         """
-        filters = Filters(category, tuple(tags), max_price, min_price, in_stock)
-        async with self.db.session() as s:
-            idx = await self.index(s, tenant_id)
-            ranked = idx.search(query, model_numbers, limit, filters, min_score, browse)
-            if not ranked:
-                return []
-            rows = {p.id: p for p in await s.scalars(select(Product).where(Product.id.in_([e.id for _, e in ranked])))}
-        hits = []
-        for score, entry in ranked:
-            p = rows.get(entry.id)
-            if p is None or not filters.admit(p.price, p.stock, p.category, frozenset(t.casefold() for t in p.tags)):
-                continue  # deleted or changed since the index was built
-            hits.append(
-                ProductHit(
-                    p.sku,
-                    p.name,
-                    p.category,
-                    p.brand,
-                    p.model_number,
-                    p.description,
-                    list(p.tags or []),
-                    p.price,
-                    p.currency,
-                    p.stock,
-                    round(score, 3),
-                )
+        idx = await self.index(tenant_id)
+        ranked = idx.search(
+            query,
+            model_numbers,
+            limit,
+            Filters(category, tuple(tags), max_price, min_price, in_stock),
+            min_score,
+            browse,
+        )
+        return [
+            ProductHit(
+                e.sku,
+                e.name,
+                e.category,
+                e.brand,
+                e.model_number,
+                e.description,
+                list(e.tags),
+                e.price,
+                e.currency,
+                e.stock,
+                round(score, 3),
             )
-        return hits
+            for score, e in ranked
+        ]
 
     async def search_services(
         self,

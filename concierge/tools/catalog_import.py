@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -17,7 +18,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from concierge.tools.appdb import AppDatabase, Product, Service, Slot, Tenant
 from concierge.tools.catalogdb import bump_version
@@ -274,62 +275,109 @@ async def import_catalog(
     return await import_rows(db, tenant_id, parsed)
 
 
+def validate(parsed: dict[Kind, list[tuple[int, dict]]]) -> dict[Kind, list[tuple[int, str | None, Any]]]:
+    """Each row as (position, key, a validated row or the reason it was rejected as a string)."""
+    models: dict[Kind, tuple[type[_Row], tuple[str, ...]]] = {
+        "products": (ProductRow, ("sku", "name")),
+        "services": (ServiceRow, ("code", "name")),
+        "slots": (SlotRow, ("service",)),
+    }
+    out: dict[Kind, list[tuple[int, str | None, Any]]] = {}
+    for kind, rows in parsed.items():
+        model, keys = models[kind]
+        checked = []
+        for pos, raw in rows:
+            key = _key(raw, *keys)
+            if kind == "slots" and key is not None:
+                key = f"{key}@{raw.get('start')}"
+            try:
+                checked.append((pos, key, model.model_validate(raw)))
+            except ValidationError as exc:
+                checked.append((pos, key, _why(exc)))
+        out[kind] = checked
+    return out
+
+
+def _product_values(row: ProductRow) -> dict[str, Any]:
+    """The columns a row sets; fields the file left out are not touched."""
+    values: dict[str, Any] = {}
+    for name in row.model_fields_set - {"sku"}:
+        value = getattr(row, name)
+        if value is None and name in ("stock", "currency"):
+            continue
+        if name == "currency":
+            value = value.upper()
+        elif value is None and name in ("description", "category"):
+            value = ""
+        elif value is None and name == "tags":
+            value = []
+        values[name] = value
+    return values
+
+
 async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[tuple[int, dict]]]) -> ImportReport:
     report = ImportReport()
+    checked = await asyncio.to_thread(validate, parsed)
+
+    def good(kind: Kind) -> list[tuple[int, str | None, Any]]:
+        rows = checked.get(kind, [])
+        if rows:
+            report.by_kind[kind] = len(rows)
+        for pos, key, row in rows:
+            if isinstance(row, str):
+                report.rejected.append(Rejected(kind, pos, key, row))
+        return [x for x in rows if not isinstance(x[2], str)]
+
     async with db.session() as s:
         tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
             raise LookupError(f"tenant {tenant_id!r} not found")
         tz = ZoneInfo(tenant.timezone)
 
-        def check(model: type[_Row], k: Kind, pos: int, raw: Any, key: str | None) -> Any:
-            try:
-                return model.model_validate(raw)
-            except ValidationError as exc:
-                report.rejected.append(Rejected(k, pos, key, _why(exc)))
-                return None
-
-        products = parsed.get("products", [])
+        products = good("products")
         if products:
-            existing = {p.sku: p for p in await s.scalars(select(Product).where(Product.tenant_id == tenant_id))}
-            for pos, raw in products:
-                key = _key(raw, "sku", "name")
-                row = check(ProductRow, "products", pos, raw, key)
-                if row is None:
-                    continue
+            existing = dict(
+                (await s.execute(select(Product.sku, Product.id).where(Product.tenant_id == tenant_id))).all()
+            )
+            new: dict[str, dict[str, Any]] = {}
+            changes: dict[int, dict[str, Any]] = {}
+            for _, _, row in products:
                 sku = row.sku or _slug(row.name)
-                product = existing.get(sku)
-                if product is None:
-                    product = Product(tenant_id=tenant_id, sku=sku, description="", category="", tags=[], stock=0)
-                    product.currency = tenant.currency
-                    existing[sku] = product
-                    s.add(product)
-                    report.created += 1
-                else:
+                values = _product_values(row)
+                if sku in existing:
+                    changes.setdefault(existing[sku], {"id": existing[sku]}).update(values)
                     report.updated += 1
-                for name in row.model_fields_set - {"sku"}:
-                    value = getattr(row, name)
-                    if name == "currency" and value:
-                        value = value.upper()
-                    if value is None and name in ("description", "category"):
-                        value = ""
-                    if value is None and name in ("tags",):
-                        value = []
-                    if value is None and name in ("stock", "currency"):
-                        continue
-                    setattr(product, name, value)
+                elif sku in new:
+                    new[sku].update(values)
+                    report.updated += 1
+                else:
+                    new[sku] = {
+                        "tenant_id": tenant_id,
+                        "sku": sku,
+                        "description": "",
+                        "category": "",
+                        "brand": None,
+                        "model_number": None,
+                        "tags": [],
+                        "stock": 0,
+                        "currency": tenant.currency,
+                        **values,
+                    }
+                    report.created += 1
                 report.accepted += 1
-            report.by_kind["products"] = len(products)
+            if new:
+                await s.execute(insert(Product), list(new.values()))
+            by_columns: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+            for change in changes.values():
+                by_columns[frozenset(change)].append(change)
+            for batch in by_columns.values():
+                await s.execute(update(Product), batch)
 
         services_by_code: dict[str, Service] = {
             sv.code: sv for sv in await s.scalars(select(Service).where(Service.tenant_id == tenant_id))
         }
-        services = parsed.get("services", [])
-        for pos, raw in services:
-            key = _key(raw, "code", "name")
-            row = check(ServiceRow, "services", pos, raw, key)
-            if row is None:
-                continue
+        services = good("services")
+        for _, _, row in services:
             code = row.code or _slug(row.name)
             service = services_by_code.get(code)
             if service is None:
@@ -347,20 +395,14 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
                     continue
                 setattr(service, name, "" if value is None and name == "description" else value)
             report.accepted += 1
-        if services:
-            report.by_kind["services"] = len(services)
 
-        slots = parsed.get("slots", [])
+        slots = good("slots")
         if slots:
             await s.flush()  # new services get their ids
             stored = {
                 (x.service_id, x.start): x for x in await s.scalars(select(Slot).where(Slot.tenant_id == tenant_id))
             }
-            for pos, raw in slots:
-                key = _key(raw, "service") and f"{raw['service']}@{raw.get('start')}"
-                row = check(SlotRow, "slots", pos, raw, key)
-                if row is None:
-                    continue
+            for pos, key, row in slots:
                 service = services_by_code.get(row.service)
                 if service is None:
                     report.rejected.append(
@@ -386,9 +428,12 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
                     slot.end, slot.capacity, slot.booked = end, row.capacity, row.booked
                     report.updated += 1
                 report.accepted += 1
-            report.by_kind["slots"] = len(slots)
 
         if report.accepted:
             await bump_version(s, tenant_id)
         await s.commit()
+    if report.accepted > 1000 and db.engine.dialect.name == "sqlite":
+        # A big import leaves a big write-ahead log that every later read must consult: fold it in now.
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
     return report

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         default=2.0, description="Default time budget of each retrieval source, in seconds."
     )
 
+    catalog_refresh_s: float = Field(
+        default=0.25,
+        description="How often, at most, catalog search checks for changes made by another process, in seconds.",
+    )
+
     @property
     def app_db_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'app.sqlite'}"

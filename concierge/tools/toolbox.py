@@ -32,7 +32,7 @@ class Toolbox:
             settings=settings,
             db=db,
             documents=SqliteKeywordIndex(settings.index_path),
-            catalog=Catalog(db),
+            catalog=Catalog(db, settings.catalog_refresh_s),
             models=ProviderRegistry(),
         )
 
