@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from langgraph.runtime import Runtime
 
-from concierge.nodes.retrieval import RetrievalTask, within_budget
+from concierge.nodes.retrieval import RetrievalTask, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
 from concierge.tools.catalog import ProductHit, ServiceHit, price_ceiling
@@ -96,4 +96,4 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
         )
         return [service_item(s) for s in services] + [product_item(p) for p in products]
 
-    return await within_budget("catalog", ctx.source_timeout_s, search())
+    return await run_source(runtime, task, "catalog", search())

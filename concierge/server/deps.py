@@ -42,6 +42,7 @@ class AppState:
             "business_description": tenant.description,
             "timezone": tenant.timezone,
             "source_timeout_s": self.tools.settings.source_timeout_s,
+            "source_timeouts": self.tools.settings.source_timeouts,
             **settings,
             **client,
         }

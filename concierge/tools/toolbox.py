@@ -13,6 +13,7 @@ from concierge.tools.llm.providers import ProviderRegistry
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.tokens import encoding
 from concierge.tools.web import WebSearch
+from concierge.tools.webcache import build_web_search
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Toolbox:
             documents=SqliteKeywordIndex(settings.index_path),
             catalog=Catalog(db, settings.catalog_refresh_s),
             models=ProviderRegistry(),
+            web=build_web_search(settings, db),
         )
 
     async def open(self) -> "Toolbox":
@@ -43,6 +45,9 @@ class Toolbox:
         return self
 
     async def close(self) -> None:
+        close_web = getattr(self.web, "aclose", None)
+        if close_web is not None:
+            await close_web()
         await self.db.dispose()
 
 
