@@ -7,6 +7,7 @@ customer: the cache answers with a stale result or nothing, and the turn goes on
 """
 
 import asyncio
+import time
 
 from langgraph.runtime import Runtime
 
@@ -57,6 +58,8 @@ async def retrieve_web(task: RetrievalTask, runtime: Runtime[Context]) -> dict:
     analysis = task["analysis"]
     blocked = tuple(getattr(web, "blocked_sites", ()))
 
+    started = time.perf_counter()
+
     async def search() -> list[RetrievedItem]:
         if web is None:
             raise RuntimeError("web search is not configured")
@@ -68,7 +71,7 @@ async def retrieve_web(task: RetrievalTask, runtime: Runtime[Context]) -> dict:
             return []
         queries = [query_for_product(p.name, p.brand, p.model_number, p.category) for p in targets]
         # Leave the provider less than the node's budget, so a hang still ends in the stale fallback.
-        deadline = budget_for(ctx, "web") * 0.8
+        deadline = max(0.05, budget_for(ctx, "web") * 0.75 - (time.perf_counter() - started))
         outcomes = await asyncio.gather(*(_lookup(web, q, ctx.max_results, deadline) for q in queries))
         items: list[RetrievedItem] = []
         failures = []

@@ -94,10 +94,10 @@ def filter_results(
     """Drop ads, blocked sites, duplicates and hits about something else; keep the provider's order."""
     kept, seen = [], set()
     for r in results:
-        site = r.site.lower().removeprefix("www.")
         if not r.url.startswith(("http://", "https://")) or is_ad(r):
             continue
-        if any(site == b or site.endswith("." + b) for b in blocked_sites):
+        sites = {r.site.lower().removeprefix("www."), site_of(r.url)}
+        if any(site == b or site.endswith("." + b) for b in blocked_sites for site in sites):
             continue
         key = r.url.split("#")[0].rstrip("/")
         if key in seen or not relevant(r, name, model_number):

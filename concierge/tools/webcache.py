@@ -100,7 +100,13 @@ class CachedWebSearch:
         return (await self.lookup(query, limit)).results
 
     async def lookup(self, query: str, limit: int, timeout: float | None = None) -> WebOutcome:
-        """Fresh cache, else the provider, else a stale cache entry, else nothing; never raises."""
+        """Fresh cache, else the provider, else a stale cache entry, else nothing; never raises.
+
+        `timeout` bounds the cache read and the provider call together (capped by `timeout_s`), leaving the
+        caller time to use the fallback inside its own budget.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(timeout or self.timeout_s, self.timeout_s)
         self.stats["lookups"] += 1
         key = cache_key(self.name, query)
         async with self.db.session() as s:
@@ -114,7 +120,7 @@ class CachedWebSearch:
             if not self.limiter.try_acquire():
                 raise WebSearchError("rate_limited_locally", "global web search rate limit reached")
             self.stats["provider_calls"] += 1
-            async with asyncio.timeout(min(timeout or self.timeout_s, self.timeout_s)):
+            async with asyncio.timeout_at(deadline):
                 results = await self.provider.search(query, FETCH_SIZE)
         except Exception as exc:  # every failure is counted and falls back; cancellation still propagates
             kind = (
