@@ -19,7 +19,7 @@ def after_analysis(state: State) -> list[Send] | Literal["handoff", "synthesize"
         return "handoff"
     if not analysis["sources"]:
         return "synthesize"
-    task = RetrievalTask(analysis=analysis)
+    task = RetrievalTask(analysis=analysis, turn=state.get("turn", 0))
     return [Send(RETRIEVERS[source], task) for source in analysis["sources"]]
 
 

@@ -4,9 +4,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
+from langgraph.config import get_config
+from langgraph.runtime import Runtime
+
+from concierge.state import Context
 from concierge.state.records import QueryAnalysis, RetrievedItem, SourceError, SourceName
+from concierge.tools.retrieval_log import SourceRun, record
+from concierge.tools.toolbox import context_of, toolbox
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +21,7 @@ class RetrievalTask(TypedDict):
     """What `analyze_query` sends to each retrieval node it chose."""
 
     analysis: QueryAnalysis
+    turn: NotRequired[int]
 
 
 async def within_budget(source: SourceName, seconds: float, search: Awaitable[list[RetrievedItem]]) -> dict:
@@ -34,3 +41,44 @@ async def within_budget(source: SourceName, seconds: float, search: Awaitable[li
 def _error(source: SourceName, kind: str, message: str, started: float) -> SourceError:
     elapsed = (time.perf_counter() - started) * 1000
     return SourceError(source=source, kind=kind, message=message, elapsed_ms=round(elapsed, 1))  # type: ignore[typeddict-item]
+
+
+def budget_for(ctx: Context, source: SourceName) -> float:
+    """The source's own time budget if the context names one, else the general one."""
+    return float((ctx.source_timeouts or {}).get(source, ctx.source_timeout_s))
+
+
+def _thread_id() -> str | None:
+    try:
+        return get_config().get("configurable", {}).get("thread_id")
+    except RuntimeError:  # called outside a graph run, as unit tests do
+        return None
+
+
+async def run_source(
+    runtime: Runtime[Context], task: RetrievalTask, source: SourceName, search: Awaitable[list[RetrievedItem]]
+) -> dict:
+    """`within_budget` under the source's own budget, then one retrieval-log row for analytics."""
+    ctx = context_of(runtime)
+    seconds = budget_for(ctx, source)
+    started = time.perf_counter()
+    update = await within_budget(source, seconds, search)
+    elapsed = (time.perf_counter() - started) * 1000
+    items = update.get("retrieved", [])
+    errors = update.get("source_errors", [])
+    stale = [i for i in items if i["metadata"].get("origin") == "stale"]
+    status = errors[0]["kind"] if errors and not items else "stale" if stale else "ok"
+    run = SourceRun(
+        tenant_id=ctx.tenant_id,
+        thread_id=_thread_id(),
+        turn=int(task.get("turn", 0)),
+        source=source,
+        sources_asked=list(task["analysis"]["sources"]),
+        status=status,
+        results=len(items),
+        elapsed_ms=round(elapsed, 1),
+        budget_ms=round(seconds * 1000, 1),
+        error="; ".join(e["message"] for e in errors) or None,
+    )
+    await record((await toolbox(runtime)).db, run)
+    return update

@@ -1,14 +1,16 @@
 """Look the question up in the tenant's live catalog: products, services and free slots."""
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from langgraph.runtime import Runtime
 
-from concierge.nodes.retrieval import RetrievalTask, within_budget
+from concierge.nodes.retrieval import RetrievalTask, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
-from concierge.tools.catalog import ProductHit, ServiceHit
+from concierge.tools.catalog import ProductHit, ServiceHit, price_ceiling
 from concierge.tools.toolbox import context_of, toolbox
+from concierge.tools.when import time_windows
 
 
 def _stock(n: int) -> str:
@@ -36,7 +38,10 @@ def product_item(p: ProductHit) -> RetrievedItem:
             "currency": p.currency,
             "stock": p.stock,
             "category": p.category,
+            "brand": p.brand,
+            "model_number": p.model_number,
             "needs_enrichment": p.needs_enrichment,
+            "enrichment_reason": p.enrichment_reason,
         },
     )
 
@@ -72,18 +77,25 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
     analysis = task["analysis"]
     wants_slots = analysis["query_type"] in ("service", "appointment")
 
+    question = analysis["question"]
+
     async def search() -> list[RetrievedItem]:
         products = await catalog.search_products(
-            ctx.tenant_id, analysis["question"], analysis["entities"]["model_numbers"], ctx.max_results
+            ctx.tenant_id,
+            question,
+            analysis["entities"]["model_numbers"],
+            ctx.max_results,
+            max_price=price_ceiling(question),
         )
         services = await catalog.search_services(
             ctx.tenant_id,
-            analysis["question"],
+            question,
             [date.fromisoformat(d) for d in analysis["entities"]["dates"]],
             ctx.timezone,
             ctx.max_results,
             all_if_none=wants_slots,
+            windows=time_windows(question, datetime.now(ZoneInfo(ctx.timezone))),
         )
         return [service_item(s) for s in services] + [product_item(p) for p in products]
 
-    return await within_budget("catalog", ctx.source_timeout_s, search())
+    return await run_source(runtime, task, "catalog", search())

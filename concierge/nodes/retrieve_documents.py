@@ -2,7 +2,7 @@
 
 from langgraph.runtime import Runtime
 
-from concierge.nodes.retrieval import RetrievalTask, within_budget
+from concierge.nodes.retrieval import RetrievalTask, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
 from concierge.tools.docindex import DocumentHit
@@ -30,4 +30,4 @@ async def retrieve_documents(task: RetrievalTask, runtime: Runtime[Context]) -> 
         hits = await index.search(ctx.tenant_id, task["analysis"]["question"], ctx.max_results)
         return [as_item(h) for h in hits]
 
-    return await within_budget("documents", ctx.source_timeout_s, search())
+    return await run_source(runtime, task, "documents", search())

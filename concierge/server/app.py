@@ -10,7 +10,7 @@ from concierge import __version__
 from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
-from concierge.server.routes import runs, threads, usage
+from concierge.server.routes import catalog, retrieval, runs, threads, usage
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.toolbox import Toolbox
 
@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
     app.include_router(threads.router)
     app.include_router(runs.router)
     app.include_router(usage.router)
+    app.include_router(catalog.router)
+    app.include_router(retrieval.router)
 
     @app.get("/ok", tags=["health"])
     async def ok() -> dict[str, bool]:

@@ -49,6 +49,15 @@ def main(argv: list[str] | None = None) -> None:
     ev.add_argument("--tenant", default=None, help="tenant id (default: the demo tenant)")
     ev.add_argument("--questions", type=Path, default=None, help="JSON Lines question set (default: the demo's)")
     ev.add_argument("--json", type=Path, default=None, help="where to write the JSON report")
+    catalog = sub.add_parser("catalog", help="manage a tenant's catalog")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    imp = catalog_sub.add_parser("import", help="import products, services or slots from a CSV or JSON file")
+    imp.add_argument("file", help="CSV (one kind of row) or JSON (a list, or {products, services, slots})")
+    imp.add_argument("--tenant", default=None, help="tenant id (default CONCIERGE_DEFAULT_TENANT or demo)")
+    imp.add_argument("--kind", choices=["products", "services", "slots"], default=None, help="rows in a CSV")
+    imp.add_argument("--create", action="store_true", help="create the tenant if it does not exist")
+    imp.add_argument("--timezone", default="UTC", help="time zone of a tenant created with --create")
+    imp.add_argument("--currency", default="EUR", help="currency of a tenant created with --create")
     bench = sub.add_parser("bench", help="run a benchmark from benchmarks/ and print its figures")
     bench.add_argument("name", help="benchmark name: a module in benchmarks/ (e.g. retrieval)")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
@@ -69,6 +78,15 @@ def main(argv: list[str] | None = None) -> None:
         from concierge.server.evaluation import evaluate
 
         asyncio.run(evaluate(settings, args.tenant or settings.default_tenant, args.questions, args.json))
+    elif args.command == "catalog":
+        from concierge.server.catalog_cli import import_command
+
+        tenant = args.tenant or settings.default_tenant
+        print(
+            asyncio.run(
+                import_command(settings, Path(args.file), tenant, args.kind, args.create, args.timezone, args.currency)
+            )
+        )
     elif args.command == "bench":
         from concierge.server.bench import run_benchmark
 

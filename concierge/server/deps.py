@@ -58,6 +58,7 @@ class AppState:
             "timezone": tenant.timezone,
             "source_timeout_s": self.tools.settings.source_timeout_s,
             "generation_timeout_s": self.tools.settings.generation_timeout_s,
+            "source_timeouts": self.tools.settings.source_timeouts,
             **settings,
             **client,
         }

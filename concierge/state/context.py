@@ -41,6 +41,13 @@ class Context:
         default=2.0,
         metadata={"description": "Time budget of each retrieval source, in seconds."},
     )
+    source_timeouts: dict[str, float] = field(
+        default_factory=lambda: {"documents": 0.25, "catalog": 0.25},
+        metadata={
+            "description": "Time budget of named sources, in seconds, over `source_timeout_s`. Local sources "
+            "get 250 ms by default so a turn's retrieval stays under 300 ms; the web keeps the general budget."
+        },
+    )
     context_tokens: int = field(
         default=3000,
         metadata={"description": "Token budget of the synthesized context given to the model."},

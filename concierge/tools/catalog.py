@@ -1,20 +1,37 @@
 """The tenant's live catalog: products with price and stock, services with their free slots."""
 
+import asyncio
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from time import monotonic
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
 from concierge.tools.appdb import AppDatabase, Product, Service, Slot
+from concierge.tools.catalog_index import TYPO_TOLERANCE, Filters, ProductIndex
+from concierge.tools.catalogdb import current_version
 from concierge.tools.docindex import keywords
 
 THIN_DESCRIPTION = 50
 """Descriptions shorter than this are worth enriching from the web."""
-_TYPO_TOLERANCE = 85
+
+
+_CEILING = re.compile(
+    r"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than)\s*"
+    r"(?:€|\$|£|eur\s*)?(\d+(?:[.,]\d{1,2})?)",
+    re.I,
+)
+
+
+def price_ceiling(text: str) -> Decimal | None:
+    """ "Pens under 50 euros": the highest price the question accepts, if it names one."""
+    m = _CEILING.search(text)
+    return Decimal(m.group(1).replace(",", ".")) if m else None
 
 
 @dataclass(frozen=True)
@@ -32,8 +49,24 @@ class ProductHit:
     score: float
 
     @property
+    def enrichment_reason(self) -> str | None:
+        """Why the web could add to this product: a thin description, or a branded item with a model number."""
+        if len(self.description.strip()) < THIN_DESCRIPTION:
+            return "thin_description"
+        if self.brand and self.model_number:
+            return "branded_model"
+        return None
+
+    @property
     def needs_enrichment(self) -> bool:
-        return len(self.description) < THIN_DESCRIPTION or bool(self.brand and self.model_number)
+        return self.enrichment_reason is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["price"] = str(self.price)
+        out["needs_enrichment"] = self.needs_enrichment
+        out["enrichment_reason"] = self.enrichment_reason
+        return out
 
 
 @dataclass(frozen=True)
@@ -55,8 +88,21 @@ class ServiceHit:
     slots: list[FreeSlot] = field(default_factory=list)
 
 
-def _norm_model(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+_INDEX_COLUMNS = (
+    Product.id,
+    Product.sku,
+    Product.name,
+    Product.category,
+    Product.brand,
+    Product.model_number,
+    Product.description,
+    Product.tags,
+    Product.price,
+    Product.currency,
+    Product.stock,
+)
+REFRESH_S = 0.25
+"""How stale the index may be about a change made by another process (in-process changes apply at once)."""
 
 
 def _term_weight(term: str, fields: list[tuple[list[str], float]]) -> float:
@@ -64,57 +110,87 @@ def _term_weight(term: str, fields: list[tuple[list[str], float]]) -> float:
     best = 0.0
     for tokens, weight in fields:
         if weight > best and any(
-            t == term or fuzz.ratio(t, term) >= _TYPO_TOLERANCE for t in tokens if abs(len(t) - len(term)) <= 2
+            t == term or fuzz.ratio(t, term) >= TYPO_TOLERANCE for t in tokens if abs(len(t) - len(term)) <= 2
         ):
             best = weight
     return best
 
 
-def score_product(p: Product, terms: list[str], model_numbers: set[str]) -> float:
-    """How well a product answers the question's terms, in [0, 1]; an exact model number wins."""
-    if p.model_number and _norm_model(p.model_number) in model_numbers:
-        return 1.0
-    if not terms:
-        return 0.0
-    fields = [
-        (keywords(p.name), 1.0),
-        (keywords(f"{p.brand or ''} {p.model_number or ''}"), 1.0),
-        (keywords(" ".join([p.category, *p.tags])), 0.7),
-        (keywords(p.description), 0.3),
-    ]
-    return sum(_term_weight(t, fields) for t in terms) / len(terms)
-
-
 class Catalog:
-    """Reads the catalog tables for one tenant at a time."""
+    """Reads the catalog tables for one tenant at a time, through a per-tenant in-memory index."""
 
-    def __init__(self, db: AppDatabase) -> None:
+    def __init__(self, db: AppDatabase, refresh_s: float = REFRESH_S) -> None:
         self.db = db
+        self.refresh_s = refresh_s
+        self._indexes: dict[str, ProductIndex] = {}
+        self._checked: dict[str, float] = {}
+
+    def invalidate(self, tenant_id: str) -> None:
+        """Forget the tenant's index: the next search rebuilds it. Called after every change made in process."""
+        self._indexes.pop(tenant_id, None)
+
+    async def index(self, tenant_id: str) -> ProductIndex:
+        """The tenant's index, checked against the stored catalog version at most every `refresh_s`."""
+        idx = self._indexes.get(tenant_id)
+        now = monotonic()
+        if idx is not None and now - self._checked.get(tenant_id, 0.0) < self.refresh_s:
+            return idx
+        async with self.db.session() as s:
+            version = await current_version(s, tenant_id)
+            if idx is None or idx.version != version:
+                rows = (
+                    await s.execute(select(*_INDEX_COLUMNS).where(Product.tenant_id == tenant_id).order_by(Product.id))
+                ).all()
+                idx = None
+        if idx is None:
+            idx = await asyncio.to_thread(ProductIndex, version, rows)
+            self._indexes[tenant_id] = idx
+        self._checked[tenant_id] = now
+        return idx
 
     async def search_products(
-        self, tenant_id: str, query: str, model_numbers: list[str], limit: int, min_score: float = 0.25
+        self,
+        tenant_id: str,
+        query: str,
+        model_numbers: list[str],
+        limit: int,
+        min_score: float = 0.25,
+        *,
+        category: str | None = None,
+        tags: list[str] | tuple[str, ...] = (),
+        max_price: Decimal | None = None,
+        min_price: Decimal | None = None,
+        in_stock: bool | None = None,
+        browse: bool = False,
     ) -> list[ProductHit]:
-        terms = keywords(query)
-        wanted = {_norm_model(m) for m in model_numbers}
-        async with self.db.session() as s:
-            products = (await s.scalars(select(Product).where(Product.tenant_id == tenant_id))).all()
-        scored = [(score_product(p, terms, wanted), p) for p in products]
-        scored = sorted((x for x in scored if x[0] >= min_score), key=lambda x: -x[0])[:limit]
+        """Products matching the words and model numbers of `query`, best first, with price and stock.
+
+        Filters narrow the hits; with `browse`, a query with no usable words lists the filtered products by name.
+        """
+        idx = await self.index(tenant_id)
+        ranked = idx.search(
+            query,
+            model_numbers,
+            limit,
+            Filters(category, tuple(tags), max_price, min_price, in_stock),
+            min_score,
+            browse,
+        )
         return [
             ProductHit(
-                p.sku,
-                p.name,
-                p.category,
-                p.brand,
-                p.model_number,
-                p.description,
-                list(p.tags or []),
-                p.price,
-                p.currency,
-                p.stock,
+                e.sku,
+                e.name,
+                e.category,
+                e.brand,
+                e.model_number,
+                e.description,
+                list(e.tags),
+                e.price,
+                e.currency,
+                e.stock,
                 round(score, 3),
             )
-            for score, p in scored
+            for score, e in ranked
         ]
 
     async def search_services(
@@ -129,15 +205,19 @@ class Catalog:
         all_if_none: bool = False,
         slots_per_service: int = 5,
         now: datetime | None = None,
+        windows: list[tuple[datetime, datetime]] | None = None,
     ) -> list[ServiceHit]:
-        """Services matching the question, each with its free slots on `days` (or the next two weeks).
+        """Services matching the question, each with its free slots in `windows` (time ranges such as "tomorrow
+        afternoon"), else on `days`, else over the next two weeks.
 
         With `all_if_none`, a question that names no service ("any free slots Saturday?") gets them all.
         """
         terms = keywords(query)
         tz = ZoneInfo(timezone)
         now = now or datetime.now(tz)
-        if days:
+        if windows:
+            pass
+        elif days:
             windows = [
                 (datetime.combine(d, time.min, tz), datetime.combine(d + timedelta(days=1), time.min, tz)) for d in days
             ]

@@ -125,7 +125,34 @@ def dates_in(text: str, today: date) -> list[str]:
     for iso in _ISO_DATE.findall(text):
         with contextlib.suppress(ValueError):
             days.append(date.fromisoformat(iso))
+    for m in re.finditer(r"\bin (\d{1,2}|a|one|two|three|four|five|six|seven) days?\b", low):
+        n = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}.get(m.group(1))
+        days.append(today + timedelta(days=n if n is not None else int(m.group(1))))
+    if re.search(r"\b(this|next) week\b", low):
+        monday = today - timedelta(days=today.weekday()) + timedelta(days=7 if "next week" in low else 0)
+        days += [d for d in (monday + timedelta(days=i) for i in range(7)) if d >= today]
+    days += _month_days(low, today)
     return sorted({d.isoformat() for d in days})
+
+
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+
+
+def _month_days(low: str, today: date) -> list[date]:
+    """ "5 December", "December 5th", "the 5th of Dec": the next such day on or after today."""
+    found = []
+    pairs = [(m.group(1), m.group(2)) for m in re.finditer(rf"\b{_DAY}(?: of)? {_MONTH}(?![a-z])", low)]
+    pairs += [(m.group(2), m.group(1)) for m in re.finditer(rf"\b{_MONTH} (?:the )?{_DAY}\b", low)]
+    for day, month in pairs:
+        for year in (today.year, today.year + 1):
+            with contextlib.suppress(ValueError):
+                d = date(year, _MONTHS.index(month[:3]) + 1, int(day))
+                if d >= today:
+                    found.append(d)
+                    break
+    return found
 
 
 def entities(text: str, today: date) -> Entities:

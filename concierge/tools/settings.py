@@ -60,6 +60,30 @@ class Settings(BaseSettings):
     health_failure_rate: float = Field(default=0.5, description="Failure share over which a provider is unhealthy.")
     health_min_calls: int = Field(default=4, description="Calls in the window before the failure share counts.")
     health_cooldown_s: float = Field(default=60.0, description="How long an unhealthy provider is skipped.")
+    source_timeouts: dict[str, float] = Field(
+        default={"documents": 0.25, "catalog": 0.25},
+        description='Per-source time budgets over `source_timeout_s`, as JSON: {"documents": 0.25, "web": 1.5}.',
+    )
+    catalog_refresh_s: float = Field(
+        default=0.25,
+        description="How often, at most, catalog search checks for changes made by another process, in seconds.",
+    )
+
+    web_provider: str | None = Field(
+        default=None,
+        description="Web search provider: google, tavily or off. Default: whichever has a key (Google first).",
+    )
+    google_search_api_key: str | None = Field(default=None, description="Google Custom Search JSON API key.")
+    google_cse_id: str | None = Field(default=None, description="Google Programmable Search Engine id (`cx`).")
+    google_endpoint: str = Field(
+        default="https://www.googleapis.com/customsearch/v1", description="Google Custom Search endpoint."
+    )
+    tavily_api_key: str | None = Field(default=None, description="Tavily API key.")
+    tavily_endpoint: str = Field(default="https://api.tavily.com/search", description="Tavily search endpoint.")
+    web_timeout_s: float = Field(default=1.5, description="Longest wait for the web provider, in seconds.")
+    web_cache_ttl_s: float = Field(default=86400, description="How long a cached web answer stays fresh, in seconds.")
+    web_rate_per_minute: float = Field(default=60, description="Provider calls allowed per minute, process-wide.")
+    web_blocked_sites: str = Field(default="", description="Comma-separated sites whose results are dropped.")
 
     @property
     def app_db_url(self) -> str:

@@ -16,6 +16,7 @@ from concierge.tools.settings import Settings, get_settings
 from concierge.tools.tokens import encoding
 from concierge.tools.usage import UsageLedger
 from concierge.tools.web import WebSearch
+from concierge.tools.webcache import build_web_search
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Toolbox:
             settings=settings,
             db=db,
             documents=SqliteKeywordIndex(settings.index_path),
-            catalog=Catalog(db),
+            catalog=Catalog(db, settings.catalog_refresh_s),
             models=ProviderRegistry.from_settings(settings),
             health=HealthTracker(
                 HealthPolicy(
@@ -53,6 +54,7 @@ class Toolbox:
                 )
             ),
             retry=RetryPolicy(retries=settings.generation_retries, max_wait_s=settings.retry_max_wait_s),
+            web=build_web_search(settings, db),
         )
 
     async def open(self) -> "Toolbox":
@@ -63,6 +65,9 @@ class Toolbox:
 
     async def close(self) -> None:
         await self.models.aclose()
+        close_web = getattr(self.web, "aclose", None)
+        if close_web is not None:
+            await close_web()
         await self.db.dispose()
 
 

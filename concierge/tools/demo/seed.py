@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from concierge.tools.appdb import Product, Service, Slot, Tenant
+from concierge.tools.catalogdb import bump_version
 from concierge.tools.demo.pdf import markdown_to_pdf
 from concierge.tools.ingest import ingest_file
 from concierge.tools.toolbox import Toolbox
@@ -64,7 +65,9 @@ async def seed_demo(tools: Toolbox, today: date | None = None) -> dict[str, int]
                         Slot(tenant_id=tenant_id, service_id=service.id, start=start, end=end, capacity=row["capacity"])
                     )
                     slots += 1
+        await bump_version(s, tenant_id)
         await s.commit()
+    tools.catalog.invalidate(tenant_id)
 
     documents = 0
     for path, media_type, title in _documents(tools.settings.data_dir / "demo"):
