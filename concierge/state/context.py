@@ -41,6 +41,14 @@ class Context:
         default=2.0,
         metadata={"description": "Time budget of each retrieval source, in seconds."},
     )
+    fusion: Literal["weighted", "rrf"] = field(
+        default="weighted",
+        metadata={"description": "How document search fuses keyword and semantic rankings: weighted scores or RRF."},
+    )
+    semantic_weight: float = field(
+        default=0.7,
+        metadata={"description": "Weighted fusion: the semantic share (0..1); keyword search gets the rest."},
+    )
     context_tokens: int = field(
         default=3000,
         metadata={"description": "Token budget of the synthesized context given to the model."},

@@ -26,6 +26,20 @@ class Settings(BaseSettings):
     source_timeout_s: float = Field(
         default=2.0, description="Default time budget of each retrieval source, in seconds."
     )
+    embedding_model: str = Field(
+        default="local/all-MiniLM-L6-v2",
+        description="Embedding model as provider/model: local/all-MiniLM-L6-v2 (ONNX, no network), "
+        "openai/text-embedding-3-small or -large, google/gemini-embedding-001. Stored with every chunk.",
+    )
+    embedding_api_key: str | None = Field(
+        default=None,
+        description="API key of a remote embedding model; default the provider's own variable "
+        "(OPENAI_API_KEY, GOOGLE_API_KEY).",
+    )
+    embedding_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible embedding endpoint (default OpenAI's)."
+    )
+    max_upload_mb: float = Field(default=10.0, description="Largest document upload accepted, in megabytes.")
 
     @property
     def app_db_url(self) -> str:
@@ -38,6 +52,10 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.data_dir / "index.sqlite"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.data_dir / "embeddings.sqlite"
 
     @property
     def files_dir(self) -> Path:

@@ -8,7 +8,8 @@ from langgraph.runtime import Runtime
 from concierge.state import Context
 from concierge.tools.appdb import AppDatabase
 from concierge.tools.catalog import Catalog
-from concierge.tools.docindex import DocumentIndex, SqliteKeywordIndex
+from concierge.tools.docindex import DocumentIndex
+from concierge.tools.indexes import make_document_index
 from concierge.tools.llm.providers import ProviderRegistry
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.tokens import encoding
@@ -31,7 +32,7 @@ class Toolbox:
         return cls(
             settings=settings,
             db=db,
-            documents=SqliteKeywordIndex(settings.index_path),
+            documents=make_document_index(settings),
             catalog=Catalog(db),
             models=ProviderRegistry(),
         )
