@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     chat = sub.add_parser("chat", help="chat with a tenant's agent in the terminal")
     chat.add_argument("--tenant", default=None, help="tenant id (default CONCIERGE_DEFAULT_TENANT or demo)")
     chat.add_argument("--thread", default=None, help="continue this thread id")
+    from concierge.server import documents_cli
+
+    documents_cli.add_parser(sub)
     bench = sub.add_parser("bench", help="run a benchmark from benchmarks/ and print its figures")
     bench.add_argument("name", help="benchmark name: a module in benchmarks/ (e.g. retrieval)")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
@@ -60,6 +63,8 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(run_chat(settings, args.tenant or settings.default_tenant, args.thread))
         except Exception as exc:
             raise SystemExit(f"concierge chat: {getattr(exc, 'detail', exc)}") from exc
+    elif args.command == "documents":
+        raise SystemExit(asyncio.run(documents_cli.run(settings, args)))
     elif args.command == "bench":
         from concierge.server.bench import run_benchmark
 
