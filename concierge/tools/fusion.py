@@ -46,9 +46,18 @@ def _minmax(scores: dict[Hashable, float]) -> dict[Hashable, float]:
     return {key: (s - lo) / span if span > 0 else 1.0 for key, s in scores.items()}
 
 
+def _by_max(scores: dict[Hashable, float]) -> dict[Hashable, float]:
+    top = max(scores.values(), default=0.0)
+    return {key: max(s, 0.0) / top for key, s in scores.items()} if top > 0 else dict.fromkeys(scores, 0.0)
+
+
 def weighted(keyword: dict[Hashable, float], semantic: dict[Hashable, float], semantic_weight: float) -> dict:
-    """Min-max normalise each leg's scores to 0..1, then mix them; an item a leg missed scores 0 there."""
-    kw, sem = _minmax(keyword), _minmax(semantic)
+    """Scale each leg to 0..1, then mix; an item a leg missed scores 0 there.
+
+    BM25 is scaled by its best score (it is already 0 for "no match", so a weak match keeps some credit);
+    cosines by min-max over the candidates, since their floor is far from 0.
+    """
+    kw, sem = _by_max(keyword), _minmax(semantic)
     return {
         key: semantic_weight * sem.get(key, 0.0) + (1.0 - semantic_weight) * kw.get(key, 0.0)
         for key in kw.keys() | sem.keys()
