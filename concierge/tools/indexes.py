@@ -17,4 +17,17 @@ def make_embedder_from(settings: Settings) -> Embedder:
 
 
 def make_document_index(settings: Settings) -> DocumentIndex:
+    """Elasticsearch when `ELASTICSEARCH_URL` is set, else the embedded SQLite index."""
+    if settings.elasticsearch_url:
+        from concierge.tools.esindex import ElasticsearchIndex, make_client
+
+        client = make_client(
+            settings.elasticsearch_url,
+            settings.elasticsearch_api_key,
+            settings.elasticsearch_username,
+            settings.elasticsearch_password,
+        )
+        return ElasticsearchIndex(
+            client, make_embedder_from(settings), settings.elasticsearch_index, settings.elasticsearch_server_rrf
+        )
     return SqliteHybridIndex(settings.index_path, make_embedder_from(settings))

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,32 @@ class Settings(BaseSettings):
     )
     embedding_base_url: str | None = Field(
         default=None, description="Base URL of an OpenAI-compatible embedding endpoint (default OpenAI's)."
+    )
+    elasticsearch_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_ELASTICSEARCH_URL", "ELASTICSEARCH_URL"),
+        description="Elasticsearch URL; when set, documents are indexed there instead of the embedded index.",
+    )
+    elasticsearch_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_ELASTICSEARCH_API_KEY", "ELASTICSEARCH_API_KEY"),
+        description="Elasticsearch API key (or use user and password).",
+    )
+    elasticsearch_username: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_ELASTICSEARCH_USERNAME", "ELASTICSEARCH_USERNAME"),
+        description="Elasticsearch user for basic authentication.",
+    )
+    elasticsearch_password: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_ELASTICSEARCH_PASSWORD", "ELASTICSEARCH_PASSWORD"),
+        description="Elasticsearch password for basic authentication.",
+    )
+    elasticsearch_index: str = Field(default="concierge-chunks", description="Elasticsearch index holding chunks.")
+    elasticsearch_server_rrf: bool = Field(
+        default=False,
+        description="Let Elasticsearch fuse hybrid results with its RRF retriever (needs a licence that has it); "
+        "default: fuse in the application.",
     )
     max_upload_mb: float = Field(default=10.0, description="Largest document upload accepted, in megabytes.")
 

@@ -45,6 +45,8 @@ class Toolbox:
 
     async def close(self) -> None:
         await self.db.dispose()
+        if (close_index := getattr(self.documents, "close", None)) is not None:
+            await close_index()
 
 
 _default: Toolbox | None = None
