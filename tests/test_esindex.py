@@ -118,3 +118,26 @@ async def test_server_side_rrf_when_configured(index: ElasticsearchIndex) -> Non
     server = ElasticsearchIndex(index.client, index.embedder, index=index.index, server_rrf=True)
     hits = await server.search("shop", "Kestrel fountain pen price", 3)
     assert hits and hits[0].text == PENS.text
+
+
+async def test_configured_by_url_documents_go_to_elasticsearch(es_url: str, settings) -> None:
+    from concierge.tools.ingest import delete_document, ingest_file
+    from concierge.tools.settings import Settings
+    from concierge.tools.toolbox import Toolbox
+
+    name = f"test-app-{uuid.uuid4().hex[:8]}"
+    configured = Settings(data_dir=settings.data_dir, elasticsearch_url=es_url, elasticsearch_index=name)
+    tools = await Toolbox.from_settings(configured).open()
+    try:
+        assert isinstance(tools.documents, ElasticsearchIndex)
+        note = settings.data_dir / "wrapping.md"
+        note.write_text("# Gift wrapping\n\nWe wrap any purchase in recycled kraft paper, free of charge.\n")
+        doc = await ingest_file(tools, "demo", note, note.name)
+        assert doc.status == "completed", doc.error
+        hits = await tools.documents.search("demo", "Do you wrap presents?", 3)
+        assert hits[0].document_id == doc.id and hits[0].section == "Gift wrapping"
+        assert await delete_document(tools, "demo", doc.id)
+        assert await tools.documents.count("demo", doc.id) == 0
+    finally:
+        await tools.documents.client.indices.delete(index=name)
+        await tools.close()
