@@ -30,17 +30,17 @@ class BrokenChatModel(BaseChatModel):
 class HangingIndex:
     """A document index that never answers within any budget."""
 
-    async def add(self, tenant_id: str, document_id: str, title: str, chunks: list[Chunk]) -> None:
+    async def add(self, tenant_id: str, document_id: str, title: str, chunks: list[Chunk], on_progress=None) -> None:
         return None
 
     async def delete(self, tenant_id: str, document_id: str) -> None:
         return None
 
-    async def search(self, tenant_id: str, query: str, limit: int) -> list[DocumentHit]:
+    async def search(self, tenant_id: str, query: str, limit: int, options: Any = None) -> list[DocumentHit]:
         await asyncio.sleep(3600)
         return []
 
 
 class FailingIndex(HangingIndex):
-    async def search(self, tenant_id: str, query: str, limit: int) -> list[DocumentHit]:
+    async def search(self, tenant_id: str, query: str, limit: int, options: Any = None) -> list[DocumentHit]:
         raise OSError("index file is unreadable")

@@ -52,3 +52,22 @@ def test_chat_with_an_unknown_tenant_says_so(settings: Settings) -> None:
     out = run(settings, "chat", "--tenant", "nobody", stdin="/quit\n")
     assert out.returncode != 0 and "tenant 'nobody' not found" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_documents_upload_list_delete_from_the_command_line(settings: Settings, tmp_path: Path) -> None:
+    note = tmp_path / "gift-wrapping.md"
+    note.write_text("# Gift wrapping\n\nWe wrap any purchase in kraft paper, free of charge.\n")
+    fake = tmp_path / "scan.pdf"
+    fake.write_bytes(b"oops\n")
+    out = run(settings, "documents", "upload", str(note), str(fake))
+    assert out.returncode == 1, "one file was refused"
+    assert "completed" in out.stdout and "not a PDF" in out.stdout, out.stdout
+    doc_id = next(line.split()[2] for line in out.stdout.splitlines() if "completed" in line)
+    listed = run(settings, "documents", "list", "--status", "completed")
+    assert doc_id in listed.stdout and "gift-wrapping.md" in listed.stdout
+    again = run(settings, "documents", "upload", str(note))
+    assert again.returncode == 0 and doc_id in again.stdout, "same content: the same document"
+    gone = run(settings, "documents", "delete", doc_id)
+    assert gone.returncode == 0 and "deleted" in gone.stdout
+    assert doc_id not in run(settings, "documents", "list").stdout
+    assert run(settings, "documents", "delete", doc_id).returncode == 1

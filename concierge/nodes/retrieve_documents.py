@@ -6,6 +6,7 @@ from concierge.nodes.retrieval import RetrievalTask, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
 from concierge.tools.docindex import DocumentHit
+from concierge.tools.fusion import SearchOptions
 from concierge.tools.toolbox import context_of, toolbox
 
 
@@ -27,7 +28,8 @@ async def retrieve_documents(task: RetrievalTask, runtime: Runtime[Context]) -> 
     index = (await toolbox(runtime)).documents
 
     async def search() -> list[RetrievedItem]:
-        hits = await index.search(ctx.tenant_id, task["analysis"]["question"], ctx.max_results)
+        options = SearchOptions(fusion=ctx.fusion, semantic_weight=min(max(ctx.semantic_weight, 0.0), 1.0))
+        hits = await index.search(ctx.tenant_id, task["analysis"]["question"], ctx.max_results, options)
         return [as_item(h) for h in hits]
 
     return await run_source(runtime, task, "documents", search())

@@ -10,7 +10,8 @@ from concierge import __version__
 from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
-from concierge.server.routes import catalog, retrieval, runs, threads, usage
+from concierge.server.routes import catalog, documents, retrieval, runs, threads, usage
+from concierge.tools.docworker import DocumentWorker
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.toolbox import Toolbox
 
@@ -25,7 +26,11 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
         try:
             async with open_checkpointer(settings.checkpoint_path) as saver:
                 app.state.concierge = AppState(tools=toolbox, graph=build_graph(saver))
-                yield
+                app.state.document_worker = await DocumentWorker(toolbox).start()
+                try:
+                    yield
+                finally:
+                    await app.state.document_worker.stop()
         finally:
             await toolbox.close()
 
@@ -35,6 +40,7 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
     app.include_router(usage.router)
     app.include_router(catalog.router)
     app.include_router(retrieval.router)
+    app.include_router(documents.router)
 
     @app.get("/ok", tags=["health"])
     async def ok() -> dict[str, bool]:

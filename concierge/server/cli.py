@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("--create", action="store_true", help="create the tenant if it does not exist")
     imp.add_argument("--timezone", default="UTC", help="time zone of a tenant created with --create")
     imp.add_argument("--currency", default="EUR", help="currency of a tenant created with --create")
+    from concierge.server import documents_cli
+
+    documents_cli.add_parser(sub)
     bench = sub.add_parser("bench", help="run a benchmark from benchmarks/ and print its figures")
     bench.add_argument("name", help="benchmark name: a module in benchmarks/ (e.g. retrieval)")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
@@ -87,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
                 import_command(settings, Path(args.file), tenant, args.kind, args.create, args.timezone, args.currency)
             )
         )
+    elif args.command == "documents":
+        raise SystemExit(asyncio.run(documents_cli.run(settings, args)))
     elif args.command == "bench":
         from concierge.server.bench import run_benchmark
 

@@ -48,6 +48,14 @@ class Context:
             "get 250 ms by default so a turn's retrieval stays under 300 ms; the web keeps the general budget."
         },
     )
+    fusion: Literal["weighted", "rrf"] = field(
+        default="weighted",
+        metadata={"description": "How document search fuses keyword and semantic rankings: weighted scores or RRF."},
+    )
+    semantic_weight: float = field(
+        default=0.7,
+        metadata={"description": "Weighted fusion: the semantic share (0..1); keyword search gets the rest."},
+    )
     context_tokens: int = field(
         default=3000,
         metadata={"description": "Token budget of the synthesized context given to the model."},

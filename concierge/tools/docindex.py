@@ -1,23 +1,48 @@
-"""The embedded document index: one SQLite file, an FTS5 table ranked by BM25, scoped by tenant.
+"""The embedded document index: one SQLite file holding, per tenant, an FTS5 BM25 index and the chunk vectors.
 
-sqlite3 blocks, so every call runs in a worker thread with its own connection.
+Hybrid search fuses the two rankings (see `fusion.py`). sqlite3 and numpy block, so every call runs in a worker
+thread with its own connection.
 """
 
 import asyncio
 import re
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from concierge.tools.chunking import Chunk
+from concierge.tools.embeddings import MAX_BATCH, CachedEmbedder, Embedder, MiniLMEmbedder
+from concierge.tools.fusion import SearchOptions, dedupe, fuse
 
 _SCHEMA = """
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(
-    text, title, section,
-    tenant_id UNINDEXED, document_id UNINDEXED, page UNINDEXED, ordinal UNINDEXED,
-    tokenize = 'porter unicode61'
+CREATE TABLE IF NOT EXISTS doc_chunks (
+    id INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    section TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL
 );
+CREATE INDEX IF NOT EXISTS ix_doc_chunks_document ON doc_chunks (tenant_id, document_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS doc_chunks_fts USING fts5(
+    text, title, section, content = 'doc_chunks', content_rowid = 'id', tokenize = 'porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS doc_chunks_ai AFTER INSERT ON doc_chunks BEGIN
+    INSERT INTO doc_chunks_fts (rowid, text, title, section) VALUES (new.id, new.text, new.title, new.section);
+END;
+CREATE TRIGGER IF NOT EXISTS doc_chunks_ad AFTER DELETE ON doc_chunks BEGIN
+    INSERT INTO doc_chunks_fts (doc_chunks_fts, rowid, text, title, section)
+    VALUES ('delete', old.id, old.text, old.title, old.section);
+END;
+CREATE TABLE IF NOT EXISTS tenant_versions (tenant_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 _WORD = re.compile(r"[A-Za-z0-9]+")
 STOPWORDS = frozenset(
@@ -39,14 +64,27 @@ class DocumentHit:
     score: float
 
 
-class DocumentIndex(Protocol):
-    """What `retrieve_documents` needs of an index; the documents issue adds hybrid ones."""
+class IndexModelMismatch(Exception):
+    """The index holds vectors of another embedding model than the one asked to search or add to it."""
 
-    async def add(self, tenant_id: str, document_id: str, title: str, chunks: list[Chunk]) -> None: ...
+
+class DocumentIndex(Protocol):
+    """What ingestion and `retrieve_documents` need of an index: the embedded one or Elasticsearch."""
+
+    async def add(
+        self,
+        tenant_id: str,
+        document_id: str,
+        title: str,
+        chunks: list[Chunk],
+        on_progress: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None: ...
 
     async def delete(self, tenant_id: str, document_id: str) -> None: ...
 
-    async def search(self, tenant_id: str, query: str, limit: int) -> list[DocumentHit]: ...
+    async def search(
+        self, tenant_id: str, query: str, limit: int, options: SearchOptions | None = None
+    ) -> list[DocumentHit]: ...
 
 
 def keywords(text: str) -> list[str]:
@@ -58,51 +96,200 @@ def keywords(text: str) -> list[str]:
     return list(seen)
 
 
-class SqliteKeywordIndex:
-    def __init__(self, path: Path) -> None:
+def fts_query(text: str) -> str | None:
+    """An FTS5 MATCH expression: any of the question's content words, each quoted (so no word is an operator)."""
+    terms = keywords(text)
+    return " OR ".join(f'"{t}"' for t in terms) if terms else None
+
+
+@dataclass
+class _Matrix:
+    """A tenant's vectors in memory, with the write version they reflect."""
+
+    version: int
+    ids: np.ndarray
+    vectors: np.ndarray
+    models: frozenset[str]
+    row_of: dict[int, int]
+
+
+class SqliteHybridIndex:
+    """One SQLite file: chunk rows with their float32 vectors, an FTS5 table over them, searched per tenant.
+
+    Dense search is brute force in numpy over the tenant's vectors, kept in memory and reloaded when the
+    tenant's write version moves (so a CLI upload is seen by a running server).
+    """
+
+    def __init__(self, path: Path, embedder: Embedder | None = None) -> None:
         self.path = path
+        self.embedder: Embedder = embedder or CachedEmbedder(MiniLMEmbedder(), path.with_name("embeddings.sqlite"))
+        self._matrices: dict[str, _Matrix] = {}
         with self._connect() as conn:
             conn.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=10)
+        conn = sqlite3.connect(self.path, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
-    async def add(self, tenant_id: str, document_id: str, title: str, chunks: list[Chunk]) -> None:
-        rows = [(c.text, title, c.section, tenant_id, document_id, c.page, i) for i, c in enumerate(chunks)]
+    # writes
+
+    async def add(
+        self,
+        tenant_id: str,
+        document_id: str,
+        title: str,
+        chunks: list[Chunk],
+        on_progress: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        """Embed (in batches, reporting progress 0..1) and store `chunks`, replacing the document's old ones."""
+        models = await asyncio.to_thread(self._models, tenant_id)
+        if models - {self.embedder.name}:
+            raise IndexModelMismatch(_mismatch(tenant_id, models, self.embedder.name))
+        vectors = np.zeros((len(chunks), self.embedder.dim), dtype=np.float32)
+        for start in range(0, len(chunks), MAX_BATCH):
+            batch = chunks[start : start + MAX_BATCH]
+            vectors[start : start + len(batch)] = await self.embedder.embed([c.text for c in batch])
+            if on_progress is not None:
+                await on_progress(min(start + MAX_BATCH, len(chunks)) / len(chunks))
+        rows = [
+            (tenant_id, document_id, i, title, c.section, c.page, c.text, self.embedder.name, vectors[i].tobytes())
+            for i, c in enumerate(chunks)
+        ]
 
         def write() -> None:
             with self._connect() as conn:
-                conn.execute("DELETE FROM chunks WHERE tenant_id = ? AND document_id = ?", (tenant_id, document_id))
+                conn.execute("DELETE FROM doc_chunks WHERE tenant_id = ? AND document_id = ?", (tenant_id, document_id))
                 conn.executemany(
-                    "INSERT INTO chunks (text, title, section, tenant_id, document_id, page, ordinal) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO doc_chunks (tenant_id, document_id, ordinal, title, section, page, text, model, "
+                    "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
+                _bump(conn, tenant_id)
 
         await asyncio.to_thread(write)
 
     async def delete(self, tenant_id: str, document_id: str) -> None:
         def write() -> None:
             with self._connect() as conn:
-                conn.execute("DELETE FROM chunks WHERE tenant_id = ? AND document_id = ?", (tenant_id, document_id))
+                conn.execute("DELETE FROM doc_chunks WHERE tenant_id = ? AND document_id = ?", (tenant_id, document_id))
+                _bump(conn, tenant_id)
 
         await asyncio.to_thread(write)
 
-    async def search(self, tenant_id: str, query: str, limit: int) -> list[DocumentHit]:
-        terms = keywords(query)
-        if not terms:
-            return []
-        match = " OR ".join(f'"{t}"' for t in terms)
-
-        def read() -> list[DocumentHit]:
+    async def count(self, tenant_id: str, document_id: str | None = None) -> int:
+        def read() -> int:
+            sql, args = "SELECT count(*) FROM doc_chunks WHERE tenant_id = ?", [tenant_id]
+            if document_id is not None:
+                sql, args = sql + " AND document_id = ?", [*args, document_id]
             with self._connect() as conn:
-                rows = conn.execute(
-                    "SELECT document_id, title, section, page, ordinal, text, bm25(chunks, 1.0, 0.5, 2.0) "
-                    "FROM chunks WHERE chunks MATCH ? AND tenant_id = ? ORDER BY 7 LIMIT ?",
-                    (match, tenant_id, limit),
-                ).fetchall()
-            return [DocumentHit(d, t, s, int(p), int(o), x, -float(score)) for d, t, s, p, o, x, score in rows]
+                return int(conn.execute(sql, args).fetchone()[0])
 
         return await asyncio.to_thread(read)
+
+    # reads
+
+    def _models(self, tenant_id: str) -> frozenset[str]:
+        with self._connect() as conn:
+            rows = conn.execute("SELECT DISTINCT model FROM doc_chunks WHERE tenant_id = ?", (tenant_id,)).fetchall()
+        return frozenset(r[0] for r in rows)
+
+    def _matrix(self, conn: sqlite3.Connection, tenant_id: str) -> _Matrix:
+        row = conn.execute("SELECT version FROM tenant_versions WHERE tenant_id = ?", (tenant_id,)).fetchone()
+        version = row[0] if row else 0
+        cached = self._matrices.get(tenant_id)
+        if cached is not None and cached.version == version:
+            return cached
+        rows = conn.execute("SELECT id, model, vector FROM doc_chunks WHERE tenant_id = ? ORDER BY id", (tenant_id,))
+        ids, models, blobs = [], set(), []
+        for chunk_id, model, blob in rows:
+            ids.append(chunk_id)
+            models.add(model)
+            blobs.append(blob)
+        dim = len(blobs[0]) // 4 if blobs else self.embedder.dim
+        vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)
+        ids_arr = np.array(ids, dtype=np.int64)
+        matrix = _Matrix(version, ids_arr, vectors, frozenset(models), {int(i): r for r, i in enumerate(ids)})
+        self._matrices[tenant_id] = matrix
+        return matrix
+
+    async def warm(self) -> None:
+        """Load the embedding model now, not on the first question."""
+        await self.embedder.embed_query("warm up")
+
+    async def search(
+        self, tenant_id: str, query: str, limit: int, options: SearchOptions | None = None
+    ) -> list[DocumentHit]:
+        options = options or SearchOptions()
+        if limit <= 0 or not query.strip():
+            return []
+        query_vector = await self.embedder.embed_query(query) if options.mode != "bm25" else None
+        return await asyncio.to_thread(self.search_sync, tenant_id, query, query_vector, limit, options)
+
+    def search_sync(
+        self, tenant_id: str, query: str, query_vector: np.ndarray | None, limit: int, options: SearchOptions
+    ) -> list[DocumentHit]:
+        """Blocking search with the query already embedded (the benchmark times both parts)."""
+        depth = max(options.candidates, limit)
+        with self._connect() as conn:
+            matrix = self._matrix(conn, tenant_id)
+            if not len(matrix.ids):
+                return []
+            if matrix.models - {self.embedder.name}:
+                raise IndexModelMismatch(_mismatch(tenant_id, matrix.models, self.embedder.name))
+            keyword: dict[int, float] = {}
+            match = fts_query(query) if options.mode != "dense" else None
+            if match:
+                rows = conn.execute(
+                    "SELECT c.id, bm25(doc_chunks_fts, 1.0, 0.5, 0.5) FROM doc_chunks_fts "
+                    "JOIN doc_chunks c ON c.id = doc_chunks_fts.rowid "
+                    "WHERE doc_chunks_fts MATCH ? AND c.tenant_id = ? ORDER BY 2 LIMIT ?",
+                    (match, tenant_id, depth),
+                ).fetchall()
+                keyword = {int(i): -float(s) for i, s in rows}
+            semantic: dict[int, float] = {}
+            if query_vector is not None:
+                sims = matrix.vectors @ query_vector.astype(np.float32)
+                top = np.argpartition(-sims, depth)[:depth] if len(sims) > depth else np.arange(len(sims))
+                semantic = {int(matrix.ids[r]): float(sims[r]) for r in top}
+            ranked = fuse(keyword, semantic, options)
+
+            def vector_of(chunk_id: int) -> np.ndarray | None:
+                row = matrix.row_of.get(chunk_id)
+                return matrix.vectors[row] if row is not None else None
+
+            kept = dedupe(ranked, vector_of, limit, options.dedupe_threshold)
+            if not kept:
+                return []
+            marks = ",".join("?" * len(kept))
+            rows = conn.execute(
+                f"SELECT id, document_id, title, section, page, ordinal, text FROM doc_chunks WHERE id IN ({marks})",
+                [k for k, _ in kept],
+            ).fetchall()
+        by_id = {r[0]: r for r in rows}
+        return [
+            DocumentHit(d, t, s, int(p), int(o), x, float(score))
+            for key, score in kept
+            for _, d, t, s, p, o, x in [by_id[key]]
+        ]
+
+
+SqliteKeywordIndex = SqliteHybridIndex
+"""The foundation's name for the embedded index, kept for code that still uses it."""
+
+
+def _bump(conn: sqlite3.Connection, tenant_id: str) -> None:
+    conn.execute(
+        "INSERT INTO tenant_versions (tenant_id, version) VALUES (?, 1) "
+        "ON CONFLICT (tenant_id) DO UPDATE SET version = version + 1",
+        (tenant_id,),
+    )
+
+
+def _mismatch(tenant_id: str, models: frozenset[str], wanted: str) -> str:
+    return (
+        f"tenant {tenant_id!r}'s document index holds vectors from {', '.join(sorted(models))}, "
+        f"but the configured embedding model is {wanted}: set CONCIERGE_EMBEDDING_MODEL back, "
+        "or delete and re-upload the documents to re-embed them"
+    )

@@ -8,7 +8,8 @@ from langgraph.runtime import Runtime
 from concierge.state import Context
 from concierge.tools.appdb import AppDatabase
 from concierge.tools.catalog import Catalog
-from concierge.tools.docindex import DocumentIndex, SqliteKeywordIndex
+from concierge.tools.docindex import DocumentIndex
+from concierge.tools.indexes import make_document_index
 from concierge.tools.llm.failover import RetryPolicy
 from concierge.tools.llm.health import HealthPolicy, HealthTracker
 from concierge.tools.llm.providers import ProviderRegistry
@@ -42,7 +43,7 @@ class Toolbox:
         return cls(
             settings=settings,
             db=db,
-            documents=SqliteKeywordIndex(settings.index_path),
+            documents=make_document_index(settings),
             catalog=Catalog(db, settings.catalog_refresh_s),
             models=ProviderRegistry.from_settings(settings),
             health=HealthTracker(
@@ -61,6 +62,10 @@ class Toolbox:
         """Create missing tables and load what would otherwise block the event loop on first use."""
         await self.db.create_schema()
         await asyncio.to_thread(encoding)
+        # A model loaded on the first question would blow that question's retrieval budget.
+        warm = getattr(self.documents, "warm", None)
+        if warm is not None:
+            await warm()
         return self
 
     async def close(self) -> None:
@@ -69,6 +74,8 @@ class Toolbox:
         if close_web is not None:
             await close_web()
         await self.db.dispose()
+        if (close_index := getattr(self.documents, "close", None)) is not None:
+            await close_index()
 
 
 _default: Toolbox | None = None

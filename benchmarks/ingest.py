@@ -1,0 +1,109 @@
+"""Ingestion throughput and memory: a 100-page PDF through the whole pipeline against the embedder alone.
+
+The PDF is made of SciFact abstracts (headings and paragraphs, rendered with fpdf2). Measured in one run:
+- the embedder's own throughput: `MiniLMEmbedder.encode` over the exact chunk texts the pipeline produces;
+- the pipeline, end to end: store, extract (pypdf), chunk (LangChain splitter, tiktoken), embed with an empty
+  cache, write the SQLite index, record progress in the app database;
+- overhead_pct = how much longer the pipeline takes than embedding alone; peak_mb = the process's peak RSS.
+
+Usage: concierge bench ingest [--data DIR] [--pages N]
+"""
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from concierge.tools.appdb import Tenant
+from concierge.tools.chunking import chunk_pages
+from concierge.tools.demo.pdf import markdown_to_pdf
+from concierge.tools.embeddings import MiniLMEmbedder
+from concierge.tools.extraction import extract_pages
+from concierge.tools.ingest import ingest_file
+from concierge.tools.settings import Settings
+from concierge.tools.toolbox import Toolbox
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beir-scifact"
+
+
+def make_pdf(data: Path, target: Path, pages: int) -> int:
+    """Render abstracts until the PDF has at least `pages` pages; returns its page count."""
+    docs = [json.loads(line) for line in (data / "corpus.jsonl").open()]
+    take = pages * 2
+    while True:
+        parts = ["# SciFact abstracts"]
+        for d in docs[:take]:
+            parts += [f"## {d['title'][:90]}", d["text"]]
+        text = "\n\n".join(parts).encode("latin-1", "replace").decode("latin-1")
+        markdown_to_pdf(text, target, "SciFact abstracts")
+        count = len(PdfReader(target).pages)
+        if count >= pages:
+            return count
+        take = int(take * pages / count) + 5
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def run(args: argparse.Namespace) -> None:
+    data = Path(args.data)
+    if not (data / "corpus.jsonl").is_file():
+        print(f"ingest benchmark skipped: BEIR SciFact not found at {data}")
+        print("skipped=1")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        pdf = workdir / "scifact-100.pdf"
+        pages = make_pdf(data, pdf, args.pages)
+        texts = [c.text for c in chunk_pages(extract_pages(pdf, "application/pdf"))]
+        print(f"PDF: {pages} pages, {pdf.stat().st_size / 1e6:.1f} MB, {len(texts)} chunks")
+
+        model = MiniLMEmbedder().load()
+        model.encode(texts[:8])  # warm up
+        started = time.perf_counter()
+        model.encode(texts)
+        embed_s = time.perf_counter() - started
+        embed_rate = len(texts) / embed_s
+        print(f"embedder alone: {embed_s:.1f} s, {embed_rate:.1f} chunks/s")
+
+        settings = Settings(data_dir=workdir / "data")
+        tools = await Toolbox.from_settings(settings).open()
+        async with tools.db.session() as s:
+            s.add(Tenant(id="bench", name="Bench"))
+            await s.commit()
+        rss_before = peak_mb()
+        started = time.perf_counter()
+        doc = await ingest_file(tools, "bench", pdf, pdf.name)
+        pipeline_s = time.perf_counter() - started
+        await tools.close()
+        if doc.status != "completed" or doc.chunks != len(texts):
+            raise SystemExit(f"ingest failed: {doc.status} {doc.error} ({doc.chunks} chunks, expected {len(texts)})")
+        rate = doc.chunks / pipeline_s
+        overhead = (pipeline_s - embed_s) / embed_s * 100
+        print(f"pipeline end to end: {pipeline_s:.1f} s, {rate:.1f} chunks/s ({doc.pages} pages, {doc.tokens} tokens)")
+        print(
+            f"pipeline overhead over the embedder: {overhead:.1f}%; peak RSS {peak_mb():.0f} MB "
+            f"(before ingesting {rss_before:.0f} MB)"
+        )
+    print(
+        f"pages={pages} chunks={len(texts)} embed_chunks_per_s={embed_rate:.2f} pipeline_chunks_per_s={rate:.2f} "
+        f"overhead_pct={overhead:.1f} peak_mb={peak_mb():.0f}"
+    )
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="concierge bench ingest", description=__doc__)
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="BEIR SciFact directory (text for the PDF)")
+    parser.add_argument("--pages", type=int, default=100, help="pages in the generated PDF")
+    asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
