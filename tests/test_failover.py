@@ -129,6 +129,22 @@ async def test_a_provider_answers_and_its_usage_and_cost_are_recorded(
     assert wired.health.state(name) == "healthy"
 
 
+async def test_any_openai_compatible_server_answers_by_base_url(
+    wired: Toolbox, context: Context, openai_stub: OpenAIStub
+) -> None:
+    wired.models.providers["ollama"] = ProviderConfig.parse("ollama", {"base_url": openai_stub.base_url})
+    update = await generate(state_for(["ollama/llama3.2", LOCAL_MODEL]), Runtime(context=context))
+    assert update["messages"][0].content == "Answer from llama3.2 [1]."
+    assert update["generation"]["cost_usd"] == 0.0, "a self-hosted model is not in the price table: free"
+    assert [c.model for c in openai_stub.calls()] == ["llama3.2"]
+
+
+async def test_a_tenants_own_key_brings_its_provider(tools: Toolbox, context: Context, gemini_stub: GeminiStub) -> None:
+    own = {"google_genai": {"api_key": "tenant-key", "base_url": gemini_stub.base_url}}
+    update = await generate(state_for([FLASH, LOCAL_MODEL]), Runtime(context=replace(context, providers=own)))
+    assert update["generation"]["provider"] == "google_genai"
+
+
 @pytest.mark.parametrize("stub_name", ["openai_stub", "gemini_stub"])
 async def test_429_waits_as_long_as_retry_after_says_then_retries(
     wired: Toolbox, context: Context, stub_name: str, request: pytest.FixtureRequest
