@@ -10,6 +10,7 @@ model's, never a splice.
 """
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from concierge.tools.llm.providers import LOCAL_MODEL, TIER_FALLBACKS, TIER_MODE
 from concierge.tools.tokens import count_tokens
 from concierge.tools.toolbox import Toolbox, context_of, toolbox
 
+log = logging.getLogger(__name__)
 HISTORY_MESSAGES = 8
 """Earlier messages the model sees besides the context, so follow-up questions make sense."""
 DISCARDED_EVENT = "generation_discarded"
@@ -215,8 +217,10 @@ async def generate(state: State, runtime: Runtime[Context]) -> dict:
                 break
             turn.failed_from = name
     finally:
-        if tools.usage is not None:
+        try:
             await tools.usage.record(turn.usage)
+        except Exception:  # the customer's answer matters more than its bookkeeping
+            log.exception("could not record %d provider calls for tenant %s", len(turn.usage), ctx.tenant_id)
     raise NoProviderAnswered(
         "; ".join(f"{a['provider']}/{a['model']}: {a.get('error')}" for a in turn.attempts) or "empty chain"
     )
