@@ -335,3 +335,9 @@ async def test_a_failure_mid_stream_is_announced_and_the_next_provider_answers_w
     assert answers[0].id == whole
     assert steps(values["generation"]) == [(GPT, "connection"), (FLASH, None)]
     assert values["generation"]["attempts"][0]["streamed"] >= 3
+    rows = await usage_rows(wired)
+    assert [(r.model, r.ok, r.error_kind, r.thread_id) for r in rows] == [
+        (GPT, False, "connection", "midstream"),
+        (FLASH, True, None, "midstream"),
+    ]
+    assert rows[0].output_tokens > 0 and rows[0].cost_usd > 0, "what was streamed before the break is billed"
