@@ -143,7 +143,9 @@ class _Turn:
                 "failed_over_from": self.failed_from,
             }
         )
-        if name != LOCAL_MODEL and kind not in NOT_HEALTH:
+        if name != LOCAL_MODEL and kind in NOT_HEALTH:
+            self.tools.health.release(name)
+        elif name != LOCAL_MODEL:
             self.tools.health.record(name, kind is None)
         return tokens_in, tokens_out, cost
 
