@@ -28,6 +28,7 @@ from tests.provider_stubs import (
     answer,
     breaks_after,
     context_too_long,
+    errors_after,
     hang,
     rate_limited,
     server_error,
@@ -298,6 +299,17 @@ async def test_every_provider_failing_still_answers_from_the_local_answerer(
     update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), Runtime(context=context))
     assert steps(update["generation"]) == [(GPT, "server"), (FLASH, "rate_limit"), (LOCAL_MODEL, None)]
     assert update["messages"][0].content == "The Kestrel Fountain Pen costs 48.00 EUR [1]."
+
+
+async def test_an_error_event_inside_the_stream_is_a_server_failure_and_never_retried(
+    wired: Toolbox, context: Context, openai_stub: OpenAIStub, gemini_stub: GeminiStub
+) -> None:
+    openai_stub.script("gpt-4o", errors_after(2))
+    update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), Runtime(context=context))
+    record = update["generation"]
+    assert steps(record) == [(GPT, "server"), (FLASH, None)], "tokens were sent: no retry, the next model answers"
+    assert record["attempts"][0]["streamed"] == 3 and len(openai_stub.calls()) == 1
+    assert [m.content for m in update["messages"]] == ["Answer from gemini-2.5-flash [1]."]
 
 
 def ask(text: str) -> dict:

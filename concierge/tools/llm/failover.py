@@ -91,6 +91,10 @@ def classify(exc: BaseException) -> ErrorKind:
             return "server"
         if isinstance(e, ModelConnectionError | httpx.TransportError | ConnectionError):
             return "connection"
+    for e in chain:  # an error event inside a stream carries no HTTP status, only its body
+        body = getattr(e, "body", None)
+        if isinstance(body, dict) and body.get("type") in ("server_error", "api_error", "overloaded_error"):
+            return "server"
     status = _status(exc)
     if status == 429:
         return "rate_limit"
