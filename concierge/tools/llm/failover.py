@@ -122,8 +122,12 @@ def _header_delay(headers: Any) -> float | None:
     try:
         return max(float(value), 0.0)
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(when.timestamp() - time.time(), 0.0) if when else None
+    except (TypeError, ValueError):
+        return None  # neither seconds nor an HTTP date: as if the provider had said nothing
+    return max(when.timestamp() - time.time(), 0.0)
 
 
 def _retry_info_delay(details: Any) -> float | None:
