@@ -18,6 +18,7 @@ from concierge.graph.graph import build_graph
 from concierge.nodes.generate import DISCARDED_EVENT, generate
 from concierge.state import Context
 from concierge.tools.llm.failover import RetryPolicy
+from concierge.tools.llm.health import HealthTracker
 from concierge.tools.llm.providers import LOCAL_MODEL, ProviderConfig, cost_usd
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
@@ -232,6 +233,19 @@ async def test_a_context_length_error_skips_to_a_longer_context_model(
     assert steps(record) == [(GPT, "context_length"), (PRO, None)], "straight to the long-context model"
     assert [c.model for c in openai_stub.calls()] == ["gpt-4o"]
     assert [c.model for c in gemini_stub.calls()] == ["gemini-2.5-pro"]
+
+    # A long-context model already further down the chain moves up, and is not called twice.
+    gemini_stub.reset()
+    openai_stub.script("gpt-4o", context_too_long())
+    gemini_stub.script("gemini-2.5-pro", server_error(), server_error(), server_error())
+    update = await generate(state_for([GPT, MINI, PRO, LOCAL_MODEL]), Runtime(context=context))
+    assert [s for s in steps(update["generation"]) if s[1] != "server"] == [
+        (GPT, "context_length"),
+        ("openai/gpt-4.1", None),
+    ]
+    assert [c.model for c in gemini_stub.calls()] == ["gemini-2.5-pro"] * 3
+    assert wired.health.state(PRO) == "unhealthy"
+    wired.health = HealthTracker()
 
     # When the long-context models fail too, a model no longer than the one that overflowed is not called.
     wired.retry = RetryPolicy(retries=0)

@@ -150,6 +150,13 @@ class _Turn:
         return tokens_in, tokens_out, cost
 
 
+def _failure(call: Call) -> str | None:
+    """None for a usable answer, else the kind of failure."""
+    if call.error is not None:
+        return classify(call.error)
+    return None if call.answer is not None and call.answer.text.strip() else "empty"
+
+
 def _longer_models(name: str, ctx: Context, available: Any) -> list[str]:
     """Models that read more than `name` does, long-context tier first."""
     window = model_info(name).context_window
@@ -189,8 +196,7 @@ async def generate(state: State, runtime: Runtime[Context]) -> dict:
             while True:
                 config = {"run_name": name, "metadata": {"concierge_model": name, "concierge_retry": retry}}
                 call = await stream_call(model, messages, ctx.generation_timeout_s, config)
-                text = call.answer.text if call.answer is not None else ""
-                kind = None if call.error is None and text.strip() else classify(call.error) if call.error else "empty"
+                kind = _failure(call)
                 tokens_in, tokens_out, cost = turn.record(name, call, retry, kind)
                 if kind is None:
                     assert call.answer is not None
@@ -214,8 +220,9 @@ async def generate(state: State, runtime: Runtime[Context]) -> dict:
                         continue
                 if kind == "context_length":
                     too_big_for = max(too_big_for, window)
-                    longer = [m for m in _longer_models(name, ctx, lambda m: models.available(m, ctx.providers))]
-                    chain[i:i] = [m for m in longer if m not in chain[:i]]
+                    longer = _longer_models(name, ctx, lambda m: models.available(m, ctx.providers))
+                    ahead = [m for m in longer if m not in chain[:i]]
+                    chain[i:] = ahead + [m for m in chain[i:] if m not in ahead]  # next, and only once
                 break
             turn.failed_from = name
     finally:
