@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-ReplyKind = Literal["answer", "rate_limit", "server_error", "hang", "context_length", "break"]
+ReplyKind = Literal["answer", "rate_limit", "server_error", "hang", "context_length", "break", "stream_error"]
 
 
 @dataclass
@@ -64,7 +64,13 @@ def context_too_long() -> Reply:
 
 
 def breaks_after(chunks: int = 2, text: str | None = None) -> Reply:
+    """The connection drops after `chunks` chunks."""
     return Reply("break", text, break_after=chunks)
+
+
+def errors_after(chunks: int = 2, text: str | None = None) -> Reply:
+    """The stream carries an error event after `chunks` chunks, as OpenAI does when a generation fails."""
+    return Reply("stream_error", text, break_after=chunks)
 
 
 @dataclass
@@ -242,6 +248,10 @@ class OpenAIStub(StubProvider):
         for i, word in enumerate(_words(text)):
             if reply.kind == "break" and i == reply.break_after:
                 raise ConnectionResetError("stub: the stream dies mid-answer")
+            if reply.kind == "stream_error" and i == reply.break_after:
+                error = {"message": "The server had an error while processing your request.", "type": "server_error"}
+                yield f"data: {json.dumps({'error': error})}\n\n"
+                return
             if reply.chunk_delay_s:
                 await asyncio.sleep(reply.chunk_delay_s)
             yield chunk({"content": word})

@@ -10,8 +10,10 @@ from concierge.tools.settings import Settings
 CONCIERGE = Path(sys.executable).parent / "concierge"
 
 
-def run(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CONCIERGE_DATA_DIR": str(settings.data_dir), "LANGSMITH_TRACING": "false"}
+def run(
+    settings: Settings, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CONCIERGE_DATA_DIR": str(settings.data_dir), "LANGSMITH_TRACING": "false", **(env or {})}
     return subprocess.run(
         [str(CONCIERGE), *args], input=stdin, env=env, capture_output=True, text=True, timeout=120, check=False
     )

@@ -18,6 +18,7 @@ from concierge.graph.graph import build_graph
 from concierge.nodes.generate import DISCARDED_EVENT, generate
 from concierge.state import Context
 from concierge.tools.llm.failover import RetryPolicy
+from concierge.tools.llm.health import HealthTracker
 from concierge.tools.llm.providers import LOCAL_MODEL, ProviderConfig, cost_usd
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
@@ -28,6 +29,7 @@ from tests.provider_stubs import (
     answer,
     breaks_after,
     context_too_long,
+    errors_after,
     hang,
     rate_limited,
     server_error,
@@ -129,6 +131,22 @@ async def test_a_provider_answers_and_its_usage_and_cost_are_recorded(
     assert wired.health.state(name) == "healthy"
 
 
+async def test_any_openai_compatible_server_answers_by_base_url(
+    wired: Toolbox, context: Context, openai_stub: OpenAIStub
+) -> None:
+    wired.models.providers["ollama"] = ProviderConfig.parse("ollama", {"base_url": openai_stub.base_url})
+    update = await generate(state_for(["ollama/llama3.2", LOCAL_MODEL]), Runtime(context=context))
+    assert update["messages"][0].content == "Answer from llama3.2 [1]."
+    assert update["generation"]["cost_usd"] == 0.0, "a self-hosted model is not in the price table: free"
+    assert [c.model for c in openai_stub.calls()] == ["llama3.2"]
+
+
+async def test_a_tenants_own_key_brings_its_provider(tools: Toolbox, context: Context, gemini_stub: GeminiStub) -> None:
+    own = {"google_genai": {"api_key": "tenant-key", "base_url": gemini_stub.base_url}}
+    update = await generate(state_for([FLASH, LOCAL_MODEL]), Runtime(context=replace(context, providers=own)))
+    assert update["generation"]["provider"] == "google_genai"
+
+
 @pytest.mark.parametrize("stub_name", ["openai_stub", "gemini_stub"])
 async def test_429_waits_as_long_as_retry_after_says_then_retries(
     wired: Toolbox, context: Context, stub_name: str, request: pytest.FixtureRequest
@@ -216,6 +234,19 @@ async def test_a_context_length_error_skips_to_a_longer_context_model(
     assert [c.model for c in openai_stub.calls()] == ["gpt-4o"]
     assert [c.model for c in gemini_stub.calls()] == ["gemini-2.5-pro"]
 
+    # A long-context model already further down the chain moves up, and is not called twice.
+    gemini_stub.reset()
+    openai_stub.script("gpt-4o", context_too_long())
+    gemini_stub.script("gemini-2.5-pro", server_error(), server_error(), server_error())
+    update = await generate(state_for([GPT, MINI, PRO, LOCAL_MODEL]), Runtime(context=context))
+    assert [s for s in steps(update["generation"]) if s[1] != "server"] == [
+        (GPT, "context_length"),
+        ("openai/gpt-4.1", None),
+    ]
+    assert [c.model for c in gemini_stub.calls()] == ["gemini-2.5-pro"] * 3
+    assert wired.health.state(PRO) == "unhealthy"
+    wired.health = HealthTracker()
+
     # When the long-context models fail too, a model no longer than the one that overflowed is not called.
     wired.retry = RetryPolicy(retries=0)
     openai_stub.script("gpt-4o", context_too_long())
@@ -284,6 +315,17 @@ async def test_every_provider_failing_still_answers_from_the_local_answerer(
     assert update["messages"][0].content == "The Kestrel Fountain Pen costs 48.00 EUR [1]."
 
 
+async def test_an_error_event_inside_the_stream_is_a_server_failure_and_never_retried(
+    wired: Toolbox, context: Context, openai_stub: OpenAIStub, gemini_stub: GeminiStub
+) -> None:
+    openai_stub.script("gpt-4o", errors_after(2))
+    update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), Runtime(context=context))
+    record = update["generation"]
+    assert steps(record) == [(GPT, "server"), (FLASH, None)], "tokens were sent: no retry, the next model answers"
+    assert record["attempts"][0]["streamed"] == 3 and len(openai_stub.calls()) == 1
+    assert [m.content for m in update["messages"]] == ["Answer from gemini-2.5-flash [1]."]
+
+
 def ask(text: str) -> dict:
     return {"messages": [{"role": "user", "content": text}]}
 
@@ -319,3 +361,9 @@ async def test_a_failure_mid_stream_is_announced_and_the_next_provider_answers_w
     assert answers[0].id == whole
     assert steps(values["generation"]) == [(GPT, "connection"), (FLASH, None)]
     assert values["generation"]["attempts"][0]["streamed"] >= 3
+    rows = await usage_rows(wired)
+    assert [(r.model, r.ok, r.error_kind, r.thread_id) for r in rows] == [
+        (GPT, False, "connection", "midstream"),
+        (FLASH, True, None, "midstream"),
+    ]
+    assert rows[0].output_tokens > 0 and rows[0].cost_usd > 0, "what was streamed before the break is billed"

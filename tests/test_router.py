@@ -62,6 +62,21 @@ def test_over_budget_routes_to_the_cheapest_chain() -> None:
     ]
 
 
+def test_over_budget_a_tenants_self_hosted_model_is_the_cheapest() -> None:
+    ctx = Context(tier_models={"fast": "ollama/llama3.2"})
+    assert decide(0.9, {}, 500, ctx, everything, over_budget=True)["chain"] == ["ollama/llama3.2", LOCAL_MODEL]
+
+
+def test_a_probe_that_overflows_the_context_frees_the_probe_slot() -> None:
+    now = [0.0]
+    health = HealthTracker(HealthPolicy(min_calls=1, cooldown_s=10), clock=lambda: now[0])
+    health.record(GPT, False)
+    now[0] = 11
+    assert health.admit(GPT) and not health.admit(GPT)
+    health.release(GPT)
+    assert health.admit(GPT) and health.state(GPT) == "probing"
+
+
 def test_the_registry_takes_keys_from_settings_env_and_tenant(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
     monkeypatch.setenv("CONCIERGE_COMPATIBLE_PROVIDERS", '{"ollama": {"base_url": "http://127.0.0.1:11434/v1"}}')

@@ -5,11 +5,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from concierge.nodes.generate import DISCARDED_EVENT
 from concierge.tools.appdb import Tenant
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
+from concierge.tools.usage import UsageRecord
 from tests.conftest import LiveServer
 from tests.provider_stubs import GeminiStub, OpenAIStub, answer, breaks_after, server_error
 from tests.sse import stream_events
@@ -56,6 +58,7 @@ def test_failover_mid_stream_over_http_then_cost_health_and_budget(
             events = stream_events(
                 client, f"/threads/{thread}/runs/stream", ask("How much is the Kestrel pen?", ["messages-tuple"])
             )
+            run_id = events[0][1]["run_id"]
             ids = list(
                 dict.fromkeys(d[0]["id"] for e, d in events if e == "messages" and d[0]["type"] == "AIMessageChunk")
             )
@@ -100,3 +103,16 @@ def test_failover_mid_stream_over_http_then_cost_health_and_budget(
             assert bad.status_code == 422 and "tenant's settings only" in bad.json()["detail"], "no lifting the budget"
     finally:
         server.stop()
+    rows = asyncio.run(first_turn_rows(settings, run_id))
+    assert [(r.model, r.ok, r.thread_id) for r in rows] == [(GPT, False, thread), (FLASH, True, thread)]
+    assert rows[1].failed_over_from == GPT
+
+
+async def first_turn_rows(settings: Settings, run_id: str) -> list[UsageRecord]:
+    tools = await Toolbox.from_settings(settings).open()
+    try:
+        async with tools.db.session() as s:
+            query = select(UsageRecord).where(UsageRecord.run_id == run_id).order_by(UsageRecord.id)
+            return list((await s.scalars(query)).all())
+    finally:
+        await tools.close()

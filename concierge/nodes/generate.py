@@ -10,6 +10,7 @@ model's, never a splice.
 """
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from concierge.tools.llm.providers import LOCAL_MODEL, TIER_FALLBACKS, TIER_MODE
 from concierge.tools.tokens import count_tokens
 from concierge.tools.toolbox import Toolbox, context_of, toolbox
 
+log = logging.getLogger(__name__)
 HISTORY_MESSAGES = 8
 """Earlier messages the model sees besides the context, so follow-up questions make sense."""
 DISCARDED_EVENT = "generation_discarded"
@@ -141,9 +143,18 @@ class _Turn:
                 "failed_over_from": self.failed_from,
             }
         )
-        if name != LOCAL_MODEL and kind not in NOT_HEALTH:
+        if name != LOCAL_MODEL and kind in NOT_HEALTH:
+            self.tools.health.release(name)
+        elif name != LOCAL_MODEL:
             self.tools.health.record(name, kind is None)
         return tokens_in, tokens_out, cost
+
+
+def _failure(call: Call) -> str | None:
+    """None for a usable answer, else the kind of failure."""
+    if call.error is not None:
+        return classify(call.error)
+    return None if call.answer is not None and call.answer.text.strip() else "empty"
 
 
 def _longer_models(name: str, ctx: Context, available: Any) -> list[str]:
@@ -185,8 +196,7 @@ async def generate(state: State, runtime: Runtime[Context]) -> dict:
             while True:
                 config = {"run_name": name, "metadata": {"concierge_model": name, "concierge_retry": retry}}
                 call = await stream_call(model, messages, ctx.generation_timeout_s, config)
-                text = call.answer.text if call.answer is not None else ""
-                kind = None if call.error is None and text.strip() else classify(call.error) if call.error else "empty"
+                kind = _failure(call)
                 tokens_in, tokens_out, cost = turn.record(name, call, retry, kind)
                 if kind is None:
                     assert call.answer is not None
@@ -210,13 +220,16 @@ async def generate(state: State, runtime: Runtime[Context]) -> dict:
                         continue
                 if kind == "context_length":
                     too_big_for = max(too_big_for, window)
-                    longer = [m for m in _longer_models(name, ctx, lambda m: models.available(m, ctx.providers))]
-                    chain[i:i] = [m for m in longer if m not in chain[:i]]
+                    longer = _longer_models(name, ctx, lambda m: models.available(m, ctx.providers))
+                    ahead = [m for m in longer if m not in chain[:i]]
+                    chain[i:] = ahead + [m for m in chain[i:] if m not in ahead]  # next, and only once
                 break
             turn.failed_from = name
     finally:
-        if tools.usage is not None:
+        try:
             await tools.usage.record(turn.usage)
+        except Exception:  # the customer's answer matters more than its bookkeeping
+            log.exception("could not record %d provider calls for tenant %s", len(turn.usage), ctx.tenant_id)
     raise NoProviderAnswered(
         "; ".join(f"{a['provider']}/{a['model']}: {a.get('error')}" for a in turn.attempts) or "empty chain"
     )

@@ -27,7 +27,7 @@ async def route_model(state: State, runtime: Runtime[Context]) -> dict:
     analysis = state["analysis"]
     features = complexity_features(analysis["question"], analysis["entities"], state.get("turn", 1) - 1)
     over_budget = False
-    if ctx.daily_budget_usd is not None and tools.usage is not None:
+    if ctx.daily_budget_usd is not None:
         spent = await tools.usage.spent(ctx.tenant_id)
         if spent >= ctx.daily_budget_usd:
             over_budget = True

@@ -11,6 +11,7 @@ from langgraph.types import Command
 
 from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
+from concierge.nodes.generate import DISCARDED_EVENT
 from concierge.server.deps import AppState
 from concierge.server.runs import thread_config
 from concierge.tools.settings import Settings
@@ -62,7 +63,7 @@ async def _turn(graph: CompiledStateGraph, context: Any, thread_id: str, line: s
 
     streamed = False
     async for mode, chunk in graph.astream(
-        graph_input, thread_config(thread_id), context=context, stream_mode=["messages", "updates"]
+        graph_input, thread_config(thread_id), context=context, stream_mode=["messages", "updates", "custom"]
     ):
         if mode == "messages":
             message, meta = chunk
@@ -74,6 +75,10 @@ async def _turn(graph: CompiledStateGraph, context: Any, thread_id: str, line: s
                 sys.stdout.flush()
         elif mode == "updates":
             _show_update(chunk, streamed)
+        elif mode == "custom" and isinstance(chunk, dict) and chunk.get("event") == DISCARDED_EVENT:
+            if streamed:  # a provider broke off mid-answer: say so, and show the next one's answer whole
+                print(f"\n  ({chunk['model']} broke off mid-answer; another model answers from the start)")
+            streamed = False
 
 
 def _show_update(update: dict[str, Any], streamed: bool) -> None:

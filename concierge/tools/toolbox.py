@@ -30,11 +30,11 @@ class Toolbox:
     web: WebSearch | None = None
     health: HealthTracker = field(default_factory=HealthTracker)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    usage: UsageLedger | None = None
+    usage: UsageLedger = field(init=False)
+    """Usage records and budget alerts, in the app database."""
 
     def __post_init__(self) -> None:
-        if self.usage is None:
-            self.usage = UsageLedger(self.db)
+        self.usage = UsageLedger(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Toolbox":

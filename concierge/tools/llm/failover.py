@@ -91,6 +91,10 @@ def classify(exc: BaseException) -> ErrorKind:
             return "server"
         if isinstance(e, ModelConnectionError | httpx.TransportError | ConnectionError):
             return "connection"
+    for e in chain:  # an error event inside a stream carries no HTTP status, only its body
+        body = getattr(e, "body", None)
+        if isinstance(body, dict) and body.get("type") in ("server_error", "api_error", "overloaded_error"):
+            return "server"
     status = _status(exc)
     if status == 429:
         return "rate_limit"
@@ -118,8 +122,12 @@ def _header_delay(headers: Any) -> float | None:
     try:
         return max(float(value), 0.0)
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(when.timestamp() - time.time(), 0.0) if when else None
+    except (TypeError, ValueError):
+        return None  # neither seconds nor an HTTP date: as if the provider had said nothing
+    return max(when.timestamp() - time.time(), 0.0)
 
 
 def _retry_info_delay(details: Any) -> float | None:

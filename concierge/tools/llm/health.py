@@ -120,6 +120,13 @@ class HealthTracker:
                 self._move(h, "unhealthy", f"{failures} of {len(h.calls)} calls failed")
             return h.state
 
+    def release(self, name: str) -> None:
+        """A call that says nothing about health (a prompt too long for the model) ended: free the probe slot."""
+        with self._lock:
+            h = self._get(name)
+            if h.state == "probing":
+                h.probe_started = None
+
     def snapshot(self) -> dict[str, dict]:
         """Per model: state, calls and failures in the window, calls saved, cooldown left, recent transitions."""
         now = self.clock()

@@ -40,7 +40,9 @@ def decide(
     tier = tier_for(score, prompt_tokens, ctx)
     if over_budget:
         # The cheapest configured remote model that can read the prompt, then the free local answerer.
-        fits = [n for n in MODELS if n != LOCAL_MODEL and model_info(n).context_window >= prompt_tokens]
+        # Candidates: the price table, plus the tenant's own models (a self-hosted one is free).
+        known = [*MODELS, *ctx.models, *ctx.tier_models.values()]
+        fits = [n for n in dict.fromkeys(known) if n != LOCAL_MODEL and model_info(n).context_window >= prompt_tokens]
         cheapest = sorted((n for n in fits if available(n)), key=lambda n: (model_info(n).price_out, n))
         chain = [*cheapest[:1], LOCAL_MODEL]
         reason = "daily budget spent: cheapest chain"
