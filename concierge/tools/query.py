@@ -113,7 +113,7 @@ _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 
 
 def _month_days(low: str, today: date) -> list[date]:
-    """ "5 December", "December 5th", "the 5th of Dec": the next such day on or after today."""
+    """The next day on or after today named like "5 December", "December 5th" or "the 5th of Dec"."""
     found = []
     pairs = [(m.group(1), m.group(2)) for m in re.finditer(rf"\b{_DAY}(?: of)? {_MONTH}(?![a-z])", low)]
     pairs += [(m.group(2), m.group(1)) for m in re.finditer(rf"\b{_MONTH} (?:the )?{_DAY}\b", low)]
