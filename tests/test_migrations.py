@@ -144,3 +144,16 @@ async def test_the_same_code_on_postgresql(pg_settings: Settings) -> None:
         assert {e["source"] for e in logged} == {"documents", "catalog"} and all(e["status"] == "ok" for e in logged)
     finally:
         await tools.close()
+
+
+async def test_replicas_starting_together_migrate_once(pg_settings: Settings) -> None:
+    import asyncio
+
+    replicas = [AppDatabase(PG_URL, pg_settings.database_schema) for _ in range(3)]
+    try:
+        await asyncio.gather(*(db.create_schema() for db in replicas))
+        async with replicas[0].engine.connect() as conn:
+            assert await conn.run_sync(current_revision) == head()
+    finally:
+        for db in replicas:
+            await db.dispose()

@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +26,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 FOUNDATION = "0001"
 """The revision equal to the schema `create_all` made before migrations existed."""
 
+MIGRATION_LOCK = 0x636F6E63  # "conc"
 _scripts: ScriptDirectory | None = None
 
 
@@ -66,6 +67,9 @@ def _run(connection: Connection, script: ScriptDirectory, fn, destination: str) 
 def upgrade_connection(connection: Connection, revision: str = "head") -> None:
     """Upgrade through a synchronous connection (inside `AsyncConnection.run_sync`); scripts must be loaded."""
     script = scripts()
+    if connection.dialect.name == "postgresql":
+        # Replicas starting together: one migrates, the others wait here, then find nothing to do.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     tables = set(inspect(connection).get_table_names())
     if "alembic_version" not in tables and "tenants" in tables:
         _run(connection, script, lambda rev, _ctx: script._stamp_revs(FOUNDATION, rev), FOUNDATION)
