@@ -26,6 +26,8 @@ T-3,Cheap Tent,-5,Tents,,,1,
 T-4,Odd Tent,abc,Tents,,,1,
 T-5,Vast Tent,350,Tents,Alpine,VT-9,-2,
 T-6,Lantern,12.5,Lights,Glow,,7,light
+T-7,Gold Tent,99999999999,Tents,,,1,
+T-8,Many Tents,10,Tents,,,99999999999,
 """
 
 
@@ -69,6 +71,8 @@ async def test_bad_rows_are_reported_and_good_rows_kept_then_reimport_updates(to
         4: "price: must not be negative",
         5: "price: not a number: 'abc'",
         6: "stock: Input should be greater than or equal to 0",
+        8: "price: must be under 10000000000",
+        9: "stock: Input should be less than or equal to 2147483647",
     }
     assert await _count(tools, Product, "camp") == 2
 
@@ -121,7 +125,7 @@ def test_api_import_multipart_json_and_errors(live_server: LiveServer) -> None:
         r = client.post("/catalog/import", files={"file": ("tents.csv", BAD_CSV.encode(), "text/csv")})
         assert r.status_code == 200, r.text
         body = r.json()
-        assert body["tenant_id"] == "demo" and body["accepted"] == 2 and body["rejected_count"] == 4
+        assert body["tenant_id"] == "demo" and body["accepted"] == 2 and body["rejected_count"] == 6
         assert body["rejected"][0] == {"kind": "products", "row": 3, "key": "T-2", "reason": "name: missing"}
 
         r = client.get("/catalog/products", params={"q": "ridge tnet"})

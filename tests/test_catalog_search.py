@@ -108,6 +108,7 @@ def _hours(windows: list[tuple[datetime, datetime]]) -> list[tuple[str, int, int
         ("December 3rd before noon", [("2026-12-03", 0, 12)]),
         ("in 3 days", [("2026-11-24", 0, 24)]),
         ("how much is the pen?", []),
+        ("pens from 10 euros", []),
     ],
 )
 def test_time_windows_in_the_tenant_zone(text: str, expected: list) -> None:
@@ -133,3 +134,21 @@ async def test_retrieve_catalog_gives_only_slots_in_the_named_part_of_the_day(co
     saturday = now.date() + timedelta(days=(5 - now.weekday()) % 7 or 7)
     assert [(s.date(), s.hour) for s in starts] == [(saturday, 13), (saturday, 15)]
     assert "13:00" in service["text"] and "11:00" not in service["text"]
+
+
+def test_the_benchmark_prints_its_figures_last() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    concierge = Path(sys.executable).parent / "concierge"
+    out = subprocess.run(
+        [str(concierge), "bench", "catalog", "--products", "400", "--queries", "40"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    figures = dict(pair.split("=", 1) for pair in out.stdout.strip().splitlines()[-1].split())
+    assert figures["products"] == "400" and float(figures["p95_ms"]) > 0 and "peer_p95_ms" in figures

@@ -20,7 +20,7 @@ from tests.conftest import LiveServer
 from tests.stand_ins import HangingIndex
 from tests.web_stubs import WebStub
 
-BUDGET = 0.4
+BUDGET = 0.5
 QUESTION = "How much is the Kestrel KF-200 fountain pen?"
 
 
@@ -49,10 +49,11 @@ async def test_two_hanging_sources_cost_one_budget_and_every_source_is_logged(st
     ):
         for node in update:
             seen.setdefault(node, time.perf_counter())
-    retrieval = seen["synthesize"] - seen["analyze_query"]
-    assert {"retrieve_documents", "retrieve_catalog", "retrieve_web"} <= set(seen)
-    assert BUDGET * 0.9 <= retrieval < BUDGET * 1.5, f"retrieval took {retrieval:.3f} s: the slowest budget"
-    assert retrieval < 2 * BUDGET, "not the sum of the two hanging sources' budgets"
+    retrievers = ("retrieve_documents", "retrieve_catalog", "retrieve_web")
+    retrieval = max(seen[n] for n in retrievers) - seen["analyze_query"]
+    assert retrieval >= BUDGET * 0.95, f"{retrieval:.3f} s: the hanging document index used its whole budget"
+    assert retrieval < BUDGET * 1.7, f"{retrieval:.3f} s: the slowest budget, not the sum ({2 * BUDGET:g} s)"
+    assert seen["retrieve_catalog"] - seen["analyze_query"] < BUDGET, "the catalog answered without waiting"
 
     state = await graph.aget_state(config)
     assert state.values["retrieved"][0]["id"] == "catalog:product:ST-0001", "the answer goes on with the catalog"

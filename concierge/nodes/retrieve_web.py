@@ -25,6 +25,10 @@ MIN_MATCH = 0.5
 """How surely the question must name a catalog product before the web is asked about it."""
 
 
+class WebUnavailable(Exception):
+    """The provider failed and no cached answer existed: recorded as a source error, never shown as one."""
+
+
 async def _lookup(web, query: str, limit: int, timeout: float) -> WebOutcome:
     if hasattr(web, "lookup"):
         return await web.lookup(query, limit, timeout=timeout)
@@ -91,7 +95,3 @@ async def retrieve_web(task: RetrievalTask, runtime: Runtime[Context]) -> dict:
         return items
 
     return await run_source(runtime, task, "web", search())
-
-
-class WebUnavailable(Exception):
-    """The provider failed and no cached answer existed: recorded as a source error, never shown as one."""

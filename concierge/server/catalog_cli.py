@@ -3,7 +3,7 @@
 import asyncio
 from pathlib import Path
 
-from concierge.tools.appdb import Tenant
+from concierge.tools.appdb import AppDatabase, Tenant
 from concierge.tools.catalog_import import CatalogFileError, Kind, import_catalog
 from concierge.tools.settings import Settings
 
@@ -28,25 +28,26 @@ async def import_command(
     timezone: str,
     currency: str,
 ) -> str:
-    from concierge.tools.toolbox import Toolbox
-
     try:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         raise SystemExit(f"concierge catalog import: cannot read {path}: {exc.strerror or exc}") from None
-    tools = await Toolbox.from_settings(settings).open()
+    # The database alone: no toolbox, so the command starts without loading LangGraph or the tokenizer.
+    await asyncio.to_thread(settings.ensure_dirs)
+    db = AppDatabase(settings.app_db_url, settings.database_schema)
     try:
+        await db.create_schema()
         if create:
-            async with tools.db.session() as s:
+            async with db.session() as s:
                 if await s.get(Tenant, tenant_id) is None:
                     s.add(Tenant(id=tenant_id, name=tenant_id, timezone=timezone, currency=currency.upper()))
                     await s.commit()
         try:
-            report = await import_catalog(tools.db, tenant_id, data, path.name, kind)
+            report = await import_catalog(db, tenant_id, data, path.name, kind)
         except CatalogFileError as exc:
             raise SystemExit(f"concierge catalog import: cannot read {path.name}: {exc}") from None
         except LookupError as exc:
             raise SystemExit(f"concierge catalog import: {exc.args[0]} (pass --create to create it)") from None
     finally:
-        await tools.close()
+        await db.dispose()
     return format_report({"tenant_id": tenant_id, **report.as_dict()})

@@ -110,6 +110,7 @@ class Product(Base):
         UniqueConstraint("tenant_id", "sku"),
         Index("ix_products_tenant_name", "tenant_id", "name"),
         Index("ix_products_tenant_model", "tenant_id", "model_number"),
+        Index("ix_products_tenant_category", "tenant_id", "category"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -159,40 +160,28 @@ class Slot(Base):
 class AppDatabase:
     """The engine and session factory, created once per process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, schema: str | None = None) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, json_serializer=lambda v: json.dumps(v, default=str))
+        self.schema = schema
+        self.connect_args: dict[str, Any] = {}
+        if schema and url.startswith("postgresql+asyncpg"):
+            # Every table in this schema: lets several databases (tests, tenants of a host) share one server.
+            self.connect_args = {"server_settings": {"search_path": schema}}
+        self.engine: AsyncEngine = create_async_engine(
+            url, json_serializer=lambda v: json.dumps(v, default=str), connect_args=self.connect_args
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-            await conn.run_sync(_add_missing_columns)
+        """Upgrade the database to the newest Alembic revision (`concierge.tools.migrate`), off the event loop."""
+        from concierge.tools.migrate import upgrade
+
+        await upgrade(self.engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-def _add_missing_columns(conn: Any) -> None:
-    """Columns added to a model after its table was created (a data dir from an older version) get added here.
-
-    Only nullable or defaulted additions, which is all ADD COLUMN allows on every backend.
-    """
-    from sqlalchemy import inspect
-
-    inspector = inspect(conn)
-    for table in Base.metadata.sorted_tables:
-        if not inspector.has_table(table.name):
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in present:
-                kind = column.type.compile(dialect=conn.dialect)
-                default = column.default.arg if column.default is not None and column.default.is_scalar else None
-                clause = f" DEFAULT {default!r}" if isinstance(default, int | float | str) else ""
-                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}')
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -29,7 +29,7 @@ _CEILING = re.compile(
 
 
 def price_ceiling(text: str) -> Decimal | None:
-    """ "Pens under 50 euros": the highest price the question accepts, if it names one."""
+    """The highest price the question accepts ("pens under 50 euros"), if it names one."""
     m = _CEILING.search(text)
     return Decimal(m.group(1).replace(",", ".")) if m else None
 

@@ -49,6 +49,12 @@ _ALIASES = {
 _SERVICE_ALIASES = {"id": "code", "sku": "code"}
 
 
+MAX_PRICE = Decimal(10) ** 10
+"""Prices are stored as NUMERIC(12, 2)."""
+MAX_COUNT = 2**31 - 1
+"""Stock, capacity and durations are 32-bit integers on PostgreSQL."""
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:64]
 
@@ -68,6 +74,8 @@ def _money(v: Any) -> Decimal:
         raise ValueError(f"not a number: {v!r}")
     if d < 0:
         raise ValueError("must not be negative")
+    if d >= MAX_PRICE:
+        raise ValueError(f"must be under {MAX_PRICE}")
     return d.quantize(Decimal("0.01"))
 
 
@@ -92,7 +100,7 @@ class ProductRow(_Row):
     tags: list[str] | None = None
     price: Decimal
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
-    stock: int | None = Field(default=None, ge=0)
+    stock: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
     @field_validator("price", mode="before")
     @classmethod
@@ -123,7 +131,7 @@ class ServiceRow(_Row):
     code: str | None = Field(default=None, max_length=64)
     name: str = Field(min_length=1, max_length=300)
     description: str | None = None
-    duration_minutes: int = Field(gt=0)
+    duration_minutes: int = Field(gt=0, le=MAX_COUNT)
     price: Decimal
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
 
@@ -142,8 +150,8 @@ class SlotRow(_Row):
     service: str = Field(min_length=1, max_length=64)
     start: datetime
     end: datetime | None = None
-    capacity: int = Field(default=1, ge=1)
-    booked: int = Field(default=0, ge=0)
+    capacity: int = Field(default=1, ge=1, le=MAX_COUNT)
+    booked: int = Field(default=0, ge=0, le=MAX_COUNT)
 
     @field_validator("service", mode="before")
     @classmethod

@@ -136,14 +136,17 @@ def dates_in(text: str, today: date) -> list[str]:
 
 
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTH = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?(?![a-z])"
+)
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 
 
 def _month_days(low: str, today: date) -> list[date]:
-    """ "5 December", "December 5th", "the 5th of Dec": the next such day on or after today."""
+    """The next day on or after today named like "5 December", "December 5th" or "the 5th of Dec"."""
     found = []
-    pairs = [(m.group(1), m.group(2)) for m in re.finditer(rf"\b{_DAY}(?: of)? {_MONTH}(?![a-z])", low)]
+    pairs = [(m.group(1), m.group(2)) for m in re.finditer(rf"\b{_DAY}(?: of)? {_MONTH}", low)]
     pairs += [(m.group(2), m.group(1)) for m in re.finditer(rf"\b{_MONTH} (?:the )?{_DAY}\b", low)]
     for day, month in pairs:
         for year in (today.year, today.year + 1):

@@ -21,6 +21,10 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the app database; default a SQLite file in the data directory.",
     )
+    database_schema: str | None = Field(
+        default=None,
+        description="PostgreSQL schema holding the app's tables (its `search_path`); default the user's default.",
+    )
     default_tenant: str = Field(default="demo", description="Tenant used when a request names none.")
     host: str = Field(default="127.0.0.1", description="Address `concierge serve` binds to.")
     port: int = Field(default=8000, description="Port `concierge serve` listens on.")

@@ -39,7 +39,7 @@ class Toolbox:
     @classmethod
     def from_settings(cls, settings: Settings) -> "Toolbox":
         settings.ensure_dirs()
-        db = AppDatabase(settings.app_db_url)
+        db = AppDatabase(settings.app_db_url, settings.database_schema)
         return cls(
             settings=settings,
             db=db,

@@ -22,7 +22,10 @@ PARTS_OF_DAY: dict[str, tuple[int, int]] = {
     "night": (17, 24),
 }
 _PART = re.compile(r"\b(" + "|".join(PARTS_OF_DAY) + r")\b")
-_NOT_A_DATE = r"(?!\s*(?:st|nd|rd|th)?\s*(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|days?|weeks?))"
+_NOT_A_DATE = (  # "from 2 December", "in 3 days", "from 10 euros" name no clock time
+    r"(?!\d)(?!\s*(?:st|nd|rd|th)?\s*(?:of\s+)?"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|days?|weeks?|euros?|eur|dollars?|pounds?|%|€|\$|£))"
+)
 _CLOCK = r"(\d{1,2})(?::(\d{2}))?" + _NOT_A_DATE + r"\s*(am|pm|a\.m\.|p\.m\.)?|(noon|midday)"
 _AFTER = re.compile(r"\b(?:after|from|between|later than)\s+(?:" + _CLOCK + r")", re.I)
 _BEFORE = re.compile(r"\b(?:before|until|till|by|earlier than)\s+(?:" + _CLOCK + r")", re.I)
