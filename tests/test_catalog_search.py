@@ -152,3 +152,13 @@ def test_the_benchmark_prints_its_figures_last() -> None:
     assert out.returncode == 0, out.stderr
     figures = dict(pair.split("=", 1) for pair in out.stdout.strip().splitlines()[-1].split())
     assert figures["products"] == "400" and float(figures["p95_ms"]) > 0 and "peer_p95_ms" in figures
+
+
+async def test_a_day_without_free_slots_offers_the_next_free_ones(tools) -> None:
+    from datetime import date, timedelta
+
+    monday = date.today() + timedelta(days=(7 - date.today().weekday()) % 7 or 7)
+    [club] = await tools.catalog.search_services("demo", "book club", [monday], "Europe/Dublin", 5)
+    assert club.code == "SRV-BOOKCLUB" and club.slots == []
+    assert club.next_free and all(s.start.strftime("%A %H:%M") == "Saturday 10:30" for s in club.next_free)
+    assert club.next_free[0].start.date() > monday

@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 from concierge.nodes.retrieval import RetrievalTask, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
-from concierge.tools.catalog import ProductHit, ServiceHit, price_ceiling
+from concierge.tools.catalog import FreeSlot, ProductHit, ServiceHit, price_ceiling
 from concierge.tools.toolbox import context_of, toolbox
 from concierge.tools.when import time_windows
 
@@ -46,15 +46,24 @@ def product_item(p: ProductHit) -> RetrievedItem:
     )
 
 
+def _when(slots: list[FreeSlot]) -> str:
+    return ", ".join(
+        f"{x.start:%A %d %B at %H:%M} ({x.free} {'place' if x.free == 1 else 'places'} free)" for x in slots
+    )
+
+
+def _slot(x: FreeSlot) -> dict:
+    return {"start": x.start.isoformat(), "end": x.end.isoformat(), "free": x.free}
+
+
 def service_item(s: ServiceHit) -> RetrievedItem:
     facts = f"{s.name} takes {s.duration_minutes} minutes and costs {s.price} {s.currency}."
     if s.slots:
-        when = ", ".join(
-            f"{x.start:%A %d %B at %H:%M} ({x.free} {'place' if x.free == 1 else 'places'} free)" for x in s.slots
-        )
-        slots = f"Free {s.name} slots: {when}."
+        slots = f"Free {s.name} slots: {_when(s.slots)}."
     else:
-        slots = f"No free {s.name} slots in the requested period."
+        # One sentence, so an answer quoting the "no" also gives the alternative.
+        later = f"; the next free ones are {_when(s.next_free)}" if s.next_free else ""
+        slots = f"No free {s.name} slots in the requested period{later}."
     return RetrievedItem(
         id=f"catalog:service:{s.code}",
         source="catalog",
@@ -66,7 +75,8 @@ def service_item(s: ServiceHit) -> RetrievedItem:
             "code": s.code,
             "price": str(s.price),
             "currency": s.currency,
-            "slots": [{"start": x.start.isoformat(), "end": x.end.isoformat(), "free": x.free} for x in s.slots],
+            "slots": [_slot(x) for x in s.slots],
+            "next_free": [_slot(x) for x in s.next_free],
         },
     )
 

@@ -86,6 +86,8 @@ class ServiceHit:
     currency: str
     score: float
     slots: list[FreeSlot] = field(default_factory=list)
+    next_free: list[FreeSlot] = field(default_factory=list)
+    """When the asked period has no free slot: the first ones after it, so the customer gets an alternative."""
 
 
 _INDEX_COLUMNS = (
@@ -101,6 +103,8 @@ _INDEX_COLUMNS = (
     Product.currency,
     Product.stock,
 )
+NEXT_FREE_DAYS = 28
+NEXT_FREE_SLOTS = 3
 REFRESH_S = 0.25
 """How stale the index may be about a change made by another process (in-process changes apply at once)."""
 
@@ -114,6 +118,10 @@ def _term_weight(term: str, fields: list[tuple[list[str], float]]) -> float:
         ):
             best = weight
     return best
+
+
+def _free(slot: Slot, tz: ZoneInfo) -> FreeSlot:
+    return FreeSlot(slot.start.astimezone(tz), slot.end.astimezone(tz), slot.capacity - slot.booked)
 
 
 class Catalog:
@@ -215,6 +223,7 @@ class Catalog:
         terms = keywords(query)
         tz = ZoneInfo(timezone)
         now = now or datetime.now(tz)
+        asked = bool(windows or days)
         if windows:
             pass
         elif days:
@@ -246,7 +255,22 @@ class Catalog:
                         .order_by(Slot.start)
                         .limit(slots_per_service)
                     )
-                    slots += [
+                    slots += [_free(r, tz) for r in rows]
+                later: list[FreeSlot] = []
+                if asked and not slots:
+                    after = max(max(hi for _, hi in windows), now)
+                    rows = await s.scalars(
+                        select(Slot)
+                        .where(
+                            Slot.service_id == sv.id,
+                            Slot.start >= after,
+                            Slot.start < after + timedelta(days=NEXT_FREE_DAYS),
+                            Slot.booked < Slot.capacity,
+                        )
+                        .order_by(Slot.start)
+                        .limit(NEXT_FREE_SLOTS)
+                    )
+                    later = [
                         FreeSlot(r.start.astimezone(tz), r.end.astimezone(tz), r.capacity - r.booked) for r in rows
                     ]
                 hits.append(
@@ -259,6 +283,7 @@ class Catalog:
                         sv.currency,
                         round(score, 3),
                         slots[:slots_per_service],
+                        later,
                     )
                 )
         return hits
