@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from concierge.server.evaluation import Outcome, Question, load_questions, matches, summarize
 from concierge.tools.demo.seed import CONTENT
 from concierge.tools.settings import Settings
@@ -71,3 +73,20 @@ async def test_eval_runs_the_demo_set_through_the_graph(settings: Settings, tmp_
     # The documented targets that do not depend on the time of day the suite runs at.
     assert summary["hit_at_5"] >= 0.9 and summary["declined_unanswerable"] >= 0.9
     assert summary["handoff_recall"] == 1.0
+
+
+CONTOSO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "contoso-outdoor"
+
+
+@pytest.mark.skipif(not CONTOSO.exists(), reason="../shared/data/contoso-outdoor is absent (not in a user clone)")
+async def test_eval_runs_on_contoso_outdoor(settings: Settings, tmp_path: Path, capsys) -> None:
+    from concierge.server.evaluation import evaluate
+
+    report = tmp_path / "contoso.json"
+    await evaluate(settings, "demo", None, report, CONTOSO)
+    out = capsys.readouterr().out
+    assert "contoso: 20 products accepted, 20 manuals ingested" in out
+    outcomes = json.loads(report.read_text())["outcomes"]
+    assert len(outcomes) == 12
+    cozy = next(o for o in outcomes if "cozynights" in o["question"].lower())
+    assert "20F" in cozy["answer"], "a spec question is answered from the product manual"

@@ -24,7 +24,8 @@ def product_item(p: ProductHit) -> RetrievedItem:
     authors = [t.split(":", 1)[1] for t in p.tags if t.startswith("author:")]
     maker = p.brand or ", ".join(authors)
     brand = f" by {maker}" if maker else ""
-    facts = f"{p.name}{model}{brand} costs {p.price} {p.currency} and is {_stock(p.stock)}."
+    stock = f" and is {_stock(p.stock)}" if p.stock is not None else ""
+    facts = f"{p.name}{model}{brand} costs {p.price} {p.currency}{stock}."
     return RetrievedItem(
         id=f"catalog:product:{p.sku}",
         source="catalog",

@@ -49,6 +49,14 @@ def main(argv: list[str] | None = None) -> None:
     ev.add_argument("--tenant", default=None, help="tenant id (default: the demo tenant)")
     ev.add_argument("--questions", type=Path, default=None, help="JSON Lines question set (default: the demo's)")
     ev.add_argument("--json", type=Path, default=None, help="where to write the JSON report")
+    ev.add_argument(
+        "--contoso",
+        nargs="?",
+        type=Path,
+        const=Path("../shared/data/contoso-outdoor"),
+        default=None,
+        help="evaluate the Contoso Outdoors data set instead (import its catalog, ingest its manuals)",
+    )
     catalog = sub.add_parser("catalog", help="manage a tenant's catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     imp = catalog_sub.add_parser("import", help="import products, services or slots from a CSV or JSON file")
@@ -80,7 +88,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "eval":
         from concierge.server.evaluation import evaluate
 
-        asyncio.run(evaluate(settings, args.tenant or settings.default_tenant, args.questions, args.json))
+        if args.contoso is not None and not (args.contoso / "products.csv").is_file():
+            raise SystemExit(f"concierge eval: no Contoso data at {args.contoso} (pass its folder to --contoso)")
+        tenant = args.tenant or settings.default_tenant
+        asyncio.run(evaluate(settings, tenant, args.questions, args.json, args.contoso))
     elif args.command == "catalog":
         from concierge.server.catalog_cli import import_command
 

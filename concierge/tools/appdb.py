@@ -124,7 +124,8 @@ class Product(Base):
     tags: Mapped[list[str]] = mapped_column(default=list)
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    stock: Mapped[int] = mapped_column(Integer, default=0)
+    stock: Mapped[int | None] = mapped_column(Integer, default=None)
+    """None when the tenant's catalog does not say (a price list without stock): never shown as 0."""
 
 
 class Service(Base):

@@ -45,7 +45,7 @@ class ProductHit:
     tags: list[str]
     price: Decimal
     currency: str
-    stock: int
+    stock: int | None
     score: float
 
     @property

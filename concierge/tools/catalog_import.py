@@ -367,7 +367,7 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
                         "brand": None,
                         "model_number": None,
                         "tags": [],
-                        "stock": 0,
+                        "stock": None,
                         "currency": tenant.currency,
                         **values,
                     }

@@ -30,6 +30,10 @@ def norm_model(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+UNKNOWN_STOCK = -1
+"""How the stock array marks a product whose stock the catalog does not give."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """A product as the index holds it: everything a search result shows, price and stock included."""
@@ -45,7 +49,7 @@ class Entry:
     tag_set: frozenset[str]
     price: Decimal
     currency: str
-    stock: int
+    stock: int | None
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class Filters:
     min_price: Decimal | None = None
     in_stock: bool | None = None
 
-    def admit(self, price: Decimal, stock: int, category: str = "", tags: frozenset[str] = frozenset()) -> bool:
+    def admit(self, price: Decimal, stock: int | None, category: str = "", tags: frozenset[str] = frozenset()) -> bool:
         if self.category and category.casefold() != self.category.casefold():
             return False
         if self.tags and not {t.casefold() for t in self.tags} <= tags:
@@ -65,7 +69,8 @@ class Filters:
             return False
         if self.min_price is not None and price < self.min_price:
             return False
-        return not (self.in_stock is not None and (stock > 0) != self.in_stock)
+        # An unknown stock is neither "in stock" nor "out of stock".
+        return self.in_stock is None or (stock is not None and (stock > 0) == self.in_stock)
 
     @property
     def active(self) -> bool:
@@ -105,7 +110,7 @@ class ProductIndex:
             self.entries.append(entry)
             cats.append(categories.setdefault(entry.category.casefold(), len(categories)))
             prices.append(float(r.price))
-            stocks.append(int(r.stock))
+            stocks.append(UNKNOWN_STOCK if r.stock is None else int(r.stock))
             for tag in entry.tag_set:
                 tag_members[tag].append(i)
             fields = {
@@ -183,7 +188,7 @@ class ProductIndex:
         if filters.min_price is not None:
             mask &= self.prices >= float(filters.min_price)
         if filters.in_stock is not None:
-            mask &= (self.stocks > 0) == filters.in_stock
+            mask &= (self.stocks > 0) if filters.in_stock else (self.stocks == 0)
         return mask
 
     def search(

@@ -61,6 +61,7 @@ _ALSO_GOOD = 0.7
 _SPECIFIC = 4
 _CONFIDENT = 0.75
 _TYPO_SIMILARITY = 80
+_MARKUP = re.compile(r"\*\*|__|`|^\s*#+\s*")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
@@ -72,7 +73,7 @@ def sentences(text: str) -> list[str]:
     """Sentences of a source, with lines a PDF wrapped mid-sentence joined and bullet marks removed."""
     lines: list[str] = []
     for raw in text.splitlines():
-        line = raw.strip()
+        line = _MARKUP.sub("", raw).strip()
         if not line:
             continue
         if lines and _continues(lines[-1], line):
@@ -122,7 +123,13 @@ def weigh(question: str, blocks: list[SourceBlock]) -> tuple[list[Scored], set[s
     """Every sentence of the sources by coverage of the question, best first; and the question's words
     that no source mentions at all."""
     q = stems(focus(question))
-    units = [(b.n, s, stems(s), stems(b.label)) for b in blocks for s in sentences(b.text) if len(s.split()) >= 2]
+    # A question in the sources (an FAQ's own heading) is never an answer.
+    units = [
+        (b.n, s, stems(s), stems(b.label))
+        for b in blocks
+        for s in sentences(b.text)
+        if len(s.split()) >= 2 and not s.endswith("?")
+    ]
     if not q or not units:
         return [], set()
     vocabulary = set().union(*(u[2] | u[3] for u in units))
