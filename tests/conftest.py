@@ -3,21 +3,17 @@
 import asyncio
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 
 from concierge.server.app import create_app
 from concierge.state import Context
 from concierge.tools.demo.seed import seed_demo
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
+from tests.loopback import ThreadedServer
 
 # Tests never reach a real provider or LangSmith: a developer's own keys must not leak into a run.
 for _var in (
@@ -71,41 +67,22 @@ def context(tools: Toolbox) -> Context:
     return Context(tenant_id="demo", business_name="Inkwell & Oak", timezone="Europe/Dublin", tools=tools)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LiveServer:
     """The real app under uvicorn on a loopback port, in a thread; stop() and start() again on the same files."""
 
     def __init__(self, settings: Settings, tools: Toolbox | None = None) -> None:
         self.settings, self.tools = settings, tools
         self.url = ""
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
 
     def start(self) -> "LiveServer":
-        port = free_port()
-        config = uvicorn.Config(create_app(self.settings, self.tools), host="127.0.0.1", port=port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/ok", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
+        self._server = ThreadedServer(create_app(self.settings, self.tools), "concierge")
+        self.url = self._server.start()
+        return self
 
     def stop(self) -> None:
-        assert self._server and self._thread
-        self._server.should_exit = True
-        self._thread.join(timeout=20)
+        assert self._server
+        self._server.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ benchmark passes a function instead, to inject faults at random.
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections import deque
@@ -17,12 +16,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.loopback import ThreadedServer
 
 ReplyKind = Literal["answer", "rate_limit", "server_error", "hang", "context_length", "break", "stream_error"]
 
@@ -81,12 +80,6 @@ class Seen:
     body: dict[str, Any] = field(repr=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _words(text: str) -> list[str]:
     parts = text.split(" ")
     return [p if i == 0 else " " + p for i, p in enumerate(parts)]
@@ -102,8 +95,7 @@ class StubProvider:
         self.scripts: dict[str, deque[Reply]] = {}
         self.seen: list[Seen] = []
         self.url = ""
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
         self._stopping = threading.Event()
 
     def reset(self) -> "StubProvider":
@@ -138,27 +130,14 @@ class StubProvider:
             await asyncio.sleep(0.05)
 
     def start(self) -> "StubProvider":
-        port = _free_port()
-        app = Starlette(routes=self.routes())
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{self.url}/healthz", timeout=0.5)
-                return self
-            except httpx.TransportError:
-                time.sleep(0.02)
-        raise RuntimeError(f"{self.name} stub did not start")
+        self._server = ThreadedServer(Starlette(routes=self.routes()), f"{self.name} stub", log_level="critical")
+        self.url = self._server.start()
+        return self
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._server and self._thread:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
+        if self._server:
+            self._server.stop(timeout_s=10)
 
     def __enter__(self) -> "StubProvider":
         return self.start()

@@ -20,7 +20,7 @@ from concierge.tools.chunking import Chunk
 from concierge.tools.docindex import IndexModelMismatch
 from concierge.tools.embeddings import MiniLMEmbedder
 from concierge.tools.fusion import SearchOptions
-from tests.conftest import free_port
+from tests.loopback import free_port
 
 pytest.importorskip("elasticsearch", reason="the elasticsearch client is not installed")
 from concierge.tools.esindex import ElasticsearchIndex, make_client

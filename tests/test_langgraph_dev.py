@@ -12,7 +12,7 @@ import pytest
 from langgraph_sdk import get_client
 
 from concierge.tools.settings import Settings
-from tests.conftest import free_port
+from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGGRAPH = Path(sys.executable).parent / "langgraph"

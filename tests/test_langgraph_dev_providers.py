@@ -12,7 +12,7 @@ import pytest
 from langgraph_sdk import get_client
 
 from concierge.tools.settings import Settings
-from tests.conftest import free_port
+from tests.loopback import free_port
 from tests.provider_stubs import GeminiStub, OpenAIStub, answer, rate_limited
 from tests.test_langgraph_dev import LANGGRAPH, ROOT
 

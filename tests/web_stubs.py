@@ -6,18 +6,15 @@ is recorded so tests can check what the real clients sent.
 """
 
 import asyncio
-import threading
 import time
 from typing import Any
 
-import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.conftest import free_port
+from tests.loopback import ThreadedServer
 
 PEN_HITS = [
     {
@@ -55,8 +52,7 @@ class WebStub:
         self.hits = hits if hits is not None else PEN_HITS
         self.requests: list[dict[str, Any]] = []
         self.url = ""
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
 
     async def _failure(self, request: Request) -> Response | None:
         if self.mode == "429":
@@ -107,25 +103,13 @@ class WebStub:
                 Route("/ok", lambda r: JSONResponse({"ok": True})),
             ]
         )
-        port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/ok", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("web stub did not start")
+        self._server = ThreadedServer(app, "web stub")
+        self.url = self._server.start()
+        return self
 
     def stop(self) -> None:
-        assert self._server and self._thread
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        assert self._server
+        self._server.stop()
 
     @property
     def google_endpoint(self) -> str:

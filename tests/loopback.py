@@ -1,0 +1,48 @@
+"""Serving an ASGI app on a free loopback port from a thread: our app, and the stand-ins for remote services."""
+
+import socket
+import threading
+import time
+from typing import Any
+
+import httpx
+import uvicorn
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ThreadedServer:
+    """uvicorn running `app` in a daemon thread; `start()` returns once it answers HTTP."""
+
+    def __init__(self, app: Any, name: str = "server", log_level: str = "warning") -> None:
+        self.app, self.name, self.log_level = app, name, log_level
+        self.url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, timeout_s: float = 20) -> str:
+        port = free_port()
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=port, log_level=self.log_level, timeout_graceful_shutdown=1
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url, timeout=1)  # any answer means it is up
+                return self.url
+            except httpx.TransportError:
+                time.sleep(0.02)
+        raise RuntimeError(f"{self.name} did not start within {timeout_s} s")
+
+    def stop(self, timeout_s: float = 20) -> None:
+        if self._server and self._thread:
+            self._server.should_exit = True
+            self._thread.join(timeout=timeout_s)
