@@ -1,8 +1,12 @@
 """Serving an ASGI app on a free loopback port from a thread: our app, and the stand-ins for remote services."""
 
+import os
+import signal
 import socket
+import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,3 +50,40 @@ class ThreadedServer:
         if self._server and self._thread:
             self._server.should_exit = True
             self._thread.join(timeout=timeout_s)
+
+
+class LanggraphDev:
+    """`langgraph dev` serving the repository's langgraph.json on a free port (never 2024: taken here).
+
+    Its output goes to `log`, which tests read for errors and for blocking calls.
+    """
+
+    def __init__(self, langgraph: Path, root: Path, env: dict[str, str], log: Path) -> None:
+        self.command = [str(langgraph), "dev", "--port", str(free_port()), "--no-browser", "--no-reload"]
+        self.root, self.env, self.log = root, {**env, "LANGSMITH_TRACING": "false"}, log
+        self.url = f"http://127.0.0.1:{self.command[3]}"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def tail(self) -> str:
+        return self.log.read_text()[-3000:]
+
+    def __enter__(self) -> "LanggraphDev":
+        with self.log.open("w") as out:
+            self._proc = subprocess.Popen(
+                self.command, cwd=self.root, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + 90
+        while True:
+            assert self._proc.poll() is None, self.tail()
+            try:
+                if httpx.get(f"{self.url}/ok", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "langgraph dev did not start in 90 s"
+            time.sleep(0.5)
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._proc is not None
+        os.killpg(self._proc.pid, signal.SIGTERM)
+        self._proc.wait(timeout=30)
