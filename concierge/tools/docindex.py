@@ -5,8 +5,10 @@ thread with its own connection.
 """
 
 import asyncio
+import hashlib
 import re
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,21 +31,25 @@ CREATE TABLE IF NOT EXISTS doc_chunks (
     page INTEGER NOT NULL,
     text TEXT NOT NULL,
     model TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    tenant_key TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_doc_chunks_document ON doc_chunks (tenant_id, document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS doc_chunks_fts USING fts5(
-    text, title, section, content = 'doc_chunks', content_rowid = 'id', tokenize = 'porter unicode61'
+    text, title, section, tenant_key, content = 'doc_chunks', content_rowid = 'id', tokenize = 'porter unicode61'
 );
 CREATE TRIGGER IF NOT EXISTS doc_chunks_ai AFTER INSERT ON doc_chunks BEGIN
-    INSERT INTO doc_chunks_fts (rowid, text, title, section) VALUES (new.id, new.text, new.title, new.section);
+    INSERT INTO doc_chunks_fts (rowid, text, title, section, tenant_key)
+    VALUES (new.id, new.text, new.title, new.section, new.tenant_key);
 END;
 CREATE TRIGGER IF NOT EXISTS doc_chunks_ad AFTER DELETE ON doc_chunks BEGIN
-    INSERT INTO doc_chunks_fts (doc_chunks_fts, rowid, text, title, section)
-    VALUES ('delete', old.id, old.text, old.title, old.section);
+    INSERT INTO doc_chunks_fts (doc_chunks_fts, rowid, text, title, section, tenant_key)
+    VALUES ('delete', old.id, old.text, old.title, old.section, old.tenant_key);
 END;
 CREATE TABLE IF NOT EXISTS tenant_versions (tenant_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
+_RANK = "bm25(1.0, 0.5, 0.5, 0.0)"
+"""BM25 weights of text, title, section; the tenant token column only filters."""
 _WORD = re.compile(r"[A-Za-z0-9]+(?:'[a-z]+)?")
 STOPWORDS = frozenset(
     """a an and are as at be but by can do does for from had has have how i if in is it its me my no not of on
@@ -123,14 +129,29 @@ class SqliteHybridIndex:
         self.path = path
         self.embedder: Embedder = embedder or CachedEmbedder(MiniLMEmbedder(), path.with_name("embeddings.sqlite"))
         self._matrices: dict[str, _Matrix] = {}
+        self._local = threading.local()
+        self._open: list[sqlite3.Connection] = []
         with self._connect() as conn:
             conn.executescript(_SCHEMA)
+            conn.execute("INSERT INTO doc_chunks_fts (doc_chunks_fts, rank) VALUES ('rank', ?)", (_RANK,))
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        """This worker thread's connection, opened once: reopening per call costs more than a search."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # used only by this thread; `close` may close it from another
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            self._open.append(conn)
         return conn
+
+    async def close(self) -> None:
+        """Close every thread's connection (the toolbox calls this when it closes)."""
+        while self._open:
+            self._open.pop().close()
+        self._local = threading.local()
 
     # writes
 
@@ -152,8 +173,9 @@ class SqliteHybridIndex:
             vectors[start : start + len(batch)] = await self.embedder.embed([c.text for c in batch])
             if on_progress is not None:
                 await on_progress(min(start + MAX_BATCH, len(chunks)) / len(chunks))
+        key = tenant_key(tenant_id)
         rows = [
-            (tenant_id, document_id, i, title, c.section, c.page, c.text, self.embedder.name, vectors[i].tobytes())
+            (tenant_id, document_id, i, title, c.section, c.page, c.text, self.embedder.name, vectors[i].tobytes(), key)
             for i, c in enumerate(chunks)
         ]
 
@@ -162,7 +184,7 @@ class SqliteHybridIndex:
                 conn.execute("DELETE FROM doc_chunks WHERE tenant_id = ? AND document_id = ?", (tenant_id, document_id))
                 conn.executemany(
                     "INSERT INTO doc_chunks (tenant_id, document_id, ordinal, title, section, page, text, model, "
-                    "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "vector, tenant_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
                 _bump(conn, tenant_id)
@@ -236,11 +258,10 @@ class SqliteHybridIndex:
             keyword: dict[int, float] = {}
             match = fts_query(query) if options.mode != "dense" else None
             if match:
+                # The tenant's token in the MATCH keeps other tenants' rows out before any is scored.
                 rows = conn.execute(
-                    "SELECT c.id, bm25(doc_chunks_fts, 1.0, 0.5, 0.5) FROM doc_chunks_fts "
-                    "JOIN doc_chunks c ON c.id = doc_chunks_fts.rowid "
-                    "WHERE doc_chunks_fts MATCH ? AND c.tenant_id = ? ORDER BY 2 LIMIT ?",
-                    (match, tenant_id, depth),
+                    "SELECT rowid, rank FROM doc_chunks_fts WHERE doc_chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+                    (f"tenant_key : {tenant_key(tenant_id)} AND ({match})", depth),
                 ).fetchall()
                 keyword = {int(i): -float(s) for i, s in rows}
             semantic: dict[int, float] = {}
@@ -272,6 +293,11 @@ class SqliteHybridIndex:
 
 SqliteKeywordIndex = SqliteHybridIndex
 """The foundation's name for the embedded index, kept for code that still uses it."""
+
+
+def tenant_key(tenant_id: str) -> str:
+    """A single FTS token standing for the tenant (ids may hold characters the tokenizer would split on)."""
+    return "t" + hashlib.sha1(tenant_id.encode()).hexdigest()[:20]
 
 
 def _bump(conn: sqlite3.Connection, tenant_id: str) -> None:
