@@ -71,6 +71,8 @@ def _minilm_runtime() -> tuple[Any, Any]:
     options = ort.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1
     options.log_severity_level = 3
+    # no busy-waiting between runs: a query's embedding is followed by SQLite and numpy work on the same cores
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
     tokenizer = Tokenizer.from_file(str(tokenizer_file))
     tokenizer.enable_truncation(max_length=MiniLMEmbedder.max_tokens)
