@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import snowballstemmer
 
 from concierge.tools.chunking import Chunk
 from concierge.tools.embeddings import MAX_BATCH, CachedEmbedder, Embedder, MiniLMEmbedder
@@ -46,6 +47,7 @@ CREATE TRIGGER IF NOT EXISTS doc_chunks_ad AFTER DELETE ON doc_chunks BEGIN
     INSERT INTO doc_chunks_fts (doc_chunks_fts, rowid, text, title, section, tenant_key)
     VALUES ('delete', old.id, old.text, old.title, old.section, old.tenant_key);
 END;
+CREATE VIRTUAL TABLE IF NOT EXISTS doc_chunks_vocab USING fts5vocab(doc_chunks_fts, 'row');
 CREATE TABLE IF NOT EXISTS tenant_versions (tenant_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 _RANK = "bm25(1.0, 0.5, 0.5, 0.0)"
@@ -105,6 +107,30 @@ def fts_query(text: str) -> str | None:
     """An FTS5 MATCH expression: any of the question's content words, each quoted (so no word is an operator)."""
     terms = keywords(text)
     return " OR ".join(f'"{t}"' for t in terms) if terms else None
+
+
+_PORTER = snowballstemmer.stemmer("porter")
+
+
+def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str]:
+    """The question's content words, rarest first, while their postings fit the budget (at least the two rarest).
+
+    Document frequencies come from FTS5's own vocabulary (stemmed by the same Porter algorithm).
+    """
+    terms = keywords(text)
+    if len(terms) <= 2:
+        return terms
+    stems = {t: _PORTER.stemWord(t) for t in terms}
+    unique = sorted(set(stems.values()))
+    marks = ",".join("?" * len(unique))
+    df = dict(conn.execute(f"SELECT term, doc FROM doc_chunks_vocab WHERE term IN ({marks})", unique).fetchall())
+    kept, total = [], 0
+    for term in sorted(terms, key=lambda t: df.get(stems[t], 0)):
+        total += df.get(stems[term], 0)
+        if total > budget and len(kept) >= 2:
+            break
+        kept.append(term)
+    return kept
 
 
 @dataclass
@@ -256,7 +282,8 @@ class SqliteHybridIndex:
             if matrix.models - {self.embedder.name}:
                 raise IndexModelMismatch(_mismatch(tenant_id, matrix.models, self.embedder.name))
             keyword: dict[int, float] = {}
-            match = fts_query(query) if options.mode != "dense" else None
+            terms = budgeted_terms(conn, query, options.keyword_budget) if options.mode != "dense" else []
+            match = " OR ".join(f'"{t}"' for t in terms)
             if match:
                 # The tenant's token in the MATCH keeps other tenants' rows out before any is scored.
                 rows = conn.execute(
