@@ -194,9 +194,10 @@ class SqliteHybridIndex:
         if models - {self.embedder.name}:
             raise IndexModelMismatch(_mismatch(tenant_id, models, self.embedder.name))
         vectors = np.zeros((len(chunks), self.embedder.dim), dtype=np.float32)
+        by_length = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))  # similar lengths pad little
         for start in range(0, len(chunks), MAX_BATCH):
-            batch = chunks[start : start + MAX_BATCH]
-            vectors[start : start + len(batch)] = await self.embedder.embed([c.text for c in batch])
+            batch = by_length[start : start + MAX_BATCH]
+            vectors[batch] = await self.embedder.embed([chunks[i].text for i in batch])
             if on_progress is not None:
                 await on_progress(min(start + MAX_BATCH, len(chunks)) / len(chunks))
         key = tenant_key(tenant_id)
