@@ -197,7 +197,10 @@ class SqliteHybridIndex:
         by_length = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))  # similar lengths pad little
         for start in range(0, len(chunks), MAX_BATCH):
             batch = by_length[start : start + MAX_BATCH]
-            vectors[batch] = await self.embedder.embed([chunks[i].text for i in batch])
+            got = await self.embedder.embed([chunks[i].text for i in batch])
+            if got.shape[1] != vectors.shape[1]:  # a remote model's real size, learnt from its first answer
+                vectors = np.zeros((len(chunks), got.shape[1]), dtype=np.float32)
+            vectors[batch] = got
             if on_progress is not None:
                 await on_progress(min(start + MAX_BATCH, len(chunks)) / len(chunks))
         key = tenant_key(tenant_id)

@@ -138,7 +138,9 @@ class LangChainEmbedder:
             rows += await self.embeddings.aembed_documents(list(texts[start : start + MAX_BATCH]))
         if not rows:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return normalise(np.array(rows, dtype=np.float32))
+        vectors = normalise(np.array(rows, dtype=np.float32))
+        self.dim = vectors.shape[1]  # models can be asked for fewer dimensions than their default
+        return vectors
 
     async def embed_query(self, text: str) -> np.ndarray:
         return normalise(np.array(await self.embeddings.aembed_query(text), dtype=np.float32))
@@ -163,28 +165,29 @@ def openai_embedder(model: str, api_key: str | None, base_url: str | None = None
     return LangChainEmbedder(f"openai/{model}", client, OPENAI_DIMS.get(model, 1536))
 
 
-def gemini_embedder(model: str, api_key: str | None) -> LangChainEmbedder:
+def gemini_embedder(model: str, api_key: str | None, base_url: str | None = None) -> LangChainEmbedder:
     try:
         from langchain_google_genai import GoogleGenerativeAIEmbeddings
     except ImportError as exc:
         raise EmbeddingError(
             "Gemini embeddings need langchain-google-genai: pip install langchain-google-genai"
         ) from exc
-    client = GoogleGenerativeAIEmbeddings(model=model, google_api_key=api_key)
+    client = GoogleGenerativeAIEmbeddings(model=model, google_api_key=api_key, base_url=base_url)
     return LangChainEmbedder(f"google/{model}", client, 3072)
 
 
-def make_embedder(
-    spec: str, openai_api_key: str | None = None, openai_base_url: str | None = None, google_api_key: str | None = None
-) -> Embedder:
-    """`local/all-MiniLM-L6-v2`, `openai/text-embedding-3-small` (or `-large`), `google/gemini-embedding-001`."""
+def make_embedder(spec: str, api_key: str | None = None, base_url: str | None = None) -> Embedder:
+    """`local/all-MiniLM-L6-v2`, `openai/text-embedding-3-small` (or `-large`), `google/gemini-embedding-001`.
+
+    `api_key` and `base_url` go to the remote provider's client (None: its own environment variables).
+    """
     provider, _, model = spec.partition("/")
     if spec == LOCAL_MODEL or provider == "local":
         return MiniLMEmbedder()
     if provider == "openai":
-        return openai_embedder(model or "text-embedding-3-small", openai_api_key, openai_base_url)
+        return openai_embedder(model or "text-embedding-3-small", api_key, base_url)
     if provider in ("google", "gemini"):
-        return gemini_embedder(model or "gemini-embedding-001", google_api_key)
+        return gemini_embedder(model or "gemini-embedding-001", api_key, base_url)
     raise EmbeddingError(f"unknown embedding model {spec!r}: use local/..., openai/... or google/...")
 
 
