@@ -198,7 +198,7 @@ class SqliteHybridIndex:
         for start in range(0, len(chunks), MAX_BATCH):
             batch = by_length[start : start + MAX_BATCH]
             got = await self.embedder.embed([chunks[i].text for i in batch])
-            if got.shape[1] != vectors.shape[1]:  # a remote model's real size, learnt from its first answer
+            if start == 0 and got.shape[1] != vectors.shape[1]:  # a remote model's real size, from its first answer
                 vectors = np.zeros((len(chunks), got.shape[1]), dtype=np.float32)
             vectors[batch] = got
             if on_progress is not None:

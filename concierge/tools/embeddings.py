@@ -259,6 +259,10 @@ class CachedEmbedder:
             out[i] = np.frombuffer(found[sha], dtype=np.float32)
         return out
 
+    def load(self) -> None:
+        if (load := getattr(self.inner, "load", None)) is not None:
+            load()
+
     async def embed_query(self, text: str) -> np.ndarray:
         """Queries skip the cache: they rarely repeat, and a disk round trip costs more than it saves."""
         return await self.inner.embed_query(text)
