@@ -268,33 +268,52 @@ class SqliteHybridIndex:
     async def search(
         self, tenant_id: str, query: str, limit: int, options: SearchOptions | None = None
     ) -> list[DocumentHit]:
+        """The query is embedded while the keyword leg runs: two threads, since both release the GIL."""
         options = options or SearchOptions()
         if limit <= 0 or not query.strip():
             return []
-        query_vector = await self.embedder.embed_query(query) if options.mode != "bm25" else None
-        return await asyncio.to_thread(self.search_sync, tenant_id, query, query_vector, limit, options)
+        keyword_leg = asyncio.to_thread(self.keyword_leg, tenant_id, query, max(options.candidates, limit), options)
+        if options.mode == "bm25":
+            keyword, query_vector = await keyword_leg, None
+        else:
+            keyword, query_vector = await asyncio.gather(keyword_leg, self.embedder.embed_query(query))
+        return await asyncio.to_thread(self.search_sync, tenant_id, query, query_vector, limit, options, keyword)
+
+    def keyword_leg(self, tenant_id: str, query: str, depth: int, options: SearchOptions) -> dict[int, float]:
+        """BM25 over the tenant's chunks: chunk id -> score (higher is better)."""
+        if options.mode == "dense":
+            return {}
+        conn = self._connect()
+        terms = budgeted_terms(conn, query, options.keyword_budget)
+        if not terms:
+            return {}
+        match = " OR ".join(f'"{t}"' for t in terms)
+        # The tenant's token in the MATCH keeps other tenants' rows out before any is scored.
+        rows = conn.execute(
+            "SELECT rowid, rank FROM doc_chunks_fts WHERE doc_chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+            (f"tenant_key : {tenant_key(tenant_id)} AND ({match})", depth),
+        ).fetchall()
+        return {int(i): -float(s) for i, s in rows}
 
     def search_sync(
-        self, tenant_id: str, query: str, query_vector: np.ndarray | None, limit: int, options: SearchOptions
+        self,
+        tenant_id: str,
+        query: str,
+        query_vector: np.ndarray | None,
+        limit: int,
+        options: SearchOptions,
+        keyword: dict[int, float] | None = None,
     ) -> list[DocumentHit]:
-        """Blocking search with the query already embedded (the benchmark times both parts)."""
+        """Blocking: the dense leg, fusion and de-duplication (the keyword leg too, unless given)."""
         depth = max(options.candidates, limit)
+        if keyword is None:
+            keyword = self.keyword_leg(tenant_id, query, depth, options)
         with self._connect() as conn:
             matrix = self._matrix(conn, tenant_id)
             if not len(matrix.ids):
                 return []
             if matrix.models - {self.embedder.name}:
                 raise IndexModelMismatch(_mismatch(tenant_id, matrix.models, self.embedder.name))
-            keyword: dict[int, float] = {}
-            terms = budgeted_terms(conn, query, options.keyword_budget) if options.mode != "dense" else []
-            match = " OR ".join(f'"{t}"' for t in terms)
-            if match:
-                # The tenant's token in the MATCH keeps other tenants' rows out before any is scored.
-                rows = conn.execute(
-                    "SELECT rowid, rank FROM doc_chunks_fts WHERE doc_chunks_fts MATCH ? ORDER BY rank LIMIT ?",
-                    (f"tenant_key : {tenant_key(tenant_id)} AND ({match})", depth),
-                ).fetchall()
-                keyword = {int(i): -float(s) for i, s in rows}
             semantic: dict[int, float] = {}
             if query_vector is not None:
                 sims = matrix.vectors @ query_vector.astype(np.float32)
