@@ -27,7 +27,7 @@ class SearchOptions:
     """Cosine above which a lower-ranked chunk counts as a copy of a higher one and is dropped."""
     candidates: int = 100
     """How deep each leg looks before fusing."""
-    keyword_budget: int = 10_000
+    keyword_budget: int = 5_000
     """Most postings the keyword leg may score: past it, the most common query words (lowest IDF, least BM25
     weight) are left out, so a huge index answers as fast as a small one. A small index never reaches it."""
 
