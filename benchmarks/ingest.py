@@ -48,6 +48,10 @@ def make_pdf(data: Path, target: Path, pages: int) -> int:
         take = int(take * pages / count) + 5
 
 
+def _secs(runs: list[float]) -> str:
+    return ", ".join(f"{r:.1f} s" for r in runs)
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -67,34 +71,38 @@ async def run(args: argparse.Namespace) -> None:
 
         model = MiniLMEmbedder().load()
         model.encode(texts[:8])  # warm up
-        started = time.perf_counter()
-        model.encode(texts)
-        embed_s = time.perf_counter() - started
-        embed_rate = len(texts) / embed_s
-        print(f"embedder alone: {embed_s:.1f} s, {embed_rate:.1f} chunks/s")
-
-        settings = Settings(data_dir=workdir / "data")
-        tools = await Toolbox.from_settings(settings).open()
-        async with tools.db.session() as s:
-            s.add(Tenant(id="bench", name="Bench"))
-            await s.commit()
-        rss_before = peak_mb()
-        started = time.perf_counter()
-        doc = await ingest_file(tools, "bench", pdf, pdf.name)
-        pipeline_s = time.perf_counter() - started
-        await tools.close()
-        if doc.status != "completed" or doc.chunks != len(texts):
-            raise SystemExit(f"ingest failed: {doc.status} {doc.error} ({doc.chunks} chunks, expected {len(texts)})")
-        rate = doc.chunks / pipeline_s
+        # Alternate the two measurements and keep each one's best: other work on the machine only slows runs down.
+        # Each pipeline run gets a fresh data directory, so an empty embedding cache.
+        embed_runs, pipeline_runs, rss_before = [], [], peak_mb()
+        for round_ in range(args.rounds):
+            started = time.perf_counter()
+            model.encode(texts)
+            embed_runs.append(time.perf_counter() - started)
+            tools = await Toolbox.from_settings(Settings(data_dir=workdir / f"data-{round_}")).open()
+            async with tools.db.session() as s:
+                s.add(Tenant(id="bench", name="Bench"))
+                await s.commit()
+            started = time.perf_counter()
+            doc = await ingest_file(tools, "bench", pdf, pdf.name)
+            pipeline_runs.append(time.perf_counter() - started)
+            await tools.close()
+            if doc.status != "completed" or doc.chunks != len(texts):
+                raise SystemExit(f"ingest failed: {doc.status} {doc.error} ({doc.chunks} chunks, want {len(texts)})")
+        embed_s, pipeline_s = min(embed_runs), min(pipeline_runs)
+        embed_rate, rate = len(texts) / embed_s, len(texts) / pipeline_s
         overhead = (pipeline_s - embed_s) / embed_s * 100
-        print(f"pipeline end to end: {pipeline_s:.1f} s, {rate:.1f} chunks/s ({doc.pages} pages, {doc.tokens} tokens)")
+        print(f"embedder alone: {embed_s:.1f} s, {embed_rate:.1f} chunks/s (runs: {_secs(embed_runs)})")
+        print(
+            f"pipeline end to end: {pipeline_s:.1f} s, {rate:.1f} chunks/s (runs: {_secs(pipeline_runs)}; "
+            f"{doc.pages} pages, {doc.tokens} tokens)"
+        )
         print(
             f"pipeline overhead over the embedder: {overhead:.1f}%; peak RSS {peak_mb():.0f} MB "
-            f"(before ingesting {rss_before:.0f} MB)"
+            f"(with the model loaded, before ingesting: {rss_before:.0f} MB)"
         )
     print(
         f"pages={pages} chunks={len(texts)} embed_chunks_per_s={embed_rate:.2f} pipeline_chunks_per_s={rate:.2f} "
-        f"overhead_pct={overhead:.1f} peak_mb={peak_mb():.0f}"
+        f"overhead_pct={overhead:.1f} peak_mb={peak_mb():.0f} ingest_mb={peak_mb() - rss_before:.0f}"
     )
 
 
@@ -102,6 +110,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="concierge bench ingest", description=__doc__)
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="BEIR SciFact directory (text for the PDF)")
     parser.add_argument("--pages", type=int, default=100, help="pages in the generated PDF")
+    parser.add_argument("--rounds", type=int, default=2, help="measurements of each kind (the best is kept)")
     asyncio.run(run(parser.parse_args(argv)))
 
 

@@ -120,8 +120,11 @@ async def latencies_ours(index: SqliteHybridIndex, queries: list[str], limit: in
 
 
 def build_peer(corpus: dict[str, dict], vectors: dict[str, np.ndarray], model: MiniLMEmbedder, k: int):
-    from langchain_classic.retrievers import EnsembleRetriever
-    from langchain_community.retrievers import BM25Retriever
+    try:
+        from langchain_classic.retrievers import EnsembleRetriever
+        from langchain_community.retrievers import BM25Retriever
+    except ImportError as exc:
+        raise SystemExit(f"the peer needs the dev tools ({exc.name} missing): run scripts/setup --dev") from exc
     from langchain_core.vectorstores import InMemoryVectorStore
 
     texts = [text_of(d) for d in corpus.values()]

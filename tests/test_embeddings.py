@@ -114,7 +114,7 @@ def openai_stub() -> Iterator[str]:
 
 async def test_openai_embeddings_through_the_real_client(openai_stub: str) -> None:
     pytest.importorskip("langchain_openai", reason="langchain-openai not installed")
-    embedder = make_embedder("openai/text-embedding-3-large", openai_api_key="sk-test", openai_base_url=openai_stub)
+    embedder = make_embedder("openai/text-embedding-3-large", api_key="sk-test", base_url=openai_stub)
     texts = [f"text {i}" for i in range(250)]
     vectors = await embedder.embed(texts)
     assert embedder.name == "openai/text-embedding-3-large" and vectors.shape == (250, 3)
@@ -122,4 +122,47 @@ async def test_openai_embeddings_through_the_real_client(openai_stub: str) -> No
     sizes = [len(r["input"]) for r in _OpenAIStub.requests]
     assert sizes and max(sizes) <= MAX_BATCH and sum(sizes) == 250, sizes
     assert {r["model"] for r in _OpenAIStub.requests} == {"text-embedding-3-large"}
-    assert make_embedder("openai/", openai_api_key="sk-test").name == "openai/text-embedding-3-small"
+    assert make_embedder("openai/", api_key="sk-test").name == "openai/text-embedding-3-small"
+
+
+class _GeminiStub(BaseHTTPRequestHandler):
+    """Answers POST /v1beta/models/{model}:batchEmbedContents like the Gemini API."""
+
+    paths: ClassVar[list[str]] = []
+    sizes: ClassVar[list[int]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).paths.append(self.path)
+        requests = body["requests"]
+        type(self).sizes.append(len(requests))
+        texts = [r["content"]["parts"][0]["text"] for r in requests]
+        raw = json.dumps({"embeddings": [{"values": [float(len(t)), 0.0, 1.0, 2.0]} for t in texts]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+async def test_gemini_embeddings_through_the_real_client(tmp_path: Path) -> None:
+    pytest.importorskip("langchain_google_genai", reason="langchain-google-genai not installed")
+    from concierge.tools.chunking import Chunk
+    from concierge.tools.docindex import SqliteHybridIndex
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _GeminiStub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        embedder = make_embedder("google/", api_key="g-test", base_url=f"http://127.0.0.1:{server.server_port}")
+        vectors = await embedder.embed([f"text {i}" for i in range(130)])
+        assert embedder.name == "google/gemini-embedding-001" and vectors.shape == (130, 4)
+        assert max(_GeminiStub.sizes) <= MAX_BATCH and sum(_GeminiStub.sizes) == 130
+        assert all("gemini-embedding-001:batchEmbedContents" in p for p in _GeminiStub.paths)
+        index = SqliteHybridIndex(tmp_path / "index.sqlite", embedder)  # the index learns the model's size
+        await index.add("t", "d", "Doc", [Chunk("some text here", 1, "", 3)])
+        assert await index.count("t") == 1
+    finally:
+        server.shutdown()

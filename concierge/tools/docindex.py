@@ -5,14 +5,17 @@ thread with its own connection.
 """
 
 import asyncio
+import hashlib
 import re
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import snowballstemmer
 
 from concierge.tools.chunking import Chunk
 from concierge.tools.embeddings import MAX_BATCH, CachedEmbedder, Embedder, MiniLMEmbedder
@@ -29,21 +32,26 @@ CREATE TABLE IF NOT EXISTS doc_chunks (
     page INTEGER NOT NULL,
     text TEXT NOT NULL,
     model TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    tenant_key TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_doc_chunks_document ON doc_chunks (tenant_id, document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS doc_chunks_fts USING fts5(
-    text, title, section, content = 'doc_chunks', content_rowid = 'id', tokenize = 'porter unicode61'
+    text, title, section, tenant_key, content = 'doc_chunks', content_rowid = 'id', tokenize = 'porter unicode61'
 );
 CREATE TRIGGER IF NOT EXISTS doc_chunks_ai AFTER INSERT ON doc_chunks BEGIN
-    INSERT INTO doc_chunks_fts (rowid, text, title, section) VALUES (new.id, new.text, new.title, new.section);
+    INSERT INTO doc_chunks_fts (rowid, text, title, section, tenant_key)
+    VALUES (new.id, new.text, new.title, new.section, new.tenant_key);
 END;
 CREATE TRIGGER IF NOT EXISTS doc_chunks_ad AFTER DELETE ON doc_chunks BEGIN
-    INSERT INTO doc_chunks_fts (doc_chunks_fts, rowid, text, title, section)
-    VALUES ('delete', old.id, old.text, old.title, old.section);
+    INSERT INTO doc_chunks_fts (doc_chunks_fts, rowid, text, title, section, tenant_key)
+    VALUES ('delete', old.id, old.text, old.title, old.section, old.tenant_key);
 END;
+CREATE VIRTUAL TABLE IF NOT EXISTS doc_chunks_vocab USING fts5vocab(doc_chunks_fts, 'row');
 CREATE TABLE IF NOT EXISTS tenant_versions (tenant_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
+_RANK = "bm25(1.0, 0.5, 0.5, 0.0)"
+"""BM25 weights of text, title, section; the tenant token column only filters."""
 _WORD = re.compile(r"[A-Za-z0-9]+")
 STOPWORDS = frozenset(
     """a an and are as at be but by can do does for from had has have how i if in is it its me my no not of on
@@ -102,6 +110,30 @@ def fts_query(text: str) -> str | None:
     return " OR ".join(f'"{t}"' for t in terms) if terms else None
 
 
+_PORTER = snowballstemmer.stemmer("porter")
+
+
+def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str]:
+    """The question's content words, rarest first, while their postings fit the budget (at least the two rarest).
+
+    Document frequencies come from FTS5's own vocabulary (stemmed by the same Porter algorithm).
+    """
+    terms = keywords(text)
+    if len(terms) <= 2:
+        return terms
+    stems = {t: _PORTER.stemWord(t) for t in terms}
+    unique = sorted(set(stems.values()))
+    marks = ",".join("?" * len(unique))
+    df = dict(conn.execute(f"SELECT term, doc FROM doc_chunks_vocab WHERE term IN ({marks})", unique).fetchall())
+    kept, total = [], 0
+    for term in sorted(terms, key=lambda t: df.get(stems[t], 0)):
+        total += df.get(stems[term], 0)
+        if total > budget and len(kept) >= 2:
+            break
+        kept.append(term)
+    return kept
+
+
 @dataclass
 class _Matrix:
     """A tenant's vectors in memory, with the write version they reflect."""
@@ -124,14 +156,29 @@ class SqliteHybridIndex:
         self.path = path
         self.embedder: Embedder = embedder or CachedEmbedder(MiniLMEmbedder(), path.with_name("embeddings.sqlite"))
         self._matrices: dict[str, _Matrix] = {}
+        self._local = threading.local()
+        self._open: list[sqlite3.Connection] = []
         with self._connect() as conn:
             conn.executescript(_SCHEMA)
+            conn.execute("INSERT INTO doc_chunks_fts (doc_chunks_fts, rank) VALUES ('rank', ?)", (_RANK,))
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        """This worker thread's connection, opened once: reopening per call costs more than a search."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # used only by this thread; `close` may close it from another
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            self._open.append(conn)
         return conn
+
+    async def close(self) -> None:
+        """Close every thread's connection (the toolbox calls this when it closes)."""
+        while self._open:
+            self._open.pop().close()
+        self._local = threading.local()
 
     # writes
 
@@ -148,13 +195,18 @@ class SqliteHybridIndex:
         if models - {self.embedder.name}:
             raise IndexModelMismatch(_mismatch(tenant_id, models, self.embedder.name))
         vectors = np.zeros((len(chunks), self.embedder.dim), dtype=np.float32)
+        by_length = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))  # similar lengths pad little
         for start in range(0, len(chunks), MAX_BATCH):
-            batch = chunks[start : start + MAX_BATCH]
-            vectors[start : start + len(batch)] = await self.embedder.embed([c.text for c in batch])
+            batch = by_length[start : start + MAX_BATCH]
+            got = await self.embedder.embed([chunks[i].text for i in batch])
+            if start == 0 and got.shape[1] != vectors.shape[1]:  # a remote model's real size, from its first answer
+                vectors = np.zeros((len(chunks), got.shape[1]), dtype=np.float32)
+            vectors[batch] = got
             if on_progress is not None:
                 await on_progress(min(start + MAX_BATCH, len(chunks)) / len(chunks))
+        key = tenant_key(tenant_id)
         rows = [
-            (tenant_id, document_id, i, title, c.section, c.page, c.text, self.embedder.name, vectors[i].tobytes())
+            (tenant_id, document_id, i, title, c.section, c.page, c.text, self.embedder.name, vectors[i].tobytes(), key)
             for i, c in enumerate(chunks)
         ]
 
@@ -163,7 +215,7 @@ class SqliteHybridIndex:
                 conn.execute("DELETE FROM doc_chunks WHERE tenant_id = ? AND document_id = ?", (tenant_id, document_id))
                 conn.executemany(
                     "INSERT INTO doc_chunks (tenant_id, document_id, ordinal, title, section, page, text, model, "
-                    "vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "vector, tenant_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
                 _bump(conn, tenant_id)
@@ -214,40 +266,55 @@ class SqliteHybridIndex:
         self._matrices[tenant_id] = matrix
         return matrix
 
-    async def warm(self) -> None:
-        """Load the embedding model now, not on the first question."""
-        await self.embedder.embed_query("warm up")
-
     async def search(
         self, tenant_id: str, query: str, limit: int, options: SearchOptions | None = None
     ) -> list[DocumentHit]:
+        """The query is embedded while the keyword leg runs: two threads, since both release the GIL."""
         options = options or SearchOptions()
         if limit <= 0 or not query.strip():
             return []
-        query_vector = await self.embedder.embed_query(query) if options.mode != "bm25" else None
-        return await asyncio.to_thread(self.search_sync, tenant_id, query, query_vector, limit, options)
+        keyword_leg = asyncio.to_thread(self.keyword_leg, tenant_id, query, max(options.candidates, limit), options)
+        if options.mode == "bm25":
+            keyword, query_vector = await keyword_leg, None
+        else:
+            keyword, query_vector = await asyncio.gather(keyword_leg, self.embedder.embed_query(query))
+        return await asyncio.to_thread(self.search_sync, tenant_id, query, query_vector, limit, options, keyword)
+
+    def keyword_leg(self, tenant_id: str, query: str, depth: int, options: SearchOptions) -> dict[int, float]:
+        """BM25 over the tenant's chunks: chunk id -> score (higher is better)."""
+        if options.mode == "dense":
+            return {}
+        conn = self._connect()
+        terms = budgeted_terms(conn, query, options.keyword_budget)
+        if not terms:
+            return {}
+        match = " OR ".join(f'"{t}"' for t in terms)
+        # The tenant's token in the MATCH keeps other tenants' rows out before any is scored.
+        rows = conn.execute(
+            "SELECT rowid, rank FROM doc_chunks_fts WHERE doc_chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+            (f"tenant_key : {tenant_key(tenant_id)} AND ({match})", depth),
+        ).fetchall()
+        return {int(i): -float(s) for i, s in rows}
 
     def search_sync(
-        self, tenant_id: str, query: str, query_vector: np.ndarray | None, limit: int, options: SearchOptions
+        self,
+        tenant_id: str,
+        query: str,
+        query_vector: np.ndarray | None,
+        limit: int,
+        options: SearchOptions,
+        keyword: dict[int, float] | None = None,
     ) -> list[DocumentHit]:
-        """Blocking search with the query already embedded (the benchmark times both parts)."""
+        """Blocking: the dense leg, fusion and de-duplication (the keyword leg too, unless given)."""
         depth = max(options.candidates, limit)
+        if keyword is None:
+            keyword = self.keyword_leg(tenant_id, query, depth, options)
         with self._connect() as conn:
             matrix = self._matrix(conn, tenant_id)
             if not len(matrix.ids):
                 return []
             if matrix.models - {self.embedder.name}:
                 raise IndexModelMismatch(_mismatch(tenant_id, matrix.models, self.embedder.name))
-            keyword: dict[int, float] = {}
-            match = fts_query(query) if options.mode != "dense" else None
-            if match:
-                rows = conn.execute(
-                    "SELECT c.id, bm25(doc_chunks_fts, 1.0, 0.5, 0.5) FROM doc_chunks_fts "
-                    "JOIN doc_chunks c ON c.id = doc_chunks_fts.rowid "
-                    "WHERE doc_chunks_fts MATCH ? AND c.tenant_id = ? ORDER BY 2 LIMIT ?",
-                    (match, tenant_id, depth),
-                ).fetchall()
-                keyword = {int(i): -float(s) for i, s in rows}
             semantic: dict[int, float] = {}
             if query_vector is not None:
                 sims = matrix.vectors @ query_vector.astype(np.float32)
@@ -277,6 +344,11 @@ class SqliteHybridIndex:
 
 SqliteKeywordIndex = SqliteHybridIndex
 """The foundation's name for the embedded index, kept for code that still uses it."""
+
+
+def tenant_key(tenant_id: str) -> str:
+    """A single FTS token standing for the tenant (ids may hold characters the tokenizer would split on)."""
+    return "t" + hashlib.sha1(tenant_id.encode()).hexdigest()[:20]
 
 
 def _bump(conn: sqlite3.Connection, tenant_id: str) -> None:

@@ -7,12 +7,7 @@ from concierge.tools.settings import Settings
 
 def make_embedder_from(settings: Settings) -> Embedder:
     """The configured model behind the on-disk cache keyed by content hash."""
-    inner = make_embedder(
-        settings.embedding_model,
-        openai_api_key=settings.embedding_api_key,
-        openai_base_url=settings.embedding_base_url,
-        google_api_key=settings.embedding_api_key,
-    )
+    inner = make_embedder(settings.embedding_model, settings.embedding_api_key, settings.embedding_base_url)
     return CachedEmbedder(inner, settings.embedding_cache_path)
 
 

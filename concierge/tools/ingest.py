@@ -22,6 +22,7 @@ from concierge.tools.filetypes import SUFFIXES, UnsupportedFile, display_name, s
 from concierge.tools.toolbox import Toolbox
 
 log = logging.getLogger(__name__)
+EXTRACTION_TIMEOUT_S = 300
 STATUSES = ("pending", "processing", "completed", "failed")
 
 
@@ -119,9 +120,13 @@ async def process_document(tools: Toolbox, doc_id: str) -> Document | None:
     if doc is None:
         return None
     try:
-        pages = await asyncio.to_thread(extract_pages, Path(doc.path), doc.media_type)
-        await _update(tools, doc_id, progress=0.1)
-        chunks = await asyncio.to_thread(chunk_pages, pages)
+        try:
+            async with asyncio.timeout(EXTRACTION_TIMEOUT_S):  # a pathological file must not hold the queue
+                pages = await asyncio.to_thread(extract_pages, Path(doc.path), doc.media_type)
+                await _update(tools, doc_id, progress=0.1)
+                chunks = await asyncio.to_thread(chunk_pages, pages)
+        except TimeoutError:
+            raise ExtractionError(f"reading the file took over {EXTRACTION_TIMEOUT_S} s: it may be damaged") from None
         if not chunks:
             raise ExtractionError("no text to index")
         await _update(tools, doc_id, progress=0.2)

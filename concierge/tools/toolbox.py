@@ -62,10 +62,8 @@ class Toolbox:
         """Create missing tables and load what would otherwise block the event loop on first use."""
         await self.db.create_schema()
         await asyncio.to_thread(encoding)
-        # A model loaded on the first question would blow that question's retrieval budget.
-        warm = getattr(self.documents, "warm", None)
-        if warm is not None:
-            await warm()
+        if (load := getattr(getattr(self.documents, "embedder", None), "load", None)) is not None:
+            await asyncio.to_thread(load)  # the local embedding model: ~0.5 s, better here than in a first search
         return self
 
     async def close(self) -> None:

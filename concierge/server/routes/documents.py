@@ -83,7 +83,7 @@ async def upload_document(
     The same content uploaded again returns the stored document (200, `duplicate: true`).
     """
     limit = int(app.tools.settings.max_upload_mb * 1024 * 1024)
-    data = await file.read(limit + 1)
+    data = await file.read(limit + 1)  # more than the limit is enough to refuse it
     try:
         doc, created = await store_upload(app.tools, tenant.id, data, file.filename or "upload", title)
     except UploadRejected as exc:
