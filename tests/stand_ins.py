@@ -36,6 +36,9 @@ class HangingIndex:
     async def delete(self, tenant_id: str, document_id: str) -> None:
         return None
 
+    async def count(self, tenant_id: str, document_id: str | None = None) -> int:
+        return 0
+
     async def search(self, tenant_id: str, query: str, limit: int, options: Any = None) -> list[DocumentHit]:
         await asyncio.sleep(3600)
         return []

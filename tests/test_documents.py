@@ -203,3 +203,15 @@ async def test_processing_does_not_block_the_event_loop(tools: Toolbox) -> None:
     task.cancel()
     assert done is not None and done.status == "completed" and done.chunks >= 10
     assert max(gaps) < 0.1, f"event loop stalled {max(gaps) * 1000:.0f} ms"
+
+
+async def test_seeding_again_reindexes_documents_missing_from_the_index(tools: Toolbox) -> None:
+    """A data dir whose index lost a document's chunks (e.g. one from before the hybrid index) heals on re-seed."""
+    from concierge.tools.demo.seed import seed_demo
+
+    hits = await tools.documents.search("demo", "opening hours", 5)
+    doc_id = hits[0].document_id
+    await tools.documents.delete("demo", doc_id)
+    assert await tools.documents.count("demo", doc_id) == 0
+    await seed_demo(tools)
+    assert await tools.documents.count("demo", doc_id) > 0

@@ -179,6 +179,7 @@ async def ingest_file(
     """
     data = await asyncio.to_thread(source.read_bytes)
     doc, _ = await store_upload(tools, tenant_id, data, filename, title)
-    if doc.status in ("pending", "processing"):
+    stale = doc.status == "completed" and doc.chunks and await tools.documents.count(tenant_id, doc.id) == 0
+    if doc.status in ("pending", "processing") or stale:  # stale: a data dir from before the hybrid index
         doc = await process_document(tools, doc.id) or doc
     return doc
