@@ -106,6 +106,14 @@ def keywords(text: str) -> list[str]:
     return list(seen)
 
 
+_ENGLISH = snowballstemmer.stemmer("english")
+
+
+def stems(text: str) -> set[str]:
+    """The content words of `text` reduced to their stems, so "prices" meets "price" and "opening" meets "open"."""
+    return set(_ENGLISH.stemWords(keywords(text)))
+
+
 def fts_query(text: str) -> str | None:
     """An FTS5 MATCH expression: any of the question's content words, each quoted (so no word is an operator)."""
     terms = keywords(text)

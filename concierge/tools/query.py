@@ -8,10 +8,8 @@ import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-import snowballstemmer
-
 from concierge.state.records import Entities, QueryAnalysis, QueryType, SourceName
-from concierge.tools.docindex import keywords
+from concierge.tools.docindex import keywords, stems
 
 _WANTS_HUMAN = re.compile(
     r"\b(speak|talk|chat|connect|transfer|put me through|get me|want|need)\b.{0,30}?"
@@ -68,7 +66,6 @@ _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _REASONING = re.compile(
     r"\b(why|compare|comparison|difference|better|best|recommend|versus|vs|should i|explain|which one)\b", re.I
 )
-_STEMMER = snowballstemmer.stemmer("english")
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 
@@ -79,10 +76,6 @@ _REQUEST = re.compile(
 )
 
 
-def _stems(text: str) -> set[str]:
-    return set(_STEMMER.stemWords(keywords(text)))
-
-
 def forbidden_request(question: str, cannot_do: Sequence[str], can_do: Sequence[str]) -> str | None:
     """The `agent_cannot_do` entry a question runs into, if any.
 
@@ -90,10 +83,10 @@ def forbidden_request(question: str, cannot_do: Sequence[str], can_do: Sequence[
     order?") needs one remaining term in common with the entry; a question ("is it safe with skin
     allergies?") needs two.
     """
-    allowed = set().union(*(_stems(c) for c in can_do))
-    asked = _stems(question) - allowed
+    allowed = set().union(*(stems(c) for c in can_do))
+    asked = stems(question) - allowed
     needed = 1 if _REQUEST.search(question) else 2
-    return next((entry for entry in cannot_do if len(asked & (_stems(entry) - allowed)) >= needed), None)
+    return next((entry for entry in cannot_do if len(asked & (stems(entry) - allowed)) >= needed), None)
 
 
 def wants_human(text: str) -> bool:

@@ -13,14 +13,13 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import snowballstemmer
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from rapidfuzz import fuzz, process
 
-from concierge.tools.docindex import keywords
+from concierge.tools.docindex import stems
 from concierge.tools.llm.prompts import SourceBlock, parse_context
 from concierge.tools.tokens import count_tokens
 
@@ -28,7 +27,6 @@ DECLINE = (
     "I'm sorry, I don't have that information in our documents or catalog, so I can't answer it "
     "reliably. A member of our staff can help if you'd like."
 )
-_STEM = snowballstemmer.stemmer("english")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 # Question words that stand for a fact the context states with another word.
 _SYNONYMS = {
@@ -63,10 +61,6 @@ _CONFIDENT = 0.75
 _TYPO_SIMILARITY = 80
 _MARKUP = re.compile(r"\*\*|__|`|^\s*#+\s*")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
-
-
-def stems(text: str) -> set[str]:
-    return set(_STEM.stemWords(keywords(text)))
 
 
 def sentences(text: str) -> list[str]:
