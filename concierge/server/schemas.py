@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field
 StreamMode = Literal[
     "values", "updates", "messages", "messages-tuple", "custom", "debug", "events", "tasks", "checkpoints"
 ]
-SUPPORTED_STREAM_MODES = ("values", "updates", "messages", "messages-tuple", "custom")
 
 
 class ThreadCreate(BaseModel):

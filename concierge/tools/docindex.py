@@ -352,10 +352,6 @@ class SqliteHybridIndex:
         ]
 
 
-SqliteKeywordIndex = SqliteHybridIndex
-"""The foundation's name for the embedded index, kept for code that still uses it."""
-
-
 def tenant_key(tenant_id: str) -> str:
     """A single FTS token standing for the tenant (ids may hold characters the tokenizer would split on)."""
     return "t" + hashlib.sha1(tenant_id.encode()).hexdigest()[:20]

@@ -47,7 +47,6 @@ MODELS: dict[str, ModelInfo] = {
     "openai/o3": ModelInfo(2.00, 8.00, 200_000),
 }
 DEFAULT_CONTEXT_WINDOW = 128_000
-PRICES: dict[str, tuple[float, float]] = {name: (m.price_in, m.price_out) for name, m in MODELS.items()}
 
 # The router's default model for each tier of question; a tenant's `tier_models` or `models` setting overrides them.
 TIER_MODELS = {
@@ -70,8 +69,8 @@ def model_info(name: str) -> ModelInfo:
 
 
 def cost_usd(model: str, input_tokens: int, output_tokens: int) -> float:
-    price_in, price_out = PRICES.get(model, (0.0, 0.0))
-    return (input_tokens * price_in + output_tokens * price_out) / 1_000_000
+    info = model_info(model)
+    return (input_tokens * info.price_in + output_tokens * info.price_out) / 1_000_000
 
 
 @dataclass(frozen=True)
