@@ -1,4 +1,5 @@
-"""The FastAPI app: opens the toolbox and the checkpointer once, compiles the graph, mounts the routers."""
+"""The FastAPI app: opens the toolbox, the checkpointer and the event log once, compiles the graph, starts the run
+executor, mounts the routers."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,8 +11,12 @@ from concierge import __version__
 from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
-from concierge.server.routes import catalog, documents, retrieval, runs, threads, usage
+from concierge.server.executor import RunExecutor
+from concierge.server.routes import assistants, catalog, documents, health, retrieval, runs, threads, usage
+from concierge.server.tracing import run_tracer
 from concierge.tools.docworker import DocumentWorker
+from concierge.tools.runs.events import make_event_log
+from concierge.tools.runs.store import RunConflict, RunNotFound
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.toolbox import Toolbox
 
@@ -22,29 +27,40 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        toolbox = await (tools or Toolbox.from_settings(settings)).open()
+        toolbox = await (tools or Toolbox.from_settings(settings)).open(migrate=settings.migrate_on_start)
+        events = make_event_log(settings, toolbox.db)
         try:
-            async with open_checkpointer(settings.checkpoint_path) as saver:
-                app.state.concierge = AppState(tools=toolbox, graph=build_graph(saver))
+            async with open_checkpointer(settings, setup=settings.migrate_on_start) as saver:
+                state = AppState(tools=toolbox, graph=build_graph(saver), events=events)
+                state.runs = await RunExecutor(state, events, tracing=run_tracer(settings)).start()
+                app.state.concierge = state
                 app.state.document_worker = await DocumentWorker(toolbox).start()
                 try:
                     yield
                 finally:
                     await app.state.document_worker.stop()
+                    await state.runs.stop()
         finally:
+            await events.aclose()
             await toolbox.close()
 
     app = FastAPI(title="Concierge", version=__version__, lifespan=lifespan)
+    app.include_router(health.router)
     app.include_router(threads.router)
     app.include_router(runs.router)
+    app.include_router(assistants.router)
     app.include_router(usage.router)
     app.include_router(catalog.router)
     app.include_router(retrieval.router)
     app.include_router(documents.router)
 
-    @app.get("/ok", tags=["health"])
-    async def ok() -> dict[str, bool]:
-        return {"ok": True}
+    @app.exception_handler(RunConflict)
+    async def conflict(request: Request, exc: RunConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(RunNotFound)
+    async def not_found(request: Request, exc: RunNotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

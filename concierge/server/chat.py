@@ -13,7 +13,7 @@ from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
 from concierge.nodes.generate import DISCARDED_EVENT
 from concierge.server.deps import AppState
-from concierge.server.runs import thread_config
+from concierge.server.executor import thread_config
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 

@@ -35,6 +35,23 @@ async def _seed(settings: Settings) -> None:
     print("seeded demo tenant 'demo' (Inkwell & Oak): " + ", ".join(f"{k}={v}" for k, v in report.items()))
 
 
+async def _migrate(settings: Settings) -> str:
+    """Bring the app database and the checkpoint tables to this version's schema."""
+    from concierge.graph.checkpointer import migrate_checkpoints
+    from concierge.tools.appdb import AppDatabase
+    from concierge.tools.migrate import head
+
+    settings.ensure_dirs()
+    db = AppDatabase(settings.app_db_url, settings.database_schema)
+    try:
+        await db.create_schema()
+    finally:
+        await db.dispose()
+    checkpoints = await migrate_checkpoints(settings)
+    revision = await asyncio.to_thread(head)
+    return f"migrated: app database at revision {revision}; checkpoints ready ({checkpoints})"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="concierge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -42,6 +59,11 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default=None, help="address to bind (default CONCIERGE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default CONCIERGE_PORT or 8000)")
     sub.add_parser("seed-demo", help="create or refresh the demo tenant (idempotent)")
+    sub.add_parser(
+        "migrate",
+        help="upgrade the app database and the checkpoint tables, then exit (a deploy step; then serve with "
+        "CONCIERGE_MIGRATE_ON_START=false)",
+    )
     chat = sub.add_parser("chat", help="chat with a tenant's agent in the terminal")
     chat.add_argument("--tenant", default=None, help="tenant id (default CONCIERGE_DEFAULT_TENANT or demo)")
     chat.add_argument("--thread", default=None, help="continue this thread id")
@@ -78,6 +100,11 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "seed-demo":
         asyncio.run(_seed(settings))
+    elif args.command == "migrate":
+        try:
+            print(asyncio.run(_migrate(settings)))
+        except Exception as exc:
+            raise SystemExit(f"concierge migrate: {type(exc).__name__}: {exc}") from None
     elif args.command == "chat":
         from concierge.server.chat import chat as run_chat
 
@@ -111,10 +138,12 @@ def main(argv: list[str] | None = None) -> None:
         import uvicorn
 
         from concierge.server.app import create_app
+        from concierge.server.observability import configure_logging
 
         host, port = args.host or settings.host, args.port or settings.port
+        configure_logging(settings)
         print(_example(host, port), flush=True)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", log_config=None)
 
 
 if __name__ == "__main__":

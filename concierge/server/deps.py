@@ -1,8 +1,7 @@
 """What every request needs: the app's shared handles, the thread it names, its tenant's context."""
 
-import asyncio
-from dataclasses import dataclass, field, fields
-from typing import Annotated, Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -12,6 +11,10 @@ from pydantic import TypeAdapter, ValidationError
 from concierge.state import Context
 from concierge.tools.appdb import Tenant, Thread
 from concierge.tools.toolbox import Toolbox
+
+if TYPE_CHECKING:
+    from concierge.server.executor import RunExecutor
+    from concierge.tools.runs.events import EventLog
 
 # Context fields a tenant's stored settings may set; a client may set them per run too, except the tenant-only ones
 # (keys and budget); the rest come from the server.
@@ -25,16 +28,26 @@ _CONTEXT = TypeAdapter(Context)
 class AppState:
     tools: Toolbox
     graph: CompiledStateGraph
-    thread_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    events: "EventLog | None" = None
+    runs: "RunExecutor | None" = None
+    """Executes runs on this replica and claims queued ones; set once the app has started."""
 
-    def lock(self, thread_id: str) -> asyncio.Lock:
-        """One run at a time per thread in this process; a second one is refused, never queued."""
-        return self.thread_locks.setdefault(thread_id, asyncio.Lock())
+    @property
+    def executor(self) -> "RunExecutor":
+        assert self.runs is not None, "the run executor starts with the app"
+        return self.runs
 
-    def release(self, thread_id: str) -> None:
-        lock = self.thread_locks.pop(thread_id, None)
-        if lock is not None and lock.locked():
-            lock.release()
+    async def delete_thread(self, thread_id: str) -> None:
+        """Forget a thread everywhere: its checkpoints, its logged events, its row (its runs go with it)."""
+        if self.graph.checkpointer is not None:
+            await self.graph.checkpointer.adelete_thread(thread_id)
+        if self.events is not None:
+            await self.events.forget_thread(thread_id)
+        async with self.tools.db.session() as s:
+            row = await s.get(Thread, thread_id)
+            if row is not None:
+                await s.delete(row)
+                await s.commit()
 
     async def tenant_context(self, tenant_id: str, overrides: dict[str, Any] | None = None) -> Context:
         """The tenant's stored agent settings, then the run's own overrides; 404 for an unknown tenant."""
@@ -82,17 +95,6 @@ def get_app_state(request: Request) -> AppState:
 App = Annotated[AppState, Depends(get_app_state)]
 
 
-async def get_thread(thread_id: str, app: App) -> Thread:
-    async with app.tools.db.session() as s:
-        thread = await s.get(Thread, thread_id)
-    if thread is None:
-        raise HTTPException(404, f"thread {thread_id} not found")
-    return thread
-
-
-ThreadRow = Annotated[Thread, Depends(get_thread)]
-
-
 async def get_tenant(app: App, x_tenant_id: Annotated[str | None, Header()] = None) -> Tenant:
     """The tenant a request acts for: the `X-Tenant-ID` header, else the default tenant; 404 if unknown.
 
@@ -107,3 +109,15 @@ async def get_tenant(app: App, x_tenant_id: Annotated[str | None, Header()] = No
 
 
 CurrentTenant = Annotated[Tenant, Depends(get_tenant)]
+
+
+async def get_thread(thread_id: str, app: App, tenant: CurrentTenant) -> Thread:
+    """The thread, if it is the request's tenant's: another tenant's thread is a 404, as if it did not exist."""
+    async with app.tools.db.session() as s:
+        thread = await s.get(Thread, thread_id)
+    if thread is None or thread.tenant_id != tenant.id:
+        raise HTTPException(404, f"thread {thread_id} not found")
+    return thread
+
+
+ThreadRow = Annotated[Thread, Depends(get_thread)]

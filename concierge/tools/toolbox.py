@@ -58,9 +58,10 @@ class Toolbox:
             web=build_web_search(settings, db),
         )
 
-    async def open(self) -> "Toolbox":
-        """Create missing tables and load what would otherwise block the event loop on first use."""
-        await self.db.create_schema()
+    async def open(self, migrate: bool = True) -> "Toolbox":
+        """Migrate the database (unless a deploy step did) and load what would otherwise block the event loop."""
+        if migrate:
+            await self.db.create_schema()
         await asyncio.to_thread(encoding)
         if (load := getattr(getattr(self.documents, "embedder", None), "load", None)) is not None:
             await asyncio.to_thread(load)  # the local embedding model: ~0.5 s, better here than in a first search

@@ -1,72 +1,235 @@
-"""Runs on a thread: streamed as Server-Sent Events, or waited for."""
+"""Runs: on a thread or stateless; streamed as Server-Sent Events, waited for, or in the background; listed,
+joined, rejoined, cancelled. Any replica can serve any of these for a run executing on any replica."""
 
-from collections.abc import AsyncIterator
-from typing import Any
+import uuid
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Header, HTTPException, Query, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 
-from concierge.server.deps import App, ThreadRow
-from concierge.server.runs import Event, prepare_input, run_events
-from concierge.server.schemas import RunCreate
-from concierge.server.serialize import dumps, jsonable
+from concierge.server.deps import App, AppState, CurrentTenant, ThreadRow
+from concierge.server.runs import admit
+from concierge.server.schemas import RunCreate, RunStatus
+from concierge.server.streams import StreamResponse, follow_run, json_when_done, run_result, sse_events
+from concierge.tools.appdb import Tenant
+from concierge.tools.runs.events import parse_position
+from concierge.tools.runs.store import RunRecord, new_run_id
 
-router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["runs"])
+router = APIRouter(tags=["runs"])
 
 
-def sse(event: str, data: Any) -> bytes:
-    return f"event: {event}\r\ndata: {dumps(data)}\r\n\r\n".encode()
+def _where(thread_id: str | None, run_id: str) -> str:
+    return f"/threads/{thread_id}/runs/{run_id}" if thread_id else f"/runs/{run_id}"
 
 
-async def _locked(app: App, thread_id: str, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
-    """Hold the thread's lock for the whole run; it was taken before the response started."""
+async def _cancel_on_disconnect(app: AppState, run: RunRecord) -> None:
+    """`on_disconnect=cancel`: the client left, so the run stops (keeping what it checkpointed)."""
+    ex = app.executor
     try:
-        async for event in events:
-            yield event
-    finally:
-        app.release(thread_id)
+        running = await ex.store.cancel(run.thread_id, [run.id], "interrupt")
+    except Exception:  # already over: nothing to stop
+        return
+    for run_id in running:
+        ex.interrupt(run_id, "interrupt")
 
 
-async def _start(app: App, thread: ThreadRow, body: RunCreate) -> AsyncIterator[Event]:
-    lock = app.lock(thread.id)
-    if lock.locked():
-        raise HTTPException(409, f"thread {thread.id} is busy with another run")
-    await lock.acquire()
-    try:  # fail with 404, 409 or 422 before the response starts
-        graph_input = await prepare_input(app, thread, body)
-        context = await app.tenant_context(thread.tenant_id, body.context)
+async def _stream(app: AppState, tenant: Tenant, thread_id: str, body: RunCreate, *, stateless: bool) -> StreamResponse:
+    run_id = new_run_id()
+    queue = app.executor.broker.subscribe_run(run_id)  # before the run can start: no event is missed
+    try:
+        run = await admit(
+            app, tenant, thread_id, body, run_id=run_id, temporary=stateless and body.on_completion != "keep"
+        )
     except BaseException:
-        app.release(thread.id)
+        app.executor.broker.unsubscribe_run(run_id, queue)
         raise
-    return _locked(app, thread.id, run_events(app, thread, body, graph_input, context))
+    where = _where(None if stateless else thread_id, run.id)
+
+    async def disconnected() -> None:
+        if body.on_disconnect == "cancel":
+            await _cancel_on_disconnect(app, run)
+
+    return StreamResponse(
+        sse_events(follow_run(app, run, 0, queue), None, with_ids=body.stream_resumable),
+        heartbeat_s=app.tools.settings.sse_heartbeat_s,
+        headers={"Location": f"{where}/stream", "Content-Location": where},
+        on_disconnect=disconnected,
+    )
 
 
-@router.post("/stream")
-async def stream_run(thread: ThreadRow, body: RunCreate, app: App) -> StreamingResponse:
+async def _wait(app: AppState, tenant: Tenant, thread_id: str, body: RunCreate, *, stateless: bool) -> Response:
+    run_id = new_run_id()
+    queue = app.executor.broker.subscribe_run(run_id)
+    try:
+        run = await admit(
+            app, tenant, thread_id, body, run_id=run_id, temporary=stateless and body.on_completion != "keep"
+        )
+    except BaseException:
+        app.executor.broker.unsubscribe_run(run_id, queue)
+        raise
+    where = _where(None if stateless else thread_id, run.id)
+    body_bytes = json_when_done(run_result(app, run, queue), app.tools.settings.sse_heartbeat_s)
+    return StreamingResponse(
+        body_bytes,
+        media_type="application/json",
+        headers={"Location": f"/threads/{run.thread_id}/runs/{run.id}/join", "Content-Location": where},
+    )
+
+
+async def _background(app: AppState, tenant: Tenant, thread_id: str, body: RunCreate, *, stateless: bool) -> Response:
+    run = await admit(app, tenant, thread_id, body, temporary=stateless and body.on_completion != "keep")
+    where = _where(None if stateless else thread_id, run.id)
+    return JSONResponse(run.as_api(), headers={"Content-Location": where})
+
+
+@router.post("/threads/{thread_id}/runs/stream")
+async def stream_run(thread_id: str, body: RunCreate, app: App, tenant: CurrentTenant) -> StreamResponse:
     """Run the graph and stream its events: `metadata` first, then what `stream_mode` asked for."""
-    events = await _start(app, thread, body)
-
-    async def body_bytes() -> AsyncIterator[bytes]:
-        async for event, data in events:
-            yield sse(event, data)
-
-    return StreamingResponse(body_bytes(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+    return await _stream(app, tenant, thread_id, body, stateless=False)
 
 
-@router.post("/wait")
-async def wait_run(thread: ThreadRow, body: RunCreate, app: App) -> dict[str, Any]:
-    """Run the graph to its end or next interrupt; return the final values (with `__interrupt__` if paused)."""
-    body = body.model_copy(update={"stream_mode": ["values", "updates"]})
-    values: Any = {}
-    interrupts: list[Any] = []
-    async for event, data in await _start(app, thread, body):
-        if event == "values":
-            values = data
-        elif event == "updates" and "__interrupt__" in data:
-            interrupts = list(data["__interrupt__"])
-        elif event == "error":
-            return {"__error__": data}
-    out = jsonable(values)
-    if interrupts:
-        out["__interrupt__"] = jsonable(interrupts)
-    return out
+@router.post("/threads/{thread_id}/runs/wait")
+async def wait_run(thread_id: str, body: RunCreate, app: App, tenant: CurrentTenant) -> Response:
+    """Run to the end or the next interrupt; the final values (with `__interrupt__` if paused, `__error__` if
+    it failed)."""
+    return await _wait(app, tenant, thread_id, body, stateless=False)
+
+
+@router.post("/threads/{thread_id}/runs")
+async def create_run(thread_id: str, body: RunCreate, app: App, tenant: CurrentTenant) -> Response:
+    """Queue a run in the background; returns the run (follow it with `join` or its `stream`)."""
+    return await _background(app, tenant, thread_id, body, stateless=False)
+
+
+@router.post("/runs/stream")
+async def stream_stateless(body: RunCreate, app: App, tenant: CurrentTenant) -> StreamResponse:
+    """A run on a new thread of its own, deleted afterwards unless `on_completion` is `keep`."""
+    _stateless(body)
+    return await _stream(app, tenant, str(uuid.uuid4()), body, stateless=True)
+
+
+@router.post("/runs/wait")
+async def wait_stateless(body: RunCreate, app: App, tenant: CurrentTenant) -> Response:
+    _stateless(body)
+    return await _wait(app, tenant, str(uuid.uuid4()), body, stateless=True)
+
+
+@router.post("/runs")
+async def create_stateless(body: RunCreate, app: App, tenant: CurrentTenant) -> Response:
+    _stateless(body)
+    return await _background(app, tenant, str(uuid.uuid4()), body, stateless=True)
+
+
+def _stateless(body: RunCreate) -> None:
+    if body.command is not None and body.command.resume is not None:
+        raise HTTPException(400, "a resume needs the thread it resumes: use /threads/{thread_id}/runs")
+    body.if_not_exists = "create"
+
+
+@router.get("/threads/{thread_id}/runs")
+async def list_runs(
+    thread: ThreadRow,
+    app: App,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    status: RunStatus | None = None,
+) -> list[dict[str, Any]]:
+    """The thread's runs, newest first."""
+    return [r.as_api() for r in await app.executor.store.list_for(thread.id, limit, offset, status)]
+
+
+async def _run(app: AppState, thread: Any, run_id: str) -> RunRecord:
+    return await app.executor.store.get(run_id, thread_id=thread.id, tenant_id=thread.tenant_id)
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}")
+async def get_run(run_id: str, thread: ThreadRow, app: App) -> dict[str, Any]:
+    return (await _run(app, thread, run_id)).as_api()
+
+
+@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
+async def delete_run(run_id: str, thread: ThreadRow, app: App) -> Response:
+    """Forget a finished run (409 while it is in flight: cancel it first)."""
+    await app.executor.store.delete(thread.id, run_id)
+    return Response(status_code=204)
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/join")
+async def join_run(run_id: str, thread: ThreadRow, app: App) -> Response:
+    """Wait for the run to end; its result as `wait` gives it."""
+    run = await _run(app, thread, run_id)
+    return StreamingResponse(
+        json_when_done(run_result(app, run), app.tools.settings.sse_heartbeat_s),
+        media_type="application/json",
+        headers={"Location": f"/threads/{thread.id}/runs/{run.id}/join"},
+    )
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/stream")
+async def join_run_stream(
+    run_id: str,
+    thread: ThreadRow,
+    app: App,
+    stream_mode: Annotated[list[str] | None, Query()] = None,
+    cancel_on_disconnect: bool = False,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamResponse:
+    """Rejoin a run's stream: events after `Last-Event-ID` (`-1`: from the start), then live until it ends."""
+    run = await _run(app, thread, run_id)
+    try:
+        after = parse_position(last_event_id)
+    except ValueError:
+        raise HTTPException(422, f"Last-Event-ID {last_event_id!r} is not an event id of this server") from None
+    if after is not None and run.ordinal is not None and after[0] not in (0, run.ordinal):
+        raise HTTPException(422, f"Last-Event-ID {last_event_id!r} belongs to another run")
+    after_seq = after[1] if after is not None and after[0] != 0 else 0
+    if after is None:  # without a position, a rejoin hears what comes from now on (the Agent Server's behaviour)
+        local = app.executor.active.get(run.id)
+        if local is not None:
+            after_seq = local.events[-1].seq if local.events else 0
+        else:
+            logged = await app.executor.log.run_events(run.thread_id, run.id, run.ordinal, 0)
+            after_seq = logged[-1].seq if logged else 0
+    modes = [m for part in stream_mode or [] for m in part.strip("[]").replace('"', "").split(",") if m] or None
+
+    async def disconnected() -> None:
+        if cancel_on_disconnect:
+            await _cancel_on_disconnect(app, run)
+
+    where = f"/threads/{thread.id}/runs/{run.id}"
+    return StreamResponse(
+        sse_events(follow_run(app, run, after_seq), modes, with_ids=bool(run.kwargs.get("resumable"))),
+        heartbeat_s=app.tools.settings.sse_heartbeat_s,
+        headers={"Location": f"{where}/stream", "Content-Location": where},
+        on_disconnect=disconnected,
+    )
+
+
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel")
+async def cancel_run(
+    run_id: str,
+    thread: ThreadRow,
+    app: App,
+    wait: bool = False,
+    action: Literal["interrupt", "rollback"] = "interrupt",
+) -> Response:
+    """Stop a queued or running run: `interrupt` keeps what it checkpointed, `rollback` deletes the run and its
+    checkpoints. 202 at once, or with `wait` the run's result once it has stopped."""
+    ex = app.executor
+    run = await _run(app, thread, run_id)
+    queue = ex.broker.subscribe_run(run.id) if wait else None
+    try:
+        running = await ex.store.cancel(thread.id, [run.id], action)
+    except BaseException:
+        if queue is not None:
+            ex.broker.unsubscribe_run(run.id, queue)
+        raise
+    for rid in running:
+        ex.interrupt(rid, action)
+    if queue is None:
+        return Response(status_code=202)
+    return StreamingResponse(
+        json_when_done(run_result(app, run, queue), app.tools.settings.sse_heartbeat_s),
+        media_type="application/json",
+        headers={"Location": f"/threads/{thread.id}/runs/{run.id}/join"},
+    )
