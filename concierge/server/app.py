@@ -14,9 +14,9 @@ from concierge.server.deps import AppState
 from concierge.server.executor import RunExecutor
 from concierge.server.routes import assistants, catalog, documents, health, retrieval, runs, threads, usage
 from concierge.server.tracing import run_tracer
-from concierge.tools.docworker import DocumentWorker
-from concierge.tools.runs.events import make_event_log
-from concierge.tools.runs.store import RunConflict, RunNotFound
+from concierge.tools.db.events import make_event_log
+from concierge.tools.db.runs import RunConflict, RunNotFound
+from concierge.tools.documents.worker import DocumentWorker
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.toolbox import Toolbox
 

@@ -9,12 +9,12 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import TypeAdapter, ValidationError
 
 from concierge.state import Context
-from concierge.tools.appdb import Tenant, Thread
+from concierge.tools.db.models import Tenant, Thread
 from concierge.tools.toolbox import Toolbox
 
 if TYPE_CHECKING:
     from concierge.server.executor import RunExecutor
-    from concierge.tools.runs.events import EventLog
+    from concierge.tools.db.events import EventLog
 
 # Context fields a tenant's stored settings may set; a client may set them per run too, except the tenant-only ones
 # (keys and budget); the rest come from the server.

@@ -23,12 +23,12 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langgraph.types import Command
 
 from concierge.graph.checkpointer import Position, position, roll_back
-from concierge.nodes.generate import DISCARDED_EVENT
 from concierge.server import observability
+from concierge.server.broker import Broker, RunEnded
 from concierge.server.serialize import dumps, jsonable
-from concierge.tools.runs.broker import Broker, RunEnded
-from concierge.tools.runs.events import EventLog, EventWriter, LoggedEvent
-from concierge.tools.runs.store import RunRecord, RunStore
+from concierge.state.conversation import DISCARDED_EVENT
+from concierge.tools.db.events import EventLog, EventWriter, LoggedEvent
+from concierge.tools.db.runs import RunRecord, RunStore
 
 if TYPE_CHECKING:
     from concierge.server.deps import AppState

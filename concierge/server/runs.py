@@ -10,8 +10,9 @@ from fastapi import HTTPException
 from concierge.server.deps import AppState
 from concierge.server.executor import thread_config
 from concierge.server.schemas import RunCreate
-from concierge.tools.appdb import Tenant, Thread, utcnow
-from concierge.tools.runs.store import RunConflict, RunRecord, new_run_id
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.models import Tenant, Thread
+from concierge.tools.db.runs import RunConflict, RunRecord, new_run_id
 
 GRAPH_ID = "concierge"
 NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")

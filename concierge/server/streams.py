@@ -14,13 +14,13 @@ from typing import Any
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Receive, Scope, Send
 
+from concierge.server.broker import RunEnded
 from concierge.server.deps import AppState
 from concierge.server.executor import result_of
 from concierge.server.serialize import dumps
-from concierge.tools.appdb import Thread
-from concierge.tools.runs.broker import RunEnded
-from concierge.tools.runs.events import LoggedEvent, Position
-from concierge.tools.runs.store import INFLIGHT, RunNotFound, RunRecord
+from concierge.tools.db.events import LoggedEvent, Position
+from concierge.tools.db.models import Thread
+from concierge.tools.db.runs import INFLIGHT, RunNotFound, RunRecord
 
 CONTROL = "control"
 """The last event of every run in the log (`done`): the run is over and recorded."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from concierge.tools.runs.store import RunRecord
+from concierge.tools.db.runs import RunRecord
 from concierge.tools.settings import Settings
 
 

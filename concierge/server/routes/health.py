@@ -10,8 +10,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from concierge.server.deps import App, AppState
+from concierge.tools.db.migrate import current_revision, head
 from concierge.tools.metrics import PROVIDER_HEALTHY, QUEUE_DEPTH, REGISTRY, RUNS_ACTIVE, RUNS_RUNNING
-from concierge.tools.migrate import current_revision, head
 
 router = APIRouter(tags=["health"])
 CHECK_TIMEOUT_S = 3.0

@@ -11,9 +11,9 @@ from concierge.server.deps import App, AppState, CurrentTenant, ThreadRow
 from concierge.server.runs import admit
 from concierge.server.schemas import RunCreate, RunStatus
 from concierge.server.streams import StreamResponse, follow_run, json_when_done, run_result, sse_events
-from concierge.tools.appdb import Tenant
-from concierge.tools.runs.events import parse_position
-from concierge.tools.runs.store import RunRecord, new_run_id
+from concierge.tools.db.events import parse_position
+from concierge.tools.db.models import Tenant
+from concierge.tools.db.runs import RunRecord, new_run_id
 
 router = APIRouter(tags=["runs"])
 

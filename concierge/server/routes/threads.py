@@ -22,10 +22,11 @@ from concierge.server.schemas import (
 )
 from concierge.server.serialize import jsonable
 from concierge.server.streams import StreamResponse, follow_thread
-from concierge.tools.appdb import Tenant, utcnow
-from concierge.tools.appdb import Thread as ThreadModel
-from concierge.tools.runs.events import parse_position
-from concierge.tools.runs.threads import count_threads, search_threads
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.events import parse_position
+from concierge.tools.db.models import Tenant
+from concierge.tools.db.models import Thread as ThreadModel
+from concierge.tools.db.threads import count_threads, search_threads
 
 router = APIRouter(prefix="/threads", tags=["threads"])
 
