@@ -103,6 +103,7 @@ async def admit(
         claim_for=ex.worker,
         create_thread=new_thread if body.if_not_exists == "create" or temporary else None,
         check=paused if resume else None,
+        thread_metadata={"graph_id": GRAPH_ID, "assistant_id": assistant_id},
     )
     for superseded in admission.superseded:
         ex.interrupt(superseded, body.multitask_strategy)  # at once if it runs here; else through its heartbeat

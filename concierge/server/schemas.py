@@ -24,8 +24,10 @@ class Thread(BaseModel):
     thread_id: str
     created_at: datetime
     updated_at: datetime
+    state_updated_at: datetime | None = None
     metadata: dict[str, Any]
     status: ThreadStatus
+    config: dict[str, Any] = Field(default_factory=dict)
     values: dict[str, Any] | None = None
     interrupts: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     error: Any = None
@@ -91,11 +93,18 @@ class StateAt(BaseModel):
     subgraphs: bool = False
 
 
+class CheckpointConfig(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    configurable: CheckpointRef
+
+
 class HistoryQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(default=10, ge=1, le=1000)
-    before: str | CheckpointRef | None = None
+    before: str | CheckpointConfig | CheckpointRef | None = None
+    """A checkpoint id, a checkpoint, or a config holding one: checkpoints older than it."""
     metadata: dict[str, Any] | None = None
     checkpoint: CheckpointRef | None = None
 

@@ -43,6 +43,9 @@ def _matches(body: AssistantSearch) -> bool:
 
 @router.post("/search")
 async def search(body: AssistantSearch) -> list[dict[str, Any]]:
+    """The assistants matching; 404 for a graph id this server does not serve (as the Agent Server answers)."""
+    if body.graph_id not in (None, GRAPH_ID):
+        raise HTTPException(404, f"graph {body.graph_id!r} not found; this server serves {GRAPH_ID!r}")
     found = [assistant()] if _matches(body) and body.offset == 0 else []
     if body.select:
         found = [{k: v for k, v in a.items() if k in body.select} for a in found]
@@ -106,7 +109,7 @@ async def get_schemas(assistant_id: str, app: App) -> dict[str, Any]:
         "input_schema": _schema(graph.get_input_jsonschema, "input"),
         "output_schema": _schema(graph.get_output_jsonschema, "output"),
         "state_schema": _schema(lambda: _state_schema(graph), "state"),
-        "config_schema": None,
+        "config_schema": _schema(lambda: graph.get_config_jsonschema(include=["configurable"]), "config"),
         "context_schema": _schema(graph.get_context_jsonschema, "context"),
     }
 

@@ -11,6 +11,7 @@ from langgraph.types import StateSnapshot
 from concierge.server.deps import App, CurrentTenant, ThreadRow
 from concierge.server.executor import interrupts_of, thread_config
 from concierge.server.schemas import (
+    CheckpointConfig,
     HistoryQuery,
     StateAt,
     StateUpdate,
@@ -43,6 +44,7 @@ async def thread_out(app: App, row: ThreadModel) -> Thread:
         updated_at=row.updated_at,
         metadata={**(row.meta or {}), "tenant_id": row.tenant_id},
         status=row.status,  # type: ignore[arg-type]
+        state_updated_at=row.updated_at,
         values=values,
         interrupts=interrupts,
         error=row.error,
@@ -224,7 +226,9 @@ async def update_state(body: StateUpdate, thread: ThreadRow, app: App) -> dict[s
             row.status = "interrupted" if snap.next else "idle"
             row.error, row.updated_at = None, utcnow()
             await s.commit()
-    return {"checkpoint": _checkpoint(config)}
+    checkpoint = _checkpoint(config)
+    assert checkpoint is not None
+    return {"checkpoint": checkpoint, "configurable": checkpoint, "checkpoint_id": checkpoint["checkpoint_id"]}
 
 
 async def _history(app: App, thread_id: str, q: HistoryQuery) -> list[dict[str, Any]]:
@@ -233,7 +237,12 @@ async def _history(app: App, thread_id: str, q: HistoryQuery) -> list[dict[str, 
         configurable.update(q.checkpoint.model_dump(exclude_none=True, exclude={"thread_id"}))
     before = None
     if q.before is not None:
-        ref = {"checkpoint_id": q.before} if isinstance(q.before, str) else q.before.model_dump(exclude_none=True)
+        if isinstance(q.before, str):
+            ref = {"checkpoint_id": q.before}
+        elif isinstance(q.before, CheckpointConfig):
+            ref = q.before.configurable.model_dump(exclude_none=True)
+        else:
+            ref = q.before.model_dump(exclude_none=True)
         before = {"configurable": {**ref, "thread_id": thread_id}}
     states = app.graph.aget_state_history(
         {"configurable": configurable}, limit=q.limit, before=before, filter=q.metadata or None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy import delete, func, or_, select
 
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
@@ -132,7 +132,7 @@ class DatabaseEventLog:
                 await s.execute(
                     select(RunEvent.ordinal, RunEvent.seq)
                     .where(RunEvent.thread_id == thread_id)
-                    .order_by(tuple_(RunEvent.ordinal, RunEvent.seq).desc())
+                    .order_by(RunEvent.ordinal.desc(), RunEvent.seq.desc())
                     .limit(1)
                 )
             ).first()

@@ -138,6 +138,7 @@ class RunStore:
         claim_for: str | None,
         create_thread: Callable[[], Thread] | None = None,
         check: Callable[[], Awaitable[None]] | None = None,
+        thread_metadata: dict[str, Any] | None = None,
     ) -> Admission:
         """Queue a run on a thread as `strategy` says, atomically across replicas.
 
@@ -145,13 +146,14 @@ class RunStore:
         them (queued ones at once, running ones through their replica) and queue behind. A resume is refused
         while another run is in flight whatever the strategy asks: two resumes of one interrupt must not both
         execute. `check` runs under the lock (a resume checks the thread is paused). With `claim_for`, a run that
-        can start right away is claimed for that replica in the same transaction.
+        can start right away is claimed for that replica in the same transaction. `thread_metadata` fills keys
+        the thread's metadata lacks (the graph and assistant that ran on it).
         """
         for attempt in range(3):
             try:
                 return await self._admit(
                     run_id, thread_id, tenant_id, assistant_id, kwargs, metadata, strategy, resume, claim_for,
-                    create_thread, check,
+                    create_thread, check, thread_metadata or {},
                 )  # fmt: skip
             except IntegrityError:
                 # Another request created the same new thread first: take the lock again, as the second comer.
@@ -172,6 +174,7 @@ class RunStore:
         claim_for: str | None,
         create_thread: Callable[[], Thread] | None,
         check: Callable[[], Awaitable[None]] | None,
+        thread_metadata: dict[str, Any],
     ) -> Admission:
         now = utcnow()
         async with self.db.session() as s:
@@ -227,6 +230,8 @@ class RunStore:
                 row.started_at = row.heartbeat_at = now
             s.add(row)
             thread.status, thread.updated_at = "busy", now
+            if any(k not in (thread.meta or {}) for k in thread_metadata):
+                thread.meta = {**thread_metadata, **(thread.meta or {})}
             await s.commit()
             return Admission(RunRecord.of(row), claimed, superseded)
 
