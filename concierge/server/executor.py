@@ -108,7 +108,10 @@ class RunExecutor:
 
     async def start(self) -> "RunExecutor":
         self.writer.start()
-        await self.recover_lost()
+        try:
+            await self.recover_lost()
+        except Exception:  # the database is not ready (not migrated, unreachable): /readyz says so; keep trying
+            log.exception("run queue: could not look for lost runs at start")
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="run-queue"),
             asyncio.create_task(self._heartbeat_loop(), name="run-heartbeat"),
