@@ -18,6 +18,7 @@ from concierge.tools.db.events import make_event_log
 from concierge.tools.db.runs import RunConflict, RunNotFound
 from concierge.tools.documents.worker import DocumentWorker
 from concierge.tools.settings import Settings, get_settings
+from concierge.tools.shared import SharedState
 from concierge.tools.toolbox import Toolbox
 
 
@@ -29,6 +30,9 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         toolbox = await (tools or Toolbox.from_settings(settings)).open(migrate=settings.migrate_on_start)
         events = make_event_log(settings, toolbox.db)
+        shared = SharedState.attach(toolbox)  # provider health and rate counters in Redis, when configured
+        if shared is not None:
+            shared.start()
         try:
             async with open_checkpointer(settings, setup=settings.migrate_on_start) as saver:
                 state = AppState(tools=toolbox, graph=build_graph(saver), events=events)
@@ -41,6 +45,8 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
                     await app.state.document_worker.stop()
                     await state.runs.stop()
         finally:
+            if shared is not None:
+                await shared.stop()
             await events.aclose()
             await toolbox.close()
 
