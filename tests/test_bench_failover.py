@@ -3,7 +3,7 @@ and refuses to print figures when what it injects did not reach the providers.""
 
 import pytest
 
-from concierge.server.bench import run_benchmark
+from concierge.cli.bench import run_benchmark
 from tests.provider_stubs import GeminiStub
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from concierge.tools.embeddings import MAX_BATCH, CachedEmbedder, MiniLMEmbedder, make_embedder
+from concierge.tools.documents.embeddings import MAX_BATCH, CachedEmbedder, MiniLMEmbedder, make_embedder
 from tests.provider_stubs import GeminiStub, OpenAIStub, rate_limited
 
 SENTENCES = [
@@ -81,8 +81,8 @@ async def test_openai_embeddings_through_the_real_client() -> None:
 
 async def test_gemini_embeddings_through_the_real_client(tmp_path: Path) -> None:
     pytest.importorskip("langchain_google_genai", reason="langchain-google-genai not installed")
-    from concierge.tools.chunking import Chunk
-    from concierge.tools.docindex import SqliteHybridIndex
+    from concierge.tools.documents.chunking import Chunk
+    from concierge.tools.documents.sqlite_index import SqliteHybridIndex
 
     with GeminiStub() as stub:
         embedder = make_embedder("google/", api_key="g-test", base_url=stub.base_url)
