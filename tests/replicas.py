@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.loopback import free_port
+from tests.processes import stop_process_group
 
 CONCIERGE = Path(sys.executable).parent / "concierge"
 
@@ -52,10 +53,5 @@ class ServerProcess:
         self._proc.wait(timeout=10)
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            os.killpg(self._proc.pid, signal.SIGTERM)
-            try:
-                self._proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-                self._proc.wait(timeout=10)
+        if self._proc is not None:
+            stop_process_group(self._proc)
