@@ -134,6 +134,9 @@ class RunExecutor:
         if tasks:
             await asyncio.wait(tasks, timeout=timeout_s)
         await self.writer.stop()
+        if (flush := getattr(self.tracing, "flush", None)) is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.to_thread(flush), timeout_s)
 
     def wake(self) -> None:
         self._wake.set()
@@ -360,7 +363,7 @@ class RunExecutor:
             error=error,
         )
         elapsed = time.perf_counter() - started
-        observability.run_finished(status, elapsed, values)
+        observability.run_finished(status, elapsed, "resume" if run.kwargs.get("command") else "input")
         log.info("run finished", status=status, elapsed_ms=round(elapsed * 1000, 1), recorded=recorded)
         result = result_of(values, interrupts, error)
         done = self._emit(active, "control", "done", publish=False)  # last in the log: the run is recorded

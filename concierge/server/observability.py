@@ -65,6 +65,8 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
 
 
-def run_finished(status: str, elapsed_s: float, values: dict[str, Any] | None) -> None:
+def run_finished(status: str, elapsed_s: float, kind: str) -> None:
+    """Count a finished run; a successful one's duration is a turn's latency (`kind`: a question or a resume)."""
     RUNS_FINISHED.labels(status=status).inc()
-    TURN_SECONDS.labels(kind="run").observe(elapsed_s)
+    if status == "success":
+        TURN_SECONDS.labels(kind=kind).observe(elapsed_s)

@@ -4,7 +4,6 @@ metadata and as tags, so traces filter by any of them.
 """
 
 from collections import defaultdict
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -12,25 +11,32 @@ from concierge.tools.db.runs import RunRecord
 from concierge.tools.settings import Settings
 
 
-def run_tracer(settings: Settings) -> Callable[[RunRecord], list[Any]] | None:
-    """A factory of per-run callbacks, or None when tracing is off."""
-    if not settings.langsmith_tracing:
-        return None
-    from langsmith import Client
+class Tracing:
+    """Per-run LangSmith callbacks, all sending through one client; `flush` before the process exits."""
 
-    client = Client(api_url=settings.langsmith_endpoint, api_key=settings.langsmith_api_key)
+    def __init__(self, settings: Settings) -> None:
+        from langsmith import Client
 
-    def callbacks(run: RunRecord) -> list[Any]:
+        self.settings = settings
+        self.client = Client(api_url=settings.langsmith_endpoint, api_key=settings.langsmith_api_key)
+
+    def __call__(self, run: RunRecord) -> list[Any]:
         return [
             RunTracer(
-                client=client,
-                project_name=settings.langsmith_project,
+                client=self.client,
+                project_name=self.settings.langsmith_project,
                 tags=[f"tenant:{run.tenant_id}", f"thread:{run.thread_id}"],
                 metadata={"tenant_id": run.tenant_id, "thread_id": run.thread_id, "run_id": run.id},
             )
         ]
 
-    return callbacks
+    def flush(self) -> None:
+        self.client.flush()
+
+
+def run_tracer(settings: Settings) -> Tracing | None:
+    """The run callbacks factory, or None when tracing is off."""
+    return Tracing(settings) if settings.langsmith_tracing else None
 
 
 @cache
