@@ -27,7 +27,7 @@ from concierge.server import observability
 from concierge.server.broker import Broker, RunEnded
 from concierge.server.serialize import dumps, jsonable
 from concierge.state.conversation import DISCARDED_EVENT
-from concierge.tools.db.events import EventLog, EventWriter, LoggedEvent
+from concierge.tools.db.events import DatabaseEventLog, EventLog, EventWriter, LoggedEvent
 from concierge.tools.db.runs import RunRecord, RunStore
 
 if TYPE_CHECKING:
@@ -352,22 +352,30 @@ class RunExecutor:
             thread_status = "error"
         else:
             thread_status = "interrupted" if snapshot.next else "idle"
-        await self.writer.flush()  # the whole run is in the log before anyone can see it ended
-        recorded = await self.store.finish(
-            run,
-            self.worker,
-            status=None if status == "rollback" else status,
-            thread_status=thread_status,
-            values=values,
-            interrupts=interrupts,
-            error=error,
-        )
+        done = self._emit(active, "control", "done", publish=False)  # last in the log: the run is recorded
+
+        async def record(batch: list[LoggedEvent]) -> bool:
+            """The run's end, and everything it logged, visible at once: in one transaction on the database log;
+            on Redis the events first, the end, then the control event."""
+            outcome = {
+                "status": None if status == "rollback" else status,
+                "thread_status": thread_status,
+                "values": values,
+                "interrupts": interrupts,
+                "error": error,
+            }
+            if isinstance(self.log, DatabaseEventLog):
+                return await self.store.finish(run, self.worker, **outcome, events=batch)
+            await self.log.append([e for e in batch if e is not done])
+            recorded = await self.store.finish(run, self.worker, **outcome)
+            await self.log.append([done])
+            return recorded
+
+        recorded = await self.writer.flush_with(record)
         elapsed = time.perf_counter() - started
         observability.run_finished(status, elapsed, "resume" if run.kwargs.get("command") else "input")
         log.info("run finished", status=status, elapsed_ms=round(elapsed * 1000, 1), recorded=recorded)
         result = result_of(values, interrupts, error)
-        done = self._emit(active, "control", "done", publish=False)  # last in the log: the run is recorded
-        await self.writer.flush()
         self.broker.publish(done)
         self.broker.ended(
             RunEnded(run.id, run.thread_id, run.ordinal, None if status == "rollback" else status, result)

@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from langgraph.checkpoint.base.id import uuid6
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
-from concierge.tools.db.models import Run, Thread
+from concierge.tools.db.events import LoggedEvent, event_rows
+from concierge.tools.db.models import Run, RunEvent, Thread
 
 INFLIGHT = ("pending", "running")
 FINISHED = ("success", "error", "interrupted", "timeout")
@@ -283,17 +284,22 @@ class RunStore:
         values: dict[str, Any] | None,
         interrupts: dict[str, Any] | None,
         error: dict[str, Any] | None = None,
+        events: list[LoggedEvent] | None = None,
     ) -> bool:
         """Record how a run ended and what its thread now holds; `status=None` deletes the run (rolled back).
+        `events` (for the database event log) are written in the same transaction, so a reader never sees the
+        run ended without its last events.
 
-        False when the run was no longer this worker's (it was declared lost meanwhile): nothing is written.
+        False when the run was no longer this worker's (it was declared lost meanwhile): only the events are written.
         """
         now = utcnow()
         async with self.db.session() as s:
             thread = await self._lock_thread(s, run.thread_id)
+            if events:
+                await s.execute(insert(RunEvent), event_rows(events))
             row = await s.get(Run, run.id)
             if row is None or row.status != "running" or row.worker != worker:
-                await s.rollback()
+                await s.commit()  # the events only
                 return False
             if status is None:
                 await s.delete(row)
