@@ -121,7 +121,7 @@ def test_unreadable_files_are_refused_whole(data: bytes, name: str, message: str
 
 
 def test_api_import_multipart_json_and_errors(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         r = client.post("/catalog/import", files={"file": ("tents.csv", BAD_CSV.encode(), "text/csv")})
         assert r.status_code == 200, r.text
         body = r.json()

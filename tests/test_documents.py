@@ -42,7 +42,7 @@ def server(settings: Settings):
 
 
 def test_upload_process_search_list_and_delete(server: LiveServer, settings: Settings) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with server.client(timeout=30) as client:
         r = upload(client, "gift-wrapping.md", NOTE)
         assert r.status_code == 202, r.text
         doc = r.json()
@@ -78,7 +78,7 @@ def test_upload_process_search_list_and_delete(server: LiveServer, settings: Set
 
 
 def test_same_content_twice_is_one_document(server: LiveServer) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with server.client(timeout=30) as client:
         first = upload(client, "a.md", NOTE).json()
         again = upload(client, "renamed.txt", NOTE)
         assert again.status_code == 200 and again.json()["duplicate"] is True
@@ -87,7 +87,7 @@ def test_same_content_twice_is_one_document(server: LiveServer) -> None:
 
 
 def test_bad_uploads_are_refused_and_nothing_is_lost(server: LiveServer, settings: Settings) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with server.client(timeout=30) as client:
         before = client.get("/documents").json()["total"]
         r = upload(client, "manual.pdf", b"just some text, not a PDF at all\n")
         assert r.status_code == 415 and "not a PDF" in r.json()["detail"]
@@ -140,7 +140,7 @@ async def test_pending_work_is_picked_up_when_the_server_starts(settings: Settin
     assert created and doc.status == "pending"
     server = LiveServer(settings).start()
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with server.client(timeout=30) as client:
             assert wait_done(client, doc.id)["status"] == "completed"
     finally:
         server.stop()
@@ -163,7 +163,7 @@ EXPECTED = {
 @pytest.mark.skipif(not PDFS.is_dir(), reason=f"shared test PDFs not found at {PDFS}")
 def test_every_shared_pdf_gets_a_definite_outcome(server: LiveServer) -> None:
     outcomes = {}
-    with httpx.Client(base_url=server.url, timeout=60) as client:
+    with server.client(timeout=60) as client:
         ids = {}
         for path in sorted(PDFS.glob("*.pdf")):
             r = upload(client, path.name, path.read_bytes())

@@ -79,7 +79,7 @@ def test_retrieval_log_web_status_and_the_tenant_switch_over_http(stub: WebStub,
     tools.web = web_for(stub, tools)
     server = LiveServer(settings, tools).start()
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with server.client(timeout=30) as client:
             thread = client.post("/threads", json={}).json()["thread_id"]
             body = {"input": {"messages": [{"role": "user", "content": QUESTION}]}}
             r = client.post(f"/threads/{thread}/runs/wait", json=body)

@@ -53,7 +53,7 @@ def test_failover_mid_stream_over_http_then_cost_health_and_budget(
     gemini.script("gemini-2.5-flash", answer("The Kestrel Fountain Pen costs 48.00 EUR [1]."))
     server = LiveServer(settings, tools).start()
     try:
-        with httpx.Client(base_url=server.url) as client:
+        with server.client() as client:
             thread = client.post("/threads", json={}).json()["thread_id"]
             events = stream_events(
                 client, f"/threads/{thread}/runs/stream", ask("How much is the Kestrel pen?", ["messages-tuple"])

@@ -7,6 +7,9 @@ from langgraph.runtime import Runtime
 
 from concierge.state import Context
 from concierge.tools.appdb import AppDatabase
+from concierge.tools.auth.ratelimit import RateLimiter
+from concierge.tools.auth.secrets import SecretBox, load_or_create_secret
+from concierge.tools.auth.tenants import seal_plaintext_providers
 from concierge.tools.catalog import Catalog
 from concierge.tools.docindex import DocumentIndex
 from concierge.tools.indexes import make_document_index
@@ -27,6 +30,9 @@ class Toolbox:
     documents: DocumentIndex
     catalog: Catalog
     models: ProviderRegistry
+    secrets: SecretBox
+    """Encrypts tenants' provider keys at rest and signs thread tokens."""
+    limiter: RateLimiter = field(default_factory=RateLimiter)
     web: WebSearch | None = None
     health: HealthTracker = field(default_factory=HealthTracker)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -46,6 +52,8 @@ class Toolbox:
             documents=make_document_index(settings),
             catalog=Catalog(db, settings.catalog_refresh_s),
             models=ProviderRegistry.from_settings(settings),
+            secrets=SecretBox(load_or_create_secret(settings.secret_key, settings.data_dir)),
+            limiter=RateLimiter(settings.redis_url),
             health=HealthTracker(
                 HealthPolicy(
                     window_s=settings.health_window_s,
@@ -61,6 +69,7 @@ class Toolbox:
     async def open(self) -> "Toolbox":
         """Create missing tables and load what would otherwise block the event loop on first use."""
         await self.db.create_schema()
+        await seal_plaintext_providers(self.db, self.secrets)
         await asyncio.to_thread(encoding)
         if (load := getattr(getattr(self.documents, "embedder", None), "load", None)) is not None:
             await asyncio.to_thread(load)  # the local embedding model: ~0.5 s, better here than in a first search

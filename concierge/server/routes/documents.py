@@ -3,17 +3,20 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, Security, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from concierge.server.auth import require
 from concierge.server.deps import App, CurrentTenant
 from concierge.tools.appdb import Document
 from concierge.tools.docworker import DocumentWorker
 from concierge.tools.filetypes import MARKDOWN, PDF, TEXT
 from concierge.tools.ingest import UploadRejected, delete_document, store_upload
 
-router = APIRouter(prefix="/documents", tags=["documents"])
+router = APIRouter(
+    prefix="/documents", tags=["documents"], dependencies=[Security(require, scopes=["integrations:manage"])]
+)
 TYPES = {"pdf": PDF, "text": TEXT, "markdown": MARKDOWN}
 
 
