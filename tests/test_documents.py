@@ -7,11 +7,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from concierge.tools.appdb import Tenant
 from concierge.tools.ingest import store_upload
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, add_tenant
 
 PDFS = Path(__file__).resolve().parents[2] / "shared" / "data" / "pdfs"
 NOTE = b"# Gift wrapping\n\nWe wrap any purchase in recycled kraft paper with a linen ribbon, free of charge.\n"
@@ -110,22 +109,22 @@ def test_bad_uploads_are_refused_and_nothing_is_lost(server: LiveServer, setting
         assert wait_done(client, doc["document_id"])["status"] == "completed"
 
 
-async def test_each_tenant_sees_only_its_own_documents(settings: Settings) -> None:
+async def test_each_tenant_sees_only_its_own_documents(settings: Settings, auth: dict) -> None:
     tools = await Toolbox.from_settings(settings).open()
-    async with tools.db.session() as s:
-        s.add(Tenant(id="rival", name="Rival Books"))
-        await s.commit()
+    rival = {"X-Api-Key": await add_tenant(tools, "rival", name="Rival Books")}
     await tools.close()
     server = LiveServer(settings).start()
     try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-            r = await client.post("/documents", files={"file": ("secret.md", NOTE)}, headers={"X-Tenant-ID": "rival"})
+        async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=auth) as client:
+            r = await client.post("/documents", files={"file": ("secret.md", NOTE)}, headers=rival)
             rival_doc = r.json()["document_id"]
-            listing = (await client.get("/documents", headers={"X-Tenant-ID": "rival"})).json()
+            listing = (await client.get("/documents", headers=rival)).json()
             assert [d["document_id"] for d in listing["documents"]] == [rival_doc]
             assert (await client.get(f"/documents/{rival_doc}")).status_code == 404, "demo cannot read rival's"
             assert (await client.delete(f"/documents/{rival_doc}")).status_code == 404
-            assert (await client.get("/documents", headers={"X-Tenant-ID": "nobody"})).status_code == 404
+            # A header naming another tenant changes nothing: the key decides.
+            named = (await client.get("/documents", headers={"X-Tenant-ID": "rival"})).json()
+            assert rival_doc not in [d["document_id"] for d in named["documents"]]
             # the same content in another tenant is that tenant's own document, not a duplicate
             mine = (await client.post("/documents", files={"file": ("mine.md", NOTE)})).json()
             assert mine["document_id"] != rival_doc and mine["duplicate"] is False

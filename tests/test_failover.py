@@ -135,10 +135,40 @@ async def test_any_openai_compatible_server_answers_by_base_url(
     wired: Toolbox, context: Context, openai_stub: OpenAIStub
 ) -> None:
     wired.models.providers["ollama"] = ProviderConfig.parse("ollama", {"base_url": openai_stub.base_url})
-    update = await generate(state_for(["ollama/llama3.2", LOCAL_MODEL]), Runtime(context=context))
+    priced = replace(context, prices={"ollama/llama3.2": {"input": 0, "output": 0}})  # the tenant says: free
+    update = await generate(state_for(["ollama/llama3.2", LOCAL_MODEL]), Runtime(context=priced))
     assert update["messages"][0].content == "Answer from llama3.2 [1]."
-    assert update["generation"]["cost_usd"] == 0.0, "a self-hosted model is not in the price table: free"
+    assert update["generation"]["cost_usd"] == 0.0, "priced at 0 by the tenant"
     assert [c.model for c in openai_stub.calls()] == ["llama3.2"]
+
+
+async def test_a_model_nobody_priced_is_never_called(wired: Toolbox, context: Context, openai_stub: OpenAIStub) -> None:
+    """A chain that names a model missing from the price table (and from the tenant's prices) skips it: it would
+    run at an unknown cost and be recorded at $0."""
+    update = await generate(state_for(["openai/gpt-4.5-preview", GPT, LOCAL_MODEL]), Runtime(context=context))
+    assert steps(update["generation"]) == [("openai/gpt-4.5-preview", "invalid"), (GPT, None)]
+    assert "price" in update["generation"]["attempts"][0]["error"]
+    assert [c.model for c in openai_stub.calls()] == ["gpt-4o"], "the unpriced model got no request"
+
+
+async def test_one_tenants_bad_key_opens_the_breaker_for_that_key_only(
+    wired: Toolbox, context: Context, openai_stub: OpenAIStub
+) -> None:
+    """The breaker counts per credential: a tenant whose own OpenAI key is revoked fails over, while every other
+    tenant on the deployment's key still reaches the same model."""
+    wired.health = HealthTracker(replace(wired.health.policy, min_calls=2, failure_rate=0.4))
+    own = {"openai": {"api_key": "sk-revoked", "base_url": openai_stub.base_url}}
+    revoked = replace(context, tenant_id="rival", providers=own)
+    openai_stub.script("gpt-4o", server_error(), server_error())
+    first = await generate(state_for([GPT, LOCAL_MODEL]), Runtime(context=revoked))
+    assert steps(first["generation"]) == [(GPT, "server"), (GPT, "server"), (LOCAL_MODEL, None)]
+    rival_key = wired.models.health_key(GPT, revoked.providers)
+    assert wired.health.state(rival_key) == "unhealthy"
+    skipped = await generate(state_for([GPT, LOCAL_MODEL]), Runtime(context=revoked))
+    assert steps(skipped["generation"])[0] == (GPT, "circuit_open")
+    shared = await generate(state_for([GPT, LOCAL_MODEL]), Runtime(context=context))
+    assert steps(shared["generation"]) == [(GPT, None)], "the deployment's key was never blocked"
+    assert wired.health.state(wired.models.health_key(GPT)) == "healthy" and rival_key != wired.models.health_key(GPT)
 
 
 async def test_a_tenants_own_key_brings_its_provider(tools: Toolbox, context: Context, gemini_stub: GeminiStub) -> None:

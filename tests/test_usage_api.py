@@ -3,7 +3,6 @@
 import asyncio
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from sqlalchemy import select
 
