@@ -16,8 +16,8 @@ from concierge.graph.graph import build_graph
 from concierge.server.body_limit import MULTIPART_SLACK, BodyLimit
 from concierge.server.deps import AppState
 from concierge.server.routes import admin, catalog, documents, retrieval, runs, threads, usage
-from concierge.tools.appdb import Tenant
-from concierge.tools.docworker import DocumentWorker
+from concierge.tools.db.models import Tenant
+from concierge.tools.documents.worker import DocumentWorker
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.toolbox import Toolbox
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
-from concierge.tools.appdb import Tenant
 from concierge.tools.auth.keys import SCOPES, Principal, find_key
+from concierge.tools.db.models import Tenant
 
 if TYPE_CHECKING:
     from concierge.server.deps import AppState

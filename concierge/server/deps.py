@@ -12,8 +12,8 @@ from pydantic import TypeAdapter, ValidationError
 from concierge.server.auth import Principal, authenticate, current_tenant_row
 from concierge.state import Context
 from concierge.state.context import CUSTOMER_FIELDS
-from concierge.tools.appdb import Tenant, Thread
 from concierge.tools.auth.tenants import provider_settings
+from concierge.tools.db.models import Tenant, Thread
 from concierge.tools.toolbox import Toolbox
 
 # Context fields a tenant's stored settings set (through the admin API only); a run's `context` carries only facts

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from concierge.server.auth import require
 from concierge.server.deps import App, CurrentTenant
-from concierge.tools.appdb import Document
-from concierge.tools.docworker import DocumentWorker
-from concierge.tools.filetypes import MARKDOWN, PDF, TEXT
-from concierge.tools.ingest import UploadRejected, delete_document, store_upload
+from concierge.tools.db.models import Document
+from concierge.tools.documents.filetypes import MARKDOWN, PDF, TEXT
+from concierge.tools.documents.ingest import UploadRejected, delete_document, store_upload
+from concierge.tools.documents.worker import DocumentWorker
 
 router = APIRouter(
     prefix="/documents", tags=["documents"], dependencies=[Security(require, scopes=["integrations:manage"])]

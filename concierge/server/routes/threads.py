@@ -11,8 +11,8 @@ from concierge.server.deps import App, CurrentPrincipal, CurrentTenant, ThreadRo
 from concierge.server.runs import thread_config
 from concierge.server.schemas import Thread, ThreadCreate
 from concierge.server.serialize import jsonable
-from concierge.tools.appdb import Thread as ThreadModel
-from concierge.tools.appdb import utcnow
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.models import Thread as ThreadModel
 
 router = APIRouter(prefix="/threads", tags=["threads"])
 Chat = Security(customer, scopes=["chat"])

@@ -5,8 +5,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from concierge.tools.appdb import AppDatabase, utcnow
-from concierge.tools.auth.tables import AuditEntry
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.models import AuditEntry
 
 
 async def record(

@@ -14,9 +14,10 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from concierge.tools.appdb import AppDatabase, Tenant, utcnow
 from concierge.tools.auth.audit import record
-from concierge.tools.auth.tables import ApiKey
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.models import ApiKey, Tenant
 
 SCOPES = ("chat", "integrations:manage", "handoff:resolve", "analytics:view", "admin")
 """`admin` holds every other scope of its tenant."""

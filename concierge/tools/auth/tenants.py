@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from concierge.state import Context
 from concierge.state.context import CUSTOMER_FIELDS
-from concierge.tools.appdb import AppDatabase, Tenant, utcnow
 from concierge.tools.auth.audit import record
 from concierge.tools.auth.keys import AdminError
 from concierge.tools.auth.secrets import SecretBox
-from concierge.tools.auth.tables import TenantSecret
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.models import Tenant, TenantSecret
 from concierge.tools.llm.providers import ProviderConfig
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
