@@ -10,7 +10,7 @@ fails for a route that declares none.
 that is not for customers, or from an origin its tenant does not allow. 429: over a rate limit (`Retry-After`).
 """
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
@@ -127,3 +127,34 @@ def scopes_of(principal: Principal) -> list[str]:
     if principal.publishable:
         return ["chat (publishable: create and run threads)"]
     return list(SCOPES) if "admin" in principal.scopes else sorted(principal.scopes)
+
+
+def route_scopes(dependant: Any) -> tuple[set[str], bool] | None:
+    """What a route declares: its scopes, and whether a publishable key may call it; None when it declares nothing
+    (then it is open: only `/ok` and the docs may be)."""
+    scopes: set[str] = set()
+    gates: list[Any] = []
+    stack = list(dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        if dep.call in (require, customer):
+            gates.append(dep.call)
+            scopes |= {*(dep.parent_oauth_scopes or []), *(dep.own_oauth_scopes or [])}
+        stack.extend(dep.dependencies)
+    if not gates or not scopes:
+        return None
+    return scopes, all(g is customer for g in gates)
+
+
+def iter_routes(app: Any) -> list[tuple[str, str, Any]]:
+    """(method, path, dependant) of every API route of `app`, routers included (FastAPI may keep an included
+    router's routes behind one entry)."""
+    out: list[tuple[str, str, Any]] = []
+    for route in app.routes:
+        contexts = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
+        for ctx in contexts:
+            dependant = getattr(ctx, "dependant", None)
+            if dependant is None:
+                continue
+            out += [(m, ctx.path, dependant) for m in sorted(ctx.methods or ()) if m != "HEAD"]
+    return out

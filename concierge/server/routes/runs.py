@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from concierge.server.auth import Principal, customer
 from concierge.server.deps import App, CurrentPrincipal, ThreadRow
-from concierge.server.runs import Event, prepare_input, run_events
+from concierge.server.runs import Event, pending_interrupts, prepare_input, run_events
 from concierge.server.schemas import RunCreate
 from concierge.server.serialize import dumps, jsonable
 
@@ -31,15 +31,22 @@ async def _locked(app: App, thread_id: str, events: AsyncIterator[Event]) -> Asy
         app.release(thread_id)
 
 
-def check_command(body: RunCreate, principal: Principal) -> None:
-    """`command.update` and `command.goto` write the graph's state directly: an admin's tool, never a customer's."""
+async def check_command(app: App, thread_id: str, body: RunCreate, principal: Principal) -> None:
+    """`command.update` and `command.goto` write the graph's state directly: an admin's tool, never a customer's.
+    Resuming a handoff speaks as the human agent: it needs `handoff:resolve`, so a customer cannot answer itself."""
     cmd = body.command
-    if cmd is not None and (cmd.update is not None or cmd.goto) and not principal.has("admin"):
+    if cmd is None:
+        return
+    if (cmd.update is not None or cmd.goto) and not principal.has("admin"):
         raise HTTPException(403, "command.update and command.goto need the `admin` scope; customers send resume")
+    if cmd.resume is not None and not principal.has("handoff:resolve"):
+        pending = await pending_interrupts(app, thread_id)
+        if any(isinstance(i.value, dict) and i.value.get("type") == "handoff" for i in pending):
+            raise HTTPException(403, "answering a handoff needs the `handoff:resolve` scope (a human agent's key)")
 
 
 async def _start(app: App, thread: ThreadRow, body: RunCreate, principal: Principal) -> AsyncIterator[Event]:
-    check_command(body, principal)
+    await check_command(app, thread.id, body, principal)
     lock = app.lock(thread.id)
     if lock.locked():
         raise HTTPException(409, f"thread {thread.id} is busy with another run")
