@@ -7,7 +7,7 @@ A new key is in the answer once and never again; provider keys are never in any 
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, Security
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, Security
 from pydantic import BaseModel, ConfigDict, Field
 
 from concierge.server.auth import Principal, require
@@ -17,6 +17,16 @@ from concierge.tools.auth.keys import AdminError
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Admin = Annotated[Principal, Security(require, scopes=["admin"])]
+
+
+async def operator(principal: Admin) -> Principal:
+    """An operator's key (no tenant): checked before the body, so a tenant's admin hears why at once."""
+    if not principal.operator:
+        raise HTTPException(403, "creating tenants needs an operator's key (`concierge keys create --operator`)")
+    return principal
+
+
+Operator = Annotated[Principal, Depends(operator)]
 
 
 class TenantCreate(BaseModel):
@@ -79,10 +89,8 @@ async def list_tenants(app: App, principal: Admin) -> dict[str, Any]:
 
 
 @router.post("/tenants", status_code=201)
-async def create_tenant(body: TenantCreate, app: App, principal: Admin, request: Request) -> dict[str, Any]:
+async def create_tenant(principal: Operator, body: TenantCreate, app: App, request: Request) -> dict[str, Any]:
     """A new tenant (operator's key only); make its keys next with `POST /admin/tenants/{id}/keys`."""
-    if not principal.operator:
-        raise HTTPException(403, "creating tenants needs an operator's key (`concierge keys create --operator`)")
     try:
         out = await tenants.create_tenant(
             app.tools.db, app.tools.secrets, body.id, principal.actor, **body.model_dump(exclude={"id"})
