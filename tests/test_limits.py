@@ -1,13 +1,13 @@
 """Rate limits per key and per tenant (memory, and Redis when it runs here), and body limits enforced while the
 body streams in: a real server over real sockets."""
 
+import contextlib
 import os
 import socket
 import time
 import uuid
 from urllib.parse import urlparse
 
-import httpx
 import pytest
 
 from concierge.tools.auth.ratelimit import RateLimiter
@@ -88,10 +88,8 @@ def _raw(url: str, head: bytes, chunks: list[bytes], pause: float = 0.0) -> tupl
         sock.settimeout(0.05)
         response = b""
         for chunk in chunks:
-            try:
+            with contextlib.suppress(TimeoutError, BlockingIOError):
                 response += sock.recv(65536)
-            except (TimeoutError, BlockingIOError):
-                pass
             if response:
                 break
             try:
