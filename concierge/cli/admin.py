@@ -6,12 +6,23 @@ import asyncio
 import getpass
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from concierge.tools.auth import keys, tenants
 from concierge.tools.auth.keys import AdminError
+from concierge.tools.auth.secrets import SecretBox, load_or_create_secret
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.migrate import upgrade
 from concierge.tools.settings import Settings
-from concierge.tools.toolbox import Toolbox
+
+
+@dataclass
+class _Admin:
+    """What admin commands need: the app database and the secret, without the toolbox's models and indexes."""
+
+    db: AppDatabase
+    secrets: SecretBox
 
 
 def add_parsers(sub: Any) -> None:
@@ -90,7 +101,7 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-async def _tenants(tools: Toolbox, args: argparse.Namespace) -> str:
+async def _tenants(tools: _Admin, args: argparse.Namespace) -> str:
     db, box, actor = tools.db, tools.secrets, _actor()
     if args.tenants_command == "list":
         rows = await tenants.list_tenants(db, box)
@@ -126,7 +137,7 @@ async def _tenants(tools: Toolbox, args: argparse.Namespace) -> str:
     return f"updated tenant {args.id!r}: {', '.join(sorted(changes))}"
 
 
-async def _keys(tools: Toolbox, args: argparse.Namespace) -> str:
+async def _keys(tools: _Admin, args: argparse.Namespace) -> str:
     db, actor = tools.db, _actor()
     if args.keys_command == "create":
         if args.operator == bool(args.tenant):
@@ -153,12 +164,16 @@ async def _keys(tools: Toolbox, args: argparse.Namespace) -> str:
     return f"revoked key {out['id']} ({out['prefix']}...) of {out['tenant_id'] or 'the operator'}"
 
 
-async def _run(settings: Settings, job: Callable[[Toolbox], Awaitable[str]]) -> str:
-    tools = await Toolbox.from_settings(settings).open()
+async def _run(settings: Settings, job: Callable[[Any], Awaitable[str]]) -> str:
+    settings.ensure_dirs()
+    db = AppDatabase(settings.app_db_url, settings.database_schema)
     try:
-        return await job(tools)
+        await upgrade(db.engine)
+        box = SecretBox(load_or_create_secret(settings.secret_key, settings.data_dir))
+        await tenants.seal_plaintext_providers(db, box)
+        return await job(_Admin(db, box))
     finally:
-        await tools.close()
+        await db.dispose()
 
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
