@@ -398,3 +398,24 @@ async def test_a_failure_mid_stream_is_announced_and_the_next_provider_answers_w
         (FLASH, True, None, "midstream"),
     ]
     assert rows[0].output_tokens > 0 and rows[0].cost_usd > 0, "what was streamed before the break is billed"
+
+
+async def test_after_the_budget_a_named_unpriced_model_is_not_used(
+    wired: Toolbox, context: Context, openai_stub: OpenAIStub
+) -> None:
+    """A tenant whose settings name an unpriced model, with its daily budget spent: the router's "cheapest" is the
+    cheapest priced model, and the unpriced one gets no request and no $0 usage row."""
+    from concierge.nodes.route_model import route_model
+    from tests.test_router import state as routed_state
+
+    wired.models.providers.pop("google_genai")
+    await wired.usage.record(
+        [{"tenant_id": "demo", "provider": "openai", "model": GPT, "cost_usd": 1.0, "latency_ms": 9.0, "ok": True}]
+    )
+    ctx = replace(context, daily_budget_usd=0.5, models=["openai/gpt-4.5-preview"], tier_models={"fast": "x/free"})
+    route = (await route_model(routed_state("How much is the Kestrel pen?"), Runtime(context=ctx)))["route"]
+    assert route["budget_exceeded"] and route["chain"] == [MINI, LOCAL_MODEL]
+    update = await generate({**state_for(route["chain"]), "route": route}, Runtime(context=ctx))
+    assert update["generation"]["model"] == "gpt-4o-mini" and update["generation"]["cost_usd"] > 0
+    assert [c.model for c in openai_stub.calls()] == ["gpt-4o-mini"]
+    assert "openai/gpt-4.5-preview" not in {r.model for r in await usage_rows(wired)}

@@ -122,13 +122,6 @@ async def customer(
     return _check(principal, security_scopes.scopes)
 
 
-def scopes_of(principal: Principal) -> list[str]:
-    """What a key may do, as listed to its holder."""
-    if principal.publishable:
-        return ["chat (publishable: create and run threads)"]
-    return list(SCOPES) if "admin" in principal.scopes else sorted(principal.scopes)
-
-
 def route_scopes(dependant: Any) -> tuple[set[str], bool] | None:
     """What a route declares: its scopes, and whether a publishable key may call it; None when it declares nothing
     (then it is open: only `/ok` and the docs may be)."""

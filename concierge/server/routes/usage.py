@@ -61,9 +61,8 @@ async def provider_health(app: App, tenant: CurrentTenant, days: Days = 1) -> di
             health[name] = {**entry, "key": whose[fingerprint]}
     lat = await app.tools.usage.latency(_since(days), tenant.id)
     models = {name: {**health.get(name, {"state": "healthy"}), **lat.get(name, {})} for name in {*health, *lat}}
-    configured = {*app.tools.models.providers, *own}
     return {
-        "configured": sorted(p for p in configured if app.tools.models._config(p, own) is not None),
+        "configured": app.tools.models.configured(own),
         "policy": vars(app.tools.health.policy),
         "models": dict(sorted(models.items())),
     }

@@ -205,6 +205,10 @@ class ProviderRegistry:
         config = None if name in self.models else self._config(name.partition("/")[0], tenant)
         return name if config is None else f"{name}#{key_fingerprint(config)}"
 
+    def configured(self, tenant: dict[str, Any] | None = None) -> list[str]:
+        """Names of the providers a tenant reaches: the deployment's, with the tenant's own added or removed."""
+        return sorted(p for p in {*self.providers, *(tenant or {})} if self._config(p, tenant) is not None)
+
     def fingerprints(self, tenant: dict[str, Any] | None = None) -> dict[str, str]:
         """Fingerprint -> whose key it is (`tenant` or `deployment`), for the providers this tenant reaches."""
         out: dict[str, str] = {}
