@@ -46,6 +46,7 @@ MODELS: dict[str, ModelInfo] = {
     "openai/gpt-4.1": ModelInfo(2.00, 8.00, 1_047_576),
     "openai/o4-mini": ModelInfo(1.10, 4.40, 200_000),
     "openai/o3": ModelInfo(2.00, 8.00, 200_000),
+    "openai/gpt-5-pro": ModelInfo(15.00, 120.00, 400_000),
 }
 DEFAULT_CONTEXT_WINDOW = 128_000
 

@@ -7,9 +7,10 @@ Create Date: 2026-11-21 06:44:01.450952
 
 from collections.abc import Sequence
 
-import concierge.tools.db.base
 import sqlalchemy as sa
 from alembic import op
+
+import concierge.tools.db.base
 
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
