@@ -129,7 +129,7 @@ async def test_a_provider_answers_and_its_usage_and_cost_are_recorded(
     )
     assert (row.input_tokens, row.output_tokens) == (record["input_tokens"], 4)
     assert row.cost_usd == pytest.approx(record["cost_usd"]) and row.latency_ms > 0 and row.ttft_ms is not None
-    assert wired.health.state(name) == "healthy"
+    assert wired.health.state(wired.models.health_key(name)) == "healthy"
 
 
 async def test_any_openai_compatible_server_answers_by_base_url(
@@ -275,7 +275,7 @@ async def test_a_context_length_error_skips_to_a_longer_context_model(
         ("openai/gpt-4.1", None),
     ]
     assert [c.model for c in gemini_stub.calls()] == ["gemini-2.5-pro"] * 3
-    assert wired.health.state(PRO) == "unhealthy"
+    assert wired.health.state(wired.models.health_key(PRO)) == "unhealthy"
     wired.health = HealthTracker()
 
     # When the long-context models fail too, a model no longer than the one that overflowed is not called.
@@ -293,7 +293,9 @@ async def test_a_context_length_error_skips_to_a_longer_context_model(
     ]
     assert update["generation"]["attempts"][3]["skipped"]
     assert "gpt-4o-mini" not in [c.model for c in openai_stub.calls()]
-    assert wired.health.snapshot()[GPT]["failures"] == 0, "too long a prompt is not the provider's fault"
+    assert wired.health.snapshot()[wired.models.health_key(GPT)]["failures"] == 0, (
+        "too long a prompt is not the provider's fault"
+    )
 
 
 async def test_a_prompt_larger_than_a_models_window_never_goes_to_it(
@@ -315,7 +317,7 @@ async def test_the_circuit_opens_skips_cools_down_probes_and_heals(
     for _ in range(4):  # min_calls 4, all failing: over 50%
         update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), runtime)
         assert update["generation"]["provider"] == "google_genai"
-    assert wired.health.state(GPT) == "unhealthy" and len(openai_stub.calls()) == 4
+    assert wired.health.state(wired.models.health_key(GPT)) == "unhealthy" and len(openai_stub.calls()) == 4
 
     update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), runtime)
     assert steps(update["generation"]) == [(GPT, "circuit_open"), (FLASH, None)]
@@ -324,13 +326,13 @@ async def test_the_circuit_opens_skips_cools_down_probes_and_heals(
     now[0] += wired.health.policy.cooldown_s + 1  # cooldown over: one probe, which fails
     update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), runtime)
     assert steps(update["generation"]) == [(GPT, "server"), (FLASH, None)]
-    assert wired.health.state(GPT) == "unhealthy" and len(openai_stub.calls()) == 5
+    assert wired.health.state(wired.models.health_key(GPT)) == "unhealthy" and len(openai_stub.calls()) == 5
 
     now[0] += wired.health.policy.cooldown_s + 1  # next probe succeeds: healthy again
     openai_stub.default = lambda model, n: answer()
     update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), runtime)
     assert steps(update["generation"]) == [(GPT, None)]
-    snapshot = wired.health.snapshot()[GPT]
+    snapshot = wired.health.snapshot()[wired.models.health_key(GPT)]
     assert [t["state"] for t in snapshot["transitions"]] == ["unhealthy", "probing", "unhealthy", "probing", "healthy"]
     assert snapshot["state"] == "healthy" and snapshot["calls_saved"] == 1
 

@@ -105,7 +105,7 @@ async def list_documents(
     status: Annotated[Literal["pending", "processing", "completed", "failed"] | None, Query()] = None,
     type: Annotated[Literal["pdf", "text", "markdown"] | None, Query(description="pdf, text or markdown")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> DocumentPage:
     """The tenant's documents, newest first."""
     where = [Document.tenant_id == tenant.id]
