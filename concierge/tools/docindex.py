@@ -106,21 +106,32 @@ def keywords(text: str) -> list[str]:
     return list(seen)
 
 
-_ENGLISH = snowballstemmer.stemmer("english")
+_STEMMERS = threading.local()
+
+
+def stem_words(words: list[str], algorithm: str = "english") -> list[str]:
+    """`words` reduced to their stems by this thread's own snowball stemmer ("english" or "porter").
+
+    A stemmer keeps the word it is working on in its own attributes, so one instance shared by threads (the
+    local answerer and index searches run in worker threads, question analysis on the event loop) mixes up
+    concurrent words and raises IndexError. One per thread costs a few microseconds, once.
+    """
+    own = getattr(_STEMMERS, algorithm, None)
+    if own is None:
+        own = snowballstemmer.stemmer(algorithm)
+        setattr(_STEMMERS, algorithm, own)
+    return own.stemWords(words)
 
 
 def stems(text: str) -> set[str]:
     """The content words of `text` reduced to their stems, so "prices" meets "price" and "opening" meets "open"."""
-    return set(_ENGLISH.stemWords(keywords(text)))
+    return set(stem_words(keywords(text)))
 
 
 def fts_query(text: str) -> str | None:
     """An FTS5 MATCH expression: any of the question's content words, each quoted (so no word is an operator)."""
     terms = keywords(text)
     return " OR ".join(f'"{t}"' for t in terms) if terms else None
-
-
-_PORTER = snowballstemmer.stemmer("porter")
 
 
 def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str]:
@@ -131,7 +142,7 @@ def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str
     terms = keywords(text)
     if len(terms) <= 2:
         return terms
-    stems = {t: _PORTER.stemWord(t) for t in terms}
+    stems = dict(zip(terms, stem_words(terms, "porter"), strict=True))
     unique = sorted(set(stems.values()))
     marks = ",".join("?" * len(unique))
     df = dict(conn.execute(f"SELECT term, doc FROM doc_chunks_vocab WHERE term IN ({marks})", unique).fetchall())
