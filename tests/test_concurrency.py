@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from concierge.tools.analysis.text import stem_words
 from concierge.tools.demo.seed import CONTENT
-from concierge.tools.docindex import stem_words
 from tests.conftest import LiveServer
 
 TURNS = 50
