@@ -153,5 +153,6 @@ def _fail(command: str, exc: Exception) -> NoReturn:
     print(f"concierge {command}: {message}", file=sys.stderr)
     raise SystemExit(1)
 
+
 if __name__ == "__main__":
     main()

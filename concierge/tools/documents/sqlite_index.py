@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS tenant_versions (tenant_id TEXT PRIMARY KEY, version 
 """
 _RANK = "bm25(1.0, 0.5, 0.5, 0.0)"
 """BM25 weights of text, title, section; the tenant token column only filters."""
+
+
 @dataclass(frozen=True)
 class DocumentHit:
     document_id: str
