@@ -24,7 +24,6 @@ DISCARDED_EVENT = "generation_discarded"
 """Custom stream event telling a client to drop the tokens it showed for a message that a failover replaced."""
 
 
-
 class InputState(TypedDict):
     """What a client sends to start a turn: the customer's message."""
 

@@ -4,7 +4,6 @@ The in-memory search index compares this number to decide when to reload, so a c
 process (the CLI importing while the server runs) is seen on the next query.
 """
 
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
