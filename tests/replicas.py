@@ -1,5 +1,6 @@
 """Concierge servers as separate processes (`concierge serve`), as replicas run: start, stop, kill."""
 
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "LANGSMITH_TRACING": "false", **env}
         self.log = log
+        self.key = ""
         self._proc: subprocess.Popen[bytes] | None = None
 
     def tail(self) -> str:
@@ -55,3 +57,10 @@ class ServerProcess:
     def stop(self) -> None:
         if self._proc is not None:
             stop_process_group(self._proc)
+
+
+def demo_key(data_dir: Path) -> str:
+    """The demo tenant's secret key (every scope), which seeding wrote into its data directory."""
+    from concierge.tools.demo.seed import DEMO_KEYS_FILE
+
+    return json.loads((data_dir / DEMO_KEYS_FILE).read_text())["secret"]

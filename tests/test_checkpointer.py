@@ -19,7 +19,7 @@ from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 from tests.conftest import LiveServer
 from tests.postgres import PG_URL, copy_seeded, pg_schema
-from tests.replicas import CONCIERGE
+from tests.replicas import CONCIERGE, demo_key
 from tests.stand_ins import GatedAnswerer
 
 QUESTION = {"messages": [{"role": "user", "content": "How much is the Kestrel fountain pen?"}]}
@@ -32,7 +32,7 @@ async def pg_settings(seeded_dir: Path, tmp_path: Path) -> AsyncIterator[Setting
         await copy_seeded(seeded_dir, schema)
         yield Settings(
             data_dir=seeded_dir, files_path=tmp_path / "files", database_url=PG_URL, database_schema=schema,
-            run_poll_s=0.1, stream_poll_s=0.05,
+            run_poll_s=0.1, stream_poll_s=0.05, source_timeouts={"documents": 2.0, "catalog": 2.0},
         )  # fmt: skip
 
 
@@ -54,7 +54,7 @@ async def test_the_checkpointer_follows_the_app_database(pg_settings: Settings, 
 async def test_conversations_live_in_postgresql_across_restarts(pg_settings: Settings) -> None:
     server = LiveServer(pg_settings).start()
     try:
-        client = get_client(url=server.url, timeout=60)
+        client = get_client(url=server.url, api_key=demo_key(pg_settings.data_dir), timeout=60)
         tid = (await client.threads.create())["thread_id"]
         out = await client.runs.wait(tid, "concierge", input=QUESTION)
         assert "48.00 EUR" in out["messages"][-1]["content"]
@@ -64,7 +64,7 @@ async def test_conversations_live_in_postgresql_across_restarts(pg_settings: Set
     assert await _checkpoint_rows(pg_settings.database_schema or "", tid) > 3
     again = LiveServer(pg_settings).start()
     try:
-        client = get_client(url=again.url, timeout=60)
+        client = get_client(url=again.url, api_key=demo_key(pg_settings.data_dir), timeout=60)
         assert await client.threads.get_state(tid) == before
         resumed = await client.runs.wait(tid, "concierge", command={"resume": {"rating": 5}})
         assert resumed["feedback"][0]["rating"] == 5
@@ -78,7 +78,7 @@ async def test_rollback_deletes_the_runs_checkpoints_on_postgresql(pg_settings: 
     tools.models.models[LOCAL_MODEL] = model
     server = LiveServer(pg_settings, tools).start()
     try:
-        client = get_client(url=server.url, timeout=60)
+        client = get_client(url=server.url, api_key=demo_key(pg_settings.data_dir), timeout=60)
         tid = (await client.threads.create())["thread_id"]
         first = await client.runs.create(tid, "concierge", input=QUESTION)
         while not model.started.is_set():

@@ -6,6 +6,7 @@ session marks its threads with metadata of its own and filters on it.
 """
 
 import asyncio
+import json
 import os
 import shutil
 import sys
@@ -25,11 +26,14 @@ from langgraph_sdk.client import LangGraphClient
 from concierge.tools.settings import Settings
 from tests.conftest import LiveServer
 from tests.loopback import LanggraphDev
+from tests.replicas import demo_key
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGGRAPH = Path(sys.executable).parent / "langgraph"
 SESSION = uuid.uuid4().hex[:10]
 QUESTION = {"messages": [{"role": "user", "content": "How much is the Kestrel fountain pen?"}]}
+BUDGETS = {"documents": 2.0, "catalog": 2.0}
+"""Generous retrieval budgets: answers must not depend on how busy the machine is (budgets are tested elsewhere)."""
 HUMAN = {"messages": [{"role": "user", "content": "Can I speak to a real person please?"}]}
 
 
@@ -37,9 +41,11 @@ HUMAN = {"messages": [{"role": "user", "content": "Can I speak to a real person 
 class Backend:
     name: str
     url: str
+    key: str
+    """The demo tenant's secret key (langgraph dev ignores it)."""
 
     def client(self) -> LangGraphClient:
-        return get_client(url=self.url, timeout=60)
+        return get_client(url=self.url, api_key=self.key, timeout=60)
 
 
 @pytest.fixture(
@@ -52,17 +58,17 @@ def backend(
     data = tmp_path_factory.mktemp(request.param) / "data"
     shutil.copytree(seeded_dir, data)
     if request.param == "concierge":
-        server = LiveServer(Settings(data_dir=data, stream_poll_s=0.05)).start()
+        server = LiveServer(Settings(data_dir=data, stream_poll_s=0.05, source_timeouts=BUDGETS)).start()
         try:
-            yield Backend("concierge", server.url)
+            yield Backend("concierge", server.url, demo_key(data))
         finally:
             server.stop()
         return
     if not LANGGRAPH.exists():
         pytest.skip("langgraph-cli is not installed (pip install -e '.[dev]')")
-    env = {**os.environ, "CONCIERGE_DATA_DIR": str(data)}
+    env = {**os.environ, "CONCIERGE_DATA_DIR": str(data), "CONCIERGE_SOURCE_TIMEOUTS": json.dumps(BUDGETS)}
     with LanggraphDev(LANGGRAPH, ROOT, env, data.parent / "langgraph-dev.log") as dev:
-        yield Backend("langgraph-dev", dev.url)
+        yield Backend("langgraph-dev", dev.url, demo_key(data))
 
 
 def mark(case: str) -> dict[str, str]:
@@ -284,7 +290,7 @@ async def test_the_thread_stream_delivers_what_any_run_emits(backend: Backend) -
 
     listening = asyncio.create_task(customer())
     await asyncio.sleep(1.0)  # the customer is connected before the agent answers
-    agent = get_client(url=backend.url)
+    agent = backend.client()
     await agent.runs.create(
         tid, "concierge", command={"resume": {"reply": "Hello, Niamh here.", "agent": "niamh"}}, stream_mode="updates"
     )
@@ -313,7 +319,7 @@ async def test_a_resumable_stream_replays_from_an_event_id(backend: Backend) -> 
 
 
 async def test_remote_graph_invoke_stream_interrupt_resume_state_history(backend: Backend) -> None:
-    remote = RemoteGraph("concierge", url=backend.url)
+    remote = RemoteGraph("concierge", url=backend.url, api_key=backend.key)
     config = {"configurable": {"thread_id": str(uuid.uuid4())}}
     out = await remote.ainvoke(QUESTION, config)
     assert "48.00 EUR" in out["messages"][-1]["content"]

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from concierge.tools.settings import Settings
 from tests.conftest import LiveServer
 from tests.langsmith_stub import LangSmithStub
-from tests.replicas import ServerProcess
+from tests.replicas import ServerProcess, demo_key
 
 QUESTION = {"messages": [{"role": "user", "content": "How much is the Kestrel fountain pen?"}]}
 
@@ -31,19 +31,20 @@ def value(metrics: dict, name: str, **labels: str) -> float:
     return sum(v for (n, ls), v in metrics.items() if n == name and set(labels.items()) <= set(ls))
 
 
-async def test_health_readiness_and_metrics(live_server: LiveServer) -> None:
+async def test_health_readiness_and_metrics(live_server: LiveServer, auth: dict[str, str]) -> None:
     assert httpx.get(f"{live_server.url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{live_server.url}/readyz")
     assert ready.status_code == 200, ready.text
     assert set(ready.json()["checks"]) == {"database", "checkpoints", "event_log", "documents"}
     assert all(c["ok"] for c in ready.json()["checks"].values())
 
-    before = samples(httpx.get(f"{live_server.url}/metrics").text)
-    client = get_client(url=live_server.url)
+    assert httpx.get(f"{live_server.url}/metrics").status_code == 401, "metrics need a key with analytics:view"
+    before = samples(httpx.get(f"{live_server.url}/metrics", headers=auth).text)
+    client = get_client(url=live_server.url, api_key=auth["X-Api-Key"])
     tid = (await client.threads.create())["thread_id"]
     await client.runs.wait(tid, "concierge", input=QUESTION)
     await client.runs.wait(tid, "concierge", command={"resume": {"rating": 5}})
-    response = httpx.get(f"{live_server.url}/metrics")
+    response = httpx.get(f"{live_server.url}/metrics", headers=auth)
     assert response.headers["content-type"].startswith("text/plain")
     after = samples(response.text)
 
@@ -72,7 +73,7 @@ async def test_langsmith_traces_carry_the_run_id_and_what_the_run_decided(settin
         )
         server = LiveServer(traced).start()
         try:
-            client = get_client(url=server.url)
+            client = get_client(url=server.url, api_key=demo_key(settings.data_dir))
             tid = (await client.threads.create())["thread_id"]
             parts = [p async for p in client.runs.stream(tid, "concierge", input=QUESTION, stream_mode="updates")]
             run_id = parts[0].data["run_id"]
@@ -97,9 +98,16 @@ async def test_server_logs_are_json_lines_carrying_tenant_thread_and_run(seeded_
     data = tmp_path / "data"
     shutil.copytree(seeded_dir, data)
     log = tmp_path / "server.log"
-    server = ServerProcess({"CONCIERGE_DATA_DIR": str(data), "CONCIERGE_LOG_LEVEL": "INFO"}, log).start()
+    server = ServerProcess(
+        {
+            "CONCIERGE_DATA_DIR": str(data),
+            "CONCIERGE_SOURCE_TIMEOUTS": '{"documents": 2.0, "catalog": 2.0}',
+            "CONCIERGE_LOG_LEVEL": "INFO",
+        },
+        log,
+    ).start()
     try:
-        client = get_client(url=server.url)
+        client = get_client(url=server.url, api_key=demo_key(data))
         tid = (await client.threads.create())["thread_id"]
         parts = [p async for p in client.runs.stream(tid, "concierge", input=QUESTION, stream_mode="updates")]
         run_id = parts[0].data["run_id"]

@@ -19,7 +19,7 @@ from langgraph_sdk import get_client
 
 from tests.postgres import PG_URL, copy_seeded, create_schema, drop_schema
 from tests.provider_stubs import OpenAIStub, answer
-from tests.replicas import CONCIERGE, ServerProcess
+from tests.replicas import CONCIERGE, ServerProcess, demo_key
 
 HUMAN = {"messages": [{"role": "user", "content": "Can I speak to a real person please?"}]}
 QUESTIONS = ["How much is the Kestrel fountain pen?", "Is the Lumen clip light in stock?", "When is the book club?"]
@@ -76,6 +76,7 @@ def replicas(
         shutil.copytree(seeded_dir, data)
         env = {
             "CONCIERGE_DATA_DIR": str(data),
+            "CONCIERGE_SOURCE_TIMEOUTS": '{"documents": 2.0, "catalog": 2.0}',
             "CONCIERGE_DATABASE_URL": PG_URL,
             "CONCIERGE_DATABASE_SCHEMA": schema,
             "CONCIERGE_MIGRATE_ON_START": "false",
@@ -91,6 +92,7 @@ def replicas(
         asyncio.run(copy_seeded(seeded_dir, schema, migrate=False))
         a = ServerProcess(env, tmp / "a.log").start()
         b = ServerProcess(env, tmp / "b.log").start()
+        a.key = b.key = demo_key(data)
         yield a, b
     finally:
         for server in (a, b):
@@ -105,7 +107,7 @@ async def test_a_handoff_raised_through_one_replica_is_resumed_through_the_other
     replicas: tuple[ServerProcess, ServerProcess],
 ) -> None:
     a, b = replicas
-    ca, cb = get_client(url=a.url, timeout=60), get_client(url=b.url, timeout=60)
+    ca, cb = get_client(url=a.url, api_key=a.key, timeout=60), get_client(url=b.url, api_key=b.key, timeout=60)
     tid = (await ca.threads.create())["thread_id"]
     paused = await ca.runs.wait(tid, "concierge", input=HUMAN)
     assert paused["__interrupt__"][0]["value"]["type"] == "handoff", a.tail()
@@ -133,7 +135,7 @@ async def test_a_handoff_raised_through_one_replica_is_resumed_through_the_other
 
 async def test_enqueued_runs_across_replicas_keep_their_order(replicas: tuple[ServerProcess, ServerProcess]) -> None:
     a, b = replicas
-    ca, cb = get_client(url=a.url, timeout=60), get_client(url=b.url, timeout=60)
+    ca, cb = get_client(url=a.url, api_key=a.key, timeout=60), get_client(url=b.url, api_key=b.key, timeout=60)
     tid = (await ca.threads.create())["thread_id"]
     runs = [
         await ca.runs.create(tid, "concierge", input=ask(QUESTIONS[0])),
@@ -151,13 +153,13 @@ async def test_two_simultaneous_resumes_through_two_replicas_run_once(
     replicas: tuple[ServerProcess, ServerProcess],
 ) -> None:
     a, b = replicas
-    ca = get_client(url=a.url, timeout=60)
+    ca = get_client(url=a.url, api_key=a.key, timeout=60)
     tid = (await ca.threads.create())["thread_id"]
     for round_ in range(3):
         await ca.runs.wait(tid, "concierge", input=HUMAN)
 
         async def resume(server: ServerProcess, agent: str) -> int:
-            async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+            async with httpx.AsyncClient(base_url=server.url, timeout=60, headers={"X-Api-Key": server.key}) as http:
                 body = {"command": {"resume": {"reply": f"{agent} here.", "agent": agent}}}
                 return (await http.post(f"/threads/{tid}/runs/wait", json=body)).status_code
 
@@ -189,12 +191,13 @@ async def test_a_server_killed_mid_stream_leaves_the_thread_at_its_last_checkpoi
     with OpenAIStub(default=lambda model, n: answer(slow, chunk_delay_s=0.1)) as stub:
         env = {
             "CONCIERGE_DATA_DIR": str(data),
+            "CONCIERGE_SOURCE_TIMEOUTS": '{"documents": 2.0, "catalog": 2.0}',
             "CONCIERGE_COMPATIBLE_PROVIDERS": json.dumps({"ollama": {"base_url": stub.base_url}}),
             "CONCIERGE_RUN_LEASE_S": "1",
             "CONCIERGE_RUN_POLL_S": "0.1",
         }
         server = ServerProcess(env, tmp_path / "server.log").start()
-        client = get_client(url=server.url, timeout=60)
+        client = get_client(url=server.url, api_key=demo_key(data), timeout=60)
         tid = (await client.threads.create())["thread_id"]
         tokens: list[str] = []
         run_id = None
@@ -215,7 +218,7 @@ async def test_a_server_killed_mid_stream_leaves_the_thread_at_its_last_checkpoi
 
         server = ServerProcess(env, tmp_path / "server.log").start()
         try:
-            client = get_client(url=server.url, timeout=60)
+            client = get_client(url=server.url, api_key=demo_key(data), timeout=60)
             deadline = time.monotonic() + 30
             while (run := await client.runs.get(tid, run_id))["status"] == "running":
                 assert time.monotonic() < deadline, "the dead replica's run was never failed"

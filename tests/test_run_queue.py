@@ -18,6 +18,7 @@ from concierge.tools.llm.providers import LOCAL_MODEL
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 from tests.conftest import LiveServer
+from tests.replicas import demo_key
 from tests.stand_ins import GatedAnswerer
 
 QUESTION = {"messages": [{"role": "user", "content": "How much is the Kestrel fountain pen?"}]}
@@ -25,12 +26,20 @@ OTHER = {"messages": [{"role": "user", "content": "Is the Lumen clip light in st
 HUMAN = {"messages": [{"role": "user", "content": "Can I speak to a real person please?"}]}
 
 
+def key(server: LiveServer) -> str:
+    return demo_key(server.settings.data_dir)
+
+
+def raw_client(server: LiveServer) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=server.url, timeout=30, headers={"X-Api-Key": key(server)})
+
+
 class Gated:
     def __init__(self, server: LiveServer, model: GatedAnswerer) -> None:
         self.server, self.model = server, model
 
     def client(self) -> LangGraphClient:
-        return get_client(url=self.server.url, timeout=30)
+        return get_client(url=self.server.url, api_key=key(self.server), timeout=30)
 
     async def until_generating(self, timeout_s: float = 20) -> None:
         deadline = time.monotonic() + timeout_s
@@ -42,7 +51,10 @@ class Gated:
 
 @pytest.fixture
 def fast_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"run_poll_s": 0.1, "stream_poll_s": 0.05, "sse_heartbeat_s": 0.2})
+    budgets = {"documents": 2.0, "catalog": 2.0}  # answers must not depend on how busy the machine is
+    return settings.model_copy(
+        update={"run_poll_s": 0.1, "stream_poll_s": 0.05, "sse_heartbeat_s": 0.2, "source_timeouts": budgets}
+    )
 
 
 @pytest.fixture
@@ -119,12 +131,12 @@ async def test_enqueued_runs_wait_their_turn(gated: Gated) -> None:
 async def test_two_simultaneous_resumes_of_one_interrupt_execute_once(fast_settings: Settings) -> None:
     server = LiveServer(fast_settings).start()
     try:
-        client = get_client(url=server.url, timeout=30)
+        client = get_client(url=server.url, api_key=key(server), timeout=30)
         tid = (await client.threads.create())["thread_id"]
         await client.runs.wait(tid, "concierge", input=HUMAN)
 
         async def resume(agent: str) -> int:
-            async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            async with raw_client(server) as http:
                 body = {"command": {"resume": {"reply": f"Hello, {agent} here.", "agent": agent}}}
                 return (await http.post(f"/threads/{tid}/runs/wait", json=body)).status_code
 
@@ -161,7 +173,7 @@ async def test_a_client_that_leaves_cancels_its_run_unless_it_asked_to_continue(
     client = gated.client()
     for on_disconnect, expected in (("cancel", "interrupted"), ("continue", "success")):
         tid = (await client.threads.create())["thread_id"]
-        async with httpx.AsyncClient(base_url=gated.server.url, timeout=30) as http:
+        async with raw_client(gated.server) as http:
             body = {**{"input": QUESTION}, "stream_mode": "updates", "on_disconnect": on_disconnect}
             async with http.stream("POST", f"/threads/{tid}/runs/stream", json=body) as response:
                 run_id = response.headers["Content-Location"].rsplit("/", 1)[1]
@@ -176,9 +188,9 @@ async def test_a_client_that_leaves_cancels_its_run_unless_it_asked_to_continue(
 async def test_a_client_that_leaves_before_the_first_event_leaves_no_lock(fast_settings: Settings) -> None:
     server = LiveServer(fast_settings).start()
     try:
-        client = get_client(url=server.url, timeout=30)
+        client = get_client(url=server.url, api_key=key(server), timeout=30)
         tid = (await client.threads.create())["thread_id"]
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        async with raw_client(server) as http:
             for _ in range(3):
                 request = http.build_request("POST", f"/threads/{tid}/runs/stream", json={"input": QUESTION})
                 response = await http.send(request, stream=True)
@@ -216,7 +228,7 @@ async def test_rejoining_a_running_run_replays_then_follows_it(gated: Gated) -> 
 async def test_heartbeats_keep_a_quiet_stream_alive(gated: Gated) -> None:
     tid = (await gated.client().threads.create())["thread_id"]
     lines: list[str] = []
-    async with httpx.AsyncClient(base_url=gated.server.url, timeout=30) as http:
+    async with raw_client(gated.server) as http:
         body = {"input": QUESTION, "stream_mode": "updates"}
         async with http.stream("POST", f"/threads/{tid}/runs/stream", json=body) as response:
             assert response.headers["content-type"].startswith("text/event-stream")
@@ -232,7 +244,7 @@ async def test_a_run_whose_replica_died_is_failed_and_the_thread_works_again(fas
     settings = fast_settings.model_copy(update={"run_lease_s": 0.5})
     server = LiveServer(settings).start()
     try:
-        client = get_client(url=server.url, timeout=30)
+        client = get_client(url=server.url, api_key=key(server), timeout=30)
         tid = (await client.threads.create())["thread_id"]
         tools = await Toolbox.from_settings(settings).open()
         try:

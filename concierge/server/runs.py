@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
+from concierge.server.auth import Principal
 from concierge.server.deps import AppState
 from concierge.server.executor import thread_config
 from concierge.server.schemas import RunCreate
@@ -59,9 +60,17 @@ def run_kwargs(body: RunCreate, *, temporary: bool) -> dict[str, Any]:
     }
 
 
+def check_command(body: RunCreate, principal: Principal) -> None:
+    """`command.update` and `command.goto` write the graph's state directly: an admin's tool, never a customer's."""
+    cmd = body.command
+    if cmd is not None and (cmd.update is not None or cmd.goto) and not principal.has("admin"):
+        raise HTTPException(403, "command.update and command.goto need the `admin` scope; customers send resume")
+
+
 async def admit(
     app: AppState,
     tenant: Tenant,
+    principal: Principal,
     thread_id: str,
     body: RunCreate,
     *,
@@ -74,6 +83,7 @@ async def admit(
     409 when the strategy refuses it or when it resumes a thread that is not paused or already being resumed.
     """
     assistant_id = assistant_of(body.assistant_id)
+    check_command(body, principal)
     kwargs = run_kwargs(body, temporary=temporary)
     await app.tenant_context(tenant.id, body.context)  # 404 or 422 now, not once queued
     resume = body.command is not None and body.command.resume is not None
@@ -83,6 +93,9 @@ async def admit(
         snapshot = await app.graph.aget_state(thread_config(thread_id))
         if not snapshot.interrupts:
             raise RunConflict(f"thread {thread_id} is not paused at an interrupt; nothing to resume")
+        handoff = any(isinstance(i.value, dict) and i.value.get("type") == "handoff" for i in snapshot.interrupts)
+        if handoff and not principal.has("handoff:resolve"):  # the reply speaks as the human agent
+            raise HTTPException(403, "answering a handoff needs the `handoff:resolve` scope (a human agent's key)")
         kwargs["resume_checkpoint"] = snapshot.config["configurable"].get("checkpoint_id")
 
     def new_thread() -> Thread:

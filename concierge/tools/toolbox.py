@@ -1,11 +1,15 @@
 """Every tool handle a node may ask for, opened once per process and passed in the runtime context."""
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 
 from langgraph.runtime import Runtime
 
 from concierge.state import Context
+from concierge.tools.auth.ratelimit import RateLimiter
+from concierge.tools.auth.secrets import SecretBox, load_or_create_secret
+from concierge.tools.auth.tenants import seal_plaintext_providers
 from concierge.tools.catalog.search import Catalog
 from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.migrate import upgrade
@@ -20,6 +24,8 @@ from concierge.tools.tokens import encoding
 from concierge.tools.web.cache import build_web_search
 from concierge.tools.web.search import WebSearch
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Toolbox:
@@ -28,6 +34,9 @@ class Toolbox:
     documents: DocumentIndex
     catalog: Catalog
     models: ProviderRegistry
+    secrets: SecretBox
+    """Encrypts tenants' provider keys at rest and signs thread tokens."""
+    limiter: RateLimiter = field(default_factory=RateLimiter)
     web: WebSearch | None = None
     health: HealthTracker = field(default_factory=HealthTracker)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -47,6 +56,8 @@ class Toolbox:
             documents=make_document_index(settings),
             catalog=Catalog(db, settings.catalog_refresh_s),
             models=ProviderRegistry.from_settings(settings),
+            secrets=SecretBox(load_or_create_secret(settings.secret_key, settings.data_dir)),
+            limiter=RateLimiter(settings.redis_url),
             health=HealthTracker(
                 HealthPolicy(
                     window_s=settings.health_window_s,
@@ -63,6 +74,12 @@ class Toolbox:
         """Migrate the database (unless a deploy step did) and load what would otherwise block the event loop."""
         if migrate:
             await upgrade(self.db.engine)
+        try:
+            await seal_plaintext_providers(self.db, self.secrets)
+        except Exception:
+            if migrate:
+                raise
+            log.exception("could not seal provider keys: is the database migrated? (`concierge migrate`)")
         await asyncio.to_thread(encoding)
         if (load := getattr(getattr(self.documents, "embedder", None), "load", None)) is not None:
             await asyncio.to_thread(load)  # the local embedding model: ~0.5 s, better here than in a first search

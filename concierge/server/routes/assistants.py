@@ -6,15 +6,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Security
 from pydantic import create_model
 
 from concierge import __version__
-from concierge.server.deps import App
+from concierge.server.auth import customer
+from concierge.server.deps import App, get_tenant
 from concierge.server.runs import ASSISTANT_ID, GRAPH_ID, assistant_of
 from concierge.server.schemas import AssistantSearch
 
-router = APIRouter(prefix="/assistants", tags=["assistants"])
+# The tenant's key (an operator's key manages tenants, not their agents).
+router = APIRouter(
+    prefix="/assistants", tags=["assistants"], dependencies=[Security(customer, scopes=["chat"]), Depends(get_tenant)]
+)
 log = logging.getLogger(__name__)
 _CREATED = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
 

@@ -4,12 +4,13 @@ import asyncio
 import time
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response, Security
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from concierge.server.deps import App, AppState
+from concierge.server.auth import require
+from concierge.server.deps import App, AppState, get_tenant
 from concierge.tools.db.migrate import current_revision, head
 from concierge.tools.metrics import PROVIDER_HEALTHY, QUEUE_DEPTH, REGISTRY, RUNS_ACTIVE, RUNS_RUNNING
 
@@ -24,7 +25,7 @@ async def ok() -> dict[str, bool]:
 
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
-    """The process is up and serving (restart it if this fails)."""
+    """The process is up and serving (restart it if this fails). Open, like `/readyz`: probes carry no key."""
     return {"status": "ok"}
 
 
@@ -85,7 +86,7 @@ async def readyz(app: App) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
+@router.get("/metrics", dependencies=[Security(require, scopes=["analytics:view"]), Depends(get_tenant)])
 async def metrics(app: App) -> Response:
     """Prometheus metrics; the queue and provider health are sampled now."""
     try:

@@ -4,10 +4,11 @@ joined, rejoined, cancelled. Any replica can serve any of these for a run execut
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, Security
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from concierge.server.deps import App, AppState, CurrentTenant, ThreadRow
+from concierge.server.auth import Principal, customer
+from concierge.server.deps import App, AppState, CurrentPrincipal, CurrentTenant, ThreadRow
 from concierge.server.runs import admit
 from concierge.server.schemas import RunCreate, RunStatus
 from concierge.server.streams import StreamResponse, follow_run, json_when_done, run_result, sse_events
@@ -15,7 +16,27 @@ from concierge.tools.db.events import parse_position
 from concierge.tools.db.models import Tenant
 from concierge.tools.db.runs import RunRecord, new_run_id
 
-router = APIRouter(tags=["runs"])
+# A publishable key (a customer's browser) may run its own threads: those routes check the thread's token.
+router = APIRouter(tags=["runs"], dependencies=[Security(customer, scopes=["chat"])])
+
+
+async def thread_access(
+    thread_id: str,
+    app: App,
+    tenant: CurrentTenant,
+    principal: CurrentPrincipal,
+    x_thread_token: Annotated[
+        str | None, Header(description="A publishable key's proof that this customer holds the thread")
+    ] = None,
+) -> str:
+    """The thread a run route names, which may not exist yet (`if_not_exists=create`): a publishable key must hold
+    its token; whose it is, the run store checks under the thread's lock (another tenant's is a 404)."""
+    if principal.publishable and not app.tools.secrets.check_thread_token(tenant.id, thread_id, x_thread_token):
+        raise HTTPException(404, f"thread {thread_id} not found (a publishable key needs its X-Thread-Token)")
+    return thread_id
+
+
+ThreadId = Annotated[str, Depends(thread_access)]
 
 
 def _where(thread_id: str | None, run_id: str) -> str:
@@ -33,12 +54,14 @@ async def _cancel_on_disconnect(app: AppState, run: RunRecord) -> None:
         ex.interrupt(run_id, "interrupt")
 
 
-async def _stream(app: AppState, tenant: Tenant, thread_id: str, body: RunCreate, *, stateless: bool) -> StreamResponse:
+async def _stream(
+    app: AppState, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *, stateless: bool
+) -> StreamResponse:
     run_id = new_run_id()
     queue = app.executor.broker.subscribe_run(run_id)  # before the run can start: no event is missed
     try:
         run = await admit(
-            app, tenant, thread_id, body, run_id=run_id, temporary=stateless and body.on_completion != "keep"
+            app, tenant, principal, thread_id, body, run_id=run_id, temporary=stateless and body.on_completion != "keep"
         )
     except BaseException:
         app.executor.broker.unsubscribe_run(run_id, queue)
@@ -57,12 +80,14 @@ async def _stream(app: AppState, tenant: Tenant, thread_id: str, body: RunCreate
     )
 
 
-async def _wait(app: AppState, tenant: Tenant, thread_id: str, body: RunCreate, *, stateless: bool) -> Response:
+async def _wait(
+    app: AppState, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *, stateless: bool
+) -> Response:
     run_id = new_run_id()
     queue = app.executor.broker.subscribe_run(run_id)
     try:
         run = await admit(
-            app, tenant, thread_id, body, run_id=run_id, temporary=stateless and body.on_completion != "keep"
+            app, tenant, principal, thread_id, body, run_id=run_id, temporary=stateless and body.on_completion != "keep"
         )
     except BaseException:
         app.executor.broker.unsubscribe_run(run_id, queue)
@@ -76,48 +101,58 @@ async def _wait(app: AppState, tenant: Tenant, thread_id: str, body: RunCreate, 
     )
 
 
-async def _background(app: AppState, tenant: Tenant, thread_id: str, body: RunCreate, *, stateless: bool) -> Response:
-    run = await admit(app, tenant, thread_id, body, temporary=stateless and body.on_completion != "keep")
+async def _background(
+    app: AppState, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *, stateless: bool
+) -> Response:
+    run = await admit(app, tenant, principal, thread_id, body, temporary=stateless and body.on_completion != "keep")
     where = _where(None if stateless else thread_id, run.id)
     return JSONResponse(run.as_api(), headers={"Content-Location": where})
 
 
 @router.post("/threads/{thread_id}/runs/stream")
-async def stream_run(thread_id: str, body: RunCreate, app: App, tenant: CurrentTenant) -> StreamResponse:
+async def stream_run(
+    thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> StreamResponse:
     """Run the graph and stream its events: `metadata` first, then what `stream_mode` asked for."""
-    return await _stream(app, tenant, thread_id, body, stateless=False)
+    return await _stream(app, tenant, principal, thread_id, body, stateless=False)
 
 
 @router.post("/threads/{thread_id}/runs/wait")
-async def wait_run(thread_id: str, body: RunCreate, app: App, tenant: CurrentTenant) -> Response:
+async def wait_run(
+    thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> Response:
     """Run to the end or the next interrupt; the final values (with `__interrupt__` if paused, `__error__` if
     it failed)."""
-    return await _wait(app, tenant, thread_id, body, stateless=False)
+    return await _wait(app, tenant, principal, thread_id, body, stateless=False)
 
 
 @router.post("/threads/{thread_id}/runs")
-async def create_run(thread_id: str, body: RunCreate, app: App, tenant: CurrentTenant) -> Response:
+async def create_run(
+    thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> Response:
     """Queue a run in the background; returns the run (follow it with `join` or its `stream`)."""
-    return await _background(app, tenant, thread_id, body, stateless=False)
+    return await _background(app, tenant, principal, thread_id, body, stateless=False)
 
 
 @router.post("/runs/stream")
-async def stream_stateless(body: RunCreate, app: App, tenant: CurrentTenant) -> StreamResponse:
+async def stream_stateless(
+    body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> StreamResponse:
     """A run on a new thread of its own, deleted afterwards unless `on_completion` is `keep`."""
     _stateless(body)
-    return await _stream(app, tenant, str(uuid.uuid4()), body, stateless=True)
+    return await _stream(app, tenant, principal, str(uuid.uuid4()), body, stateless=True)
 
 
 @router.post("/runs/wait")
-async def wait_stateless(body: RunCreate, app: App, tenant: CurrentTenant) -> Response:
+async def wait_stateless(body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal) -> Response:
     _stateless(body)
-    return await _wait(app, tenant, str(uuid.uuid4()), body, stateless=True)
+    return await _wait(app, tenant, principal, str(uuid.uuid4()), body, stateless=True)
 
 
 @router.post("/runs")
-async def create_stateless(body: RunCreate, app: App, tenant: CurrentTenant) -> Response:
+async def create_stateless(body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal) -> Response:
     _stateless(body)
-    return await _background(app, tenant, str(uuid.uuid4()), body, stateless=True)
+    return await _background(app, tenant, principal, str(uuid.uuid4()), body, stateless=True)
 
 
 def _stateless(body: RunCreate) -> None:

@@ -4,11 +4,12 @@ checkpoint history; and follow everything its runs emit."""
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Response, Security
 from langgraph.errors import InvalidUpdateError
 from langgraph.types import StateSnapshot
 
-from concierge.server.deps import App, CurrentTenant, ThreadRow
+from concierge.server.auth import customer, require
+from concierge.server.deps import App, CurrentPrincipal, CurrentTenant, ThreadRow
 from concierge.server.executor import interrupts_of, thread_config
 from concierge.server.schemas import (
     CheckpointConfig,
@@ -25,11 +26,16 @@ from concierge.server.serialize import jsonable
 from concierge.server.streams import StreamResponse, follow_thread
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.events import parse_position
-from concierge.tools.db.models import Tenant
 from concierge.tools.db.models import Thread as ThreadModel
 from concierge.tools.db.threads import count_threads, search_threads
 
 router = APIRouter(prefix="/threads", tags=["threads"])
+Chat = Security(customer, scopes=["chat"])
+"""Thread routes a customer's browser may call with a publishable key (and the thread's token)."""
+Staff = Security(require, scopes=["chat"])
+"""Across the tenant's threads (search, count, metadata): a secret key only, never a customer's browser."""
+Admin = Security(require, scopes=["admin"])
+"""Writing a thread's state directly, deleting it: an admin's tool."""
 
 
 async def thread_out(app: App, row: ThreadModel) -> Thread:
@@ -51,25 +57,42 @@ async def thread_out(app: App, row: ThreadModel) -> Thread:
     )
 
 
-@router.post("", response_model=Thread)
-async def create_thread(body: ThreadCreate, app: App, tenant: CurrentTenant) -> Thread:
-    """A new conversation, for the request's tenant (or the one `metadata.tenant_id` names)."""
+@router.post("", response_model=Thread, dependencies=[Chat])
+async def create_thread(
+    body: ThreadCreate,
+    app: App,
+    tenant: CurrentTenant,
+    principal: CurrentPrincipal,
+    response: Response,
+    x_thread_token: Annotated[str | None, Header(description="The thread's token, to get it back")] = None,
+) -> Thread:
+    """A new conversation for the key's tenant. Its token (`metadata.thread_token` and the `X-Thread-Token`
+    header) lets a customer with the tenant's publishable key read and continue it, and no other thread."""
     thread_id = body.thread_id or str(uuid.uuid4())
-    tenant_id = str(body.metadata.get("tenant_id") or tenant.id)
+    if body.metadata.get("tenant_id") not in (None, tenant.id):
+        raise HTTPException(422, "metadata.tenant_id: the tenant comes from the API key; leave it out")
+    token = app.tools.secrets.thread_token(tenant.id, thread_id)
     async with app.tools.db.session() as s:
         existing = await s.get(ThreadModel, thread_id)
         if existing is not None:
-            if body.if_exists == "do_nothing" and existing.tenant_id == tenant_id:
-                return await thread_out(app, existing)
+            # Only the tenant's own thread comes back, and to a customer only with its token.
+            mine = existing.tenant_id == tenant.id and (not principal.publishable or x_thread_token == token)
+            if body.if_exists == "do_nothing" and mine:
+                return await _with_token(app, existing, token, response)
             raise HTTPException(409, f"thread {thread_id} already exists")
-        if await s.get(Tenant, tenant_id) is None:
-            raise HTTPException(404, f"tenant {tenant_id!r} not found; run `concierge seed-demo` for the demo")
         now = utcnow()
-        meta = {k: v for k, v in body.metadata.items() if k != "tenant_id"}
-        row = ThreadModel(id=thread_id, tenant_id=tenant_id, meta=meta, status="idle", created_at=now, updated_at=now)
+        meta = {k: v for k, v in body.metadata.items() if k not in ("tenant_id", "thread_token")}
+        row = ThreadModel(id=thread_id, tenant_id=tenant.id, meta=meta, status="idle", created_at=now, updated_at=now)
         s.add(row)
         await s.commit()
-    return await thread_out(app, row)
+    return await _with_token(app, row, token, response)
+
+
+async def _with_token(app: App, row: ThreadModel, token: str, response: Response) -> Thread:
+    out = await thread_out(app, row)
+    out.metadata["thread_token"] = token
+    response.headers["X-Thread-Token"] = token
+    return out
 
 
 def _select(thread: Thread, fields: list[str] | None) -> dict[str, Any]:
@@ -77,7 +100,7 @@ def _select(thread: Thread, fields: list[str] | None) -> dict[str, Any]:
     return {k: v for k, v in out.items() if k in fields} if fields else out
 
 
-@router.post("/search")
+@router.post("/search", dependencies=[Staff])
 async def search(body: ThreadSearch, app: App, tenant: CurrentTenant) -> list[dict[str, Any]]:
     """The tenant's threads matching metadata, values (JSON containment) and status; paged and sorted."""
     rows = await search_threads(
@@ -95,17 +118,17 @@ async def search(body: ThreadSearch, app: App, tenant: CurrentTenant) -> list[di
     return [_select(await thread_out(app, r), body.select) for r in rows]
 
 
-@router.post("/count")
+@router.post("/count", dependencies=[Staff])
 async def count(body: ThreadCount, app: App, tenant: CurrentTenant) -> int:
     return await count_threads(app.tools.db, tenant.id, metadata=body.metadata, values=body.values, status=body.status)
 
 
-@router.get("/{thread_id}", response_model=Thread)
+@router.get("/{thread_id}", response_model=Thread, dependencies=[Chat])
 async def get_thread(thread: ThreadRow, app: App) -> Thread:
     return await thread_out(app, thread)
 
 
-@router.patch("/{thread_id}", response_model=Thread)
+@router.patch("/{thread_id}", response_model=Thread, dependencies=[Staff])
 async def patch_thread(body: ThreadPatch, thread: ThreadRow, app: App) -> Thread:
     """Merge `metadata` into the thread's (the tenant cannot be changed this way)."""
     if body.metadata.get("tenant_id") not in (None, thread.tenant_id):
@@ -120,7 +143,7 @@ async def patch_thread(body: ThreadPatch, thread: ThreadRow, app: App) -> Thread
     return await thread_out(app, row)
 
 
-@router.delete("/{thread_id}", status_code=204)
+@router.delete("/{thread_id}", status_code=204, dependencies=[Admin])
 async def delete_thread(thread: ThreadRow, app: App) -> Response:
     """Delete the thread, its checkpoints and its runs; runs in flight are stopped first."""
     ex = app.executor
@@ -177,7 +200,7 @@ def _checkpoint(config: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-@router.get("/{thread_id}/state")
+@router.get("/{thread_id}/state", dependencies=[Chat])
 async def get_state(thread: ThreadRow, app: App, subgraphs: bool = False) -> dict[str, Any]:
     """The latest checkpoint: values, the nodes to run next, pending interrupts."""
     return state_out(await app.graph.aget_state(thread_config(thread.id), subgraphs=subgraphs))
@@ -191,18 +214,18 @@ async def _state_at(app: App, thread_id: str, checkpoint: dict[str, Any], subgra
     return state_out(snap)
 
 
-@router.get("/{thread_id}/state/{checkpoint_id}")
+@router.get("/{thread_id}/state/{checkpoint_id}", dependencies=[Chat])
 async def get_state_at(checkpoint_id: str, thread: ThreadRow, app: App, subgraphs: bool = False) -> dict[str, Any]:
     return await _state_at(app, thread.id, {"checkpoint_id": checkpoint_id}, subgraphs)
 
 
-@router.post("/{thread_id}/state/checkpoint")
+@router.post("/{thread_id}/state/checkpoint", dependencies=[Chat])
 async def post_state_at(body: StateAt, thread: ThreadRow, app: App) -> dict[str, Any]:
     checkpoint = body.checkpoint.model_dump(exclude_none=True, exclude={"thread_id"})
     return await _state_at(app, thread.id, checkpoint, body.subgraphs)
 
 
-@router.post("/{thread_id}/state")
+@router.post("/{thread_id}/state", dependencies=[Admin])
 async def update_state(body: StateUpdate, thread: ThreadRow, app: App) -> dict[str, Any]:
     """Write `values` into the thread's state as if `as_node` had returned them (a human's correction, an agent's
     note). Refused while a run is in flight: it would race the run's own writes."""
@@ -250,7 +273,7 @@ async def _history(app: App, thread_id: str, q: HistoryQuery) -> list[dict[str, 
     return [state_out(s) async for s in states]
 
 
-@router.get("/{thread_id}/history")
+@router.get("/{thread_id}/history", dependencies=[Chat])
 async def get_history(
     thread: ThreadRow, app: App, limit: Annotated[int, Query(ge=1, le=1000)] = 10, before: str | None = None
 ) -> list[dict[str, Any]]:
@@ -258,12 +281,12 @@ async def get_history(
     return await _history(app, thread.id, HistoryQuery(limit=limit, before=before))
 
 
-@router.post("/{thread_id}/history")
+@router.post("/{thread_id}/history", dependencies=[Chat])
 async def post_history(body: HistoryQuery, thread: ThreadRow, app: App) -> list[dict[str, Any]]:
     return await _history(app, thread.id, body)
 
 
-@router.get("/{thread_id}/stream")
+@router.get("/{thread_id}/stream", dependencies=[Chat])
 async def join_thread_stream(
     thread: ThreadRow,
     app: App,

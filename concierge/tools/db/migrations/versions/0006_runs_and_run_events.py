@@ -1,7 +1,7 @@
 """Runs as records (the run queue), the stream event log, thread values and interrupts
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 00:05:08.861133
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import concierge.tools.db.base
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
