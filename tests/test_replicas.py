@@ -171,12 +171,12 @@ async def test_two_simultaneous_resumes_through_two_replicas_run_once(
 
 
 def _tenant_uses(data: Path, models: list[str]) -> None:
+    """The demo tenant answers with these (self-hosted, so priced at zero: an unpriced model is never called)."""
+    prices = {m: {"input": 0.0, "output": 0.0} for m in models}
     with sqlite3.connect(data / "app.sqlite") as db:
         (settings,) = db.execute("SELECT settings FROM tenants WHERE id = 'demo'").fetchone()
-        db.execute(
-            "UPDATE tenants SET settings = ? WHERE id = 'demo'",
-            (json.dumps({**json.loads(settings), "models": models}),),
-        )
+        updated = {**json.loads(settings), "models": models, "prices": prices}
+        db.execute("UPDATE tenants SET settings = ? WHERE id = 'demo'", (json.dumps(updated),))
 
 
 async def test_a_server_killed_mid_stream_leaves_the_thread_at_its_last_checkpoint(
