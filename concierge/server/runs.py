@@ -85,7 +85,7 @@ async def admit(
     assistant_id = assistant_of(body.assistant_id)
     check_command(body, principal)
     kwargs = run_kwargs(body, temporary=temporary)
-    await app.tenant_context(tenant.id, body.context)  # 404 or 422 now, not once queued
+    context = await app.tenant_context(tenant.id, body.context)  # 404 or 422 now, not once queued
     resume = body.command is not None and body.command.resume is not None
 
     async def paused() -> None:
@@ -121,7 +121,7 @@ async def admit(
     for superseded in admission.superseded:
         ex.interrupt(superseded, body.multitask_strategy)  # at once if it runs here; else through its heartbeat
     if admission.claimed:
-        ex.launch(admission.run)
+        ex.launch(admission.run, context)
     else:
         ex.wake()
     return admission.run
