@@ -22,10 +22,10 @@ from pathlib import Path
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
+from concierge.tools.analysis.text import keywords
 from concierge.tools.appdb import AppDatabase, Product, Tenant
 from concierge.tools.catalog import Catalog
 from concierge.tools.catalog_import import import_catalog
-from concierge.tools.docindex import keywords
 
 BRANDS = "Alpine Borealis Cascade Driftwood Ember Fjord Glacier Harbor Ironwood Juniper Kestrel Lumen".split()
 NOUNS = (

@@ -27,6 +27,7 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
     turn = state.get("turn", 0) + 1
     depth = sum(1 for m in state["messages"] if isinstance(m, HumanMessage)) - 1
     today = datetime.now(ZoneInfo(ctx.timezone)).date()
+    words = await tools.catalog.vocabulary(ctx.tenant_id) if "catalog" in ctx.sources else None
     update: dict = {
         "turn": turn,
         "analysis": analyze(
@@ -36,6 +37,7 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
             available=available,
             cannot_do=ctx.agent_cannot_do,
             can_do=ctx.agent_can_do,
+            words=words,
         ),
         "retrieved": Overwrite([]),
         "source_errors": Overwrite([]),

@@ -19,13 +19,30 @@ def _stock(n: int) -> str:
     return f"only {n} left in stock" if n <= 3 else f"{n} in stock"
 
 
+CREATOR_KEYS = frozenset(
+    "author authors artist artists maker makers designer designers creator creators publisher manufacturer "
+    "composer illustrator by".split()
+)
+"""Facet keys that name who made a product: shown as "by ..." when it has no brand."""
+
+
+def _facet_key(key: str) -> str:
+    key = key.strip().replace("_", " ")
+    return key.upper() if len(key) <= 4 else key[:1].upper() + key[1:]
+
+
 def product_item(p: ProductHit) -> RetrievedItem:
     model = f" (model {p.model_number})" if p.model_number else ""
-    authors = [t.split(":", 1)[1] for t in p.tags if t.startswith("author:")]
-    maker = p.brand or ", ".join(authors)
+    # Tags written as "key:value" are the tenant's own facets (a maker, a size, an edition): shown as stated,
+    # and a creator facet stands for the maker when the product has no brand.
+    facets = [(k.strip(), v.strip()) for k, v in (t.split(":", 1) for t in p.tags if ":" in t) if v.strip()]
+    creators = [v for k, v in facets if k.casefold() in CREATOR_KEYS]
+    maker = p.brand or ", ".join(creators)
     brand = f" by {maker}" if maker else ""
     stock = f" and is {_stock(p.stock)}" if p.stock is not None else ""
     facts = f"{p.name}{model}{brand} costs {p.price} {p.currency}{stock}."
+    if facets:
+        facts += "\n" + "\n".join(f"{_facet_key(k)}: {v.strip()}" for k, v in facets)
     return RetrievedItem(
         id=f"catalog:product:{p.sku}",
         source="catalog",

@@ -1,11 +1,13 @@
 """Merge what the sources returned into one numbered context, within the tenant's token budget."""
 
 import re
+from decimal import Decimal
 
 from langgraph.runtime import Runtime
 
 from concierge.state import Context, State
 from concierge.state.records import ContextSource, QueryType, RetrievedItem, SourceName, SynthesizedContext
+from concierge.tools.analysis.money import amounts
 from concierge.tools.llm.prompts import format_block
 from concierge.tools.tokens import count_tokens
 from concierge.tools.toolbox import context_of
@@ -20,7 +22,6 @@ _PRIORITY: dict[QueryType, tuple[SourceName, ...]] = {
 }
 STRONG_CATALOG_MATCH = 0.6
 """A catalog item matching this well (most of the question's words in its name) leads whatever the question type."""
-_MONEY = re.compile(r"(\d+(?:[.,]\d{1,2})?)\s*(?:EUR|euros?)\b", re.I)
 
 
 def locator(item: RetrievedItem) -> str:
@@ -63,16 +64,17 @@ def price_conflicts(items: list[RetrievedItem]) -> list[str]:
     """Documents or web pages that state another price for a catalog product: the catalog wins."""
     notes = []
     for product in (i for i in items if i["metadata"].get("kind") == "product"):
-        price = float(product["metadata"]["price"])
+        price = Decimal(str(product["metadata"]["price"]))
+        currency = str(product["metadata"].get("currency") or "")
         name = product["title"].lower()
         for other in (i for i in items if i["source"] != "catalog"):
             for sentence in re.split(r"(?<=[.!?])\s+|\n", other["text"]):
                 if name not in sentence.lower():
                     continue
-                for amount in _MONEY.findall(sentence):
-                    if abs(float(amount.replace(",", ".")) - price) > 0.005:
+                for amount in amounts(sentence, currency) if currency else []:
+                    if abs(amount - price) > Decimal("0.005"):
                         notes.append(
-                            f"{label(other)} gives {amount} for {product['title']}, but our catalog says "
+                            f"{label(other)} gives {amount} {currency} for {product['title']}, but our catalog says "
                             f"{product['metadata']['price']} {product['metadata']['currency']}; "
                             "the catalog is current."
                         )

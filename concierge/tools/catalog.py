@@ -1,7 +1,6 @@
 """The tenant's live catalog: products with price and stock, services with their free slots."""
 
 import asyncio
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -12,26 +11,20 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
+from concierge.tools.analysis.money import price_bounds
+from concierge.tools.analysis.text import keywords
 from concierge.tools.appdb import AppDatabase, Product, Service, Slot
 from concierge.tools.catalog_index import TYPO_TOLERANCE, Filters, ProductIndex
+from concierge.tools.catalog_vocabulary import Vocabulary
 from concierge.tools.catalogdb import current_version
-from concierge.tools.docindex import keywords
 
 THIN_DESCRIPTION = 50
 """Descriptions shorter than this are worth enriching from the web."""
 
 
-_CEILING = re.compile(
-    r"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than)\s*"
-    r"(?:€|\$|£|eur\s*)?(\d+(?:[.,]\d{1,2})?)",
-    re.I,
-)
-
-
 def price_ceiling(text: str) -> Decimal | None:
-    """The highest price the question accepts ("pens under 50 euros"), if it names one."""
-    m = _CEILING.search(text)
-    return Decimal(m.group(1).replace(",", ".")) if m else None
+    """The highest price the question accepts ("under 50 euros", "less than $30"), if it names one."""
+    return price_bounds(text)[1]
 
 
 @dataclass(frozen=True)
@@ -131,11 +124,13 @@ class Catalog:
         self.db = db
         self.refresh_s = refresh_s
         self._indexes: dict[str, ProductIndex] = {}
+        self._vocabularies: dict[str, Vocabulary] = {}
         self._checked: dict[str, float] = {}
 
     def invalidate(self, tenant_id: str) -> None:
         """Forget the tenant's index: the next search rebuilds it. Called after every change made in process."""
         self._indexes.pop(tenant_id, None)
+        self._vocabularies.pop(tenant_id, None)
 
     async def index(self, tenant_id: str) -> ProductIndex:
         """The tenant's index, checked against the stored catalog version at most every `refresh_s`."""
@@ -149,12 +144,21 @@ class Catalog:
                 rows = (
                     await s.execute(select(*_INDEX_COLUMNS).where(Product.tenant_id == tenant_id).order_by(Product.id))
                 ).all()
+                services = (
+                    await s.execute(select(Service.code, Service.name).where(Service.tenant_id == tenant_id))
+                ).all()
                 idx = None
         if idx is None:
             idx = await asyncio.to_thread(ProductIndex, version, rows)
             self._indexes[tenant_id] = idx
+            self._vocabularies[tenant_id] = await asyncio.to_thread(Vocabulary.build, version, rows, services)
         self._checked[tenant_id] = now
         return idx
+
+    async def vocabulary(self, tenant_id: str) -> Vocabulary:
+        """The tenant's own words (item names, brands, categories), as of the catalog version the index holds."""
+        await self.index(tenant_id)
+        return self._vocabularies[tenant_id]
 
     async def search_products(
         self,

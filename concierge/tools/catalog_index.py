@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from concierge.tools.docindex import keywords
+from concierge.tools.analysis.text import keywords
 
 TYPO_TOLERANCE = 85
 """rapidfuzz ratio a word must reach to count as the query's word with a typo or a plural."""

@@ -6,7 +6,6 @@ thread with its own connection.
 
 import asyncio
 import hashlib
-import re
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ from typing import Protocol
 import numpy as np
 import snowballstemmer
 
+from concierge.tools.analysis.text import fold, keywords
 from concierge.tools.chunking import Chunk
 from concierge.tools.embeddings import MAX_BATCH, CachedEmbedder, Embedder, MiniLMEmbedder
 from concierge.tools.fusion import SearchOptions, dedupe, fuse
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS doc_chunks (
 );
 CREATE INDEX IF NOT EXISTS ix_doc_chunks_document ON doc_chunks (tenant_id, document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS doc_chunks_fts USING fts5(
-    text, title, section, tenant_key, content = 'doc_chunks', content_rowid = 'id', tokenize = 'porter unicode61'
+    text, title, section, tenant_key, content = 'doc_chunks', content_rowid = 'id', tokenize = '{tokenizer}'
 );
 CREATE TRIGGER IF NOT EXISTS doc_chunks_ai AFTER INSERT ON doc_chunks BEGIN
     INSERT INTO doc_chunks_fts (rowid, text, title, section, tenant_key)
@@ -50,15 +50,10 @@ END;
 CREATE VIRTUAL TABLE IF NOT EXISTS doc_chunks_vocab USING fts5vocab(doc_chunks_fts, 'row');
 CREATE TABLE IF NOT EXISTS tenant_versions (tenant_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+"""Porter stems over Unicode words with accents folded, so "café", "cafe" and "CAFÉ" are one term."""
 _RANK = "bm25(1.0, 0.5, 0.5, 0.0)"
 """BM25 weights of text, title, section; the tenant token column only filters."""
-_WORD = re.compile(r"[A-Za-z0-9]+")
-STOPWORDS = frozenset(
-    """a an and are as at be but by can do does for from had has have how i if in is it its me my no not of on
-    or our so that the their them there they this to was we what when where which who why will with you your
-    please could would should any some about tell know want get hi hello hey thanks thank whats got still
-    looking wondering many really like just also don can re ll ve moment need make long bought""".split()
-)
 
 
 @dataclass(frozen=True)
@@ -97,27 +92,23 @@ class DocumentIndex(Protocol):
     ) -> list[DocumentHit]: ...
 
 
-def keywords(text: str) -> list[str]:
-    """Content words of a question, lower-cased, in order, without repeats."""
-    seen: dict[str, None] = {}
-    for w in _WORD.findall(text.lower()):
-        if w not in STOPWORDS and len(w) > 1:
-            seen.setdefault(w, None)
-    return list(seen)
-
-
-_ENGLISH = snowballstemmer.stemmer("english")
-
-
-def stems(text: str) -> set[str]:
-    """The content words of `text` reduced to their stems, so "prices" meets "price" and "opening" meets "open"."""
-    return set(_ENGLISH.stemWords(keywords(text)))
-
-
 def fts_query(text: str) -> str | None:
     """An FTS5 MATCH expression: any of the question's content words, each quoted (so no word is an operator)."""
     terms = keywords(text)
     return " OR ".join(f'"{t}"' for t in terms) if terms else None
+
+
+def _upgrade_tokenizer(conn: sqlite3.Connection) -> None:
+    """An index made with an older tokenizer (accents dropped, "café" as "caf") gets its keyword table rebuilt
+    from the stored chunks; the vectors stay."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'doc_chunks_fts'").fetchone()
+    if row is None or TOKENIZER in row[0]:
+        return
+    conn.execute("DROP TABLE doc_chunks_fts")
+    conn.execute("DROP TABLE IF EXISTS doc_chunks_vocab")
+    conn.executescript(_SCHEMA.replace("{tokenizer}", TOKENIZER))
+    conn.execute("INSERT INTO doc_chunks_fts (doc_chunks_fts) VALUES ('rebuild')")
+    conn.commit()
 
 
 _PORTER = snowballstemmer.stemmer("porter")
@@ -131,7 +122,7 @@ def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str
     terms = keywords(text)
     if len(terms) <= 2:
         return terms
-    stems = {t: _PORTER.stemWord(t) for t in terms}
+    stems = {t: _PORTER.stemWord(fold(t)) for t in terms}
     unique = sorted(set(stems.values()))
     marks = ",".join("?" * len(unique))
     df = dict(conn.execute(f"SELECT term, doc FROM doc_chunks_vocab WHERE term IN ({marks})", unique).fetchall())
@@ -169,7 +160,8 @@ class SqliteHybridIndex:
         self._local = threading.local()
         self._open: list[sqlite3.Connection] = []
         with self._connect() as conn:
-            conn.executescript(_SCHEMA)
+            _upgrade_tokenizer(conn)
+            conn.executescript(_SCHEMA.replace("{tokenizer}", TOKENIZER))
             conn.execute("INSERT INTO doc_chunks_fts (doc_chunks_fts, rank) VALUES ('rank', ?)", (_RANK,))
 
     def _connect(self) -> sqlite3.Connection:

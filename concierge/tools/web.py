@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from rapidfuzz import fuzz
 
-from concierge.tools.docindex import keywords
+from concierge.tools.analysis.text import keywords
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from rapidfuzz import fuzz, process
 
-from concierge.tools.docindex import stems
+from concierge.tools.analysis.text import stems
 from concierge.tools.llm.prompts import SourceBlock, parse_context
 from concierge.tools.tokens import count_tokens
 
@@ -28,7 +28,7 @@ DECLINE = (
     "reliably. A member of our staff can help if you'd like."
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-# Question words that stand for a fact the context states with another word.
+# Everyday question words that stand for a fact a shop's sources state with another word.
 _SYNONYMS = {
     "much": ("price", "cost"),
     "cost": ("price",),
@@ -38,12 +38,12 @@ _SYNONYMS = {
     "avail": ("stock", "free"),
     "left": ("stock", "free"),
     "slot": ("free",),
+    "copi": ("stock",),
+    "shelf": ("stock",),
     "room": ("free", "place"),
     "space": ("free", "place"),
     "seat": ("free", "place"),
     "place": ("free",),
-    "copi": ("stock",),
-    "shelf": ("stock",),
     "address": ("street",),
     "money": ("refund",),
     "back": ("refund",),

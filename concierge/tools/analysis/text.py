@@ -1,0 +1,48 @@
+"""Words of a text for matching: content words in any script (accents kept) and their English stems.
+
+`keywords()` keeps letters as written ("café" stays "café", so the FTS5 index, which folds diacritics itself,
+finds "cafe" and "café" alike); `stems()` also folds accents, so a question typed without them still meets the
+source's words.
+"""
+
+import re
+import unicodedata
+
+import snowballstemmer
+
+_WORD = re.compile(r"[^\W_]+")
+STOPWORDS = frozenset(
+    """a an and are as at be but by can do does for from had has have how i if in is it its me my no not of on
+    or our so that the their them there they this to was we what when where which who why will with you your
+    please could would should any some about tell know want get hi hello hey thanks thank whats got still
+    looking wondering many really like just also don can re ll ve moment need make long bought""".split()
+)
+
+
+def keywords(text: str) -> list[str]:
+    """Content words of a question, lower-cased, in order, without repeats; letters keep their accents."""
+    seen: dict[str, None] = {}
+    for w in _WORD.findall(text.lower()):
+        if w not in STOPWORDS and len(w) > 1:
+            seen.setdefault(w, None)
+    return list(seen)
+
+
+def fold(text: str) -> str:
+    """Text without diacritics: "Café Crème" -> "Cafe Creme"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_ENGLISH = snowballstemmer.stemmer("english")
+
+
+def stems(text: str) -> set[str]:
+    """The content words of `text` reduced to their stems, accents folded, so "prices" meets "price" and
+    "opening" meets "open"."""
+    return set(_ENGLISH.stemWords([fold(w) for w in keywords(text)]))
+
+
+def stem_list(text: str) -> list[str]:
+    """`stems` in the order the words come, repeats removed."""
+    return list(dict.fromkeys(_ENGLISH.stemWords([fold(w) for w in keywords(text)])))
