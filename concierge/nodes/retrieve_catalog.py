@@ -124,6 +124,13 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
             all_if_none=wants_slots,
             windows=time_windows(question, datetime.now(ZoneInfo(ctx.timezone))),
         )
+        # The items the conversation is about come first, whatever the words matched.
+        wanted = analysis.get("items") or []
+        skus = [i["id"].split(":", 2)[2] for i in wanted if i["kind"] == "product"]
+        pinned = await catalog.products(ctx.tenant_id, skus) if skus else []
+        products = pinned + [p for p in products if p.sku not in set(skus)]
+        codes = [i["id"].split(":", 2)[2] for i in wanted if i["kind"] == "service"]
+        services = sorted(services, key=lambda s: s.code not in codes)
         return [service_item(s) for s in services] + [product_item(p) for p in products]
 
     return await run_source(runtime, task, "catalog", search())

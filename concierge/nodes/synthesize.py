@@ -5,10 +5,11 @@ from decimal import Decimal
 
 from langgraph.runtime import Runtime
 
+from concierge.nodes.retrieve_documents import about_rank
 from concierge.state import Context, State
 from concierge.state.records import ContextSource, QueryType, RetrievedItem, SourceName, SynthesizedContext
 from concierge.tools.analysis.money import amounts
-from concierge.tools.llm.prompts import format_block
+from concierge.tools.llm.prompts import ABOUT, context_header, format_block
 from concierge.tools.tokens import count_tokens
 from concierge.tools.toolbox import context_of
 
@@ -40,7 +41,8 @@ def label(item: RetrievedItem) -> str:
     if item["source"] == "catalog":
         return f"Our catalog: {item['title']}"
     where = locator(item)
-    return f"{item['title']} ({where})" if where else item["title"]
+    about = f"{ABOUT}{item['metadata']['subject']}" if item["metadata"].get("subject") else ""
+    return (f"{item['title']} ({where})" if where else item["title"]) + about
 
 
 def rank(item: RetrievedItem, priority: tuple[SourceName, ...]) -> tuple[int, int, float]:
@@ -81,12 +83,41 @@ def price_conflicts(items: list[RetrievedItem]) -> list[str]:
     return notes
 
 
+def focus_rank(item: RetrievedItem, analysis: dict) -> int:
+    """The catalog entry of the item in focus leads the others asked about."""
+    focus = analysis.get("focus")
+    return 0 if focus and item["id"] == focus["id"] else 1
+
+
+def named_items(items: list[RetrievedItem]) -> list[str]:
+    """Names of the catalog items the retrieved passages are about or name."""
+    names: dict[str, None] = {}
+    for item in items:
+        if item["source"] == "catalog":
+            names.setdefault(item["title"], None)
+        for name in item["metadata"].get("about_names") or ():
+            names.setdefault(name, None)
+    return list(names)
+
+
 async def synthesize(state: State, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
-    priority = _PRIORITY[state["analysis"]["query_type"]]
-    items = sorted(dedupe(state.get("retrieved", [])), key=lambda i: rank(i, priority))
+    analysis = state["analysis"]
+    priority = _PRIORITY[analysis["query_type"]]
+    wanted = [i for i in analysis.get("items") or []]
+    wanted_ids = {i["id"] for i in wanted}
+    # The items asked about first (the one in focus leads), then passages about nothing in particular, then others.
+    items = sorted(
+        dedupe(state.get("retrieved", [])),
+        key=lambda i: (about_rank(i, wanted_ids), focus_rank(i, analysis), *rank(i, priority)),
+    )
     conflicts = price_conflicts(items)
-    header = "".join(f"Note: {c}\n" for c in conflicts)
+    rewritten = analysis.get("rewritten_by", "none") != "none"
+    header = context_header(
+        analysis["question"] if rewritten else None,
+        [i["name"] for i in wanted],
+        named_items(items) if wanted else [],
+    ) + "".join(f"Note: {c}\n" for c in conflicts)
     blocks: list[str] = []
     sources: list[ContextSource] = []
     used = count_tokens(header)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from concierge.tools.analysis.money import price_bounds
 from concierge.tools.analysis.text import keywords
 from concierge.tools.appdb import AppDatabase, Product, Service, Slot
-from concierge.tools.catalog_index import TYPO_TOLERANCE, Filters, ProductIndex
+from concierge.tools.catalog_index import TYPO_TOLERANCE, Entry, Filters, ProductIndex
 from concierge.tools.catalog_vocabulary import Vocabulary
 from concierge.tools.catalogdb import current_version
 
@@ -113,6 +113,22 @@ def _term_weight(term: str, fields: list[tuple[list[str], float]]) -> float:
     return best
 
 
+def _hit(e: Entry, score: float) -> ProductHit:
+    return ProductHit(
+        e.sku,
+        e.name,
+        e.category,
+        e.brand,
+        e.model_number,
+        e.description,
+        list(e.tags),
+        e.price,
+        e.currency,
+        e.stock,
+        round(score, 3),
+    )
+
+
 def _free(slot: Slot, tz: ZoneInfo) -> FreeSlot:
     return FreeSlot(slot.start.astimezone(tz), slot.end.astimezone(tz), slot.capacity - slot.booked)
 
@@ -160,6 +176,11 @@ class Catalog:
         await self.index(tenant_id)
         return self._vocabularies[tenant_id]
 
+    async def products(self, tenant_id: str, skus: list[str]) -> list[ProductHit]:
+        """The products with these SKUs, in that order, scored 1 (the items a conversation is about)."""
+        idx = await self.index(tenant_id)
+        return [_hit(e, 1.0) for e in idx.by_skus(skus)]
+
     async def search_products(
         self,
         tenant_id: str,
@@ -188,22 +209,7 @@ class Catalog:
             min_score,
             browse,
         )
-        return [
-            ProductHit(
-                e.sku,
-                e.name,
-                e.category,
-                e.brand,
-                e.model_number,
-                e.description,
-                list(e.tags),
-                e.price,
-                e.currency,
-                e.stock,
-                round(score, 3),
-            )
-            for score, e in ranked
-        ]
+        return [_hit(e, score) for score, e in ranked]
 
     async def search_services(
         self,

@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS tenant_versions (tenant_id TEXT PRIMARY KEY, version 
 """
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 """Porter stems over Unicode words with accents folded, so "café", "cafe" and "CAFÉ" are one term."""
+HEAD_CHARS = 300
+"""How much of a document's first chunk `heads` returns."""
 _RANK = "bm25(1.0, 0.5, 0.5, 0.0)"
 """BM25 weights of text, title, section; the tenant token column only filters."""
 
@@ -243,6 +245,23 @@ class SqliteHybridIndex:
         return await asyncio.to_thread(read)
 
     # reads
+
+    async def heads(self, tenant_id: str, document_ids: list[str]) -> dict[str, str]:
+        """Each document's title and opening chunk: what it is about (a manual names its product there)."""
+        ids = sorted(set(document_ids))
+        if not ids:
+            return {}
+
+        def read() -> dict[str, str]:
+            marks = ",".join("?" * len(ids))
+            rows = self._connect().execute(
+                f"SELECT document_id, title, text FROM doc_chunks WHERE tenant_id = ? AND ordinal = 0 "
+                f"AND document_id IN ({marks})",
+                [tenant_id, *ids],
+            )
+            return {d: f"{title}\n{text[:HEAD_CHARS]}" for d, title, text in rows}
+
+        return await asyncio.to_thread(read)
 
     def _models(self, tenant_id: str) -> frozenset[str]:
         with self._connect() as conn:
