@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from concierge.tools.analysis.money import amounts, price_bounds
+from concierge.tools.analysis.query import query_type
 from concierge.tools.analysis.text import keywords, stems
-from concierge.tools.appdb import Tenant
-from concierge.tools.catalog_import import import_catalog
-from concierge.tools.chunking import Chunk
-from concierge.tools.query import query_type
+from concierge.tools.catalog.importer import import_catalog
+from concierge.tools.db.models import Tenant
+from concierge.tools.documents.chunking import Chunk
 from concierge.tools.toolbox import Toolbox
 
 ROOT = Path(__file__).resolve().parents[1]

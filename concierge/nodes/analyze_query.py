@@ -24,10 +24,10 @@ from concierge.tools.analysis.conversation import (
     standalone,
     with_facts,
 )
+from concierge.tools.analysis.query import analyze
 from concierge.tools.analysis.units import asked_attributes
-from concierge.tools.catalog_vocabulary import CatalogItem, Vocabulary
+from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
 from concierge.tools.llm.rewrite import model_rewrite, rewrite_models
-from concierge.tools.query import analyze
 from concierge.tools.toolbox import Toolbox, context_of, toolbox
 
 ALSO_NAMED = 0.75

@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 
 from concierge.state import Context
 from concierge.state.records import QueryAnalysis, RetrievedItem, SourceError, SourceName
-from concierge.tools.retrieval_log import SourceRun, record
+from concierge.tools.db.retrieval_log import SourceRun, record
 from concierge.tools.toolbox import context_of, toolbox
 
 log = logging.getLogger(__name__)
@@ -82,3 +82,13 @@ async def run_source(
     )
     await record((await toolbox(runtime)).db, run)
     return update
+
+
+def about_rank(item: RetrievedItem, wanted: set[str]) -> int:
+    """0 for a passage about an item asked for, 1 for one about nothing in particular, 2 for one about others."""
+    about = set(item["metadata"].get("about") or ())
+    if item["source"] == "catalog":
+        about.add(item["id"])
+    if not wanted or not about:
+        return 1 if wanted else 0
+    return 0 if about & wanted else 2

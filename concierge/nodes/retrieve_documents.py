@@ -11,13 +11,13 @@ import asyncio
 
 from langgraph.runtime import Runtime
 
-from concierge.nodes.retrieval import RetrievalTask, run_source
+from concierge.nodes.retrieval import RetrievalTask, about_rank, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
 from concierge.tools.analysis.units import asked_attributes
-from concierge.tools.catalog_vocabulary import Vocabulary
-from concierge.tools.docindex import DocumentHit
-from concierge.tools.fusion import SearchOptions
+from concierge.tools.catalog.vocabulary import Vocabulary
+from concierge.tools.documents.fusion import SearchOptions
+from concierge.tools.documents.sqlite_index import DocumentHit
 from concierge.tools.toolbox import context_of, toolbox
 
 WIDEN = 3
@@ -56,16 +56,6 @@ def tag_subjects(items: list[RetrievedItem], heads: dict[str, str], words: Vocab
         meta["about_names"] = [it.name for it in about]
         if subject is not None:
             meta["subject"] = subject.name
-
-
-def about_rank(item: RetrievedItem, wanted: set[str]) -> int:
-    """0 for a passage about an item asked for, 1 for one about nothing in particular, 2 for one about others."""
-    about = set(item["metadata"].get("about") or ())
-    if item["source"] == "catalog":
-        about.add(item["id"])
-    if not wanted or not about:
-        return 1 if wanted else 0
-    return 0 if about & wanted else 2
 
 
 async def retrieve_documents(task: RetrievalTask, runtime: Runtime[Context]) -> dict:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from langgraph.runtime import Runtime
 
-from concierge.nodes.retrieve_documents import about_rank
+from concierge.nodes.retrieval import about_rank
 from concierge.state import Context, State
 from concierge.state.records import ContextSource, QueryType, RetrievedItem, SourceName, SynthesizedContext
 from concierge.tools.analysis.money import amounts

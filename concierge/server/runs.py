@@ -14,11 +14,11 @@ from fastapi import HTTPException
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langgraph.types import Command
 
-from concierge.nodes.generate import DISCARDED_EVENT
 from concierge.server.deps import AppState
 from concierge.server.schemas import RunCreate
 from concierge.state import Context
-from concierge.tools.appdb import Thread
+from concierge.state.conversation import DISCARDED_EVENT
+from concierge.tools.db.models import Thread
 
 log = logging.getLogger(__name__)
 Event = tuple[str, Any]

@@ -1,1 +1,2 @@
-"""Reading text: words and stems, questions, dates and times, money, units, and the conversation's references."""
+"""Reading a customer's words: content words and stems, query rules, time windows, money, units, and what a
+message refers to in the conversation."""
