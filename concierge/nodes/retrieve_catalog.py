@@ -10,6 +10,7 @@ from concierge.state import Context
 from concierge.state.records import RetrievedItem
 from concierge.tools.analysis.when import time_windows
 from concierge.tools.catalog.search import FreeSlot, ProductHit, ServiceHit, price_ceiling
+from concierge.tools.catalog.shape import Shape, shape_of
 from concierge.tools.toolbox import context_of, toolbox
 
 
@@ -108,6 +109,9 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
     question = analysis["question"]
 
     async def search() -> list[RetrievedItem]:
+        shape = shape_of(question, await catalog.vocabulary(ctx.tenant_id)) if not analysis.get("items") else None
+        if shape is not None:
+            return await shaped(shape)
         products = await catalog.search_products(
             ctx.tenant_id,
             question,
@@ -132,5 +136,25 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
         codes = [i["id"].split(":", 2)[2] for i in wanted if i["kind"] == "service"]
         services = sorted(services, key=lambda s: s.code not in codes)
         return [service_item(s) for s in services] + [product_item(p) for p in products]
+
+    async def shaped(shape: Shape) -> list[RetrievedItem]:
+        """Cheapest, by brand, by category, under a price, for N people: the catalog filtered and sorted, the
+        answer's sentence leading the first product it names."""
+        sentence, hits = await catalog.shaped(ctx.tenant_id, shape)
+        items = [product_item(p) for p in hits[: ctx.max_results]]
+        if not items:
+            return [
+                RetrievedItem(
+                    id="catalog:products",
+                    source="catalog",
+                    title="Our products",
+                    text=sentence,
+                    score=1.0,
+                    metadata={"kind": "listing", "listing": sentence},
+                )
+            ]
+        items[0]["text"] = f"{sentence}\n{items[0]['text']}"
+        items[0]["metadata"]["listing"] = sentence
+        return items
 
     return await run_source(runtime, task, "catalog", search())

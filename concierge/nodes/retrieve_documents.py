@@ -8,12 +8,14 @@ spell it ("how heavy" also searches "weight").
 """
 
 import asyncio
+from collections.abc import Callable
 
 from langgraph.runtime import Runtime
 
 from concierge.nodes.retrieval import RetrievalTask, about_rank, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
+from concierge.tools.analysis.text import stems
 from concierge.tools.analysis.units import asked_attributes
 from concierge.tools.catalog.vocabulary import Vocabulary
 from concierge.tools.documents.fusion import SearchOptions
@@ -23,6 +25,30 @@ from concierge.tools.toolbox import context_of, toolbox
 WIDEN = 3
 """With items in question, search this many times `max_results` deep, then keep those about the items first."""
 WHOLE_NAME = 0.99
+DOCUMENTS_PER_ITEM = 2
+SECTIONS_PER_DOCUMENT = 2
+
+
+def _doc_ids(items: list[RetrievedItem]) -> list[str]:
+    return [str(i["metadata"]["document_id"]) for i in items]
+
+
+def _relevance(question: str, named: list) -> Callable[[RetrievedItem], float]:
+    """How many of the question's own words (the item's name aside; attribute words as sources spell them) a
+    passage holds, heading included."""
+    names = set().union(*(stems(i["name"]) for i in named)) if named else set()
+    wanted = stems(expanded(question)) - names - _GENERIC
+
+    def score(item: RetrievedItem) -> float:
+        if not wanted:
+            return 0.0
+        have = stems(f"{item['metadata'].get('section') or ''} {item['text']}")
+        return len(wanted & have) / len(wanted)
+
+    return score
+
+
+_GENERIC = frozenset(stems("much tell product item information info"))
 
 
 def as_item(hit: DocumentHit) -> RetrievedItem:
@@ -45,15 +71,17 @@ def expanded(question: str) -> str:
 
 
 def tag_subjects(items: list[RetrievedItem], heads: dict[str, str], words: Vocabulary) -> None:
-    """Set `metadata.about` (item ids) and `metadata.subject` (the document's item name) on each passage."""
+    """Set `metadata.about` (the document's item id), `metadata.subject` (its name) and `metadata.about_names`
+    (it and every item the passage names) on each passage."""
     subjects = {doc: words.best_named(head) for doc, head in heads.items()}
     for item in items:
         meta = item["metadata"]
         subject = subjects.get(str(meta.get("document_id")))
-        about = [subject] if subject is not None else []
-        about += [it for _, it in words.named(item["text"], WHOLE_NAME) if it not in about]
-        meta["about"] = [it.item_id for it in about]
-        meta["about_names"] = [it.name for it in about]
+        # Ranking goes by the document's subject; items a passage merely names are listed for the answer, which
+        # must not give their facts for the one asked.
+        named = [it for _, it in words.named(item["text"], WHOLE_NAME) if it != subject]
+        meta["about"] = [subject.item_id] if subject is not None else []
+        meta["about_names"] = [it.name for it in ([subject] if subject is not None else []) + named]
         if subject is not None:
             meta["subject"] = subject.name
 
@@ -86,7 +114,40 @@ async def retrieve_documents(task: RetrievalTask, runtime: Runtime[Context]) -> 
             words = await tools.catalog.vocabulary(ctx.tenant_id)
             heads = await heads_of(ctx.tenant_id, [str(i["metadata"]["document_id"]) for i in items])
             tag_subjects(items, heads, words)
-        items.sort(key=lambda i: about_rank(i, wanted))  # stable: within a rank, the search's own order
+            if wanted:
+                items += await _from_their_documents(items, named, question, options)
+                tag_subjects(items, await heads_of(ctx.tenant_id, _doc_ids(items)), words)
+        relevance = _relevance(question, named)
+        # Stable: passages about the items asked first, the best-matching section of their documents leading.
+        items.sort(key=lambda i: (about_rank(i, wanted), -relevance(i) if about_rank(i, wanted) == 0 else 0))
         return items[: ctx.max_results * (len(named) if len(named) > 1 else 1)]
+
+    async def _from_their_documents(
+        items: list[RetrievedItem], named: list, question: str, options: SearchOptions
+    ) -> list[RetrievedItem]:
+        """The sections of each asked item's own documents that best match the question: a spec table that
+        never names its product is found through the manual that does."""
+        chunks_of = getattr(index, "document_chunks", None)
+        if chunks_of is None:
+            return []
+        have = {i["id"] for i in items}
+        relevance = _relevance(question, named)
+        extra: list[RetrievedItem] = []
+        for item in named:
+            docs = [
+                str(i["metadata"]["document_id"]) for i in items if item["id"] in (i["metadata"].get("about") or ())
+            ]
+            if not docs:  # none of the hits is about it: look for its documents by name
+                by_name = await index.search(ctx.tenant_id, item["name"], ctx.max_results, options)
+                docs = [h.document_id for h in by_name if item["name"].casefold() in h.text.casefold()]
+            for doc in list(dict.fromkeys(docs))[:DOCUMENTS_PER_ITEM]:
+                candidates = [as_item(h) for h in await chunks_of(ctx.tenant_id, doc)]
+                for c in candidates:
+                    c["metadata"]["about"] = [item["id"]]
+                    c["metadata"]["about_names"] = [item["name"]]
+                best = sorted((c for c in candidates if c["id"] not in have), key=lambda c: -relevance(c))
+                extra += [c for c in best[:SECTIONS_PER_DOCUMENT] if relevance(c) > 0]
+                have.update(c["id"] for c in extra)
+        return extra
 
     return await run_source(runtime, task, "documents", search())

@@ -113,10 +113,13 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict:
     )
     conflicts = price_conflicts(items)
     rewritten = analysis.get("rewritten_by", "none") != "none"
+    # A catalog-shape answer leads the context, so its number is 1 whenever it fits at all.
+    listing = 1 if items and items[0]["metadata"].get("listing") else None
     header = context_header(
         analysis["question"] if rewritten else None,
         [i["name"] for i in wanted],
         named_items(items) if wanted else [],
+        listing,
     ) + "".join(f"Note: {c}\n" for c in conflicts)
     blocks: list[str] = []
     sources: list[ContextSource] = []

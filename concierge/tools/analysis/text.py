@@ -7,6 +7,7 @@ source's words.
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import snowballstemmer
 
@@ -15,7 +16,8 @@ STOPWORDS = frozenset(
     """a an and are as at be but by can do does for from had has have how i if in is it its me my no not of on
     or our so that the their them there they this to was we what when where which who why will with you your
     please could would should any some about tell know want get hi hello hey thanks thank whats got still
-    looking wondering many really like just also don can re ll ve moment need make long bought""".split()
+    looking wondering many really like just also don can re ll ve moment need make long bought anything
+    something""".split()
 )
 
 
@@ -37,12 +39,19 @@ def fold(text: str) -> str:
 _ENGLISH = snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """One word's English stem, accents folded. Cached: the pure-Python stemmer costs ~0.3 ms a word, and
+    sources repeat their words turn after turn."""
+    return _ENGLISH.stemWord(fold(word))
+
+
 def stems(text: str) -> set[str]:
     """The content words of `text` reduced to their stems, accents folded, so "prices" meets "price" and
     "opening" meets "open"."""
-    return set(_ENGLISH.stemWords([fold(w) for w in keywords(text)]))
+    return {stem(w) for w in keywords(text)}
 
 
 def stem_list(text: str) -> list[str]:
     """`stems` in the order the words come, repeats removed."""
-    return list(dict.fromkeys(_ENGLISH.stemWords([fold(w) for w in keywords(text)])))
+    return list(dict.fromkeys(stem(w) for w in keywords(text)))

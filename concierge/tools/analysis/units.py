@@ -169,11 +169,11 @@ def _attr(name: str, cues: str, keys: str, dimension: str | None = None) -> Attr
 
 
 ATTRIBUTES: tuple[Attribute, ...] = (
-    _attr("weight", "weight weigh weighs heavy heavier heaviest light lighter lightest", "weight weighs", "mass"),
+    _attr("weight", "weight weigh weighs heavy heavier heaviest lighter lightest lightweight", "weight weighs", "mass"),
     _attr("capacity", "capacity hold holds volume liters litres storage fit load", "capacity volume load", "volume"),
     _attr(
         "dimensions",
-        "size dimensions big bigger biggest large small long wide tall height width length measure packed",
+        "size dimensions bigger biggest larger smaller height width length measure measurements",
         "dimensions size length width height measurements packed",
         "length",
     ),
@@ -201,10 +201,26 @@ ATTRIBUTES: tuple[Attribute, ...] = (
 BY_NAME = {a.name: a for a in ATTRIBUTES}
 
 
+_HOW = re.compile(r"\bhow (big|large|small|long|wide|tall|heavy|warm|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I)
+_HOW_ATTRIBUTE = {
+    "big": "dimensions",
+    "large": "dimensions",
+    "small": "dimensions",
+    "wide": "dimensions",
+    "tall": "dimensions",
+    "heavy": "weight",
+    "warm": "temperature",
+}
+
+
 def asked_attributes(question: str) -> list[Attribute]:
     """The attributes a question asks about, most specific first ("how much does it weigh" is weight, not price)."""
     q = stems(question)
     found = [a for a in ATTRIBUTES if a.cues & q]
+    how = _HOW.search(question)
+    if how and how.group(1).lower() in _HOW_ATTRIBUTE:
+        attr = BY_NAME[_HOW_ATTRIBUTE[how.group(1).lower()]]
+        found = [attr, *(a for a in found if a is not attr)]
     for unit in units_named(question):
         dim = UNITS[unit][0]
         found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found]
@@ -213,9 +229,14 @@ def asked_attributes(question: str) -> list[Attribute]:
     return found
 
 
+_NOT_KEYS = frozenset("we our you your it its this that they the i my there here note".split())
+
+
 def key_value(line: str) -> tuple[str, str] | None:
     """A spec line "Capacity: 40 liters" as ("Capacity", "40 liters"); None for prose."""
     m = re.match(r"^\s*([A-Z][\w /&()'-]{1,40}?)\s*:\s+(\S.*)$", line)
-    if not m or len(m.group(1).split()) > 5:
+    if not m or len(m.group(1).split()) > 5 or any(c.isdigit() for c in m.group(1)):
+        return None
+    if m.group(1).split()[0].lower() in _NOT_KEYS:
         return None
     return m.group(1).strip(), m.group(2).strip()

@@ -1,7 +1,7 @@
 """The tenant's live catalog: products with price and stock, services with their free slots."""
 
 import asyncio
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from time import monotonic
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from concierge.tools.analysis.money import price_bounds
 from concierge.tools.analysis.text import keywords
 from concierge.tools.catalog.index import TYPO_TOLERANCE, Entry, Filters, ProductIndex
+from concierge.tools.catalog.shape import Shape, matching, summary
 from concierge.tools.catalog.version import current_version
 from concierge.tools.catalog.vocabulary import Vocabulary
 from concierge.tools.db.engine import AppDatabase
@@ -176,6 +177,17 @@ class Catalog:
         """The tenant's own words (item names, brands, categories), as of the catalog version the index holds."""
         await self.index(tenant_id)
         return self._vocabularies[tenant_id]
+
+    async def shaped(self, tenant_id: str, shape: Shape) -> tuple[str, list[ProductHit]]:
+        """A catalog-shape question's answer: one sentence with names and figures, and the products it lists
+        (or, when none matches, the nearest ones of the same kind)."""
+        idx = await self.index(tenant_id)
+        chosen = matching(idx.entries, shape)
+        alternatives: list[Entry] = []
+        if not chosen:
+            loose = replace(shape, min_price=None, max_price=None, people=None, superlative=None, order="price_asc")
+            alternatives = matching(idx.entries, loose) if loose != replace(shape, order="price_asc") else []
+        return summary(shape, chosen, alternatives), [_hit(e, 1.0) for e in (chosen or alternatives)]
 
     async def products(self, tenant_id: str, skus: list[str]) -> list[ProductHit]:
         """The products with these SKUs, in that order, scored 1 (the items a conversation is about)."""

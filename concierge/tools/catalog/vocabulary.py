@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from concierge.tools.analysis.text import fold, stem_list, stems
+from concierge.tools.analysis.text import fold, keywords, stem, stem_list, stems
 
 ItemKind = Literal["product", "service"]
 NAMED = 0.5
 """Share of a name's weight (rarer words weigh more) a message must mention to name the item."""
+MOSTLY = 0.75
 _MIN_TERM = 3
 
 
@@ -125,8 +126,11 @@ class Vocabulary:
             # in particular; "Alpine tent" is one product even though other names hold "Alpine" or "tent".
             matched = [t for t in dict.fromkeys(terms) if t in found]
             sharing = set(self._postings[matched[0]]).intersection(*(self._postings[t] for t in matched[1:]))
-            distinctive = len(sharing) == 1
             share = got / total if total else 0.0
+            # ...and be its own: a word no other name uses, or most of the name ("hiking jackets" is no one
+            # jacket even when one jacket alone has both words).
+            own = any(len(self._postings[t]) == 1 for t in matched) or share >= MOSTLY
+            distinctive = len(sharing) == 1 and own
             if share >= threshold and distinctive:
                 out[i] = share
         for code in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]{2,}", text):
@@ -147,6 +151,17 @@ class Vocabulary:
             whole = [it for s, it in named if s >= 0.999]
             return whole[0] if len(whole) == 1 else None
         return named[0][1]
+
+    def kind_words(self, text: str) -> list[tuple[str, str]]:
+        """Words of the text that item names use, as (stem, the word as typed), rarest first: "boots" in
+        "any hiking boots?" picks the boots among everything for hiking."""
+        typed = {stem(w): w for w in keywords(text)}
+        found = [(t, w) for t, w in typed.items() if t in self._postings and len(t) >= _MIN_TERM]
+        return sorted(found, key=lambda x: len(self._postings[x[0]]))
+
+    def items_with(self, term: str) -> list[CatalogItem]:
+        """Items whose name uses the stem `term`."""
+        return [self.items[i] for i in self._postings.get(term, ())]
 
     def by_key(self, item_id: str) -> CatalogItem | None:
         return next((it for it in self.items if it.item_id == item_id), None)

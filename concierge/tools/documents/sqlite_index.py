@@ -246,6 +246,19 @@ class SqliteHybridIndex:
 
     # reads
 
+    async def document_chunks(self, tenant_id: str, document_id: str) -> list[DocumentHit]:
+        """Every chunk of one document, in order (scored 0): a manual's sections, to read beside a search."""
+
+        def read() -> list[DocumentHit]:
+            rows = self._connect().execute(
+                "SELECT document_id, title, section, page, ordinal, text FROM doc_chunks "
+                "WHERE tenant_id = ? AND document_id = ? ORDER BY ordinal",
+                (tenant_id, document_id),
+            )
+            return [DocumentHit(d, t, sec, int(p), int(o), text, 0.0) for d, t, sec, p, o, text in rows]
+
+        return await asyncio.to_thread(read)
+
     async def heads(self, tenant_id: str, document_ids: list[str]) -> dict[str, str]:
         """Each document's title and opening chunk: what it is about (a manual names its product there)."""
         ids = sorted(set(document_ids))

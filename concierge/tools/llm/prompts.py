@@ -58,11 +58,12 @@ def render_system_prompt(
 QUESTION_LINE = "The question on its own: "
 FOCUS_LINE = "The customer is asking about: "
 ITEMS_LINE = "Catalog items these sources name: "
+LISTING_LINE = "Our catalog, filtered and sorted for this question: "
 ABOUT = " — about "
 """Joins a document block's label to the catalog item its document is about."""
 
 
-def context_header(question: str | None, focus: list[str], items: list[str]) -> str:
+def context_header(question: str | None, focus: list[str], items: list[str], listing: int | None = None) -> str:
     """Lines before the numbered sources: the question with its references resolved, the item(s) it is about,
     and every catalog item the sources name, so an answer never gives one item's fact for another."""
     lines = []
@@ -72,6 +73,8 @@ def context_header(question: str | None, focus: list[str], items: list[str]) -> 
         lines.append(f"{FOCUS_LINE}{'; '.join(focus)}")
     if items:
         lines.append(f"{ITEMS_LINE}{'; '.join(items)}")
+    if listing is not None:
+        lines.append(f"{LISTING_LINE}[{listing}]")
     return "".join(f"{line}\n" for line in lines)
 
 
@@ -80,6 +83,8 @@ class Header:
     question: str | None
     focus: list[str]
     items: list[str]
+    listing: int | None = None
+    """The source whose first sentence answers a question about the catalog's shape (cheapest, by brand...)."""
 
 
 def parse_header(prompt: str) -> Header:
@@ -95,7 +100,8 @@ def parse_header(prompt: str) -> Header:
         raw = line(prefix)
         return [n.strip() for n in raw.split("; ") if n.strip()] if raw else []
 
-    return Header(line(QUESTION_LINE), names(FOCUS_LINE), names(ITEMS_LINE))
+    listing = re.fullmatch(r"\[(\d+)\]", line(LISTING_LINE) or "")
+    return Header(line(QUESTION_LINE), names(FOCUS_LINE), names(ITEMS_LINE), int(listing.group(1)) if listing else None)
 
 
 def parse_context(prompt: str) -> list[SourceBlock]:
