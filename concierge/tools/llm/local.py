@@ -224,7 +224,7 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
         return False
     others = [o for o in reading.others if _mentions(sentence, o)]
     if others:
-        # A sentence naming several items ("readings, the book club and consultations are refunded") still
+        # A sentence naming several items ("tours, the tasting and classes are refunded") still
         # speaks of the asked one if it uses a word of its name no named other shares.
         said = stems(sentence)
         own = [stems(a) - set().union(*(stems(o) for o in others)) - _NAME_FILLER for a in reading.asked]
