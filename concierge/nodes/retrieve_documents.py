@@ -37,7 +37,7 @@ def _relevance(question: str, named: list) -> Callable[[RetrievedItem], float]:
     """How many of the question's own words (the item's name aside; attribute words as sources spell them) a
     passage holds, heading included."""
     names = set().union(*(stems(i["name"]) for i in named)) if named else set()
-    wanted = stems(expanded(question)) - names - _GENERIC
+    wanted = stems(expanded(question, " ".join(i["name"] for i in named))) - names - _GENERIC
 
     def score(item: RetrievedItem) -> float:
         if not wanted:
@@ -64,9 +64,9 @@ def as_item(hit: DocumentHit) -> RetrievedItem:
     )
 
 
-def expanded(question: str) -> str:
+def expanded(question: str, names: str = "") -> str:
     """The question with the spec words of the attributes it asks: "how heavy is X" also says "weight"."""
-    extra = [k for a in asked_attributes(question) if a.name not in ("price", "stock") for k in sorted(a.keys)]
+    extra = [k for a in asked_attributes(question, names) if a.name not in ("price", "stock") for k in sorted(a.keys)]
     return f"{question} {' '.join(extra)}" if extra else question
 
 
@@ -98,9 +98,10 @@ async def retrieve_documents(task: RetrievalTask, runtime: Runtime[Context]) -> 
     async def search() -> list[RetrievedItem]:
         options = SearchOptions(fusion=ctx.fusion, semantic_weight=min(max(ctx.semantic_weight, 0.0), 1.0))
         depth = ctx.max_results * WIDEN if wanted else ctx.max_results
-        queries = [expanded(question)]
+        names = " ".join(i["name"] for i in named)
+        queries = [expanded(question, names)]
         if len(named) > 1:  # a comparison: each item's own passages, beside the question's
-            queries += [expanded(f"{i['name']} {question}") for i in named]
+            queries += [expanded(f"{i['name']} {question}", names) for i in named]
         found = await asyncio.gather(*(index.search(ctx.tenant_id, q, depth, options) for q in queries))
         hits: dict[str, RetrievedItem] = {}
         for batch in found:
@@ -115,11 +116,15 @@ async def retrieve_documents(task: RetrievalTask, runtime: Runtime[Context]) -> 
             heads = await heads_of(ctx.tenant_id, [str(i["metadata"]["document_id"]) for i in items])
             tag_subjects(items, heads, words)
             if wanted:
-                items += await _from_their_documents(items, named, question, options)
-                tag_subjects(items, await heads_of(ctx.tenant_id, _doc_ids(items)), words)
+                extra = await _from_their_documents(items, named, question, options)
+                tag_subjects(extra, await heads_of(ctx.tenant_id, _doc_ids(extra)), words)
+                items += extra
         relevance = _relevance(question, named)
+        for i in items:
+            if about_rank(i, wanted) == 0:
+                i["metadata"]["relevance"] = round(relevance(i), 3)
         # Stable: passages about the items asked first, the best-matching section of their documents leading.
-        items.sort(key=lambda i: (about_rank(i, wanted), -relevance(i) if about_rank(i, wanted) == 0 else 0))
+        items.sort(key=lambda i: (about_rank(i, wanted), -i["metadata"].get("relevance", 0.0)))
         return items[: ctx.max_results * (len(named) if len(named) > 1 else 1)]
 
     async def _from_their_documents(

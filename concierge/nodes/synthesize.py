@@ -45,9 +45,12 @@ def label(item: RetrievedItem) -> str:
     return (f"{item['title']} ({where})" if where else item["title"]) + about
 
 
-def rank(item: RetrievedItem, priority: tuple[SourceName, ...]) -> tuple[int, int, float]:
+def rank(item: RetrievedItem, priority: tuple[SourceName, ...]) -> tuple[int, int, float, float]:
+    """Strong catalog matches, then by source priority; within a source, a passage's match to the question beside
+    the item asked (its `relevance`, set by document retrieval) before its search score."""
     strong = item["source"] == "catalog" and item["score"] >= STRONG_CATALOG_MATCH
-    return (0 if strong else 1, priority.index(item["source"]), -item["score"])
+    relevance = float(item["metadata"].get("relevance", 0.0))
+    return (0 if strong else 1, priority.index(item["source"]), -relevance, -item["score"])
 
 
 def dedupe(items: list[RetrievedItem]) -> list[RetrievedItem]:

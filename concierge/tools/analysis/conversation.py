@@ -65,6 +65,8 @@ def standalone(message: str, name: str) -> str:
     if name.casefold() in message.casefold():
         return message
     protected = _DUMMY_IT.sub(lambda m: m.group(0).replace("it", "\x00"), message)
+    if re.search(r"\bit\b", protected, re.I):
+        protected = re.sub(r"\s+itself\b", "", protected, flags=re.I)  # "what does it weigh itself?"
     for pattern, template in _REPLACE:
         if pattern.search(protected):
             out = pattern.sub(template.format(name=name), protected, count=1)

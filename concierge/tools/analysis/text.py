@@ -32,6 +32,8 @@ def keywords(text: str) -> list[str]:
 
 def fold(text: str) -> str:
     """Text without diacritics: "Café Crème" -> "Cafe Creme"."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

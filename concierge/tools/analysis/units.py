@@ -199,6 +199,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("stock", "stock available availability left", "stock available"),
 )
 BY_NAME = {a.name: a for a in ATTRIBUTES}
+_PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
 
 
 _HOW = re.compile(r"\bhow (big|large|small|long|wide|tall|heavy|warm|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I)
@@ -213,9 +214,10 @@ _HOW_ATTRIBUTE = {
 }
 
 
-def asked_attributes(question: str) -> list[Attribute]:
-    """The attributes a question asks about, most specific first ("how much does it weigh" is weight, not price)."""
-    q = stems(question)
+def asked_attributes(question: str, names: str = "") -> list[Attribute]:
+    """The attributes a question asks about, most specific first ("how much does it weigh" is weight, not price).
+    Words of the item names in `names` ask nothing ("Sleeping Bag" is no question about sleeping)."""
+    q = stems(question) - stems(names)
     found = [a for a in ATTRIBUTES if a.cues & q]
     how = _HOW.search(question)
     if how and how.group(1).lower() in _HOW_ATTRIBUTE:
@@ -224,8 +226,8 @@ def asked_attributes(question: str) -> list[Attribute]:
     for unit in units_named(question):
         dim = UNITS[unit][0]
         found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found]
-    if len(found) > 1 and any(a.name == "price" for a in found) and "weigh" in q:
-        found = [a for a in found if a.name != "price"]  # "how much does it weigh"
+    if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
+        found = [a for a in found if a.name != "price"]  # "how much does it weigh": "much" alone is no price
     return found
 
 

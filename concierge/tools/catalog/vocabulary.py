@@ -19,6 +19,7 @@ ItemKind = Literal["product", "service"]
 NAMED = 0.5
 """Share of a name's weight (rarer words weigh more) a message must mention to name the item."""
 MOSTLY = 0.75
+NAMED_CACHE = 20_000
 _MIN_TERM = 3
 
 
@@ -74,6 +75,7 @@ class Vocabulary:
     _postings: dict[str, list[int]] = field(default_factory=dict)
     _idf: dict[str, float] = field(default_factory=dict)
     _models: dict[str, int] = field(default_factory=dict)
+    _named_cache: dict[tuple[str, float], list[tuple[float, CatalogItem]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, version: int, products: Iterable[Any], services: Iterable[Any]) -> "Vocabulary":
@@ -108,6 +110,17 @@ class Vocabulary:
         self._name_terms.append(terms)
 
     def named(self, text: str, threshold: float = NAMED) -> list[tuple[float, CatalogItem]]:
+        """Items whose name the text mentions (see `_named`); cached, since passages come back turn after turn."""
+        key = (text, threshold)
+        hit = self._named_cache.get(key)
+        if hit is None:
+            hit = self._named(text, threshold)
+            if len(self._named_cache) > NAMED_CACHE:
+                self._named_cache.clear()
+            self._named_cache[key] = hit
+        return hit
+
+    def _named(self, text: str, threshold: float = NAMED) -> list[tuple[float, CatalogItem]]:
         """Items whose name the text mentions, best first, as (share of the name's weight mentioned, item).
 
         Rare words weigh more: "the TrailMaster" names the TrailMaster X4 Tent, "the tent" names no tent. A model

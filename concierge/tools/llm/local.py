@@ -189,6 +189,11 @@ class Reading:
         return cls(text, asked, others, tier)
 
     @property
+    def names(self) -> str:
+        """Every item name the sources and question use, as one text."""
+        return " ".join(self.asked + self.others)
+
+    @property
     def words(self) -> str:
         """The question without the facts appended to it, then the asking part of it (`focus`), then the facts."""
         facts = _FACTS.search(self.text)
@@ -251,6 +256,7 @@ def _subject(label: str) -> str:
 
 
 _CATALOG = "Our catalog: "
+_SHORT_VALUE = 8
 _COSTS = re.compile(r"\bcosts (\d+(?:\.\d+)?)")
 
 
@@ -310,7 +316,7 @@ def weigh(
     tier than the customer's, are left out."""
     reading = question if isinstance(question, Reading) else Reading(question)
     q = stems(reading.words)
-    attributes = asked_attributes(reading.words)
+    attributes = asked_attributes(reading.words, reading.names)
     # A question in the sources (an FAQ's own heading) is never an answer.
     units = []
     # The catalog is always more current than a document: for a price, documents' own figures are left out.
@@ -374,7 +380,7 @@ _SEMANTIC_POOL = 4
 _SEMANTIC_WEIGHT = 0.25
 _SEMANTIC_FLOOR = 0.3
 _SEMANTIC_MARGIN = 0.1
-_NEAR_TIE = 0.03
+_NEAR_TIE = 0.02
 
 
 def _by_meaning(reading: Reading, scored: list[Scored], embed: Embed | None) -> list[Scored]:
@@ -414,8 +420,8 @@ def phrase(item: Scored, wanted_units: list[str]) -> str:
     key, value = kv
     if _mentions(value, item.subject) and len(value.split()) >= 6:
         return value  # "Warranty Duration: The X is covered by ..." reads best as its own sentence
-    if _mentions(item.sentence, item.subject):
-        return item.sentence
+    if _mentions(item.sentence, item.subject) or len(value.split()) > _SHORT_VALUE:
+        return item.sentence  # prose that happens to hold a colon is no spec line
     q = quantities(value)
     extra = convert_phrase(q[0], wanted_units) if q else ""
     return f"The {item.subject}'s {key[:1].lower() + key[1:]}: {value.rstrip('.')}{extra}."
@@ -458,7 +464,9 @@ def compose_answer(
         covered |= item.hits
         picked.append(item)
     # A price comes from the catalog, always more current than a document: its sentence joins the answer.
-    if any(a.name == "price" for a in asked_attributes(reading.words)) and not any(p.catalog for p in picked):
+    if any(a.name == "price" for a in asked_attributes(reading.words, reading.names)) and not any(
+        p.catalog for p in picked
+    ):
         from_catalog = next((s for s in scored if s.catalog and _COSTS.search(s.sentence)), None)
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
