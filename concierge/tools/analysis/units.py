@@ -55,6 +55,8 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "w": ("w", "watt", "watts"),
 }
 _SPELLING_TO_UNIT = {s: unit for unit, spellings in SPELLINGS.items() for s in spellings}
+UNIT_STEMS = frozenset(stems(" ".join(s for s in _SPELLING_TO_UNIT if len(s) > 2 and s.isalpha())))
+"""Stems of unit names ("litr", "pound", "ounc"): words that ask for a figure in that unit."""
 _ALTERNATION = "|".join(re.escape(s) for s in sorted(_SPELLING_TO_UNIT, key=len, reverse=True))
 _NUMBER_WORDS = {
     "one": 1,
@@ -170,7 +172,7 @@ def _attr(name: str, cues: str, keys: str, dimension: str | None = None) -> Attr
 
 ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("weight", "weight weigh weighs heavy heavier heaviest lighter lightest lightweight", "weight weighs", "mass"),
-    _attr("capacity", "capacity hold holds volume liters litres storage fit load", "capacity volume load", "volume"),
+    _attr("capacity", "capacity hold holds volume liters litres storage", "capacity volume", "volume"),
     _attr(
         "dimensions",
         "size dimensions bigger biggest larger smaller height width length measure measurements",
@@ -231,7 +233,10 @@ def asked_attributes(question: str, names: str = "") -> list[Attribute]:
     return found
 
 
-_NOT_KEYS = frozenset("we our you your it its this that they the i my there here note".split())
+_NOT_KEYS = frozenset(
+    "we our you your it its this that they the i my there here note do don't dont avoid use never always please if "
+    "when make keep check ensure read store".split()
+)
 
 
 def key_value(line: str) -> tuple[str, str] | None:

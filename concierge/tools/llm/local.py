@@ -26,6 +26,7 @@ from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
 from concierge.tools.analysis.text import fold, stems
 from concierge.tools.analysis.units import (
     BY_NAME,
+    UNIT_STEMS,
     Attribute,
     asked_attributes,
     convert_phrase,
@@ -108,7 +109,9 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-_ABBREVIATION = re.compile(r"\b(?:approx|e\.g|i\.e|vs|no|incl|ca|est|min|max|dept|st)\.$", re.I)
+_ABBREVIATION = re.compile(
+    r"\b(?:approx|e\.g|i\.e|vs|no|incl|ca|est|min|max|dept|st|co|inc|ltd|mr|mrs|ms|dr|nr)\.$", re.I
+)
 
 
 def _continues(previous: str, line: str) -> bool:
@@ -237,6 +240,7 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     return bool(subject) and subject not in reading.asked
 
 
+_FILLER = frozenset(stems("much many"))
 _NAME_FILLER = frozenset(stems("the a of and with set pack edition size model"))
 
 
@@ -270,30 +274,44 @@ def _stated_prices(sentence: str) -> set:
     return out
 
 
-_SPEC_STRONG = 0.85
-"""Coverage of a spec line whose key names the attribute asked and whose value is in the attribute's units."""
-_SPEC_KEY = 0.7
-"""Coverage of a spec line whose key names the attribute asked."""
-_QUANTITY_PROSE = 0.7
+# How a sentence states the attribute asked: (floor it reaches at least, bonus over its word coverage).
+_SPEC_STRONG = (0.8, 0.3)
+"""A spec line whose key names the attribute and whose value is in its units ("Weight: 3.5 lbs")."""
+_SPEC_PLAIN = (0.8, 0.3)
+"""A spec line of an attribute without units ("Fuel Type: Propane")."""
+_SPEC_NO_UNIT = (0.5, 0.05)
+"""A spec line of a measured attribute whose value has no unit ("Temperature Rating: 3.5/5")."""
+_QUANTITY_PROSE = (0.6, 0.2)
+"""A sentence holding the attribute's word and a figure in its units ("rated for 20F to 60F")."""
 _UNANCHORED = 0.25
-"""Coverage of a sentence about the asked item holding a quantity in the attribute's units and its cue word."""
 
 
-def _attribute_score(sentence: str, attributes: list[Attribute], subject_ok: bool) -> float:
-    """How surely a sentence states the attribute asked: spec lines first, figures in the right unit next."""
+def _attribute_score(sentence: str, attributes: list[Attribute], subject_ok: bool) -> tuple[float, float]:
+    """(floor, bonus) for how surely a sentence states the attribute asked: spec lines first, figures in the right
+    unit next; (0, 0) for a sentence about another item or when no attribute is asked."""
     if not attributes or not subject_ok:
-        return 0.0
+        return 0.0, 0.0
     kv = key_value(sentence)
-    best = 0.0
+    best = (0.0, 0.0)
     for attr in attributes:
         if attr.name in ("price", "stock", "duration"):
             continue  # the catalog's own sentences state these
-        dims = {q.dimension for q in quantities(sentence)}
         if kv is not None and stems(kv[0]) & attr.keys:
-            strong = attr.dimension is None or attr.dimension in {q.dimension for q in quantities(kv[1])}
-            best = max(best, _SPEC_STRONG if strong else _SPEC_KEY)
-        elif attr.dimension and attr.dimension in dims and stems(sentence) & (attr.keys | attr.cues):
-            best = max(best, _QUANTITY_PROSE)
+            if attr.dimension is None:
+                score = _SPEC_PLAIN
+            elif attr.dimension in {q.dimension for q in quantities(kv[1])}:
+                score = _SPEC_STRONG
+            else:
+                score = _SPEC_NO_UNIT
+        elif (
+            attr.dimension
+            and attr.dimension in {q.dimension for q in quantities(sentence)}
+            and stems(sentence) & (attr.keys | attr.cues)
+        ):
+            score = _QUANTITY_PROSE
+        else:
+            continue
+        best = max(best, score)
     return best
 
 
@@ -341,11 +359,14 @@ def weigh(
     q = set(spelt.values())
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
     guessed = {new for old, new in spelt.items() if new != old}
+    if attributes and all(a.name != "price" for a in attributes):
+        q -= _FILLER  # "how much does it weigh": "much" asks for no price
     synonyms = {t: set(_SYNONYMS.get(t, ())) for t in q}
     if attributes and all(a.name != "price" for a in attributes):
-        synonyms = {t: v - {"price", "cost"} for t, v in synonyms.items()}  # "how much does it weigh"
+        synonyms = {t: v - {"price", "cost"} for t, v in synonyms.items()}
+    unit_words = q & UNIT_STEMS
     for attr in attributes:
-        for t in q & attr.cues:
+        for t in (q & attr.cues) - unit_words:
             synonyms[t] |= attr.keys
     # Rare terms tell more; a term no source holds weighs most, so its absence lowers coverage.
     df = {t: sum(1 for u in units if t in u[2] or t in u[3]) for t in q}
@@ -356,15 +377,21 @@ def weigh(
         return {t for t in q if t in terms or synonyms[t] & terms}
 
     scored = []
+    asked_names = set().union(*(stems(a) for a in reading.asked)) if reading.asked else set()
+    dims = {a.dimension for a in attributes if a.dimension}
     for n, sentence, terms, header, subject, catalog in units:
+        if subject and subject in reading.asked and not catalog:
+            terms = terms | asked_names  # a manual's spec line is about its product without naming it
+        if dims and any(x.dimension in dims for x in quantities(sentence)):
+            terms = terms | unit_words  # "60 liters" answers "how many litres"
         hits = matched(terms)
         from_header = matched(header) - hits
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
         subject_ok = not reading.asked or subject in reading.asked or any(_mentions(sentence, a) for a in reading.asked)
-        spec = _attribute_score(sentence, attributes, subject_ok)
-        if not reading.asked:
-            spec = min(spec, coverage + _UNANCHORED)  # a spec line of no item in particular needs words too
-        coverage = max(coverage, spec)
+        floor, bonus = _attribute_score(sentence, attributes, subject_ok)
+        if not reading.asked:  # a spec line of no item in particular needs words too
+            floor, bonus = min(floor, coverage + _UNANCHORED), bonus / 2
+        coverage = max(coverage + bonus, floor)
         if _TESTIMONIAL.search(sentence):
             coverage *= _TESTIMONIAL_WEIGHT  # a customer's review is an opinion, not the shop's fact
         scored.append(Scored(coverage, n, sentence, frozenset(hits), subject, catalog))
