@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> None:
         help="evaluate the Contoso Outdoors data set instead (import its catalog, ingest its manuals); its "
         "question set is concierge/evaluation/sets/contoso_outdoor.jsonl unless --questions names another",
     )
-    ev.add_argument("--split", choices=["dev", "holdout", "holdout2"], default=None, help="only the questions of this split")
+    ev.add_argument(
+        "--split", choices=["dev", "holdout", "holdout2"], default=None, help="only the questions of this split"
+    )
     catalog = sub.add_parser("catalog", help="manage a tenant's catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     imp = catalog_sub.add_parser("import", help="import products, services or slots from a CSV or JSON file")

@@ -16,7 +16,7 @@ from concierge.nodes.retrieval import RetrievalTask, about_rank, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
 from concierge.tools.analysis.text import stems
-from concierge.tools.analysis.units import asked_attributes
+from concierge.tools.analysis.units import UNIT_STEMS, asked_attributes, key_value
 from concierge.tools.catalog.vocabulary import Vocabulary
 from concierge.tools.documents.fusion import SearchOptions
 from concierge.tools.documents.sqlite_index import DocumentHit
@@ -27,6 +27,8 @@ WIDEN = 3
 WHOLE_NAME = 0.99
 DOCUMENTS_PER_ITEM = 2
 SECTIONS_PER_DOCUMENT = 2
+SPEC_WEIGHT = 2
+"""A spec line of the attribute asked ("Weight: 1.5 lbs") counts as much as two of the question's words."""
 
 
 def _doc_ids(items: list[RetrievedItem]) -> list[str]:
@@ -34,16 +36,22 @@ def _doc_ids(items: list[RetrievedItem]) -> list[str]:
 
 
 def _relevance(question: str, named: list) -> Callable[[RetrievedItem], float]:
-    """How many of the question's own words (the item's name aside; attribute words as sources spell them) a
-    passage holds, heading included."""
-    names = set().union(*(stems(i["name"]) for i in named)) if named else set()
-    wanted = stems(expanded(question, " ".join(i["name"] for i in named))) - names - _GENERIC
+    """How well a passage answers the question beside the item's name: the question's own words (attribute words
+    as sources spell them, unit names aside) it holds, and above all a spec line of the attribute asked."""
+    name_text = " ".join(i["name"] for i in named)
+    names = stems(name_text)
+    wanted = stems(expanded(question, name_text)) - names - _GENERIC - UNIT_STEMS
+    keys = set().union(*(a.keys for a in asked_attributes(question, name_text))) if wanted else set()
 
     def score(item: RetrievedItem) -> float:
         if not wanted:
             return 0.0
         have = stems(f"{item['metadata'].get('section') or ''} {item['text']}")
-        return len(wanted & have) / len(wanted)
+        spec = any(
+            (kv := key_value(line.strip(" -*").replace("**", ""))) is not None and stems(kv[0]) & keys
+            for line in item["text"].splitlines()
+        )
+        return (len(wanted & have) + SPEC_WEIGHT * spec) / (len(wanted) + SPEC_WEIGHT)
 
     return score
 

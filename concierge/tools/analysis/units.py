@@ -55,7 +55,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "w": ("w", "watt", "watts"),
 }
 _SPELLING_TO_UNIT = {s: unit for unit, spellings in SPELLINGS.items() for s in spellings}
-UNIT_STEMS = frozenset(stems(" ".join(s for s in _SPELLING_TO_UNIT if len(s) > 2 and s.isalpha())))
+UNIT_STEMS = frozenset(stems(" ".join(s for s in _SPELLING_TO_UNIT if len(s) >= 2 and s.replace(" ", "").isalpha())))
 """Stems of unit names ("litr", "pound", "ounc"): words that ask for a figure in that unit."""
 _ALTERNATION = "|".join(re.escape(s) for s in sorted(_SPELLING_TO_UNIT, key=len, reverse=True))
 _NUMBER_WORDS = {
@@ -188,14 +188,14 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr(
         "waterproof",
         "waterproof water resistant rain wet rainproof repellent leak",
-        "waterproof water resistance resistant rating hydrostatic",
+        "waterproof water resistance resistant hydrostatic",
     ),
     _attr("material", "material materials made fabric fabrics", "material materials fabric shell lining"),
     _attr("color", "color colour colors colours", "color colour colors colours"),
     _attr("warranty", "warranty guarantee guaranteed", "warranty guarantee"),
     _attr("occupancy", "people person persons occupants sleeps sleep fits", "capacity occupancy sleeps person people"),
     _attr("power", "power output watts btu heat", "output power heat btu"),
-    _attr("fuel", "fuel gas propane butane burn", "fuel type fuel"),
+    _attr("fuel", "fuel gas propane butane", "fuel type fuel"),
     _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours"),
     _attr("price", "price cost costs much expensive cheap cheaper cheapest pay", "price cost"),
     _attr("stock", "stock available availability left", "stock available"),

@@ -67,7 +67,8 @@ _SYNONYMS = {
     "open": ("hour",),
     "close": ("hour", "open"),
     "refund": ("return",),
-    "sell": ("stock", "carri"),
+    "sell": ("stock", "carri", "cost"),
+    "window": ("day", "within", "period"),
     "select": ("sell",),
     "rang": ("sell",),
     "option": ("sell",),
@@ -152,6 +153,8 @@ class Scored:
     """The catalog item the sentence's source is about, when known."""
     catalog: bool = False
     """From the catalog: its sentences already read as sentences."""
+    words: float = 0.0
+    """Coverage by words alone, before the attribute floor and bonus."""
 
 
 _TIERS = re.compile(
@@ -355,7 +358,9 @@ def weigh(
     if not q or not units:
         return [], set()
     vocabulary = set().union(*(u[2] | u[3] for u in units))
-    spelt = {t: _respell(t, vocabulary) for t in q}
+    # A word with everyday synonyms or an attribute meaning ("sell", "weigh") is no typo of a source's word.
+    meaningful = {t for t in q if _SYNONYMS.get(t)} | set().union(*(a.cues for a in attributes))
+    spelt = {t: t if t in meaningful else _respell(t, vocabulary) for t in q}
     q = set(spelt.values())
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
     guessed = {new for old, new in spelt.items() if new != old}
@@ -388,13 +393,14 @@ def weigh(
         from_header = matched(header) - hits
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
         subject_ok = not reading.asked or subject in reading.asked or any(_mentions(sentence, a) for a in reading.asked)
+        words = coverage
         floor, bonus = _attribute_score(sentence, attributes, subject_ok)
         if not reading.asked:  # a spec line of no item in particular needs words too
             floor, bonus = min(floor, coverage + _UNANCHORED), bonus / 2
         coverage = max(coverage + bonus, floor)
         if _TESTIMONIAL.search(sentence):
             coverage *= _TESTIMONIAL_WEIGHT  # a customer's review is an opinion, not the shop's fact
-        scored.append(Scored(coverage, n, sentence, frozenset(hits), subject, catalog))
+        scored.append(Scored(coverage, n, sentence, frozenset(hits), subject, catalog, words))
     scored.sort(key=lambda x: -x.coverage)  # stable: ties keep the context's own ranking
     scored = _by_meaning(reading, scored, embed)
     missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not synonyms[t]} | guessed
@@ -451,7 +457,7 @@ def phrase(item: Scored, wanted_units: list[str]) -> str:
         return item.sentence  # prose that happens to hold a colon is no spec line
     q = quantities(value)
     extra = convert_phrase(q[0], wanted_units) if q else ""
-    return f"The {item.subject}'s {key[:1].lower() + key[1:]}: {value.rstrip('.')}{extra}."
+    return f"The {key[:1].lower() + key[1:]} of the {item.subject}: {value.rstrip('.')}{extra}."
 
 
 def compose_answer(
@@ -475,7 +481,8 @@ def compose_answer(
     best = scored[0].coverage if scored else 0.0
     # A specific word of the question that no source mentions ("battery" of a lamp whose entry never says
     # it has one) means the sources cannot hold the answer, unless one sentence covers nearly all the rest.
-    if best < min_coverage or (missing and best < _CONFIDENT):
+    # A word no source holds ("calories") is not made up for by a spec line of the attribute: words must be sure.
+    if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
         return DECLINE
     wanted_units = units_named(reading.words)
     # Greedy: a further sentence must cover a question term the answer lacks, and be nearly as good.
