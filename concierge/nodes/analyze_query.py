@@ -6,6 +6,7 @@ question; the rules are the default and the fallback. The original and the stand
 the turn's analysis (and so in the trace).
 """
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +34,7 @@ from concierge.tools.toolbox import Toolbox, context_of, toolbox
 ALSO_NAMED = 0.75
 """Share of an item's name a message must hold for the item to count among those it names (comparisons)."""
 MAX_ITEMS = 4
+_ABOUT_THE_SHOP = re.compile(r"\b(you|your|yours|we|our|us|shop|store)\b", re.I)
 
 
 def latest_question(state: State) -> str:
@@ -65,7 +67,8 @@ def follows_up(message: str, words: Vocabulary | None) -> bool:
         return True
     if words is not None and (words.brands_in(message) or words.categories_in(message)):
         return False
-    return is_short(message) and bool(asked_attributes(message))
+    # "What are your opening hours?" asks about the shop, not the item in focus.
+    return is_short(message) and bool(asked_attributes(message)) and not _ABOUT_THE_SHOP.search(message)
 
 
 def _history(state: State) -> list[tuple[str, str]]:

@@ -146,7 +146,7 @@ _MEMBERSHIP_TOPICS = re.compile(
     re.I,
 )
 _PARTY_TOPICS = re.compile(
-    r"\b(book|booking|reserve|table|slots?|seats?|places?|room|tent|sleeps?|fit|people|"
+    r"\b(book|booking|reserve|table|slots?|seats?|places?|room|sleeps?|fit|people|"
     r"persons?|capacity|size)\b",
     re.I,
 )
@@ -184,7 +184,17 @@ def rewrite_prompt(history: list[tuple[str, str]], message: str, focus: str | No
     return REWRITE_PROMPT.format(history=lines or "(none)", message=message, focus=focus or "(none)")
 
 
+_CITED = re.compile(r"\[\d+\]")
+_ASKS = re.compile(
+    r"^(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|will|would|should|may|"
+    r"have|has|tell|show|list|give)\b",
+    re.I,
+)
+
+
 def acceptable_rewrite(original: str, rewritten: str) -> bool:
     """A model's rewrite is used only if it looks like one question of reasonable length (not an answer)."""
     text = rewritten.strip()
-    return bool(text) and "\n" not in text and len(text) <= max(300, 3 * len(original)) and len(text) >= 3
+    if not text or "\n" in text or len(text) > max(300, 3 * len(original)) or _CITED.search(text):
+        return False
+    return text.endswith("?") or bool(_ASKS.match(text))

@@ -76,6 +76,8 @@ class Vocabulary:
     _idf: dict[str, float] = field(default_factory=dict)
     _models: dict[str, int] = field(default_factory=dict)
     _named_cache: dict[tuple[str, float], list[tuple[float, CatalogItem]]] = field(default_factory=dict)
+    _category_terms: set[str] = field(default_factory=set)
+    """A category's words name no item on their own ("perfume" is no perfume consultation)."""
 
     @classmethod
     def build(cls, version: int, products: Iterable[Any], services: Iterable[Any]) -> "Vocabulary":
@@ -98,6 +100,7 @@ class Vocabulary:
             vocab.service_terms.update(_terms(s.name))
             vocab._add(CatalogItem("service", s.code, s.name), postings)
         vocab._postings = dict(postings)
+        vocab._category_terms = set(_terms(" ".join(vocab.categories.values())))
         n = max(len(vocab.items), 1)
         vocab._idf = {t: math.log(1 + n / len(ix)) for t, ix in postings.items()}
         return vocab
@@ -140,9 +143,10 @@ class Vocabulary:
             matched = [t for t in dict.fromkeys(terms) if t in found]
             sharing = set(self._postings[matched[0]]).intersection(*(self._postings[t] for t in matched[1:]))
             share = got / total if total else 0.0
-            # ...and be its own: a word no other name uses, or most of the name ("hiking jackets" is no one
-            # jacket even when one jacket alone has both words).
-            own = any(len(self._postings[t]) == 1 for t in matched) or share >= MOSTLY
+            # ...and be its own: a word no other name (nor a category) uses, or most of the name ("hiking
+            # jackets" is no one jacket even when one jacket alone has both words).
+            own = any(len(self._postings[t]) == 1 and t not in self._category_terms for t in matched)
+            own = own or share >= MOSTLY
             distinctive = len(sharing) == 1 and own
             if share >= threshold and distinctive:
                 out[i] = share
