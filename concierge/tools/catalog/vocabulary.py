@@ -174,7 +174,9 @@ class Vocabulary:
         "any hiking boots?" picks the boots among everything for hiking."""
         typed = {stem(w): w for w in keywords(text)}
         found = [(t, w) for t, w in typed.items() if t in self._postings and len(t) >= _MIN_TERM]
-        return sorted(found, key=lambda x: len(self._postings[x[0]]))
+        order = {t: i for i, (t, _) in enumerate(found)}
+        # Among equally rare words, the later one: English puts the head noun last ("hiking jackets").
+        return sorted(found, key=lambda x: (len(self._postings[x[0]]), -order[x[0]]))
 
     def items_with(self, term: str) -> list[CatalogItem]:
         """Items whose name uses the stem `term`."""
