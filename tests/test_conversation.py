@@ -146,3 +146,9 @@ async def test_an_answer_is_no_rewrite(cheap_model: Context, openai_server: Open
     openai_server.script("gpt-4o-mini", answer("The Kestrel Fountain Pen is 6 in stock [1]."))
     _, second = await turns(cheap_model, "How much is the Kestrel fountain pen?", "Is it in stock?")
     assert second["analysis"]["rewritten_by"] == "rules"
+
+
+async def test_it_with_nothing_in_focus_asks_which_item(context: Context) -> None:
+    [out] = await turns(context, "How much does it weigh?")
+    assert out["messages"][-1].content.startswith("Which product do you mean?")
+    assert out["citations"] == [] and not out["generation"]["grounded"]

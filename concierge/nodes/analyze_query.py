@@ -28,6 +28,7 @@ from concierge.tools.analysis.conversation import (
 from concierge.tools.analysis.query import analyze
 from concierge.tools.analysis.units import asked_attributes
 from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
+from concierge.tools.llm.prompts import UNKNOWN_ITEM
 from concierge.tools.llm.rewrite import model_rewrite, rewrite_models
 from concierge.tools.toolbox import Toolbox, context_of, toolbox
 
@@ -42,6 +43,10 @@ def latest_question(state: State) -> str:
     return msg.text if msg is not None else ""
 
 
+UNRESOLVED = Focus(kind="product", id="", name=UNKNOWN_ITEM, turn=0, origin="named")
+"""The focus of a message that says "it" when the conversation names nothing."""
+
+
 def _focus(item: CatalogItem, turn: int, origin: str) -> Focus:
     return Focus(kind=item.kind, id=item.item_id, name=item.name, turn=turn, origin=origin)  # type: ignore[typeddict-item]
 
@@ -50,7 +55,7 @@ def previous_focus(state: State, words: Vocabulary | None) -> Focus | None:
     """What "it" meant at the end of the last turn: the item its question was about, else the first catalog item
     its answer cited (the cheapest stove, the one tent that fits four), else the older focus."""
     last = state.get("analysis") or {}
-    if last.get("focus"):
+    if last.get("focus") and last["focus"]["id"]:
         return last["focus"]
     if words is not None and state.get("generation") is not None:
         for citation in sorted(state.get("citations", []), key=lambda c: c["n"]):
@@ -90,6 +95,9 @@ async def resolve(
     if named is not None:
         focus = _focus(named, turn, "named")
         return message, "none", focus, focus
+    if before is None and refers_back(message) and words is not None and not words.brands_in(message):
+        # "How much does it weigh?" with nothing in focus: no item to answer for; the answer asks which.
+        return message, "none", UNRESOLVED, None
     if before is None or not follows_up(message, words):
         return message, "none", None, before
     names = rewrite_models(tools.models, ctx.tier_models, ctx.providers) if turn > 1 else []
@@ -128,8 +136,10 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
         words=words,
     )
     items = [_focus(it, turn, "named") for _, it in (words.named(message, ALSO_NAMED) if words else [])][:MAX_ITEMS]
-    if focus is not None and all(i["id"] != focus["id"] for i in items):
+    if focus is not None and focus is not UNRESOLVED and all(i["id"] != focus["id"] for i in items):
         items.insert(0, focus)
+    if focus is UNRESOLVED:
+        items = [UNRESOLVED]
     analysis.update(original=message, rewritten_by=rewritten_by, focus=focus, items=items)
     update: dict = {
         "turn": turn,

@@ -129,7 +129,7 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
             windows=time_windows(question, datetime.now(ZoneInfo(ctx.timezone))),
         )
         # The items the conversation is about come first, whatever the words matched.
-        wanted = analysis.get("items") or []
+        wanted = [i for i in analysis.get("items") or [] if i["id"].startswith("catalog:")]
         skus = [i["id"].split(":", 2)[2] for i in wanted if i["kind"] == "product"]
         pinned = await catalog.products(ctx.tenant_id, skus) if skus else []
         products = pinned + [p for p in products if p.sku not in set(skus)]

@@ -100,7 +100,7 @@ async def retrieve_documents(task: RetrievalTask, runtime: Runtime[Context]) -> 
     index = tools.documents
     analysis = task["analysis"]
     question = analysis["question"]
-    named = analysis.get("items") or []
+    named = [i for i in analysis.get("items") or [] if i["id"]]
     wanted = {i["id"] for i in named}
 
     async def search() -> list[RetrievedItem]:

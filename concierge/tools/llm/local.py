@@ -34,11 +34,12 @@ from concierge.tools.analysis.units import (
     quantities,
     units_named,
 )
-from concierge.tools.llm.prompts import ABOUT, Header, SourceBlock, parse_context, parse_header
+from concierge.tools.llm.prompts import ABOUT, UNKNOWN_ITEM, Header, SourceBlock, parse_context, parse_header
 from concierge.tools.tokens import count_tokens
 
 Embed = Callable[[list[str]], np.ndarray]
 """Texts -> L2-normalised vectors, one row each."""
+CLARIFY = "Which product do you mean? Tell me its name and I'll look it up."
 DECLINE = (
     "I'm sorry, I don't have that information in our documents or catalog, so I can't answer it "
     "reliably. A member of our staff can help if you'd like."
@@ -471,6 +472,8 @@ def compose_answer(
 ) -> str:
     """The best-covering sentences of the sources, each cited `[n]`, or a plain "I don't know"."""
     reading = Reading.of(question, header)
+    if UNKNOWN_ITEM in reading.asked:
+        return CLARIFY  # "it" with nothing in focus: a fact about a guessed item would be worse than asking
     listed = next((b for b in blocks if header is not None and b.n == header.listing), None)
     if listed is not None and sentences(listed.text):
         return cite(sentences(listed.text)[0], listed.n)  # the catalog, filtered and sorted, answers it exactly

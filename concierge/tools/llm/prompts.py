@@ -60,6 +60,8 @@ FOCUS_LINE = "The customer is asking about: "
 ITEMS_LINE = "Catalog items these sources name: "
 LISTING_LINE = "Our catalog, filtered and sorted for this question: "
 ABOUT = " — about "
+UNKNOWN_ITEM = "(not clear which item: ask the customer)"
+"""The focus line's value when the customer says "it" and the conversation names no item."""
 """Joins a document block's label to the catalog item its document is about."""
 
 
