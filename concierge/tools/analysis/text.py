@@ -6,6 +6,7 @@ source's words.
 """
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -38,14 +39,28 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-_ENGLISH = snowballstemmer.stemmer("english")
+_STEMMERS = threading.local()
+
+
+def stem_words(words: list[str], algorithm: str = "english") -> list[str]:
+    """`words` reduced to their stems by this thread's own snowball stemmer ("english" or "porter").
+
+    A stemmer keeps the word it is working on in its own attributes, so one instance shared by threads (the
+    local answerer and index searches run in worker threads, question analysis on the event loop) mixes up
+    concurrent words and raises IndexError. One per thread costs a few microseconds, once.
+    """
+    own = getattr(_STEMMERS, algorithm, None)
+    if own is None:
+        own = snowballstemmer.stemmer(algorithm)
+        setattr(_STEMMERS, algorithm, own)
+    return own.stemWords(words)
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """One word's English stem, accents folded. Cached: the pure-Python stemmer costs ~0.3 ms a word, and
     sources repeat their words turn after turn."""
-    return _ENGLISH.stemWord(fold(word))
+    return stem_words([fold(word)])[0]
 
 
 def stems(text: str) -> set[str]:

@@ -77,7 +77,7 @@ class Vocabulary:
     _models: dict[str, int] = field(default_factory=dict)
     _named_cache: dict[tuple[str, float], list[tuple[float, CatalogItem]]] = field(default_factory=dict)
     _category_terms: set[str] = field(default_factory=set)
-    """A category's words name no item on their own ("perfume" is no perfume consultation)."""
+    """A category's words name no item on their own ("massage" is no massage course)."""
 
     @classmethod
     def build(cls, version: int, products: Iterable[Any], services: Iterable[Any]) -> "Vocabulary":

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import snowballstemmer
 
-from concierge.tools.analysis.text import fold, keywords
+from concierge.tools.analysis.text import fold, keywords, stem_words
 from concierge.tools.documents.chunking import Chunk
 from concierge.tools.documents.embeddings import MAX_BATCH, CachedEmbedder, Embedder, MiniLMEmbedder
 from concierge.tools.documents.fusion import SearchOptions, dedupe, fuse
@@ -113,9 +112,6 @@ def _upgrade_tokenizer(conn: sqlite3.Connection) -> None:
     conn.commit()
 
 
-_PORTER = snowballstemmer.stemmer("porter")
-
-
 def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str]:
     """The question's content words, rarest first, while their postings fit the budget (at least the two rarest).
 
@@ -124,7 +120,7 @@ def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str
     terms = keywords(text)
     if len(terms) <= 2:
         return terms
-    stems = {t: _PORTER.stemWord(fold(t)) for t in terms}
+    stems = dict(zip(terms, stem_words([fold(t) for t in terms], "porter"), strict=True))
     unique = sorted(set(stems.values()))
     marks = ",".join("?" * len(unique))
     df = dict(conn.execute(f"SELECT term, doc FROM doc_chunks_vocab WHERE term IN ({marks})", unique).fetchall())

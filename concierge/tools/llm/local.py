@@ -7,6 +7,7 @@ like a remote provider.
 """
 
 import asyncio
+import logging
 import math
 import re
 import threading
@@ -37,6 +38,7 @@ from concierge.tools.analysis.units import (
 from concierge.tools.llm.prompts import ABOUT, UNKNOWN_ITEM, Header, SourceBlock, parse_context, parse_header
 from concierge.tools.tokens import count_tokens
 
+log = logging.getLogger(__name__)
 Embed = Callable[[list[str]], np.ndarray]
 """Texts -> L2-normalised vectors, one row each."""
 CLARIFY = "Which product do you mean? Tell me its name and I'll look it up."
@@ -639,14 +641,19 @@ class LocalAnswerer(BaseChatModel):
 
     def _answer(self, messages: list[BaseMessage]) -> tuple[str, dict[str, int]]:
         system = _system(messages)
-        text = compose_answer(
-            _question(messages),
-            parse_context(system),
-            self.max_sentences,
-            self.min_coverage,
-            header=parse_header(system),
-            embed=_SHARED_VECTORS if self.semantic else None,
-        )
+        try:
+            text = compose_answer(
+                _question(messages),
+                parse_context(system),
+                self.max_sentences,
+                self.min_coverage,
+                header=parse_header(system),
+                embed=_SHARED_VECTORS if self.semantic else None,
+            )
+        except Exception:
+            # The last link of every chain: a bug here must cost one answer (a decline), not the customer's turn.
+            log.exception("local answerer failed; declining")
+            text = DECLINE
         inp = sum(count_tokens(str(m.content)) for m in messages)
         out = count_tokens(text)
         return text, {"input_tokens": inp, "output_tokens": out, "total_tokens": inp + out}
