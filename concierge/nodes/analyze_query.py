@@ -95,8 +95,9 @@ async def resolve(
     if named is not None:
         focus = _focus(named, turn, "named")
         return message, "none", focus, focus
-    if before is None and refers_back(message) and words is not None and not words.brands_in(message):
-        # "How much does it weigh?" with nothing in focus: no item to answer for; the answer asks which.
+    if before is None and words is not None and refers_back(message) and words.kind_of(message) is None:
+        # "How much does it weigh?" with nothing in focus, and no word of the catalog for "it" to stand for ("I
+        # opened a bottle of X and..."): no item to answer for; the answer asks which.
         return message, "none", UNRESOLVED, None
     if before is None or not follows_up(message, words):
         return message, "none", None, before
