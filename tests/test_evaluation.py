@@ -142,3 +142,9 @@ async def test_eval_runs_on_contoso_outdoor(settings: Settings, tmp_path: Path, 
     assert len(outcomes) == turns and any(o["turn"] == 2 for o in outcomes)
     assert summary["hit_at_5"] >= 0.9 and summary["declined_unanswerable"] >= 0.9
     assert summary["facts_correct"] >= 0.8 and summary["wrong_item"] == 0
+
+
+def test_the_demo_conversations_are_well_formed() -> None:
+    conversations = load_set(Path(str(CONTENT / "conversations.jsonl")))
+    assert len(conversations) >= 4 and sum(len(c.turns) > 1 for c in conversations) >= 4
+    assert all(t.expected_sources or t.kind == "unanswerable" for c in conversations for t in c.turns)
