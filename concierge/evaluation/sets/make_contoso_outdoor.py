@@ -1,3 +1,7 @@
+"""Writes `contoso_outdoor.jsonl`: questions and reference answers written by us (the Concierge team) from the
+Contoso Outdoors manuals, which we did not write. Run from the repository root: `python
+concierge/evaluation/sets/make_contoso_outdoor.py`. See README.md beside it for the fields and the splits."""
+
 import json
 
 
