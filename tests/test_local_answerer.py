@@ -180,3 +180,12 @@ def test_it_answers_or_declines_whatever_the_prompt(question: str, context: str,
     prompt = render_system_prompt(business_name="X", business_description="", can_do=[], cannot_do=[], context=context)
     for text in (prompt, prompt[:cut]):
         assert compose_answer(question, parse_context(text))
+
+
+def test_tell_me_about_an_item_gives_its_catalog_entry() -> None:
+    blocks = [
+        *MANUAL,
+        SourceBlock(6, "ridge_manual (Reviews) — about Ridge 40 Backpack", "I love the Ridge 40 Backpack!"),
+    ]
+    answer = compose_answer("Tell me about the Ridge 40 Backpack", blocks, header=ASKED)
+    assert answer == "Ridge 40 Backpack by Northway costs 90.00 USD [1]."

@@ -486,6 +486,9 @@ def compose_answer(
     compared = compare(reading, blocks)
     if compared:
         return compared
+    overview = _overview(reading, blocks)
+    if overview:
+        return overview
     scored, missing = weigh(reading, blocks, embed)
     best = scored[0].coverage if scored else 0.0
     # A specific word of the question that no source mentions ("battery" of a lamp whose entry never says
@@ -514,6 +517,26 @@ def compose_answer(
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
     return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
+
+
+_ABOUT_WORDS = frozenset(
+    stems(
+        "tell me about describe description info information details detail overview look looking "
+        "interested know more what is"
+    )
+)
+
+
+def _overview(reading: Reading, blocks: list[SourceBlock]) -> str | None:
+    """ "Tell me about X" asks nothing beyond the item: its catalog entry (name, maker, price, stock) and the first
+    sentence of its description answer it, rather than whichever review repeats its name most."""
+    if len(reading.asked) != 1 or stems(reading.words) - stems(reading.asked[0]) - _ABOUT_WORDS:
+        return None
+    entry = next((b for b in blocks if b.label.startswith(_CATALOG) and _subject(b.label) == reading.asked[0]), None)
+    if entry is None:
+        return None
+    said = [s for s in sentences(entry.text) if len(s.split()) >= 3][:2]
+    return " ".join(cite(s, entry.n) for s in said) or None
 
 
 _COMPARATIVES: dict[str, tuple[str, int]] = {
