@@ -332,7 +332,9 @@ async def evaluate(
             conversations = [c for c in conversations if c.split == split]
         app = AppState(tools=tools, graph=build_graph(InMemorySaver()))
         context = await app.tenant_context(tenant_id)
-        await tools.catalog.index(tenant_id)  # built once before timing, as a running server has it
+        # Built once before timing, as a running server has them: the catalog index, the tenant's vectors in memory.
+        await tools.catalog.index(tenant_id)
+        await tools.documents.search(tenant_id, "opening hours", 1)
         outcomes = await run_set(app, context, conversations)
     finally:
         await tools.close()
