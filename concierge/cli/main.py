@@ -105,7 +105,11 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         const=Path("../shared/data/contoso-outdoor"),
         default=None,
-        help="evaluate the Contoso Outdoors data set instead (import its catalog, ingest its manuals)",
+        help="evaluate the Contoso Outdoors data set instead (import its catalog, ingest its manuals); its "
+        "question set is concierge/evaluation/sets/contoso_outdoor.jsonl unless --questions names another",
+    )
+    ev.add_argument(
+        "--split", choices=["dev", "holdout", "holdout2"], default=None, help="only the questions of this split"
     )
     catalog = sub.add_parser("catalog", help="manage a tenant's catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
@@ -148,7 +152,7 @@ def _dispatch(args: argparse.Namespace) -> None:
         if args.contoso is not None and not (args.contoso / "products.csv").is_file():
             raise SystemExit(f"concierge eval: no Contoso data at {args.contoso} (pass its folder to --contoso)")
         tenant = args.tenant or settings.default_tenant
-        asyncio.run(evaluate(settings, tenant, args.questions, args.json, args.contoso))
+        asyncio.run(evaluate(settings, tenant, args.questions, args.json, args.contoso, args.split))
     elif args.command == "catalog":
         from concierge.cli.catalog import import_command
 
