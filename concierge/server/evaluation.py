@@ -9,7 +9,7 @@ import json
 import statistics
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from rouge_score.rouge_scorer import RougeScorer
 from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
 from concierge.state import Context
+from concierge.state.human import interrupt_kind
 from concierge.tools.appdb import Tenant
 from concierge.tools.catalog_import import import_catalog
 from concierge.tools.demo.seed import CONTENT
@@ -77,7 +78,7 @@ def matches(source: dict[str, Any], expected: dict[str, str]) -> bool:
 
 def score(q: Question, out: dict[str, Any], latency_ms: float, rouge: RougeScorer) -> Outcome:
     interrupts = out.get("__interrupt__", [])
-    handed_off = bool(interrupts) and interrupts[0].value["type"] == "handoff"
+    handed_off = bool(interrupts) and interrupt_kind(interrupts[0].value) == "handoff"
     generation = out.get("generation")
     answer = "" if handed_off and not generation else out["messages"][-1].content
     declined = generation is not None and not generation["grounded"]
@@ -193,7 +194,8 @@ async def evaluate(
         else:
             questions = load_questions(questions_path or Path(str(CONTENT / "questions.jsonl")))
         app = AppState(tools=tools, graph=build_graph(InMemorySaver()))
-        context = await app.tenant_context(tenant_id)
+        # Evaluation questions are not customers: keep them out of the tenant's analytics and human queue.
+        context = replace(await app.tenant_context(tenant_id), record=False)
         outcomes = await run_questions(app, context, questions)
     finally:
         await tools.close()

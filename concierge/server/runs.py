@@ -12,12 +12,13 @@ from typing import Any
 
 from fastapi import HTTPException
 from langchain_core.messages import AIMessageChunk, BaseMessage
-from langgraph.types import Command
+from langgraph.types import Command, Interrupt
 
 from concierge.nodes.generate import DISCARDED_EVENT
 from concierge.server.deps import AppState
 from concierge.server.schemas import RunCreate
 from concierge.state import Context
+from concierge.state.human import check_resume
 from concierge.tools.appdb import Thread
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,33 @@ async def pending_interrupts(app: AppState, thread_id: str) -> list[Any]:
 async def prepare_input(app: AppState, thread: Thread, body: RunCreate) -> Any:
     """The graph input for a run; 409 when resuming a thread that is not paused, 422 when there is none."""
     if body.command is not None:
-        if body.command.resume is not None and not await pending_interrupts(app, thread.id):
-            raise HTTPException(409, f"thread {thread.id} is not paused at an interrupt; nothing to resume")
+        if body.command.resume is not None:
+            pending = await pending_interrupts(app, thread.id)
+            if not pending:
+                raise HTTPException(409, f"thread {thread.id} is not paused at an interrupt; nothing to resume")
+            check_resume_value(pending, body.command.resume)
         cmd = body.command
         return Command(resume=cmd.resume, update=cmd.update, goto=cmd.goto or ())
     if not body.input:
         raise HTTPException(422, "a run needs `input` (e.g. {'messages': [...]}) or a `command`")
     return body.input
+
+
+def check_resume_value(pending: list[Interrupt], resume: Any) -> None:
+    """422 before the run starts when the value cannot answer the pause (the thread stays paused).
+
+    `resume` answers the only pending interrupt, or maps interrupt ids to values (LangGraph's form for several).
+    """
+    by_id = {i.id: i for i in pending}
+    if isinstance(resume, dict) and resume and set(resume) <= set(by_id):
+        answers = [(by_id[k], v) for k, v in resume.items()]
+    else:
+        answers = [(pending[0], resume)]
+    for paused, value in answers:
+        try:
+            check_resume(paused.value, value)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
 
 
 def _failed_node(exc: BaseException) -> str | None:

@@ -6,5 +6,6 @@ see it. Adding one? Import it below and write its revision (see `migrations/READ
 
 from concierge.tools import catalogdb, retrieval_log, usage, webcache  # noqa: F401  (they register their tables)
 from concierge.tools.appdb import Base
+from concierge.tools.support import models as support_models  # noqa: F401
 
 metadata = Base.metadata

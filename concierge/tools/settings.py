@@ -129,6 +129,30 @@ class Settings(BaseSettings):
     web_rate_per_minute: float = Field(default=60, description="Provider calls allowed per minute, process-wide.")
     web_blocked_sites: str = Field(default="", description="Comma-separated sites whose results are dropped.")
 
+    # People: feedback, handoffs, corrections.
+    feedback_url_ttl_s: float = Field(
+        default=3 * 3600, description="How long a signed feedback URL (a run's `feedback_keys`) accepts a rating."
+    )
+    abandoned_after_s: float = Field(
+        default=1800,
+        description="An answer followed by nothing (no message, rating or action) for this long counts as abandoned.",
+    )
+    langsmith_tracing: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("CONCIERGE_LANGSMITH_TRACING", "LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"),
+        description="LangSmith tracing; with an API key, ratings and corrections also go to LangSmith as feedback.",
+    )
+    langsmith_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_LANGSMITH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
+        description="LangSmith API key.",
+    )
+    langsmith_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_LANGSMITH_ENDPOINT", "LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT"),
+        description="LangSmith API URL; default LangSmith's own.",
+    )
+
     @property
     def app_db_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'app.sqlite'}"

@@ -14,6 +14,10 @@ from concierge.tools.llm.failover import RetryPolicy
 from concierge.tools.llm.health import HealthPolicy, HealthTracker
 from concierge.tools.llm.providers import ProviderRegistry
 from concierge.tools.settings import Settings, get_settings
+from concierge.tools.support.corrections import Corrections
+from concierge.tools.support.feedback import FeedbackStore
+from concierge.tools.support.handoffs import HandoffQueue
+from concierge.tools.support.langsmith import LangSmithFeedback
 from concierge.tools.tokens import encoding
 from concierge.tools.usage import UsageLedger
 from concierge.tools.web import WebSearch
@@ -30,11 +34,23 @@ class Toolbox:
     web: WebSearch | None = None
     health: HealthTracker = field(default_factory=HealthTracker)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    langsmith: LangSmithFeedback | None = None
+    """Where ratings and corrections also go when LangSmith tracing is configured."""
     usage: UsageLedger = field(init=False)
     """Usage records and budget alerts, in the app database."""
+    feedback: FeedbackStore = field(init=False)
+    handoffs: HandoffQueue = field(init=False)
+    corrections: Corrections = field(init=False)
 
     def __post_init__(self) -> None:
         self.usage = UsageLedger(self.db)
+        self.feedback = FeedbackStore(self.db, self.langsmith)
+        self.handoffs = HandoffQueue(self.db)
+        self.corrections = Corrections(self.db, self.langsmith)
+
+    def use_langsmith(self, sink: LangSmithFeedback | None) -> None:
+        """Send ratings and corrections to this LangSmith client (tests point one at a loopback stub)."""
+        self.langsmith = self.feedback.langsmith = self.corrections.langsmith = sink
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Toolbox":
@@ -56,6 +72,7 @@ class Toolbox:
             ),
             retry=RetryPolicy(retries=settings.generation_retries, max_wait_s=settings.retry_max_wait_s),
             web=build_web_search(settings, db),
+            langsmith=LangSmithFeedback.from_settings(settings),
         )
 
     async def open(self) -> "Toolbox":
@@ -67,6 +84,8 @@ class Toolbox:
         return self
 
     async def close(self) -> None:
+        if self.langsmith is not None:
+            await self.langsmith.drain()
         await self.models.aclose()
         close_web = getattr(self.web, "aclose", None)
         if close_web is not None:
@@ -95,6 +114,14 @@ async def default_toolbox() -> Toolbox:
 async def toolbox(runtime: Runtime[Context]) -> Toolbox:
     ctx = runtime.context
     return ctx.tools if ctx is not None and ctx.tools is not None else await default_toolbox()
+
+
+def run_ids(runtime: Runtime[Context]) -> tuple[str | None, str | None]:
+    """(thread id, run id) of this execution; None outside a checkpointed, identified run (node unit tests)."""
+    info = runtime.execution_info
+    if info is None:
+        return None, None
+    return info.thread_id, (str(info.run_id) if info.run_id else None)
 
 
 def context_of(runtime: Runtime[Context]) -> Context:
