@@ -22,10 +22,12 @@ from pathlib import Path
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
-from concierge.tools.appdb import AppDatabase, Product, Tenant
-from concierge.tools.catalog import Catalog
-from concierge.tools.catalog_import import import_catalog
-from concierge.tools.docindex import keywords
+from concierge.tools.analysis.text import keywords
+from concierge.tools.catalog.importer import import_catalog
+from concierge.tools.catalog.search import Catalog
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.migrate import upgrade
+from concierge.tools.db.models import Product, Tenant
 
 BRANDS = "Alpine Borealis Cascade Driftwood Ember Fjord Glacier Harbor Ironwood Juniper Kestrel Lumen".split()
 NOUNS = (
@@ -122,7 +124,7 @@ async def run(n: int, k: int, seed: int) -> str:
     data, rows = synthetic_catalog(n, rng)
     with tempfile.TemporaryDirectory() as tmp:
         db = AppDatabase(f"sqlite+aiosqlite:///{Path(tmp) / 'app.sqlite'}")
-        await db.create_schema()
+        await upgrade(db.engine)
         async with db.session() as s:
             s.add(Tenant(id="bench", name="Bench Outdoor", timezone="UTC", currency="EUR"))
             await s.commit()

@@ -32,17 +32,17 @@ from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 from langgraph.runtime import Runtime  # noqa: E402
 
 from concierge.graph.graph import build_graph  # noqa: E402
-from concierge.nodes.generate import DISCARDED_EVENT  # noqa: E402
 from concierge.nodes.route_model import route_model  # noqa: E402
 from concierge.state import Context  # noqa: E402
+from concierge.state.conversation import DISCARDED_EVENT  # noqa: E402
+from concierge.tools.analysis.query import analyze  # noqa: E402
 from concierge.tools.demo.seed import seed_demo  # noqa: E402
 from concierge.tools.llm.failover import RetryPolicy  # noqa: E402
 from concierge.tools.llm.health import HealthPolicy, HealthTracker  # noqa: E402
 from concierge.tools.llm.providers import LOCAL_MODEL, ProviderConfig  # noqa: E402
-from concierge.tools.query import analyze  # noqa: E402
+from concierge.tools.llm.usage import percentile  # noqa: E402
 from concierge.tools.settings import Settings  # noqa: E402
 from concierge.tools.toolbox import Toolbox  # noqa: E402
-from concierge.tools.usage import percentile  # noqa: E402
 from tests.provider_stubs import (  # noqa: E402
     GeminiStub,
     OpenAIStub,

@@ -21,12 +21,12 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from concierge.tools.appdb import Tenant
-from concierge.tools.chunking import chunk_pages
+from concierge.tools.db.models import Tenant
 from concierge.tools.demo.pdf import markdown_to_pdf
-from concierge.tools.embeddings import MiniLMEmbedder
-from concierge.tools.extraction import extract_pages
-from concierge.tools.ingest import ingest_file
+from concierge.tools.documents.chunking import chunk_pages
+from concierge.tools.documents.embeddings import MiniLMEmbedder
+from concierge.tools.documents.extraction import extract_pages
+from concierge.tools.documents.ingest import ingest_file
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 

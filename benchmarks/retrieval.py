@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from concierge.tools.chunking import Chunk
-from concierge.tools.docindex import SqliteHybridIndex
-from concierge.tools.embeddings import CachedEmbedder, MiniLMEmbedder
-from concierge.tools.fusion import SearchOptions
+from concierge.tools.documents.chunking import Chunk
+from concierge.tools.documents.embeddings import CachedEmbedder, MiniLMEmbedder
+from concierge.tools.documents.fusion import SearchOptions
+from concierge.tools.documents.sqlite_index import SqliteHybridIndex
 from concierge.tools.settings import Settings
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beir-scifact"

@@ -10,8 +10,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.outputs import ChatResult
 
-from concierge.tools.chunking import Chunk
-from concierge.tools.docindex import DocumentHit
+from concierge.tools.documents.chunking import Chunk
+from concierge.tools.documents.sqlite_index import DocumentHit
 
 
 class BrokenChatModel(BaseChatModel):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from concierge.server.bench import run_benchmark
+from concierge.cli.bench import run_benchmark
 
 
 def test_failover_benchmark_prints_its_figures(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from concierge.tools.appdb import Product, Slot, Tenant
-from concierge.tools.catalog_import import import_catalog, parse_file
+from concierge.tools.catalog.importer import import_catalog, parse_file
+from concierge.tools.db.models import Product, Slot, Tenant
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 from tests.conftest import LiveServer

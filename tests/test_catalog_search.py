@@ -10,12 +10,12 @@ from langgraph.runtime import Runtime
 
 from concierge.nodes.retrieve_catalog import retrieve_catalog
 from concierge.state import Context
-from concierge.tools.appdb import AppDatabase
-from concierge.tools.catalog import Catalog, price_ceiling
-from concierge.tools.catalog_import import import_catalog
-from concierge.tools.query import analyze, dates_in
+from concierge.tools.analysis.query import analyze, dates_in
+from concierge.tools.analysis.when import time_windows
+from concierge.tools.catalog.importer import import_catalog
+from concierge.tools.catalog.search import Catalog, price_ceiling
+from concierge.tools.db.engine import AppDatabase
 from concierge.tools.toolbox import Toolbox
-from concierge.tools.when import time_windows
 
 DUBLIN = ZoneInfo("Europe/Dublin")
 

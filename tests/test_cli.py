@@ -73,3 +73,24 @@ def test_documents_upload_list_delete_from_the_command_line(settings: Settings, 
     assert gone.returncode == 0 and "deleted" in gone.stdout
     assert doc_id not in run(settings, "documents", "list").stdout
     assert run(settings, "documents", "delete", doc_id).returncode == 1
+
+
+def test_command_mistakes_print_one_line_and_what_to_run(tmp_path: Path) -> None:
+    empty = Settings(data_dir=tmp_path / "empty")
+    cases = [
+        (("eval",), {}, "tenant 'demo' not found", "concierge seed-demo"),
+        (
+            ("seed-demo",),
+            {"CONCIERGE_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/x"},
+            "127.0.0.1",
+            "CONCIERGE_DATABASE_URL",
+        ),
+        (("catalog", "import", str(tmp_path / "missing.csv")), {}, "cannot read", "missing.csv"),
+        (("bench", "no-such-benchmark"), {}, "no benchmark 'no-such-benchmark'", "available:"),
+    ]
+    for args, env, what, hint in cases:
+        out = run(empty, *args, env=env)
+        assert out.returncode != 0, args
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in out.stderr, (args, out.stderr)
+        assert what in lines[0] and hint in lines[0], (args, lines[0])

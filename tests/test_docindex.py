@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from concierge.tools.chunking import Chunk
-from concierge.tools.docindex import IndexModelMismatch, SqliteHybridIndex
-from concierge.tools.embeddings import MiniLMEmbedder
-from concierge.tools.fusion import SearchOptions, rrf, weighted
+from concierge.tools.documents.chunking import Chunk
+from concierge.tools.documents.embeddings import MiniLMEmbedder
+from concierge.tools.documents.fusion import SearchOptions, rrf, weighted
+from concierge.tools.documents.sqlite_index import IndexModelMismatch, SqliteHybridIndex
 
 
 def chunk(text: str, page: int = 1, section: str = "") -> Chunk:

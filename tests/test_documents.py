@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from concierge.tools.appdb import Tenant
-from concierge.tools.ingest import store_upload
+from concierge.tools.db.models import Tenant
+from concierge.tools.documents.ingest import store_upload
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 from tests.conftest import LiveServer
@@ -184,7 +184,7 @@ def test_every_shared_pdf_gets_a_definite_outcome(server: LiveServer) -> None:
 
 async def test_processing_does_not_block_the_event_loop(tools: Toolbox) -> None:
     """While a long document is processed, the loop keeps ticking (each tick well under 100 ms)."""
-    from concierge.tools.ingest import process_document
+    from concierge.tools.documents.ingest import process_document
 
     text = "\n\n".join(f"## Part {i}\n\n" + "Our shop sells books, pens and perfume. " * 60 for i in range(12))
     doc, _ = await store_upload(tools, "demo", text.encode(), "long.md")

@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from concierge.tools.embeddings import MAX_BATCH, CachedEmbedder, MiniLMEmbedder, make_embedder
+from concierge.tools.documents.embeddings import MAX_BATCH, CachedEmbedder, MiniLMEmbedder, make_embedder
 
 SENTENCES = [
     "How much is the Kestrel fountain pen?",
@@ -150,8 +150,8 @@ class _GeminiStub(BaseHTTPRequestHandler):
 
 async def test_gemini_embeddings_through_the_real_client(tmp_path: Path) -> None:
     pytest.importorskip("langchain_google_genai", reason="langchain-google-genai not installed")
-    from concierge.tools.chunking import Chunk
-    from concierge.tools.docindex import SqliteHybridIndex
+    from concierge.tools.documents.chunking import Chunk
+    from concierge.tools.documents.sqlite_index import SqliteHybridIndex
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _GeminiStub)
     threading.Thread(target=server.serve_forever, daemon=True).start()

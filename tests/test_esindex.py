@@ -16,14 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from concierge.tools.chunking import Chunk
-from concierge.tools.docindex import IndexModelMismatch
-from concierge.tools.embeddings import MiniLMEmbedder
-from concierge.tools.fusion import SearchOptions
+from concierge.tools.documents.chunking import Chunk
+from concierge.tools.documents.embeddings import MiniLMEmbedder
+from concierge.tools.documents.fusion import SearchOptions
+from concierge.tools.documents.sqlite_index import IndexModelMismatch
 from tests.loopback import free_port
 
 pytest.importorskip("elasticsearch", reason="the elasticsearch client is not installed")
-from concierge.tools.esindex import ElasticsearchIndex, make_client
+from concierge.tools.documents.es_index import ElasticsearchIndex, make_client
 
 
 def _noida() -> str | None:
@@ -121,7 +121,7 @@ async def test_server_side_rrf_when_configured(index: ElasticsearchIndex) -> Non
 
 
 async def test_configured_by_url_documents_go_to_elasticsearch(es_url: str, settings) -> None:
-    from concierge.tools.ingest import delete_document, ingest_file
+    from concierge.tools.documents.ingest import delete_document, ingest_file
     from concierge.tools.settings import Settings
     from concierge.tools.toolbox import Toolbox
 

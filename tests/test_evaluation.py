@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from concierge.server.evaluation import Outcome, Question, load_questions, matches, summarize
+from concierge.evaluation.harness import Outcome, Question, load_questions, matches, summarize
 from concierge.tools.demo.seed import CONTENT
 from concierge.tools.settings import Settings
 
@@ -62,7 +62,7 @@ def test_the_demo_question_set_is_well_formed() -> None:
 
 
 async def test_eval_runs_the_demo_set_through_the_graph(settings: Settings, tmp_path: Path, capsys) -> None:
-    from concierge.server.evaluation import evaluate
+    from concierge.evaluation.harness import evaluate
 
     report = tmp_path / "eval.json"
     await evaluate(settings, "demo", None, report)
@@ -80,7 +80,7 @@ CONTOSO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cont
 
 @pytest.mark.skipif(not CONTOSO.exists(), reason="../shared/data/contoso-outdoor is absent (not in a user clone)")
 async def test_eval_runs_on_contoso_outdoor(settings: Settings, tmp_path: Path, capsys) -> None:
-    from concierge.server.evaluation import evaluate
+    from concierge.evaluation.harness import evaluate
 
     report = tmp_path / "contoso.json"
     await evaluate(settings, "demo", None, report, CONTOSO)

@@ -15,14 +15,15 @@ from sqlalchemy import select
 
 from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
-from concierge.nodes.generate import DISCARDED_EVENT, generate
+from concierge.nodes.generate import generate
 from concierge.state import Context
+from concierge.state.conversation import DISCARDED_EVENT
+from concierge.tools.db.models import UsageRecord
 from concierge.tools.llm.failover import RetryPolicy
 from concierge.tools.llm.health import HealthTracker
 from concierge.tools.llm.providers import LOCAL_MODEL, ProviderConfig, cost_usd
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
-from concierge.tools.usage import UsageRecord
 from tests.provider_stubs import (
     GeminiStub,
     OpenAIStub,

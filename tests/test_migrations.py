@@ -20,15 +20,15 @@ from sqlalchemy import func, inspect, select, text
 
 from concierge.graph.graph import build_graph
 from concierge.state import Context
-from concierge.tools.appdb import AppDatabase, Product, Tenant
-from concierge.tools.catalog_import import import_catalog
+from concierge.tools.catalog.importer import import_catalog
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.migrate import current_revision, head, upgrade
+from concierge.tools.db.models import Product, Tenant, metadata
+from concierge.tools.db.retrieval_log import entries
 from concierge.tools.demo.seed import seed_demo
-from concierge.tools.migrate import current_revision, head, upgrade
-from concierge.tools.retrieval_log import entries
-from concierge.tools.schema import metadata
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
-from concierge.tools.webcache import CachedWebSearch
+from concierge.tools.web.cache import CachedWebSearch
 from tests.test_catalog_import import BAD_CSV
 
 PG_URL = os.environ.get("CONCIERGE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -41,14 +41,14 @@ def _drift(conn) -> list:
 async def test_models_and_migrations_agree(tmp_path: Path) -> None:
     db = AppDatabase(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite'}")
     try:
-        await db.create_schema()
-        await db.create_schema()  # again: already at head, nothing to do
+        await upgrade(db.engine)
+        await upgrade(db.engine)  # again: already at head, nothing to do
         async with db.engine.connect() as conn:
             assert await conn.run_sync(current_revision) == head()
             drift = await conn.run_sync(_drift)
         assert drift == [], (
             "tables or columns without a migration: write one with "
-            "`.venv/bin/alembic -c alembic.ini revision --autogenerate -m '...'` (see concierge/tools/migrations)"
+            "`.venv/bin/alembic -c alembic.ini revision --autogenerate -m '...'` (see concierge/tools/db/migrations)"
         )
     finally:
         await db.dispose()
@@ -64,7 +64,7 @@ async def test_a_database_made_by_create_all_is_adopted_without_loss(tmp_path: P
         async with db.session() as s:
             s.add(Tenant(id="old", name="Old Shop"))
             await s.commit()
-        await db.create_schema()
+        await upgrade(db.engine)
         async with db.engine.connect() as conn:
             assert await conn.run_sync(current_revision) == head()
             tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
@@ -122,7 +122,7 @@ async def test_the_same_code_on_postgresql(pg_settings: Settings) -> None:
             name = "canned"
 
             async def search(self, query: str, limit: int) -> list:
-                from concierge.tools.web import WebResult
+                from concierge.tools.web.search import WebResult
 
                 return [WebResult("https://a.example/kf-200", "Kestrel KF-200", "KF-200 facts", "a.example", 1.0)]
 
@@ -150,7 +150,7 @@ async def test_replicas_starting_together_migrate_once(pg_settings: Settings) ->
 
     replicas = [AppDatabase(PG_URL, pg_settings.database_schema) for _ in range(3)]
     try:
-        await asyncio.gather(*(db.create_schema() for db in replicas))
+        await asyncio.gather(*(upgrade(db.engine) for db in replicas))
         async with replicas[0].engine.connect() as conn:
             assert await conn.run_sync(current_revision) == head()
     finally:

@@ -11,11 +11,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from concierge.graph.graph import build_graph
 from concierge.state import Context
-from concierge.tools.retrieval_log import entries, summary
+from concierge.tools.db.retrieval_log import entries, summary
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
-from concierge.tools.web_providers import GoogleCustomSearch
-from concierge.tools.webcache import CachedWebSearch
+from concierge.tools.web.cache import CachedWebSearch
+from concierge.tools.web.providers import GoogleCustomSearch
 from tests.conftest import LiveServer
 from tests.stand_ins import HangingIndex
 from tests.web_stubs import WebStub

@@ -10,10 +10,10 @@ from langgraph.runtime import Runtime
 
 from concierge.nodes.route_model import route_model
 from concierge.state import Context
+from concierge.tools.analysis.query import analyze
 from concierge.tools.llm.health import HealthPolicy, HealthTracker
 from concierge.tools.llm.providers import LOCAL_MODEL, ProviderConfig, ProviderRegistry
 from concierge.tools.llm.router import decide
-from concierge.tools.query import analyze
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 

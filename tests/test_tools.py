@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from concierge.tools.appdb import Document, Product, Slot
-from concierge.tools.chunking import CHUNK_TOKENS, chunk_pages
+from concierge.tools.db.models import Document, Product, Slot
 from concierge.tools.demo.pdf import markdown_to_pdf
 from concierge.tools.demo.seed import seed_demo
-from concierge.tools.extraction import ExtractionError, Page, extract_pdf
+from concierge.tools.documents.chunking import CHUNK_TOKENS, chunk_pages
+from concierge.tools.documents.extraction import ExtractionError, Page, extract_pdf
 from concierge.tools.toolbox import Toolbox
 
 SHARED_PDFS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pdfs"

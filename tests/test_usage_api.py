@@ -7,11 +7,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from concierge.nodes.generate import DISCARDED_EVENT
-from concierge.tools.appdb import Tenant
+from concierge.state.conversation import DISCARDED_EVENT
+from concierge.tools.db.models import Tenant, UsageRecord
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
-from concierge.tools.usage import UsageRecord
 from tests.conftest import LiveServer
 from tests.provider_stubs import GeminiStub, OpenAIStub, answer, breaks_after, server_error
 from tests.sse import stream_events

@@ -12,13 +12,14 @@ from sqlalchemy import update
 from concierge.nodes.analyze_query import analyze_query
 from concierge.nodes.retrieve_web import retrieve_web
 from concierge.state import Context
-from concierge.tools.appdb import utcnow
-from concierge.tools.query import analyze
+from concierge.tools.analysis.query import analyze
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.models import WebCacheEntry
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
-from concierge.tools.web import WebResult, WebSearchError, filter_results, is_ad, query_for_product
-from concierge.tools.web_providers import GoogleCustomSearch, TavilySearch
-from concierge.tools.webcache import CachedWebSearch, RateLimiter, WebCacheEntry, build_web_search, cache_key
+from concierge.tools.web.cache import CachedWebSearch, RateLimiter, build_web_search, cache_key
+from concierge.tools.web.providers import GoogleCustomSearch, TavilySearch
+from concierge.tools.web.search import WebResult, WebSearchError, filter_results, is_ad, query_for_product
 from tests.web_stubs import PEN_HITS, WebStub
 
 PEN_QUERY = "Kestrel Fountain Pen KF-200 stationery"
@@ -194,7 +195,7 @@ def test_filter_drops_ads_blocked_sites_duplicates_and_other_topics() -> None:
 
 
 def test_configuration_chooses_the_provider_and_is_off_without_a_key(tmp_path) -> None:
-    from concierge.tools.appdb import AppDatabase
+    from concierge.tools.db.engine import AppDatabase
 
     db = AppDatabase(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite'}")
     assert build_web_search(Settings(data_dir=tmp_path), db) is None

@@ -9,7 +9,7 @@ from langgraph.types import Overwrite
 
 from concierge.state import Context, State
 from concierge.state.records import Feedback, HumanHold, SourceName
-from concierge.tools.query import analyze
+from concierge.tools.analysis.query import analyze
 from concierge.tools.toolbox import context_of, run_ids, toolbox
 
 

@@ -13,24 +13,11 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from concierge.state import Context, State
-from concierge.state.human import FEEDBACK_ACCEPTED, parse_rating
+from concierge.state.human import FEEDBACK_ACCEPTED, OFFER, PROMPT_KEY, answer_message, parse_rating
 from concierge.state.records import Feedback
 from concierge.tools.toolbox import context_of, run_ids, toolbox
 
 PROMPT = "Did this answer help? Tell us: helpful or not helpful (or 1 to 5 stars), or just ask your next question."
-OFFER = "Sorry that did not help. Would you like me to pass you to a person on our team?"
-PROMPT_KEY = "concierge_prompt"
-"""`additional_kwargs` key marking a message the bot added around an answer (not an answer, not a draft)."""
-
-
-def answer_message(state: State) -> AIMessage | None:
-    """This turn's answer: the last model message after the customer's last message."""
-    for message in reversed(state["messages"]):
-        if not isinstance(message, AIMessage):
-            return None
-        if not message.additional_kwargs.get(PROMPT_KEY) and message.name != "human_agent":
-            return message
-    return None
 
 
 async def collect_feedback(
@@ -40,7 +27,7 @@ async def collect_feedback(
     turn = state.get("turn", 1)
     thread_id, run_id = run_ids(runtime)
     tools = await toolbox(runtime)
-    answer = answer_message(state)
+    answer = answer_message(state["messages"])
     generation = state.get("generation")
     if thread_id is not None and answer is not None and ctx.record:
         # Runs again when the rating resumes this node: the first call (the answering run) is the one kept.

@@ -20,6 +20,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, BaseM
 from langgraph.runtime import Runtime
 
 from concierge.state import Context, State
+from concierge.state.conversation import DISCARDED_EVENT, HISTORY_MESSAGES
 from concierge.state.records import Attempt, GenerationRecord
 from concierge.tools.llm.failover import NOT_HEALTH, RETRY_SAME, classify, describe, retry_after_s
 from concierge.tools.llm.prompts import cited_numbers, render_system_prompt
@@ -28,9 +29,6 @@ from concierge.tools.tokens import count_tokens
 from concierge.tools.toolbox import Toolbox, context_of, toolbox
 
 log = logging.getLogger(__name__)
-HISTORY_MESSAGES = 8
-"""Earlier messages the model sees besides the context, so follow-up questions make sense."""
-DISCARDED_EVENT = "generation_discarded"
 
 
 class NoProviderAnswered(RuntimeError):

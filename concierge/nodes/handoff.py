@@ -12,13 +12,18 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from concierge.nodes.collect_feedback import PROMPT_KEY, answer_message
 from concierge.state import Context, State
-from concierge.state.human import HANDOFF_ACTION, HumanInterrupt, parse_handoff_reply
+from concierge.state.human import (
+    HANDOFF_ACTION,
+    HUMAN_AGENT,
+    PROMPT_KEY,
+    HumanInterrupt,
+    answer_message,
+    parse_handoff_reply,
+)
 from concierge.state.records import Citation, Handoff, HandoffReason
 from concierge.tools.toolbox import context_of, run_ids, toolbox
 
-HUMAN_AGENT = "human_agent"
 REASONS: dict[HandoffReason, str] = {
     "asked_for_human": "The customer asked for a person.",
     "cannot_do": "The request is something the bot may not do",
@@ -51,7 +56,7 @@ def bot_draft(state: State) -> str:
     """The answer the bot gave (or would have given) this turn; empty when it did not answer."""
     if not state.get("generation"):
         return ""
-    answer = answer_message(state)
+    answer = answer_message(state["messages"])
     return answer.text if answer is not None else ""
 
 

@@ -6,9 +6,8 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
-from concierge.nodes.collect_feedback import OFFER
 from concierge.state import Context, State
-from concierge.state.human import OFFER_ACCEPTED, parse_offer
+from concierge.state.human import OFFER, OFFER_ACCEPTED, parse_offer
 from concierge.tools.toolbox import context_of, run_ids, toolbox
 
 

@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 
 from concierge.state import Context
 from concierge.state.records import QueryAnalysis, RetrievedItem, SourceError, SourceName
-from concierge.tools.retrieval_log import SourceRun, record
+from concierge.tools.db.retrieval_log import SourceRun, record
 from concierge.tools.toolbox import context_of, toolbox
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from langgraph.runtime import Runtime
 from concierge.nodes.retrieval import RetrievalTask, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
-from concierge.tools.catalog import FreeSlot, ProductHit, ServiceHit, price_ceiling
+from concierge.tools.analysis.when import time_windows
+from concierge.tools.catalog.search import FreeSlot, ProductHit, ServiceHit, price_ceiling
 from concierge.tools.toolbox import context_of, toolbox
-from concierge.tools.when import time_windows
 
 
 def _stock(n: int) -> str:

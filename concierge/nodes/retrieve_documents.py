@@ -5,8 +5,8 @@ from langgraph.runtime import Runtime
 from concierge.nodes.retrieval import RetrievalTask, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
-from concierge.tools.docindex import DocumentHit
-from concierge.tools.fusion import SearchOptions
+from concierge.tools.documents.fusion import SearchOptions
+from concierge.tools.documents.sqlite_index import DocumentHit
 from concierge.tools.toolbox import context_of, toolbox
 
 

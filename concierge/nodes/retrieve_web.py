@@ -14,10 +14,10 @@ from langgraph.runtime import Runtime
 from concierge.nodes.retrieval import RetrievalTask, budget_for, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
-from concierge.tools.catalog import ProductHit
+from concierge.tools.catalog.search import ProductHit
 from concierge.tools.toolbox import context_of, toolbox
-from concierge.tools.web import WebResult, filter_results, query_for_product
-from concierge.tools.webcache import WebOutcome
+from concierge.tools.web.cache import WebOutcome
+from concierge.tools.web.search import WebResult, filter_results, query_for_product
 
 MAX_PRODUCTS = 2
 """Products enriched per turn: the question is usually about one; a comparison names two."""

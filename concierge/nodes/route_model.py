@@ -4,10 +4,10 @@ tokens and the tenant's policy and budget (see `tools/llm/router.py`)."""
 from langchain_core.messages import SystemMessage
 from langgraph.runtime import Runtime
 
-from concierge.nodes.generate import HISTORY_MESSAGES
 from concierge.state import Context, State
+from concierge.state.conversation import HISTORY_MESSAGES
+from concierge.tools.analysis.query import complexity, complexity_features
 from concierge.tools.llm.router import decide
-from concierge.tools.query import complexity, complexity_features
 from concierge.tools.tokens import count_tokens
 from concierge.tools.toolbox import context_of, toolbox
 

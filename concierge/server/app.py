@@ -11,7 +11,7 @@ from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
 from concierge.server.routes import catalog, documents, retrieval, runs, threads, usage
-from concierge.tools.docworker import DocumentWorker
+from concierge.tools.documents.worker import DocumentWorker
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.toolbox import Toolbox
 

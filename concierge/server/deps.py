@@ -10,7 +10,7 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import TypeAdapter, ValidationError
 
 from concierge.state import Context
-from concierge.tools.appdb import Tenant, Thread
+from concierge.tools.db.models import Tenant, Thread
 from concierge.tools.toolbox import Toolbox
 
 # Context fields a tenant's stored settings may set; a client may set them per run too, except the tenant-only ones

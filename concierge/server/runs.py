@@ -14,12 +14,12 @@ from fastapi import HTTPException
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langgraph.types import Command, Interrupt
 
-from concierge.nodes.generate import DISCARDED_EVENT
 from concierge.server.deps import AppState
 from concierge.server.schemas import RunCreate
 from concierge.state import Context
+from concierge.state.conversation import DISCARDED_EVENT
 from concierge.state.human import check_resume
-from concierge.tools.appdb import Thread
+from concierge.tools.db.models import Thread
 
 log = logging.getLogger(__name__)
 Event = tuple[str, Any]

@@ -19,6 +19,11 @@ from concierge.state.records import (
     SynthesizedContext,
 )
 
+HISTORY_MESSAGES = 8
+"""Earlier messages the model sees besides the context, so follow-up questions make sense (routing counts them too)."""
+DISCARDED_EVENT = "generation_discarded"
+"""Custom stream event telling a client to drop the tokens it showed for a message that a failover replaced."""
+
 
 class InputState(TypedDict):
     """What a client sends to start a turn: the customer's message."""

@@ -11,6 +11,7 @@ inbox sends as well as our own `{"reply": ..., "agent": ...}`.
 
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
+from langchain_core.messages import AIMessage, AnyMessage
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -47,6 +48,21 @@ class HumanInterrupt(TypedDict):
 
 
 HANDOFF_ACTION = "handoff"
+HUMAN_AGENT = "human_agent"
+"""`name` of a message a human agent wrote; `additional_kwargs["human_agent"]` says who."""
+PROMPT_KEY = "concierge_prompt"
+"""`additional_kwargs` key marking a message the bot added around an answer (not an answer, not a draft)."""
+OFFER = "Sorry that did not help. Would you like me to pass you to a person on our team?"
+
+
+def answer_message(messages: list[AnyMessage]) -> AIMessage | None:
+    """This turn's answer: the last bot message after the customer's last message, not our prompts."""
+    for message in reversed(messages):
+        if not isinstance(message, AIMessage):
+            return None
+        if not message.additional_kwargs.get(PROMPT_KEY) and message.name != HUMAN_AGENT:
+            return message
+    return None
 
 
 def interrupt_kind(value: Any) -> InterruptKind | None:

@@ -6,22 +6,23 @@ from dataclasses import dataclass, field
 from langgraph.runtime import Runtime
 
 from concierge.state import Context
-from concierge.tools.appdb import AppDatabase
-from concierge.tools.catalog import Catalog
-from concierge.tools.docindex import DocumentIndex
-from concierge.tools.indexes import make_document_index
+from concierge.tools.catalog.search import Catalog
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.migrate import upgrade
+from concierge.tools.documents.indexes import make_document_index
+from concierge.tools.documents.sqlite_index import DocumentIndex
 from concierge.tools.llm.failover import RetryPolicy
 from concierge.tools.llm.health import HealthPolicy, HealthTracker
 from concierge.tools.llm.providers import ProviderRegistry
+from concierge.tools.llm.usage import UsageLedger
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.support.corrections import Corrections
 from concierge.tools.support.feedback import FeedbackStore
 from concierge.tools.support.handoffs import HandoffQueue
 from concierge.tools.support.langsmith import LangSmithFeedback
 from concierge.tools.tokens import encoding
-from concierge.tools.usage import UsageLedger
-from concierge.tools.web import WebSearch
-from concierge.tools.webcache import build_web_search
+from concierge.tools.web.cache import build_web_search
+from concierge.tools.web.search import WebSearch
 
 
 @dataclass
@@ -77,7 +78,7 @@ class Toolbox:
 
     async def open(self) -> "Toolbox":
         """Create missing tables and load what would otherwise block the event loop on first use."""
-        await self.db.create_schema()
+        await upgrade(self.db.engine)
         await asyncio.to_thread(encoding)
         if (load := getattr(getattr(self.documents, "embedder", None), "load", None)) is not None:
             await asyncio.to_thread(load)  # the local embedding model: ~0.5 s, better here than in a first search

@@ -18,8 +18,8 @@ from concierge.nodes.synthesize import synthesize
 from concierge.state import Context
 from concierge.state.human import parse_handoff_reply, parse_rating
 from concierge.state.records import RetrievedItem
+from concierge.tools.analysis.query import analyze
 from concierge.tools.llm.providers import LOCAL_MODEL
-from concierge.tools.query import analyze
 from tests.stand_ins import BrokenChatModel, FailingIndex, HangingIndex
 
 

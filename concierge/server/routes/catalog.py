@@ -10,8 +10,8 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from concierge.server.deps import App, CurrentTenant
-from concierge.tools.appdb import Service, Slot
-from concierge.tools.catalog_import import KINDS, CatalogFileError, Kind, import_catalog
+from concierge.tools.catalog.importer import KINDS, CatalogFileError, Kind, import_catalog
+from concierge.tools.db.models import Service, Slot
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 

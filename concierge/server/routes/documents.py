@@ -8,10 +8,10 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from concierge.server.deps import App, CurrentTenant
-from concierge.tools.appdb import Document
-from concierge.tools.docworker import DocumentWorker
-from concierge.tools.filetypes import MARKDOWN, PDF, TEXT
-from concierge.tools.ingest import UploadRejected, delete_document, store_upload
+from concierge.tools.db.models import Document
+from concierge.tools.documents.filetypes import MARKDOWN, PDF, TEXT
+from concierge.tools.documents.ingest import UploadRejected, delete_document, store_upload
+from concierge.tools.documents.worker import DocumentWorker
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 TYPES = {"pdf": PDF, "text": TEXT, "markdown": MARKDOWN}

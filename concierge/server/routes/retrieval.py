@@ -7,8 +7,8 @@ from pydantic import BaseModel
 
 from concierge.server.deps import App, CurrentTenant
 from concierge.state import Context
-from concierge.tools.appdb import Tenant
-from concierge.tools.retrieval_log import entries, summary
+from concierge.tools.db.models import Tenant
+from concierge.tools.db.retrieval_log import entries, summary
 
 router = APIRouter(prefix="/retrieval", tags=["retrieval"])
 

@@ -10,8 +10,9 @@ from concierge.server.deps import App, ThreadRow
 from concierge.server.runs import thread_config
 from concierge.server.schemas import Thread, ThreadCreate
 from concierge.server.serialize import jsonable
-from concierge.tools.appdb import Tenant, utcnow
-from concierge.tools.appdb import Thread as ThreadModel
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.models import Tenant
+from concierge.tools.db.models import Thread as ThreadModel
 
 router = APIRouter(prefix="/threads", tags=["threads"])
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from concierge.tools.extraction import markdown_heading
+from concierge.tools.documents.extraction import markdown_heading
 
 _SIZES = {1: 18, 2: 14, 3: 12}
 FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from concierge.tools.appdb import Product, Service, Slot, Tenant
-from concierge.tools.catalogdb import bump_version
+from concierge.tools.catalog.version import bump_version
+from concierge.tools.db.models import Product, Service, Slot, Tenant
 from concierge.tools.demo.pdf import markdown_to_pdf
-from concierge.tools.ingest import ingest_file
+from concierge.tools.documents.ingest import ingest_file
 from concierge.tools.toolbox import Toolbox
 
 CONTENT = resources.files("concierge.tools.demo") / "content"

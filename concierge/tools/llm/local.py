@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from rapidfuzz import fuzz, process
 
-from concierge.tools.docindex import stems
+from concierge.tools.analysis.text import stems
 from concierge.tools.llm.prompts import SourceBlock, parse_context
 from concierge.tools.tokens import count_tokens
 

@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from concierge.tools.appdb import AppDatabase, utcnow
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.models import Correction, EvalSetVersion
 from concierge.tools.support.langsmith import LangSmithFeedback
-from concierge.tools.support.models import Correction, EvalSetVersion
 
 
 class CorrectionNotFound(LookupError):

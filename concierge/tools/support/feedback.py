@@ -14,9 +14,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from concierge.state.human import Rating
-from concierge.tools.appdb import AppDatabase, utcnow
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.models import Answer, CompletedAction, FeedbackEntry
 from concierge.tools.support.langsmith import LangSmithFeedback
-from concierge.tools.support.models import Answer, CompletedAction, FeedbackEntry
 
 DEFAULT_KEY = "rating"
 

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from concierge.tools.appdb import AppDatabase, Thread, utcnow
-from concierge.tools.support.models import HandoffEntry, HandoffNote
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.models import HandoffEntry, HandoffNote, Thread
 
 OPEN = ("waiting", "claimed", "held")
 CLOSED = ("answered", "ignored", "resolved")

@@ -1,0 +1,1 @@
+"""Answer-quality evaluation: question sets run through the whole graph, scored and reported."""

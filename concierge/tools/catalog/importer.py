@@ -1,0 +1,448 @@
+"""Load a tenant's catalog from CSV or JSON: every row checked on its own, good rows kept, bad rows reported.
+
+Re-importing updates rows in place, keyed by product `sku`, service `code` and slot (service, start), so the
+same file twice changes nothing and a corrected file fixes what it names. Columns a file leaves out keep their
+stored values (a price list without a stock column does not zero the stock).
+"""
+
+import asyncio
+import csv
+import io
+import json
+import re
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import insert, select, update
+
+from concierge.tools.catalog.version import bump_version
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.models import Product, Service, Slot, Tenant
+
+Kind = Literal["products", "services", "slots"]
+KINDS: tuple[Kind, ...] = ("products", "services", "slots")
+
+
+class CatalogFileError(ValueError):
+    """The file as a whole cannot be read (not CSV or JSON, no header, wrong shape): nothing was imported."""
+
+
+# Column names people use for the same thing, mapped to ours.
+_ALIASES = {
+    "id": "sku",
+    "product_id": "sku",
+    "model": "model_number",
+    "model_no": "model_number",
+    "modelnumber": "model_number",
+    "mpn": "model_number",
+    "duration": "duration_minutes",
+    "minutes": "duration_minutes",
+    "qty": "stock",
+    "quantity": "stock",
+    "service_code": "service",
+    "service_id": "service",
+}
+_SERVICE_ALIASES = {"id": "code", "sku": "code"}
+
+
+MAX_PRICE = Decimal(10) ** 10
+"""Prices are stored as NUMERIC(12, 2)."""
+MAX_COUNT = 2**31 - 1
+"""Stock, capacity and durations are 32-bit integers on PostgreSQL."""
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:64]
+
+
+def _blank_to_none(v: Any) -> Any:
+    return None if isinstance(v, str) and not v.strip() else v
+
+
+def _money(v: Any) -> Decimal:
+    if isinstance(v, float):
+        v = str(v)
+    try:
+        d = Decimal(str(v).strip().replace(",", ".") if isinstance(v, str) else v)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValueError(f"not a number: {v!r}") from None
+    if not d.is_finite():
+        raise ValueError(f"not a number: {v!r}")
+    if d < 0:
+        raise ValueError("must not be negative")
+    if d >= MAX_PRICE:
+        raise ValueError(f"must be under {MAX_PRICE}")
+    return d.quantize(Decimal("0.01"))
+
+
+class _Row(BaseModel):
+    model_config = {"extra": "ignore", "str_strip_whitespace": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blanks(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError("a row must be an object")
+        return {k: _blank_to_none(v) for k, v in data.items()}
+
+
+class ProductRow(_Row):
+    sku: str | None = Field(default=None, max_length=64)
+    name: str = Field(min_length=1, max_length=300)
+    description: str | None = None
+    category: str | None = Field(default=None, max_length=100)
+    brand: str | None = Field(default=None, max_length=200)
+    model_number: str | None = Field(default=None, max_length=100)
+    tags: list[str] | None = None
+    price: Decimal
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    stock: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _price(cls, v: Any) -> Decimal:
+        return _money(v)
+
+    @field_validator("sku", mode="before")
+    @classmethod
+    def _text_key(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | float) else v
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _split_tags(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [t.strip() for t in re.split(r"[;|,]", v) if t.strip()]
+        return v
+
+    @field_validator("stock", mode="before")
+    @classmethod
+    def _whole(cls, v: Any) -> Any:
+        if isinstance(v, str) and re.fullmatch(r"-?\d+(\.0+)?", v.strip()):
+            return int(float(v))
+        return v
+
+
+class ServiceRow(_Row):
+    code: str | None = Field(default=None, max_length=64)
+    name: str = Field(min_length=1, max_length=300)
+    description: str | None = None
+    duration_minutes: int = Field(gt=0, le=MAX_COUNT)
+    price: Decimal
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _price(cls, v: Any) -> Decimal:
+        return _money(v)
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _text_key(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | float) else v
+
+
+class SlotRow(_Row):
+    service: str = Field(min_length=1, max_length=64)
+    start: datetime
+    end: datetime | None = None
+    capacity: int = Field(default=1, ge=1, le=MAX_COUNT)
+    booked: int = Field(default=0, ge=0, le=MAX_COUNT)
+
+    @field_validator("service", mode="before")
+    @classmethod
+    def _text_key(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | float) else v
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                return datetime.fromisoformat(v.strip())
+            except ValueError:
+                raise ValueError(f"malformed date {v!r}: use ISO 8601, e.g. 2026-12-05T14:00") from None
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SlotRow":
+        if self.end is not None and self.end <= self.start:
+            raise ValueError("end must be after start")
+        if self.booked > self.capacity:
+            raise ValueError(f"booked ({self.booked}) exceeds capacity ({self.capacity})")
+        return self
+
+
+@dataclass
+class Rejected:
+    kind: Kind
+    row: int
+    """1-based position in the file: for CSV the line number (the header is line 1), for JSON the item index."""
+    key: str | None
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    accepted: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "created": self.created,
+            "updated": self.updated,
+            "rejected_count": len(self.rejected),
+            "rejected": [asdict(r) for r in self.rejected],
+            "by_kind": self.by_kind,
+        }
+
+
+def _key(raw: Any, *names: str) -> str | None:
+    if not isinstance(raw, dict):
+        return None
+    return next((str(raw[n]) for n in names if raw.get(n) not in (None, "")), None)
+
+
+def _why(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e["loc"])
+        msg = (
+            "missing" if e["type"] == "missing" or e.get("input", 0) is None else e["msg"].removeprefix("Value error, ")
+        )
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+def _canonical(row: dict[str, Any], kind: Kind) -> dict[str, Any]:
+    out = {}
+    for k, v in row.items():
+        if k is None:
+            continue
+        key = re.sub(r"[^a-z0-9]+", "_", str(k).strip().lower()).strip("_")
+        if kind == "services":
+            key = _SERVICE_ALIASES.get(key, key)
+        key = _ALIASES.get(key, key)
+        out.setdefault(key, v)
+    return out
+
+
+def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dict[Kind, list[tuple[int, dict]]]:
+    """The rows of a CSV or JSON catalog file by kind, each with its position; raises `CatalogFileError`.
+
+    CSV holds one kind (`kind`, default products). JSON is a list of one kind, or an object with any of
+    `products`, `services` and `slots`.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CatalogFileError("the file is not UTF-8 text") from None
+    stripped = text.lstrip()
+    is_json = filename.lower().endswith(".json") or (not filename.lower().endswith(".csv") and stripped[:1] in "[{")
+    if not stripped:
+        raise CatalogFileError("the file is empty")
+    if is_json:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CatalogFileError(f"malformed JSON: {exc}") from None
+        if isinstance(doc, list):
+            doc = {kind or "products": doc}
+        if not isinstance(doc, dict) or not any(k in doc for k in KINDS):
+            raise CatalogFileError("JSON must be a list of rows or an object with products, services or slots")
+        out: dict[Kind, list[tuple[int, dict]]] = {}
+        for k in KINDS:
+            rows = doc.get(k) or []
+            if not isinstance(rows, list):
+                raise CatalogFileError(f"{k} must be a list")
+            out[k] = [(i, _canonical(r, k) if isinstance(r, dict) else r) for i, r in enumerate(rows, 1)]
+        return out
+    kind = kind or "products"
+    reader = csv.DictReader(io.StringIO(text))
+    columns = set(_canonical(dict.fromkeys(reader.fieldnames or []), kind))
+    needed = {"service", "start"} if kind == "slots" else {"name"}
+    if not needed <= columns:
+        raise CatalogFileError(f"CSV {kind} need a header row with the columns: {', '.join(sorted(needed))}")
+    rows = [(reader.line_num, _canonical(r, kind)) for r in reader]
+    return {kind: rows}
+
+
+async def import_catalog(
+    db: AppDatabase, tenant_id: str, data: bytes, filename: str = "", kind: Kind | None = None
+) -> ImportReport:
+    """Import a file's rows for one tenant; bad rows are reported, never abort the good ones."""
+    parsed = await asyncio.to_thread(parse_file, data, filename, kind)
+    return await import_rows(db, tenant_id, parsed)
+
+
+def validate(parsed: dict[Kind, list[tuple[int, dict]]]) -> dict[Kind, list[tuple[int, str | None, Any]]]:
+    """Each row as (position, key, a validated row or the reason it was rejected as a string)."""
+    models: dict[Kind, tuple[type[_Row], tuple[str, ...]]] = {
+        "products": (ProductRow, ("sku", "name")),
+        "services": (ServiceRow, ("code", "name")),
+        "slots": (SlotRow, ("service",)),
+    }
+    out: dict[Kind, list[tuple[int, str | None, Any]]] = {}
+    for kind, rows in parsed.items():
+        model, keys = models[kind]
+        checked = []
+        for pos, raw in rows:
+            key = _key(raw, *keys)
+            if kind == "slots" and key is not None:
+                key = f"{key}@{raw.get('start')}"
+            try:
+                checked.append((pos, key, model.model_validate(raw)))
+            except ValidationError as exc:
+                checked.append((pos, key, _why(exc)))
+        out[kind] = checked
+    return out
+
+
+def _product_values(row: ProductRow) -> dict[str, Any]:
+    """The columns a row sets; fields the file left out are not touched."""
+    values: dict[str, Any] = {}
+    for name in row.model_fields_set - {"sku"}:
+        value = getattr(row, name)
+        if value is None and name in ("stock", "currency"):
+            continue
+        if name == "currency":
+            value = value.upper()
+        elif value is None and name in ("description", "category"):
+            value = ""
+        elif value is None and name == "tags":
+            value = []
+        values[name] = value
+    return values
+
+
+async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[tuple[int, dict]]]) -> ImportReport:
+    report = ImportReport()
+    checked = await asyncio.to_thread(validate, parsed)
+
+    def good(kind: Kind) -> list[tuple[int, str | None, Any]]:
+        rows = checked.get(kind, [])
+        if rows:
+            report.by_kind[kind] = len(rows)
+        for pos, key, row in rows:
+            if isinstance(row, str):
+                report.rejected.append(Rejected(kind, pos, key, row))
+        return [x for x in rows if not isinstance(x[2], str)]
+
+    async with db.session() as s:
+        tenant = await s.get(Tenant, tenant_id)
+        if tenant is None:
+            raise LookupError(f"tenant {tenant_id!r} not found")
+        tz = ZoneInfo(tenant.timezone)
+
+        products = good("products")
+        if products:
+            existing = dict(
+                (await s.execute(select(Product.sku, Product.id).where(Product.tenant_id == tenant_id))).all()
+            )
+            new: dict[str, dict[str, Any]] = {}
+            changes: dict[int, dict[str, Any]] = {}
+            for _, _, row in products:
+                sku = row.sku or _slug(row.name)
+                values = _product_values(row)
+                if sku in existing:
+                    changes.setdefault(existing[sku], {"id": existing[sku]}).update(values)
+                    report.updated += 1
+                elif sku in new:
+                    new[sku].update(values)
+                    report.updated += 1
+                else:
+                    new[sku] = {
+                        "tenant_id": tenant_id,
+                        "sku": sku,
+                        "description": "",
+                        "category": "",
+                        "brand": None,
+                        "model_number": None,
+                        "tags": [],
+                        "stock": None,
+                        "currency": tenant.currency,
+                        **values,
+                    }
+                    report.created += 1
+                report.accepted += 1
+            if new:
+                await s.execute(insert(Product), list(new.values()))
+            by_columns: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+            for change in changes.values():
+                by_columns[frozenset(change)].append(change)
+            for batch in by_columns.values():
+                await s.execute(update(Product), batch)
+
+        services_by_code: dict[str, Service] = {
+            sv.code: sv for sv in await s.scalars(select(Service).where(Service.tenant_id == tenant_id))
+        }
+        services = good("services")
+        for _, _, row in services:
+            code = row.code or _slug(row.name)
+            service = services_by_code.get(code)
+            if service is None:
+                service = Service(tenant_id=tenant_id, code=code, description="", currency=tenant.currency)
+                services_by_code[code] = service
+                s.add(service)
+                report.created += 1
+            else:
+                report.updated += 1
+            for name in row.model_fields_set - {"code"}:
+                value = getattr(row, name)
+                if name == "currency" and value:
+                    value = value.upper()
+                if value is None and name == "currency":
+                    continue
+                setattr(service, name, "" if value is None and name == "description" else value)
+            report.accepted += 1
+
+        slots = good("slots")
+        if slots:
+            await s.flush()  # new services get their ids
+            stored = {
+                (x.service_id, x.start): x for x in await s.scalars(select(Slot).where(Slot.tenant_id == tenant_id))
+            }
+            for pos, key, row in slots:
+                service = services_by_code.get(row.service)
+                if service is None:
+                    report.rejected.append(
+                        Rejected("slots", pos, key, f"service: no service with code {row.service!r}")
+                    )
+                    continue
+                start = row.start if row.start.tzinfo else row.start.replace(tzinfo=tz)
+                end = row.end or start + timedelta(minutes=service.duration_minutes)
+                end = end if end.tzinfo else end.replace(tzinfo=tz)
+                slot = stored.get((service.id, start.astimezone(UTC)))
+                if slot is None:
+                    slot = stored[(service.id, start.astimezone(UTC))] = Slot(
+                        tenant_id=tenant_id,
+                        service_id=service.id,
+                        start=start,
+                        end=end,
+                        capacity=row.capacity,
+                        booked=row.booked,
+                    )
+                    s.add(slot)
+                    report.created += 1
+                else:
+                    slot.end, slot.capacity, slot.booked = end, row.capacity, row.booked
+                    report.updated += 1
+                report.accepted += 1
+
+        if report.accepted:
+            await bump_version(s, tenant_id)
+        await s.commit()
+    if report.accepted > 1000 and db.engine.dialect.name == "sqlite":
+        # A big import leaves a big write-ahead log that every later read must consult: fold it in now.
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    return report

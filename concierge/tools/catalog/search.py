@@ -1,0 +1,297 @@
+"""The tenant's live catalog: products with price and stock, services with their free slots."""
+
+import asyncio
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from time import monotonic
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+
+from concierge.tools.analysis.text import keywords
+from concierge.tools.catalog.index import TYPO_TOLERANCE, Filters, ProductIndex
+from concierge.tools.catalog.version import current_version
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.models import Product, Service, Slot
+
+THIN_DESCRIPTION = 50
+"""Descriptions shorter than this are worth enriching from the web."""
+
+
+_CEILING = re.compile(
+    r"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than)\s*"
+    r"(?:€|\$|£|eur\s*)?(\d+(?:[.,]\d{1,2})?)",
+    re.I,
+)
+
+
+def price_ceiling(text: str) -> Decimal | None:
+    """The highest price the question accepts ("pens under 50 euros"), if it names one."""
+    m = _CEILING.search(text)
+    return Decimal(m.group(1).replace(",", ".")) if m else None
+
+
+@dataclass(frozen=True)
+class ProductHit:
+    sku: str
+    name: str
+    category: str
+    brand: str | None
+    model_number: str | None
+    description: str
+    tags: list[str]
+    price: Decimal
+    currency: str
+    stock: int | None
+    score: float
+
+    @property
+    def enrichment_reason(self) -> str | None:
+        """Why the web could add to this product: a thin description, or a branded item with a model number."""
+        if len(self.description.strip()) < THIN_DESCRIPTION:
+            return "thin_description"
+        if self.brand and self.model_number:
+            return "branded_model"
+        return None
+
+    @property
+    def needs_enrichment(self) -> bool:
+        return self.enrichment_reason is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["price"] = str(self.price)
+        out["needs_enrichment"] = self.needs_enrichment
+        out["enrichment_reason"] = self.enrichment_reason
+        return out
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    start: datetime
+    end: datetime
+    free: int
+
+
+@dataclass(frozen=True)
+class ServiceHit:
+    code: str
+    name: str
+    description: str
+    duration_minutes: int
+    price: Decimal
+    currency: str
+    score: float
+    slots: list[FreeSlot] = field(default_factory=list)
+    next_free: list[FreeSlot] = field(default_factory=list)
+    """When the asked period has no free slot: the first ones after it, so the customer gets an alternative."""
+
+
+_INDEX_COLUMNS = (
+    Product.id,
+    Product.sku,
+    Product.name,
+    Product.category,
+    Product.brand,
+    Product.model_number,
+    Product.description,
+    Product.tags,
+    Product.price,
+    Product.currency,
+    Product.stock,
+)
+NEXT_FREE_DAYS = 28
+NEXT_FREE_SLOTS = 3
+REFRESH_S = 0.25
+"""How stale the index may be about a change made by another process (in-process changes apply at once)."""
+
+
+def _term_weight(term: str, fields: list[tuple[list[str], float]]) -> float:
+    """The best weight among fields holding `term`, allowing a typo or a plural."""
+    best = 0.0
+    for tokens, weight in fields:
+        if weight > best and any(
+            t == term or fuzz.ratio(t, term) >= TYPO_TOLERANCE for t in tokens if abs(len(t) - len(term)) <= 2
+        ):
+            best = weight
+    return best
+
+
+def _free(slot: Slot, tz: ZoneInfo) -> FreeSlot:
+    return FreeSlot(slot.start.astimezone(tz), slot.end.astimezone(tz), slot.capacity - slot.booked)
+
+
+class Catalog:
+    """Reads the catalog tables for one tenant at a time, through a per-tenant in-memory index."""
+
+    def __init__(self, db: AppDatabase, refresh_s: float = REFRESH_S) -> None:
+        self.db = db
+        self.refresh_s = refresh_s
+        self._indexes: dict[str, ProductIndex] = {}
+        self._checked: dict[str, float] = {}
+
+    def invalidate(self, tenant_id: str) -> None:
+        """Forget the tenant's index: the next search rebuilds it. Called after every change made in process."""
+        self._indexes.pop(tenant_id, None)
+
+    async def index(self, tenant_id: str) -> ProductIndex:
+        """The tenant's index, checked against the stored catalog version at most every `refresh_s`."""
+        idx = self._indexes.get(tenant_id)
+        now = monotonic()
+        if idx is not None and now - self._checked.get(tenant_id, 0.0) < self.refresh_s:
+            return idx
+        async with self.db.session() as s:
+            version = await current_version(s, tenant_id)
+            if idx is None or idx.version != version:
+                rows = (
+                    await s.execute(select(*_INDEX_COLUMNS).where(Product.tenant_id == tenant_id).order_by(Product.id))
+                ).all()
+                idx = None
+        if idx is None:
+            idx = await asyncio.to_thread(ProductIndex, version, rows)
+            self._indexes[tenant_id] = idx
+        self._checked[tenant_id] = now
+        return idx
+
+    async def search_products(
+        self,
+        tenant_id: str,
+        query: str,
+        model_numbers: list[str],
+        limit: int,
+        min_score: float = 0.25,
+        *,
+        category: str | None = None,
+        tags: list[str] | tuple[str, ...] = (),
+        max_price: Decimal | None = None,
+        min_price: Decimal | None = None,
+        in_stock: bool | None = None,
+        browse: bool = False,
+    ) -> list[ProductHit]:
+        """Products matching the words and model numbers of `query`, best first, with price and stock.
+
+        Filters narrow the hits; with `browse`, a query with no usable words lists the filtered products by name.
+        """
+        idx = await self.index(tenant_id)
+        ranked = idx.search(
+            query,
+            model_numbers,
+            limit,
+            Filters(category, tuple(tags), max_price, min_price, in_stock),
+            min_score,
+            browse,
+        )
+        return [
+            ProductHit(
+                e.sku,
+                e.name,
+                e.category,
+                e.brand,
+                e.model_number,
+                e.description,
+                list(e.tags),
+                e.price,
+                e.currency,
+                e.stock,
+                round(score, 3),
+            )
+            for score, e in ranked
+        ]
+
+    async def search_services(
+        self,
+        tenant_id: str,
+        query: str,
+        days: list[date],
+        timezone: str,
+        limit: int,
+        *,
+        min_score: float = 0.25,
+        all_if_none: bool = False,
+        slots_per_service: int = 5,
+        now: datetime | None = None,
+        windows: list[tuple[datetime, datetime]] | None = None,
+    ) -> list[ServiceHit]:
+        """Services matching the question, each with its free slots in `windows` (time ranges such as "tomorrow
+        afternoon"), else on `days`, else over the next two weeks.
+
+        With `all_if_none`, a question that names no service ("any free slots Saturday?") gets them all.
+        """
+        terms = keywords(query)
+        tz = ZoneInfo(timezone)
+        now = now or datetime.now(tz)
+        asked = bool(windows or days)
+        if windows:
+            pass
+        elif days:
+            windows = [
+                (datetime.combine(d, time.min, tz), datetime.combine(d + timedelta(days=1), time.min, tz)) for d in days
+            ]
+        else:
+            windows = [(now, now + timedelta(days=14))]
+        async with self.db.session() as s:
+            services = (await s.scalars(select(Service).where(Service.tenant_id == tenant_id))).all()
+            ranked = sorted(((self._score_service(sv, terms), sv) for sv in services), key=lambda x: -x[0])
+            best = ranked[0][0] if ranked else 0.0
+            if best >= min_score:
+                chosen = [x for x in ranked if x[0] >= max(min_score, best / 2)]
+            else:
+                chosen = ranked if all_if_none else []
+            hits = []
+            for score, sv in chosen[:limit]:
+                slots: list[FreeSlot] = []
+                for lo, hi in windows:
+                    rows = await s.scalars(
+                        select(Slot)
+                        .where(
+                            Slot.service_id == sv.id,
+                            Slot.start >= max(lo, now),
+                            Slot.start < hi,
+                            Slot.booked < Slot.capacity,
+                        )
+                        .order_by(Slot.start)
+                        .limit(slots_per_service)
+                    )
+                    slots += [_free(r, tz) for r in rows]
+                later: list[FreeSlot] = []
+                if asked and not slots:
+                    after = max(max(hi for _, hi in windows), now)
+                    rows = await s.scalars(
+                        select(Slot)
+                        .where(
+                            Slot.service_id == sv.id,
+                            Slot.start >= after,
+                            Slot.start < after + timedelta(days=NEXT_FREE_DAYS),
+                            Slot.booked < Slot.capacity,
+                        )
+                        .order_by(Slot.start)
+                        .limit(NEXT_FREE_SLOTS)
+                    )
+                    later = [
+                        FreeSlot(r.start.astimezone(tz), r.end.astimezone(tz), r.capacity - r.booked) for r in rows
+                    ]
+                hits.append(
+                    ServiceHit(
+                        sv.code,
+                        sv.name,
+                        sv.description,
+                        sv.duration_minutes,
+                        sv.price,
+                        sv.currency,
+                        round(score, 3),
+                        slots[:slots_per_service],
+                        later,
+                    )
+                )
+        return hits
+
+    @staticmethod
+    def _score_service(sv: Service, terms: list[str]) -> float:
+        if not terms:
+            return 0.0
+        fields = [(keywords(sv.name), 1.0), (keywords(sv.description), 0.4)]
+        return sum(_term_weight(t, fields) for t in terms) / len(terms)

@@ -1,0 +1,395 @@
+"""Every table of the app database, in one module: what the app reads and writes and what Alembic migrates.
+
+Every row that belongs to a business carries `tenant_id`. Adding a table? Define it here and write its revision
+(see `migrations/README.md`).
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from concierge.tools.db.base import Base, UTCDateTime, utcnow
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Agent configuration: the `Context` fields this tenant overrides."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Thread(Base):
+    __tablename__ = "threads"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="idle")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("tenant_id", "sha256"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    """0..1 while processing: extraction, chunking, then embedding batch by batch."""
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "sku"),
+        Index("ix_products_tenant_name", "tenant_id", "name"),
+        Index("ix_products_tenant_model", "tenant_id", "model_number"),
+        Index("ix_products_tenant_category", "tenant_id", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(100), default="")
+    brand: Mapped[str | None] = mapped_column(String(200), default=None)
+    model_number: Mapped[str | None] = mapped_column(String(100), default=None)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    stock: Mapped[int | None] = mapped_column(Integer, default=None)
+    """None when the tenant's catalog does not say (a price list without stock): never shown as 0."""
+
+
+class Service(Base):
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+
+
+class Slot(Base):
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("service_id", "start"),
+        Index("ix_slots_tenant_start", "tenant_id", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CatalogVersion(Base):
+    __tablename__ = "catalog_versions"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UsageRecord(Base):
+    """One call to one provider, answered or failed."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (Index("ix_usage_tenant_day", "tenant_id", "day"), Index("ix_usage_day_model", "day", "model"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    run_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    provider: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(200))
+    """`provider/model`."""
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    ttft_ms: Mapped[float | None] = mapped_column(Float, default=None)
+    ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    error_kind: Mapped[str | None] = mapped_column(String(32), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    failed_over_from: Mapped[str | None] = mapped_column(String(200), default=None)
+    day: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BudgetAlert(Base):
+    """A tenant went over its daily budget: raised once per tenant and day."""
+
+    __tablename__ = "budget_alerts"
+    __table_args__ = (UniqueConstraint("tenant_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))
+    spent_usd: Mapped[float] = mapped_column(Float)
+    budget_usd: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebCacheEntry(Base):
+    __tablename__ = "web_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """sha256 of the provider name and the normalised query."""
+    provider: Mapped[str] = mapped_column(String(32))
+    query: Mapped[str] = mapped_column(Text)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class RetrievalLogEntry(Base):
+    __tablename__ = "retrieval_log"
+    __table_args__ = (
+        Index("ix_retrieval_log_tenant_created", "tenant_id", "created_at"),
+        Index("ix_retrieval_log_thread_turn", "thread_id", "turn"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    turn: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(32))
+    sources_asked: Mapped[list[str]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16))
+    """ok, stale (served from an expired cache after a provider failure), timeout or error."""
+    results: Mapped[int] = mapped_column(Integer, default=0)
+    elapsed_ms: Mapped[float] = mapped_column(Float)
+    budget_ms: Mapped[float] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "thread_id": self.thread_id,
+            "turn": self.turn,
+            "source": self.source,
+            "sources_asked": list(self.sources_asked or []),
+            "status": self.status,
+            "results": self.results,
+            "elapsed_ms": self.elapsed_ms,
+            "budget_ms": self.budget_ms,
+            "error": self.error,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+# --- People around the bot: feedback, handoffs, corrections (revision 0008). Threads are named by id without a
+# foreign key: a thread may live only in checkpoints (`langgraph dev`).
+
+
+class Answer(Base):
+    """One answer the bot gave, with the implicit signals that followed it."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "thread_id", "turn"),
+        Index("ix_answers_tenant_answered", "tenant_id", "answered_at"),
+        Index("ix_answers_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    thread_id: Mapped[str] = mapped_column(String(64))
+    turn: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str] = mapped_column(String(64), default="")
+    """The run that produced the answer: LangSmith's trace, the signed feedback URL's binding."""
+    message_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    question: Mapped[str] = mapped_column(Text, default="")
+    grounded: Mapped[bool] = mapped_column(Boolean, default=True)
+    latency_ms: Mapped[float | None] = mapped_column(Float, default=None)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    feedback: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending, rated, continued (the customer asked something else), off (the tenant collects none)."""
+    next_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    response_s: Mapped[float | None] = mapped_column(Float, default=None)
+    """Seconds from the answer to the customer's next message."""
+    asked_human: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed_action: Mapped[str | None] = mapped_column(String(32), default=None)
+    """booking or purchase, recorded through the API after this answer."""
+
+
+class FeedbackEntry(Base):
+    """A rating of an answer; rating again under the same key replaces it."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "thread_id", "run_id", "turn", "key"),
+        Index("ix_feedback_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    thread_id: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(String(64), default="")
+    turn: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(64), default="rating")
+    rating: Mapped[str | None] = mapped_column(String(16), default=None)
+    """As given: 1-5, helpful, not_helpful, up, down."""
+    score: Mapped[float | None] = mapped_column(Float, default=None)
+    helpful: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="interrupt")
+    """interrupt (resumed run), api, signed_url."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CompletedAction(Base):
+    """A booking or purchase the business's own system reported after an answer: the strongest good signal."""
+
+    __tablename__ = "completed_actions"
+    __table_args__ = (Index("ix_completed_actions_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    thread_id: Mapped[str] = mapped_column(String(64))
+    turn: Mapped[int | None] = mapped_column(Integer, default=None)
+    kind: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HandoffEntry(Base):
+    """A conversation in the human agents' queue, from waiting to resolved.
+
+    `assignee` is claimed with a conditional UPDATE, so of two agents claiming at once exactly one wins.
+    """
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        Index("ix_handoffs_queue", "tenant_id", "status", "waiting_since"),
+        Index("ix_handoffs_thread", "thread_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    thread_id: Mapped[str] = mapped_column(String(64))
+    turn: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str] = mapped_column(String(64), default="")
+    """The run whose draft the agent sees: its LangSmith trace gets the correction."""
+    reason: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    """waiting, claimed, held (open); answered, ignored, resolved (closed)."""
+    assignee: Mapped[str | None] = mapped_column(String(128), default=None)
+    question: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    draft: Mapped[str] = mapped_column(Text, default="")
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    customer: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    waiting_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class HandoffNote(Base):
+    """A private note between agents on a handoff; never shown to the customer."""
+
+    __tablename__ = "handoff_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[str] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    author: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Correction(Base):
+    """A human agent's reply after a bot draft: training data once a supervisor approves it."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "thread_id", "turn"),
+        Index("ix_corrections_tenant_status", "tenant_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    thread_id: Mapped[str] = mapped_column(String(64))
+    turn: Mapped[int] = mapped_column(Integer)
+    handoff_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    run_id: Mapped[str] = mapped_column(String(64), default="")
+    """The run that produced the draft, for LangSmith."""
+    question: Mapped[str] = mapped_column(Text, default="")
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Earlier turns as [{role, content}], oldest first."""
+    draft: Mapped[str] = mapped_column(Text)
+    reply: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64), default="corrected")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    agent: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending, approved, rejected."""
+    quality: Mapped[int | None] = mapped_column(Integer, default=None)
+    """1-5, set by the supervisor who reviewed it."""
+    reviewer: Mapped[str | None] = mapped_column(String(128), default=None)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class EvalSetVersion(Base):
+    """A numbered snapshot of a tenant's approved corrections: the evaluation set `concierge eval` reads."""
+
+    __tablename__ = "eval_set_versions"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    correction_ids: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+metadata = Base.metadata
+"""Every table above: what Alembic migrates and the drift test compares against."""

@@ -1,0 +1,1 @@
+"""Uploaded documents: file types, extraction, chunking, embeddings, the indexes and the background worker."""
