@@ -10,7 +10,18 @@ from concierge import __version__
 from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
-from concierge.server.routes import catalog, documents, retrieval, runs, threads, usage
+from concierge.server.routes import (
+    analytics,
+    catalog,
+    corrections,
+    documents,
+    feedback,
+    handoffs,
+    retrieval,
+    runs,
+    threads,
+    usage,
+)
 from concierge.tools.documents.worker import DocumentWorker
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.toolbox import Toolbox
@@ -41,6 +52,10 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
     app.include_router(catalog.router)
     app.include_router(retrieval.router)
     app.include_router(documents.router)
+    app.include_router(feedback.router)
+    app.include_router(handoffs.router)
+    app.include_router(corrections.router)
+    app.include_router(analytics.router)
 
     @app.get("/ok", tags=["health"])
     async def ok() -> dict[str, bool]:

@@ -77,10 +77,22 @@ def _failed_node(exc: BaseException) -> str | None:
     return None
 
 
+def feedback_urls(app: AppState, *, base_url: str, run_id: str, thread: Thread, keys: list[str]) -> dict[str, str]:
+    """{key: signed URL} for the `feedback` event that ends a run started with `feedback_keys`."""
+    links = app.tools.feedback_links
+    assert links is not None, "the toolbox is opened with the app"
+    base = (app.tools.settings.public_url or base_url).rstrip("/")
+    return {
+        key: f"{base}/feedback/{links.token(run_id=run_id, key=key, thread_id=thread.id, tenant_id=thread.tenant_id)}"
+        for key in keys
+    }
+
+
 async def run_events(
-    app: AppState, thread: Thread, body: RunCreate, graph_input: Any, context: Context
+    app: AppState, thread: Thread, body: RunCreate, graph_input: Any, context: Context, base_url: str = ""
 ) -> AsyncIterator[Event]:
-    """Yield `(event, data)` pairs: `metadata` first, then what `stream_mode` asked for, or `error`."""
+    """Yield `(event, data)` pairs: `metadata` first, then what `stream_mode` asked for, or `error`; a run
+    started with `feedback_keys` ends with `feedback`, {key: signed URL}."""
     run_id = str(uuid.uuid4())
     modes = body.modes()
     internal = {"messages" if m == "messages-tuple" else m for m in modes} | {"updates"}
@@ -105,6 +117,11 @@ async def run_events(
                 yield mode, chunk
             elif mode == "custom" and streams_tokens and _is_discard(chunk):
                 yield "custom", chunk
+        if body.feedback_keys:
+            yield (
+                "feedback",
+                feedback_urls(app, base_url=base_url, run_id=run_id, thread=thread, keys=body.feedback_keys),
+            )
     except Exception as exc:
         node = _failed_node(exc)
         where = f" in node '{node}'" if node else ""

@@ -1,7 +1,7 @@
 """Request and response bodies at the edge, in the shapes of the LangGraph Agent Server API."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,6 +48,10 @@ class RunCreate(BaseModel):
     context: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    feedback_keys: list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]] | None = (
+        Field(default=None, max_length=20)
+    )
+    """The stream ends with a `feedback` event: per key, a signed URL that takes a rating without an API key."""
 
     def modes(self) -> list[str]:
         return [self.stream_mode] if isinstance(self.stream_mode, str) else list(self.stream_mode)

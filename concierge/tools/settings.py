@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     web_blocked_sites: str = Field(default="", description="Comma-separated sites whose results are dropped.")
 
     # People: feedback, handoffs, corrections.
+    public_url: str | None = Field(
+        default=None,
+        description="The server's address as customers reach it (e.g. https://chat.example.com), for the signed "
+        "feedback URLs a run's `feedback_keys` asks for; default the address the request came to.",
+    )
     feedback_url_ttl_s: float = Field(
         default=3 * 3600, description="How long a signed feedback URL (a run's `feedback_keys`) accepts a rating."
     )

@@ -20,6 +20,7 @@ from concierge.tools.support.corrections import Corrections
 from concierge.tools.support.feedback import FeedbackStore
 from concierge.tools.support.handoffs import HandoffQueue
 from concierge.tools.support.langsmith import LangSmithFeedback
+from concierge.tools.support.signing import FeedbackLinks, server_secret
 from concierge.tools.tokens import encoding
 from concierge.tools.web.cache import build_web_search
 from concierge.tools.web.search import WebSearch
@@ -42,6 +43,8 @@ class Toolbox:
     feedback: FeedbackStore = field(init=False)
     handoffs: HandoffQueue = field(init=False)
     corrections: Corrections = field(init=False)
+    feedback_links: FeedbackLinks | None = field(init=False, default=None)
+    """Signed feedback URLs; made in `open()` (reading the server secret is file I/O)."""
 
     def __post_init__(self) -> None:
         self.usage = UsageLedger(self.db)
@@ -79,6 +82,10 @@ class Toolbox:
     async def open(self) -> "Toolbox":
         """Create missing tables and load what would otherwise block the event loop on first use."""
         await upgrade(self.db.engine)
+        secret = await asyncio.to_thread(
+            server_secret, getattr(self.settings, "secret_key", None), self.settings.data_dir
+        )
+        self.feedback_links = FeedbackLinks(secret, self.settings.feedback_url_ttl_s)
         await asyncio.to_thread(encoding)
         if (load := getattr(getattr(self.documents, "embedder", None), "load", None)) is not None:
             await asyncio.to_thread(load)  # the local embedding model: ~0.5 s, better here than in a first search

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from concierge.server.deps import App, ThreadRow
@@ -27,7 +27,7 @@ async def _locked(app: App, thread_id: str, events: AsyncIterator[Event]) -> Asy
         app.release(thread_id)
 
 
-async def _start(app: App, thread: ThreadRow, body: RunCreate) -> AsyncIterator[Event]:
+async def _start(app: App, thread: ThreadRow, body: RunCreate, base_url: str = "") -> AsyncIterator[Event]:
     lock = app.lock(thread.id)
     if lock.locked():
         raise HTTPException(409, f"thread {thread.id} is busy with another run")
@@ -38,13 +38,13 @@ async def _start(app: App, thread: ThreadRow, body: RunCreate) -> AsyncIterator[
     except BaseException:
         app.release(thread.id)
         raise
-    return _locked(app, thread.id, run_events(app, thread, body, graph_input, context))
+    return _locked(app, thread.id, run_events(app, thread, body, graph_input, context, base_url))
 
 
 @router.post("/stream")
-async def stream_run(thread: ThreadRow, body: RunCreate, app: App) -> StreamingResponse:
+async def stream_run(request: Request, thread: ThreadRow, body: RunCreate, app: App) -> StreamingResponse:
     """Run the graph and stream its events: `metadata` first, then what `stream_mode` asked for."""
-    events = await _start(app, thread, body)
+    events = await _start(app, thread, body, str(request.base_url))
 
     async def body_bytes() -> AsyncIterator[bytes]:
         async for event, data in events:

@@ -37,23 +37,37 @@ class FeedbackGrant:
     expires_at: datetime
 
 
-def server_secret(configured: str | None, path: Path) -> bytes:
-    """The configured secret, else one generated once and kept (owner-readable only) in the data directory."""
+def server_secret(configured: str | None, data_dir: Path) -> str:
+    """`CONCIERGE_SECRET_KEY` (the first, when several are listed for rotation), else the one kept in the data
+    directory (`secret.key`, 0600), generated the first time: the same secret the rest of the server uses."""
     if configured:
-        return configured.encode()
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32).encode()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as out:
-        out.write(key)
-    return key
+        return configured.split(",")[0].strip()
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+    return path.read_text().strip()
+
+
+class FeedbackLinks:
+    """Makes and checks signed feedback URLs with a key derived from the server secret for this purpose only."""
+
+    def __init__(self, secret: str, ttl_s: float) -> None:
+        self._key = hashlib.sha256(_PURPOSE + secret.encode()).digest()
+        self.ttl_s = ttl_s
+
+    def token(self, *, run_id: str, key: str, thread_id: str, tenant_id: str, now: datetime | None = None) -> str:
+        expires = (now or datetime.now(UTC)).timestamp() + self.ttl_s
+        grant = FeedbackGrant(run_id, key, thread_id, tenant_id, datetime.fromtimestamp(int(expires), UTC))
+        return sign(self._key, grant)
+
+    def check(self, token: str, now: datetime | None = None) -> FeedbackGrant:
+        return verify(self._key, token, now)
 
 
 def _b64(data: bytes) -> str:
