@@ -26,6 +26,7 @@ from concierge.tools.db.models import Tenant
 from concierge.tools.demo.seed import CONTENT
 from concierge.tools.documents.ingest import ingest_file
 from concierge.tools.settings import Settings
+from concierge.tools.support.corrections import eval_questions
 from concierge.tools.toolbox import Toolbox
 
 HIT_K = 5
@@ -184,13 +185,32 @@ async def load_contoso(tools: Toolbox, root: Path) -> list[Question]:
     ]
 
 
+async def load_corrections(tools: Toolbox, tenant_id: str, version: int | None) -> list[Question]:
+    """A numbered evaluation set of approved corrections (the newest by default): the agents' replies as references."""
+    number, corrections = await tools.corrections.eval_set(tenant_id, version)
+    if not corrections:
+        raise ValueError(
+            f"tenant {tenant_id!r} has no approved corrections yet (approve some with the corrections API)"
+        )
+    print(f"corrections: evaluation set version {number}, {len(corrections)} questions")
+    return [Question(**q) for q in eval_questions(corrections, number)]
+
+
 async def evaluate(
-    settings: Settings, tenant_id: str, questions_path: Path | None, json_out: Path | None, contoso: Path | None = None
+    settings: Settings,
+    tenant_id: str,
+    questions_path: Path | None,
+    json_out: Path | None,
+    contoso: Path | None = None,
+    corrections: bool = False,
+    version: int | None = None,
 ) -> None:
     tools = await Toolbox.from_settings(settings).open()
     try:
         if contoso is not None:
             tenant_id, questions = CONTOSO_TENANT, await load_contoso(tools, contoso)
+        elif corrections:
+            questions = await load_corrections(tools, tenant_id, version)
         else:
             questions = load_questions(questions_path or Path(str(CONTENT / "questions.jsonl")))
         app = AppState(tools=tools, graph=build_graph(InMemorySaver()))

@@ -130,8 +130,9 @@ class HandoffQueue:
             )
             entry = await self._get(s, tenant_id, handoff_id)
             if won.rowcount != 1 and entry.assignee != agent:
+                why = _taken(entry)
                 await s.rollback()
-                raise HandoffConflict(_taken(entry))
+                raise HandoffConflict(why)
             await _mirror(s, entry)
             await s.commit()
             return entry
@@ -153,11 +154,11 @@ class HandoffQueue:
             )
             entry = await self._get(s, tenant_id, handoff_id)
             if done.rowcount != 1:
+                why = f"handoff {handoff_id} is {entry.status}"
+                if entry.assignee:
+                    why += f", claimed by {entry.assignee}"
                 await s.rollback()
-                raise HandoffConflict(
-                    f"handoff {handoff_id} is {entry.status}"
-                    + (f", claimed by {entry.assignee}" if entry.assignee else "")
-                )
+                raise HandoffConflict(why)
             await _mirror(s, entry)
             await s.commit()
             return entry
