@@ -245,6 +245,7 @@ def test_signed_feedback_urls(live_server: LiveServer, settings: Settings) -> No
         assert anonymous.post(f"{live_server.url}/feedback/garbage", json={"rating": 5}).status_code == 403
 
 
+@pytest.mark.filterwarnings("ignore:Creating feedback for a run without session_id")
 def test_ratings_and_corrections_go_to_langsmith(settings: Settings) -> None:
     stub = LangSmithStub().start()
     tools = Toolbox.from_settings(settings)
@@ -255,18 +256,25 @@ def test_ratings_and_corrections_go_to_langsmith(settings: Settings) -> None:
             thread = new_thread(client)
             events = stream_events(client, f"/threads/{thread}/runs/stream", ask(QUESTION, stream_mode="updates"))
             run_id = events[0][1]["run_id"]
-            client.post(f"/threads/{thread}/runs/wait", json=resume({"rating": "helpful", "comment": "thanks"}))
+            client.post(
+                f"/threads/{thread}/runs/wait", json=resume({"rating": "down", "comment": "too short", "handoff": True})
+            )
+            [item] = client.get("/handoffs").json()
+            r = client.post(f"/handoffs/{item['handoff_id']}/reply", json={"text": "The KF-200 is 48 EUR, in stock."})
+            assert r.status_code == 200, r.text
+            [correction] = client.get("/corrections").json()
+            client.post(f"/corrections/{correction['correction_id']}/review", json={"approved": True, "quality": 4})
             deadline = time.monotonic() + 10
-            while not stub.feedback and time.monotonic() < deadline:
+            while len(stub.feedback) < 3 and time.monotonic() < deadline:
                 time.sleep(0.05)
     finally:
         server.stop()
         stub.stop()
-    [sent] = stub.feedback
-    assert (sent["run_id"], sent["key"], sent["score"], sent["value"], sent["comment"]) == (
-        run_id,
-        "rating",
-        1.0,
-        "helpful",
-        "thanks",
-    )
+    sent = {f["key"]: f for f in stub.feedback}
+    assert set(sent) == {"rating", "human_correction", "correction_quality"}
+    assert {f["run_id"] for f in stub.feedback} == {run_id}, "all on the trace of the answering run"
+    rating = sent["rating"]
+    assert (rating["score"], rating["value"], rating["comment"]) == (0.0, "down", "too short")
+    assert sent["human_correction"]["correction"] == {"output": "The KF-200 is 48 EUR, in stock."}
+    assert sent["human_correction"]["value"] == "corrected"
+    assert (sent["correction_quality"]["score"], sent["correction_quality"]["value"]) == (0.75, "approved")

@@ -9,7 +9,8 @@ Implicit satisfaction of one answer, from what the customer did after it (docume
 - asked_human: the customer asked for a person after the answer, or accepted one after "not helpful";
 - abandoned: nothing at all followed (no message, rating or action) for `abandoned_after_s` (30 minutes).
 
-An answer with no signal yet (still inside the abandon window) has no score and is left out of the mean.
+An answer followed by nothing yet, still inside the abandon window, has no score and is left out of the mean; one
+followed only by a rating, or by a message after more than 5 minutes, scores the neutral 0.5.
 """
 
 import statistics
@@ -35,7 +36,8 @@ class Signals:
     continued: bool
     asked_human: bool
     abandoned: bool
-    rated: bool
+    followed: bool
+    """Anything at all came after the answer: a message, a rating, an action."""
 
 
 def signals(answer: Answer, now: datetime, abandoned_after_s: float, rated: bool = False) -> Signals:
@@ -46,13 +48,13 @@ def signals(answer: Answer, now: datetime, abandoned_after_s: float, rated: bool
         continued=quick and not answer.asked_human,
         asked_human=answer.asked_human,
         abandoned=not followed and (now - answer.answered_at).total_seconds() >= abandoned_after_s,
-        rated=rated,
+        followed=followed,
     )
 
 
 def implicit_satisfaction(s: Signals) -> float | None:
     """The formula above; None while nothing has happened yet."""
-    if not (s.action or s.continued or s.asked_human or s.abandoned or s.rated):
+    if not (s.followed or s.abandoned):
         return None
     score = WEIGHTS["base"]
     score += WEIGHTS["action"] * s.action + WEIGHTS["continued"] * s.continued

@@ -5,8 +5,8 @@ Each example is the conversation up to the customer's question, answered with th
 - Gemini: `{"systemInstruction": {"role": "system", "parts": [{"text": ...}]},
   "contents": [{"role": "user"|"model", "parts": [{"text": ...}]}, ...]}`
 
-The 80/20 train/validation split is decided by a hash of each correction's id (and a seed), so exporting again
-after more approvals keeps every earlier example on its side: validation never leaks into training.
+The 80/20 train/validation split ranks examples by a hash of their id and a seed: the same set and seed always
+give the same split, and no example lands on both sides.
 """
 
 import hashlib
