@@ -14,7 +14,7 @@ from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
 from concierge.server.runs import thread_config
 from concierge.state.conversation import DISCARDED_EVENT
-from concierge.state.human import interrupt_kind
+from concierge.state.human import HANDOFF_REASONS, interrupt_kind
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 
@@ -109,5 +109,5 @@ def _show_update(update: dict[str, Any], streamed: bool) -> None:
         elif kind == "offer_human":
             print("  (yes / no)")
         elif kind == "handoff":
-            reason = value["action_request"]["args"]["reason"].replace("_", " ")
-            print(f"  >> handed to a human agent ({reason}). They will reply here.")
+            reason = HANDOFF_REASONS.get(value["action_request"]["args"]["reason"], "")
+            print(f"  >> handed to a human agent. {reason} They will reply here.")

@@ -15,6 +15,7 @@ from langgraph.types import interrupt
 from concierge.state import Context, State
 from concierge.state.human import (
     HANDOFF_ACTION,
+    HANDOFF_REASONS,
     HUMAN_AGENT,
     PROMPT_KEY,
     HumanInterrupt,
@@ -24,13 +25,6 @@ from concierge.state.human import (
 from concierge.state.records import Citation, Handoff, HandoffReason
 from concierge.tools.toolbox import context_of, run_ids, toolbox
 
-REASONS: dict[HandoffReason, str] = {
-    "asked_for_human": "The customer asked for a person.",
-    "cannot_do": "The request is something the bot may not do",
-    "not_helpful": "The customer found the bot's answer not helpful and accepted a person.",
-    "unanswered": "No grounded answer was found in the business's documents or catalog.",
-    "follow_up": "The customer wrote again in a conversation a person is handling.",
-}
 HISTORY_MESSAGES = 6
 
 
@@ -106,7 +100,8 @@ def describe(
     summary: str,
 ) -> str:
     """The Markdown an inbox shows above the reply box."""
-    lines = [f"**Why:** {REASONS[reason]}{(': ' + detail) if detail else ''}"]
+    why = f"{HANDOFF_REASONS[reason].rstrip('.')}: {detail}." if detail else HANDOFF_REASONS[reason]
+    lines = [f"**Why:** {why}"]
     if customer:
         lines.append("**Customer:** " + ", ".join(f"{k}: {v}" for k, v in customer.items()))
     if question:

@@ -48,6 +48,14 @@ class HumanInterrupt(TypedDict):
 
 
 HANDOFF_ACTION = "handoff"
+HANDOFF_REASONS: dict[str, str] = {
+    # Why a conversation went to a person, as the agent (and the terminal chat) reads it.
+    "asked_for_human": "The customer asked for a person.",
+    "cannot_do": "The request is something the bot may not do.",
+    "not_helpful": "The customer found the bot's answer not helpful and accepted a person.",
+    "unanswered": "No grounded answer was found in the business's documents or catalog.",
+    "follow_up": "The customer wrote again in a conversation a person is handling.",
+}
 HUMAN_AGENT = "human_agent"
 """`name` of a message a human agent wrote; `additional_kwargs["human_agent"]` says who."""
 PROMPT_KEY = "concierge_prompt"
