@@ -29,6 +29,15 @@ async def test_the_inbox_finds_reads_and_answers_a_handoff(live_server: LiveServ
     tid = thread["thread_id"]
     await client.runs.wait(tid, "concierge", input=said("Can I talk to a real person?"))
 
+    # A malformed response is refused before any run, and the thread stays where it was.
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        await client.runs.wait(tid, "concierge", command={"resume": [{"type": "respond", "args": "hi"}]})
+    assert refused.value.response.status_code == 422
+    with pytest.raises(httpx.HTTPStatusError) as no_draft:
+        await client.runs.wait(tid, "concierge", command={"resume": [{"type": "accept", "args": None}]})
+    assert no_draft.value.response.status_code == 422 and "no draft to accept" in no_draft.value.response.text
+    assert (await client.threads.get(tid))["status"] == "interrupted"
+
     found = await _search_or_skip(client, status="interrupted", metadata={"handoff": "waiting"}, limit=50)
     [listed] = [t for t in found if t["thread_id"] == tid]
     [[paused]] = list(listed["interrupts"].values())
@@ -38,15 +47,6 @@ async def test_the_inbox_finds_reads_and_answers_a_handoff(live_server: LiveServ
     assert value["config"] == {"allow_respond": True, "allow_edit": False, "allow_accept": False, "allow_ignore": True}
     assert value["description"].startswith("**Why:** The customer asked for a person.")
     assert listed["metadata"]["reason"] == "asked_for_human" and listed["metadata"]["assignee"] is None
-
-    # A malformed response is refused before any run, and the thread stays where it was.
-    with pytest.raises(httpx.HTTPStatusError) as refused:
-        await client.runs.wait(tid, "concierge", command={"resume": [{"type": "respond", "args": "hi"}]})
-    assert refused.value.response.status_code == 422
-    with pytest.raises(httpx.HTTPStatusError) as no_draft:
-        await client.runs.wait(tid, "concierge", command={"resume": [{"type": "accept", "args": None}]})
-    assert no_draft.value.response.status_code == 422 and "no draft to accept" in no_draft.value.response.text
-    assert (await client.threads.get(tid))["status"] == "interrupted"
 
     run = await client.runs.create(
         tid, "concierge", command={"resume": [{"type": "response", "args": "Hello, this is Niamh from the shop."}]}
