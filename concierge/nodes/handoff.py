@@ -202,9 +202,10 @@ async def handoff(state: State, runtime: Runtime[Context]) -> dict:
     decision = parse_handoff_reply(value, draft)
     record = Handoff(turn=turn, reason=reason, draft=draft, sources=citations, handoff_id=handoff_id, priority=priority)
     if decision.action == "ignore":
-        if entry is not None:
-            await tools.handoffs.close(ctx.tenant_id, entry.id, "ignored")
-        return {"handoff": {**record, "status": "ignored"}, "human": None}
+        status = "ignored"
+        if entry is not None:  # a handoff resolved through the API keeps "resolved"
+            status = (await tools.handoffs.close(ctx.tenant_id, entry.id, "ignored")).status
+        return {"handoff": {**record, "status": status}, "human": None}
 
     agent = decision.agent or (entry.assignee if entry else None) or "agent"
     reply = AIMessage(
