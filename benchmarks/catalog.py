@@ -6,6 +6,9 @@ in-memory index) on questions with typos, plurals and model numbers; and again w
 database on every search (`strict`). The peer is the obvious implementation: load the
 tenant's rows and score each one with rapidfuzz, measured in the same run on the same data.
 
+Preconditions (else exit 1 with one line, no figures): every synthetic row imported, searches that find
+products, and a peer that ran; `model_top1` is printed only when the questions held model numbers.
+
     concierge bench catalog [--products 10000] [--queries 500] [--seed 7]
 """
 
@@ -37,6 +40,12 @@ NOUNS = (
 ADJECTIVES = "ultralight rugged compact waterproof insulated breathable foldable thermal summit trail".split()
 CATEGORIES = "Tents Backpacks Clothing Footwear Lighting Cooking Sleeping Navigation Hydration Furniture".split()
 TAGS = "camping hiking winter summer family solo travel budget premium kids".split()
+
+
+def require(condition: bool, why: str) -> None:
+    """A figure is printed only when it was measured: a precondition that does not hold ends the run, exit 1."""
+    if not condition:
+        raise SystemExit(f"concierge bench catalog: {why}; no figures printed")
 
 
 def synthetic_catalog(n: int, rng: random.Random) -> tuple[bytes, list[dict]]:
@@ -120,6 +129,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run(n: int, k: int, seed: int) -> str:
+    require(n >= 1 and k >= 2, "--products must be at least 1 and --queries at least 2")
     rng = random.Random(seed)
     data, rows = synthetic_catalog(n, rng)
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,7 +141,7 @@ async def run(n: int, k: int, seed: int) -> str:
         t0 = time.perf_counter()
         report = await import_catalog(db, "bench", data, "catalog.csv")
         import_s = time.perf_counter() - t0
-        assert report.accepted == n, report.rejected[:3]
+        require(report.accepted == n, f"{n - report.accepted} of {n} synthetic rows rejected: {report.rejected[:1]}")
 
         catalog = Catalog(db)
         t0 = time.perf_counter()
@@ -160,26 +170,31 @@ async def run(n: int, k: int, seed: int) -> str:
             hits = await catalog.search_products("bench", query, models, 1)
             top1 += bool(hits) and hits[0].model_number == models[0]
 
-        peer = []
+        peer, peer_found = [], 0
         for query, _ in qs[:20]:
             t0 = time.perf_counter()
             async with db.session() as s:
                 products = (await s.scalars(select(Product).where(Product.tenant_id == "bench"))).all()
-            await asyncio.to_thread(naive_search, list(products), query, 5)
+            peer_found += bool(await asyncio.to_thread(naive_search, list(products), query, 5))
             peer.append((time.perf_counter() - t0) * 1000)
         await db.dispose()
+    # Questions name real products: searches that find nothing would time an empty answer, not a search.
+    require(found >= k // 2, f"only {found} of {k} catalog searches found a product")
+    require(peer_found > 0, f"the peer found no product for any of its {len(peer)} questions")
 
     p50, p95, p99 = pct(latencies, 50), pct(latencies, 95), pct(latencies, 99)
     print(f"catalog: {n} products imported in {import_s:.2f} s ({n / import_s:.0f} rows/s)")
     print(f"index built on first search in {build_ms:.0f} ms")
     print(f"indexed search, {k} questions: p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms, {found} with hits")
     print(f"same, checking the catalog version in the database every search: p95 {pct(strict, 95):.2f} ms")
-    print(f"model-number questions with the product first: {top1}/{len(model_qs)}")
+    if model_qs:
+        print(f"model-number questions with the product first: {top1}/{len(model_qs)}")
     peer_p50, peer_p95 = pct(peer, 50), pct(peer, 95)
     print(f"peer (load every row, score each), {len(peer)} questions: p50 {peer_p50:.1f} ms, p95 {peer_p95:.1f} ms")
+    top1_figure = f"model_top1={top1}/{len(model_qs)} " if model_qs else ""
     return (
         f"products={n} queries={k} p50_ms={p50:.2f} p95_ms={p95:.2f} p99_ms={p99:.2f} "
-        f"model_top1={top1}/{len(model_qs)} index_build_ms={build_ms:.0f} import_rows_per_s={n / import_s:.0f} "
+        f"{top1_figure}index_build_ms={build_ms:.0f} import_rows_per_s={n / import_s:.0f} "
         f"strict_p95_ms={pct(strict, 95):.2f} peer_p95_ms={pct(peer, 95):.1f}"
     )
 

@@ -10,6 +10,11 @@ The same fault schedule (drawn per turn and call, seeded) runs twice in the same
 breaker and, as the peer, without it, so the calls the breaker saved and the latency it spared are measured.
 Time is compressed (a turn takes milliseconds), so the health window and cooldown are scaled down (printed).
 
+Preconditions, checked after each run: every turn ran, faults were injected, both providers answered turns, and
+failover happened. If one does not hold (a stub the client no longer reaches, a peer that did not run), the
+benchmark exits 1 with one line saying which, and prints no figures: the local answerer closing the chain would
+otherwise keep `answered_pct` at 100 while measuring nothing.
+
     concierge bench failover [--turns 200] [--seed 7] [--timeout 0.3]
 """
 
@@ -20,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -65,8 +71,16 @@ QUESTIONS = [
     "Which notebook is better for fountain pens, and why?",
     "What are your opening hours?",
 ]
-OUTAGES = [(40, 70), (130, 150)]
-"""Turns during which the primary is mostly down."""
+OUTAGES = [(0.20, 0.35), (0.65, 0.75)]
+"""Shares of the run during which the primary is mostly down (turns 40-69 and 130-149 of 200)."""
+MIN_TURNS = 10
+"""Fewer turns leave no room for an outage."""
+
+
+def require(condition: bool, why: str) -> None:
+    """A figure is printed only when it was measured: a precondition that does not hold ends the run, exit 1."""
+    if not condition:
+        raise SystemExit(f"concierge bench failover: {why}; no figures printed")
 
 
 @dataclass
@@ -75,6 +89,7 @@ class Faults:
 
     seed: int
     timeout_s: float
+    turns: int
     turn: int = 0
     calls: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
@@ -85,7 +100,7 @@ class Faults:
     def primary(self, model: str, n: int) -> Reply:
         k = self._count("primary")
         rng = self._rng("primary", k)
-        down = any(a <= self.turn < b for a, b in OUTAGES)
+        down = any(round(a * self.turns) <= self.turn < round(b * self.turns) for a, b in OUTAGES)
         if rng.random() >= (0.80 if down else 0.06):
             return answer(f"Primary answer to turn {self.turn}, all of it [1].")
         self.failed["primary"] = self.failed.get("primary", 0) + 1
@@ -120,6 +135,8 @@ class Outcome:
     duplicated: int = 0
     discarded: int = 0
     failovers: int = 0
+    answered_by: Counter[str] = field(default_factory=Counter)
+    """Whole answers per model (`provider/model`, or the local answerer)."""
     latencies_clean: list[float] = field(default_factory=list)
     latencies_failed_over: list[float] = field(default_factory=list)
     primary_calls: int = 0
@@ -132,7 +149,7 @@ class Outcome:
 
 async def run(settings: Settings, turns: int, seed: int, timeout_s: float, breaker: bool) -> Outcome:
     openai, gemini = OpenAIStub().start(), GeminiStub().start()
-    faults = Faults(seed, timeout_s)
+    faults = Faults(seed, timeout_s, turns)
     openai.default, gemini.default = faults.primary, faults.secondary
     tools = await Toolbox.from_settings(settings).open()
     tools.models.providers = {
@@ -201,6 +218,7 @@ async def _turn(graph, ctx: Context, t: int, out: Outcome) -> None:
         out.duplicated += 1
         return
     out.answered += 1
+    out.answered_by[answers[0].name or "?"] += 1
     out.discarded += len(discarded)
     failed_over = any(not a["ok"] for a in record["attempts"])
     out.failovers += record.get("failed_over_from") is not None
@@ -247,6 +265,18 @@ async def router_overhead_us(settings: Settings, rounds: int) -> float:
     return elapsed / (rounds * len(states)) * 1e6
 
 
+def check(label: str, out: Outcome, turns: int) -> None:
+    """What a run must have done for its figures to mean anything."""
+    require(out.answered + out.lost + out.duplicated == turns, f"the {label} run ended after fewer than {turns} turns")
+    require(out.primary_calls > 0, f"the primary ({PRIMARY}) served no calls in the {label} run")
+    require(out.primary_failed > 0, f"no fault was injected into the primary in the {label} run")
+    require(out.secondary_calls > 0, f"the secondary ({SECONDARY}) served no calls in the {label} run")
+    for model in (PRIMARY, SECONDARY):
+        require(out.answered_by[model] > 0, f"{model} answered no turn in the {label} run")
+    require(out.failovers > 0 and out.latencies_failed_over, f"no turn failed over in the {label} run")
+    require(bool(out.latencies_clean), f"no turn was answered without a failure in the {label} run")
+
+
 def _p95_added(out: Outcome) -> float:
     base = statistics.median(out.latencies_clean) if out.latencies_clean else 0.0
     return percentile([lat - base for lat in out.latencies_failed_over], 95)
@@ -258,13 +288,15 @@ def _report(label: str, out: Outcome, turns: int) -> None:
         f"primary calls {out.primary_calls} ({out.primary_failed} injected failures, "
         f"{100 * out.primary_failed / max(out.primary_calls, 1):.1f}%), secondary calls {out.secondary_calls} "
         f"({out.secondary_failed} failures, {100 * out.secondary_failed / max(out.secondary_calls, 1):.1f}%), "
-        f"failovers {out.failovers}, discarded mid-stream {out.discarded}, calls skipped by the breaker {out.saved}, "
+        f"answers by model {dict(out.answered_by)}, failovers {out.failovers}, "
+        f"discarded mid-stream {out.discarded}, calls skipped by the breaker {out.saved}, "
         f"median clean turn {statistics.median(out.latencies_clean or [0]):.0f} ms, "
         f"p95 added by failover {_p95_added(out):.0f} ms, {out.seconds:.1f} s"
     )
 
 
 async def _main(args: argparse.Namespace) -> None:
+    require(args.turns >= MIN_TURNS, f"--turns must be at least {MIN_TURNS} (the primary's outages need room)")
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
         tools = await Toolbox.from_settings(settings).open()
@@ -276,8 +308,14 @@ async def _main(args: argparse.Namespace) -> None:
         )
         with_breaker = await run(settings, args.turns, args.seed, args.timeout, breaker=True)
         _report("with breaker   ", with_breaker, args.turns)
+        check("breaker", with_breaker, args.turns)
         without = await run(settings, args.turns, args.seed, args.timeout, breaker=False)
         _report("without breaker", without, args.turns)
+        check("peer (no breaker)", without, args.turns)
+        require(
+            without.primary_calls >= with_breaker.primary_calls,
+            "the peer made fewer primary calls than the breaker run: it did not replay the same faults",
+        )
         router_us = await router_overhead_us(settings, rounds=5)
     print(f"router decision (route_model node, tiktoken prompt size included): {router_us:.0f} us per turn")
     w = with_breaker  # injected failure shares are read from the peer, which makes every primary call
@@ -288,7 +326,9 @@ async def _main(args: argparse.Namespace) -> None:
         f"failovers={w.failovers} discarded={w.discarded} "
         f"p95_added_ms={_p95_added(w):.0f} p95_added_ms_no_breaker={_p95_added(without):.0f} "
         f"breaker_saved_calls={w.saved} primary_calls={w.primary_calls} "
-        f"primary_calls_no_breaker={without.primary_calls} router_us={router_us:.0f}"
+        f"primary_calls_no_breaker={without.primary_calls} secondary_calls={w.secondary_calls} "
+        f"primary_answers={w.answered_by[PRIMARY]} secondary_answers={w.answered_by[SECONDARY]} "
+        f"local_answers={w.answered_by[LOCAL_MODEL]} router_us={router_us:.0f}"
     )
 
 

@@ -6,7 +6,10 @@ The PDF is made of SciFact abstracts (headings and paragraphs, rendered with fpd
   cache, write the SQLite index, record progress in the app database;
 - overhead_pct = how much longer the pipeline takes than embedding alone; peak_mb = the process's peak RSS.
 
-Usage: concierge bench ingest [--data DIR] [--pages N]
+Preconditions (else exit 1 with one line, no figures): the data set, a PDF with the pages asked for, chunks to
+embed, and every pipeline run completing with all of them.
+
+Usage: concierge bench ingest [--data DIR] [--pages N] [--rounds N]
 """
 
 import argparse
@@ -31,6 +34,12 @@ from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beir-scifact"
+
+
+def require(condition: bool, why: str) -> None:
+    """A figure is printed only when it was measured: a precondition that does not hold ends the run, exit 1."""
+    if not condition:
+        raise SystemExit(f"concierge bench ingest: {why}; no figures printed")
 
 
 def make_pdf(data: Path, target: Path, pages: int) -> int:
@@ -59,10 +68,8 @@ def peak_mb() -> float:
 
 async def run(args: argparse.Namespace) -> None:
     data = Path(args.data)
-    if not (data / "corpus.jsonl").is_file():
-        print(f"ingest benchmark skipped: BEIR SciFact not found at {data}")
-        print("skipped=1")
-        return
+    require(args.pages >= 1 and args.rounds >= 1, "--pages and --rounds must be at least 1")
+    require((data / "corpus.jsonl").is_file(), f"BEIR SciFact not found at {data} (missing corpus.jsonl)")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         pdf = workdir / "scifact-100.pdf"
@@ -71,10 +78,11 @@ async def run(args: argparse.Namespace) -> None:
         child = multiprocessing.get_context("fork").Process(target=make_pdf, args=(data, pdf, args.pages))
         child.start()
         child.join()
-        if child.exitcode != 0:
-            raise SystemExit(f"making the test PDF failed (exit code {child.exitcode})")
+        require(child.exitcode == 0 and pdf.is_file(), f"making the test PDF failed (exit code {child.exitcode})")
         pages = len(PdfReader(pdf).pages)
+        require(pages >= args.pages, f"the test PDF has {pages} pages, fewer than the {args.pages} asked for")
         texts = [c.text for c in chunk_pages(extract_pages(pdf, "application/pdf"))]
+        require(bool(texts), "the test PDF gave no chunks to embed")
         print(f"PDF: {pages} pages, {pdf.stat().st_size / 1e6:.1f} MB, {len(texts)} chunks")
 
         model = MiniLMEmbedder().load()
@@ -94,8 +102,10 @@ async def run(args: argparse.Namespace) -> None:
             doc = await ingest_file(tools, "bench", pdf, pdf.name)
             pipeline_runs.append(time.perf_counter() - started)
             await tools.close()
-            if doc.status != "completed" or doc.chunks != len(texts):
-                raise SystemExit(f"ingest failed: {doc.status} {doc.error} ({doc.chunks} chunks, want {len(texts)})")
+            require(
+                doc.status == "completed" and doc.chunks == len(texts),
+                f"ingest failed: {doc.status} {doc.error or ''} ({doc.chunks} chunks, want {len(texts)})",
+            )
         embed_s, pipeline_s = min(embed_runs), min(pipeline_runs)
         embed_rate, rate = len(texts) / embed_s, len(texts) / pipeline_s
         overhead = (pipeline_s - embed_s) / embed_s * 100

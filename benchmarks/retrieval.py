@@ -8,6 +8,9 @@ Corpus embeddings are cached on disk (`CONCIERGE_DATA_DIR/embeddings.sqlite`, by
 embeds 5,183 abstracts (about 10 minutes on 2 cores), later runs take seconds. Query embeddings are never cached:
 every latency includes embedding the query.
 
+Preconditions (else exit 1 with one line, no figures): the data set's files, at least one judged query, the
+peer's packages (dev tools); `p95_ms_100k` is printed only when the synthetic run was measured.
+
 Usage: concierge bench retrieval [--data DIR] [--queries N] [--scale N]   (--scale 0 skips the 100k-chunk run)
 """
 
@@ -34,6 +37,24 @@ from concierge.tools.settings import Settings
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beir-scifact"
 TENANT = "scifact"
+FILES = ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv")
+
+
+def require(condition: bool, why: str) -> None:
+    """A figure is printed only when it was measured: a precondition that does not hold ends the run, exit 1."""
+    if not condition:
+        raise SystemExit(f"concierge bench retrieval: {why}; no figures printed")
+
+
+def peer_classes() -> tuple[type, type]:
+    try:
+        from langchain_classic.retrievers import EnsembleRetriever
+        from langchain_community.retrievers import BM25Retriever
+    except ImportError as exc:
+        raise SystemExit(
+            f"concierge bench retrieval: the peer needs the dev tools ({exc.name} missing): run scripts/setup --dev"
+        ) from exc
+    return EnsembleRetriever, BM25Retriever
 
 
 def load(data: Path) -> tuple[dict[str, dict], dict[str, str], dict[str, dict[str, int]]]:
@@ -120,19 +141,15 @@ async def latencies_ours(index: SqliteHybridIndex, queries: list[str], limit: in
 
 
 def build_peer(corpus: dict[str, dict], vectors: dict[str, np.ndarray], model: MiniLMEmbedder, k: int):
-    try:
-        from langchain_classic.retrievers import EnsembleRetriever
-        from langchain_community.retrievers import BM25Retriever
-    except ImportError as exc:
-        raise SystemExit(f"the peer needs the dev tools ({exc.name} missing): run scripts/setup --dev") from exc
+    ensemble_retriever, bm25_retriever = peer_classes()
     from langchain_core.vectorstores import InMemoryVectorStore
 
     texts = [text_of(d) for d in corpus.values()]
     metadatas = [{"id": i} for i in corpus]
-    bm25 = BM25Retriever.from_texts(texts, metadatas=metadatas, preprocess_func=peer_tokens, k=k)
+    bm25 = bm25_retriever.from_texts(texts, metadatas=metadatas, preprocess_func=peer_tokens, k=k)
     store = InMemoryVectorStore(embedding=PrecomputedEmbeddings(vectors, model))  # type: ignore[arg-type]
     store.add_texts(texts, metadatas=metadatas)
-    return EnsembleRetriever(retrievers=[bm25, store.as_retriever(search_kwargs={"k": k})], weights=[0.3, 0.7])
+    return ensemble_retriever(retrievers=[bm25, store.as_retriever(search_kwargs={"k": k})], weights=[0.3, 0.7])
 
 
 def evaluate_peer(peer, queries: dict, qrels: dict) -> tuple[float, float, list[float]]:
@@ -177,13 +194,13 @@ async def scaled_latency(
 
 async def run(args: argparse.Namespace) -> None:
     data = Path(args.data)
-    if not (data / "corpus.jsonl").is_file():
-        print(f"retrieval benchmark skipped: BEIR SciFact not found at {data}")
-        print("skipped=1")
-        return
+    missing = [name for name in FILES if not (data / name).is_file()]
+    require(not missing, f"BEIR SciFact not found at {data} (missing {', '.join(missing)})")
+    peer_classes()  # before the long embedding run, not after it
     corpus, queries, qrels = load(data)
     if args.queries:
         queries = dict(list(queries.items())[: args.queries])
+    require(bool(corpus) and bool(queries), f"no documents or no judged test queries in {data}")
     print(f"SciFact: {len(corpus)} abstracts, {len(queries)} test queries with judgments")
     settings = Settings()
     model = MiniLMEmbedder().load()
@@ -228,7 +245,7 @@ async def run(args: argparse.Namespace) -> None:
         speedup = pct(peer_ms, 50) / pct(ours_ms, 50)
         print(f"ours vs peer: {speedup:.1f}x faster at p50, nDCG@10 {results['hybrid'][0] - peer_ndcg:+.4f}")
 
-        scale_p95 = float("nan")
+        scale_p95 = None
         if args.scale:
             scaled_ms, build_s = await scaled_latency(workdir, corpus, vectors, list(queries.values()), args.scale)
             scale_p95 = pct(scaled_ms, 95)
@@ -253,8 +270,9 @@ async def run(args: argparse.Namespace) -> None:
         "stock_p50_ms": pct(peer_ms, 50),
         "stock_p95_ms": pct(peer_ms, 95),
         "speedup_vs_stock": speedup,
-        "p95_ms_100k": scale_p95,
     }
+    if scale_p95 is not None:  # measured only with --scale
+        figures["p95_ms_100k"] = scale_p95
     print(" ".join(f"{k}={v:.4f}" if "ndcg" in k or "recall" in k else f"{k}={v:.1f}" for k, v in figures.items()))
 
 

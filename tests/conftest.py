@@ -13,6 +13,7 @@ from concierge.state import Context
 from concierge.tools.demo.seed import seed_demo
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
+from tests import processes
 from tests.loopback import ThreadedServer
 
 # Tests never reach a real provider or LangSmith: a developer's own keys must not leak into a run.
@@ -30,6 +31,21 @@ for _var in (
     os.environ.pop(_var, None)
 os.environ["LANGSMITH_TRACING"] = "false"
 os.environ["LANGCHAIN_TRACING_V2"] = "false"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind() -> Iterator[None]:
+    """Tests leave nothing behind: a child process or a loopback server still running when the last test is done
+    is an error of the run (and is stopped then). Set up first, so torn down after every other fixture."""
+    processes.become_subreaper()  # orphans of what tests start (a wrapper's child) stay our descendants
+    yield
+    left = processes.leftovers() if processes.PROC.is_dir() else []
+    servers = sorted(ThreadedServer.running, key=repr)
+    processes.kill(left)
+    for server in servers:
+        server.stop()
+    lines = [f"process {p.pid}: {p.command[:200]}" for p in left] + [f"server {s!r}" for s in servers]
+    assert not lines, "still running after the suite (a fixture did not stop them; killed now):\n" + "\n".join(lines)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
 """Loopback stand-ins for the OpenAI and Gemini HTTP APIs, for the real LangChain clients to talk to.
 
-Each stub is a small Starlette app under uvicorn on 127.0.0.1, speaking the provider's wire format as its
-client calls it: OpenAI chat completions (JSON and SSE chunks, usage chunk, `[DONE]`) and Gemini's
-`generateContent` / `streamGenerateContent?alt=sse`. A test scripts what each call gets, in order: an answer,
+Each stub is a small Starlette app under uvicorn on 127.0.0.1, speaking the provider's wire format on the paths
+its client calls, for the locked client versions and the newest ones (`scripts/test-latest`): OpenAI chat
+completions (JSON and SSE chunks, usage chunk, `[DONE]`), the Responses API and embeddings; Gemini's
+`generateContent` / `streamGenerateContent?alt=sse` / `batchEmbedContents` under both `/v1` (google-genai 3.x)
+and `/v1beta` (older releases). A test scripts what each call gets, in order: an answer,
 429 with Retry-After, 500, a hang, a context-length error, or a stream that breaks after a few tokens. The
 benchmark passes a function instead, to inject faults at random.
 """
@@ -78,6 +80,8 @@ class Seen:
     stream: bool
     at: float
     body: dict[str, Any] = field(repr=False)
+    path: str = ""
+    """The path the client called, e.g. `/v1/models/gemini-2.5-flash:generateContent`."""
 
 
 def _words(text: str) -> list[str]:
@@ -151,7 +155,12 @@ def _health(_: Request) -> Response:
 
 
 class OpenAIStub(StubProvider):
-    """`POST /v1/chat/completions`, as `openai` (and so `ChatOpenAI(base_url=stub.url + "/v1")`) calls it."""
+    """The OpenAI API as the `openai` client calls it (`ChatOpenAI(base_url=stub.base_url)`).
+
+    `POST /v1/chat/completions` (JSON, or SSE chunks with a usage chunk and `[DONE]`); `POST /v1/responses`, the
+    Responses API, which langchain-openai takes for Responses-only models (`*-pro`, `codex`) and reasoning options
+    (JSON, or typed SSE events); `POST /v1/embeddings`. Each call takes the next scripted reply of its model.
+    """
 
     name = "openai"
 
@@ -160,14 +169,21 @@ class OpenAIStub(StubProvider):
         return f"{self.url}/v1"
 
     def routes(self) -> list[Route]:
-        return [Route("/v1/chat/completions", self.completions, methods=["POST"]), Route("/healthz", _health)]
+        return [
+            Route("/v1/chat/completions", self.completions, methods=["POST"]),
+            Route("/v1/responses", self.responses, methods=["POST"]),
+            Route("/v1/embeddings", self.embeddings, methods=["POST"]),
+            Route("/healthz", _health),
+        ]
 
-    async def completions(self, request: Request) -> Response:
+    async def _receive(self, request: Request) -> tuple[dict[str, Any], str, bool, Reply]:
         body = await request.json()
         model, stream = body.get("model", ""), bool(body.get("stream"))
-        self.seen.append(Seen(model, stream, time.monotonic(), body))
-        reply = self.next_reply(model)
-        prompt_tokens = max(len(json.dumps(body.get("messages", []))) // 4, 1)
+        self.seen.append(Seen(model, stream, time.monotonic(), body, request.url.path))
+        return body, model, stream, self.next_reply(model)
+
+    async def _fault(self, reply: Reply, prompt_tokens: int, param: str = "messages") -> Response | None:
+        """The HTTP answer of a failing call (the same on every endpoint), or None when the call succeeds."""
         if reply.kind == "hang":
             await self._hang(reply.hang_s)
             return JSONResponse({"error": {"message": "hung", "type": "server_error"}}, status_code=504)
@@ -187,10 +203,17 @@ class OpenAIStub(StubProvider):
                 "message": f"This model's maximum context length is 128000 tokens. However, your messages resulted "
                 f"in {prompt_tokens + 128000} tokens. Please reduce the length of the messages.",
                 "type": "invalid_request_error",
-                "param": "messages",
+                "param": param,
                 "code": "context_length_exceeded",
             }
             return JSONResponse({"error": error}, status_code=400)
+        return None
+
+    async def completions(self, request: Request) -> Response:
+        body, model, stream, reply = await self._receive(request)
+        prompt_tokens = max(len(json.dumps(body.get("messages", []))) // 4, 1)
+        if fault := await self._fault(reply, prompt_tokens):
+            return fault
         text = self.text_for(model, reply)
         usage = {
             "prompt_tokens": prompt_tokens,
@@ -239,19 +262,101 @@ class OpenAIStub(StubProvider):
             yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
         yield "data: [DONE]\n\n"
 
+    async def responses(self, request: Request) -> Response:
+        body, model, stream, reply = await self._receive(request)
+        prompt_tokens = max(len(json.dumps(body.get("input", []))) // 4, 1)
+        if fault := await self._fault(reply, prompt_tokens, param="input"):
+            return fault
+        text = self.text_for(model, reply)
+        n = len(self.seen)
+        usage = {
+            "input_tokens": prompt_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": len(text.split()),
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": prompt_tokens + len(text.split()),
+        }
+        message = {"type": "message", "id": f"msg_{n}", "status": "completed", "role": "assistant"}
+        message["content"] = [{"type": "output_text", "text": text, "annotations": []}]
+        response = {
+            "id": f"resp_{n}",
+            "object": "response",
+            "created_at": int(time.time()),
+            "status": "completed",
+            "model": model,
+            "output": [message],
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+            "usage": usage,
+        }
+        if not stream:
+            return JSONResponse(response)
+        return StreamingResponse(self._response_events(response, reply), media_type="text/event-stream")
+
+    async def _response_events(self, response: dict[str, Any], reply: Reply) -> AsyncIterator[str]:
+        """The Responses API's typed events: created, the message item, text deltas, done, completed."""
+        sequence = 0
+
+        def event(kind: str, **data: Any) -> str:
+            nonlocal sequence
+            sequence += 1
+            return f"event: {kind}\ndata: {json.dumps({'type': kind, 'sequence_number': sequence, **data})}\n\n"
+
+        message = response["output"][0]
+        text = message["content"][0]["text"]
+        started = {**response, "status": "in_progress", "output": [], "usage": None}
+        at = {"item_id": message["id"], "output_index": 0, "content_index": 0}
+        yield event("response.created", response=started)
+        yield event("response.in_progress", response=started)
+        yield event(
+            "response.output_item.added", output_index=0, item={**message, "status": "in_progress", "content": []}
+        )
+        yield event("response.content_part.added", **at, part={"type": "output_text", "text": "", "annotations": []})
+        for i, word in enumerate(_words(text)):
+            if reply.kind == "break" and i == reply.break_after:
+                raise ConnectionResetError("stub: the stream dies mid-answer")
+            if reply.kind == "stream_error" and i == reply.break_after:
+                yield event("error", code="server_error", message="The server had an error processing your request.")
+                return
+            if reply.chunk_delay_s:
+                await asyncio.sleep(reply.chunk_delay_s)
+            yield event("response.output_text.delta", **at, delta=word)
+        yield event("response.output_text.done", **at, text=text)
+        yield event("response.content_part.done", **at, part=message["content"][0])
+        yield event("response.output_item.done", output_index=0, item=message)
+        yield event("response.completed", response=response)
+
+    async def embeddings(self, request: Request) -> Response:
+        body, model, _, reply = await self._receive(request)
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        if fault := await self._fault(reply, max(len(json.dumps(texts)) // 4, 1), param="input"):
+            return fault
+        data = [{"object": "embedding", "index": i, "embedding": _vector(t)} for i, t in enumerate(texts)]
+        usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
+        return JSONResponse({"object": "list", "data": data, "model": model, "usage": usage})
+
+
+def _vector(text: Any) -> list[float]:
+    """A small deterministic embedding: tests check shapes and which text went where."""
+    return [float(len(str(text))), 1.0, 2.0]
+
 
 class GeminiStub(StubProvider):
-    """`POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent?alt=sse`, as google-genai calls
-    them (`ChatGoogleGenerativeAI(base_url=stub.url)`)."""
+    """`POST /{version}/models/{model}:generateContent` and `:streamGenerateContent?alt=sse`, as google-genai calls
+    them (`ChatGoogleGenerativeAI(base_url=stub.url)`). Google serves both API versions, and so does the stub:
+    google-genai 3.x calls `v1`, older releases (and `api_version="v1beta"`) call `v1beta`."""
 
     name = "gemini"
+    versions = ("v1", "v1beta")
 
     @property
     def base_url(self) -> str:
         return self.url
 
     def routes(self) -> list[Route]:
-        return [Route("/v1beta/models/{rest:path}", self.generate, methods=["POST"]), Route("/healthz", _health)]
+        generate = [Route(f"/{v}/models/{{rest:path}}", self.generate, methods=["POST"]) for v in self.versions]
+        return [*generate, Route("/healthz", _health)]
 
     @staticmethod
     def _error(code: int, status: str, message: str, details: list | None = None, headers: dict | None = None):
@@ -260,13 +365,8 @@ class GeminiStub(StubProvider):
             error["details"] = details
         return JSONResponse({"error": error}, status_code=code, headers=headers)
 
-    async def generate(self, request: Request) -> Response:
-        model, _, method = request.path_params["rest"].partition(":")
-        body = await request.json()
-        stream = method == "streamGenerateContent"
-        self.seen.append(Seen(model, stream, time.monotonic(), body))
-        reply = self.next_reply(model)
-        prompt_tokens = max(len(json.dumps(body.get("contents", []))) // 4, 1)
+    async def _fault(self, reply: Reply, prompt_tokens: int) -> Response | None:
+        """The HTTP answer of a failing call (the same for every method), or None when the call succeeds."""
         if reply.kind == "hang":
             await self._hang(reply.hang_s)
             return self._error(504, "DEADLINE_EXCEEDED", "hung")
@@ -286,6 +386,32 @@ class GeminiStub(StubProvider):
                 "allowed (1048576)."
             )
             return self._error(400, "INVALID_ARGUMENT", message)
+        return None
+
+    async def _embed(self, method: str, body: dict[str, Any], reply: Reply) -> Response:
+        requests = body["requests"] if method == "batchEmbedContents" else [body]
+        texts = [" ".join(p.get("text", "") for p in r["content"]["parts"]) for r in requests]
+        if fault := await self._fault(reply, max(len(json.dumps(texts)) // 4, 1)):
+            return fault
+        vectors = [{"values": [float(len(t)), 0.0, 1.0, 2.0]} for t in texts]
+        return JSONResponse({"embeddings": vectors} if method == "batchEmbedContents" else {"embedding": vectors[0]})
+
+    async def generate(self, request: Request) -> Response:
+        """`{model}:{method}`: generate, stream (`?alt=sse`, as the client always asks), or embed."""
+        model, _, method = request.path_params["rest"].partition(":")
+        if method == "streamGenerateContent" and request.query_params.get("alt") != "sse":
+            return self._error(400, "INVALID_ARGUMENT", "stub: streams are served as SSE only (?alt=sse)")
+        if method not in ("generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents"):
+            return self._error(404, "NOT_FOUND", f"stub: no method {method!r}")
+        body = await request.json()
+        stream = method == "streamGenerateContent"
+        self.seen.append(Seen(model, stream, time.monotonic(), body, request.url.path))
+        reply = self.next_reply(model)
+        if method in ("embedContent", "batchEmbedContents"):
+            return await self._embed(method, body, reply)
+        prompt_tokens = max(len(json.dumps(body.get("contents", []))) // 4, 1)
+        if fault := await self._fault(reply, prompt_tokens):
+            return fault
         text = self.text_for(model, reply)
         out_tokens = len(text.split())
         usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": out_tokens}

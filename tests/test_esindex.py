@@ -21,6 +21,7 @@ from concierge.tools.documents.embeddings import MiniLMEmbedder
 from concierge.tools.documents.fusion import SearchOptions
 from concierge.tools.documents.sqlite_index import IndexModelMismatch
 from tests.loopback import free_port
+from tests.processes import stop_process_group
 
 pytest.importorskip("elasticsearch", reason="the elasticsearch client is not installed")
 from concierge.tools.documents.es_index import ElasticsearchIndex, make_client
@@ -41,25 +42,27 @@ def es_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("no Elasticsearch: set CONCIERGE_TEST_ELASTICSEARCH_URL or install noida-db (pip install noida-db)")
     port = free_port()
     data = tmp_path_factory.mktemp("noida")
+    # The noida-db script runs the real server as its child: start it in a session of its own and stop the group.
     proc = subprocess.Popen(
         [binary, "start", "--only", "elasticsearch", "--elasticsearch-port", str(port), "--data-dir", str(data)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        proc.terminate()
-        pytest.skip("noida-db (the Elasticsearch stand-in) did not start on this machine")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.skip("noida-db (the Elasticsearch stand-in) did not start on this machine")
+        yield url
+    finally:
+        stop_process_group(proc, timeout_s=10)
 
 
 def chunk(text: str, page: int = 1, section: str = "") -> Chunk:

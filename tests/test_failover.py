@@ -368,3 +368,23 @@ async def test_a_failure_mid_stream_is_announced_and_the_next_provider_answers_w
         (FLASH, True, None, "midstream"),
     ]
     assert rows[0].output_tokens > 0 and rows[0].cost_usd > 0, "what was streamed before the break is billed"
+
+
+RESPONSES = "openai/gpt-5-pro"
+"""A model langchain-openai reaches through the Responses API (`/v1/responses`), not chat completions."""
+
+
+@pytest.mark.parametrize(("failure", "kind"), [(breaks_after(2), "connection"), (errors_after(2), "server")])
+async def test_a_responses_api_model_answers_and_fails_over_like_the_others(
+    wired: Toolbox, context: Context, openai_stub: OpenAIStub, gemini_stub: GeminiStub, failure, kind: str
+) -> None:
+    update = await generate(state_for([RESPONSES, FLASH, LOCAL_MODEL]), Runtime(context=context))
+    assert update["messages"][0].content == "Answer from gpt-5-pro [1]."
+    record = update["generation"]
+    assert steps(record) == [(RESPONSES, None)] and record["output_tokens"] == 4
+    assert [(c.path, c.stream) for c in openai_stub.calls()] == [("/v1/responses", True)]
+
+    openai_stub.script("gpt-5-pro", failure)
+    update = await generate(state_for([RESPONSES, FLASH, LOCAL_MODEL]), Runtime(context=context))
+    assert steps(update["generation"]) == [(RESPONSES, kind), (FLASH, None)]
+    assert [m.content for m in update["messages"]] == ["Answer from gemini-2.5-flash [1]."]

@@ -33,6 +33,8 @@ RETRY_SAME: frozenset[str] = frozenset({"rate_limit", "server"})
 NOT_HEALTH: frozenset[str] = frozenset({"context_length"})
 """Kinds that say nothing about the provider's health: the request was too big for that model."""
 
+_SERVER_ERROR_TYPES = ("server_error", "api_error", "overloaded_error")
+_STREAM_SERVER_ERROR = re.compile(r"^(?:server_error|api_error|overloaded_error):|\bcode='server_error'")
 _CONTEXT_WORDS = re.compile(
     r"context_length_exceeded|context length|context window|maximum number of tokens|token limit|prompt is too long",
     re.I,
@@ -93,7 +95,11 @@ def classify(exc: BaseException) -> ErrorKind:
             return "connection"
     for e in chain:  # an error event inside a stream carries no HTTP status, only its body
         body = getattr(e, "body", None)
-        if isinstance(body, dict) and body.get("type") in ("server_error", "api_error", "overloaded_error"):
+        if isinstance(body, dict) and body.get("type") in _SERVER_ERROR_TYPES:
+            return "server"
+        # The Responses API's `error` / `response.failed` events reach us as langchain-openai's ValueError
+        # ("server_error: ..."), with the code only in the text.
+        if isinstance(e, ValueError) and _STREAM_SERVER_ERROR.search(str(e)):
             return "server"
     status = _status(exc)
     if status == 429:
