@@ -1,5 +1,7 @@
 """The built-in answerer: extractive, cited, honest about what it does not know, and streaming."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from concierge.tools.llm.local import DECLINE, LocalAnswerer, compose_answer
@@ -56,3 +58,28 @@ async def test_it_streams_tokens_with_usage_at_the_end() -> None:
         whole.text
     )
     assert chunks[0].usage_metadata is None, "usage comes once, with the last token"
+
+
+# Context as it arrives in practice and as it may arrive broken: source text with headings, bullets, prices and
+# citations, blocks missing or renumbered, a prompt cut anywhere, or plain arbitrary text.
+_PIECES = st.sampled_from(
+    ["price", "pen", "opens", "Sunday", "costs 48.00 EUR.", "in stock", "returns", "- ", "* ", "1. ", "**", "# ",
+     "?", ".", "\n", "\n\n", "[1] ", "[2] Our catalog", "<context>", "</context>", ",", " and", " the"]
+)  # fmt: skip
+_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=40).map(" ".join)
+_BLOCKS = st.lists(st.builds(SourceBlock, st.integers(-1, 30), _TEXT, _TEXT), max_size=6)
+_FAST = settings(max_examples=300, deadline=None)
+
+
+@_FAST
+@given(question=st.one_of(_TEXT, st.text()), blocks=_BLOCKS)
+def test_it_answers_or_declines_whatever_the_sources(question: str, blocks: list[SourceBlock]) -> None:
+    assert compose_answer(question, blocks)
+
+
+@_FAST
+@given(question=st.one_of(_TEXT, st.text()), context=st.one_of(_TEXT, st.text()), cut=st.integers(0, 5000))
+def test_it_answers_or_declines_whatever_the_prompt(question: str, context: str, cut: int) -> None:
+    prompt = render_system_prompt(business_name="X", business_description="", can_do=[], cannot_do=[], context=context)
+    for text in (prompt, prompt[:cut]):
+        assert compose_answer(question, parse_context(text))

@@ -1,6 +1,7 @@
 """Words of a text as search and answering compare them: content words, and their English stems."""
 
 import re
+import threading
 
 import snowballstemmer
 
@@ -23,9 +24,23 @@ def keywords(text: str) -> list[str]:
     return list(seen)
 
 
-_ENGLISH = snowballstemmer.stemmer("english")
+_STEMMERS = threading.local()
+
+
+def stem_words(words: list[str], algorithm: str = "english") -> list[str]:
+    """`words` reduced to their stems by this thread's own snowball stemmer ("english" or "porter").
+
+    A stemmer keeps the word it is working on in its own attributes, so one instance shared by threads (the
+    local answerer and index searches run in worker threads, question analysis on the event loop) mixes up
+    concurrent words and raises IndexError. One per thread costs a few microseconds, once.
+    """
+    own = getattr(_STEMMERS, algorithm, None)
+    if own is None:
+        own = snowballstemmer.stemmer(algorithm)
+        setattr(_STEMMERS, algorithm, own)
+    return own.stemWords(words)
 
 
 def stems(text: str) -> set[str]:
     """The content words of `text` reduced to their stems, so "prices" meets "price" and "opening" meets "open"."""
-    return set(_ENGLISH.stemWords(keywords(text)))
+    return set(stem_words(keywords(text)))

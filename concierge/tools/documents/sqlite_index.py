@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import snowballstemmer
 
-from concierge.tools.analysis.text import keywords
+from concierge.tools.analysis.text import keywords, stem_words
 from concierge.tools.documents.chunking import Chunk
 from concierge.tools.documents.embeddings import MAX_BATCH, CachedEmbedder, Embedder, MiniLMEmbedder
 from concierge.tools.documents.fusion import SearchOptions, dedupe, fuse
@@ -96,9 +95,6 @@ def fts_query(text: str) -> str | None:
     return " OR ".join(f'"{t}"' for t in terms) if terms else None
 
 
-_PORTER = snowballstemmer.stemmer("porter")
-
-
 def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str]:
     """The question's content words, rarest first, while their postings fit the budget (at least the two rarest).
 
@@ -107,7 +103,7 @@ def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str
     terms = keywords(text)
     if len(terms) <= 2:
         return terms
-    stems = {t: _PORTER.stemWord(t) for t in terms}
+    stems = dict(zip(terms, stem_words(terms, "porter"), strict=True))
     unique = sorted(set(stems.values()))
     marks = ",".join("?" * len(unique))
     df = dict(conn.execute(f"SELECT term, doc FROM doc_chunks_vocab WHERE term IN ({marks})", unique).fetchall())

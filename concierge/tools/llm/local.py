@@ -7,6 +7,7 @@ like a remote provider.
 """
 
 import asyncio
+import logging
 import math
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +24,7 @@ from concierge.tools.analysis.text import stems
 from concierge.tools.llm.prompts import SourceBlock, parse_context
 from concierge.tools.tokens import count_tokens
 
+log = logging.getLogger(__name__)
 DECLINE = (
     "I'm sorry, I don't have that information in our documents or catalog, so I can't answer it "
     "reliably. A member of our staff can help if you'd like."
@@ -198,9 +200,14 @@ class LocalAnswerer(BaseChatModel):
         return "concierge-local"
 
     def _answer(self, messages: list[BaseMessage]) -> tuple[str, dict[str, int]]:
-        text = compose_answer(
-            _question(messages), parse_context(_system(messages)), self.max_sentences, self.min_coverage
-        )
+        try:
+            text = compose_answer(
+                _question(messages), parse_context(_system(messages)), self.max_sentences, self.min_coverage
+            )
+        except Exception:
+            # The last link of every chain: a bug here must cost one answer (a decline), not the customer's turn.
+            log.exception("local answerer failed; declining")
+            text = DECLINE
         inp = sum(count_tokens(str(m.content)) for m in messages)
         out = count_tokens(text)
         return text, {"input_tokens": inp, "output_tokens": out, "total_tokens": inp + out}
