@@ -115,10 +115,13 @@ async def queue(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     """The tenant's conversations waiting for a person, oldest first, with reason and waiting time."""
-    entries = await app.tools.handoffs.queue(agent.tenant.id, _STATUSES[status], limit)
-    if assignee is not None:
-        wanted = None if assignee == "none" else agent.name if assignee == "me" else assignee
-        entries = [e for e in entries if e.assignee == wanted]
+    entries = await app.tools.handoffs.queue(
+        agent.tenant.id,
+        _STATUSES[status],
+        limit,
+        assignee=agent.name if assignee == "me" else assignee,
+        unclaimed=assignee == "none",
+    )
     return [handoff_json(e) for e in entries]
 
 

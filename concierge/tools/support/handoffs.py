@@ -196,16 +196,22 @@ class HandoffQueue:
             return await self._get(s, tenant_id, handoff_id)
 
     async def queue(
-        self, tenant_id: str, statuses: tuple[str, ...] = ("waiting", "claimed"), limit: int = 100
+        self,
+        tenant_id: str,
+        statuses: tuple[str, ...] = ("waiting", "claimed"),
+        limit: int = 100,
+        *,
+        assignee: str | None = None,
+        unclaimed: bool = False,
     ) -> list[HandoffEntry]:
-        """Oldest waiting first: who has waited longest is served first."""
+        """Oldest waiting first: who has waited longest is served first. Optionally one agent's, or nobody's."""
+        query = select(HandoffEntry).where(HandoffEntry.tenant_id == tenant_id, HandoffEntry.status.in_(statuses))
+        if unclaimed:
+            query = query.where(HandoffEntry.assignee.is_(None))
+        elif assignee is not None:
+            query = query.where(HandoffEntry.assignee == assignee)
         async with self.db.session() as s:
-            rows = await s.scalars(
-                select(HandoffEntry)
-                .where(HandoffEntry.tenant_id == tenant_id, HandoffEntry.status.in_(statuses))
-                .order_by(HandoffEntry.waiting_since, HandoffEntry.id)
-                .limit(limit)
-            )
+            rows = await s.scalars(query.order_by(HandoffEntry.waiting_since, HandoffEntry.id).limit(limit))
             return list(rows)
 
     async def add_note(self, tenant_id: str, handoff_id: str, author: str, text: str) -> dict[str, Any]:
