@@ -1,16 +1,20 @@
-"""Shared fixtures: a demo tenant seeded once per session, copied into each test's own data directory."""
+"""Shared fixtures: a demo tenant seeded once per session (with its keys), copied into each test's data directory."""
 
 import asyncio
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from concierge.server.app import create_app
 from concierge.state import Context
-from concierge.tools.demo.seed import seed_demo
+from concierge.tools.auth.keys import SCOPES, create_key
+from concierge.tools.auth.tenants import create_tenant
+from concierge.tools.demo.seed import DEMO_KEYS_FILE, seed_demo
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 from tests import processes
@@ -72,6 +76,38 @@ def settings(seeded_dir: Path, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def demo_keys(settings: Settings) -> dict[str, str]:
+    """The demo tenant's keys that seeding made: `secret` (every scope) and `publishable`."""
+    return json.loads((settings.data_dir / DEMO_KEYS_FILE).read_text())
+
+
+@pytest.fixture
+def auth(demo_keys: dict[str, str]) -> dict[str, str]:
+    """Headers that act as the demo tenant's staff, with every scope."""
+    return {"X-Api-Key": demo_keys["secret"]}
+
+
+async def add_tenant(tools: Toolbox, tenant_id: str, scopes: list[str] | None = None, **fields) -> str:
+    """Create a tenant and a secret key for it (every scope by default); returns the key."""
+    await create_tenant(tools.db, tools.secrets, tenant_id, "test", **fields)
+    _, key = await create_key(tools.db, tenant_id, "secret", scopes or list(SCOPES), "test", "test")
+    return key
+
+
+def add_tenant_sync(settings: Settings, tenant_id: str, scopes: list[str] | None = None, **fields) -> str:
+    """`add_tenant` for a test without an event loop, on the settings' data directory."""
+
+    async def run() -> str:
+        tools = await Toolbox.from_settings(settings).open()
+        try:
+            return await add_tenant(tools, tenant_id, scopes, **fields)
+        finally:
+            await tools.close()
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
 async def tools(settings: Settings) -> AsyncIterator[Toolbox]:
     toolbox = await Toolbox.from_settings(settings).open()
     yield toolbox
@@ -99,6 +135,11 @@ class LiveServer:
     def stop(self) -> None:
         assert self._server
         self._server.stop()
+
+    def client(self, key: str | None = None, **kwargs) -> httpx.Client:
+        """An HTTP client on this server acting with `key` (default: the demo's secret key, every scope)."""
+        key = key or json.loads((self.settings.data_dir / DEMO_KEYS_FILE).read_text())["secret"]
+        return httpx.Client(base_url=self.url, headers={"X-Api-Key": key, **kwargs.pop("headers", {})}, **kwargs)
 
 
 @pytest.fixture

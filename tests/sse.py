@@ -6,9 +6,11 @@ from typing import Any
 import httpx
 
 
-def stream_events(client: httpx.Client, url: str, body: dict[str, Any]) -> list[tuple[str, Any]]:
+def stream_events(
+    client: httpx.Client, url: str, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> list[tuple[str, Any]]:
     events: list[tuple[str, Any]] = []
-    with client.stream("POST", url, json=body, timeout=60) as response:
+    with client.stream("POST", url, json=body, timeout=60, headers=headers) as response:
         assert response.status_code == 200, response.read()
         assert response.headers["content-type"].startswith("text/event-stream")
         event, data = None, []

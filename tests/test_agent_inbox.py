@@ -23,8 +23,8 @@ async def _search_or_skip(client, **kwargs) -> list[dict]:
         raise
 
 
-async def test_the_inbox_finds_reads_and_answers_a_handoff(live_server: LiveServer) -> None:
-    client = get_client(url=live_server.url)
+async def test_the_inbox_finds_reads_and_answers_a_handoff(live_server: LiveServer, auth: dict) -> None:
+    client = get_client(url=live_server.url, api_key=auth["X-Api-Key"])
     thread = await client.threads.create()
     tid = thread["thread_id"]
     await client.runs.wait(tid, "concierge", input=said("Can I talk to a real person?"))
@@ -64,8 +64,8 @@ async def test_the_inbox_finds_reads_and_answers_a_handoff(live_server: LiveServ
     )
 
 
-async def test_accept_and_edit_send_the_draft(live_server: LiveServer) -> None:
-    client = get_client(url=live_server.url)
+async def test_accept_and_edit_send_the_draft(live_server: LiveServer, auth: dict) -> None:
+    client = get_client(url=live_server.url, api_key=auth["X-Api-Key"])
     sent = {}
     for decision in ("accept", "edit"):
         tid = (await client.threads.create())["thread_id"]
@@ -85,12 +85,12 @@ async def test_accept_and_edit_send_the_draft(live_server: LiveServer) -> None:
     assert sent["edit"][1] == "Saturdays at 10:30, in the café."
 
 
-async def test_ignore_closes_the_handoff_without_a_reply(live_server: LiveServer) -> None:
-    client = get_client(url=live_server.url)
+async def test_ignore_closes_the_handoff_without_a_reply(live_server: LiveServer, auth: dict) -> None:
+    client = get_client(url=live_server.url, api_key=auth["X-Api-Key"])
     tid = (await client.threads.create())["thread_id"]
     await client.runs.wait(tid, "concierge", input=said("I want to speak to a human"))
     out = await client.runs.wait(tid, "concierge", command={"resume": [{"type": "ignore", "args": None}]})
     assert out["handoff"]["status"] == "ignored" and out["messages"][-1]["type"] == "human"
-    async with httpx.AsyncClient(base_url=live_server.url) as http:
+    async with httpx.AsyncClient(base_url=live_server.url, headers=auth) as http:
         closed = (await http.get("/handoffs", params={"status": "closed"})).json()
     assert [h["status"] for h in closed if h["thread_id"] == tid] == ["ignored"]

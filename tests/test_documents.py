@@ -7,11 +7,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from concierge.tools.db.models import Tenant
 from concierge.tools.documents.ingest import store_upload
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, add_tenant
 
 PDFS = Path(__file__).resolve().parents[2] / "shared" / "data" / "pdfs"
 NOTE = b"# Gift wrapping\n\nWe wrap any purchase in recycled kraft paper with a linen ribbon, free of charge.\n"
@@ -42,7 +41,7 @@ def server(settings: Settings):
 
 
 def test_upload_process_search_list_and_delete(server: LiveServer, settings: Settings) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with server.client(timeout=30) as client:
         r = upload(client, "gift-wrapping.md", NOTE)
         assert r.status_code == 202, r.text
         doc = r.json()
@@ -78,7 +77,7 @@ def test_upload_process_search_list_and_delete(server: LiveServer, settings: Set
 
 
 def test_same_content_twice_is_one_document(server: LiveServer) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with server.client(timeout=30) as client:
         first = upload(client, "a.md", NOTE).json()
         again = upload(client, "renamed.txt", NOTE)
         assert again.status_code == 200 and again.json()["duplicate"] is True
@@ -87,7 +86,7 @@ def test_same_content_twice_is_one_document(server: LiveServer) -> None:
 
 
 def test_bad_uploads_are_refused_and_nothing_is_lost(server: LiveServer, settings: Settings) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with server.client(timeout=30) as client:
         before = client.get("/documents").json()["total"]
         r = upload(client, "manual.pdf", b"just some text, not a PDF at all\n")
         assert r.status_code == 415 and "not a PDF" in r.json()["detail"]
@@ -110,22 +109,22 @@ def test_bad_uploads_are_refused_and_nothing_is_lost(server: LiveServer, setting
         assert wait_done(client, doc["document_id"])["status"] == "completed"
 
 
-async def test_each_tenant_sees_only_its_own_documents(settings: Settings) -> None:
+async def test_each_tenant_sees_only_its_own_documents(settings: Settings, auth: dict) -> None:
     tools = await Toolbox.from_settings(settings).open()
-    async with tools.db.session() as s:
-        s.add(Tenant(id="rival", name="Rival Books"))
-        await s.commit()
+    rival = {"X-Api-Key": await add_tenant(tools, "rival", name="Rival Books")}
     await tools.close()
     server = LiveServer(settings).start()
     try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-            r = await client.post("/documents", files={"file": ("secret.md", NOTE)}, headers={"X-Tenant-ID": "rival"})
+        async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=auth) as client:
+            r = await client.post("/documents", files={"file": ("secret.md", NOTE)}, headers=rival)
             rival_doc = r.json()["document_id"]
-            listing = (await client.get("/documents", headers={"X-Tenant-ID": "rival"})).json()
+            listing = (await client.get("/documents", headers=rival)).json()
             assert [d["document_id"] for d in listing["documents"]] == [rival_doc]
             assert (await client.get(f"/documents/{rival_doc}")).status_code == 404, "demo cannot read rival's"
             assert (await client.delete(f"/documents/{rival_doc}")).status_code == 404
-            assert (await client.get("/documents", headers={"X-Tenant-ID": "nobody"})).status_code == 404
+            # A header naming another tenant changes nothing: the key decides.
+            named = (await client.get("/documents", headers={"X-Tenant-ID": "rival"})).json()
+            assert rival_doc not in [d["document_id"] for d in named["documents"]]
             # the same content in another tenant is that tenant's own document, not a duplicate
             mine = (await client.post("/documents", files={"file": ("mine.md", NOTE)})).json()
             assert mine["document_id"] != rival_doc and mine["duplicate"] is False
@@ -140,7 +139,7 @@ async def test_pending_work_is_picked_up_when_the_server_starts(settings: Settin
     assert created and doc.status == "pending"
     server = LiveServer(settings).start()
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with server.client(timeout=30) as client:
             assert wait_done(client, doc.id)["status"] == "completed"
     finally:
         server.stop()
@@ -163,7 +162,7 @@ EXPECTED = {
 @pytest.mark.skipif(not PDFS.is_dir(), reason=f"shared test PDFs not found at {PDFS}")
 def test_every_shared_pdf_gets_a_definite_outcome(server: LiveServer) -> None:
     outcomes = {}
-    with httpx.Client(base_url=server.url, timeout=60) as client:
+    with server.client(timeout=60) as client:
         ids = {}
         for path in sorted(PDFS.glob("*.pdf")):
             r = upload(client, path.name, path.read_bytes())

@@ -129,17 +129,47 @@ async def test_a_provider_answers_and_its_usage_and_cost_are_recorded(
     )
     assert (row.input_tokens, row.output_tokens) == (record["input_tokens"], 4)
     assert row.cost_usd == pytest.approx(record["cost_usd"]) and row.latency_ms > 0 and row.ttft_ms is not None
-    assert wired.health.state(name) == "healthy"
+    assert wired.health.state(wired.models.health_key(name)) == "healthy"
 
 
 async def test_any_openai_compatible_server_answers_by_base_url(
     wired: Toolbox, context: Context, openai_stub: OpenAIStub
 ) -> None:
     wired.models.providers["ollama"] = ProviderConfig.parse("ollama", {"base_url": openai_stub.base_url})
-    update = await generate(state_for(["ollama/llama3.2", LOCAL_MODEL]), Runtime(context=context))
+    priced = replace(context, prices={"ollama/llama3.2": {"input": 0, "output": 0}})  # the tenant says: free
+    update = await generate(state_for(["ollama/llama3.2", LOCAL_MODEL]), Runtime(context=priced))
     assert update["messages"][0].content == "Answer from llama3.2 [1]."
-    assert update["generation"]["cost_usd"] == 0.0, "a self-hosted model is not in the price table: free"
+    assert update["generation"]["cost_usd"] == 0.0, "priced at 0 by the tenant"
     assert [c.model for c in openai_stub.calls()] == ["llama3.2"]
+
+
+async def test_a_model_nobody_priced_is_never_called(wired: Toolbox, context: Context, openai_stub: OpenAIStub) -> None:
+    """A chain that names a model missing from the price table (and from the tenant's prices) skips it: it would
+    run at an unknown cost and be recorded at $0."""
+    update = await generate(state_for(["openai/gpt-4.5-preview", GPT, LOCAL_MODEL]), Runtime(context=context))
+    assert steps(update["generation"]) == [("openai/gpt-4.5-preview", "invalid"), (GPT, None)]
+    assert "price" in update["generation"]["attempts"][0]["error"]
+    assert [c.model for c in openai_stub.calls()] == ["gpt-4o"], "the unpriced model got no request"
+
+
+async def test_one_tenants_bad_key_opens_the_breaker_for_that_key_only(
+    wired: Toolbox, context: Context, openai_stub: OpenAIStub
+) -> None:
+    """The breaker counts per credential: a tenant whose own OpenAI key is revoked fails over, while every other
+    tenant on the deployment's key still reaches the same model."""
+    wired.health = HealthTracker(replace(wired.health.policy, min_calls=2, failure_rate=0.4))
+    own = {"openai": {"api_key": "sk-revoked", "base_url": openai_stub.base_url}}
+    revoked = replace(context, tenant_id="rival", providers=own)
+    openai_stub.script("gpt-4o", server_error(), server_error())
+    first = await generate(state_for([GPT, LOCAL_MODEL]), Runtime(context=revoked))
+    assert steps(first["generation"]) == [(GPT, "server"), (GPT, "server"), (LOCAL_MODEL, None)]
+    rival_key = wired.models.health_key(GPT, revoked.providers)
+    assert wired.health.state(rival_key) == "unhealthy"
+    skipped = await generate(state_for([GPT, LOCAL_MODEL]), Runtime(context=revoked))
+    assert steps(skipped["generation"])[0] == (GPT, "circuit_open")
+    shared = await generate(state_for([GPT, LOCAL_MODEL]), Runtime(context=context))
+    assert steps(shared["generation"]) == [(GPT, None)], "the deployment's key was never blocked"
+    assert wired.health.state(wired.models.health_key(GPT)) == "healthy" and rival_key != wired.models.health_key(GPT)
 
 
 async def test_a_tenants_own_key_brings_its_provider(tools: Toolbox, context: Context, gemini_stub: GeminiStub) -> None:
@@ -245,7 +275,7 @@ async def test_a_context_length_error_skips_to_a_longer_context_model(
         ("openai/gpt-4.1", None),
     ]
     assert [c.model for c in gemini_stub.calls()] == ["gemini-2.5-pro"] * 3
-    assert wired.health.state(PRO) == "unhealthy"
+    assert wired.health.state(wired.models.health_key(PRO)) == "unhealthy"
     wired.health = HealthTracker()
 
     # When the long-context models fail too, a model no longer than the one that overflowed is not called.
@@ -263,7 +293,9 @@ async def test_a_context_length_error_skips_to_a_longer_context_model(
     ]
     assert update["generation"]["attempts"][3]["skipped"]
     assert "gpt-4o-mini" not in [c.model for c in openai_stub.calls()]
-    assert wired.health.snapshot()[GPT]["failures"] == 0, "too long a prompt is not the provider's fault"
+    assert wired.health.snapshot()[wired.models.health_key(GPT)]["failures"] == 0, (
+        "too long a prompt is not the provider's fault"
+    )
 
 
 async def test_a_prompt_larger_than_a_models_window_never_goes_to_it(
@@ -285,7 +317,7 @@ async def test_the_circuit_opens_skips_cools_down_probes_and_heals(
     for _ in range(4):  # min_calls 4, all failing: over 50%
         update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), runtime)
         assert update["generation"]["provider"] == "google_genai"
-    assert wired.health.state(GPT) == "unhealthy" and len(openai_stub.calls()) == 4
+    assert wired.health.state(wired.models.health_key(GPT)) == "unhealthy" and len(openai_stub.calls()) == 4
 
     update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), runtime)
     assert steps(update["generation"]) == [(GPT, "circuit_open"), (FLASH, None)]
@@ -294,13 +326,13 @@ async def test_the_circuit_opens_skips_cools_down_probes_and_heals(
     now[0] += wired.health.policy.cooldown_s + 1  # cooldown over: one probe, which fails
     update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), runtime)
     assert steps(update["generation"]) == [(GPT, "server"), (FLASH, None)]
-    assert wired.health.state(GPT) == "unhealthy" and len(openai_stub.calls()) == 5
+    assert wired.health.state(wired.models.health_key(GPT)) == "unhealthy" and len(openai_stub.calls()) == 5
 
     now[0] += wired.health.policy.cooldown_s + 1  # next probe succeeds: healthy again
     openai_stub.default = lambda model, n: answer()
     update = await generate(state_for([GPT, FLASH, LOCAL_MODEL]), runtime)
     assert steps(update["generation"]) == [(GPT, None)]
-    snapshot = wired.health.snapshot()[GPT]
+    snapshot = wired.health.snapshot()[wired.models.health_key(GPT)]
     assert [t["state"] for t in snapshot["transitions"]] == ["unhealthy", "probing", "unhealthy", "probing", "healthy"]
     assert snapshot["state"] == "healthy" and snapshot["calls_saved"] == 1
 
@@ -368,6 +400,27 @@ async def test_a_failure_mid_stream_is_announced_and_the_next_provider_answers_w
         (FLASH, True, None, "midstream"),
     ]
     assert rows[0].output_tokens > 0 and rows[0].cost_usd > 0, "what was streamed before the break is billed"
+
+
+async def test_after_the_budget_a_named_unpriced_model_is_not_used(
+    wired: Toolbox, context: Context, openai_stub: OpenAIStub
+) -> None:
+    """A tenant whose settings name an unpriced model, with its daily budget spent: the router's "cheapest" is the
+    cheapest priced model, and the unpriced one gets no request and no $0 usage row."""
+    from concierge.nodes.route_model import route_model
+    from tests.test_router import state as routed_state
+
+    wired.models.providers.pop("google_genai")
+    await wired.usage.record(
+        [{"tenant_id": "demo", "provider": "openai", "model": GPT, "cost_usd": 1.0, "latency_ms": 9.0, "ok": True}]
+    )
+    ctx = replace(context, daily_budget_usd=0.5, models=["openai/gpt-4.5-preview"], tier_models={"fast": "x/free"})
+    route = (await route_model(routed_state("How much is the Kestrel pen?"), Runtime(context=ctx)))["route"]
+    assert route["budget_exceeded"] and route["chain"] == [MINI, LOCAL_MODEL]
+    update = await generate({**state_for(route["chain"]), "route": route}, Runtime(context=ctx))
+    assert update["generation"]["model"] == "gpt-4o-mini" and update["generation"]["cost_usd"] > 0
+    assert [c.model for c in openai_stub.calls()] == ["gpt-4o-mini"]
+    assert "openai/gpt-4.5-preview" not in {r.model for r in await usage_rows(wired)}
 
 
 RESPONSES = "openai/gpt-5-pro"

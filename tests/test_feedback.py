@@ -60,7 +60,7 @@ def today(client: httpx.Client) -> dict:
     ],
 )
 def test_every_scale_is_accepted(live_server: LiveServer, value, rating, score, helpful) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         thread = asked(client)
         out = client.post(f"/threads/{thread}/runs/wait", json=resume(value))
         assert out.status_code == 200, out.text
@@ -84,7 +84,7 @@ def test_every_scale_is_accepted(live_server: LiveServer, value, rating, score, 
 def test_a_malformed_rating_is_422_before_any_run_and_the_thread_stays_paused(
     live_server: LiveServer, value, detail: str
 ) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         thread = asked(client)
         before = client.get(f"/threads/{thread}/state").json()
         r = client.post(f"/threads/{thread}/runs/wait", json=resume(value))
@@ -101,7 +101,7 @@ def test_a_malformed_rating_is_422_before_any_run_and_the_thread_stays_paused(
 
 
 def test_a_rating_can_be_changed_later_and_not_helpful_offers_a_person(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         thread = asked(client)
         out = client.post(f"/threads/{thread}/runs/wait", json=resume({"rating": "not_helpful"})).json()
         assert (
@@ -133,7 +133,7 @@ def test_a_rating_can_be_changed_later_and_not_helpful_offers_a_person(live_serv
 
 
 def test_the_next_message_is_continued_and_a_booking_counts(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         thread = asked(client, "When is the book club?")
         out = client.post(f"/threads/{thread}/runs/wait", json=ask("Can I return opened perfume?")).json()
         assert out["feedback"] == [{"turn": 1, "kind": "continued", "rating": None, "comment": ""}]
@@ -167,7 +167,7 @@ def test_feedback_can_be_switched_off_per_tenant(settings: Settings) -> None:
     _set_tenant_settings(settings, feedback_enabled=False)
     server = LiveServer(settings).start()
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with server.client(timeout=30) as client:
             thread = new_thread(client)
             out = client.post(f"/threads/{thread}/runs/wait", json=ask(QUESTION)).json()
             assert "__interrupt__" not in out and "48.00 EUR" in out["messages"][-1]["content"]
@@ -186,7 +186,7 @@ def _tamper(token: str, **changes) -> str:
 
 
 def test_signed_feedback_urls(live_server: LiveServer, settings: Settings) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         thread = new_thread(client)
         events = stream_events(
             client,
@@ -252,7 +252,7 @@ def test_ratings_and_corrections_go_to_langsmith(settings: Settings) -> None:
     tools.use_langsmith(LangSmithFeedback(stub.client()))
     server = LiveServer(settings, tools).start()
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with server.client(timeout=30) as client:
             thread = new_thread(client)
             events = stream_events(client, f"/threads/{thread}/runs/stream", ask(QUESTION, stream_mode="updates"))
             run_id = events[0][1]["run_id"]

@@ -47,7 +47,7 @@ def customer_wants_a_person(client: httpx.Client, question: str = "When is the b
 
 
 def test_the_whole_story_from_not_helpful_to_training_data(live_server: LiveServer, settings: Settings) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         earlier = client.post("/threads", json={}).json()["thread_id"]
         client.post(f"/threads/{earlier}/runs/wait", json=ask("I'd like to speak to a human"))
         thread = customer_wants_a_person(client)
@@ -156,7 +156,7 @@ def test_the_whole_story_from_not_helpful_to_training_data(live_server: LiveServ
 
 
 def test_two_agents_claiming_at_once_one_wins(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         thread = client.post("/threads", json={}).json()["thread_id"]
         client.post(f"/threads/{thread}/runs/wait", json=ask("Can I speak to a real person please?"))
         [item] = client.get("/handoffs").json()
@@ -164,7 +164,7 @@ def test_two_agents_claiming_at_once_one_wins(live_server: LiveServer) -> None:
     results: dict[str, int] = {}
 
     def claim(name: str) -> None:
-        with httpx.Client(base_url=live_server.url, timeout=30) as c:
+        with live_server.client(timeout=30) as c:
             start.wait()
             results[name] = c.post(f"/handoffs/{item['handoff_id']}/claim", headers=agent(name)).status_code
 
@@ -175,12 +175,12 @@ def test_two_agents_claiming_at_once_one_wins(live_server: LiveServer) -> None:
         w.join()
     assert sorted(results.values()) == [200, 409]
     winner = next(name for name, status in results.items() if status == 200)
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         assert client.get(f"/handoffs/{item['handoff_id']}").json()["assignee"] == winner
 
 
 def test_a_kept_conversation_comes_back_to_its_agent_until_resolved(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         thread = client.post("/threads", json={}).json()["thread_id"]
         client.post(f"/threads/{thread}/runs/wait", json=ask("Can I speak to a human?"))
         [item] = client.get("/handoffs").json()
@@ -216,7 +216,7 @@ def test_a_kept_conversation_comes_back_to_its_agent_until_resolved(live_server:
 
 
 def test_release_returns_a_conversation_to_the_queue(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with live_server.client(timeout=30) as client:
         thread = client.post("/threads", json={}).json()["thread_id"]
         client.post(f"/threads/{thread}/runs/wait", json=ask("Can I speak to a human?"))
         [item] = client.get("/handoffs").json()

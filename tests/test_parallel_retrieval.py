@@ -4,7 +4,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
-import httpx
 import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
@@ -79,7 +78,7 @@ def test_retrieval_log_web_status_and_the_tenant_switch_over_http(stub: WebStub,
     tools.web = web_for(stub, tools)
     server = LiveServer(settings, tools).start()
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with server.client(timeout=30) as client:
             thread = client.post("/threads", json={}).json()["thread_id"]
             body = {"input": {"messages": [{"role": "user", "content": QUESTION}]}}
             r = client.post(f"/threads/{thread}/runs/wait", json=body)

@@ -63,8 +63,20 @@ def test_over_budget_routes_to_the_cheapest_chain() -> None:
 
 
 def test_over_budget_a_tenants_self_hosted_model_is_the_cheapest() -> None:
-    ctx = Context(tier_models={"fast": "ollama/llama3.2"})
+    ctx = Context(tier_models={"fast": "ollama/llama3.2"}, prices={"ollama/llama3.2": {"input": 0, "output": 0}})
     assert decide(0.9, {}, 500, ctx, everything, over_budget=True)["chain"] == ["ollama/llama3.2", LOCAL_MODEL]
+
+
+def test_over_budget_an_unpriced_model_is_never_the_cheapest() -> None:
+    """A client-named model missing from the price table would cost "$0": it must never win the cheapest chain."""
+    ctx = Context(models=["openai/gpt-4.5-preview"], tier_models={"fast": "ollama/llama3.2"})
+    route = decide(0.9, {}, 500, ctx, everything, over_budget=True)
+    assert route["chain"] == [LITE, LOCAL_MODEL], "the cheapest priced model, never an unpriced one"
+    assert decide(0.5, {}, 500, ctx, everything)["chain"] == [LOCAL_MODEL], "nor in the tenant's own list"
+    deployment = decide(
+        0.9, {}, 500, ctx, everything, over_budget=True, prices={"ollama/llama3.2": {"input": 0, "output": 0}}
+    )
+    assert deployment["chain"] == ["ollama/llama3.2", LOCAL_MODEL], "priced by the deployment: it may be used"
 
 
 def test_a_probe_that_overflows_the_context_frees_the_probe_slot() -> None:

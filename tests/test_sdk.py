@@ -5,8 +5,8 @@ from langgraph_sdk import get_client
 from tests.conftest import LiveServer
 
 
-async def test_official_client_streams_resumes_and_reads_state(live_server: LiveServer) -> None:
-    client = get_client(url=live_server.url)
+async def test_official_client_streams_resumes_and_reads_state(live_server: LiveServer, auth: dict) -> None:
+    client = get_client(url=live_server.url, api_key=auth["X-Api-Key"])  # sent as X-Api-Key
     thread = await client.threads.create()
     parts = [
         part

@@ -3,7 +3,6 @@
 import asyncio
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -52,7 +51,7 @@ def test_failover_mid_stream_over_http_then_cost_health_and_budget(
     gemini.script("gemini-2.5-flash", answer("The Kestrel Fountain Pen costs 48.00 EUR [1]."))
     server = LiveServer(settings, tools).start()
     try:
-        with httpx.Client(base_url=server.url) as client:
+        with server.client() as client:
             thread = client.post("/threads", json={}).json()["thread_id"]
             events = stream_events(
                 client, f"/threads/{thread}/runs/stream", ask("How much is the Kestrel pen?", ["messages-tuple"])
@@ -94,12 +93,13 @@ def test_failover_mid_stream_over_http_then_cost_health_and_budget(
             assert alert["budget_usd"] == 0.000001 and alert["spent_usd"] > 0
 
             assert client.get("/usage/daily", params={"days": 0}).status_code == 422
-            assert client.get("/usage/daily", headers={"X-Tenant-ID": "nobody"}).status_code == 404
+            other = client.get("/usage/daily", headers={"X-Tenant-ID": "nobody"})
+            assert other.json()["tenant_id"] == "demo", "the key decides the tenant, never a header"
             bad = client.post(
                 f"/threads/{thread}/runs/wait",
                 json={**ask("hi", ["values"]), "context": {"daily_budget_usd": 1000}},
             )
-            assert bad.status_code == 422 and "tenant's settings only" in bad.json()["detail"], "no lifting the budget"
+            assert bad.status_code == 422 and "context.daily_budget_usd" in bad.json()["detail"], bad.text
     finally:
         server.stop()
     rows = asyncio.run(first_turn_rows(settings, run_id))

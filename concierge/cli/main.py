@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -13,16 +14,37 @@ from typing import NoReturn
 from concierge.tools.settings import Settings, get_settings
 
 
-def _example(host: str, port: int) -> str:
+def _demo_keys(settings: Settings) -> dict[str, str]:
+    from concierge.tools.demo.seed import DEMO_KEYS_FILE
+
+    path = settings.data_dir / DEMO_KEYS_FILE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _example(host: str, port: int, keys: dict[str, str]) -> str:
     base = f"http://{host}:{port}"
+    if "secret" not in keys:
+        return f"""Concierge is serving at {base}  (API docs: {base}/docs)
+
+Every route but /ok and the docs needs an API key: `concierge seed-demo` makes the demo tenant's, or
+`concierge keys create --tenant T --scopes chat` makes one for your own tenant.
+"""
     return f"""Concierge is serving the demo tenant (Inkwell & Oak) at {base}  (API docs: {base}/docs)
+
+Demo keys (a convenience of the demo, kept in $CONCIERGE_DATA_DIR/demo-keys.json, mode 0600; real keys are shown once):
+  secret, every scope:  {keys["secret"]}
+  publishable (widget): {keys.get("publishable", "-")}
 
 Try it (paste into another terminal):
 
-  THREAD=$(curl -s -X POST {base}/threads -H 'Content-Type: application/json' -d '{{}}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["thread_id"])')
-  curl -N -X POST {base}/threads/$THREAD/runs/stream -H 'Content-Type: application/json' \\
+  KEY={keys["secret"]}
+  THREAD=$(curl -s -X POST {base}/threads -H "X-Api-Key: $KEY" -H 'Content-Type: application/json' -d '{{}}' | python3 -c 'import sys,json;print(json.load(sys.stdin)["thread_id"])')
+  curl -N -X POST {base}/threads/$THREAD/runs/stream -H "X-Api-Key: $KEY" -H 'Content-Type: application/json' \\
     -d '{{"input": {{"messages": [{{"role": "user", "content": "How much is the Kestrel fountain pen?"}}]}}, "stream_mode": ["messages-tuple", "updates"]}}'
-  curl -s -X POST {base}/threads/$THREAD/runs/wait -H 'Content-Type: application/json' -d '{{"command": {{"resume": {{"rating": 5}}}}}}'
+  curl -s -X POST {base}/threads/$THREAD/runs/wait -H "X-Api-Key: $KEY" -H 'Content-Type: application/json' -d '{{"command": {{"resume": {{"rating": 5}}}}}}'
 
 or chat in the terminal:  .venv/bin/concierge chat
 """
@@ -38,6 +60,7 @@ async def _seed(settings: Settings) -> None:
     finally:
         await tools.close()
     print("seeded demo tenant 'demo' (Inkwell & Oak): " + ", ".join(f"{k}={v}" for k, v in report.items()))
+    print(f"demo keys (a demo convenience): {settings.data_dir / 'demo-keys.json'} (mode 0600)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -89,9 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("--create", action="store_true", help="create the tenant if it does not exist")
     imp.add_argument("--timezone", default="UTC", help="time zone of a tenant created with --create")
     imp.add_argument("--currency", default="EUR", help="currency of a tenant created with --create")
+    from concierge.cli import admin as admin_cli
     from concierge.cli import documents as documents_cli
 
     documents_cli.add_parser(sub)
+    admin_cli.add_parsers(sub)
     bench = sub.add_parser("bench", help="run a benchmark from benchmarks/ and print its figures")
     bench.add_argument("name", help="benchmark name: a module in benchmarks/ (e.g. retrieval)")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
@@ -131,6 +156,10 @@ def _dispatch(args: argparse.Namespace) -> None:
                 import_command(settings, Path(args.file), tenant, args.kind, args.create, args.timezone, args.currency)
             )
         )
+    elif args.command in ("tenants", "keys"):
+        from concierge.cli import admin as admin_cli
+
+        admin_cli.run(settings, args)
     elif args.command == "documents":
         from concierge.cli import documents as documents_cli
 
@@ -145,7 +174,7 @@ def _dispatch(args: argparse.Namespace) -> None:
         from concierge.server.app import create_app
 
         host, port = args.host or settings.host, args.port or settings.port
-        print(_example(host, port), flush=True)
+        print(_example(host, port, _demo_keys(settings)), flush=True)
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 

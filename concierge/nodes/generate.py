@@ -114,7 +114,7 @@ class _Turn:
         billed = call.chunks > 0 or call.error is None  # a request refused before any output is not billed
         tokens_in = usage.get("input_tokens") or (self.prompt_tokens() if billed else 0)
         tokens_out = usage.get("output_tokens") or (count_tokens(text) if text else 0)
-        cost = cost_usd(name, tokens_in, tokens_out)
+        cost = cost_usd(name, tokens_in, tokens_out, {**self.tools.models.prices, **self.ctx.prices})
         attempt = Attempt(provider=provider, model=model, ok=kind is None, latency_ms=call.latency_ms, retry=retry)
         attempt["ttft_ms"] = call.ttft_ms
         if kind is not None:
@@ -141,10 +141,11 @@ class _Turn:
                 "failed_over_from": self.failed_from,
             }
         )
+        health_key = self.tools.models.health_key(name, self.ctx.providers)
         if name != LOCAL_MODEL and kind in NOT_HEALTH:
-            self.tools.health.release(name)
+            self.tools.health.release(health_key)
         elif name != LOCAL_MODEL:
-            self.tools.health.record(name, kind is None)
+            self.tools.health.record(health_key, kind is None)
         return tokens_in, tokens_out, cost
 
 
@@ -178,11 +179,15 @@ async def generate(state: State, runtime: Runtime[Context]) -> dict:
         while i < len(chain):
             name = chain[i]
             i += 1
-            window = model_info(name).context_window
+            if not models.usable(name, ctx.providers, ctx.prices):
+                turn.skip(name, "invalid", "not configured, or no price for it (the tenant's `prices` setting)")
+                continue
+            window = model_info(name, {**models.prices, **ctx.prices}).context_window
             if name != LOCAL_MODEL and (window <= too_big_for or window < prompt_estimate):
                 turn.skip(name, "context_length", f"prompt of ~{prompt_estimate} tokens exceeds its {window}")
                 continue
-            if name != LOCAL_MODEL and not health.admit(name):
+            health_key = models.health_key(name, ctx.providers)
+            if name != LOCAL_MODEL and not health.admit(health_key):
                 turn.skip(name, "circuit_open", f"unhealthy: skipped for {health.policy.cooldown_s:g} s cooldown")
                 continue
             try:
@@ -210,7 +215,7 @@ async def generate(state: State, runtime: Runtime[Context]) -> dict:
                         }
                     )
                     break  # never retry or splice onto a half-sent answer: the next model starts afresh
-                if kind in RETRY_SAME and retry < policy.retries and health.state(name) == "healthy":
+                if kind in RETRY_SAME and retry < policy.retries and health.state(health_key) == "healthy":
                     delay = policy.backoff_s(retry, retry_after_s(call.error) if call.error else None)
                     if delay <= policy.max_wait_s:
                         await asyncio.sleep(delay)
@@ -218,7 +223,7 @@ async def generate(state: State, runtime: Runtime[Context]) -> dict:
                         continue
                 if kind == "context_length":
                     too_big_for = max(too_big_for, window)
-                    longer = _longer_models(name, ctx, lambda m: models.available(m, ctx.providers))
+                    longer = _longer_models(name, ctx, lambda m: models.usable(m, ctx.providers, ctx.prices))
                     ahead = [m for m in longer if m not in chain[:i]]
                     chain[i:] = ahead + [m for m in chain[i:] if m not in ahead]  # next, and only once
                 break

@@ -28,6 +28,17 @@ from concierge.tools.toolbox import context_of, run_ids, toolbox
 HISTORY_MESSAGES = 6
 
 
+def customer_facts(ctx: Context) -> dict[str, Any]:
+    """What the run says about the customer, for the agent who answers."""
+    facts = {
+        "id": ctx.customer_id,
+        "name": ctx.customer_name,
+        "locale": ctx.locale,
+        "membership_tier": ctx.membership_tier,
+    }
+    return {k: v for k, v in facts.items() if v}
+
+
 def reason_for(state: State) -> HandoffReason:
     if state.get("human"):
         return "follow_up"
@@ -166,6 +177,7 @@ async def handoff(state: State, runtime: Runtime[Context]) -> dict:
     citations = state.get("citations", [])
     question = state["analysis"]["question"] if state.get("analysis") else ""
     summary = summarize(state["messages"])
+    customer = customer_facts(ctx)
     tools = await toolbox(runtime)
     entry = None
     if thread_id is not None and ctx.record:
@@ -182,7 +194,7 @@ async def handoff(state: State, runtime: Runtime[Context]) -> dict:
             summary=summary,
             draft=draft,
             sources=list(citations),
-            customer=ctx.customer,
+            customer=customer,
         )
     handoff_id = entry.id if entry else None
     priority = entry.priority if entry else "normal"
@@ -190,7 +202,7 @@ async def handoff(state: State, runtime: Runtime[Context]) -> dict:
         human_interrupt(
             reason=entry.reason if entry else reason,
             detail=detail,
-            customer=ctx.customer,
+            customer=customer,
             question=question,
             draft=draft,
             sources=citations,

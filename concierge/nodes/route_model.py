@@ -39,5 +39,6 @@ async def route_model(state: State, runtime: Runtime[Context]) -> dict:
         ctx,
         lambda name: tools.models.available(name, ctx.providers),
         over_budget=over_budget,
+        prices=tools.models.prices,
     )
     return {"route": route}

@@ -1,16 +1,23 @@
 """The FastAPI app: opens the toolbox and the checkpointer once, compiles the graph, mounts the routers."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from starlette.middleware.cors import CORSMiddleware
 
 from concierge import __version__
 from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
+from concierge.server.body_limit import MULTIPART_SLACK, BodyLimit
 from concierge.server.deps import AppState
 from concierge.server.routes import (
+    admin,
     analytics,
     catalog,
     corrections,
@@ -22,6 +29,7 @@ from concierge.server.routes import (
     threads,
     usage,
 )
+from concierge.tools.db.models import Tenant
 from concierge.tools.documents.worker import DocumentWorker
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.toolbox import Toolbox
@@ -37,15 +45,47 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
         try:
             async with open_checkpointer(settings.checkpoint_path) as saver:
                 app.state.concierge = AppState(tools=toolbox, graph=build_graph(saver))
+
+                async def refresh_origins() -> None:
+                    async with toolbox.db.session() as s:
+                        rows = await s.scalars(select(Tenant.settings))
+                        origins.clear()
+                        origins.update(o for r in rows for o in (r or {}).get("allowed_origins", []))
+
+                app.state.refresh_origins = refresh_origins
+                await refresh_origins()
+                refresher = asyncio.create_task(_every(ORIGINS_REFRESH_S, refresh_origins))
                 app.state.document_worker = await DocumentWorker(toolbox).start()
                 try:
                     yield
                 finally:
+                    refresher.cancel()
                     await app.state.document_worker.stop()
         finally:
             await toolbox.close()
 
+    origins: set[str] = set()
+    """Every tenant's allowed browser origins: a preflight cannot say which tenant it is for."""
     app = FastAPI(title="Concierge", version=__version__, lifespan=lifespan)
+    mb = 1024 * 1024
+
+    def limit_for(method: str, path: str) -> int:
+        if method == "POST" and path == "/documents":
+            return int(settings.max_upload_mb * mb) + MULTIPART_SLACK
+        if method == "POST" and path == "/catalog/import":
+            return int(settings.max_import_mb * mb) + MULTIPART_SLACK
+        return int(settings.max_body_kb * 1024)
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.add_middleware(
+        TenantOrigins,
+        origins=origins,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+        allow_headers=["Authorization", "X-Api-Key", "X-Thread-Token", "Content-Type", "Last-Event-ID"],
+        expose_headers=["X-Thread-Token", "Content-Location", "Location", "Retry-After"],
+        max_age=600,
+    )
+    app.include_router(admin.router)
     app.include_router(threads.router)
     app.include_router(runs.router)
     app.include_router(usage.router)
@@ -61,8 +101,40 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
     async def ok() -> dict[str, bool]:
         return {"ok": True}
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """One sentence a person can read, naming each field, instead of a list of error objects."""
+        parts = []
+        for e in exc.errors()[:5]:
+            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)
 
     return app
+
+
+ORIGINS_REFRESH_S = 30.0
+"""How soon another replica's change to a tenant's origins reaches this one's preflight answers."""
+
+
+class TenantOrigins(CORSMiddleware):
+    """CORS for browsers on the tenants' own sites: an origin is allowed when some tenant lists it; which tenant a
+    request is for is known only from its key, and `auth.authenticate` then checks the origin against that one."""
+
+    def __init__(self, app, origins: set[str], **kwargs) -> None:
+        super().__init__(app, allow_origins=[], allow_credentials=False, **kwargs)
+        self.tenant_origins = origins
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        return origin in self.tenant_origins
+
+
+async def _every(seconds: float, job) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        with contextlib.suppress(Exception):
+            await job()

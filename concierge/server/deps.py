@@ -1,4 +1,4 @@
-"""What every request needs: the app's shared handles, the thread it names, its tenant's context."""
+"""What every request needs: the app's shared handles, its tenant (from its key), the thread it names, its context."""
 
 import asyncio
 from dataclasses import dataclass, field, fields
@@ -9,15 +9,17 @@ from fastapi import Depends, Header, HTTPException, Request
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import TypeAdapter, ValidationError
 
+from concierge.server.auth import Principal, authenticate, current_tenant_row
 from concierge.state import Context
+from concierge.state.context import CUSTOMER_FIELDS
+from concierge.tools.auth.tenants import provider_settings
 from concierge.tools.db.models import Tenant, Thread
 from concierge.tools.toolbox import Toolbox
 
-# Context fields a tenant's stored settings may set; a client may set them per run too, except the tenant-only ones
-# (keys and budget); the rest come from the server.
-TENANT_ONLY_FIELDS = {"providers", "daily_budget_usd"}
-TENANT_CONTEXT_FIELDS = {f.name for f in fields(Context)} - {"tools", "tenant_id"}
-CLIENT_CONTEXT_FIELDS = TENANT_CONTEXT_FIELDS - TENANT_ONLY_FIELDS
+# Context fields a tenant's stored settings set (through the admin API only); a run's `context` carries only facts
+# about the customer; the rest come from the server.
+TENANT_CONTEXT_FIELDS = {f.name for f in fields(Context)} - {"tools", "tenant_id", "providers"} - CUSTOMER_FIELDS
+CLIENT_CONTEXT_FIELDS = set(CUSTOMER_FIELDS)
 _CONTEXT = TypeAdapter(Context)
 
 
@@ -37,21 +39,24 @@ class AppState:
             lock.release()
 
     async def tenant_context(self, tenant_id: str, overrides: dict[str, Any] | None = None) -> Context:
-        """The tenant's stored agent settings, then the run's own overrides; 404 for an unknown tenant."""
+        """The tenant's stored agent settings and provider keys, then the customer facts a run carries.
+
+        404 for an unknown tenant; 422 naming the field for anything in `overrides` that is not a customer fact
+        (guardrails, prompt, sources, models, budgets, limits and keys change only through the admin API).
+        """
         async with self.tools.db.session() as s:
             tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
             raise HTTPException(404, f"tenant {tenant_id!r} not found")
-        tenant_only = set(overrides or {}) & TENANT_ONLY_FIELDS
-        if tenant_only:
+        refused = sorted(set(overrides or {}) - CLIENT_CONTEXT_FIELDS)
+        if refused:
             raise HTTPException(
-                422, f"set in the tenant's settings only, not per run: {', '.join(sorted(tenant_only))}"
+                422,
+                f"context.{refused[0]}: a run's context may carry only facts about the customer "
+                f"({', '.join(sorted(CLIENT_CONTEXT_FIELDS))}); the tenant's configuration changes through the "
+                "admin API",
             )
-        unknown = set(overrides or {}) - CLIENT_CONTEXT_FIELDS - {"tenant_id"}
-        if unknown:
-            raise HTTPException(422, f"unknown context fields: {', '.join(sorted(unknown))}")
         settings = {k: v for k, v in (tenant.settings or {}).items() if k in TENANT_CONTEXT_FIELDS}
-        client = {k: v for k, v in (overrides or {}).items() if k in CLIENT_CONTEXT_FIELDS}
         fields_ = {
             "business_name": tenant.name,
             "business_description": tenant.description,
@@ -60,17 +65,18 @@ class AppState:
             "generation_timeout_s": self.tools.settings.generation_timeout_s,
             "source_timeouts": self.tools.settings.source_timeouts,
             **settings,
-            **client,
+            **(overrides or {}),
         }
         try:
             context = _CONTEXT.validate_python(fields_)
         except ValidationError as exc:
-            errors = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            errors = "; ".join(f"context.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise HTTPException(422, f"invalid context: {errors}") from None
         try:
             ZoneInfo(context.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise HTTPException(422, f"invalid context: unknown time zone {context.timezone!r}") from None
+            raise HTTPException(422, f"context.timezone: unknown time zone {context.timezone!r}") from None
+        context.providers = await provider_settings(self.tools.db, self.tools.secrets, tenant.id)
         context.tenant_id, context.tools = tenant.id, self.tools
         return context
 
@@ -80,30 +86,39 @@ def get_app_state(request: Request) -> AppState:
 
 
 App = Annotated[AppState, Depends(get_app_state)]
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+"""The caller's key, with no scope of its own: routes declare theirs with `auth.require` or `auth.customer`."""
 
 
-async def get_thread(thread_id: str, app: App) -> Thread:
+async def get_tenant(request: Request, principal: CurrentPrincipal) -> Tenant:
+    """The tenant a request acts for: the one its API key belongs to, and never anything the caller names."""
+    tenant = current_tenant_row(request)
+    if principal.tenant_id is None or tenant is None:
+        raise HTTPException(403, "an operator key manages tenants and keys only; use a tenant's key for its data")
+    return tenant
+
+
+CurrentTenant = Annotated[Tenant, Depends(get_tenant)]
+
+
+async def get_thread(
+    thread_id: str,
+    app: App,
+    tenant: CurrentTenant,
+    principal: CurrentPrincipal,
+    x_thread_token: Annotated[
+        str | None, Header(description="A publishable key's proof that this customer holds the thread")
+    ] = None,
+) -> Thread:
+    """The thread, if it is the key's tenant's (another tenant's is a 404, as if it did not exist); a publishable
+    key also needs the thread's token, which `POST /threads` returned to the customer who created it."""
+    if principal.publishable and not app.tools.secrets.check_thread_token(tenant.id, thread_id, x_thread_token):
+        raise HTTPException(404, f"thread {thread_id} not found (a publishable key needs its X-Thread-Token)")
     async with app.tools.db.session() as s:
         thread = await s.get(Thread, thread_id)
-    if thread is None:
+    if thread is None or thread.tenant_id != tenant.id:
         raise HTTPException(404, f"thread {thread_id} not found")
     return thread
 
 
 ThreadRow = Annotated[Thread, Depends(get_thread)]
-
-
-async def get_tenant(app: App, x_tenant_id: Annotated[str | None, Header()] = None) -> Tenant:
-    """The tenant a request acts for: the `X-Tenant-ID` header, else the default tenant; 404 if unknown.
-
-    The auth issue replaces the header with the tenant of the authenticated principal.
-    """
-    tenant_id = x_tenant_id or app.tools.settings.default_tenant
-    async with app.tools.db.session() as s:
-        tenant = await s.get(Tenant, tenant_id)
-    if tenant is None:
-        raise HTTPException(404, f"tenant {tenant_id!r} not found")
-    return tenant
-
-
-CurrentTenant = Annotated[Tenant, Depends(get_tenant)]

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 AttributionStyle = Literal["inline", "endnote", "none"]
+CUSTOMER_FIELDS = frozenset({"locale", "timezone", "customer_id", "customer_name", "membership_tier"})
+"""What a run's `context` may carry: facts about the customer. Everything else is the tenant's configuration,
+set through the admin API only (it changes cost, guardrails or sources)."""
 
 
 @dataclass(kw_only=True)
@@ -27,7 +30,26 @@ class Context:
     )
     timezone: str = field(
         default="UTC",
-        metadata={"description": "IANA time zone used to read dates like 'tomorrow afternoon'."},
+        metadata={
+            "description": "IANA time zone used to read dates like 'tomorrow afternoon': the tenant's, or the "
+            "customer's when a run carries it."
+        },
+    )
+    locale: str = field(
+        default="",
+        metadata={"description": "The customer's locale (BCP 47, e.g. `en-IE`); a fact a run may carry."},
+    )
+    customer_id: str | None = field(
+        default=None,
+        metadata={"description": "The business's own id for the customer; a fact a run may carry."},
+    )
+    customer_name: str | None = field(
+        default=None,
+        metadata={"description": "How the customer is called; a fact a run may carry."},
+    )
+    membership_tier: str | None = field(
+        default=None,
+        metadata={"description": "The customer's membership or loyalty tier; a fact a run may carry."},
     )
     sources: list[str] = field(
         default_factory=lambda: ["documents", "catalog", "web"],
@@ -108,6 +130,14 @@ class Context:
             "replace the deployment's. Set in the tenant's settings only."
         },
     )
+    prices: dict[str, dict[str, float]] = field(
+        default_factory=dict,
+        metadata={
+            "description": "Prices of models missing from the price table, USD per million tokens: "
+            '{"ollama/llama3.2": {"input": 0, "output": 0, "context_window": 8192}}. A model without a price is '
+            "never used. Set in the tenant's settings only."
+        },
+    )
     handoff_when_unanswered: bool = field(
         default=False,
         metadata={"description": "Pass the conversation to a human when no grounded answer exists."},
@@ -121,13 +151,6 @@ class Context:
         metadata={
             "description": "Keep this conversation in the tenant's records: answers and ratings for analytics, "
             "handoffs in the human agents' queue. Evaluation runs turn it off."
-        },
-    )
-    customer: dict[str, Any] = field(
-        default_factory=dict,
-        metadata={
-            "description": "What the client knows about the customer (name, email, locale...), shown to the "
-            "human agent at a handoff."
         },
     )
     agent_can_do: list[str] = field(

@@ -71,6 +71,32 @@ class Settings(BaseSettings):
         "default: fuse in the application.",
     )
     max_upload_mb: float = Field(default=10.0, description="Largest document upload accepted, in megabytes.")
+    max_import_mb: float = Field(default=50.0, description="Largest catalog import accepted, in megabytes.")
+    max_body_kb: float = Field(
+        default=1024.0, description="Largest body of any other request (threads, runs, admin), in kilobytes."
+    )
+
+    # Trust: keys, secrets at rest, rate limits.
+    secret_key: str | None = Field(
+        default=None,
+        description="Encrypts tenants' provider keys and signs thread tokens; comma-separated to rotate (the first "
+        "encrypts). Default: generated into the data directory (secret.key, 0600) on first start.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_REDIS_URL", "REDIS_URL"),
+        description="Redis for rate limits shared by every replica; default in memory, per process.",
+    )
+    rate_limit_key: str = Field(default="120/minute", description="Requests one secret key may make.")
+    rate_limit_publishable: str = Field(
+        default="30/minute", description="Requests one publishable key may make from one client address."
+    )
+    rate_limit_tenant: str = Field(default="600/minute", description="Requests a tenant's keys may make together.")
+    model_prices: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Prices of models missing from the price table, USD per million tokens, as JSON: "
+        '{"ollama/llama3.2": {"input": 0, "output": 0, "context_window": 8192}}. An unpriced model is never used.',
+    )
 
     # Routed generation: providers, failover and provider health.
     openai_api_key: str | None = Field(

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from langgraph.runtime import Runtime
 
 from concierge.state import Context
+from concierge.tools.auth.ratelimit import RateLimiter
+from concierge.tools.auth.secrets import SecretBox, load_or_create_secret
+from concierge.tools.auth.tenants import seal_plaintext_providers
 from concierge.tools.catalog.search import Catalog
 from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.migrate import upgrade
@@ -20,7 +23,7 @@ from concierge.tools.support.corrections import Corrections
 from concierge.tools.support.feedback import FeedbackStore
 from concierge.tools.support.handoffs import HandoffQueue
 from concierge.tools.support.langsmith import LangSmithFeedback
-from concierge.tools.support.signing import FeedbackLinks, server_secret
+from concierge.tools.support.signing import FeedbackLinks
 from concierge.tools.tokens import encoding
 from concierge.tools.web.cache import build_web_search
 from concierge.tools.web.search import WebSearch
@@ -33,6 +36,9 @@ class Toolbox:
     documents: DocumentIndex
     catalog: Catalog
     models: ProviderRegistry
+    secrets: SecretBox
+    """Encrypts tenants' provider keys at rest and signs thread tokens."""
+    limiter: RateLimiter = field(default_factory=RateLimiter)
     web: WebSearch | None = None
     health: HealthTracker = field(default_factory=HealthTracker)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -66,6 +72,8 @@ class Toolbox:
             documents=make_document_index(settings),
             catalog=Catalog(db, settings.catalog_refresh_s),
             models=ProviderRegistry.from_settings(settings),
+            secrets=SecretBox(load_or_create_secret(settings.secret_key, settings.data_dir)),
+            limiter=RateLimiter(settings.redis_url),
             health=HealthTracker(
                 HealthPolicy(
                     window_s=settings.health_window_s,
@@ -82,10 +90,9 @@ class Toolbox:
     async def open(self) -> "Toolbox":
         """Create missing tables and load what would otherwise block the event loop on first use."""
         await upgrade(self.db.engine)
-        secret = await asyncio.to_thread(
-            server_secret, getattr(self.settings, "secret_key", None), self.settings.data_dir
-        )
-        self.feedback_links = FeedbackLinks(secret, self.settings.feedback_url_ttl_s)
+        secret = await asyncio.to_thread(load_or_create_secret, self.settings.secret_key, self.settings.data_dir)
+        self.feedback_links = FeedbackLinks(secret.split(",")[0].strip(), self.settings.feedback_url_ttl_s)
+        await seal_plaintext_providers(self.db, self.secrets)
         await asyncio.to_thread(encoding)
         if (load := getattr(getattr(self.documents, "embedder", None), "load", None)) is not None:
             await asyncio.to_thread(load)  # the local embedding model: ~0.5 s, better here than in a first search

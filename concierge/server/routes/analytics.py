@@ -6,12 +6,13 @@ the README.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Security
 
+from concierge.server.auth import require
 from concierge.server.deps import App, CurrentTenant
 from concierge.tools.support.analytics import daily
 
-router = APIRouter(tags=["analytics"])
+router = APIRouter(tags=["analytics"], dependencies=[Security(require, scopes=["analytics:view"])])
 
 
 @router.get("/analytics/daily")

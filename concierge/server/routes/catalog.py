@@ -5,17 +5,18 @@ from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Security
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from concierge.server.auth import require
 from concierge.server.deps import App, CurrentTenant
 from concierge.tools.catalog.importer import KINDS, CatalogFileError, Kind, import_catalog
 from concierge.tools.db.models import Service, Slot
 
-router = APIRouter(prefix="/catalog", tags=["catalog"])
-
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+router = APIRouter(
+    prefix="/catalog", tags=["catalog"], dependencies=[Security(require, scopes=["integrations:manage"])]
+)
 
 
 @router.post("/import")
@@ -29,8 +30,9 @@ async def import_file(
     """
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     filename = ""
+    limit = int(app.tools.settings.max_import_mb * 1024 * 1024)  # the body itself is cut off at this size as it arrives
     if ctype == "multipart/form-data":
-        form = await request.form(max_part_size=MAX_UPLOAD_BYTES)
+        form = await request.form(max_part_size=limit)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise HTTPException(422, "multipart body needs a `file` field holding the CSV or JSON file")
@@ -45,8 +47,8 @@ async def import_file(
         filename = "body.json" if ctype == "application/json" else "body.csv" if ctype == "text/csv" else ""
     else:
         raise HTTPException(415, "send multipart/form-data with a `file`, application/json or text/csv")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise HTTPException(413, f"catalog file over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    if len(data) > limit:
+        raise HTTPException(413, f"catalog file over {app.tools.settings.max_import_mb:g} MB")
     try:
         report = await import_catalog(app.tools.db, tenant.id, data, filename, kind)
     except CatalogFileError as exc:

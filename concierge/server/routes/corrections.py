@@ -6,9 +6,10 @@ set makes a new numbered evaluation set (`GET /corrections/eval-set`, `concierge
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Security
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from concierge.server.auth import require
 from concierge.server.deps import App
 from concierge.server.routes.handoffs import Agent
 from concierge.tools.support.corrections import CorrectionNotFound, correction_json, eval_questions
@@ -54,11 +55,10 @@ async def read_correction(correction_id: str, agent: Agent, app: App) -> dict[st
         raise HTTPException(404, str(exc)) from None
 
 
-@router.post("/{correction_id}/review")
+@router.post("/{correction_id}/review", dependencies=[Security(require, scopes=["admin"])])
 async def review(correction_id: str, body: Review, agent: Agent, app: App) -> dict[str, Any]:
-    """A supervisor approves or rejects a correction with a quality score; approving adds it to the eval set."""
-    if not agent.supervisor:
-        raise HTTPException(403, "reviewing corrections is for supervisors")
+    """A supervisor (`admin`) approves or rejects a correction with a quality score 1-5; approving adds it to a
+    new evaluation set."""
     try:
         correction, version = await app.tools.corrections.review(
             agent.tenant.id,

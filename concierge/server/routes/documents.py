@@ -3,17 +3,20 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, Security, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from concierge.server.auth import require
 from concierge.server.deps import App, CurrentTenant
 from concierge.tools.db.models import Document
 from concierge.tools.documents.filetypes import MARKDOWN, PDF, TEXT
 from concierge.tools.documents.ingest import UploadRejected, delete_document, store_upload
 from concierge.tools.documents.worker import DocumentWorker
 
-router = APIRouter(prefix="/documents", tags=["documents"])
+router = APIRouter(
+    prefix="/documents", tags=["documents"], dependencies=[Security(require, scopes=["integrations:manage"])]
+)
 TYPES = {"pdf": PDF, "text": TEXT, "markdown": MARKDOWN}
 
 
@@ -102,7 +105,7 @@ async def list_documents(
     status: Annotated[Literal["pending", "processing", "completed", "failed"] | None, Query()] = None,
     type: Annotated[Literal["pdf", "text", "markdown"] | None, Query(description="pdf, text or markdown")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> DocumentPage:
     """The tenant's documents, newest first."""
     where = [Document.tenant_id == tenant.id]

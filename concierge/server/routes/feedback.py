@@ -7,9 +7,10 @@ and key only, until it expires.
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query, Security
 from pydantic import BaseModel, ConfigDict, Field
 
+from concierge.server.auth import customer, require
 from concierge.server.deps import App, CurrentTenant, ThreadRow
 from concierge.state.human import Rating, parse_rating
 from concierge.tools.db.models import Thread
@@ -63,14 +64,20 @@ def _own(thread: Thread, tenant: Any) -> None:
         raise HTTPException(404, f"thread {thread.id} not found")
 
 
-@router.get("/threads/{thread_id}/feedback")
+Customer = Security(customer, scopes=["chat"])
+"""A customer's browser (publishable key and the thread's token) or a system with `chat`."""
+System = Security(require, scopes=["chat"])
+"""The business's own system (a secret key with `chat`), never a customer's browser."""
+
+
+@router.get("/threads/{thread_id}/feedback", dependencies=[Customer])
 async def list_feedback(thread: ThreadRow, tenant: CurrentTenant, app: App) -> list[dict[str, Any]]:
     """The thread's ratings, by turn and key."""
     _own(thread, tenant)
     return await app.tools.feedback.ratings(tenant.id, thread.id)
 
 
-@router.put("/threads/{thread_id}/feedback")
+@router.put("/threads/{thread_id}/feedback", dependencies=[Customer])
 async def change_feedback(body: RatingChange, thread: ThreadRow, tenant: CurrentTenant, app: App) -> dict[str, Any]:
     """Rate an answer, or change its rating: the same turn and key again replaces the earlier rating."""
     _own(thread, tenant)
@@ -89,7 +96,7 @@ async def change_feedback(body: RatingChange, thread: ThreadRow, tenant: Current
         raise HTTPException(404, str(exc)) from None
 
 
-@router.post("/threads/{thread_id}/actions", status_code=201)
+@router.post("/threads/{thread_id}/actions", status_code=201, dependencies=[System])
 async def report_action(body: ActionReport, thread: ThreadRow, tenant: CurrentTenant, app: App) -> dict[str, Any]:
     """The customer booked or bought after the conversation's latest answer: an implicit sign it helped."""
     _own(thread, tenant)

@@ -1,17 +1,18 @@
 """The human agents' API: the queue of conversations waiting for a person, claim, reply, notes, resolve.
 
-Agents act with the `handoff:resolve` scope. A reply resumes the paused graph through the same run machinery as
-`POST /threads/{id}/runs/wait`, so the customer sees it on the thread (and its join stream) as an assistant
-message written by a person. Claiming is atomic in the database: of two agents claiming at once, on any replica,
-one wins and the other gets 409.
+Agents act with the `handoff:resolve` scope; supervisors (`admin`) also take conversations back and review
+corrections. A reply resumes the paused graph through the same run machinery as `POST /threads/{id}/runs/wait`,
+so the customer sees it on the thread (and its join stream) as an assistant message written by a person.
+Claiming is atomic in the database: of two agents claiming at once, on any replica, one wins, the other gets 409.
 """
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Security
 from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from concierge.server.auth import Principal, require
 from concierge.server.deps import App, CurrentTenant
 from concierge.server.routes.runs import wait_run
 from concierge.server.runs import thread_config
@@ -39,16 +40,20 @@ class Staff(BaseModel):
     tenant: Any
     name: str
     supervisor: bool
+    principal: Any
 
 
 async def current_agent(
+    principal: Annotated[Principal, Security(require, scopes=["handoff:resolve"])],
     tenant: CurrentTenant,
     x_agent_id: Annotated[
-        str | None, Header(max_length=128, description="The person acting, if the key is shared")
+        str | None, Header(max_length=128, description="The person acting, when agents share a key")
     ] = None,
 ) -> Staff:
-    """The agent acting for the tenant. The tenant comes from the request's credential (`deps.get_tenant`)."""
-    return Staff(tenant=tenant, name=(x_agent_id or "agent").strip() or "agent", supervisor=True)
+    """The agent acting for the key's tenant: named by `X-Agent-Id`, else by the key's name; a key with `admin`
+    is a supervisor (reviews corrections, takes a conversation back from another agent)."""
+    name = (x_agent_id or "").strip() or principal.name or principal.key_id
+    return Staff(tenant=tenant, name=name, supervisor=principal.has("admin"), principal=principal)
 
 
 Agent = Annotated[Staff, Depends(current_agent)]
@@ -188,7 +193,7 @@ async def reply(handoff_id: str, body: ReplyBody, agent: Agent, app: App) -> dic
             raise HTTPException(409, f"thread {entry.thread_id} is not waiting for this handoff's reply")
         return await _write_to_held(app, entry, text, agent.name)
     resume = {"reply": text, "agent": agent.name, "keep": body.keep, "category": body.category, "reason": body.reason}
-    out = await wait_run(thread, RunCreate(command=RunCommand(resume=resume)), app)
+    out = await wait_run(thread, RunCreate(command=RunCommand(resume=resume)), app, agent.principal)
     if "__error__" in out:
         raise HTTPException(500, f"the reply could not be delivered: {out['__error__'].get('message')}")
     return {"handoff": handoff_json(await _entry(app, agent.tenant, handoff_id)), "message": out["messages"][-1]}
@@ -235,7 +240,8 @@ async def resolve(handoff_id: str, agent: Agent, app: App) -> dict[str, Any]:
     entry = await app.tools.handoffs.close(agent.tenant.id, handoff_id, "resolved")
     if await _paused_here(app, entry):
         thread = await _thread(app, entry)
-        out = await wait_run(thread, RunCreate(command=RunCommand(resume=[{"type": "ignore", "args": None}])), app)
+        let_go = RunCreate(command=RunCommand(resume=[{"type": "ignore", "args": None}]))
+        out = await wait_run(thread, let_go, app, agent.principal)
         if "__error__" in out:
             raise HTTPException(500, f"the thread could not be let go: {out['__error__'].get('message')}")
     return handoff_json(entry)

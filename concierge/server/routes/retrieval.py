@@ -2,15 +2,16 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Security
 from pydantic import BaseModel
 
+from concierge.server.auth import require
 from concierge.server.deps import App, CurrentTenant
 from concierge.state import Context
 from concierge.tools.db.models import Tenant
 from concierge.tools.db.retrieval_log import entries, summary
 
-router = APIRouter(prefix="/retrieval", tags=["retrieval"])
+router = APIRouter(prefix="/retrieval", tags=["retrieval"], dependencies=[Security(require, scopes=["analytics:view"])])
 
 
 @router.get("/log")
@@ -47,9 +48,9 @@ class WebSwitch(BaseModel):
     enabled: bool
 
 
-@router.put("/web")
+@router.put("/web", dependencies=[Security(require, scopes=["admin"])])
 async def switch_web(body: WebSwitch, tenant: CurrentTenant, app: App) -> dict[str, Any]:
-    """Turn web search on or off for this tenant (kept in the tenant's `sources` setting)."""
+    """Turn web search on or off for this tenant (kept in the tenant's `sources` setting; `admin` only)."""
     async with app.tools.db.session() as s:
         row = await s.get(Tenant, tenant.id)
         assert row is not None

@@ -1,20 +1,22 @@
 """Threads: create one for a customer's conversation, read it back, read its state."""
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Header, HTTPException, Response, Security
 from langgraph.types import StateSnapshot
 
-from concierge.server.deps import App, ThreadRow
+from concierge.server.auth import customer
+from concierge.server.deps import App, CurrentPrincipal, CurrentTenant, ThreadRow
 from concierge.server.runs import thread_config
 from concierge.server.schemas import Thread, ThreadCreate
 from concierge.server.serialize import jsonable
 from concierge.tools.db.base import utcnow
-from concierge.tools.db.models import Tenant
 from concierge.tools.db.models import Thread as ThreadModel
 
 router = APIRouter(prefix="/threads", tags=["threads"])
+Chat = Security(customer, scopes=["chat"])
+"""Thread routes a customer's browser may call with a publishable key (and the thread's token)."""
 
 
 def _interrupts(snapshot: StateSnapshot) -> dict[str, list[dict[str, Any]]]:
@@ -34,33 +36,50 @@ async def _thread_out(app: App, row: ThreadModel) -> Thread:
     )
 
 
-@router.post("", response_model=Thread)
-async def create_thread(body: ThreadCreate, app: App) -> Thread:
-    """A new conversation. `metadata.tenant_id` names the business; the default tenant otherwise."""
+@router.post("", response_model=Thread, dependencies=[Chat])
+async def create_thread(
+    body: ThreadCreate,
+    app: App,
+    tenant: CurrentTenant,
+    principal: CurrentPrincipal,
+    response: Response,
+    x_thread_token: Annotated[str | None, Header(description="The thread's token, to get it back")] = None,
+) -> Thread:
+    """A new conversation for the key's tenant. Its token (`metadata.thread_token` and the `X-Thread-Token`
+    header) lets a customer with the tenant's publishable key read and continue it, and no other thread."""
     thread_id = body.thread_id or str(uuid.uuid4())
-    tenant_id = str(body.metadata.get("tenant_id") or app.tools.settings.default_tenant)
+    if body.metadata.get("tenant_id") not in (None, tenant.id):
+        raise HTTPException(422, "metadata.tenant_id: the tenant comes from the API key; leave it out")
+    token = app.tools.secrets.thread_token(tenant.id, thread_id)
     async with app.tools.db.session() as s:
         existing = await s.get(ThreadModel, thread_id)
         if existing is not None:
-            if body.if_exists == "do_nothing":
-                return await _thread_out(app, existing)
+            # Only the tenant's own thread comes back, and to a customer only with its token.
+            mine = existing.tenant_id == tenant.id and (not principal.publishable or x_thread_token == token)
+            if body.if_exists == "do_nothing" and mine:
+                return await _with_token(app, existing, token, response)
             raise HTTPException(409, f"thread {thread_id} already exists")
-        if await s.get(Tenant, tenant_id) is None:
-            raise HTTPException(404, f"tenant {tenant_id!r} not found; run `concierge seed-demo` for the demo")
         now = utcnow()
-        meta = {k: v for k, v in body.metadata.items() if k != "tenant_id"}
-        row = ThreadModel(id=thread_id, tenant_id=tenant_id, meta=meta, status="idle", created_at=now, updated_at=now)
+        meta = {k: v for k, v in body.metadata.items() if k not in ("tenant_id", "thread_token")}
+        row = ThreadModel(id=thread_id, tenant_id=tenant.id, meta=meta, status="idle", created_at=now, updated_at=now)
         s.add(row)
         await s.commit()
-    return await _thread_out(app, row)
+    return await _with_token(app, row, token, response)
 
 
-@router.get("/{thread_id}", response_model=Thread)
+async def _with_token(app: App, row: ThreadModel, token: str, response: Response) -> Thread:
+    out = await _thread_out(app, row)
+    out.metadata["thread_token"] = token
+    response.headers["X-Thread-Token"] = token
+    return out
+
+
+@router.get("/{thread_id}", response_model=Thread, dependencies=[Chat])
 async def get_thread(thread: ThreadRow, app: App) -> Thread:
     return await _thread_out(app, thread)
 
 
-@router.get("/{thread_id}/state")
+@router.get("/{thread_id}/state", dependencies=[Chat])
 async def get_thread_state(thread: ThreadRow, app: App) -> dict[str, Any]:
     """The latest checkpoint: values, the nodes to run next, pending interrupts."""
     snap = await app.graph.aget_state(thread_config(thread.id))

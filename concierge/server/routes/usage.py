@@ -1,17 +1,19 @@
 """Operators' view of generation: cost per tenant and day, latency percentiles, provider health, budget alerts.
 
-Cost and alerts are the current tenant's (`X-Tenant-ID`, else the default tenant); provider health is the
-process's own view of every provider/model it has called.
+Everything is the key's tenant's: its cost, alerts and latency; provider health is the process's view of the
+credentials this tenant's calls go through (the deployment's keys, or the tenant's own).
 """
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Security
 
+from concierge.server.auth import require
 from concierge.server.deps import App, CurrentTenant
+from concierge.tools.auth.tenants import provider_settings
 
-router = APIRouter(tags=["usage"])
+router = APIRouter(tags=["usage"], dependencies=[Security(require, scopes=["analytics:view"])])
 Days = Annotated[int, Query(ge=1, le=366, description="How many days back, today included.")]
 
 
@@ -46,14 +48,21 @@ async def budget_alerts(app: App, tenant: CurrentTenant) -> dict[str, Any]:
 
 
 @router.get("/providers/health")
-async def provider_health(app: App, days: Days = 1) -> dict[str, Any]:
-    """Per `provider/model`: circuit state, window failure share, calls the breaker saved, transitions, and
-    latency percentiles over all tenants; plus which providers are configured (never their keys)."""
-    health = app.tools.health.snapshot()
-    lat = await app.tools.usage.latency(_since(days))
+async def provider_health(app: App, tenant: CurrentTenant, days: Days = 1) -> dict[str, Any]:
+    """Per `provider/model` this tenant reaches: circuit state of the credential its calls use (`key`: the
+    deployment's or the tenant's own), window failure share, calls the breaker saved, transitions, and the
+    tenant's latency percentiles; plus which providers are configured (never their keys)."""
+    own = await provider_settings(app.tools.db, app.tools.secrets, tenant.id)
+    whose = app.tools.models.fingerprints(own)
+    health: dict[str, dict[str, Any]] = {}
+    for key, entry in app.tools.health.snapshot().items():
+        name, _, fingerprint = key.partition("#")
+        if fingerprint in whose:
+            health[name] = {**entry, "key": whose[fingerprint]}
+    lat = await app.tools.usage.latency(_since(days), tenant.id)
     models = {name: {**health.get(name, {"state": "healthy"}), **lat.get(name, {})} for name in {*health, *lat}}
     return {
-        "configured": sorted(app.tools.models.providers),
+        "configured": app.tools.models.configured(own),
         "policy": vars(app.tools.health.policy),
         "models": dict(sorted(models.items())),
     }

@@ -1,6 +1,7 @@
 """Seed the demo tenant. Idempotent: running it again updates rows in place and duplicates nothing."""
 
 import json
+import os
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from importlib import resources
@@ -10,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from concierge.tools.auth.keys import SCOPES, create_key, find_key, hash_key
 from concierge.tools.catalog.version import bump_version
-from concierge.tools.db.models import Product, Service, Slot, Tenant
+from concierge.tools.db.models import ApiKey, Product, Service, Slot, Tenant
 from concierge.tools.demo.pdf import markdown_to_pdf
 from concierge.tools.documents.ingest import ingest_file
 from concierge.tools.toolbox import Toolbox
@@ -20,7 +22,10 @@ CONTENT = resources.files("concierge.tools.demo") / "content"
 SLOT_WEEKS = 3
 _WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 # Context fields a tenant stores in its settings.
-TENANT_SETTINGS = ("agent_can_do", "agent_cannot_do", "attribution_style")
+TENANT_SETTINGS = ("agent_can_do", "agent_cannot_do", "attribution_style", "allowed_origins")
+DEMO_KEYS_FILE = "demo-keys.json"
+"""The demo tenant's keys in plain text, mode 0600, so `scripts/start` can print a ready-to-paste example: a demo
+convenience only. A real tenant's keys are shown once (`concierge keys create`) and stored nowhere but hashed."""
 
 
 def _load(name: str) -> Any:
@@ -36,7 +41,7 @@ async def seed_demo(tools: Toolbox, today: date | None = None) -> dict[str, int]
         tenant = await s.get(Tenant, tenant_id) or Tenant(id=tenant_id)
         tenant.name, tenant.description = spec["name"], spec["description"]
         tenant.timezone, tenant.currency = spec["timezone"], spec["currency"]
-        tenant.settings = {k: spec[k] for k in TENANT_SETTINGS}
+        tenant.settings = {**(tenant.settings or {}), **{k: spec[k] for k in TENANT_SETTINGS}}
         s.add(tenant)
         await s.flush()
 
@@ -75,12 +80,45 @@ async def seed_demo(tools: Toolbox, today: date | None = None) -> dict[str, int]
         if doc.status != "completed":
             raise RuntimeError(f"demo document {path.name} failed: {doc.error}")
         documents += 1
+    keys = await seed_demo_keys(tools, tenant_id)
     return {
+        "keys": len(keys),
         "products": len(_load("products.json")),
         "services": len(_load("services.json")),
         "new_slots": slots,
         "documents": documents,
     }
+
+
+async def seed_demo_keys(tools: Toolbox, tenant_id: str) -> dict[str, str]:
+    """The demo's keys, kept across re-seeding: a secret key with every scope and a publishable key.
+
+    Read from the 0600 file when it holds live keys; stored again under the same text when the database is new;
+    made afresh otherwise.
+    """
+    path = tools.settings.data_dir / DEMO_KEYS_FILE
+    kept: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {"secret": ("demo staff (all scopes)", list(SCOPES)), "publishable": ("demo widget", ["chat"])}
+    out: dict[str, str] = {}
+    for kind, (name, scopes) in wanted.items():
+        key = kept.get(kind)
+        if key and await find_key(tools.db, key) is not None:
+            out[kind] = key
+            continue
+        stale = key if key and await _unknown(tools, key) else None
+        _, out[kind] = await create_key(tools.db, tenant_id, kind, scopes, name, "seed-demo", key=stale)  # type: ignore[arg-type]
+    if out != kept:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(out, f, indent=2)
+    path.chmod(0o600)
+    return out
+
+
+async def _unknown(tools: Toolbox, key: str) -> bool:
+    """True when no row holds this key (a new database): it can be stored again; False when it was revoked."""
+    async with tools.db.session() as s:
+        return await s.scalar(select(ApiKey.id).where(ApiKey.key_hash == hash_key(key))) is None
 
 
 def _schedule(schedule: list[dict], today: date, tz: ZoneInfo) -> list[datetime]:

@@ -1,4 +1,6 @@
-"""Health of each provider/model over a sliding window, with a circuit breaker.
+"""Health of each provider/model over a sliding window, with a circuit breaker. Callers count under
+`ProviderRegistry.health_key`: the model and the credential reaching it, so one tenant's bad key opens the
+breaker for that key only.
 
 healthy --(failure share over the limit, after enough calls)--> unhealthy --(cooldown over)--> probing
 probing --(the single probe call succeeds)--> healthy (a fresh window)

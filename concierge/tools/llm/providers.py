@@ -33,7 +33,8 @@ class ModelInfo:
 
 
 # The price table, in one place: list prices of each vendor (2026), USD per million tokens.
-# A model missing here costs 0 and is assumed to read 128k tokens (self-hosted OpenAI-compatible servers).
+# A model missing here is never used unless the deployment (CONCIERGE_MODEL_PRICES) or the tenant's settings
+# (`prices`) price it: a name a client makes up must not run at an unknown cost, nor count as "cheapest".
 MODELS: dict[str, ModelInfo] = {
     LOCAL_MODEL: ModelInfo(0.0, 0.0, 10_000_000),
     "google_genai/gemini-2.5-flash-lite": ModelInfo(0.10, 0.40, 1_048_576),
@@ -45,6 +46,7 @@ MODELS: dict[str, ModelInfo] = {
     "openai/gpt-4.1": ModelInfo(2.00, 8.00, 1_047_576),
     "openai/o4-mini": ModelInfo(1.10, 4.40, 200_000),
     "openai/o3": ModelInfo(2.00, 8.00, 200_000),
+    "openai/gpt-5-pro": ModelInfo(15.00, 120.00, 400_000),
 }
 DEFAULT_CONTEXT_WINDOW = 128_000
 
@@ -64,13 +66,32 @@ TIER_FALLBACKS = {
 }
 
 
-def model_info(name: str) -> ModelInfo:
-    return MODELS.get(name, ModelInfo(0.0, 0.0, DEFAULT_CONTEXT_WINDOW))
+def price_of(name: str, prices: dict[str, dict[str, float]] | None = None) -> ModelInfo | None:
+    """The model's price and window: the table's, else one set in `prices`; None for an unpriced model."""
+    if name in MODELS:
+        return MODELS[name]
+    raw = (prices or {}).get(name)
+    if not raw:
+        return None
+    window = int(raw.get("context_window") or DEFAULT_CONTEXT_WINDOW)
+    return ModelInfo(float(raw["input"]), float(raw["output"]), window)
 
 
-def cost_usd(model: str, input_tokens: int, output_tokens: int) -> float:
-    info = model_info(model)
+def model_info(name: str, prices: dict[str, dict[str, float]] | None = None) -> ModelInfo:
+    """Price and window for bookkeeping; an unpriced model (never called) reads as free with the default window."""
+    return price_of(name, prices) or ModelInfo(0.0, 0.0, DEFAULT_CONTEXT_WINDOW)
+
+
+def cost_usd(
+    model: str, input_tokens: int, output_tokens: int, prices: dict[str, dict[str, float]] | None = None
+) -> float:
+    info = model_info(model, prices)
     return (input_tokens * info.price_in + output_tokens * info.price_out) / 1_000_000
+
+
+def key_fingerprint(config: "ProviderConfig") -> str:
+    """A short hash of how a provider is reached (key and URL): names a credential without revealing it."""
+    return hashlib.sha256(f"{config.kind}\0{config.api_key}\0{config.base_url}".encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -136,6 +157,8 @@ class ProviderRegistry:
     models: dict[str, BaseChatModel] = field(default_factory=dict)
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     timeout_s: float = GENERATION_TIMEOUT_S
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
+    """The deployment's prices of models missing from `MODELS`; a tenant's own `prices` add to them."""
     _clients: dict[tuple[str, str, int], BaseChatModel] = field(default_factory=dict, repr=False)
     _http: dict[int, httpx.AsyncClient] = field(default_factory=dict, repr=False)
 
@@ -149,7 +172,11 @@ class ProviderRegistry:
             ProviderConfig("google_genai", "google_genai", settings.google_api_key or "", settings.google_base_url),
             *(ProviderConfig.parse(n, raw) for n, raw in (settings.compatible_providers or {}).items()),
         ]
-        return cls(providers={c.name: c for c in configs if c.usable}, timeout_s=settings.generation_timeout_s)
+        return cls(
+            providers={c.name: c for c in configs if c.usable},
+            timeout_s=settings.generation_timeout_s,
+            prices=dict(getattr(settings, "model_prices", None) or {}),
+        )
 
     def _config(self, provider: str, tenant: dict[str, Any] | None) -> ProviderConfig | None:
         if tenant and provider in tenant:
@@ -159,6 +186,38 @@ class ProviderRegistry:
 
     def available(self, name: str, tenant: dict[str, Any] | None = None) -> bool:
         return name in self.models or self._config(name.split("/", 1)[0], tenant) is not None
+
+    def price(self, name: str, tenant_prices: dict[str, dict[str, float]] | None = None) -> ModelInfo | None:
+        """The model's price: the table's, the tenant's, the deployment's; None when nobody priced it."""
+        return price_of(name, {**self.prices, **(tenant_prices or {})})
+
+    def usable(
+        self,
+        name: str,
+        tenant: dict[str, Any] | None = None,
+        tenant_prices: dict[str, dict[str, float]] | None = None,
+    ) -> bool:
+        """Configured and priced: the only models a chain may hold."""
+        return self.available(name, tenant) and (name in self.models or self.price(name, tenant_prices) is not None)
+
+    def health_key(self, name: str, tenant: dict[str, Any] | None = None) -> str:
+        """What the circuit breaker counts under: the model and the credential that reaches it, so a tenant's
+        revoked key opens the breaker for that tenant's key only, never for everyone on the model."""
+        config = None if name in self.models else self._config(name.partition("/")[0], tenant)
+        return name if config is None else f"{name}#{key_fingerprint(config)}"
+
+    def configured(self, tenant: dict[str, Any] | None = None) -> list[str]:
+        """Names of the providers a tenant reaches: the deployment's, with the tenant's own added or removed."""
+        return sorted(p for p in {*self.providers, *(tenant or {})} if self._config(p, tenant) is not None)
+
+    def fingerprints(self, tenant: dict[str, Any] | None = None) -> dict[str, str]:
+        """Fingerprint -> whose key it is (`tenant` or `deployment`), for the providers this tenant reaches."""
+        out: dict[str, str] = {}
+        for name in {*self.providers, *(tenant or {})}:
+            config = self._config(name, tenant)
+            if config is not None:
+                out[key_fingerprint(config)] = "tenant" if tenant and name in tenant else "deployment"
+        return out
 
     def chat_model(self, name: str, tenant: dict[str, Any] | None = None) -> BaseChatModel:
         """The model if it is ready; building a remote client is `achat_model`'s job (it reads certificates)."""
@@ -206,7 +265,13 @@ class ProviderRegistry:
         if client is not None:
             await client.aclose()
 
-    def cheapest(self, names: list[str], tenant: dict[str, Any] | None = None) -> list[str]:
-        """The configured models among `names`, cheapest output first, then input."""
-        usable = [n for n in dict.fromkeys(names) if self.available(n, tenant)]
-        return sorted(usable, key=lambda n: (model_info(n).price_out, model_info(n).price_in))
+    def cheapest(
+        self,
+        names: list[str],
+        tenant: dict[str, Any] | None = None,
+        tenant_prices: dict[str, dict[str, float]] | None = None,
+    ) -> list[str]:
+        """The configured, priced models among `names`, cheapest output first, then input."""
+        prices = {**self.prices, **(tenant_prices or {})}
+        usable = [n for n in dict.fromkeys(names) if self.usable(n, tenant, tenant_prices)]
+        return sorted(usable, key=lambda n: (model_info(n, prices).price_out, model_info(n, prices).price_in))

@@ -9,15 +9,16 @@ policy, every threshold and model configurable per tenant (`Context`):
 - complexity over `complex_above` (0.7) -> reasoning (OpenAI o-series class)
 - otherwise -> balanced (GPT-4o class)
 
-The chain is the tier's model, then its fallbacks, keeping only configured providers, and always ends with the
-local answerer. A tenant whose daily budget is spent gets the cheapest chain instead.
+The chain is the tier's model, then its fallbacks, keeping only configured providers whose models have a price
+(the table's, the deployment's or the tenant's `prices`: a model nobody priced never runs), and always ends with
+the local answerer. A tenant whose daily budget is spent gets the cheapest priced chain instead.
 """
 
 from collections.abc import Callable
 
 from concierge.state import Context
 from concierge.state.records import RouteDecision
-from concierge.tools.llm.providers import LOCAL_MODEL, MODELS, TIER_FALLBACKS, TIER_MODELS, model_info
+from concierge.tools.llm.providers import LOCAL_MODEL, MODELS, TIER_FALLBACKS, TIER_MODELS, price_of
 
 
 def tier_for(score: float, prompt_tokens: int, ctx: Context) -> str:
@@ -35,24 +36,31 @@ def decide(
     ctx: Context,
     available: Callable[[str], bool],
     over_budget: bool = False,
+    prices: dict[str, dict[str, float]] | None = None,
 ) -> RouteDecision:
-    """The route for one turn. `available(name)` says whether a model's provider is configured."""
+    """The route for one turn. `available(name)` says whether a model's provider is configured; `prices` are the
+    deployment's and tenant's prices of models missing from the table (a model without a price is left out)."""
+    prices = {**(prices or {}), **ctx.prices}
     tier = tier_for(score, prompt_tokens, ctx)
+
+    def usable(name: str) -> bool:
+        return name != LOCAL_MODEL and price_of(name, prices) is not None and available(name)
+
     if over_budget:
-        # The cheapest configured remote model that can read the prompt, then the free local answerer.
-        # Candidates: the price table, plus the tenant's own models (a self-hosted one is free).
+        # The cheapest priced, configured remote model that can read the prompt, then the free local answerer.
+        # Candidates: the price table, plus the tenant's own models when the tenant priced them.
         known = [*MODELS, *ctx.models, *ctx.tier_models.values()]
-        fits = [n for n in dict.fromkeys(known) if n != LOCAL_MODEL and model_info(n).context_window >= prompt_tokens]
-        cheapest = sorted((n for n in fits if available(n)), key=lambda n: (model_info(n).price_out, n))
+        fits = [n for n in dict.fromkeys(known) if usable(n) and price_of(n, prices).context_window >= prompt_tokens]
+        cheapest = sorted(fits, key=lambda n: (price_of(n, prices).price_out, price_of(n, prices).price_in, n))
         chain = [*cheapest[:1], LOCAL_MODEL]
         reason = "daily budget spent: cheapest chain"
     elif ctx.models:
-        chain = list(dict.fromkeys([m for m in ctx.models if available(m)] + [LOCAL_MODEL]))
+        chain = list(dict.fromkeys([m for m in ctx.models if usable(m)] + [LOCAL_MODEL]))
         reason = "tenant's model list"
     else:
         first = ctx.tier_models.get(tier, TIER_MODELS[tier])
         wanted = [first, *TIER_FALLBACKS[tier]]
-        chain = list(dict.fromkeys([m for m in wanted if available(m) and m != LOCAL_MODEL] + [LOCAL_MODEL]))
+        chain = list(dict.fromkeys([m for m in wanted if usable(m)] + [LOCAL_MODEL]))
         reason = f"complexity {score:.2f}, {prompt_tokens} prompt tokens: {tier}"
     return RouteDecision(
         complexity=score,
