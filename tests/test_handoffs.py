@@ -284,3 +284,24 @@ async def test_claims_race_across_replicas_on_postgresql(pg_url_schema: tuple[st
     finally:
         for db in replicas:
             await db.dispose()
+
+
+def test_an_agent_is_named_by_its_key_and_only_supervisors_review(live_server: LiveServer) -> None:
+    with live_server.client(timeout=30) as admin:
+        made = admin.post("/admin/tenants/demo/keys", json={"scopes": ["handoff:resolve"], "name": "Niamh"})
+        assert made.status_code in (200, 201), made.text
+        chat_only = admin.post("/admin/tenants/demo/keys", json={"scopes": ["chat"], "name": "widget"}).json()["key"]
+        thread = admin.post("/threads", json={}).json()["thread_id"]
+        admin.post(f"/threads/{thread}/runs/wait", json=ask("When is the book club?"))
+        admin.post(f"/threads/{thread}/runs/wait", json=resume({"rating": "down", "handoff": True}))
+    with live_server.client(made.json()["key"], timeout=30) as niamh, live_server.client(chat_only) as widget:
+        assert widget.get("/handoffs").status_code == 403
+        [item] = niamh.get("/handoffs").json()
+        assert niamh.post(f"/handoffs/{item['handoff_id']}/claim").json()["assignee"] == "Niamh"
+        assert niamh.post(f"/handoffs/{item['handoff_id']}/reply", json={"text": "Saturdays."}).status_code == 200
+        [correction] = niamh.get("/corrections").json()
+        assert correction["agent"] == "Niamh"
+        review = niamh.post(f"/corrections/{correction['correction_id']}/review", json={"approved": True, "quality": 5})
+        assert review.status_code == 403 and "admin" in review.json()["detail"]
+        forced = niamh.post(f"/handoffs/{item['handoff_id']}/release", json={"force": True})
+        assert forced.status_code == 403
