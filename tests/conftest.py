@@ -94,11 +94,11 @@ async def add_tenant(tools: Toolbox, tenant_id: str, scopes: list[str] | None = 
     return key
 
 
-def add_tenant_sync(settings: Settings, tenant_id: str, scopes: list[str] | None = None, **fields) -> str:
-    """`add_tenant` for a test without an event loop, on the settings' data directory."""
+def add_tenant_sync(conf: Settings, tenant_id: str, scopes: list[str] | None = None, **fields) -> str:
+    """`add_tenant` for a test without an event loop, on the data directory of `conf`."""
 
     async def run() -> str:
-        tools = await Toolbox.from_settings(settings).open()
+        tools = await Toolbox.from_settings(conf).open()
         try:
             return await add_tenant(tools, tenant_id, scopes, **fields)
         finally:

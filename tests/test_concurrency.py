@@ -17,13 +17,36 @@ import httpx
 import pytest
 
 from concierge.tools.analysis.text import stem_words
-from concierge.tools.demo.seed import CONTENT
+from concierge.tools.auth.keys import create_key
+from concierge.tools.db.models import Tenant
+from concierge.tools.demo.seed import CONTENT, DEMO_KEYS_FILE, seed_demo
+from concierge.tools.settings import Settings
+from concierge.tools.toolbox import Toolbox
 from tests.conftest import LiveServer
 
 TURNS = 50
 QUESTIONS = [json.loads(line)["question"] for line in (CONTENT / "questions.jsonl").read_text().splitlines() if line]
-# Every other turn gets a catalog budget it cannot meet: the issue's failing turns had lost the catalog.
+# Every other turn is a tenant's whose catalog budget cannot be met: the issue's failing turns had lost the catalog.
+# Budgets are the tenant's to set (a run's context may not), so the starved turns belong to a second tenant seeded
+# with the demo's content.
 STARVED_CATALOG = {"source_timeouts": {"documents": 0.25, "catalog": 0.001}}
+
+
+@pytest.fixture
+async def keys(settings: Settings) -> dict[str, str]:
+    """An API key of the demo, and one of `starved`: the demo's content under a 1 ms catalog budget."""
+    tools = await Toolbox.from_settings(settings).open()
+    try:
+        await seed_demo(tools, tenant_id="starved")
+        async with tools.db.session() as s:
+            tenant = await s.get(Tenant, "starved")
+            tenant.settings = {**(tenant.settings or {}), **STARVED_CATALOG}
+            await s.commit()
+        _, starved = await create_key(tools.db, "starved", "secret", ["chat"], "test", "test")
+    finally:
+        await tools.close()
+    demo = json.loads((settings.data_dir / DEMO_KEYS_FILE).read_text())["secret"]
+    return {"demo": demo, "starved": starved}
 
 
 @pytest.fixture
@@ -43,18 +66,19 @@ def test_threads_stem_as_one_thread_does(algorithm: str, busy_interpreter: None)
     assert all(stemmed == alone for stemmed in together)
 
 
-async def turn(client: httpx.AsyncClient, i: int) -> list[tuple[str, Any]]:
+async def turn(client: httpx.AsyncClient, i: int, keys: dict[str, str]) -> list[tuple[str, Any]]:
     """Create a thread and stream one question; the (event, data) pairs of the stream."""
-    created = await client.post("/threads", json={})
+    auth = {"X-Api-Key": keys["starved" if i % 2 else "demo"]}
+    created = await client.post("/threads", json={}, headers=auth)
     assert created.status_code == 200, created.text
     body = {
         "assistant_id": "concierge",
         "input": {"messages": [{"role": "user", "content": QUESTIONS[i % len(QUESTIONS)]}]},
         "stream_mode": ["updates"],
-        "context": STARVED_CATALOG if i % 2 else {},
     }
     events: list[tuple[str, Any]] = []
-    async with client.stream("POST", f"/threads/{created.json()['thread_id']}/runs/stream", json=body) as response:
+    thread = created.json()["thread_id"]
+    async with client.stream("POST", f"/threads/{thread}/runs/stream", json=body, headers=auth) as response:
         assert response.status_code == 200, await response.aread()
         event = None
         async for line in response.aiter_lines():
@@ -75,12 +99,12 @@ def catalog_timed_out(events: list[tuple[str, Any]]) -> bool:
 
 
 async def test_fifty_concurrent_turns_end_without_an_error(
-    live_server: LiveServer, busy_interpreter: None, caplog: pytest.LogCaptureFixture
+    keys: dict[str, str], live_server: LiveServer, busy_interpreter: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR)
     limits = httpx.Limits(max_connections=TURNS)
     async with httpx.AsyncClient(base_url=live_server.url, timeout=60, limits=limits) as client:
-        turns = await asyncio.gather(*(turn(client, i) for i in range(TURNS)))
+        turns = await asyncio.gather(*(turn(client, i, keys) for i in range(TURNS)))
 
     errors = [data for events in turns for event, data in events if event == "error"]
     assert errors == [], f"{len(errors)} of {TURNS} turns ended in an error: {errors[:3]}"

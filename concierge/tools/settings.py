@@ -87,11 +87,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CONCIERGE_REDIS_URL", "REDIS_URL"),
         description="Redis for rate limits shared by every replica; default in memory, per process.",
     )
-    rate_limit_key: str = Field(default="120/minute", description="Requests one secret key may make.")
+    rate_limit_key: str = Field(default="600/minute", description="Requests one secret key may make.")
     rate_limit_publishable: str = Field(
-        default="30/minute", description="Requests one publishable key may make from one client address."
+        default="60/minute", description="Requests one publishable key may make from one client address."
     )
-    rate_limit_tenant: str = Field(default="600/minute", description="Requests a tenant's keys may make together.")
+    rate_limit_tenant: str = Field(default="1200/minute", description="Requests a tenant's keys may make together.")
     model_prices: dict[str, dict[str, float]] = Field(
         default_factory=dict,
         description="Prices of models missing from the price table, USD per million tokens, as JSON: "

@@ -32,10 +32,13 @@ def _load(name: str) -> Any:
     return json.loads((CONTENT / name).read_text())
 
 
-async def seed_demo(tools: Toolbox, today: date | None = None) -> dict[str, int]:
-    """Create or refresh the demo tenant; returns what it holds."""
+async def seed_demo(tools: Toolbox, today: date | None = None, tenant_id: str | None = None) -> dict[str, int]:
+    """Create or refresh the demo tenant; returns what it holds.
+
+    `tenant_id` seeds the same content as another tenant (tests that need two alike); only the demo gets keys.
+    """
     spec = _load("tenant.json")
-    tenant_id, tz = spec["id"], ZoneInfo(spec["timezone"])
+    tenant_id, tz = tenant_id or spec["id"], ZoneInfo(spec["timezone"])
     today = today or datetime.now(tz).date()
     async with tools.db.session() as s:
         tenant = await s.get(Tenant, tenant_id) or Tenant(id=tenant_id)
@@ -80,7 +83,7 @@ async def seed_demo(tools: Toolbox, today: date | None = None) -> dict[str, int]
         if doc.status != "completed":
             raise RuntimeError(f"demo document {path.name} failed: {doc.error}")
         documents += 1
-    keys = await seed_demo_keys(tools, tenant_id)
+    keys = await seed_demo_keys(tools, tenant_id) if tenant_id == spec["id"] else {}
     return {
         "keys": len(keys),
         "products": len(_load("products.json")),
