@@ -5,7 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from concierge.evaluation.harness import Outcome, Question, load_questions, matches, summarize
+from concierge.evaluation.harness import (
+    CONTOSO_SET,
+    Outcome,
+    Question,
+    cites_another_item,
+    contains,
+    load_questions,
+    load_set,
+    matches,
+    summarize,
+)
 from concierge.tools.demo.seed import CONTENT
 from concierge.tools.settings import Settings
 
@@ -78,15 +88,63 @@ async def test_eval_runs_the_demo_set_through_the_graph(settings: Settings, tmp_
 CONTOSO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "contoso-outdoor"
 
 
+def test_conversations_score_every_turn_and_follow_ups_apart() -> None:
+    summary = summarize(
+        [
+            outcome(kind="fact", exact=None, correct=True),
+            outcome(kind="fact", exact=None, turn=1, correct=False, wrong_item=True),
+            outcome(kind="fact", exact=None, turn=2, correct=True),
+            outcome(kind="statement", exact=None, correct=None, hit=None, cited=0, cited_valid=0, rouge_l=None),
+        ]
+    )
+    assert summary["questions"] == 3, "a statement is run, not scored"
+    assert summary["facts_correct"] == 0.667 and summary["followups"] == 2 and summary["followup_correct"] == 0.5
+    assert summary["wrong_item"] == 1
+
+
+def test_answers_citing_another_item_are_caught() -> None:
+    q = Question(
+        id="q",
+        question="How heavy is it?",
+        kind="fact",
+        expected_sources=[{"source": "documents", "title": "manual_2", "section": ""}],
+        items=["catalog:product:2"],
+        documents_per_item=True,
+    )
+    own = {"source": "catalog", "id": "catalog:product:2", "title": "B", "locator": "our catalog"}
+    other_doc = {"source": "documents", "id": "documents:x:1", "title": "manual_7", "locator": "Specs"}
+    other_product = {"source": "catalog", "id": "catalog:product:7", "title": "G", "locator": "our catalog"}
+    assert not cites_another_item(q, [own])
+    assert cites_another_item(q, [other_doc]) and cites_another_item(q, [other_product])
+    assert contains("rated 20°F to 60°F", "20F|20°F") and not contains("rated 30F", "20F|20°F")
+
+
+def test_the_contoso_set_is_well_formed_and_marked() -> None:
+    conversations = load_set(CONTOSO_SET)
+    turns = [t for c in conversations for t in c.turns]
+    assert len(turns) >= 60 and {c.split for c in conversations} == {"dev", "holdout", "holdout2"}
+    assert sum(len(c.turns) > 1 for c in conversations) >= 10
+    assert all(t.expected_sources or t.kind in ("unanswerable", "statement") for t in turns)
+    readme = (CONTOSO_SET.parent / "README.md").read_text()
+    assert "written by us" in readme and "Contoso" in readme
+
+
 @pytest.mark.skipif(not CONTOSO.exists(), reason="../shared/data/contoso-outdoor is absent (not in a user clone)")
 async def test_eval_runs_on_contoso_outdoor(settings: Settings, tmp_path: Path, capsys) -> None:
     from concierge.evaluation.harness import evaluate
 
     report = tmp_path / "contoso.json"
-    await evaluate(settings, "demo", None, report, CONTOSO)
+    summary = await evaluate(settings, "demo", None, report, CONTOSO, split="holdout")
     out = capsys.readouterr().out
     assert "contoso: 20 products accepted, 20 manuals ingested" in out
     outcomes = json.loads(report.read_text())["outcomes"]
-    assert len(outcomes) == 12
-    cozy = next(o for o in outcomes if "cozynights" in o["question"].lower())
-    assert "20F" in cozy["answer"], "a spec question is answered from the product manual"
+    turns = sum(len(c.turns) for c in load_set(CONTOSO_SET) if c.split == "holdout")
+    assert len(outcomes) == turns and any(o["turn"] == 2 for o in outcomes)
+    assert summary["hit_at_5"] >= 0.9 and summary["declined_unanswerable"] >= 0.9
+    assert summary["facts_correct"] >= 0.8 and summary["wrong_item"] == 0
+
+
+def test_the_demo_conversations_are_well_formed() -> None:
+    conversations = load_set(Path(str(CONTENT / "conversations.jsonl")))
+    assert len(conversations) >= 4 and sum(len(c.turns) > 1 for c in conversations) >= 4
+    assert all(t.expected_sources or t.kind == "unanswerable" for c in conversations for t in c.turns)

@@ -1,11 +1,14 @@
 """The built-in answerer: extractive, cited, honest about what it does not know, and streaming."""
 
+from dataclasses import replace
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from concierge.tools.llm.local import DECLINE, LocalAnswerer, compose_answer
-from concierge.tools.llm.prompts import SourceBlock, format_block, parse_context, render_system_prompt
+from concierge.tools.llm.prompts import Header, SourceBlock, format_block, parse_context, render_system_prompt
 from concierge.tools.tokens import count_tokens
 
 BLOCKS = [
@@ -60,6 +63,100 @@ async def test_it_streams_tokens_with_usage_at_the_end() -> None:
     assert chunks[0].usage_metadata is None, "usage comes once, with the last token"
 
 
+# Material nobody here wrote: a product manual's spec table, prose, a sibling product, tiers.
+MANUAL = [
+    SourceBlock(1, "Our catalog: Ridge 40 Backpack", "Ridge 40 Backpack by Northway costs 90.00 USD."),
+    SourceBlock(
+        2,
+        "ridge_manual (Technical Specs) — about Ridge 40 Backpack",
+        "- **Capacity**: 40 liters\n- **Weight**: 2.5 lbs\n- **Material**: Nylon\n- **Rating**: 5",
+    ),
+    SourceBlock(
+        3,
+        "ridge_manual (FAQ) — about Ridge 40 Backpack",
+        "The Ridge 40 Backpack is designed to hold up to 40 lbs of gear comfortably. "
+        "Unlike the Summit 60 Backpack, which weighs 3 lbs, it has no rain cover.",
+    ),
+    SourceBlock(
+        4,
+        "ridge_manual (Return Policy) — about Ridge 40 Backpack",
+        '- **If Membership status "None":** Returns are accepted within 30 days of purchase.\n'
+        '- **If Membership status "Gold":** Returns are accepted within 60 days of purchase.',
+    ),
+    SourceBlock(5, "summit_manual (Technical Specs) — about Summit 60 Backpack", "- **Weight**: 3 lbs"),
+]
+ASKED = Header(question=None, focus=["Ridge 40 Backpack"], items=["Ridge 40 Backpack", "Summit 60 Backpack"])
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many litres does the Ridge 40 Backpack hold?", "capacity of the Ridge 40 Backpack: 40 liters [2]"),
+        ("How heavy is the Ridge 40 Backpack?", "weight of the Ridge 40 Backpack: 2.5 lbs [2]"),
+        ("How much does the Ridge 40 Backpack weigh in kg?", "2.5 lbs (about 1.1 kg) [2]"),
+        ("What is the Ridge 40 Backpack made of?", "Nylon [2]"),
+    ],
+)
+def test_spec_lines_answer_in_any_spelling_of_their_units(question: str, expected: str) -> None:
+    answer = compose_answer(question, MANUAL, header=ASKED)
+    assert expected in answer, answer
+    assert "Summit" not in answer and "3 lbs" not in answer, "never a fact of another item"
+
+
+def test_a_sentence_about_another_item_is_never_the_answer() -> None:
+    header = Header(question=None, focus=["Summit 60 Backpack"], items=["Ridge 40 Backpack", "Summit 60 Backpack"])
+    answer = compose_answer("How much does the Summit 60 Backpack weigh?", MANUAL, header=header)
+    assert answer == "The weight of the Summit 60 Backpack: 3 lbs [5]."
+
+
+def test_the_customers_tier_picks_the_rule() -> None:
+    question = "How long do I have to return the Ridge 40 Backpack? (membership status Gold)"
+    answer = compose_answer(question, MANUAL, header=replace(ASKED, question=question))
+    assert "60 days" in answer and "30 days" not in answer
+
+
+def test_comparisons_read_each_items_own_figure() -> None:
+    header = Header(question=None, focus=["Ridge 40 Backpack", "Summit 60 Backpack"], items=ASKED.items)
+    answer = compose_answer("Which is lighter, the Ridge 40 Backpack or the Summit 60 Backpack?", MANUAL, header=header)
+    assert answer.startswith("The Ridge 40 Backpack is lighter:")
+    assert "2.5 lbs [2]" in answer and "3 lbs [5]" in answer
+
+
+def test_a_word_no_source_holds_still_declines() -> None:
+    assert compose_answer("How many calories does the Ridge 40 Backpack burn?", MANUAL, header=ASKED) == DECLINE
+    assert compose_answer("What is the battery life of the Ridge 40 Backpack?", MANUAL, header=ASKED) == DECLINE
+
+
+def test_a_catalog_listing_answers_a_question_about_the_catalog() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "Our catalog: Camp Stove Mini",
+            "The cheapest of our camping stoves is the Camp Stove Mini at 60.00 USD.\nCamp Stove Mini costs 60.00 USD.",
+        ),
+        SourceBlock(2, "stove_manual (Features)", "A stove for every trip."),
+    ]
+    answer = compose_answer("What's your cheapest camping stove?", blocks, header=Header(None, [], [], listing=1))
+    assert answer == "The cheapest of our camping stoves is the Camp Stove Mini at 60.00 USD [1]."
+
+
+def test_meaning_breaks_ties_the_words_leave() -> None:
+    blocks = [
+        SourceBlock(1, "Guide (Care)", "Rinse the tent with clean water. Dry the tent fully before you store it.")
+    ]
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]):
+        import numpy as np
+
+        calls.append(texts)
+        vectors = {"Dry the tent fully before you store it.": [1.0, 0.0]}
+        return np.array([vectors.get(t, [0.0, 1.0]) if i else [1.0, 0.0] for i, t in enumerate(texts)])
+
+    answer = compose_answer("tent care?", blocks, embed=embed)
+    assert calls and answer.startswith("Dry the tent fully"), answer
+
+
 # Context as it arrives in practice and as it may arrive broken: source text with headings, bullets, prices and
 # citations, blocks missing or renumbered, a prompt cut anywhere, or plain arbitrary text.
 _PIECES = st.sampled_from(
@@ -83,3 +180,12 @@ def test_it_answers_or_declines_whatever_the_prompt(question: str, context: str,
     prompt = render_system_prompt(business_name="X", business_description="", can_do=[], cannot_do=[], context=context)
     for text in (prompt, prompt[:cut]):
         assert compose_answer(question, parse_context(text))
+
+
+def test_tell_me_about_an_item_gives_its_catalog_entry() -> None:
+    blocks = [
+        *MANUAL,
+        SourceBlock(6, "ridge_manual (Reviews) — about Ridge 40 Backpack", "I love the Ridge 40 Backpack!"),
+    ]
+    answer = compose_answer("Tell me about the Ridge 40 Backpack", blocks, header=ASKED)
+    assert answer == "Ridge 40 Backpack by Northway costs 90.00 USD [1]."

@@ -83,7 +83,11 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         const=Path("../shared/data/contoso-outdoor"),
         default=None,
-        help="evaluate the Contoso Outdoors data set instead (import its catalog, ingest its manuals)",
+        help="evaluate the Contoso Outdoors data set instead (import its catalog, ingest its manuals); its "
+        "question set is concierge/evaluation/sets/contoso_outdoor.jsonl unless --questions names another",
+    )
+    ev.add_argument(
+        "--split", choices=["dev", "holdout", "holdout2"], default=None, help="only the questions of this split"
     )
     ev.add_argument(
         "--corrections",
@@ -140,7 +144,9 @@ def _dispatch(args: argparse.Namespace) -> None:
             raise SystemExit(f"concierge eval: no Contoso data at {args.contoso} (pass its folder to --contoso)")
         tenant = args.tenant or settings.default_tenant
         corrections, version = args.corrections is not None, args.corrections or None
-        asyncio.run(evaluate(settings, tenant, args.questions, args.json, args.contoso, corrections, version))
+        asyncio.run(
+            evaluate(settings, tenant, args.questions, args.json, args.contoso, args.split, corrections, version)
+        )
     elif args.command == "export-training":
         from concierge.cli.training import export_training
 

@@ -1,8 +1,13 @@
 """`concierge eval`: run a question set through the whole graph and measure answer quality.
 
-Each question runs in a fresh thread on an in-memory checkpointer (the tenant's data is read, never written).
+A set is JSON Lines: one question per line, or one conversation (`{"id", "turns": [question, ...]}`) whose turns
+run in order in one thread, each scored on its own. Each conversation gets a fresh thread on an in-memory
+checkpointer (the tenant's data is read, never written).
+
 Figures: retrieval hit rate at k, citation precision, ROUGE-L against reference answers, the share of
-unanswerable questions declined, handoffs, exact figures on catalog questions, latency.
+unanswerable questions declined, handoffs, exact figures on catalog questions, latency; and for every turn
+whether it was answered correctly (the reference figures stated, nothing cited for another item), follow-up
+turns apart, and answers that cite one item for another's fact.
 """
 
 import json
@@ -32,6 +37,10 @@ from concierge.tools.toolbox import Toolbox
 HIT_K = 5
 FIGURE_KINDS = ("price", "stock", "slot")
 UNANSWERED_KINDS = ("unanswerable", "handoff")
+UNSCORED_KINDS = ("statement",)
+"""A turn that tells the agent something ("I'm a Gold member.") and asks nothing: run, never scored."""
+SETS = Path(__file__).resolve().parent / "sets"
+CONTOSO_SET = SETS / "contoso_outdoor.jsonl"
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,20 @@ class Question:
     expected_sources: list[dict[str, str]]
     answer: str = ""
     must_contain: list[str] = field(default_factory=list)
+    """Figures the answer must state; "a|b" accepts either spelling."""
+    split: str = ""
+    """"dev" (rules were tuned while looking at it) or "holdout" (kept out of tuning); empty for sets without."""
+    documents_per_item: bool = False
+    """Each document is about one catalog item (a product manual): citing another one cites another item."""
+    items: list[str] = field(default_factory=list)
+    """Catalog ids of the items the question is about: citing their catalog entries is never another item."""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    turns: list[Question]
+    split: str = ""
 
 
 @dataclass
@@ -58,11 +81,44 @@ class Outcome:
     handed_off: bool
     exact: bool | None
     latency_ms: float
+    turn: int = 0
+    """0 for a single question or a conversation's first turn; 1, 2... for follow-ups."""
+    correct: bool | None = None
+    wrong_item: bool = False
+    standalone: str = ""
+    split: str = ""
+
+
+def _question(row: dict[str, Any], split: str = "") -> Question:
+    known = {f for f in Question.__dataclass_fields__}
+    return Question(**{"split": split, **{k: v for k, v in row.items() if k in known}})
+
+
+def load_set(path: Path) -> list[Conversation]:
+    """Questions and conversations, in file order; a single question is a conversation of one turn."""
+    out = []
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if "turns" in row:
+            split = row.get("split", "")
+            turns = [
+                _question({"id": f"{row['id']}.{i}", **t, **_shared(row)}, split) for i, t in enumerate(row["turns"])
+            ]
+            out.append(Conversation(row["id"], turns, split))
+        elif "question" in row:
+            out.append(Conversation(row["id"], [_question(row)], row.get("split", "")))
+    return out
+
+
+def _shared(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("documents_per_item",) if k in row}
 
 
 def load_questions(path: Path) -> list[Question]:
-    lines = path.read_text().splitlines()
-    return [Question(**json.loads(line)) for line in lines if line.strip()]
+    """The single questions of a set (conversations' turns included, flattened)."""
+    return [t for c in load_set(path) for t in c.turns]
 
 
 def matches(source: dict[str, Any], expected: dict[str, str]) -> bool:
@@ -77,7 +133,29 @@ def matches(source: dict[str, Any], expected: dict[str, str]) -> bool:
     return source["id"] == expected["id"]
 
 
-def score(q: Question, out: dict[str, Any], latency_ms: float, rouge: RougeScorer) -> Outcome:
+def contains(answer: str, figure: str) -> bool:
+    """The answer states the figure, in one of its spellings ("20F|20°F")."""
+    low = answer.lower()
+    return any(alt.strip().lower() in low for alt in figure.split("|"))
+
+
+def cites_another_item(q: Question, citations: list[dict[str, Any]]) -> bool:
+    """An answer citing a catalog product, or (in a set of per-item documents) a document, that is not among the
+    turn's expected sources: a fact of one item given for another."""
+    if not q.expected_sources:
+        return False
+    products = {e["id"] for e in q.expected_sources if e["source"] == "catalog"} | set(q.items)
+    titles = {e["title"].lower() for e in q.expected_sources if e["source"] == "documents"}
+    for c in citations:
+        if c["source"] == "catalog" and c["id"].startswith("catalog:product:") and c["id"] not in products:
+            # a listing cites its first product; another product of the expected ones is not "another item"
+            return True
+        if q.documents_per_item and c["source"] == "documents" and c["title"].lower() not in titles:
+            return True
+    return False
+
+
+def score(q: Question, out: dict[str, Any], latency_ms: float, rouge: RougeScorer, turn: int = 0) -> Outcome:
     interrupts = out.get("__interrupt__", [])
     handed_off = bool(interrupts) and interrupt_kind(interrupts[0].value) == "handoff"
     generation = out.get("generation")
@@ -86,8 +164,18 @@ def score(q: Question, out: dict[str, Any], latency_ms: float, rouge: RougeScore
     sources = out["context"]["sources"] if "context" in out and not handed_off else []
     citations = out.get("citations", [])
     expected = q.expected_sources
-    answerable = q.kind not in UNANSWERED_KINDS
+    answerable = q.kind not in UNANSWERED_KINDS + UNSCORED_KINDS
     judged = answerable and bool(expected)  # a question set without expected sources cannot judge citations
+    wrong = judged and cites_another_item(q, citations)
+    stated = all(contains(answer, f) for f in q.must_contain)
+    if q.kind in UNSCORED_KINDS:
+        correct = None
+    elif q.kind == "unanswerable":
+        correct = declined
+    elif q.kind == "handoff":
+        correct = handed_off
+    else:
+        correct = not declined and not handed_off and stated and not wrong if (q.must_contain or expected) else None
     return Outcome(
         id=q.id,
         kind=q.kind,
@@ -99,8 +187,13 @@ def score(q: Question, out: dict[str, Any], latency_ms: float, rouge: RougeScore
         rouge_l=rouge.score(q.answer, answer)["rougeL"].fmeasure if answerable and q.answer else None,
         declined=declined,
         handed_off=handed_off,
-        exact=all(f.lower() in answer.lower() for f in q.must_contain) if q.kind in FIGURE_KINDS else None,
+        exact=stated if q.kind in FIGURE_KINDS else None,
         latency_ms=round(latency_ms, 1),
+        turn=turn,
+        correct=correct,
+        wrong_item=wrong,
+        standalone=str((out.get("analysis") or {}).get("question", "")),
+        split=q.split,
     )
 
 
@@ -112,43 +205,67 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float]:
     def share(pred: Any, pool: list[Outcome]) -> float:
         return _mean([1.0 if pred(o) else 0.0 for o in pool])
 
+    scored = [o for o in outcomes if o.kind not in UNSCORED_KINDS]
     latencies = sorted(o.latency_ms for o in outcomes)
-    cited = sum(o.cited for o in outcomes)
-    return {
-        "questions": len(outcomes),
-        f"hit_at_{HIT_K}": share(lambda o: o.hit, [o for o in outcomes if o.hit is not None]),
-        "citation_precision": round(sum(o.cited_valid for o in outcomes) / cited, 3) if cited else float("nan"),
-        "rouge_l": _mean([o.rouge_l for o in outcomes if o.rouge_l is not None]),
-        "declined_unanswerable": share(lambda o: o.declined, [o for o in outcomes if o.kind == "unanswerable"]),
-        "declined_answerable": share(lambda o: o.declined, [o for o in outcomes if o.kind not in UNANSWERED_KINDS]),
-        "handoff_rate": share(lambda o: o.handed_off, outcomes),
-        "handoff_recall": share(lambda o: o.handed_off, [o for o in outcomes if o.kind == "handoff"]),
-        "exact_figure": share(lambda o: o.exact, [o for o in outcomes if o.exact is not None]),
+    cited = sum(o.cited for o in scored)
+    facts = [o for o in scored if o.correct is not None and o.kind not in UNANSWERED_KINDS]
+    summary: dict[str, float] = {
+        "questions": len(scored),
+        f"hit_at_{HIT_K}": share(lambda o: o.hit, [o for o in scored if o.hit is not None]),
+        "citation_precision": round(sum(o.cited_valid for o in scored) / cited, 3) if cited else float("nan"),
+        "rouge_l": _mean([o.rouge_l for o in scored if o.rouge_l is not None]),
+        "declined_unanswerable": share(lambda o: o.declined, [o for o in scored if o.kind == "unanswerable"]),
+        "declined_answerable": share(lambda o: o.declined, [o for o in scored if o.kind not in UNANSWERED_KINDS]),
+        "handoff_rate": share(lambda o: o.handed_off, scored),
+        "handoff_recall": share(lambda o: o.handed_off, [o for o in scored if o.kind == "handoff"]),
+        "exact_figure": share(lambda o: o.exact, [o for o in scored if o.exact is not None]),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else float("nan"),
         "p95_ms": round(latencies[max(0, int(len(latencies) * 0.95) - 1)], 1) if latencies else float("nan"),
     }
+    if any(o.correct is not None and o.kind not in UNANSWERED_KINDS and o.kind != "handoff" for o in scored):
+        followups = [o for o in scored if o.turn > 0 and o.correct is not None]
+        summary["facts_correct"] = share(lambda o: o.correct, facts)
+        summary["followups"] = len(followups)
+        summary["followup_correct"] = share(lambda o: o.correct, followups)
+        summary["wrong_item"] = sum(o.wrong_item for o in scored)
+        for split in sorted({o.split for o in scored if o.split}):
+            pool = [o for o in scored if o.split == split and o.correct is not None]
+            summary[f"{split}_correct"] = share(lambda o: o.correct, pool)
+    return summary
+
+
+async def run_set(app: AppState, context: Context, conversations: list[Conversation]) -> list[Outcome]:
+    """Each conversation in its own thread; a turn simply follows the last (which counts as "continued")."""
+    rouge = RougeScorer(["rougeL"], use_stemmer=True)
+    outcomes = []
+    for conversation in conversations:
+        config = {"configurable": {"thread_id": f"eval-{uuid.uuid4()}"}}
+        for i, q in enumerate(conversation.turns):
+            started = time.perf_counter()
+            out = await app.graph.ainvoke(
+                {"messages": [{"role": "user", "content": q.question}]}, config, context=context
+            )
+            outcomes.append(score(q, out, (time.perf_counter() - started) * 1000, rouge, turn=i))
+    return outcomes
 
 
 async def run_questions(app: AppState, context: Context, questions: list[Question]) -> list[Outcome]:
-    rouge = RougeScorer(["rougeL"], use_stemmer=True)
-    outcomes = []
-    for q in questions:
-        config = {"configurable": {"thread_id": f"eval-{uuid.uuid4()}"}}
-        started = time.perf_counter()
-        out = await app.graph.ainvoke({"messages": [{"role": "user", "content": q.question}]}, config, context=context)
-        outcomes.append(score(q, out, (time.perf_counter() - started) * 1000, rouge))
-    return outcomes
+    """Single questions, each in a fresh thread."""
+    return await run_set(app, context, [Conversation(q.id, [q], q.split) for q in questions])
 
 
 def table(outcomes: list[Outcome]) -> str:
     def mark(value: bool | None) -> str:
         return "-" if value is None else ("yes" if value else "NO")
 
-    rows = [f"{'id':<5} {'kind':<12} {'hit@5':>5} {'cites':>7} {'exact':>5} {'declined':>8} {'handoff':>7} {'ms':>7}"]
+    rows = [
+        f"{'id':<7} {'kind':<12} {'hit@5':>5} {'cites':>7} {'exact':>5} {'correct':>7} {'declined':>8} "
+        f"{'handoff':>7} {'ms':>7}"
+    ]
     for o in outcomes:
         cites = f"{o.cited_valid}/{o.cited}" if o.cited else "-"
         rows.append(
-            f"{o.id:<5} {o.kind:<12} {mark(o.hit):>5} {cites:>7} {mark(o.exact):>5} "
+            f"{o.id:<7} {o.kind:<12} {mark(o.hit):>5} {cites:>7} {mark(o.exact):>5} {mark(o.correct):>7} "
             f"{mark(o.declined):>8} {mark(o.handed_off):>7} {o.latency_ms:>7.1f}"
         )
     return "\n".join(rows)
@@ -157,9 +274,8 @@ def table(outcomes: list[Outcome]) -> str:
 CONTOSO_TENANT = "contoso"
 
 
-async def load_contoso(tools: Toolbox, root: Path) -> list[Question]:
-    """Make `../shared/data/contoso-outdoor` a tenant (catalog imported, manuals ingested; both idempotent) and
-    return its questions. They come without reference answers or sources, so only answer-side figures apply."""
+async def load_contoso(tools: Toolbox, root: Path) -> None:
+    """Make `../shared/data/contoso-outdoor` a tenant: catalog imported, manuals ingested (both idempotent)."""
     async with tools.db.session() as s:
         if await s.get(Tenant, CONTOSO_TENANT) is None:
             s.add(
@@ -173,19 +289,26 @@ async def load_contoso(tools: Toolbox, root: Path) -> list[Question]:
             )
             await s.commit()
     report = await import_catalog(tools.db, CONTOSO_TENANT, (root / "products.csv").read_bytes(), "products.csv")
+    tools.catalog.invalidate(CONTOSO_TENANT)
     manuals = sorted((root / "manuals").glob("*.md"))
     for manual in manuals:
         await ingest_file(tools, CONTOSO_TENANT, manual, manual.name)
     print(f"contoso: {report.as_dict()['accepted']} products accepted, {len(manuals)} manuals ingested")
+
+
+def contoso_customer_questions(root: Path) -> list[Conversation]:
+    """The 12 customer questions shipped with the data (no references: only answer-side figures apply)."""
     rows = [json.loads(line) for line in (root / "test_questions" / "evaluators_data.jsonl").read_text().splitlines()]
     return [
-        Question(id=f"c{i:02d}", question=r["question"], kind=r["intent"], expected_sources=[])
+        Conversation(
+            f"e{i:02d}", [Question(id=f"e{i:02d}", question=r["question"], kind=r["intent"], expected_sources=[])]
+        )
         for i, r in enumerate(rows, 1)
         if r.get("question")
     ]
 
 
-async def load_corrections(tools: Toolbox, tenant_id: str, version: int | None) -> list[Question]:
+async def load_corrections(tools: Toolbox, tenant_id: str, version: int | None) -> list[Conversation]:
     """A numbered evaluation set of approved corrections (the newest by default): the agents' replies as references."""
     number, corrections = await tools.corrections.eval_set(tenant_id, version)
     if not corrections:
@@ -193,7 +316,12 @@ async def load_corrections(tools: Toolbox, tenant_id: str, version: int | None) 
             f"tenant {tenant_id!r} has no approved corrections yet (approve some with the corrections API)"
         )
     print(f"corrections: evaluation set version {number}, {len(corrections)} questions")
-    return [Question(**q) for q in eval_questions(corrections, number)]
+    return [Conversation(q["id"], [Question(**q)]) for q in eval_questions(corrections, number)]
+
+
+def _is_customer_file(path: Path) -> bool:
+    first = next((line for line in path.read_text().splitlines() if line.strip()), "{}")
+    return "customerId" in json.loads(first)
 
 
 async def evaluate(
@@ -202,32 +330,46 @@ async def evaluate(
     questions_path: Path | None,
     json_out: Path | None,
     contoso: Path | None = None,
+    split: str | None = None,
     corrections: bool = False,
     version: int | None = None,
-) -> None:
+) -> dict[str, float]:
     tools = await Toolbox.from_settings(settings).open()
     try:
-        if contoso is not None:
-            tenant_id, questions = CONTOSO_TENANT, await load_contoso(tools, contoso)
-        elif corrections:
-            questions = await load_corrections(tools, tenant_id, version)
+        if corrections:
+            conversations = await load_corrections(tools, tenant_id, version)
         else:
-            questions = load_questions(questions_path or Path(str(CONTENT / "questions.jsonl")))
+            if contoso is not None:
+                await load_contoso(tools, contoso)
+                tenant_id = CONTOSO_TENANT
+                path = questions_path or CONTOSO_SET
+            else:
+                path = questions_path or Path(str(CONTENT / "questions.jsonl"))
+            conversations = contoso_customer_questions(path.parents[1]) if _is_customer_file(path) else load_set(path)
+        if split:
+            conversations = [c for c in conversations if c.split == split]
         app = AppState(tools=tools, graph=build_graph(InMemorySaver()))
         # Evaluation questions are not customers: keep them out of the tenant's analytics and human queue.
         context = replace(await app.tenant_context(tenant_id), record=False)
-        outcomes = await run_questions(app, context, questions)
+        # Built once before timing, as a running server has them: the catalog index, the tenant's vectors in memory.
+        await tools.catalog.index(tenant_id)
+        await tools.documents.search(tenant_id, "opening hours", 1)
+        outcomes = await run_set(app, context, conversations)
     finally:
         await tools.close()
     summary = summarize(outcomes)
     print(table(outcomes))
     misses = [
-        o for o in outcomes if o.hit is False or o.exact is False or (o.kind == "unanswerable" and not o.declined)
+        o
+        for o in outcomes
+        if o.hit is False or o.exact is False or o.correct is False or (o.kind == "unanswerable" and not o.declined)
     ]
     for o in misses:
-        print(f"\n{o.id} ({o.kind}) {o.question}\n  -> {o.answer[:300]}")
+        rewritten = f"\n  as: {o.standalone}" if o.standalone and o.standalone != o.question else ""
+        print(f"\n{o.id} ({o.kind}) {o.question}{rewritten}\n  -> {o.answer[:300]}")
     json_out = json_out or settings.data_dir / "eval" / f"{tenant_id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps({"summary": summary, "outcomes": [asdict(o) for o in outcomes]}, indent=2))
     print(f"\nwrote {json_out}")
     print(" ".join(f"{k}={v}" for k, v in summary.items()))
+    return summary

@@ -1,6 +1,14 @@
-"""First node of a turn: read the question and decide which sources to ask."""
+"""First node of a turn: resolve what the message refers to, read the question, and decide which sources to ask.
 
+A follow-up ("is it in stock?", "and the price?") becomes a standalone question about the item in focus: the
+item the customer last named, or the one the last answer gave. With a cheap model configured, it rewrites the
+question; the rules are the default and the fallback. The original and the standalone question both stay in
+the turn's analysis (and so in the trace).
+"""
+
+import re
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -8,14 +16,99 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
 from concierge.state import Context, State
-from concierge.state.records import Feedback, HumanHold, SourceName
+from concierge.state.records import CustomerFacts, Feedback, Focus, HumanHold, SourceName
+from concierge.tools.analysis.conversation import (
+    customer_facts,
+    is_short,
+    refers_back,
+    rewrite_prompt,
+    standalone,
+    with_facts,
+)
 from concierge.tools.analysis.query import analyze
-from concierge.tools.toolbox import context_of, run_ids, toolbox
+from concierge.tools.analysis.units import asked_attributes
+from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
+from concierge.tools.llm.prompts import UNKNOWN_ITEM
+from concierge.tools.llm.rewrite import model_rewrite, rewrite_models
+from concierge.tools.toolbox import Toolbox, context_of, run_ids, toolbox
+
+ALSO_NAMED = 0.75
+"""Share of an item's name a message must hold for the item to count among those it names (comparisons)."""
+MAX_ITEMS = 4
+_ABOUT_THE_SHOP = re.compile(r"\b(you|your|yours|we|our|us|shop|store)\b", re.I)
 
 
 def latest_question(state: State) -> str:
     msg = next((m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), None)
     return msg.text if msg is not None else ""
+
+
+UNRESOLVED = Focus(kind="product", id="", name=UNKNOWN_ITEM, turn=0, origin="named")
+"""The focus of a message that says "it" when the conversation names nothing."""
+
+
+def _focus(item: CatalogItem, turn: int, origin: str) -> Focus:
+    return Focus(kind=item.kind, id=item.item_id, name=item.name, turn=turn, origin=origin)  # type: ignore[typeddict-item]
+
+
+def previous_focus(state: State, words: Vocabulary | None) -> Focus | None:
+    """What "it" meant at the end of the last turn: the item its question was about, else the first catalog item
+    its answer cited (the cheapest stove, the one tent that fits four), else the older focus."""
+    last = state.get("analysis") or {}
+    if last.get("focus") and last["focus"]["id"]:
+        return last["focus"]
+    if words is not None and state.get("generation") is not None:
+        for citation in sorted(state.get("citations", []), key=lambda c: c["n"]):
+            item = words.by_key(citation["id"])
+            if item is not None:
+                return _focus(item, state.get("turn", 0), "answer")
+    return state.get("focus")
+
+
+def follows_up(message: str, words: Vocabulary | None) -> bool:
+    """Whether a message that names no item leans on the conversation: "is it waterproof?", "and the price?", or
+    a short attribute question ("how heavy?") that names no brand or category either."""
+    if refers_back(message):
+        return True
+    if words is not None and (words.brands_in(message) or words.categories_in(message)):
+        return False
+    # "What are your opening hours?" asks about the shop, not the item in focus.
+    return is_short(message) and bool(asked_attributes(message)) and not _ABOUT_THE_SHOP.search(message)
+
+
+def _history(state: State) -> list[tuple[str, str]]:
+    pairs = []
+    for m in state["messages"][:-1]:
+        if isinstance(m, HumanMessage):
+            pairs.append(("customer", m.text))
+        elif isinstance(m, AIMessage):
+            pairs.append(("assistant", m.text))
+    return pairs
+
+
+async def resolve(
+    state: State, message: str, words: Vocabulary | None, tools: Toolbox, ctx: Context, turn: int
+) -> tuple[str, str, Focus | None, Focus | None]:
+    """(standalone question, who rewrote it, this turn's focus, the focus to keep for the next turns)."""
+    named = words.best_named(message) if words is not None else None
+    before = previous_focus(state, words)
+    if named is not None:
+        focus = _focus(named, turn, "named")
+        return message, "none", focus, focus
+    if before is None and words is not None and refers_back(message) and words.kind_of(message) is None:
+        # "How much does it weigh?" with nothing in focus, and no word of the catalog for "it" to stand for ("I
+        # opened a bottle of X and..."): no item to answer for; the answer asks which.
+        return message, "none", UNRESOLVED, None
+    if before is None or not follows_up(message, words):
+        return message, "none", None, before
+    names = rewrite_models(tools.models, ctx.tier_models, ctx.providers) if turn > 1 else []
+    if names:
+        prompt = rewrite_prompt(_history(state), message, before["name"])
+        done = await model_rewrite(tools.models, tools.health, names, ctx.providers, prompt, message)
+        if done is not None:
+            await tools.usage.record([{**done.usage, "tenant_id": ctx.tenant_id, "thread_id": None, "run_id": None}])
+            return done.question, "model", before, before
+    return standalone(message, before["name"]), "rules", before, before
 
 
 async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
@@ -27,17 +120,33 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
     turn = state.get("turn", 0) + 1
     depth = sum(1 for m in state["messages"] if isinstance(m, HumanMessage)) - 1
     today = datetime.now(ZoneInfo(ctx.timezone)).date()
-    analysis = analyze(
-        latest_question(state),
+    words = await tools.catalog.vocabulary(ctx.tenant_id) if "catalog" in ctx.sources else None
+    message = latest_question(state)
+    question, rewritten_by, focus, keep = await resolve(state, message, words, tools, ctx, turn)
+    facts: CustomerFacts = customer_facts(message, dict(state.get("customer") or {}))  # type: ignore[assignment]
+    question = with_facts(question, dict(facts))
+    if rewritten_by == "none" and question != message:
+        rewritten_by = "rules"
+    analysis: Any = analyze(
+        question,
         today=today,
         depth=depth,
         available=available,
         cannot_do=ctx.agent_cannot_do,
         can_do=ctx.agent_can_do,
+        words=words,
     )
+    items = [_focus(it, turn, "named") for _, it in (words.named(message, ALSO_NAMED) if words else [])][:MAX_ITEMS]
+    if focus is not None and focus is not UNRESOLVED and all(i["id"] != focus["id"] for i in items):
+        items.insert(0, focus)
+    if focus is UNRESOLVED:
+        items = [UNRESOLVED]
+    analysis.update(original=message, rewritten_by=rewritten_by, focus=focus, items=items)
     update: dict = {
         "turn": turn,
         "analysis": analysis,
+        "focus": keep,
+        "customer": facts,
         "retrieved": Overwrite([]),
         "source_errors": Overwrite([]),
         "citations": [],

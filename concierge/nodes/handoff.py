@@ -28,14 +28,17 @@ from concierge.tools.toolbox import context_of, run_ids, toolbox
 HISTORY_MESSAGES = 6
 
 
-def customer_facts(ctx: Context) -> dict[str, Any]:
-    """What the run says about the customer, for the agent who answers."""
-    facts = {
+def customer_facts(ctx: Context, state: State) -> dict[str, Any]:
+    """What the run says about the customer, and what they said about themselves, for the agent who answers."""
+    facts: dict[str, Any] = {
         "id": ctx.customer_id,
         "name": ctx.customer_name,
         "locale": ctx.locale,
         "membership_tier": ctx.membership_tier,
     }
+    for key, value in (state.get("customer") or {}).items():
+        facts.setdefault(key, value)
+        facts[key] = facts[key] or value
     return {k: v for k, v in facts.items() if v}
 
 
@@ -175,9 +178,10 @@ async def handoff(state: State, runtime: Runtime[Context]) -> dict:
     detail = (state.get("analysis") or {}).get("out_of_scope") or "" if reason == "cannot_do" else ""
     draft = bot_draft(state)
     citations = state.get("citations", [])
-    question = state["analysis"]["question"] if state.get("analysis") else ""
+    analysis = state.get("analysis") or {}
+    question = analysis.get("original") or analysis.get("question") or ""  # as the customer wrote it
     summary = summarize(state["messages"])
-    customer = customer_facts(ctx)
+    customer = customer_facts(ctx, state)
     tools = await toolbox(runtime)
     entry = None
     if thread_id is not None and ctx.record:

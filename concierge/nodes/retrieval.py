@@ -82,3 +82,13 @@ async def run_source(
     )
     await record((await toolbox(runtime)).db, run)
     return update
+
+
+def about_rank(item: RetrievedItem, wanted: set[str]) -> int:
+    """0 for a passage about an item asked for, 1 for one about nothing in particular, 2 for one about others."""
+    about = set(item["metadata"].get("about") or ())
+    if item["source"] == "catalog":
+        about.add(item["id"])
+    if not wanted or not about:
+        return 1 if wanted else 0
+    return 0 if about & wanted else 2

@@ -10,6 +10,7 @@ from concierge.state import Context
 from concierge.state.records import RetrievedItem
 from concierge.tools.analysis.when import time_windows
 from concierge.tools.catalog.search import FreeSlot, ProductHit, ServiceHit, price_ceiling
+from concierge.tools.catalog.shape import Shape, shape_of
 from concierge.tools.toolbox import context_of, toolbox
 
 
@@ -19,13 +20,30 @@ def _stock(n: int) -> str:
     return f"only {n} left in stock" if n <= 3 else f"{n} in stock"
 
 
+CREATOR_KEYS = frozenset(
+    "author authors artist artists maker makers designer designers creator creators publisher manufacturer "
+    "composer illustrator by".split()
+)
+"""Facet keys that name who made a product: shown as "by ..." when it has no brand."""
+
+
+def _facet_key(key: str) -> str:
+    key = key.strip().replace("_", " ")
+    return key.upper() if len(key) <= 4 else key[:1].upper() + key[1:]
+
+
 def product_item(p: ProductHit) -> RetrievedItem:
     model = f" (model {p.model_number})" if p.model_number else ""
-    authors = [t.split(":", 1)[1] for t in p.tags if t.startswith("author:")]
-    maker = p.brand or ", ".join(authors)
+    # Tags written as "key:value" are the tenant's own facets (a maker, a size, an edition): shown as stated,
+    # and a creator facet stands for the maker when the product has no brand.
+    facets = [(k.strip(), v.strip()) for k, v in (t.split(":", 1) for t in p.tags if ":" in t) if v.strip()]
+    creators = [v for k, v in facets if k.casefold() in CREATOR_KEYS]
+    maker = p.brand or ", ".join(creators)
     brand = f" by {maker}" if maker else ""
     stock = f" and is {_stock(p.stock)}" if p.stock is not None else ""
     facts = f"{p.name}{model}{brand} costs {p.price} {p.currency}{stock}."
+    if facets:
+        facts += "\n" + "\n".join(f"{_facet_key(k)}: {v.strip()}" for k, v in facets)
     return RetrievedItem(
         id=f"catalog:product:{p.sku}",
         source="catalog",
@@ -91,6 +109,9 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
     question = analysis["question"]
 
     async def search() -> list[RetrievedItem]:
+        shape = shape_of(question, await catalog.vocabulary(ctx.tenant_id)) if not analysis.get("items") else None
+        if shape is not None:
+            return await shaped(shape)
         products = await catalog.search_products(
             ctx.tenant_id,
             question,
@@ -107,6 +128,33 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
             all_if_none=wants_slots,
             windows=time_windows(question, datetime.now(ZoneInfo(ctx.timezone))),
         )
+        # The items the conversation is about come first, whatever the words matched.
+        wanted = [i for i in analysis.get("items") or [] if i["id"].startswith("catalog:")]
+        skus = [i["id"].split(":", 2)[2] for i in wanted if i["kind"] == "product"]
+        pinned = await catalog.products(ctx.tenant_id, skus) if skus else []
+        products = pinned + [p for p in products if p.sku not in set(skus)]
+        codes = [i["id"].split(":", 2)[2] for i in wanted if i["kind"] == "service"]
+        services = sorted(services, key=lambda s: s.code not in codes)
         return [service_item(s) for s in services] + [product_item(p) for p in products]
+
+    async def shaped(shape: Shape) -> list[RetrievedItem]:
+        """Cheapest, by brand, by category, under a price, for N people: the catalog filtered and sorted, the
+        answer's sentence leading the first product it names."""
+        sentence, hits = await catalog.shaped(ctx.tenant_id, shape)
+        items = [product_item(p) for p in hits[: ctx.max_results]]
+        if not items:
+            return [
+                RetrievedItem(
+                    id="catalog:products",
+                    source="catalog",
+                    title="Our products",
+                    text=sentence,
+                    score=1.0,
+                    metadata={"kind": "listing", "listing": sentence},
+                )
+            ]
+        items[0]["text"] = f"{sentence}\n{items[0]['text']}"
+        items[0]["metadata"]["listing"] = sentence
+        return items
 
     return await run_source(runtime, task, "catalog", search())

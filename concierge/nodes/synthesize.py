@@ -1,12 +1,15 @@
 """Merge what the sources returned into one numbered context, within the tenant's token budget."""
 
 import re
+from decimal import Decimal
 
 from langgraph.runtime import Runtime
 
+from concierge.nodes.retrieval import about_rank
 from concierge.state import Context, State
 from concierge.state.records import ContextSource, QueryType, RetrievedItem, SourceName, SynthesizedContext
-from concierge.tools.llm.prompts import format_block
+from concierge.tools.analysis.money import amounts
+from concierge.tools.llm.prompts import ABOUT, context_header, format_block
 from concierge.tools.tokens import count_tokens
 from concierge.tools.toolbox import context_of
 
@@ -20,7 +23,6 @@ _PRIORITY: dict[QueryType, tuple[SourceName, ...]] = {
 }
 STRONG_CATALOG_MATCH = 0.6
 """A catalog item matching this well (most of the question's words in its name) leads whatever the question type."""
-_MONEY = re.compile(r"(\d+(?:[.,]\d{1,2})?)\s*(?:EUR|euros?)\b", re.I)
 
 
 def locator(item: RetrievedItem) -> str:
@@ -39,12 +41,16 @@ def label(item: RetrievedItem) -> str:
     if item["source"] == "catalog":
         return f"Our catalog: {item['title']}"
     where = locator(item)
-    return f"{item['title']} ({where})" if where else item["title"]
+    about = f"{ABOUT}{item['metadata']['subject']}" if item["metadata"].get("subject") else ""
+    return (f"{item['title']} ({where})" if where else item["title"]) + about
 
 
-def rank(item: RetrievedItem, priority: tuple[SourceName, ...]) -> tuple[int, int, float]:
+def rank(item: RetrievedItem, priority: tuple[SourceName, ...]) -> tuple[int, int, float, float]:
+    """Strong catalog matches, then by source priority; within a source, a passage's match to the question beside
+    the item asked (its `relevance`, set by document retrieval) before its search score."""
     strong = item["source"] == "catalog" and item["score"] >= STRONG_CATALOG_MATCH
-    return (0 if strong else 1, priority.index(item["source"]), -item["score"])
+    relevance = float(item["metadata"].get("relevance", 0.0))
+    return (0 if strong else 1, priority.index(item["source"]), -relevance, -item["score"])
 
 
 def dedupe(items: list[RetrievedItem]) -> list[RetrievedItem]:
@@ -63,28 +69,61 @@ def price_conflicts(items: list[RetrievedItem]) -> list[str]:
     """Documents or web pages that state another price for a catalog product: the catalog wins."""
     notes = []
     for product in (i for i in items if i["metadata"].get("kind") == "product"):
-        price = float(product["metadata"]["price"])
+        price = Decimal(str(product["metadata"]["price"]))
+        currency = str(product["metadata"].get("currency") or "")
         name = product["title"].lower()
         for other in (i for i in items if i["source"] != "catalog"):
             for sentence in re.split(r"(?<=[.!?])\s+|\n", other["text"]):
                 if name not in sentence.lower():
                     continue
-                for amount in _MONEY.findall(sentence):
-                    if abs(float(amount.replace(",", ".")) - price) > 0.005:
+                for amount in amounts(sentence, currency) if currency else []:
+                    if abs(amount - price) > Decimal("0.005"):
                         notes.append(
-                            f"{label(other)} gives {amount} for {product['title']}, but our catalog says "
+                            f"{label(other)} gives {amount} {currency} for {product['title']}, but our catalog says "
                             f"{product['metadata']['price']} {product['metadata']['currency']}; "
                             "the catalog is current."
                         )
     return notes
 
 
+def focus_rank(item: RetrievedItem, analysis: dict) -> int:
+    """The catalog entry of the item in focus leads the others asked about."""
+    focus = analysis.get("focus")
+    return 0 if focus and item["id"] == focus["id"] else 1
+
+
+def named_items(items: list[RetrievedItem]) -> list[str]:
+    """Names of the catalog items the retrieved passages are about or name."""
+    names: dict[str, None] = {}
+    for item in items:
+        if item["source"] == "catalog":
+            names.setdefault(item["title"], None)
+        for name in item["metadata"].get("about_names") or ():
+            names.setdefault(name, None)
+    return list(names)
+
+
 async def synthesize(state: State, runtime: Runtime[Context]) -> dict:
     ctx = context_of(runtime)
-    priority = _PRIORITY[state["analysis"]["query_type"]]
-    items = sorted(dedupe(state.get("retrieved", [])), key=lambda i: rank(i, priority))
+    analysis = state["analysis"]
+    priority = _PRIORITY[analysis["query_type"]]
+    wanted = [i for i in analysis.get("items") or []]
+    wanted_ids = {i["id"] for i in wanted}
+    # The items asked about first (the one in focus leads), then passages about nothing in particular, then others.
+    items = sorted(
+        dedupe(state.get("retrieved", [])),
+        key=lambda i: (about_rank(i, wanted_ids), focus_rank(i, analysis), *rank(i, priority)),
+    )
     conflicts = price_conflicts(items)
-    header = "".join(f"Note: {c}\n" for c in conflicts)
+    rewritten = analysis.get("rewritten_by", "none") != "none"
+    # A catalog-shape answer leads the context, so its number is 1 whenever it fits at all.
+    listing = 1 if items and items[0]["metadata"].get("listing") else None
+    header = context_header(
+        analysis["question"] if rewritten else None,
+        [i["name"] for i in wanted],
+        named_items(items) if wanted else [],
+        listing,
+    ) + "".join(f"Note: {c}\n" for c in conflicts)
     blocks: list[str] = []
     sources: list[ContextSource] = []
     used = count_tokens(header)

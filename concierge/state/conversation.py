@@ -8,7 +8,9 @@ from langgraph.graph.message import add_messages
 
 from concierge.state.records import (
     Citation,
+    CustomerFacts,
     Feedback,
+    Focus,
     GenerationRecord,
     Handoff,
     HumanHold,
@@ -41,6 +43,10 @@ class State(InputState, total=False):
 
     turn: int
     analysis: QueryAnalysis
+    focus: Focus | None
+    """The catalog item in focus, carried from turn to turn so "is it in stock?" knows what "it" is."""
+    customer: CustomerFacts
+    """What the customer said about themselves (membership tier, party size), kept for the conversation."""
     retrieved: Annotated[list[RetrievedItem], operator.add]
     source_errors: Annotated[list[SourceError], operator.add]
     context: SynthesizedContext

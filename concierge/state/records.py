@@ -17,10 +17,33 @@ class Entities(TypedDict):
     dates: list[str]
 
 
+class Focus(TypedDict):
+    """The catalog item the conversation is about: named by the customer, or given by the last answer."""
+
+    kind: Literal["product", "service"]
+    id: str
+    """The item's retrieved id: `catalog:product:<sku>` or `catalog:service:<code>`."""
+    name: str
+    turn: int
+    """The turn that set it."""
+    origin: Literal["named", "answer"]
+    """Named in a customer's message, or the item an answer gave (the cheapest stove, say)."""
+
+
+class CustomerFacts(TypedDict, total=False):
+    """What the customer said about themselves that changes answers."""
+
+    membership: str
+    """Membership tier as said ("Gold"), or "None"."""
+    party_size: int
+
+
 class QueryAnalysis(TypedDict):
     """What `analyze_query` understood of the latest customer message."""
 
     question: str
+    """The question on its own: the message with its references resolved from the conversation and the
+    customer's relevant facts added. Every later node acts on this one."""
     intent: str
     query_type: QueryType
     entities: Entities
@@ -30,6 +53,14 @@ class QueryAnalysis(TypedDict):
     wants_human: bool
     out_of_scope: str | None
     """The `agent_cannot_do` entry the request runs into; such requests go to a human."""
+    original: NotRequired[str]
+    """The message as the customer typed it."""
+    rewritten_by: NotRequired[Literal["none", "rules", "model"]]
+    """Who made `question` from `original`: nobody (it stood alone), the rules, or a model."""
+    focus: NotRequired["Focus | None"]
+    """The item the question is about, which retrieval puts first."""
+    items: NotRequired[list["Focus"]]
+    """Every catalog item the question names (two for a comparison), the focus among them."""
 
 
 class RetrievedItem(TypedDict):

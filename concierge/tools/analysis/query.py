@@ -7,6 +7,7 @@ import contextlib
 import re
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Literal, Protocol
 
 from concierge.state.records import Entities, QueryAnalysis, QueryType, SourceName
 from concierge.tools.analysis.text import keywords, stems
@@ -37,13 +38,21 @@ _TYPES: list[tuple[QueryType, re.Pattern[str]]] = [
     (
         "product",
         re.compile(
-            r"\b(price|cost|how much|in stock|stock|buy|sell|do you (have|carry)|available|order|"
-            r"perfumes?|books?|pens?|notebooks?|candles?)\b",
+            r"\b(price|prices|cost|costs|how much|in stock|stock|buy|sell|do you (have|carry|stock)|available|order|"
+            r"cheap|cheapest|expensive|brands?|products?|items?|models?)\b",
             re.I,
         ),
     ),
-    ("service", re.compile(r"\b(consultation|reading|book club|wrapping|services?|events?)\b", re.I)),
+    ("service", re.compile(r"\b(services?|events?|sessions?|classes|courses?|treatments?)\b", re.I)),
 ]
+
+
+class TenantWords(Protocol):
+    """The tenant's own vocabulary (see `catalog_vocabulary.Vocabulary`): which of its things a text speaks of."""
+
+    def kind_of(self, text: str) -> Literal["product", "service"] | None: ...
+
+
 _SOURCES: dict[QueryType, list[SourceName]] = {
     "product": ["catalog", "documents", "web"],
     "service": ["catalog", "documents"],
@@ -93,8 +102,19 @@ def wants_human(text: str) -> bool:
     return bool(_WANTS_HUMAN.search(text))
 
 
-def query_type(text: str) -> QueryType:
-    return next((t for t, pattern in _TYPES if pattern.search(text)), "general")
+def query_type(text: str, words: TenantWords | None = None) -> QueryType:
+    """The question's type from general rules first (appointments, policies), then from the tenant's own words:
+    a question using its service names is about a service, one using its product names, brands or categories
+    is about a product."""
+    for qtype, pattern in _TYPES[:2]:
+        if pattern.search(text):
+            return qtype
+    kind = words.kind_of(text) if words is not None else None
+    if kind == "service":
+        return "service"
+    if kind == "product" or _TYPES[2][1].search(text):
+        return "product"
+    return "service" if _TYPES[3][1].search(text) else "general"
 
 
 def dates_in(text: str, today: date) -> list[str]:
@@ -186,9 +206,10 @@ def analyze(
     available: list[SourceName],
     cannot_do: Sequence[str] = (),
     can_do: Sequence[str] = (),
+    words: TenantWords | None = None,
 ) -> QueryAnalysis:
     found = entities(question, today)
-    qtype = query_type(question)
+    qtype = query_type(question, words)
     human = wants_human(question)
     forbidden = forbidden_request(question, cannot_do, can_do)
     return QueryAnalysis(

@@ -150,6 +150,12 @@ class ProductIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def by_skus(self, skus: list[str]) -> list[Entry]:
+        """Entries with these SKUs, in the order asked; unknown SKUs are skipped."""
+        if not hasattr(self, "_by_sku"):
+            self._by_sku = {e.sku: e for e in self.entries}
+        return [self._by_sku[s] for s in skus if s in self._by_sku]
+
     def _similar(self, term: str) -> list[str]:
         """Vocabulary words equal to `term` or within a typo or a plural of it."""
         cached = self._similar_cache.get(term)

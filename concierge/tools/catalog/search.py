@@ -1,8 +1,7 @@
 """The tenant's live catalog: products with price and stock, services with their free slots."""
 
 import asyncio
-import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from time import monotonic
@@ -12,9 +11,12 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
+from concierge.tools.analysis.money import price_bounds
 from concierge.tools.analysis.text import keywords
-from concierge.tools.catalog.index import TYPO_TOLERANCE, Filters, ProductIndex
+from concierge.tools.catalog.index import TYPO_TOLERANCE, Entry, Filters, ProductIndex
+from concierge.tools.catalog.shape import Shape, matching, summary
 from concierge.tools.catalog.version import current_version
+from concierge.tools.catalog.vocabulary import Vocabulary
 from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.models import Product, Service, Slot
 
@@ -22,17 +24,9 @@ THIN_DESCRIPTION = 50
 """Descriptions shorter than this are worth enriching from the web."""
 
 
-_CEILING = re.compile(
-    r"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than)\s*"
-    r"(?:€|\$|£|eur\s*)?(\d+(?:[.,]\d{1,2})?)",
-    re.I,
-)
-
-
 def price_ceiling(text: str) -> Decimal | None:
-    """The highest price the question accepts ("pens under 50 euros"), if it names one."""
-    m = _CEILING.search(text)
-    return Decimal(m.group(1).replace(",", ".")) if m else None
+    """The highest price the question accepts ("under 50 euros", "less than $30"), if it names one."""
+    return price_bounds(text)[1]
 
 
 @dataclass(frozen=True)
@@ -121,6 +115,22 @@ def _term_weight(term: str, fields: list[tuple[list[str], float]]) -> float:
     return best
 
 
+def _hit(e: Entry, score: float) -> ProductHit:
+    return ProductHit(
+        e.sku,
+        e.name,
+        e.category,
+        e.brand,
+        e.model_number,
+        e.description,
+        list(e.tags),
+        e.price,
+        e.currency,
+        e.stock,
+        round(score, 3),
+    )
+
+
 def _free(slot: Slot, tz: ZoneInfo) -> FreeSlot:
     return FreeSlot(slot.start.astimezone(tz), slot.end.astimezone(tz), slot.capacity - slot.booked)
 
@@ -132,11 +142,13 @@ class Catalog:
         self.db = db
         self.refresh_s = refresh_s
         self._indexes: dict[str, ProductIndex] = {}
+        self._vocabularies: dict[str, Vocabulary] = {}
         self._checked: dict[str, float] = {}
 
     def invalidate(self, tenant_id: str) -> None:
         """Forget the tenant's index: the next search rebuilds it. Called after every change made in process."""
         self._indexes.pop(tenant_id, None)
+        self._vocabularies.pop(tenant_id, None)
 
     async def index(self, tenant_id: str) -> ProductIndex:
         """The tenant's index, checked against the stored catalog version at most every `refresh_s`."""
@@ -150,12 +162,37 @@ class Catalog:
                 rows = (
                     await s.execute(select(*_INDEX_COLUMNS).where(Product.tenant_id == tenant_id).order_by(Product.id))
                 ).all()
+                services = (
+                    await s.execute(select(Service.code, Service.name).where(Service.tenant_id == tenant_id))
+                ).all()
                 idx = None
         if idx is None:
             idx = await asyncio.to_thread(ProductIndex, version, rows)
             self._indexes[tenant_id] = idx
+            self._vocabularies[tenant_id] = await asyncio.to_thread(Vocabulary.build, version, rows, services)
         self._checked[tenant_id] = now
         return idx
+
+    async def vocabulary(self, tenant_id: str) -> Vocabulary:
+        """The tenant's own words (item names, brands, categories), as of the catalog version the index holds."""
+        await self.index(tenant_id)
+        return self._vocabularies[tenant_id]
+
+    async def shaped(self, tenant_id: str, shape: Shape) -> tuple[str, list[ProductHit]]:
+        """A catalog-shape question's answer: one sentence with names and figures, and the products it lists
+        (or, when none matches, the nearest ones of the same kind)."""
+        idx = await self.index(tenant_id)
+        chosen = matching(idx.entries, shape)
+        alternatives: list[Entry] = []
+        if not chosen:
+            loose = replace(shape, min_price=None, max_price=None, people=None, superlative=None, order="price_asc")
+            alternatives = matching(idx.entries, loose) if loose != replace(shape, order="price_asc") else []
+        return summary(shape, chosen, alternatives), [_hit(e, 1.0) for e in (chosen or alternatives)]
+
+    async def products(self, tenant_id: str, skus: list[str]) -> list[ProductHit]:
+        """The products with these SKUs, in that order, scored 1 (the items a conversation is about)."""
+        idx = await self.index(tenant_id)
+        return [_hit(e, 1.0) for e in idx.by_skus(skus)]
 
     async def search_products(
         self,
@@ -185,22 +222,7 @@ class Catalog:
             min_score,
             browse,
         )
-        return [
-            ProductHit(
-                e.sku,
-                e.name,
-                e.category,
-                e.brand,
-                e.model_number,
-                e.description,
-                list(e.tags),
-                e.price,
-                e.currency,
-                e.stock,
-                round(score, 3),
-            )
-            for score, e in ranked
-        ]
+        return [_hit(e, score) for score, e in ranked]
 
     async def search_services(
         self,

@@ -51,8 +51,12 @@ def _sections(text: str) -> list[tuple[str, str]]:
     """Cut text at headings; the section is the heading path below the title, e.g. `Returns > Books`."""
     path: list[tuple[int, str]] = []
     sections: list[tuple[str, list[str]]] = [("", [])]
-    for line in text.splitlines():
-        heading = markdown_heading(line) or _plain_heading(line)
+    lines = text.splitlines()
+    # Markdown says where its headings are: guessing more from plain lines would cut a spec table
+    # ("Weight: 1.62 ounces") into empty sections and lose it.
+    marked = any(markdown_heading(line) for line in lines)
+    for line in lines:
+        heading = markdown_heading(line) or (None if marked else _plain_heading(line))
         if heading is None:
             sections[-1][1].append(line)
             continue
@@ -68,5 +72,7 @@ def _plain_heading(line: str) -> tuple[int, str] | None:
     s = line.strip()
     if not (3 <= len(s) <= 60) or not s[0].isupper() or s[-1] in ".,:;!?)-" or s.startswith(("-", "*")):
         return None
+    if ": " in s:
+        return None  # "Weight: 3 lbs" is a spec line, not a heading
     words = s.split()
     return (2, s) if 1 <= len(words) <= 8 and not any(c.isdigit() for c in s[:2]) else None

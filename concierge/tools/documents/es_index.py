@@ -126,6 +126,36 @@ class ElasticsearchIndex:
             filters.append({"term": {"document_id": document_id}})
         return (await self.client.count(index=self.index, query={"bool": {"filter": filters}}))["count"]
 
+    async def document_chunks(self, tenant_id: str, document_id: str) -> list[DocumentHit]:
+        """Every chunk of one document, in order (scored 0): a manual's sections, to read beside a search."""
+        await self.ensure_index()
+        query = {"bool": {"filter": [{"term": {"tenant_id": tenant_id}}, {"term": {"document_id": document_id}}]}}
+        body = await self.client.search(index=self.index, size=500, query=query, sort=[{"ordinal": "asc"}])
+        return [_hit(h, 0.0) for h in body["hits"]["hits"]]
+
+    async def heads(self, tenant_id: str, document_ids: list[str]) -> dict[str, str]:
+        """Each document's title and opening chunk: what it is about (a manual names its product there)."""
+        ids = sorted(set(document_ids))
+        if not ids:
+            return {}
+        await self.ensure_index()
+        query = {
+            "bool": {
+                "filter": [
+                    {"term": {"tenant_id": tenant_id}},
+                    {"term": {"ordinal": 0}},
+                    {"terms": {"document_id": ids}},
+                ]
+            }
+        }
+        body = await self.client.search(
+            index=self.index, size=len(ids), query=query, source=["document_id", "title", "text"]
+        )
+        return {
+            h["_source"]["document_id"]: f"{h['_source']['title']}\n{h['_source']['text'][:300]}"
+            for h in body["hits"]["hits"]
+        }
+
     async def search(
         self, tenant_id: str, query: str, limit: int, options: SearchOptions | None = None
     ) -> list[DocumentHit]:

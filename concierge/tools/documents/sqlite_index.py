@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from concierge.tools.analysis.text import keywords, stem_words
+from concierge.tools.analysis.text import fold, keywords, stem_words
 from concierge.tools.documents.chunking import Chunk
 from concierge.tools.documents.embeddings import MAX_BATCH, CachedEmbedder, Embedder, MiniLMEmbedder
 from concierge.tools.documents.fusion import SearchOptions, dedupe, fuse
@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS doc_chunks (
 );
 CREATE INDEX IF NOT EXISTS ix_doc_chunks_document ON doc_chunks (tenant_id, document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS doc_chunks_fts USING fts5(
-    text, title, section, tenant_key, content = 'doc_chunks', content_rowid = 'id', tokenize = 'porter unicode61'
+    text, title, section, tenant_key, content = 'doc_chunks', content_rowid = 'id', tokenize = '{tokenizer}'
 );
 CREATE TRIGGER IF NOT EXISTS doc_chunks_ai AFTER INSERT ON doc_chunks BEGIN
     INSERT INTO doc_chunks_fts (rowid, text, title, section, tenant_key)
@@ -49,6 +49,10 @@ END;
 CREATE VIRTUAL TABLE IF NOT EXISTS doc_chunks_vocab USING fts5vocab(doc_chunks_fts, 'row');
 CREATE TABLE IF NOT EXISTS tenant_versions (tenant_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+"""Porter stems over Unicode words with accents folded, so "café", "cafe" and "CAFÉ" are one term."""
+HEAD_CHARS = 300
+"""How much of a document's first chunk `heads` returns."""
 _RANK = "bm25(1.0, 0.5, 0.5, 0.0)"
 """BM25 weights of text, title, section; the tenant token column only filters."""
 
@@ -95,6 +99,19 @@ def fts_query(text: str) -> str | None:
     return " OR ".join(f'"{t}"' for t in terms) if terms else None
 
 
+def _upgrade_tokenizer(conn: sqlite3.Connection) -> None:
+    """An index made with an older tokenizer (accents dropped, "café" as "caf") gets its keyword table rebuilt
+    from the stored chunks; the vectors stay."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'doc_chunks_fts'").fetchone()
+    if row is None or TOKENIZER in row[0]:
+        return
+    conn.execute("DROP TABLE doc_chunks_fts")
+    conn.execute("DROP TABLE IF EXISTS doc_chunks_vocab")
+    conn.executescript(_SCHEMA.replace("{tokenizer}", TOKENIZER))
+    conn.execute("INSERT INTO doc_chunks_fts (doc_chunks_fts) VALUES ('rebuild')")
+    conn.commit()
+
+
 def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str]:
     """The question's content words, rarest first, while their postings fit the budget (at least the two rarest).
 
@@ -103,7 +120,7 @@ def budgeted_terms(conn: sqlite3.Connection, text: str, budget: int) -> list[str
     terms = keywords(text)
     if len(terms) <= 2:
         return terms
-    stems = dict(zip(terms, stem_words(terms, "porter"), strict=True))
+    stems = dict(zip(terms, stem_words([fold(t) for t in terms], "porter"), strict=True))
     unique = sorted(set(stems.values()))
     marks = ",".join("?" * len(unique))
     df = dict(conn.execute(f"SELECT term, doc FROM doc_chunks_vocab WHERE term IN ({marks})", unique).fetchall())
@@ -141,7 +158,8 @@ class SqliteHybridIndex:
         self._local = threading.local()
         self._open: list[sqlite3.Connection] = []
         with self._connect() as conn:
-            conn.executescript(_SCHEMA)
+            _upgrade_tokenizer(conn)
+            conn.executescript(_SCHEMA.replace("{tokenizer}", TOKENIZER))
             conn.execute("INSERT INTO doc_chunks_fts (doc_chunks_fts, rank) VALUES ('rank', ?)", (_RANK,))
 
     def _connect(self) -> sqlite3.Connection:
@@ -223,6 +241,36 @@ class SqliteHybridIndex:
         return await asyncio.to_thread(read)
 
     # reads
+
+    async def document_chunks(self, tenant_id: str, document_id: str) -> list[DocumentHit]:
+        """Every chunk of one document, in order (scored 0): a manual's sections, to read beside a search."""
+
+        def read() -> list[DocumentHit]:
+            rows = self._connect().execute(
+                "SELECT document_id, title, section, page, ordinal, text FROM doc_chunks "
+                "WHERE tenant_id = ? AND document_id = ? ORDER BY ordinal",
+                (tenant_id, document_id),
+            )
+            return [DocumentHit(d, t, sec, int(p), int(o), text, 0.0) for d, t, sec, p, o, text in rows]
+
+        return await asyncio.to_thread(read)
+
+    async def heads(self, tenant_id: str, document_ids: list[str]) -> dict[str, str]:
+        """Each document's title and opening chunk: what it is about (a manual names its product there)."""
+        ids = sorted(set(document_ids))
+        if not ids:
+            return {}
+
+        def read() -> dict[str, str]:
+            marks = ",".join("?" * len(ids))
+            rows = self._connect().execute(
+                f"SELECT document_id, title, text FROM doc_chunks WHERE tenant_id = ? AND ordinal = 0 "
+                f"AND document_id IN ({marks})",
+                [tenant_id, *ids],
+            )
+            return {d: f"{title}\n{text[:HEAD_CHARS]}" for d, title, text in rows}
+
+        return await asyncio.to_thread(read)
 
     def _models(self, tenant_id: str) -> frozenset[str]:
         with self._connect() as conn:

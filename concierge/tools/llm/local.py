@@ -10,27 +10,44 @@ import asyncio
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from rapidfuzz import fuzz, process
 
-from concierge.tools.analysis.text import stems
-from concierge.tools.llm.prompts import SourceBlock, parse_context
+from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
+from concierge.tools.analysis.text import fold, stems
+from concierge.tools.analysis.units import (
+    BY_NAME,
+    UNIT_STEMS,
+    Attribute,
+    asked_attributes,
+    convert_phrase,
+    key_value,
+    quantities,
+    units_named,
+)
+from concierge.tools.llm.prompts import ABOUT, UNKNOWN_ITEM, Header, SourceBlock, parse_context, parse_header
 from concierge.tools.tokens import count_tokens
 
 log = logging.getLogger(__name__)
+Embed = Callable[[list[str]], np.ndarray]
+"""Texts -> L2-normalised vectors, one row each."""
+CLARIFY = "Which product do you mean? Tell me its name and I'll look it up."
 DECLINE = (
     "I'm sorry, I don't have that information in our documents or catalog, so I can't answer it "
     "reliably. A member of our staff can help if you'd like."
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-# Question words that stand for a fact the context states with another word.
+# Everyday question words that stand for a fact a shop's sources state with another word.
 _SYNONYMS = {
     "much": ("price", "cost"),
     "cost": ("price",),
@@ -40,12 +57,12 @@ _SYNONYMS = {
     "avail": ("stock", "free"),
     "left": ("stock", "free"),
     "slot": ("free",),
+    "copi": ("stock",),
+    "shelf": ("stock",),
     "room": ("free", "place"),
     "space": ("free", "place"),
     "seat": ("free", "place"),
     "place": ("free",),
-    "copi": ("stock",),
-    "shelf": ("stock",),
     "address": ("street",),
     "money": ("refund",),
     "back": ("refund",),
@@ -53,6 +70,18 @@ _SYNONYMS = {
     "open": ("hour",),
     "close": ("hour", "open"),
     "refund": ("return",),
+    "sell": ("stock", "carri", "cost"),
+    "window": ("day", "within", "period"),
+    "wrote": ("author", "writer"),
+    "write": ("author", "writer"),
+    "written": ("author", "writer"),
+    "maker": ("brand", "manufactur"),
+    "select": ("sell",),
+    "rang": ("sell",),
+    "option": ("sell",),
+    "choic": ("sell",),
+    "carri": ("have", "sell", "stock"),
+    "offer": ("have", "sell"),
     "deliveri": ("ship",),
     "ship": ("deliveri",),
 }
@@ -76,7 +105,21 @@ def sentences(text: str) -> list[str]:
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(_BULLET.sub("", line))
-    return [s.strip() for line in lines for s in _SENTENCE.split(line) if s.strip()]
+    out: list[str] = []
+    for line in lines:
+        for piece in (p.strip() for p in _SENTENCE.split(line)):
+            if not piece:
+                continue
+            if out and _ABBREVIATION.search(out[-1]) and out[-1] in line:
+                out[-1] = f"{out[-1]} {piece}"  # "Approx. 8 lbs" is one sentence
+            else:
+                out.append(piece)
+    return out
+
+
+_ABBREVIATION = re.compile(
+    r"\b(?:approx|e\.g|i\.e|vs|no|incl|ca|est|min|max|dept|st|co|inc|ltd|mr|mrs|ms|dr|nr)\.$", re.I
+)
 
 
 def _continues(previous: str, line: str) -> bool:
@@ -113,43 +156,292 @@ class Scored:
     n: int
     sentence: str
     hits: frozenset[str]
+    subject: str = ""
+    """The catalog item the sentence's source is about, when known."""
+    catalog: bool = False
+    """From the catalog: its sentences already read as sentences."""
+    words: float = 0.0
+    """Coverage by words alone, before the attribute floor and bonus."""
 
 
-def weigh(question: str, blocks: list[SourceBlock]) -> tuple[list[Scored], set[str]]:
+_TIERS = re.compile(
+    r"\b(?:membership|member|tier|status)\W{0,3}(?:status\W{0,3})?\"?\s*(gold|platinum|silver|bronze|diamond|premium|"
+    r"vip|basic|base|standard|elite|none)\b|\b(gold|platinum|silver|bronze|diamond|premium|vip|elite)\s+"
+    r"(?:members?|membership|tier|status|customers?)\b",
+    re.I,
+)
+_FACTS = re.compile(r"\(([^()]*)\)\s*$")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the answerer knows of the question: its words, the items it is about, the customer's tier."""
+
+    text: str
+    asked: tuple[str, ...] = ()
+    """Names of the catalog items asked about."""
+    others: tuple[str, ...] = ()
+    """Names of other catalog items the sources mention: never the subject of a stated fact."""
+    tier: str | None = None
+
+    @classmethod
+    def of(cls, question: str, header: Header | None = None) -> "Reading":
+        text = (header.question if header and header.question else None) or question
+        facts = _FACTS.search(text)
+        tier = None
+        if facts:
+            m = re.search(r"membership status (\w+)", facts.group(1), re.I)
+            tier = m.group(1).casefold() if m else None
+            if tier == "none":
+                tier = "none"
+        if tier is None:
+            m = _TIERS.search(text)
+            tier = (m.group(1) or m.group(2)).casefold() if m else None
+        asked = tuple(header.focus) if header else ()
+        others = tuple(n for n in (header.items if header else []) if n not in asked)
+        return cls(text, asked, others, tier)
+
+    @property
+    def names(self) -> str:
+        """Every item name the sources and question use, as one text."""
+        return " ".join(self.asked + self.others)
+
+    @property
+    def words(self) -> str:
+        """The question without the facts appended to it, then the asking part of it (`focus`), then the facts."""
+        facts = _FACTS.search(self.text)
+        body = self.text[: facts.start()] if facts else self.text
+        return f"{focus(body)} {facts.group(1)}" if facts else focus(body)
+
+
+def _mentions(sentence: str, name: str) -> bool:
+    """Whether a sentence names an item: its whole name, or a word of the name no other item would use
+    ("the TrailMaster" for the TrailMaster X4 Tent)."""
+    low = fold(sentence).casefold()
+    if fold(name).casefold() in low:
+        return True
+    return any(
+        len(w) >= 6 and re.search(rf"\b{re.escape(w)}\b", low)
+        for w in (fold(x).casefold() for x in re.findall(r"[^\W_]+", name))
+        if not w.isdigit() and any(c.isupper() for c in name[1:]) and w not in _COMMON
+    )
+
+
+_COMMON = frozenset(
+    "camping hiking sleeping outdoor backpack jacket tent stove table chair boots shoes sandals pants daypack "
+    "person people".split()
+)
+
+
+def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
+    """A sentence that states a fact of another item than the one asked: it names another and not the asked
+    one, or comes from a source about another item and names no asked one."""
+    if not reading.asked:
+        return False
+    if any(_mentions(sentence, a) for a in reading.asked):
+        return False
+    others = [o for o in reading.others if _mentions(sentence, o)]
+    if others:
+        # A sentence naming several items ("tours, the tasting and classes are refunded") still
+        # speaks of the asked one if it uses a word of its name no named other shares.
+        said = stems(sentence)
+        own = [stems(a) - set().union(*(stems(o) for o in others)) - _NAME_FILLER for a in reading.asked]
+        return not any(words & said for words in own)
+    return bool(subject) and subject not in reading.asked
+
+
+_FILLER = frozenset(stems("much many"))
+_NAME_FILLER = frozenset(stems("the a of and with set pack edition size model"))
+
+
+def _other_tier(reading: Reading, sentence: str) -> bool:
+    """A sentence about another membership tier than the customer's."""
+    if reading.tier is None:
+        return False
+    m = _TIERS.search(sentence)
+    said = (m.group(1) or m.group(2)).casefold() if m else None
+    return said is not None and said != reading.tier
+
+
+def _subject(label: str) -> str:
+    if label.startswith(_CATALOG):
+        return label[len(_CATALOG) :].strip()
+    return label.split(ABOUT, 1)[1].strip() if ABOUT in label else ""
+
+
+_CATALOG = "Our catalog: "
+_SHORT_VALUE = 8
+_COSTS = re.compile(r"\bcosts (\d+(?:\.\d+)?)")
+
+
+def _stated_prices(sentence: str) -> set:
+    """The amounts of money a sentence states, whatever the currency mark."""
+    out = set()
+    for m in ANY_AMOUNT.finditer(sentence):
+        number = next((g for g in m.groups() if g), None)
+        if number is not None:
+            out.add(to_decimal(number))
+    return out
+
+
+# How a sentence states the attribute asked: (floor it reaches at least, bonus over its word coverage).
+_SPEC_STRONG = (0.8, 0.3)
+"""A spec line whose key names the attribute and whose value is in its units ("Weight: 3.5 lbs")."""
+_SPEC_PLAIN = (0.8, 0.3)
+"""A spec line of an attribute without units ("Fuel Type: Propane")."""
+_SPEC_NO_UNIT = (0.5, 0.05)
+"""A spec line of a measured attribute whose value has no unit ("Temperature Rating: 3.5/5")."""
+_QUANTITY_PROSE = (0.6, 0.2)
+"""A sentence holding the attribute's word and a figure in its units ("rated for 20F to 60F")."""
+_UNANCHORED = 0.25
+
+
+def _attribute_score(sentence: str, attributes: list[Attribute], subject_ok: bool) -> tuple[float, float]:
+    """(floor, bonus) for how surely a sentence states the attribute asked: spec lines first, figures in the right
+    unit next; (0, 0) for a sentence about another item or when no attribute is asked."""
+    if not attributes or not subject_ok:
+        return 0.0, 0.0
+    kv = key_value(sentence)
+    best = (0.0, 0.0)
+    for attr in attributes:
+        if attr.name in ("price", "stock", "duration"):
+            continue  # the catalog's own sentences state these
+        if kv is not None and stems(kv[0]) & attr.keys:
+            if attr.dimension is None:
+                score = _SPEC_PLAIN
+            elif attr.dimension in {q.dimension for q in quantities(kv[1])}:
+                score = _SPEC_STRONG
+            else:
+                score = _SPEC_NO_UNIT
+        elif (
+            attr.dimension
+            and attr.dimension in {q.dimension for q in quantities(sentence)}
+            and stems(sentence) & (attr.keys | attr.cues)
+        ):
+            score = _QUANTITY_PROSE
+        else:
+            continue
+        best = max(best, score)
+    return best
+
+
+def _semantic(question: str, candidates: list[str], embed: Embed | None) -> list[float]:
+    """Cosine similarity of each candidate to the question by meaning (MiniLM), 0 without a model."""
+    if embed is None or not candidates:
+        return [0.0] * len(candidates)
+    try:
+        vectors = embed([question, *candidates])
+    except Exception:  # the model is an aid, never a reason to fail an answer
+        return [0.0] * len(candidates)
+    return [float(x) for x in vectors[1:] @ vectors[0]]
+
+
+def weigh(
+    question: str | Reading, blocks: list[SourceBlock], embed: Embed | None = None
+) -> tuple[list[Scored], set[str]]:
     """Every sentence of the sources by coverage of the question, best first; and the question's words
-    that no source mentions at all."""
-    q = stems(focus(question))
+    that no source mentions at all. Sentences about another item than the one asked, or another membership
+    tier than the customer's, are left out."""
+    reading = question if isinstance(question, Reading) else Reading(question)
+    q = stems(reading.words)
+    attributes = asked_attributes(reading.words, reading.names)
     # A question in the sources (an FAQ's own heading) is never an answer.
-    units = [
-        (b.n, s, stems(s), stems(b.label))
-        for b in blocks
-        for s in sentences(b.text)
-        if len(s.split()) >= 2 and not s.endswith("?")
-    ]
+    units = []
+    # The catalog is always more current than a document: for a price, documents' own figures are left out.
+    catalog_prices = {
+        to_decimal(m.group(1)) for b in blocks if b.label.startswith(_CATALOG) for m in _COSTS.finditer(b.text)
+    }
+    stale_prices = any(a.name == "price" for a in attributes) and bool(catalog_prices)
+    for b in blocks:
+        subject = _subject(b.label)
+        for s in sentences(b.text):
+            if len(s.split()) < 2 or s.endswith("?"):
+                continue
+            if stale_prices and not b.label.startswith(_CATALOG) and _stated_prices(s) - catalog_prices:
+                continue
+            if _about_other(reading, s, subject) or _other_tier(reading, s):
+                continue
+            units.append((b.n, s, stems(s), stems(b.label), subject, b.label.startswith(_CATALOG)))
     if not q or not units:
         return [], set()
     vocabulary = set().union(*(u[2] | u[3] for u in units))
-    spelt = {t: _respell(t, vocabulary) for t in q}
+    # A word with everyday synonyms or an attribute meaning ("sell", "weigh") is no typo of a source's word.
+    meaningful = {t for t in q if _SYNONYMS.get(t)} | set().union(*(a.cues for a in attributes))
+    spelt = {t: t if t in meaningful else _respell(t, vocabulary) for t in q}
     q = set(spelt.values())
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
     guessed = {new for old, new in spelt.items() if new != old}
+    if attributes and all(a.name != "price" for a in attributes):
+        q -= _FILLER  # "how much does it weigh": "much" asks for no price
+    synonyms = {t: set(_SYNONYMS.get(t, ())) for t in q}
+    if attributes and all(a.name != "price" for a in attributes):
+        synonyms = {t: v - {"price", "cost"} for t, v in synonyms.items()}
+    unit_words = q & UNIT_STEMS
+    for attr in attributes:
+        for t in (q & attr.cues) - unit_words:
+            synonyms[t] |= attr.keys
     # Rare terms tell more; a term no source holds weighs most, so its absence lowers coverage.
     df = {t: sum(1 for u in units if t in u[2] or t in u[3]) for t in q}
     idf = {t: math.log(1 + len(units) / (df[t] + 0.5)) for t in q}
     total = sum(idf.values())
 
     def matched(terms: set[str]) -> set[str]:
-        return {t for t in q if any(a in terms for a in (t, *_SYNONYMS.get(t, ())))}
+        return {t for t in q if t in terms or synonyms[t] & terms}
 
     scored = []
-    for n, sentence, terms, header in units:
+    asked_names = set().union(*(stems(a) for a in reading.asked)) if reading.asked else set()
+    dims = {a.dimension for a in attributes if a.dimension}
+    for n, sentence, terms, header, subject, catalog in units:
+        if subject and subject in reading.asked and not catalog:
+            terms = terms | asked_names  # a manual's spec line is about its product without naming it
+        if dims and any(x.dimension in dims for x in quantities(sentence)):
+            terms = terms | unit_words  # "60 liters" answers "how many litres"
         hits = matched(terms)
         from_header = matched(header) - hits
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
-        scored.append(Scored(coverage, n, sentence, frozenset(hits)))
+        subject_ok = not reading.asked or subject in reading.asked or any(_mentions(sentence, a) for a in reading.asked)
+        words = coverage
+        floor, bonus = _attribute_score(sentence, attributes, subject_ok)
+        if not reading.asked:  # a spec line of no item in particular needs words too
+            floor, bonus = min(floor, coverage + _UNANCHORED), bonus / 2
+        coverage = max(coverage + bonus, floor)
+        if _TESTIMONIAL.search(sentence):
+            coverage *= _TESTIMONIAL_WEIGHT  # a customer's review is an opinion, not the shop's fact
+        scored.append(Scored(coverage, n, sentence, frozenset(hits), subject, catalog, words))
     scored.sort(key=lambda x: -x.coverage)  # stable: ties keep the context's own ranking
-    missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not _SYNONYMS.get(t)} | guessed
+    scored = _by_meaning(reading, scored, embed)
+    missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not synonyms[t]} | guessed
     return scored, missing
+
+
+_TESTIMONIAL = re.compile(r"^(?:I|I'm|I've|I'd|My|We bought|We used)\b|\b(?:I bought|I purchased|I recently)\b")
+_TESTIMONIAL_WEIGHT = 0.85
+_SEMANTIC_POOL = 4
+_SEMANTIC_WEIGHT = 0.25
+_SEMANTIC_FLOOR = 0.3
+_SEMANTIC_MARGIN = 0.1
+_NEAR_TIE = 0.02
+
+
+def _by_meaning(reading: Reading, scored: list[Scored], embed: Embed | None) -> list[Scored]:
+    """Re-rank the best few by meaning as well as words: a sentence that says what was asked in other words
+    ("keeps you dry" for "is it waterproof") gains; it never lifts a sentence no word of the question reaches."""
+    # Only sentences the words leave nearly tied with the best are weighed by meaning.
+    pool = [s for s in scored[:_SEMANTIC_POOL] if s.coverage > 0 and scored[0].coverage - s.coverage <= _NEAR_TIE]
+    if embed is None or len(pool) < 2:
+        return scored
+    sims = _semantic(reading.words, [s.sentence for s in pool], embed)
+    lifted = [
+        replace(s, coverage=s.coverage + _SEMANTIC_WEIGHT * max(0.0, sim - _SEMANTIC_FLOOR))
+        for s, sim in zip(pool, sims, strict=True)
+    ]
+    rest = scored[len(pool) :]
+    order = sorted(range(len(pool)), key=lambda i: -lifted[i].coverage)
+    # Meaning overrules the words' order only when it clearly disagrees: near-equal similarities keep the
+    # sources' own order (which already ranks the better source first).
+    if sims[order[0]] - sims[0] < _SEMANTIC_MARGIN:
+        return scored
+    return [lifted[i] for i in order] + rest
 
 
 def _respell(term: str, vocabulary: set[str]) -> str:
@@ -160,14 +452,51 @@ def _respell(term: str, vocabulary: set[str]) -> str:
     return best[0] if best and best[0][0] == term[0] else term
 
 
-def compose_answer(question: str, blocks: list[SourceBlock], max_sentences: int = 3, min_coverage: float = 0.45) -> str:
+def phrase(item: Scored, wanted_units: list[str]) -> str:
+    """A spec line as a sentence about its item: "Weight: 3.5 lbs" -> "The X's weight: 3.5 lbs (about 1.6 kg)"."""
+    kv = key_value(item.sentence)
+    if kv is None or not item.subject or item.catalog:
+        return item.sentence
+    key, value = kv
+    if _mentions(value, item.subject) and len(value.split()) >= 6:
+        return value  # "Warranty Duration: The X is covered by ..." reads best as its own sentence
+    if _mentions(item.sentence, item.subject) or len(value.split()) > _SHORT_VALUE:
+        return item.sentence  # prose that happens to hold a colon is no spec line
+    q = quantities(value)
+    extra = convert_phrase(q[0], wanted_units) if q else ""
+    return f"The {key[:1].lower() + key[1:]} of the {item.subject}: {value.rstrip('.')}{extra}."
+
+
+def compose_answer(
+    question: str,
+    blocks: list[SourceBlock],
+    max_sentences: int = 3,
+    min_coverage: float = 0.45,
+    *,
+    header: Header | None = None,
+    embed: Embed | None = None,
+) -> str:
     """The best-covering sentences of the sources, each cited `[n]`, or a plain "I don't know"."""
-    scored, missing = weigh(question, blocks)
+    reading = Reading.of(question, header)
+    if UNKNOWN_ITEM in reading.asked:
+        return CLARIFY  # "it" with nothing in focus: a fact about a guessed item would be worse than asking
+    listed = next((b for b in blocks if header is not None and b.n == header.listing), None)
+    if listed is not None and sentences(listed.text):
+        return cite(sentences(listed.text)[0], listed.n)  # the catalog, filtered and sorted, answers it exactly
+    compared = compare(reading, blocks)
+    if compared:
+        return compared
+    overview = _overview(reading, blocks)
+    if overview:
+        return overview
+    scored, missing = weigh(reading, blocks, embed)
     best = scored[0].coverage if scored else 0.0
     # A specific word of the question that no source mentions ("battery" of a lamp whose entry never says
     # it has one) means the sources cannot hold the answer, unless one sentence covers nearly all the rest.
-    if best < min_coverage or (missing and best < _CONFIDENT):
+    # A word no source holds ("calories") is not made up for by a spec line of the attribute: words must be sure.
+    if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
         return DECLINE
+    wanted_units = units_named(reading.words)
     # Greedy: a further sentence must cover a question term the answer lacks, and be nearly as good.
     picked: list[Scored] = []
     covered: set[str] = set()
@@ -180,7 +509,112 @@ def compose_answer(question: str, blocks: list[SourceBlock], max_sentences: int 
             continue
         covered |= item.hits
         picked.append(item)
-    return " ".join(cite(p.sentence, p.n) for p in picked)
+    # A price comes from the catalog, always more current than a document: its sentence joins the answer.
+    if any(a.name == "price" for a in asked_attributes(reading.words, reading.names)) and not any(
+        p.catalog for p in picked
+    ):
+        from_catalog = next((s for s in scored if s.catalog and _COSTS.search(s.sentence)), None)
+        if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
+            picked.append(from_catalog)
+    return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
+
+
+_ABOUT_WORDS = frozenset(
+    stems(
+        "tell me about describe description info information details detail overview look looking "
+        "interested know more what is"
+    )
+)
+
+
+def _overview(reading: Reading, blocks: list[SourceBlock]) -> str | None:
+    """ "Tell me about X" asks nothing beyond the item: its catalog entry (name, maker, price, stock) and the first
+    sentence of its description answer it, rather than whichever review repeats its name most."""
+    if len(reading.asked) != 1 or stems(reading.words) - stems(reading.asked[0]) - _ABOUT_WORDS:
+        return None
+    entry = next((b for b in blocks if b.label.startswith(_CATALOG) and _subject(b.label) == reading.asked[0]), None)
+    if entry is None:
+        return None
+    said = [s for s in sentences(entry.text) if len(s.split()) >= 3][:2]
+    return " ".join(cite(s, entry.n) for s in said) or None
+
+
+_COMPARATIVES: dict[str, tuple[str, int]] = {
+    "lighter": ("weight", -1),
+    "heavier": ("weight", 1),
+    "cheaper": ("price", -1),
+    "less expensive": ("price", -1),
+    "more expensive": ("price", 1),
+    "pricier": ("price", 1),
+    "bigger": ("capacity", 1),
+    "larger": ("capacity", 1),
+    "roomier": ("capacity", 1),
+    "smaller": ("capacity", -1),
+    "warmer": ("temperature", -1),
+    "heavier duty": ("weight", 1),
+}
+_COMPARE = re.compile(r"\b(" + "|".join(sorted(_COMPARATIVES, key=len, reverse=True)) + r")\b", re.I)
+
+
+def _figure(attribute: str, sentence: str) -> float | None:
+    """The attribute's figure in a sentence, in base units; for a range (20F to 60F) its lowest end."""
+    if attribute == "price":
+        m = re.search(r"costs (\d+(?:\.\d+)?)", sentence)
+        return float(m.group(1)) if m else None
+    dim = BY_NAME[attribute].dimension
+    found = [q.base for q in quantities(sentence) if q.dimension == dim]
+    return min(found) if found else None
+
+
+def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
+    """ "Which is lighter, X or Y?": each item's figure from its own sources, and which wins; None when the
+    question is no comparison or a figure is missing (the general answer then does what it can)."""
+    m = _COMPARE.search(reading.words)
+    if not m or len(reading.asked) < 2:
+        return None
+    attribute, direction = _COMPARATIVES[m.group(1).lower()]
+    attr = BY_NAME[attribute]
+    found: list[tuple[float, str, Scored]] = []
+    for name in reading.asked:
+        best: tuple[float, float, Scored] | None = None
+        for b in blocks:
+            subject = _subject(b.label)
+            for s in sentences(b.text):
+                if subject != name and not _mentions(s, name):
+                    continue
+                if any(_mentions(s, other) for other in reading.asked if other != name) or _about_other(
+                    Reading(reading.text, (name,), reading.others + tuple(a for a in reading.asked if a != name)),
+                    s,
+                    subject,
+                ):
+                    continue
+                value = _figure(attribute, s)
+                if value is None:
+                    continue
+                kv = key_value(s)
+                sure = 2.0 if kv and stems(kv[0]) & attr.keys else 1.0 if stems(s) & (attr.keys | attr.cues) else 0.0
+                if attribute == "price" and b.label.startswith(_CATALOG):
+                    sure = 3.0
+                if sure and (best is None or sure > best[0]):
+                    best = (sure, value, Scored(sure, b.n, s, frozenset(), subject or name))
+        if best is None:
+            return None
+        found.append((best[1], name, best[2]))
+    ordered = sorted(found, key=lambda x: direction * -x[0])
+    winner, rest = ordered[0], ordered[1:]
+    if any(abs(winner[0] - r[0]) < 1e-9 for r in rest):
+        head = f"They are the same on {attribute}:"
+    else:
+        head = f"The {winner[1]} is {m.group(1).lower()}:"
+    parts = [cite(f"{name}, {_stated(attribute, scored)}", scored.n) for _, name, scored in ordered]
+    return f"{head} " + " ".join(p if p.endswith(".") else p + "." for p in parts)
+
+
+def _stated(attribute: str, scored: Scored) -> str:
+    kv = key_value(scored.sentence)
+    if kv is not None:
+        return f"{kv[0][:1].lower() + kv[0][1:]} {kv[1].rstrip('.')}"
+    return scored.sentence.rstrip(".")
 
 
 def cite(sentence: str, n: int) -> str:
@@ -189,20 +623,59 @@ def cite(sentence: str, n: int) -> str:
     return f"{s[:-1]} [{n}]{s[-1]}" if s and s[-1] in ".!?" else f"{s} [{n}]"
 
 
+class SentenceVectors:
+    """MiniLM vectors of sentences, kept in a bounded cache: sources repeat their sentences turn after turn, and
+    the model is the one the document index already loaded (one ONNX session per process)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._model: Any = None
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            if self._model is None:
+                from concierge.tools.documents.embeddings import MiniLMEmbedder
+
+                self._model = MiniLMEmbedder(batch_size=8).load()
+            vectors = self._model.encode(missing)
+            with self._lock:
+                for t, v in zip(missing, vectors, strict=True):
+                    self._cache[t] = v
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return np.stack([self._cache[t] for t in texts])
+
+
+_SHARED_VECTORS = SentenceVectors()
+
+
 class LocalAnswerer(BaseChatModel):
     """Grounded extractive answers from the prompt's own context; free, offline, always available."""
 
     max_sentences: int = 3
     min_coverage: float = 0.45
+    semantic: bool = True
+    """Re-rank candidate sentences by meaning with MiniLM besides words (off: words only)."""
 
     @property
     def _llm_type(self) -> str:
         return "concierge-local"
 
     def _answer(self, messages: list[BaseMessage]) -> tuple[str, dict[str, int]]:
+        system = _system(messages)
         try:
             text = compose_answer(
-                _question(messages), parse_context(_system(messages)), self.max_sentences, self.min_coverage
+                _question(messages),
+                parse_context(system),
+                self.max_sentences,
+                self.min_coverage,
+                header=parse_header(system),
+                embed=_SHARED_VECTORS if self.semantic else None,
             )
         except Exception:
             # The last link of every chain: a bug here must cost one answer (a decline), not the customer's turn.

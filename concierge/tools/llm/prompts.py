@@ -55,6 +55,57 @@ def render_system_prompt(
     )
 
 
+QUESTION_LINE = "The question on its own: "
+FOCUS_LINE = "The customer is asking about: "
+ITEMS_LINE = "Catalog items these sources name: "
+LISTING_LINE = "Our catalog, filtered and sorted for this question: "
+ABOUT = " — about "
+UNKNOWN_ITEM = "(not clear which item: ask the customer)"
+"""The focus line's value when the customer says "it" and the conversation names no item."""
+"""Joins a document block's label to the catalog item its document is about."""
+
+
+def context_header(question: str | None, focus: list[str], items: list[str], listing: int | None = None) -> str:
+    """Lines before the numbered sources: the question with its references resolved, the item(s) it is about,
+    and every catalog item the sources name, so an answer never gives one item's fact for another."""
+    lines = []
+    if question:
+        lines.append(f"{QUESTION_LINE}{question}")
+    if focus:
+        lines.append(f"{FOCUS_LINE}{'; '.join(focus)}")
+    if items:
+        lines.append(f"{ITEMS_LINE}{'; '.join(items)}")
+    if listing is not None:
+        lines.append(f"{LISTING_LINE}[{listing}]")
+    return "".join(f"{line}\n" for line in lines)
+
+
+@dataclass(frozen=True)
+class Header:
+    question: str | None
+    focus: list[str]
+    items: list[str]
+    listing: int | None = None
+    """The source whose first sentence answers a question about the catalog's shape (cheapest, by brand...)."""
+
+
+def parse_header(prompt: str) -> Header:
+    """What `context_header` wrote into a system prompt's context."""
+    start = prompt.rfind("<context>")
+    body = prompt[start:] if start >= 0 else ""
+
+    def line(prefix: str) -> str | None:
+        m = re.search(rf"^{re.escape(prefix)}(.*)$", body, re.M)
+        return m.group(1).strip() if m else None
+
+    def names(prefix: str) -> list[str]:
+        raw = line(prefix)
+        return [n.strip() for n in raw.split("; ") if n.strip()] if raw else []
+
+    listing = re.fullmatch(r"\[(\d+)\]", line(LISTING_LINE) or "")
+    return Header(line(QUESTION_LINE), names(FOCUS_LINE), names(ITEMS_LINE), int(listing.group(1)) if listing else None)
+
+
 def parse_context(prompt: str) -> list[SourceBlock]:
     """The numbered blocks of a system prompt's context, as `format_block` wrote them."""
     start, end = prompt.rfind("<context>"), prompt.rfind("</context>")

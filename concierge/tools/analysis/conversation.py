@@ -1,0 +1,200 @@
+"""What a message refers to in the conversation so far, and the question it asks on its own.
+
+"Is it in stock?" after "How much is the TrailMaster X4 Tent?" asks "Is the TrailMaster X4 Tent in stock?". The
+rules here find the references ("it", "that one", "and the price?", "how long does it take?"), write the standalone
+question with the item in focus, and keep what the customer said about themselves (membership tier, party size).
+They are the offline default; a model may rewrite instead (`rewrite_prompt`), and these rules are its fallback.
+"""
+
+import re
+from typing import Any
+
+_PRONOUN = re.compile(
+    r"\b(it|its|it's|itself|that one|this one|the one|that|this|these|those|they|them|their|theirs|one)\b", re.I
+)
+_DUMMY_IT = re.compile(
+    r"\bit(?:'s| is| was)? (?:possible|true|ok|okay|worth|necessary|safe to|allowed|raining|late|early|too late)\b|"
+    r"\b(?:is|was) it (?:possible|true|ok|okay|worth|necessary|allowed|too late|raining)\b|"
+    r"\bhow long does it take (?:to|for) (?:ship|deliver|arrive|get|receive|process|refund)|"
+    r"\bwhat time is it\b|\bhow much does it cost to (?:ship|deliver|post|send|return)\b|\bit depends\b",
+    re.I,
+)
+_ELLIPTIC = re.compile(
+    r"^\s*(?:and|also|plus|what about|how about|and what about|what of|same for|ok(?:ay)?,? and|and how|"
+    r"and is|and does|and do|and what|and the|so)\b",
+    re.I,
+)
+_BARE_ATTRIBUTE = re.compile(
+    r"^\s*(?:the |its |and the )?(?:price|cost|weight|size|dimensions|warranty|capacity|colou?rs?|materials?|"
+    r"stock|availability|duration|temperature rating|return policy|reviews?|rating)\s*\??\s*$",
+    re.I,
+)
+_SHORT = 7
+"""Words at most, for a question without a name to be read as a follow-up of the item in focus."""
+
+
+def refers_back(message: str) -> bool:
+    """Whether the message leans on an earlier one: a pronoun for a thing ("is it waterproof?"), an elliptic
+    start ("and the price?", "what about the warranty?"), or a bare attribute ("weight?")."""
+    text = _DUMMY_IT.sub(" ", message)
+    if _ELLIPTIC.search(text) or _BARE_ATTRIBUTE.search(text):
+        return True
+    return bool(_PRONOUN.search(text))
+
+
+def is_short(message: str) -> bool:
+    return len(re.findall(r"[^\W_]+", message)) <= _SHORT
+
+
+_REPLACE = [
+    (re.compile(r"\b(?:that one|this one|the one)\b", re.I), "the {name}"),
+    (
+        re.compile(r"\bit's\b(?=\s+(?:made|rated|waterproof|available|in stock|suitable|good|heavy|light|warm))", re.I),
+        "the {name} is",
+    ),
+    (re.compile(r"\bits\b", re.I), "the {name}'s"),
+    (re.compile(r"\bitself\b", re.I), "the {name}"),
+    (re.compile(r"\bit\b", re.I), "the {name}"),
+    (re.compile(r"\b(?:they|them|these|those)\b", re.I), "the {name}"),
+]
+
+
+def standalone(message: str, name: str) -> str:
+    """The message with its reference replaced by the item's name: "Is it in stock?" -> "Is the X in stock?";
+    "and the price?" -> "and the price of the X?". Idempotent when the name is already there."""
+    if name.casefold() in message.casefold():
+        return message
+    protected = _DUMMY_IT.sub(lambda m: m.group(0).replace("it", "\x00"), message)
+    if re.search(r"\bit\b", protected, re.I):
+        protected = re.sub(r"\s+itself\b", "", protected, flags=re.I)  # "what does it weigh itself?"
+    for pattern, template in _REPLACE:
+        if pattern.search(protected):
+            out = pattern.sub(template.format(name=name), protected, count=1)
+            return _tidy(out.replace("\x00", "it"))
+    body = message.rstrip(" ?.!")
+    return _tidy(f"{body} of the {name}?")
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\bthe the\b", "the", text, flags=re.I)
+    return text[:1].upper() + text[1:]
+
+
+# What customers say about themselves that changes an answer: a tier's return window, a table for four.
+_TIER_WORDS = r"(gold|platinum|silver|bronze|diamond|premium|premier|vip|plus|basic|base|standard|elite)"
+_TIER = [
+    re.compile(rf"\b(?:i'?m|i am|we'?re|we are|as)\s+(?:an?\s+)?{_TIER_WORDS}\s+(?:member|customer|tier)", re.I),
+    re.compile(
+        rf"\b(?:my|our)\s+(?:membership|member|loyalty|account)?\s*(?:status|tier|level|membership)\s+"
+        rf"(?:is|:)\s*{_TIER_WORDS}\b",
+        re.I,
+    ),
+    re.compile(rf"\b{_TIER_WORDS}\s+(?:membership|member|tier|status|card)\b", re.I),
+    re.compile(rf"\b(?:i have|we have|with)\s+(?:an?\s+)?{_TIER_WORDS}\s+(?:membership|account|card|status)\b", re.I),
+]
+_NO_TIER = re.compile(r"\b(?:not a member|no membership|don'?t have (?:a|any) membership|not members)\b", re.I)
+_WORD_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a couple": 2,
+    "couple": 2,
+}
+_N = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a couple|couple)"
+_PARTY = [
+    re.compile(
+        rf"\b(?:for|party of|group of|table for|we are|we're|there are|there'll be|there will be)\s+{_N}"
+        r"(?:\s+(?:of us|people|persons|adults|guests|kids|children))?\b",
+        re.I,
+    ),
+    re.compile(rf"\b{_N}\s+(?:of us|people|persons|adults|guests)\b", re.I),
+]
+
+
+def customer_facts(message: str, known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The customer's stated facts, updated with what this message says: `membership` (the tier as said,
+    capitalised) and `party_size`."""
+    facts = dict(known or {})
+    if _NO_TIER.search(message):
+        facts["membership"] = "None"
+    for pattern in _TIER:
+        m = pattern.search(message)
+        if m:
+            facts["membership"] = m.group(1).capitalize()
+            break
+    for pattern in _PARTY:
+        m = pattern.search(message)
+        if m and re.search(r"\b(?:of us|people|persons|adults|guests|party|group|table|we|there)\b", m.group(0), re.I):
+            raw = m.group(1).lower()
+            facts["party_size"] = _WORD_NUMBERS.get(raw) or int(raw)
+            break
+    return facts
+
+
+_MEMBERSHIP_TOPICS = re.compile(
+    r"\b(return|returns|refund|exchange|ship|shipping|delivery|discount|points|perks|benefits|polic(?:y|ies)|"
+    r"warranty|member|membership|restocking|fee)\w*",
+    re.I,
+)
+_PARTY_TOPICS = re.compile(
+    r"\b(book|booking|reserve|table|slots?|seats?|places?|room|sleeps?|fit|people|"
+    r"persons?|capacity|size)\b",
+    re.I,
+)
+
+
+def with_facts(question: str, facts: dict[str, Any]) -> str:
+    """The question with the customer's facts that bear on it: "What is your return policy? (Gold member)"."""
+    notes = []
+    tier = facts.get("membership")
+    if tier and _MEMBERSHIP_TOPICS.search(question) and tier.casefold() not in question.casefold():
+        notes.append(f"membership status {tier}" if tier != "None" else "no membership")
+    size = facts.get("party_size")
+    if size and _PARTY_TOPICS.search(question) and not re.search(rf"\b{size}\b", question):
+        notes.append(f"for {size} people")
+    if not notes:
+        return question
+    return f"{question.rstrip()} ({'; '.join(notes)})"
+
+
+REWRITE_PROMPT = """Rewrite the customer's last message as one standalone question that names what it refers to,
+using the conversation below. Keep the customer's wording otherwise; do not answer it. If it already stands alone,
+repeat it unchanged. Reply with the question only.
+
+Conversation:
+{history}
+
+Last message: {message}
+Item in focus: {focus}
+Standalone question:"""
+
+
+def rewrite_prompt(history: list[tuple[str, str]], message: str, focus: str | None) -> str:
+    """The prompt a cheap model gets to rewrite a follow-up; `history` as (role, text) pairs, oldest first."""
+    lines = "\n".join(f"{role}: {text[:400]}" for role, text in history[-6:])
+    return REWRITE_PROMPT.format(history=lines or "(none)", message=message, focus=focus or "(none)")
+
+
+_CITED = re.compile(r"\[\d+\]")
+_ASKS = re.compile(
+    r"^(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|will|would|should|may|"
+    r"have|has|tell|show|list|give)\b",
+    re.I,
+)
+
+
+def acceptable_rewrite(original: str, rewritten: str) -> bool:
+    """A model's rewrite is used only if it looks like one question of reasonable length (not an answer)."""
+    text = rewritten.strip()
+    if not text or "\n" in text or len(text) > max(300, 3 * len(original)) or _CITED.search(text):
+        return False
+    return text.endswith("?") or bool(_ASKS.match(text))

@@ -1,0 +1,249 @@
+"""Quantities and the attributes customers ask about, whatever spelling either side uses.
+
+A manual says "Capacity: 40 liters", a customer asks "how many litres does it hold?"; a spec says "Weight: 17 lbs",
+the question says "how heavy" or "in kg". This module knows the common units with their spellings and
+conversions, and the everyday attributes of products with the words that ask for them. It is general English
+shop vocabulary, the same for every tenant; the tenant's own words come from its catalog.
+"""
+
+import re
+from dataclasses import dataclass
+
+from concierge.tools.analysis.text import stems
+
+# unit -> (dimension, factor to the dimension's base unit); temperature is converted apart.
+UNITS: dict[str, tuple[str, float]] = {
+    "kg": ("mass", 1.0),
+    "g": ("mass", 0.001),
+    "lb": ("mass", 0.45359237),
+    "oz": ("mass", 0.028349523),
+    "l": ("volume", 1.0),
+    "ml": ("volume", 0.001),
+    "gal": ("volume", 3.785411784),
+    "fl oz": ("volume", 0.0295735),
+    "cm": ("length", 1.0),
+    "mm": ("length", 0.1),
+    "m": ("length", 100.0),
+    "in": ("length", 2.54),
+    "ft": ("length", 30.48),
+    "°f": ("temperature", 1.0),
+    "°c": ("temperature", 1.0),
+    "min": ("time", 1.0),
+    "h": ("time", 60.0),
+    "mah": ("charge", 1.0),
+    "w": ("power", 1.0),
+}
+SPELLINGS: dict[str, tuple[str, ...]] = {
+    "kg": ("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramme", "kilogrammes"),
+    "g": ("g", "gr", "gram", "grams", "gramme", "grammes"),
+    "lb": ("lb", "lbs", "pound", "pounds"),
+    "oz": ("oz", "ounce", "ounces"),
+    "fl oz": ("fl oz", "fl. oz", "fluid ounce", "fluid ounces"),
+    "l": ("l", "ltr", "liter", "liters", "litre", "litres"),
+    "ml": ("ml", "milliliter", "milliliters", "millilitre", "millilitres"),
+    "gal": ("gal", "gallon", "gallons"),
+    "cm": ("cm", "centimeter", "centimeters", "centimetre", "centimetres"),
+    "mm": ("mm", "millimeter", "millimeters", "millimetre", "millimetres"),
+    "m": ("m", "meter", "meters", "metre", "metres"),
+    "in": ("in", "inch", "inches", '"', "''"),
+    "ft": ("ft", "foot", "feet", "'"),
+    "°f": ("°f", "ºf", "° f", "f", "degrees f", "degrees fahrenheit", "fahrenheit", "deg f"),
+    "°c": ("°c", "ºc", "° c", "c", "degrees c", "degrees celsius", "celsius", "centigrade", "deg c"),
+    "min": ("min", "mins", "minute", "minutes"),
+    "h": ("h", "hr", "hrs", "hour", "hours"),
+    "mah": ("mah",),
+    "w": ("w", "watt", "watts"),
+}
+_SPELLING_TO_UNIT = {s: unit for unit, spellings in SPELLINGS.items() for s in spellings}
+UNIT_STEMS = frozenset(stems(" ".join(s for s in _SPELLING_TO_UNIT if len(s) >= 2 and s.replace(" ", "").isalpha())))
+"""Stems of unit names ("litr", "pound", "ounc"): words that ask for a figure in that unit."""
+_ALTERNATION = "|".join(re.escape(s) for s in sorted(_SPELLING_TO_UNIT, key=len, reverse=True))
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
+_QUANTITY = re.compile(rf"(-?\d+(?:[.,]\d+)?)\s?(?:-\s?)?({_ALTERNATION})(?![a-z0-9])", re.I)
+_BARE_F = {"f", "c", "'", '"', "in", "m", "g", "l", "h", "w"}
+"""Spellings that are ordinary letters or words on their own: only units right after a number."""
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str
+    """Canonical unit: a key of `UNITS`."""
+    text: str
+
+    @property
+    def dimension(self) -> str:
+        return UNITS[self.unit][0]
+
+    def to(self, unit: str) -> float | None:
+        """This quantity in another unit of the same dimension, or None."""
+        if unit not in UNITS or UNITS[unit][0] != self.dimension:
+            return None
+        if self.dimension == "temperature":
+            if unit == self.unit:
+                return self.value
+            return (self.value - 32) * 5 / 9 if self.unit == "°f" else self.value * 9 / 5 + 32
+        return self.value * UNITS[self.unit][1] / UNITS[unit][1]
+
+    @property
+    def base(self) -> float:
+        """The value in the dimension's base unit (kg, l, cm, °C, minutes), for comparisons."""
+        if self.dimension == "temperature":
+            return self.to("°c") or 0.0
+        return self.value * UNITS[self.unit][1]
+
+
+def unit_of(spelling: str) -> str | None:
+    """ "litres" -> "l", "Fahrenheit" -> "°f"."""
+    return _SPELLING_TO_UNIT.get(spelling.lower().strip())
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every number-with-unit in `text`: "40 liters", "3.5 lbs", "-10°F", "80 inches"."""
+    found = []
+    for m in _QUANTITY.finditer(text):
+        unit = unit_of(m.group(2))
+        if unit is None:
+            continue
+        found.append(Quantity(float(m.group(1).replace(",", ".")), unit, m.group(0)))
+    return found
+
+
+def units_named(text: str) -> list[str]:
+    """Units a question names without a number ("how many liters", "in kg", "how many degrees Fahrenheit")."""
+    low = text.lower()
+    out = []
+    for spelling, unit in _SPELLING_TO_UNIT.items():
+        if spelling in _BARE_F or len(spelling) < 2:
+            continue
+        if re.search(rf"(?<![a-z]){re.escape(spelling)}(?![a-z])", low) and unit not in out:
+            out.append(unit)
+    return out
+
+
+def number_in(text: str) -> int | None:
+    """A small count written as digits or as a word ("for four people")."""
+    m = re.search(r"\b(\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\b", text.lower())
+    if not m:
+        return None
+    return int(m.group(1)) if m.group(1).isdigit() else _NUMBER_WORDS[m.group(1)]
+
+
+def convert_phrase(q: Quantity, wanted: list[str]) -> str:
+    """ "(about 1.1 kg)" when the customer asked in another unit of the same dimension, else ""."""
+    for unit in wanted:
+        if unit == q.unit:
+            return ""
+        value = q.to(unit)
+        if value is not None:
+            shown = f"{value:.1f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:.0f}"
+            return f" (about {shown} {unit.replace('°', '°').upper() if unit.startswith('°') else unit})"
+    return ""
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """An everyday product attribute: the words that ask for it, the spec keys that state it, its units."""
+
+    name: str
+    cues: frozenset[str]
+    """Stems of question words that ask for it ("heavy", "weigh")."""
+    keys: frozenset[str]
+    """Stems of the spec keys that state it ("weight")."""
+    dimension: str | None = None
+
+
+def _attr(name: str, cues: str, keys: str, dimension: str | None = None) -> Attribute:
+    return Attribute(name, frozenset(stems(cues)), frozenset(stems(keys)), dimension)
+
+
+ATTRIBUTES: tuple[Attribute, ...] = (
+    _attr("weight", "weight weigh weighs heavy heavier heaviest lighter lightest lightweight", "weight weighs", "mass"),
+    _attr("capacity", "capacity hold holds volume liters litres storage", "capacity volume", "volume"),
+    _attr(
+        "dimensions",
+        "size dimensions bigger biggest larger smaller height width length measure measurements",
+        "dimensions size length width height measurements packed",
+        "length",
+    ),
+    _attr(
+        "temperature",
+        "temperature degrees warm warmer warmest cold colder rated rating fahrenheit celsius comfort",
+        "temperature comfort limit",
+        "temperature",
+    ),
+    _attr(
+        "waterproof",
+        "waterproof water resistant rain wet rainproof repellent leak",
+        "waterproof water resistance resistant hydrostatic",
+    ),
+    _attr("material", "material materials made fabric fabrics", "material materials fabric shell lining"),
+    _attr("color", "color colour colors colours", "color colour colors colours"),
+    _attr("warranty", "warranty guarantee guaranteed", "warranty guarantee"),
+    _attr("occupancy", "people person persons occupants sleeps sleep fits", "capacity occupancy sleeps person people"),
+    _attr("power", "power output watts btu heat", "output power heat btu"),
+    _attr("fuel", "fuel gas propane butane", "fuel type fuel"),
+    _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours"),
+    _attr("price", "price cost costs much expensive cheap cheaper cheapest pay", "price cost"),
+    _attr("stock", "stock available availability left", "stock available"),
+)
+BY_NAME = {a.name: a for a in ATTRIBUTES}
+_PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
+
+
+_HOW = re.compile(r"\bhow (big|large|small|long|wide|tall|heavy|warm|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I)
+_HOW_ATTRIBUTE = {
+    "big": "dimensions",
+    "large": "dimensions",
+    "small": "dimensions",
+    "wide": "dimensions",
+    "tall": "dimensions",
+    "heavy": "weight",
+    "warm": "temperature",
+}
+
+
+def asked_attributes(question: str, names: str = "") -> list[Attribute]:
+    """The attributes a question asks about, most specific first ("how much does it weigh" is weight, not price).
+    Words of the item names in `names` ask nothing ("Sleeping Bag" is no question about sleeping)."""
+    q = stems(question) - stems(names)
+    found = [a for a in ATTRIBUTES if a.cues & q]
+    how = _HOW.search(question)
+    if how and how.group(1).lower() in _HOW_ATTRIBUTE:
+        attr = BY_NAME[_HOW_ATTRIBUTE[how.group(1).lower()]]
+        found = [attr, *(a for a in found if a is not attr)]
+    for unit in units_named(question):
+        dim = UNITS[unit][0]
+        found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found]
+    if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
+        found = [a for a in found if a.name != "price"]  # "how much does it weigh": "much" alone is no price
+    return found
+
+
+_NOT_KEYS = frozenset(
+    "we our you your it its this that they the i my there here note do don't dont avoid use never always please if "
+    "when make keep check ensure read store".split()
+)
+
+
+def key_value(line: str) -> tuple[str, str] | None:
+    """A spec line "Capacity: 40 liters" as ("Capacity", "40 liters"); None for prose."""
+    m = re.match(r"^\s*([A-Z][\w /&()'-]{1,40}?)\s*:\s+(\S.*)$", line)
+    if not m or len(m.group(1).split()) > 5 or any(c.isdigit() for c in m.group(1)):
+        return None
+    if m.group(1).split()[0].lower() in _NOT_KEYS:
+        return None
+    return m.group(1).strip(), m.group(2).strip()

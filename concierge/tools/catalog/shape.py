@@ -1,0 +1,189 @@
+"""Questions about the catalog's shape, answered from the catalog itself: sorted, filtered, with the figures.
+
+"What's your cheapest camping stove?", "Do you sell anything from CampBuddy?", "What tents do you have under $300?",
+"Do you have a tent for 4 people?" name no product: they ask the catalog to be filtered (by category, brand, price,
+an attribute such as how many people a tent sleeps) and sorted. The rules read the filters from the question with
+the tenant's own vocabulary; the answer is one sentence listing what matched, with prices, and the products.
+"""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from concierge.tools.analysis.money import price_bounds
+from concierge.tools.analysis.text import stems
+from concierge.tools.analysis.units import number_in
+from concierge.tools.catalog.index import Entry
+from concierge.tools.catalog.vocabulary import Vocabulary
+
+Order = Literal["price_asc", "price_desc", "name"]
+_CHEAPEST = re.compile(
+    r"\b(cheapest|least expensive|lowest[- ]priced?|most affordable|budget|cheaper|lowest cost|inexpensive)\b", re.I
+)
+_DEAREST = re.compile(
+    r"\b(most expensive|priciest|dearest|highest[- ]priced?|top of the range|premium|best you have|high[- ]end)\b", re.I
+)
+_LISTING = re.compile(
+    r"\b(what|which)\b.{0,40}\b(do you|have you|you)\b.{0,12}\b(have|sell|carry|stock|got|offer)\b|"
+    r"\b(do|does) you\b.{0,10}\b(have|sell|carry|stock|offer)\b|\bhave you got\b|\banything (from|by)\b|"
+    r"\b(show|list|tell) me\b.{0,30}\b(your|all|the)\b|\byour (selection|range)\b|\bany\b.{0,30}\bfrom\b|"
+    r"\boptions?\b|\bchoices?\b|\bselection\b",
+    re.I,
+)
+_PEOPLE = re.compile(
+    r"\b(?:for|sleeps?|fits?|holds?|houses?)\s+(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s*"
+    r"(?:people|persons?|adults|campers|of us|occupants)?\b|"
+    r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)[- ](?:person|people|man|occupants?)\b",
+    re.I,
+)
+_CAPACITY_IN_TEXT = re.compile(
+    r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)[- ](?:person|people|man)\b|"
+    r"\b(?:for|sleeps|houses|fits)\s+(?:up to\s+)?(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s+"
+    r"(?:people|persons|occupants|adults|campers)\b",
+    re.I,
+)
+MAX_LISTED = 8
+_LISTING_WORDS = frozenset(
+    stems(
+        "tell about show list your range selection available offer sell have got carry stock please see browse "
+        "look kind kinds type types sort sorts"
+    )
+)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The filters and order a question asks of the catalog."""
+
+    order: Order
+    superlative: str | None = None
+    """The question's own word for it ("cheapest"), when it asks for one product at an end of the price range."""
+    brand: str | None = None
+    category: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    people: int | None = None
+    kind: tuple[str, str] | None = None
+    """A word of product names the question uses instead of a category, as (stem, word as typed): "boots"."""
+    skus: frozenset[str] = frozenset()
+    """With `kind`: the products whose names use it."""
+
+    def describe(self, currency: str) -> str:
+        """ "tents under 300 USD for 4 people", in the question's terms."""
+        what = self.category.lower() if self.category else self.kind[1] if self.kind else "products"
+        parts = [what]
+        if self.brand:
+            parts.append(f"from {self.brand}")
+        if self.people:
+            parts.append(f"for {self.people} people")
+        if self.min_price is not None and self.max_price is not None:
+            parts.append(f"between {self.min_price} and {self.max_price} {currency}")
+        elif self.max_price is not None:
+            parts.append(f"under {self.max_price} {currency}")
+        elif self.min_price is not None:
+            parts.append(f"over {self.min_price} {currency}")
+        return " ".join(parts)
+
+
+def shape_of(question: str, words: Vocabulary) -> Shape | None:
+    """The catalog filters a question asks for, or None when it asks about something else (a named product,
+    a policy)."""
+    if words.best_named(question) is not None:
+        return None
+    brands, categories = words.brands_in(question), words.categories_in(question)
+    kind = None
+    if not categories:
+        taken = stems(" ".join(brands))
+        kinds = [k for k in words.kind_words(question) if k[0] not in taken and k[0] not in _LISTING_WORDS]
+        kind = kinds[0] if kinds else None
+    lo, hi = price_bounds(question)
+    people_match = _PEOPLE.search(question)
+    people = number_in(people_match.group(0)) if people_match else None
+    cheap, dear = _CHEAPEST.search(question), _DEAREST.search(question)
+    superlative = (cheap or dear).group(1).lower() if (cheap or dear) else None
+    order: Order = "price_desc" if dear and not cheap else "price_asc" if cheap else "name"
+    filtered = bool(brands or categories or kind or lo is not None or hi is not None or people)
+    # "tell me about your hiking jackets": nothing asked beyond the category itself is a listing too.
+    named = stems(" ".join(brands + categories)) | {t for t, _ in words.kind_words(question)}
+    residual = stems(question) - named - _LISTING_WORDS
+    listing = bool(_LISTING.search(question)) or not residual
+    if not (superlative or (filtered and (listing or lo is not None or hi is not None or people))):
+        return None
+    if not filtered and not superlative:
+        return None
+    return Shape(
+        order=order,
+        superlative=superlative if superlative and superlative not in ("cheaper", "budget", "inexpensive") else None,
+        brand=brands[0] if brands else None,
+        category=categories[0] if categories else None,
+        min_price=lo,
+        max_price=hi,
+        people=people,
+        kind=kind,
+        skus=frozenset(it.key for it in words.items_with(kind[0]) if it.kind == "product") if kind else frozenset(),
+    )
+
+
+def capacity_of(entry: Entry) -> int | None:
+    """How many people a product is for, as its name, tags or description say ("2-Person", "for four occupants")."""
+    for text in (entry.name, " ".join(entry.tags), entry.description):
+        m = _CAPACITY_IN_TEXT.search(text)
+        if m:
+            return number_in(m.group(0))
+    return None
+
+
+def matching(entries: list[Entry], shape: Shape) -> list[Entry]:
+    """The products that pass the shape's filters, in its order (for a party size, the snuggest fit first)."""
+    out = []
+    for e in entries:
+        if shape.category and e.category.casefold() != shape.category.casefold():
+            continue
+        if shape.brand and (e.brand or "").casefold() != shape.brand.casefold():
+            continue
+        if shape.kind and e.sku not in shape.skus:
+            continue
+        if shape.max_price is not None and e.price > shape.max_price:
+            continue
+        if shape.min_price is not None and e.price < shape.min_price:
+            continue
+        if shape.people:
+            capacity = capacity_of(e)
+            if capacity is None or capacity < shape.people:
+                continue
+        out.append(e)
+    if shape.order == "price_asc":
+        out.sort(key=lambda e: (e.price, e.name.casefold()))
+    elif shape.order == "price_desc":
+        out.sort(key=lambda e: (-e.price, e.name.casefold()))
+    elif shape.people:
+        out.sort(key=lambda e: (capacity_of(e) or 0, e.price))
+    else:
+        out.sort(key=lambda e: e.name.casefold())
+    return out
+
+
+def _priced(e: Entry) -> str:
+    return f"{e.name} ({e.price} {e.currency})"
+
+
+def summary(shape: Shape, chosen: list[Entry], alternatives: list[Entry]) -> str:
+    """One sentence that answers the shape question with names and figures, or says plainly nothing matched."""
+    currency = (chosen or alternatives or [None])[0]
+    cur = currency.currency if currency is not None else ""
+    what = shape.describe(cur)
+    if not chosen:
+        if alternatives:
+            near = min(alternatives, key=lambda e: e.price)
+            return f"We sell no {what}; the nearest is the {near.name} at {near.price} {near.currency}."
+        return f"We sell no {what}."
+    if shape.superlative:
+        top = chosen[0]
+        others = ", ".join(_priced(e) for e in chosen[1:MAX_LISTED])
+        then = f" Next: {others}." if others else ""
+        return f"The {shape.superlative} of our {what} is the {top.name} at {top.price} {top.currency}.{then}"
+    listed = ", ".join(_priced(e) for e in chosen[:MAX_LISTED])
+    more = f" and {len(chosen) - MAX_LISTED} more" if len(chosen) > MAX_LISTED else ""
+    count = str(len(chosen)) if len(chosen) > 1 else "one"
+    return f"We sell {count} {what}: {listed}{more}."

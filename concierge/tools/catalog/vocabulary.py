@@ -1,0 +1,228 @@
+"""A tenant's own words: its product and service names, brands and categories, built from its catalog.
+
+Query rules ask it what a question is about ("a product word", "a service word", "this brand") instead of carrying
+a shop's vocabulary in code; conversation rules ask it which catalog item a message names. Built with the catalog
+index for each catalog version, so an import changes it at once.
+"""
+
+import itertools
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from concierge.tools.analysis.text import fold, keywords, stem, stem_list, stems
+
+ItemKind = Literal["product", "service"]
+NAMED = 0.5
+"""Share of a name's weight (rarer words weigh more) a message must mention to name the item."""
+MOSTLY = 0.75
+NAMED_CACHE = 20_000
+_MIN_TERM = 3
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """A product or service as a conversation refers to it."""
+
+    kind: ItemKind
+    key: str
+    """Product SKU or service code."""
+    name: str
+    brand: str = ""
+    category: str = ""
+    model_number: str = ""
+
+    @property
+    def item_id(self) -> str:
+        """The id its retrieved item carries: `catalog:product:<sku>`, `catalog:service:<code>`."""
+        return f"catalog:{self.kind}:{self.key}"
+
+
+def _norm_model(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _terms(text: str) -> list[str]:
+    """Stems worth matching: no bare numbers or one-letter words."""
+    return [t for t in stem_list(text) if len(t) >= _MIN_TERM and not t.isdigit()]
+
+
+def message_terms(text: str) -> set[str]:
+    """A message's stems, plus each pair of neighbouring words joined ("trail master" meets "TrailMaster")."""
+    words = [fold(w) for w in re.findall(r"[^\W_]+", text.lower())]
+    joined = {a + b for a, b in itertools.pairwise(words)}
+    return stems(text) | stems(" ".join(joined))
+
+
+@dataclass
+class Vocabulary:
+    """What the tenant's catalog calls things, for one catalog version."""
+
+    version: int
+    items: list[CatalogItem] = field(default_factory=list)
+    product_terms: set[str] = field(default_factory=set)
+    """Stems of product names, categories, brands and tags."""
+    service_terms: set[str] = field(default_factory=set)
+    """Stems of service names."""
+    brands: dict[str, str] = field(default_factory=dict)
+    """Folded, lower-cased brand -> the brand as the catalog writes it."""
+    categories: dict[str, str] = field(default_factory=dict)
+    """Folded, lower-cased category -> the category as the catalog writes it."""
+    _name_terms: list[list[str]] = field(default_factory=list)
+    _postings: dict[str, list[int]] = field(default_factory=dict)
+    _idf: dict[str, float] = field(default_factory=dict)
+    _models: dict[str, int] = field(default_factory=dict)
+    _named_cache: dict[tuple[str, float], list[tuple[float, CatalogItem]]] = field(default_factory=dict)
+    _category_terms: set[str] = field(default_factory=set)
+    """A category's words name no item on their own ("massage" is no massage course)."""
+
+    @classmethod
+    def build(cls, version: int, products: Iterable[Any], services: Iterable[Any]) -> "Vocabulary":
+        """From product rows (sku, name, category, brand, model_number, tags) and service rows (code, name)."""
+        vocab = cls(version)
+        postings: dict[str, list[int]] = defaultdict(list)
+        for p in products:
+            tags = [str(t) for t in (p.tags or [])]
+            item = CatalogItem("product", p.sku, p.name, p.brand or "", p.category or "", p.model_number or "")
+            words = " ".join([p.name, p.category or "", p.brand or ""] + [t.split(":", 1)[-1] for t in tags])
+            vocab.product_terms.update(_terms(words))
+            if p.brand:
+                vocab.brands[fold(p.brand).casefold()] = p.brand
+            if p.category:
+                vocab.categories[fold(p.category).casefold()] = p.category
+            if p.model_number and len(_norm_model(p.model_number)) >= _MIN_TERM:
+                vocab._models[_norm_model(p.model_number)] = len(vocab.items)
+            vocab._add(item, postings)
+        for s in services:
+            vocab.service_terms.update(_terms(s.name))
+            vocab._add(CatalogItem("service", s.code, s.name), postings)
+        vocab._postings = dict(postings)
+        vocab._category_terms = set(_terms(" ".join(vocab.categories.values())))
+        n = max(len(vocab.items), 1)
+        vocab._idf = {t: math.log(1 + n / len(ix)) for t, ix in postings.items()}
+        return vocab
+
+    def _add(self, item: CatalogItem, postings: dict[str, list[int]]) -> None:
+        terms = _terms(item.name)
+        for t in dict.fromkeys(terms):
+            postings[t].append(len(self.items))
+        self.items.append(item)
+        self._name_terms.append(terms)
+
+    def named(self, text: str, threshold: float = NAMED) -> list[tuple[float, CatalogItem]]:
+        """Items whose name the text mentions (see `_named`); cached, since passages come back turn after turn."""
+        key = (text, threshold)
+        hit = self._named_cache.get(key)
+        if hit is None:
+            hit = self._named(text, threshold)
+            if len(self._named_cache) > NAMED_CACHE:
+                self._named_cache.clear()
+            self._named_cache[key] = hit
+        return hit
+
+    def _named(self, text: str, threshold: float = NAMED) -> list[tuple[float, CatalogItem]]:
+        """Items whose name the text mentions, best first, as (share of the name's weight mentioned, item).
+
+        Rare words weigh more: "the TrailMaster" names the TrailMaster X4 Tent, "the tent" names no tent. A model
+        number names its product outright.
+        """
+        found = message_terms(text)
+        scores: dict[int, float] = {}
+        for t in found:
+            for i in self._postings.get(t, ()):
+                scores[i] = scores.get(i, 0.0) + self._idf[t]
+        out: dict[int, float] = {}
+        for i, got in scores.items():
+            terms = self._name_terms[i]
+            total = sum(self._idf[t] for t in dict.fromkeys(terms))
+            # The words mentioned must single the item out: "sleeping bag" is every sleeping bag's name, none's
+            # in particular; "Alpine tent" is one product even though other names hold "Alpine" or "tent".
+            matched = [t for t in dict.fromkeys(terms) if t in found]
+            sharing = set(self._postings[matched[0]]).intersection(*(self._postings[t] for t in matched[1:]))
+            share = got / total if total else 0.0
+            # ...and be its own: a word no other name (nor a category) uses, or most of the name ("hiking
+            # jackets" is no one jacket even when one jacket alone has both words).
+            own = any(len(self._postings[t]) == 1 and t not in self._category_terms for t in matched)
+            own = own or share >= MOSTLY
+            distinctive = len(sharing) == 1 and own
+            if share >= threshold and distinctive:
+                out[i] = share
+        for code in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]{2,}", text):
+            i = self._models.get(_norm_model(code))
+            if i is not None:
+                out[i] = 1.0
+        ranked = sorted(out.items(), key=lambda x: (-x[1], -len(self._name_terms[x[0]])))
+        return [(round(score, 3), self.items[i]) for i, score in ranked]
+
+    def best_named(self, text: str) -> CatalogItem | None:
+        """The one item a message names, when one clearly leads."""
+        named = self.named(text)
+        if not named:
+            return None
+        if len(named) > 1 and named[1][0] >= named[0][0] - 1e-9:
+            # A tie between a product and a longer-named one that holds it ("Trail Stove" vs "Trail Stove
+            # Cartridges") goes to the one whose whole name is in the message.
+            whole = [it for s, it in named if s >= 0.999]
+            return whole[0] if len(whole) == 1 else None
+        return named[0][1]
+
+    def kind_words(self, text: str) -> list[tuple[str, str]]:
+        """Words of the text that item names use, as (stem, the word as typed), rarest first: "boots" in
+        "any hiking boots?" picks the boots among everything for hiking."""
+        typed = {stem(w): w for w in keywords(text)}
+        found = [(t, w) for t, w in typed.items() if t in self._postings and len(t) >= _MIN_TERM]
+        order = {t: i for i, (t, _) in enumerate(found)}
+        # Among equally rare words, the later one: English puts the head noun last ("hiking jackets").
+        return sorted(found, key=lambda x: (len(self._postings[x[0]]), -order[x[0]]))
+
+    def items_with(self, term: str) -> list[CatalogItem]:
+        """Items whose name uses the stem `term`."""
+        return [self.items[i] for i in self._postings.get(term, ())]
+
+    def by_key(self, item_id: str) -> CatalogItem | None:
+        return next((it for it in self.items if it.item_id == item_id), None)
+
+    def kind_of(self, text: str) -> ItemKind | None:
+        """Whether a message speaks of the tenant's products or its services, from the words it uses."""
+        q = message_terms(text)
+        products, services = q & self.product_terms, q & self.service_terms
+        only_services, only_products = services - products, products - services
+        if len(only_services) > len(only_products):
+            return "service"
+        if products:
+            return "product"
+        return "service" if services else None
+
+    def brands_in(self, text: str) -> list[str]:
+        """Brands the text names, as the catalog writes them."""
+        low = fold(text).casefold()
+        out = []
+        for key, brand in self.brands.items():
+            # "CampBuddy", "Camp Buddy" and "camp-buddy" are one brand.
+            chars = [re.escape(c) for c in re.sub(r"[\W_]", "", key)]
+            if chars and re.search(r"(?<![^\W_])" + r"[\W_]?".join(chars) + r"(?![^\W_])", low):
+                out.append(brand)
+        return out
+
+    def categories_in(self, text: str) -> list[str]:
+        """Categories the text names, allowing plurals and a missing word ("stoves" for "Camping Stoves")."""
+        q = message_terms(text)
+        out = []
+        for key, category in self.categories.items():
+            terms = set(_terms(key))
+            if not terms:
+                continue
+            hit = terms & q
+            # "camping stove" and "stoves" both name "Camping Stoves"; "camping" alone names no category.
+            head = _terms(key)[-1]
+            if hit == terms or head in q:
+                out.append((len(hit), category))
+        out.sort(key=lambda x: -x[0])
+        return [c for _, c in out]
+
+    def term_counts(self) -> Counter[str]:
+        """How many item names use each word (for tests and diagnostics)."""
+        return Counter({t: len(ix) for t, ix in self._postings.items()})

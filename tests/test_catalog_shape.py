@@ -1,0 +1,99 @@
+"""Questions about the catalog's shape, answered from the catalog filtered and sorted, with figures."""
+
+import pytest
+from langgraph.runtime import Runtime
+
+from concierge.nodes.retrieve_catalog import retrieve_catalog
+from concierge.state import Context
+from concierge.tools.analysis.query import analyze
+from concierge.tools.catalog.importer import import_catalog
+from concierge.tools.catalog.shape import shape_of
+from concierge.tools.db.models import Tenant
+from concierge.tools.toolbox import Toolbox
+
+PRODUCTS = b"""sku,name,price,currency,category,brand,description
+T1,Ridgeline X4 Tent,250,USD,Tents,Northway,"Spacious interior perfect for four occupants."
+T2,Skylark 2-Person Tent,200,USD,Tents,Northway,A light tent.
+T3,Basecamp Lodge Tent,350,USD,Tents,Peakline,"A robust, 8-person, 3-season tent."
+S1,Pocket Camping Stove,60,USD,Camping Stoves,Pocket,Small stove.
+S2,Ember Camping Stove,80,USD,Camping Stoves,Ember,Wood stove.
+S3,Blaze Camping Stove,100,USD,Camping Stoves,Blaze,Gas stove.
+F1,Trail Folding Table,60,USD,Camping Tables,CampMate,Folding table.
+F2,Trail Camp Chair,50,USD,Camping Tables,CampMate,A chair.
+J1,Gale Hiking Jacket,110,USD,Hiking Clothing,Peakline,Rain jacket.
+J2,Breeze Jacket,120,USD,Hiking Clothing,Peakline,Wind jacket.
+P1,Trail Hiking Pants,75,USD,Hiking Clothing,Peakline,Pants.
+"""
+
+
+@pytest.fixture
+async def outdoor(tools: Toolbox) -> Toolbox:
+    async with tools.db.session() as s:
+        s.add(Tenant(id="outdoor", name="Outdoor", timezone="UTC", currency="USD"))
+        await s.commit()
+    await import_catalog(tools.db, "outdoor", PRODUCTS, "products.csv")
+    return tools
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (
+            "What's your cheapest camping stove?",
+            "The cheapest of our camping stoves is the Pocket Camping Stove at 60.00 USD. Next: Ember Camping Stove "
+            "(80.00 USD), Blaze Camping Stove (100.00 USD).",
+        ),
+        (
+            "What is the most expensive tent you sell?",
+            "The most expensive of our tents is the Basecamp Lodge Tent at 350.00 USD.",
+        ),
+        (
+            "Do you sell anything from CampMate?",
+            "We sell 2 products from CampMate: Trail Camp Chair (50.00 USD), Trail Folding Table (60.00 USD).",
+        ),
+        (
+            "What tents do you have under $300?",
+            "We sell 2 tents under 300 USD: Ridgeline X4 Tent (250.00 USD), Skylark 2-Person Tent (200.00 USD).",
+        ),
+        (
+            "Do you have a tent for 4 people?",
+            "We sell 2 tents for 4 people: Ridgeline X4 Tent (250.00 USD), Basecamp Lodge Tent (350.00 USD).",
+        ),
+        (
+            "tell me about your hiking jackets",
+            "We sell 2 jackets: Breeze Jacket (120.00 USD), Gale Hiking Jacket (110.00 USD).",
+        ),
+        (
+            "Any tents under $100?",
+            "We sell no tents under 100 USD; the nearest is the Skylark 2-Person Tent at 200.00 USD.",
+        ),
+    ],
+)
+async def test_shape_questions_are_answered_from_the_catalog(
+    outdoor: Toolbox, context: Context, question: str, answer: str
+) -> None:
+    words = await outdoor.catalog.vocabulary("outdoor")
+    shape = shape_of(question, words)
+    assert shape is not None
+    sentence, hits = await outdoor.catalog.shaped("outdoor", shape)
+    assert sentence.startswith(answer), sentence
+    assert hits
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How much is the Ridgeline X4 Tent?", "What is your return policy for tents?", "Is the Breeze Jacket warm?"],
+)
+async def test_other_questions_are_no_shape_questions(outdoor: Toolbox, question: str) -> None:
+    assert shape_of(question, await outdoor.catalog.vocabulary("outdoor")) is None
+
+
+async def test_retrieval_leads_with_the_listing_and_cites_a_real_product(outdoor: Toolbox, context: Context) -> None:
+    from dataclasses import replace
+    from datetime import date
+
+    ctx = replace(context, tenant_id="outdoor")
+    analysis = analyze("What's your cheapest camping stove?", today=date(2026, 11, 21), depth=0, available=["catalog"])
+    items = (await retrieve_catalog({"analysis": analysis}, Runtime(context=ctx)))["retrieved"]
+    assert items[0]["id"] == "catalog:product:S1" and items[0]["metadata"]["listing"].startswith("The cheapest")
+    assert [i["id"] for i in items] == ["catalog:product:S1", "catalog:product:S2", "catalog:product:S3"]

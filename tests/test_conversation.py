@@ -1,0 +1,154 @@
+"""Conversation-aware turns: references resolved from the item in focus, a standalone question in state, the
+customer's facts kept, and a cheap model's rewrite with the rules as its fallback."""
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from concierge.graph.graph import build_graph
+from concierge.state import Context
+from concierge.tools.analysis.conversation import customer_facts, refers_back, standalone, with_facts
+from concierge.tools.llm.providers import ProviderConfig
+from concierge.tools.toolbox import Toolbox
+from tests.provider_stubs import OpenAIStub, answer, server_error
+
+MINI = "openai/gpt-4o-mini"
+
+
+@pytest.mark.parametrize(
+    ("message", "refers"),
+    [
+        ("Is it in stock?", True),
+        ("how much does it weigh?", True),
+        ("and the price?", True),
+        ("What about that one?", True),
+        ("weight?", True),
+        ("How long does it take to ship to Germany?", False),
+        ("Is it possible to pay by card?", False),
+        ("What are your opening hours?", False),
+    ],
+)
+def test_references_are_found(message: str, refers: bool) -> None:
+    assert refers_back(message) is refers
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("Is it in stock?", "Is the TrailMaster X4 Tent in stock?"),
+        ("how much does it weigh?", "How much does the TrailMaster X4 Tent weigh?"),
+        ("and the price?", "And the price of the TrailMaster X4 Tent?"),
+        ("what's the warranty on it", "What's the warranty on the TrailMaster X4 Tent"),
+        ("and what does it weigh itself?", "And what does the TrailMaster X4 Tent weigh?"),
+        ("Is the TrailMaster X4 Tent waterproof?", "Is the TrailMaster X4 Tent waterproof?"),
+    ],
+)
+def test_standalone_questions_name_the_item(message: str, expected: str) -> None:
+    assert standalone(message, "TrailMaster X4 Tent") == expected
+
+
+def test_customer_facts_are_kept_and_used() -> None:
+    facts = customer_facts("Hi, I'm a Gold member.")
+    assert facts == {"membership": "Gold"}
+    facts = customer_facts("We are 4 people, do you have a table?", facts)
+    assert facts == {"membership": "Gold", "party_size": 4}
+    assert customer_facts("my membership status is platinum") == {"membership": "Platinum"}
+    assert with_facts("What is your return policy?", facts).endswith("(membership status Gold)")
+    assert with_facts("Is the tent waterproof?", facts) == "Is the tent waterproof?", "facts only where they matter"
+
+
+async def turns(context: Context, *messages: str) -> list[dict[str, Any]]:
+    graph = build_graph(InMemorySaver())
+    config = {"configurable": {"thread_id": "t1"}}
+    outs = []
+    for message in messages:
+        outs.append(await graph.ainvoke({"messages": [{"role": "user", "content": message}]}, config, context=context))
+    return outs
+
+
+async def test_a_follow_up_is_answered_about_the_item_in_focus(context: Context) -> None:
+    first, second = await turns(context, "How much is the Kestrel fountain pen?", "Is it in stock?")
+    assert first["focus"]["id"] == "catalog:product:ST-0001"
+    analysis = second["analysis"]
+    assert analysis["original"] == "Is it in stock?"
+    assert analysis["question"] == "Is the Kestrel Fountain Pen in stock?" and analysis["rewritten_by"] == "rules"
+    assert second["context"]["sources"][0]["id"] == "catalog:product:ST-0001", "the item in focus leads"
+    answer_text = second["messages"][-1].content
+    assert "6 in stock" in answer_text and "Salt Orchard" not in answer_text
+    assert [c["id"] for c in second["citations"]] == ["catalog:product:ST-0001"]
+
+
+async def test_how_long_does_it_take_asks_about_the_service_in_focus(context: Context) -> None:
+    _, second, third = await turns(
+        context, "Any perfume consultation slots on Friday?", "How long does it take?", "and the price?"
+    )
+    assert second["analysis"]["question"] == "How long does the Perfume consultation take?"
+    assert "45 minutes" in second["messages"][-1].content
+    assert "25.00 EUR" in third["messages"][-1].content
+
+
+async def test_an_answers_item_becomes_the_focus(context: Context) -> None:
+    """ "Which is your cheapest X?" names no product; its answer does, and "it" then means that one."""
+    first, second = await turns(context, "What's the cheapest perfume you sell?", "Is it in stock?")
+    assert "Maison Verlaine Discovery Set" in first["messages"][-1].content
+    assert first["citations"][0]["id"] == "catalog:product:PF-0005"
+    assert "Discovery Set" in second["analysis"]["question"]
+    assert "12 in stock" in second["messages"][-1].content
+
+
+async def test_stated_facts_stay_in_state(context: Context) -> None:
+    _, second = await turns(context, "Hello, I'm a gold member", "What is your return policy for books?")
+    assert second["customer"] == {"membership": "Gold"}
+    assert second["analysis"]["question"].endswith("(membership status Gold)")
+
+
+async def test_a_new_question_leaves_the_focus_alone(context: Context) -> None:
+    _, second = await turns(context, "How much is the Kestrel fountain pen?", "What are your opening hours?")
+    assert second["analysis"]["rewritten_by"] == "none" and second["analysis"].get("focus") is None
+    assert second["focus"]["id"] == "catalog:product:ST-0001", "kept for a later 'it'"
+
+
+@pytest.fixture(scope="module")
+def openai_server() -> Iterator[OpenAIStub]:
+    with OpenAIStub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def cheap_model(tools: Toolbox, context: Context, openai_server: OpenAIStub) -> Context:
+    openai_server.reset()
+    tools.models.providers = {"openai": ProviderConfig("openai", "openai", "sk-test", openai_server.base_url)}
+    # Answers come from another model, so every call to the cheap one is a rewrite.
+    return replace(context, tier_models={"fast": MINI}, models=["openai/gpt-4o"])
+
+
+async def test_a_cheap_model_rewrites_the_follow_up(cheap_model: Context, openai_server: OpenAIStub) -> None:
+    openai_server.script("gpt-4o-mini", answer("Is the Kestrel Fountain Pen in stock today?"))
+    _, second = await turns(cheap_model, "How much is the Kestrel fountain pen?", "Is it in stock?")
+    assert second["analysis"]["rewritten_by"] == "model"
+    assert second["analysis"]["question"] == "Is the Kestrel Fountain Pen in stock today?"
+    [call] = openai_server.calls("gpt-4o-mini")
+    prompt = call.body["messages"][0]["content"]
+    assert "Is it in stock?" in prompt and "Kestrel Fountain Pen" in prompt
+
+
+async def test_the_rules_take_over_when_the_model_fails(cheap_model: Context, openai_server: OpenAIStub) -> None:
+    openai_server.script("gpt-4o-mini", server_error())
+    _, second = await turns(cheap_model, "How much is the Kestrel fountain pen?", "Is it in stock?")
+    assert second["analysis"]["rewritten_by"] == "rules"
+    assert second["analysis"]["question"] == "Is the Kestrel Fountain Pen in stock?"
+
+
+async def test_an_answer_is_no_rewrite(cheap_model: Context, openai_server: OpenAIStub) -> None:
+    openai_server.script("gpt-4o-mini", answer("The Kestrel Fountain Pen is 6 in stock [1]."))
+    _, second = await turns(cheap_model, "How much is the Kestrel fountain pen?", "Is it in stock?")
+    assert second["analysis"]["rewritten_by"] == "rules"
+
+
+async def test_it_with_nothing_in_focus_asks_which_item(context: Context) -> None:
+    [out] = await turns(context, "How much does it weigh?")
+    assert out["messages"][-1].content.startswith("Which product do you mean?")
+    assert out["citations"] == [] and not out["generation"]["grounded"]

@@ -1,0 +1,116 @@
+"""Rules from the tenant's own data: its vocabulary, its currency, accents kept, no shop's words in code."""
+
+import re
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from concierge.tools.analysis.money import amounts, price_bounds
+from concierge.tools.analysis.query import query_type
+from concierge.tools.analysis.text import keywords, stems
+from concierge.tools.catalog.importer import import_catalog
+from concierge.tools.db.models import Tenant
+from concierge.tools.documents.chunking import Chunk
+from concierge.tools.toolbox import Toolbox
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTDOOR = """sku,name,price,currency,category,brand
+T1,TrailMaster X4 Tent,250,USD,Tents,OutdoorLiving
+T2,SkyView 2-Person Tent,200,USD,Tents,OutdoorLiving
+S1,CompactCook Camping Stove,60,USD,Camping Stoves,CompactCook
+S2,EcoFire Camping Stove,80,USD,Camping Stoves,EcoFire
+B1,CozyNights Sleeping Bag,100,USD,Sleeping Bags,CozyNights
+B2,MountainDream Sleeping Bag,130,USD,Sleeping Bags,MountainDream
+C1,Café Crème Mug,12,USD,Kitchen,CampBuddy
+""".encode()
+
+
+async def _outdoor(tools: Toolbox) -> None:
+    async with tools.db.session() as s:
+        s.add(Tenant(id="outdoor", name="Outdoor", timezone="UTC", currency="USD"))
+        await s.commit()
+    await import_catalog(tools.db, "outdoor", OUTDOOR, "products.csv")
+
+
+async def test_the_vocabulary_comes_from_the_catalog(tools: Toolbox) -> None:
+    await _outdoor(tools)
+    words = await tools.catalog.vocabulary("outdoor")
+    assert words.best_named("how much is the trail master tent?").key == "T1"
+    assert words.best_named("Tell me about the cozynights bag").key == "B1"
+    assert words.best_named("any sleeping bags?") is None, "a category names no product in particular"
+    assert words.brands_in("Do you sell anything from Camp Buddy?") == ["CampBuddy"]
+    assert words.categories_in("What's your cheapest camping stove?") == ["Camping Stoves"]
+    assert words.best_named("is the cafe creme mug dishwasher safe").key == "C1"
+    assert query_type("Do you have tents?", words) == "product"
+    demo = await tools.catalog.vocabulary("demo")
+    assert query_type("Any perfume consultation slots on Friday?", demo) == "appointment"
+    assert query_type("What happens at the perfume consultation?", demo) == "service"
+    assert query_type("What happens at the perfume consultation?", words) == "general"
+
+
+async def test_a_new_import_changes_the_vocabulary_at_once(tools: Toolbox) -> None:
+    await _outdoor(tools)
+    before = await tools.catalog.vocabulary("outdoor")
+    await import_catalog(tools.db, "outdoor", b"sku,name,price\nK1,Packraft Kayak,400\n", "more.csv")
+    tools.catalog.invalidate("outdoor")
+    after = await tools.catalog.vocabulary("outdoor")
+    assert after.version != before.version and after.best_named("the packraft").key == "K1"
+
+
+def test_keywords_keep_accents_and_stems_fold_them() -> None:
+    assert keywords("Un café crème, s'il vous plaît") == ["un", "café", "crème", "il", "vous", "plaît"]
+    assert stems("café") == stems("cafe")
+
+
+async def test_keyword_search_finds_accented_words_either_way(tools: Toolbox) -> None:
+    chunk = Chunk(text="Notre café ouvre à huit heures.", page=1, section="Horaires", tokens=9)
+    await tools.documents.add("fr", "d1", "Guide", [chunk])
+    for query in ("café", "cafe", "CAFÉ"):
+        hits = await tools.documents.search("fr", query, 3)
+        assert hits and hits[0].document_id == "d1", query
+
+
+def test_money_in_the_tenants_currency() -> None:
+    assert amounts("Adventurer Pro Backpack, price $90, or 90 USD", "USD") == [Decimal("90"), Decimal("90")]
+    assert amounts("costs 12,50 € (EUR 3 for postage)", "EUR") == [Decimal("12.50"), Decimal("3")]
+    assert amounts("costs 12,50 €", "USD") == []
+    assert price_bounds("tents under $300") == (None, Decimal("300"))
+    assert price_bounds("a gift for less than €12,50") == (None, Decimal("12.50"))
+    assert price_bounds("between 20 and 40 dollars") == (Decimal("20"), Decimal("40"))
+    assert price_bounds("a backpack under 3 lbs") == (None, None), "a weight is not a price"
+
+
+def test_no_shop_words_in_tools_or_nodes() -> None:
+    pattern = "inkwell|kestrel|perfume|fountain pen|bookshop|book club|notebook|candle"
+    out = subprocess.run(
+        ["grep", "-rniE", pattern, "concierge/tools", "concierge/nodes"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    offending = [line for line in out.splitlines() if "/demo/" not in line and not re.search(r"\.pyc", line)]
+    assert not offending, offending
+
+
+@pytest.mark.parametrize("currency", ["USD", "GBP"])
+async def test_price_conflicts_in_the_products_currency(currency: str) -> None:
+    from concierge.nodes.synthesize import price_conflicts
+
+    mark = {"USD": "$", "GBP": "£"}[currency]
+    product = {
+        "id": "catalog:product:T1",
+        "source": "catalog",
+        "title": "TrailMaster X4 Tent",
+        "text": "",
+        "score": 1.0,
+        "metadata": {"kind": "product", "price": "250.00", "currency": currency},
+    }
+    doc = {
+        "id": "documents:d:0",
+        "source": "documents",
+        "title": "Manual",
+        "text": f"TrailMaster X4 Tent, price {mark}230,",
+        "score": 0.5,
+        "metadata": {"section": "Intro"},
+    }
+    [note] = price_conflicts([product, doc])
+    assert "230" in note and f"250.00 {currency}" in note
