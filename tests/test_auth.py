@@ -21,7 +21,13 @@ from concierge.tools.toolbox import Toolbox
 from tests.conftest import LiveServer, add_tenant
 from tests.sse import stream_events
 
-OPEN = {("GET", "/ok"), ("POST", "/feedback/{token}"), ("GET", "/feedback/{token}")}
+OPEN = {
+    ("GET", "/ok"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/feedback/{token}"),
+    ("GET", "/feedback/{token}"),
+}
 """Routes anyone may call; the docs (`/docs`, `/openapi.json`) are not API routes and stay open too. A signed
 feedback URL is its own credential: without a valid token it is a 403, never a 401."""
 OPERATOR_ONLY = {("POST", "/admin/tenants")}
@@ -74,7 +80,7 @@ def test_scope_matrix(trust: tuple[LiveServer, dict[str, str]], method: str, pat
     server, keys = trust
     with httpx.Client(base_url=server.url, timeout=30) as client:
         if declared is None:
-            expected = 200 if path == "/ok" else 403  # the signed feedback URL, with a token that is not one
+            expected = 403 if path.startswith("/feedback/") else 200  # a signed feedback URL without a real token
             assert _request(client, method, path, None).status_code == expected
             return
         scopes, customers = declared

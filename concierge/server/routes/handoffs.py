@@ -14,12 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from concierge.server.auth import Principal, require
 from concierge.server.deps import App, CurrentTenant
-from concierge.server.routes.runs import wait_run
-from concierge.server.runs import thread_config
+from concierge.server.runs import admit, thread_config
 from concierge.server.schemas import RunCommand, RunCreate
 from concierge.server.serialize import jsonable
+from concierge.server.streams import run_result
 from concierge.state.human import HUMAN_AGENT, interrupt_kind
+from concierge.tools.db.base import utcnow
 from concierge.tools.db.models import HandoffEntry, Tenant, Thread
+from concierge.tools.db.runs import new_run_id
 from concierge.tools.support.handoffs import CLOSED, OPEN, HandoffConflict, HandoffNotFound, handoff_json
 
 router = APIRouter(prefix="/handoffs", tags=["handoffs"])
@@ -193,22 +195,41 @@ async def reply(handoff_id: str, body: ReplyBody, agent: Agent, app: App) -> dic
             raise HTTPException(409, f"thread {entry.thread_id} is not waiting for this handoff's reply")
         return await _write_to_held(app, entry, text, agent.name)
     resume = {"reply": text, "agent": agent.name, "keep": body.keep, "category": body.category, "reason": body.reason}
-    out = await wait_run(thread, RunCreate(command=RunCommand(resume=resume)), app, agent.principal)
+    out = await _resume(app, agent, thread.id, resume)
     if "__error__" in out:
         raise HTTPException(500, f"the reply could not be delivered: {out['__error__'].get('message')}")
     return {"handoff": handoff_json(await _entry(app, agent.tenant, handoff_id)), "message": out["messages"][-1]}
 
 
+async def _resume(app: App, agent: Staff, thread_id: str, value: Any) -> dict[str, Any]:
+    """Resume the paused thread as a run of the run queue (so the thread's join stream carries the reply live),
+    and wait for it: the final values, or `__error__`."""
+    body = RunCreate(command=RunCommand(resume=value), stream_mode=["values", "updates", "messages-tuple"])
+    run_id = new_run_id()
+    queue = app.executor.broker.subscribe_run(run_id)
+    try:
+        run = await admit(app, agent.tenant, agent.principal, thread_id, body, run_id=run_id)
+    except BaseException:
+        app.executor.broker.unsubscribe_run(run_id, queue)
+        raise
+    return await run_result(app, run, queue)
+
+
 async def _write_to_held(app: App, entry: HandoffEntry, text: str, agent: str) -> dict[str, Any]:
-    """A message to the customer in a conversation the agent keeps, between the customer's messages."""
-    lock = app.lock(entry.thread_id)
-    if lock.locked():
-        raise HTTPException(409, f"thread {entry.thread_id} is busy with another run")
-    async with lock:
-        message = AIMessage(
-            content=text, name=HUMAN_AGENT, additional_kwargs={HUMAN_AGENT: {"id": agent, "handoff_id": entry.id}}
-        )
-        await app.graph.aupdate_state(thread_config(entry.thread_id), {"messages": [message]}, as_node="handoff")
+    """A message to the customer in a conversation the agent keeps, between the customer's messages: written into
+    the thread's state as the handoff node's (no run: the graph waits for the customer's next message)."""
+    if await app.executor.store.inflight(entry.thread_id):
+        raise HTTPException(409, f"thread {entry.thread_id} is busy with a run; send the message when it is over")
+    message = AIMessage(
+        content=text, name=HUMAN_AGENT, additional_kwargs={HUMAN_AGENT: {"id": agent, "handoff_id": entry.id}}
+    )
+    await app.graph.aupdate_state(thread_config(entry.thread_id), {"messages": [message]}, as_node="handoff")
+    snapshot = await app.graph.aget_state(thread_config(entry.thread_id))
+    async with app.tools.db.session() as s:  # the thread as `GET /threads/{id}` and threads.search show it
+        row = await s.get(Thread, entry.thread_id)
+        if row is not None:
+            row.values, row.updated_at = jsonable(snapshot.values), utcnow()
+            await s.commit()
     await app.tools.handoffs.replied(entry.id, agent, keep=True)
     return {
         "handoff": handoff_json(await app.tools.handoffs.get(entry.tenant_id, entry.id)),
@@ -240,8 +261,7 @@ async def resolve(handoff_id: str, agent: Agent, app: App) -> dict[str, Any]:
     entry = await app.tools.handoffs.close(agent.tenant.id, handoff_id, "resolved")
     if await _paused_here(app, entry):
         thread = await _thread(app, entry)
-        let_go = RunCreate(command=RunCommand(resume=[{"type": "ignore", "args": None}]))
-        out = await wait_run(thread, let_go, app, agent.principal)
+        out = await _resume(app, agent, thread.id, [{"type": "ignore", "args": None}])
         if "__error__" in out:
             raise HTTPException(500, f"the thread could not be let go: {out['__error__'].get('message')}")
     return handoff_json(entry)

@@ -2,7 +2,7 @@
 agents' queue and private notes, corrections and the versioned evaluation sets made of them
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 00:07:08.297709
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import concierge.tools.db.base
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
