@@ -46,6 +46,44 @@ def customer_wants_a_person(client: httpx.Client, question: str = "When is the b
     return thread
 
 
+class JoinStream:
+    """A customer's open `GET /threads/{id}/stream`, read in a thread until a human agent's message arrives."""
+
+    def __init__(self, server: LiveServer, thread: str) -> None:
+        self.server, self.thread = server, thread
+        self.opened, self.heard = threading.Event(), threading.Event()
+        self.message: dict | None = None
+        self.events: list[str] = []
+        self._worker = threading.Thread(target=self._read, daemon=True)
+
+    def start(self) -> "JoinStream":
+        self._worker.start()
+        assert self.opened.wait(10), "the join stream did not open"
+        return self
+
+    def _read(self) -> None:
+        with self.server.client(timeout=30) as client, client.stream("GET", f"/threads/{self.thread}/stream") as r:
+            assert r.status_code == 200
+            self.opened.set()
+            event = None
+            for line in r.iter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                    self.events.append(event)
+                elif line.startswith("data:") and event == "messages":
+                    message = json.loads(line[5:])[0]
+                    if message.get("name") == "human_agent":
+                        self.message = message
+                        self.heard.set()
+                        return
+
+    def wait_for_agent(self) -> dict:
+        assert self.heard.wait(20), f"no human agent's message on the join stream; events: {self.events}"
+        self._worker.join(5)
+        assert self.message is not None
+        return self.message
+
+
 def test_the_whole_story_from_not_helpful_to_training_data(live_server: LiveServer, settings: Settings) -> None:
     with live_server.client(timeout=30) as client:
         earlier = client.post("/threads", json={}).json()["thread_id"]
@@ -85,7 +123,9 @@ def test_the_whole_story_from_not_helpful_to_training_data(live_server: LiveServ
             "regular, be kind"
         ]
 
-        # The reply resumes the graph: the customer sees it as an assistant message written by a person.
+        # The reply resumes the graph: the customer, waiting on the thread's join stream, sees it arrive live as an
+        # assistant message written by a person.
+        customer = JoinStream(live_server, thread).start()
         reply = "The book club meets on the first Saturday of the month at 10:30, in the café."
         bad = client.post(f"/handoffs/{handoff}/reply", headers=agent("niamh"), json={"text": ""})
         assert bad.status_code == 422
@@ -95,6 +135,9 @@ def test_the_whole_story_from_not_helpful_to_training_data(live_server: LiveServ
             json={"text": reply, "category": "factual", "reason": "the draft had no date"},
         )
         assert r.status_code == 200, r.text
+        heard = customer.wait_for_agent()
+        assert (heard["content"], heard["name"]) == (reply, "human_agent")
+        assert heard["additional_kwargs"]["human_agent"]["id"] == "niamh"
         assert r.json()["handoff"]["status"] == "answered" and r.json()["handoff"]["first_reply_at"]
         state = client.get(f"/threads/{thread}/state").json()
         last = state["values"]["messages"][-1]
