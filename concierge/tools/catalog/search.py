@@ -168,8 +168,9 @@ class Catalog:
                 idx = None
         if idx is None:
             idx = await asyncio.to_thread(ProductIndex, version, rows)
-            self._indexes[tenant_id] = idx
-            self._vocabularies[tenant_id] = await asyncio.to_thread(Vocabulary.build, version, rows, services)
+            vocabulary = await asyncio.to_thread(Vocabulary.build, version, rows, services)
+            # Both at once: a concurrent turn that finds the new index must find its vocabulary too.
+            self._indexes[tenant_id], self._vocabularies[tenant_id] = idx, vocabulary
         self._checked[tenant_id] = now
         return idx
 
