@@ -74,11 +74,16 @@ async def test_shopify_export_imports_every_variant_and_says_why_for_each_row_le
     assert product_lines | set(rejected) | set(skipped) == set(range(2, lines + 2))
 
     async with tools.db.session() as s:
-        laptop = await s.scalar(select(Product).where(Product.tenant_id == "gadgets", Product.sku == "nimbus-pro-laptop"))
+        laptop = await s.scalar(
+            select(Product).where(Product.tenant_id == "gadgets", Product.sku == "nimbus-pro-laptop")
+        )
         assert laptop is not None
         assert (str(laptop.price), laptop.stock, laptop.currency) == ("1099.00", 20, "USD"), "lowest price, stock sum"
         assert laptop.brand == "Nimbus" and laptop.category == "Laptops" and "<" not in laptop.description
-        assert "Battery life: up to 14 hours" in laptop.description and "65 W USB-C charger & a sleeve" in laptop.description
+        assert (
+            "Battery life: up to 14 hours" in laptop.description
+            and "65 W USB-C charger & a sleeve" in laptop.description
+        )
     variants = await _variants(tools, "gadgets", "nimbus-pro-laptop")
     assert [(v.sku, v.options, str(v.price), v.stock) for v in variants] == [
         ("NPL-13-16", {"Size": "13 inch", "Memory": "16GB"}, "1099.00", 5),
@@ -93,7 +98,9 @@ async def test_shopify_export_imports_every_variant_and_says_why_for_each_row_le
     ids = [v.id for v in variants]
     again = await import_catalog(tools.db, "gadgets", SHOPIFY.read_bytes(), SHOPIFY.name)
     assert again.variants.created == 0 and again.variants.updated == 6 and again.created == 0
-    fixed = SHOPIFY.read_text().replace("NPL-15-16,1800,shopify,12,deny,manual,1299.00", "NPL-15-16,1800,shopify,9,deny,manual,1249.00")
+    fixed = SHOPIFY.read_text().replace(
+        "NPL-15-16,1800,shopify,12,deny,manual,1299.00", "NPL-15-16,1800,shopify,9,deny,manual,1249.00"
+    )
     await import_catalog(tools.db, "gadgets", fixed.encode(), SHOPIFY.name)
     variants = await _variants(tools, "gadgets", "nimbus-pro-laptop")
     assert [v.id for v in variants] == ids
@@ -102,7 +109,11 @@ async def test_shopify_export_imports_every_variant_and_says_why_for_each_row_le
     dropped = "\n".join(line for line in fixed.splitlines() if "NPL-13-32" not in line)
     gone = await import_catalog(tools.db, "gadgets", dropped.encode(), SHOPIFY.name)
     assert gone.variants.removed == 1
-    assert [v.sku for v in await _variants(tools, "gadgets", "nimbus-pro-laptop")] == ["NPL-13-16", "NPL-15-16", "NPL-15-32"]
+    assert [v.sku for v in await _variants(tools, "gadgets", "nimbus-pro-laptop")] == [
+        "NPL-13-16",
+        "NPL-15-16",
+        "NPL-15-32",
+    ]
 
 
 async def test_woocommerce_export_links_variations_to_their_parent(tools: Toolbox) -> None:
@@ -139,9 +150,9 @@ async def test_the_answer_states_the_variant_asked_for(tools: Toolbox) -> None:
     context = Context(tenant_id="gadgets", business_name="Gadgets", timezone="UTC", tools=tools, sources=["catalog"])
     first, second = await _turns(context, "How much is the Nimbus Pro Laptop in 15 inch?", "do you have it in 16GB?")
 
-    source = first["context"]["sources"][0]
-    assert source["id"] == "catalog:product:nimbus-pro-laptop"
-    assert "Available in: 13 inch, 16GB at 1099.00 USD (5 in stock); 13 inch, 32GB at 1349.00 USD" in source["text"]
+    assert first["context"]["sources"][0]["id"] == "catalog:product:nimbus-pro-laptop"
+    text = first["context"]["text"]
+    assert "Available in: 13 inch, 16GB at 1099.00 USD (5 in stock); 13 inch, 32GB at 1349.00 USD" in text, text
     answer = first["messages"][-1].content
     assert "1299.00 USD" in answer and "1549.00 USD" in answer, answer
     assert "12 in stock" in answer and "only 3 left" in answer, answer
