@@ -148,7 +148,13 @@ async def test_the_answer_states_the_variant_asked_for(tools: Toolbox) -> None:
     await add_tenant(tools, "gadgets", currency="USD")
     await import_catalog(tools.db, "gadgets", SHOPIFY.read_bytes(), SHOPIFY.name)
     context = Context(tenant_id="gadgets", business_name="Gadgets", timezone="UTC", tools=tools, sources=["catalog"])
-    first, second = await _turns(context, "How much is the Nimbus Pro Laptop in 15 inch?", "do you have it in 16GB?")
+    first, second, third, fourth = await _turns(
+        context,
+        "How much is the Nimbus Pro Laptop in 15 inch?",
+        "do you have it in 16GB?",
+        "and in 64GB?",
+        "how much is the 13 inch one?",
+    )
 
     assert first["context"]["sources"][0]["id"] == "catalog:product:nimbus-pro-laptop"
     text = first["context"]["text"]
@@ -163,6 +169,12 @@ async def test_the_answer_states_the_variant_asked_for(tools: Toolbox) -> None:
     assert "1099.00 USD" in answer and "1299.00 USD" in answer, answer
     assert "5 in stock" in answer and "12 in stock" in answer, answer
     assert "1349.00" not in answer and "1549.00" not in answer, "no figure of a 32GB laptop"
+
+    answer = third["messages"][-1].content
+    assert "does not come in 64GB" in answer and "16GB and 32GB" in answer, answer
+    answer = fourth["messages"][-1].content
+    assert "1099.00 USD" in answer and "1349.00 USD" in answer and "out of stock" in answer, answer
+    assert "1299.00" not in answer and "1549.00" not in answer, "no figure of a 15 inch laptop"
 
 
 def test_api_import_reports_variants(live_server: LiveServer, settings: Settings) -> None:

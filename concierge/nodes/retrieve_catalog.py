@@ -11,7 +11,7 @@ from concierge.state.records import RetrievedItem
 from concierge.tools.analysis.when import time_windows
 from concierge.tools.catalog.search import FreeSlot, ProductHit, ServiceHit, price_ceiling
 from concierge.tools.catalog.shape import Shape, shape_of
-from concierge.tools.catalog.variants import Variant, named_values, named_variants
+from concierge.tools.catalog.variants import Variant, named_values, named_variants, not_offered
 from concierge.tools.toolbox import context_of, toolbox
 
 
@@ -45,12 +45,23 @@ def available_in(p: ProductHit) -> str:
     )
 
 
+def _listed(values: list[str]) -> str:
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} and {values[-1]}"
+
+
 def asked_variants(p: ProductHit, question: str) -> str:
-    """The sentence that answers for the variants the question names ("the 15 inch one", "in 16GB"), first in
-    the item so the answer states their price and stock, not the product's "from" price."""
+    """The sentences that answer for the variants the question names ("the 15 inch one", "in 16GB"), first in
+    the item so the answer states their price and stock, not the product's lowest price; and a plain no, with
+    what there is, for a measure no variant has ("in 64GB")."""
+    missing = [
+        f"The {p.name} does not come in {asked}: its {name.casefold()} options are {_listed(values)}."
+        for name, asked, values in not_offered(question, p.variants)
+    ]
     chosen = named_variants(question, p.variants)
     if not chosen:
-        return ""
+        return " ".join(missing)
+    if missing:
+        return " ".join(missing)  # "the 15 inch in 64GB": the 15 inch ones are in the list below
     named = named_values(question, chosen)
     said = ", ".join(v for _, v in chosen[0].options if v in named)
     if len(chosen) == 1:

@@ -63,3 +63,34 @@ def named_variants(question: str, variants: tuple[Variant, ...] | list[Variant])
     counts = [sum(1 for _, v in x.options if v in named) for x in variants]
     best = max(counts)
     return [x for x, n in zip(variants, counts, strict=True) if n == best and best > 0]
+
+
+_MEASURE = re.compile(r"^(\d+(?:[.,]\d+)?)(\s*-?\s*)([^\W\d_]+)$")
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def not_offered(question: str, variants: tuple[Variant, ...] | list[Variant]) -> list[tuple[str, str, list[str]]]:
+    """Measures the question asks for that no variant has ("64GB" of a laptop sold with 16GB and 32GB), as
+    (option name, the measure as the shop writes it, the values it is sold in): the answer is then a plain no
+    with the alternatives, not a silence."""
+    text = question.casefold()
+    out = []
+    for name in dict.fromkeys(n for v in variants for n, _ in v.options):
+        values = list(dict.fromkeys(x for v in variants for n, x in v.options if n == name))
+        measures = [_MEASURE.match(x.strip()) for x in values]
+        if not measures or any(m is None for m in measures):
+            continue
+        units = {m.group(3).casefold() for m in measures if m}
+        if len(units) != 1:
+            continue
+        first = measures[0]
+        assert first is not None
+        offered = {_number(m.group(1)) for m in measures if m}
+        unit = units.pop()
+        for found in re.finditer(rf"(?<![\w.])(\d+(?:[.,]\d+)?)[\s\-]*{re.escape(unit)}(?!\w)", text):
+            if _number(found.group(1)) not in offered:
+                out.append((name, f"{found.group(1)}{first.group(2)}{first.group(3)}", values))
+    return out
