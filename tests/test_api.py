@@ -173,7 +173,7 @@ def test_a_crash_inside_a_node_ends_the_run_with_an_error_naming_it(settings: Se
         server.stop()
 
 
-def test_a_second_run_on_a_busy_thread_is_refused(settings: Settings) -> None:
+def test_a_second_run_on_a_busy_thread_is_refused_when_the_strategy_is_reject(settings: Settings) -> None:
     import threading
 
     from concierge.tools.toolbox import Toolbox
@@ -193,7 +193,7 @@ def test_a_second_run_on_a_busy_thread_is_refused(settings: Settings) -> None:
             for _ in range(100):
                 if client.get(f"/threads/{thread}").json()["status"] == "busy":
                     break
-            busy = client.post(f"/threads/{thread}/runs/wait", json=ask(QUESTION))
+            busy = client.post(f"/threads/{thread}/runs/wait", json={**ask(QUESTION), "multitask_strategy": "reject"})
             assert busy.status_code == 409 and "busy" in busy.json()["detail"]
             first.join()
             assert client.post(f"/threads/{thread}/runs/wait", json=ask(QUESTION)).status_code == 200

@@ -21,7 +21,7 @@ from concierge.tools.toolbox import Toolbox
 from tests.conftest import LiveServer, add_tenant
 from tests.sse import stream_events
 
-OPEN = {("GET", "/ok")}
+OPEN = {("GET", "/ok"), ("GET", "/healthz"), ("GET", "/readyz")}
 """Routes anyone may call; the docs (`/docs`, `/openapi.json`) are not API routes and stay open too."""
 OPERATOR_ONLY = {("POST", "/admin/tenants")}
 ROUTES = [(m, p, route_scopes(d)) for m, p, d in iter_routes(create_app(Settings(data_dir=Path("/nonexistent"))))]

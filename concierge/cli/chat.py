@@ -12,7 +12,7 @@ from langgraph.types import Command
 from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
-from concierge.server.runs import thread_config
+from concierge.server.executor import thread_config
 from concierge.state.conversation import DISCARDED_EVENT
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox

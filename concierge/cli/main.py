@@ -63,6 +63,23 @@ async def _seed(settings: Settings) -> None:
     print(f"demo keys (a demo convenience): {settings.data_dir / 'demo-keys.json'} (mode 0600)")
 
 
+async def _migrate(settings: Settings) -> str:
+    """Bring the app database and the checkpoint tables to this version's schema."""
+    from concierge.graph.checkpointer import migrate_checkpoints
+    from concierge.tools.db.engine import AppDatabase
+    from concierge.tools.db.migrate import head, upgrade
+
+    settings.ensure_dirs()
+    db = AppDatabase(settings.app_db_url, settings.database_schema)
+    try:
+        await upgrade(db.engine)
+    finally:
+        await db.dispose()
+    checkpoints = await migrate_checkpoints(settings)
+    revision = await asyncio.to_thread(head)
+    return f"migrated: app database at revision {revision}; checkpoints ready ({checkpoints})"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="concierge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +87,11 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default=None, help="address to bind (default CONCIERGE_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default CONCIERGE_PORT or 8000)")
     sub.add_parser("seed-demo", help="create or refresh the demo tenant (idempotent)")
+    sub.add_parser(
+        "migrate",
+        help="upgrade the app database and the checkpoint tables, then exit (a deploy step; then serve with "
+        "CONCIERGE_MIGRATE_ON_START=false)",
+    )
     chat = sub.add_parser("chat", help="chat with a tenant's agent in the terminal")
     chat.add_argument("--tenant", default=None, help="tenant id (default CONCIERGE_DEFAULT_TENANT or demo)")
     chat.add_argument("--thread", default=None, help="continue this thread id")
@@ -115,6 +137,11 @@ def _dispatch(args: argparse.Namespace) -> None:
     settings = get_settings()
     if args.command == "seed-demo":
         asyncio.run(_seed(settings))
+    elif args.command == "migrate":
+        try:
+            print(asyncio.run(_migrate(settings)))
+        except Exception as exc:
+            raise SystemExit(f"concierge migrate: {type(exc).__name__}: {exc}") from None
     elif args.command == "chat":
         from concierge.cli.chat import chat as run_chat
 
@@ -151,10 +178,12 @@ def _dispatch(args: argparse.Namespace) -> None:
         import uvicorn
 
         from concierge.server.app import create_app
+        from concierge.server.observability import configure_logging
 
         host, port = args.host or settings.host, args.port or settings.port
+        configure_logging(settings)
         print(_example(host, port, _demo_keys(settings)), flush=True)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", log_config=None)
 
 
 def _guarded(command: str, action: Callable[[], None]) -> None:

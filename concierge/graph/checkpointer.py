@@ -1,16 +1,161 @@
-"""Where a thread's checkpoints live: a SQLite file by default."""
+"""Where a thread's checkpoints live: PostgreSQL, shared by every replica, whenever the app database is PostgreSQL;
+a SQLite file otherwise (the embedded default, no server needed).
 
+Also what the run queue needs from checkpoints beyond LangGraph's own interface: where a thread stands before a
+run, and removing everything a rolled-back run wrote after that point.
+"""
+
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from sqlalchemy.engine import make_url
+
+from concierge.tools.settings import Settings
+
+MIGRATION_LOCK = 0x63686B70  # "chkp": one replica sets the checkpoint tables up, the others wait
+
+
+def postgres_conninfo(url: str) -> str:
+    """The app's SQLAlchemy URL (`postgresql+asyncpg://...`) as a libpq connection string for psycopg."""
+    parsed = make_url(url).set(drivername="postgresql", query={})
+    return parsed.render_as_string(hide_password=False)
+
+
+def _pool_kwargs(schema: str | None) -> dict[str, Any]:
+    from psycopg.rows import dict_row
+
+    kwargs: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+    if schema:
+        kwargs["options"] = f"-c search_path={schema}"
+    return kwargs
+
+
+def _pooled_saver(pool: Any) -> BaseCheckpointSaver:
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    saver = AsyncPostgresSaver(pool)
+    # The saver serialises every call on one lock, which only a single shared connection needs: with a pool each
+    # call takes a connection of its own, so concurrent runs need not queue behind one another.
+    saver.lock = contextlib.nullcontext()  # type: ignore[assignment]
+    return saver
+
+
+async def setup_postgres(saver: BaseCheckpointSaver, conninfo: str, schema: str | None) -> None:
+    """Create or upgrade the checkpoint tables, one replica at a time (their migrations are not concurrent-safe)."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(conninfo, **_pool_kwargs(schema)) as conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            await saver.setup()  # type: ignore[attr-defined]
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
 @asynccontextmanager
-async def open_checkpointer(path: Path) -> AsyncIterator[BaseCheckpointSaver]:
+async def open_checkpointer(where: Settings | Path, *, setup: bool = True) -> AsyncIterator[BaseCheckpointSaver]:
+    """The checkpointer for `where`: settings (PostgreSQL or SQLite as configured) or a SQLite file's path.
+
+    `setup` creates or upgrades the checkpoint tables; a server started without migrating skips it on
+    PostgreSQL (`concierge migrate` did it). SQLite files are always set up: there is no deploy step for them.
+    """
+    if isinstance(where, Settings) and where.uses_postgres:
+        from psycopg_pool import AsyncConnectionPool
+
+        conninfo = postgres_conninfo(where.app_db_url)
+        pool = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max(where.checkpoint_pool_size, 1),
+            kwargs=_pool_kwargs(where.database_schema),
+            open=False,
+        )
+        await pool.open(wait=True)
+        try:
+            saver = _pooled_saver(pool)
+            if setup:
+                await setup_postgres(saver, conninfo, where.database_schema)
+            yield saver
+        finally:
+            await pool.close()
+        return
+    path = where.checkpoint_path if isinstance(where, Settings) else where
     path.parent.mkdir(parents=True, exist_ok=True)
     async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
         await saver.setup()
+        # WAL with `synchronous=NORMAL`: a commit no longer waits for the disk, a crashed process loses nothing
+        # committed (only a power cut can take the last few), and a turn's eight checkpoints stop costing a sync each.
+        await saver.conn.execute("PRAGMA synchronous=NORMAL")
         yield saver
+
+
+async def migrate_checkpoints(settings: Settings) -> str:
+    """The deploy step's half for checkpoints; returns where they live."""
+    async with open_checkpointer(settings, setup=True):
+        pass
+    return "postgresql" if settings.uses_postgres else str(settings.checkpoint_path)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a thread's checkpoints stood before a run: its latest checkpoint and the writes pending on it."""
+
+    checkpoint_id: str | None
+    write_tasks: frozenset[str]
+
+
+async def position(saver: BaseCheckpointSaver, thread_id: str) -> Position:
+    saved = await saver.aget_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+    if saved is None:
+        return Position(None, frozenset())
+    checkpoint_id = saved.config["configurable"]["checkpoint_id"]
+    return Position(checkpoint_id, frozenset(task_id for task_id, _, _ in saved.pending_writes or ()))
+
+
+async def roll_back(saver: BaseCheckpointSaver, thread_id: str, before: Position) -> None:
+    """Delete what a run wrote after `before`: later checkpoints (their ids grow with time) and new pending writes.
+
+    Runs on a thread never overlap, so everything after the position is the rolled-back run's.
+    """
+    if before.checkpoint_id is None:
+        await saver.adelete_thread(thread_id)
+        return
+    kept = sorted(before.write_tasks) or [""]
+    if isinstance(saver, AsyncSqliteSaver):
+        marks = ",".join("?" * len(kept))
+        async with saver.lock:
+            await saver.conn.execute(
+                "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id > ?", (thread_id, before.checkpoint_id)
+            )
+            await saver.conn.execute(
+                "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id > ?", (thread_id, before.checkpoint_id)
+            )
+            await saver.conn.execute(
+                f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id = ? AND task_id NOT IN ({marks})",
+                (thread_id, before.checkpoint_id, *kept),
+            )
+            await saver.conn.commit()
+        return
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    if isinstance(saver, AsyncPostgresSaver):
+        async with saver._cursor() as cur:
+            await cur.execute(
+                "DELETE FROM checkpoints WHERE thread_id = %s AND checkpoint_id > %s", (thread_id, before.checkpoint_id)
+            )
+            await cur.execute(
+                "DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_id > %s",
+                (thread_id, before.checkpoint_id),
+            )
+            await cur.execute(
+                "DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_id = %s AND NOT task_id = ANY(%s)",
+                (thread_id, before.checkpoint_id, kept),
+            )
+        return
+    raise NotImplementedError(f"rollback is not supported with {type(saver).__name__}")

@@ -1,4 +1,5 @@
-"""The FastAPI app: opens the toolbox and the checkpointer once, compiles the graph, mounts the routers."""
+"""The FastAPI app: opens the toolbox, the checkpointer and the event log once, compiles the graph, starts the run
+executor, mounts the routers."""
 
 import asyncio
 import contextlib
@@ -16,10 +17,15 @@ from concierge.graph.checkpointer import open_checkpointer
 from concierge.graph.graph import build_graph
 from concierge.server.body_limit import MULTIPART_SLACK, BodyLimit
 from concierge.server.deps import AppState
-from concierge.server.routes import admin, catalog, documents, retrieval, runs, threads, usage
+from concierge.server.executor import RunExecutor
+from concierge.server.routes import admin, assistants, catalog, documents, health, retrieval, runs, threads, usage
+from concierge.server.tracing import run_tracer
+from concierge.tools.db.events import make_event_log
 from concierge.tools.db.models import Tenant
+from concierge.tools.db.runs import RunConflict, RunNotFound
 from concierge.tools.documents.worker import DocumentWorker
 from concierge.tools.settings import Settings, get_settings
+from concierge.tools.shared import SharedState
 from concierge.tools.toolbox import Toolbox
 
 
@@ -29,10 +35,16 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        toolbox = await (tools or Toolbox.from_settings(settings)).open()
+        toolbox = await (tools or Toolbox.from_settings(settings)).open(migrate=settings.migrate_on_start)
+        events = make_event_log(settings, toolbox.db)
+        shared = SharedState.attach(toolbox)  # provider health and rate counters in Redis, when configured
+        if shared is not None:
+            shared.start()
         try:
-            async with open_checkpointer(settings.checkpoint_path) as saver:
-                app.state.concierge = AppState(tools=toolbox, graph=build_graph(saver))
+            async with open_checkpointer(settings, setup=settings.migrate_on_start) as saver:
+                state = AppState(tools=toolbox, graph=build_graph(saver), events=events)
+                state.runs = await RunExecutor(state, events, tracing=run_tracer(settings)).start()
+                app.state.concierge = state
 
                 async def refresh_origins() -> None:
                     async with toolbox.db.session() as s:
@@ -41,7 +53,8 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
                         origins.update(o for r in rows for o in (r or {}).get("allowed_origins", []))
 
                 app.state.refresh_origins = refresh_origins
-                await refresh_origins()
+                with contextlib.suppress(Exception):  # an unmigrated database: /readyz says so
+                    await refresh_origins()
                 refresher = asyncio.create_task(_every(ORIGINS_REFRESH_S, refresh_origins))
                 app.state.document_worker = await DocumentWorker(toolbox).start()
                 try:
@@ -49,7 +62,11 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
                 finally:
                     refresher.cancel()
                     await app.state.document_worker.stop()
+                    await state.runs.stop()
         finally:
+            if shared is not None:
+                await shared.stop()
+            await events.aclose()
             await toolbox.close()
 
     origins: set[str] = set()
@@ -73,17 +90,23 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
         expose_headers=["X-Thread-Token", "Content-Location", "Location", "Retry-After"],
         max_age=600,
     )
+    app.include_router(health.router)
     app.include_router(admin.router)
     app.include_router(threads.router)
     app.include_router(runs.router)
+    app.include_router(assistants.router)
     app.include_router(usage.router)
     app.include_router(catalog.router)
     app.include_router(retrieval.router)
     app.include_router(documents.router)
 
-    @app.get("/ok", tags=["health"])
-    async def ok() -> dict[str, bool]:
-        return {"ok": True}
+    @app.exception_handler(RunConflict)
+    async def conflict(request: Request, exc: RunConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(RunNotFound)
+    async def not_found(request: Request, exc: RunNotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,8 +1,7 @@
 """What every request needs: the app's shared handles, its tenant (from its key), the thread it names, its context."""
 
-import asyncio
-from dataclasses import dataclass, field, fields
-from typing import Annotated, Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Header, HTTPException, Request
@@ -16,6 +15,10 @@ from concierge.tools.auth.tenants import provider_settings
 from concierge.tools.db.models import Tenant, Thread
 from concierge.tools.toolbox import Toolbox
 
+if TYPE_CHECKING:
+    from concierge.server.executor import RunExecutor
+    from concierge.tools.db.events import EventLog
+
 # Context fields a tenant's stored settings set (through the admin API only); a run's `context` carries only facts
 # about the customer; the rest come from the server.
 TENANT_CONTEXT_FIELDS = {f.name for f in fields(Context)} - {"tools", "tenant_id", "providers"} - CUSTOMER_FIELDS
@@ -27,16 +30,26 @@ _CONTEXT = TypeAdapter(Context)
 class AppState:
     tools: Toolbox
     graph: CompiledStateGraph
-    thread_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    events: "EventLog | None" = None
+    runs: "RunExecutor | None" = None
+    """Executes runs on this replica and claims queued ones; set once the app has started."""
 
-    def lock(self, thread_id: str) -> asyncio.Lock:
-        """One run at a time per thread in this process; a second one is refused, never queued."""
-        return self.thread_locks.setdefault(thread_id, asyncio.Lock())
+    @property
+    def executor(self) -> "RunExecutor":
+        assert self.runs is not None, "the run executor starts with the app"
+        return self.runs
 
-    def release(self, thread_id: str) -> None:
-        lock = self.thread_locks.pop(thread_id, None)
-        if lock is not None and lock.locked():
-            lock.release()
+    async def delete_thread(self, thread_id: str) -> None:
+        """Forget a thread everywhere: its checkpoints, its logged events, its row (its runs go with it)."""
+        if self.graph.checkpointer is not None:
+            await self.graph.checkpointer.adelete_thread(thread_id)
+        if self.events is not None:
+            await self.events.forget_thread(thread_id)
+        async with self.tools.db.session() as s:
+            row = await s.get(Thread, thread_id)
+            if row is not None:
+                await s.delete(row)
+                await s.commit()
 
     async def tenant_context(self, tenant_id: str, overrides: dict[str, Any] | None = None) -> Context:
         """The tenant's stored agent settings and provider keys, then the customer facts a run carries.

@@ -1,126 +1,127 @@
-"""Running the graph for one request, as the Agent Server's event stream.
-
-Both `/runs/stream` and `/runs/wait` go through `run_events`; the second just keeps the last values.
+"""Admitting a run: every check that can fail is made before anything is queued, so bad input is a clear 4xx and
+costs nothing; then the run is recorded, and started here at once when its thread is free.
 """
 
-import logging
-import re
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import HTTPException
-from langchain_core.messages import AIMessageChunk, BaseMessage
-from langgraph.types import Command
 
+from concierge.server.auth import Principal
 from concierge.server.deps import AppState
+from concierge.server.executor import thread_config
 from concierge.server.schemas import RunCreate
-from concierge.state import Context
-from concierge.state.conversation import DISCARDED_EVENT
-from concierge.tools.db.models import Thread
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.models import Tenant, Thread
+from concierge.tools.db.runs import RunConflict, RunRecord, new_run_id
 
-log = logging.getLogger(__name__)
-Event = tuple[str, Any]
-_NODE_NOTE = re.compile(r"During task with name '([^']+)'")
+GRAPH_ID = "concierge"
+NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+ASSISTANT_ID = str(uuid.uuid5(NAMESPACE_GRAPH, GRAPH_ID))
+"""The graph's assistant id, derived from the graph id the way the Agent Server derives it."""
+UNSUPPORTED_MODES = {"events"}
 
-
-def thread_config(thread_id: str, run_id: str | None = None) -> dict[str, Any]:
-    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
-    if run_id:
-        config["run_id"] = run_id
-    return config
+__all__ = ["ASSISTANT_ID", "GRAPH_ID", "admit", "thread_config"]
 
 
-async def pending_interrupts(app: AppState, thread_id: str) -> list[Any]:
-    snapshot = await app.graph.aget_state(thread_config(thread_id))
-    return list(snapshot.interrupts)
+def assistant_of(assistant_id: str) -> str:
+    """The assistant a run names, by graph id or assistant id; 404 for any other."""
+    if assistant_id in (GRAPH_ID, ASSISTANT_ID):
+        return ASSISTANT_ID
+    raise HTTPException(404, f"assistant {assistant_id!r} not found; this server has one: {GRAPH_ID!r}")
 
 
-async def prepare_input(app: AppState, thread: Thread, body: RunCreate) -> Any:
-    """The graph input for a run; 409 when resuming a thread that is not paused, 422 when there is none."""
-    if body.command is not None:
-        if body.command.resume is not None and not await pending_interrupts(app, thread.id):
-            raise HTTPException(409, f"thread {thread.id} is not paused at an interrupt; nothing to resume")
-        cmd = body.command
-        return Command(resume=cmd.resume, update=cmd.update, goto=cmd.goto or ())
-    if not body.input:
-        raise HTTPException(422, "a run needs `input` (e.g. {'messages': [...]}) or a `command`")
-    return body.input
-
-
-def _failed_node(exc: BaseException) -> str | None:
-    for note in getattr(exc, "__notes__", []):
-        if m := _NODE_NOTE.search(note):
-            return m.group(1)
-    return None
-
-
-async def run_events(
-    app: AppState, thread: Thread, body: RunCreate, graph_input: Any, context: Context
-) -> AsyncIterator[Event]:
-    """Yield `(event, data)` pairs: `metadata` first, then what `stream_mode` asked for, or `error`."""
-    run_id = str(uuid.uuid4())
+def run_kwargs(body: RunCreate, *, temporary: bool) -> dict[str, Any]:
+    """What the run does, as stored with it (the executor reads only this)."""
     modes = body.modes()
-    internal = {"messages" if m == "messages-tuple" else m for m in modes} | {"updates"}
-    # A client streaming tokens must hear when streamed tokens are withdrawn (a provider failed mid-answer).
-    streams_tokens = bool({"messages", "messages-tuple"} & set(modes))
-    if streams_tokens:
-        internal.add("custom")
-    yield "metadata", {"run_id": run_id, "attempt": 1}
-    partial: dict[str, AIMessageChunk] = {}
-    status = "idle"
-    await _set_status(app, thread.id, "busy")
-    try:
-        async for mode, chunk in app.graph.astream(
-            graph_input, thread_config(thread.id, run_id), context=context, stream_mode=sorted(internal)
-        ):
-            if mode == "updates" and "__interrupt__" in chunk:
-                status = "interrupted"
-            if mode == "messages":
-                for event in _message_events(chunk, modes, partial):
-                    yield event
-            elif mode in modes:
-                yield mode, chunk
-            elif mode == "custom" and streams_tokens and _is_discard(chunk):
-                yield "custom", chunk
-    except Exception as exc:
-        node = _failed_node(exc)
-        where = f" in node '{node}'" if node else ""
-        log.exception("run %s on thread %s failed%s", run_id, thread.id, where)
-        status = "error"
-        yield "error", {"error": type(exc).__name__, "message": f"{exc}{where}", "node": node}
-    finally:
-        await _set_status(app, thread.id, status)
+    unsupported = UNSUPPORTED_MODES & set(modes)
+    if unsupported:
+        raise HTTPException(422, f"stream_mode {', '.join(sorted(unsupported))} is not supported")
+    if body.command is None and not body.input:
+        raise HTTPException(422, "a run needs `input` (e.g. {'messages': [...]}) or a `command`")
+    configurable = (body.config or {}).get("configurable") or {}
+    if configurable and body.context:
+        raise HTTPException(400, "set either config.configurable or context, not both; prefer context")
+    return {
+        "input": body.input,
+        "command": body.command.model_dump(exclude_none=True) if body.command else None,
+        "stream_mode": modes,
+        "subgraphs": body.stream_subgraphs,
+        "resumable": body.stream_resumable,
+        "context": body.context,
+        "config": body.config,
+        "checkpoint": body.checkpoint.model_dump(exclude_none=True) if body.checkpoint else None,
+        "checkpoint_id": body.checkpoint_id,
+        "interrupt_before": body.interrupt_before,
+        "interrupt_after": body.interrupt_after,
+        "durability": body.durability,
+        "temporary": temporary,
+        "on_disconnect": body.on_disconnect,
+    }
 
 
-def _is_discard(chunk: Any) -> bool:
-    return isinstance(chunk, dict) and chunk.get("event") == DISCARDED_EVENT
+def check_command(body: RunCreate, principal: Principal) -> None:
+    """`command.update` and `command.goto` write the graph's state directly: an admin's tool, never a customer's."""
+    cmd = body.command
+    if cmd is not None and (cmd.update is not None or cmd.goto) and not principal.has("admin"):
+        raise HTTPException(403, "command.update and command.goto need the `admin` scope; customers send resume")
 
 
-def _message_events(
-    chunk: tuple[BaseMessage, dict], modes: list[str], partial: dict[str, AIMessageChunk]
-) -> list[Event]:
-    """`messages-tuple` sends each token as `[chunk, metadata]`; `messages` sends the message so far."""
-    message, metadata = chunk
-    events: list[Event] = []
-    if "messages-tuple" in modes:
-        events.append(("messages", [message, metadata]))
-    if "messages" in modes:
-        key = message.id or ""
-        if key not in partial:
-            events.append(("messages/metadata", {key: {"metadata": metadata}}))
-        if isinstance(message, AIMessageChunk):
-            partial[key] = partial[key] + message if key in partial else message
-            events.append(("messages/partial", [partial[key]]))
-        else:
-            events.append(("messages/complete", [message]))
-    return events
+async def admit(
+    app: AppState,
+    tenant: Tenant,
+    principal: Principal,
+    thread_id: str,
+    body: RunCreate,
+    *,
+    run_id: str | None = None,
+    temporary: bool = False,
+) -> RunRecord:
+    """Validate the run, queue it under the thread's multitask strategy, and start it here if its thread is free.
 
+    404 for an unknown assistant or thread (unless `if_not_exists=create`), 422 for a malformed run or context,
+    409 when the strategy refuses it or when it resumes a thread that is not paused or already being resumed.
+    """
+    assistant_id = assistant_of(body.assistant_id)
+    check_command(body, principal)
+    kwargs = run_kwargs(body, temporary=temporary)
+    await app.tenant_context(tenant.id, body.context)  # 404 or 422 now, not once queued
+    resume = body.command is not None and body.command.resume is not None
 
-async def _set_status(app: AppState, thread_id: str, status: str) -> None:
-    async with app.tools.db.session() as s:
-        thread = await s.get(Thread, thread_id)
-        if thread is not None:
-            thread.status, thread.updated_at = status, datetime.now(UTC)
-            await s.commit()
+    async def paused() -> None:
+        """Under the thread's lock: a resume must find the interrupt it answers, and is bound to that checkpoint."""
+        snapshot = await app.graph.aget_state(thread_config(thread_id))
+        if not snapshot.interrupts:
+            raise RunConflict(f"thread {thread_id} is not paused at an interrupt; nothing to resume")
+        handoff = any(isinstance(i.value, dict) and i.value.get("type") == "handoff" for i in snapshot.interrupts)
+        if handoff and not principal.has("handoff:resolve"):  # the reply speaks as the human agent
+            raise HTTPException(403, "answering a handoff needs the `handoff:resolve` scope (a human agent's key)")
+        kwargs["resume_checkpoint"] = snapshot.config["configurable"].get("checkpoint_id")
+
+    def new_thread() -> Thread:
+        now = utcnow()
+        meta = {"graph_id": GRAPH_ID, "assistant_id": assistant_id}
+        return Thread(id=thread_id, tenant_id=tenant.id, meta=meta, status="busy", created_at=now, updated_at=now)
+
+    ex = app.executor
+    admission = await ex.store.admit(
+        run_id=run_id or new_run_id(),
+        thread_id=thread_id,
+        tenant_id=tenant.id,
+        assistant_id=assistant_id,
+        kwargs=kwargs,
+        metadata=body.metadata or {},
+        strategy=body.multitask_strategy,
+        resume=resume,
+        claim_for=ex.worker,
+        create_thread=new_thread if body.if_not_exists == "create" or temporary else None,
+        check=paused if resume else None,
+        thread_metadata={"graph_id": GRAPH_ID, "assistant_id": assistant_id},
+    )
+    for superseded in admission.superseded:
+        ex.interrupt(superseded, body.multitask_strategy)  # at once if it runs here; else through its heartbeat
+    if admission.claimed:
+        ex.launch(admission.run)
+    else:
+        ex.wake()
+    return admission.run

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 StreamMode = Literal[
     "values", "updates", "messages", "messages-tuple", "custom", "debug", "events", "tasks", "checkpoints"
 ]
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+RunStatus = Literal["pending", "running", "success", "error", "interrupted", "timeout"]
 
 
 class ThreadCreate(BaseModel):
@@ -22,10 +24,89 @@ class Thread(BaseModel):
     thread_id: str
     created_at: datetime
     updated_at: datetime
+    state_updated_at: datetime | None = None
     metadata: dict[str, Any]
-    status: Literal["idle", "busy", "interrupted", "error"]
+    status: ThreadStatus
+    config: dict[str, Any] = Field(default_factory=dict)
     values: dict[str, Any] | None = None
     interrupts: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    error: Any = None
+
+
+class ThreadPatch(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    """Merged into the thread's metadata."""
+
+
+ThreadSortBy = Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"]
+ThreadField = Literal["thread_id", "created_at", "updated_at", "metadata", "status", "values", "interrupts", "error"]
+
+
+class ThreadSearch(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    ids: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+    """Threads whose metadata contains this (JSON containment, nested objects included)."""
+    values: dict[str, Any] | None = None
+    """Threads whose state values contain this."""
+    status: ThreadStatus | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: ThreadSortBy = "updated_at"
+    sort_order: Literal["asc", "desc"] = "desc"
+    select: list[ThreadField] | None = None
+
+
+class ThreadCount(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    metadata: dict[str, Any] | None = None
+    values: dict[str, Any] | None = None
+    status: ThreadStatus | None = None
+
+
+class CheckpointRef(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    thread_id: str | None = None
+    checkpoint_ns: str = ""
+    checkpoint_id: str | None = None
+    checkpoint_map: dict[str, Any] | None = None
+
+
+class StateUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    values: dict[str, Any] | list[dict[str, Any]] | None = None
+    as_node: str | None = None
+    checkpoint: CheckpointRef | None = None
+    checkpoint_id: str | None = None
+
+
+class StateAt(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    checkpoint: CheckpointRef
+    subgraphs: bool = False
+
+
+class CheckpointConfig(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    configurable: CheckpointRef
+
+
+class HistoryQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(default=10, ge=1, le=1000)
+    before: str | CheckpointConfig | CheckpointRef | None = None
+    """A checkpoint id, a checkpoint, or a config holding one: checkpoints older than it."""
+    metadata: dict[str, Any] | None = None
+    checkpoint: CheckpointRef | None = None
 
 
 class RunCommand(BaseModel):
@@ -37,7 +118,8 @@ class RunCommand(BaseModel):
 
 
 class RunCreate(BaseModel):
-    """A run on a thread. Fields the Agent Server also accepts but we do not use are ignored."""
+    """A run, as the Agent Server takes it. Fields it accepts that do not apply here (webhook, after_seconds,
+    feedback_keys, langsmith_tracer) are accepted and ignored."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -45,9 +127,33 @@ class RunCreate(BaseModel):
     input: dict[str, Any] | None = None
     command: RunCommand | None = None
     stream_mode: StreamMode | list[StreamMode] = "values"
+    stream_subgraphs: bool = False
+    stream_resumable: bool = False
     context: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
+    checkpoint: CheckpointRef | None = None
+    checkpoint_id: str | None = None
+    interrupt_before: Literal["*"] | list[str] | None = None
+    interrupt_after: Literal["*"] | list[str] | None = None
+    multitask_strategy: Literal["reject", "enqueue", "interrupt", "rollback"] = "enqueue"
+    on_disconnect: Literal["cancel", "continue"] = "cancel"
+    on_completion: Literal["delete", "keep"] | None = None
+    if_not_exists: Literal["reject", "create"] = "reject"
+    durability: Literal["sync", "async", "exit"] | None = None
 
     def modes(self) -> list[str]:
         return [self.stream_mode] if isinstance(self.stream_mode, str) else list(self.stream_mode)
+
+
+class AssistantSearch(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    graph_id: str | None = None
+    name: str | None = None
+    metadata: dict[str, Any] | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: str | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+    select: list[str] | None = None

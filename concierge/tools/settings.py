@@ -155,6 +155,71 @@ class Settings(BaseSettings):
     web_rate_per_minute: float = Field(default=60, description="Provider calls allowed per minute, process-wide.")
     web_blocked_sites: str = Field(default="", description="Comma-separated sites whose results are dropped.")
 
+    # Replicas: checkpoints, the run queue, shared state, observability.
+    files_path: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_FILES_DIR", "CONCIERGE_FILES_PATH"),
+        description="Where uploaded files are stored; point every replica at one shared volume. "
+        "Default `files/` in the data directory.",
+    )
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Upgrade the app database and the checkpoint tables when the server starts. Turn off when "
+        "`concierge migrate` runs as a deploy step, so replicas start without touching the schema.",
+    )
+    checkpoint_pool_size: int = Field(
+        default=10, description="Connections in the PostgreSQL checkpoint pool of each replica."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_REDIS_URL", "REDIS_URL"),
+        description="Redis URL; when set, the stream event log, provider health and rate counters live there.",
+    )
+    redis_prefix: str = Field(default="concierge:", description="Prefix of every Redis key Concierge writes.")
+    run_concurrency: int = Field(default=64, description="Runs one replica executes at once; more wait queued.")
+    run_poll_s: float = Field(
+        default=0.5,
+        description="How often a replica looks for runs queued elsewhere and for cancellations, in seconds.",
+    )
+    run_lease_s: float = Field(
+        default=30.0,
+        description="A running run whose replica has not reported for this long is marked failed (it died).",
+    )
+    run_timeout_s: float | None = Field(
+        default=None, description="Longest a run may take before it is stopped with status `timeout`; none by default."
+    )
+    stream_poll_s: float = Field(
+        default=0.1, description="How often a stream of a run executing on another replica reads the event log."
+    )
+    event_retention_s: float = Field(
+        default=3600.0, description="How long the events of a finished run stay in the log for rejoining streams."
+    )
+    sse_heartbeat_s: float = Field(
+        default=5.0, description="Seconds between `: heartbeat` comments on a quiet event stream."
+    )
+    log_format: str = Field(default="json", description="Server logs: `json` (one object a line) or `console`.")
+    log_level: str = Field(default="INFO", description="Lowest level logged by the server.")
+    langsmith_tracing: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("CONCIERGE_LANGSMITH_TRACING", "LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"),
+        description="Trace every run to LangSmith (the run id is the trace id).",
+    )
+    langsmith_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_LANGSMITH_ENDPOINT", "LANGSMITH_ENDPOINT", "LANGCHAIN_ENDPOINT"),
+        description="LangSmith API URL; default LangSmith's own.",
+    )
+    langsmith_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_LANGSMITH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
+        description="LangSmith API key.",
+    )
+    langsmith_project: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONCIERGE_LANGSMITH_PROJECT", "LANGSMITH_PROJECT", "LANGCHAIN_PROJECT"),
+        description="LangSmith project runs are traced to; default LangSmith's default project.",
+    )
+
     @property
     def app_db_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'app.sqlite'}"
@@ -173,7 +238,11 @@ class Settings(BaseSettings):
 
     @property
     def files_dir(self) -> Path:
-        return self.data_dir / "files"
+        return self.files_path or self.data_dir / "files"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.app_db_url.startswith("postgresql")
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

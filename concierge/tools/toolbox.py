@@ -1,6 +1,7 @@
 """Every tool handle a node may ask for, opened once per process and passed in the runtime context."""
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 
 from langgraph.runtime import Runtime
@@ -22,6 +23,8 @@ from concierge.tools.settings import Settings, get_settings
 from concierge.tools.tokens import encoding
 from concierge.tools.web.cache import build_web_search
 from concierge.tools.web.search import WebSearch
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,10 +70,16 @@ class Toolbox:
             web=build_web_search(settings, db),
         )
 
-    async def open(self) -> "Toolbox":
-        """Create missing tables and load what would otherwise block the event loop on first use."""
-        await upgrade(self.db.engine)
-        await seal_plaintext_providers(self.db, self.secrets)
+    async def open(self, migrate: bool = True) -> "Toolbox":
+        """Migrate the database (unless a deploy step did) and load what would otherwise block the event loop."""
+        if migrate:
+            await upgrade(self.db.engine)
+        try:
+            await seal_plaintext_providers(self.db, self.secrets)
+        except Exception:
+            if migrate:
+                raise
+            log.exception("could not seal provider keys: is the database migrated? (`concierge migrate`)")
         await asyncio.to_thread(encoding)
         if (load := getattr(getattr(self.documents, "embedder", None), "load", None)) is not None:
             await asyncio.to_thread(load)  # the local embedding model: ~0.5 s, better here than in a first search

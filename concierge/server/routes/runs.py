@@ -1,91 +1,270 @@
-"""Runs on a thread: streamed as Server-Sent Events, or waited for."""
+"""Runs: on a thread or stateless; streamed as Server-Sent Events, waited for, or in the background; listed,
+joined, rejoined, cancelled. Any replica can serve any of these for a run executing on any replica."""
 
-from collections.abc import AsyncIterator
-from typing import Any
+import uuid
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Security
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, Security
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from concierge.server.auth import Principal, customer
-from concierge.server.deps import App, CurrentPrincipal, ThreadRow
-from concierge.server.runs import Event, pending_interrupts, prepare_input, run_events
-from concierge.server.schemas import RunCreate
-from concierge.server.serialize import dumps, jsonable
+from concierge.server.deps import App, AppState, CurrentPrincipal, CurrentTenant, ThreadRow
+from concierge.server.runs import admit
+from concierge.server.schemas import RunCreate, RunStatus
+from concierge.server.streams import StreamResponse, follow_run, json_when_done, run_result, sse_events
+from concierge.tools.db.events import parse_position
+from concierge.tools.db.models import Tenant
+from concierge.tools.db.runs import RunRecord, new_run_id
 
-# Every run route is on one thread (`ThreadRow`), so a publishable key needs that thread's token.
-router = APIRouter(
-    prefix="/threads/{thread_id}/runs", tags=["runs"], dependencies=[Security(customer, scopes=["chat"])]
-)
-
-
-def sse(event: str, data: Any) -> bytes:
-    return f"event: {event}\r\ndata: {dumps(data)}\r\n\r\n".encode()
+# A publishable key (a customer's browser) may run its own threads: those routes check the thread's token.
+router = APIRouter(tags=["runs"], dependencies=[Security(customer, scopes=["chat"])])
 
 
-async def _locked(app: App, thread_id: str, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
-    """Hold the thread's lock for the whole run; it was taken before the response started."""
+async def thread_access(
+    thread_id: str,
+    app: App,
+    tenant: CurrentTenant,
+    principal: CurrentPrincipal,
+    x_thread_token: Annotated[
+        str | None, Header(description="A publishable key's proof that this customer holds the thread")
+    ] = None,
+) -> str:
+    """The thread a run route names, which may not exist yet (`if_not_exists=create`): a publishable key must hold
+    its token; whose it is, the run store checks under the thread's lock (another tenant's is a 404)."""
+    if principal.publishable and not app.tools.secrets.check_thread_token(tenant.id, thread_id, x_thread_token):
+        raise HTTPException(404, f"thread {thread_id} not found (a publishable key needs its X-Thread-Token)")
+    return thread_id
+
+
+ThreadId = Annotated[str, Depends(thread_access)]
+
+
+def _where(thread_id: str | None, run_id: str) -> str:
+    return f"/threads/{thread_id}/runs/{run_id}" if thread_id else f"/runs/{run_id}"
+
+
+async def _cancel_on_disconnect(app: AppState, run: RunRecord) -> None:
+    """`on_disconnect=cancel`: the client left, so the run stops (keeping what it checkpointed)."""
+    ex = app.executor
     try:
-        async for event in events:
-            yield event
-    finally:
-        app.release(thread_id)
-
-
-async def check_command(app: App, thread_id: str, body: RunCreate, principal: Principal) -> None:
-    """`command.update` and `command.goto` write the graph's state directly: an admin's tool, never a customer's.
-    Resuming a handoff speaks as the human agent: it needs `handoff:resolve`, so a customer cannot answer itself."""
-    cmd = body.command
-    if cmd is None:
+        running = await ex.store.cancel(run.thread_id, [run.id], "interrupt")
+    except Exception:  # already over: nothing to stop
         return
-    if (cmd.update is not None or cmd.goto) and not principal.has("admin"):
-        raise HTTPException(403, "command.update and command.goto need the `admin` scope; customers send resume")
-    if cmd.resume is not None and not principal.has("handoff:resolve"):
-        pending = await pending_interrupts(app, thread_id)
-        if any(isinstance(i.value, dict) and i.value.get("type") == "handoff" for i in pending):
-            raise HTTPException(403, "answering a handoff needs the `handoff:resolve` scope (a human agent's key)")
+    for run_id in running:
+        ex.interrupt(run_id, "interrupt")
 
 
-async def _start(app: App, thread: ThreadRow, body: RunCreate, principal: Principal) -> AsyncIterator[Event]:
-    await check_command(app, thread.id, body, principal)
-    lock = app.lock(thread.id)
-    if lock.locked():
-        raise HTTPException(409, f"thread {thread.id} is busy with another run")
-    await lock.acquire()
-    try:  # fail with 404, 409 or 422 before the response starts
-        graph_input = await prepare_input(app, thread, body)
-        context = await app.tenant_context(thread.tenant_id, body.context)
+async def _stream(
+    app: AppState, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *, stateless: bool
+) -> StreamResponse:
+    run_id = new_run_id()
+    queue = app.executor.broker.subscribe_run(run_id)  # before the run can start: no event is missed
+    try:
+        run = await admit(
+            app, tenant, principal, thread_id, body, run_id=run_id, temporary=stateless and body.on_completion != "keep"
+        )
     except BaseException:
-        app.release(thread.id)
+        app.executor.broker.unsubscribe_run(run_id, queue)
         raise
-    return _locked(app, thread.id, run_events(app, thread, body, graph_input, context))
+    where = _where(None if stateless else thread_id, run.id)
+
+    async def disconnected() -> None:
+        if body.on_disconnect == "cancel":
+            await _cancel_on_disconnect(app, run)
+
+    return StreamResponse(
+        sse_events(follow_run(app, run, 0, queue), None, with_ids=body.stream_resumable),
+        heartbeat_s=app.tools.settings.sse_heartbeat_s,
+        headers={"Location": f"{where}/stream", "Content-Location": where},
+        on_disconnect=disconnected,
+    )
 
 
-@router.post("/stream")
-async def stream_run(thread: ThreadRow, body: RunCreate, app: App, principal: CurrentPrincipal) -> StreamingResponse:
+async def _wait(
+    app: AppState, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *, stateless: bool
+) -> Response:
+    run_id = new_run_id()
+    queue = app.executor.broker.subscribe_run(run_id)
+    try:
+        run = await admit(
+            app, tenant, principal, thread_id, body, run_id=run_id, temporary=stateless and body.on_completion != "keep"
+        )
+    except BaseException:
+        app.executor.broker.unsubscribe_run(run_id, queue)
+        raise
+    where = _where(None if stateless else thread_id, run.id)
+    body_bytes = json_when_done(run_result(app, run, queue), app.tools.settings.sse_heartbeat_s)
+    return StreamingResponse(
+        body_bytes,
+        media_type="application/json",
+        headers={"Location": f"/threads/{run.thread_id}/runs/{run.id}/join", "Content-Location": where},
+    )
+
+
+async def _background(
+    app: AppState, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *, stateless: bool
+) -> Response:
+    run = await admit(app, tenant, principal, thread_id, body, temporary=stateless and body.on_completion != "keep")
+    where = _where(None if stateless else thread_id, run.id)
+    return JSONResponse(run.as_api(), headers={"Content-Location": where})
+
+
+@router.post("/threads/{thread_id}/runs/stream")
+async def stream_run(
+    thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> StreamResponse:
     """Run the graph and stream its events: `metadata` first, then what `stream_mode` asked for."""
-    events = await _start(app, thread, body, principal)
-
-    async def body_bytes() -> AsyncIterator[bytes]:
-        async for event, data in events:
-            yield sse(event, data)
-
-    return StreamingResponse(body_bytes(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+    return await _stream(app, tenant, principal, thread_id, body, stateless=False)
 
 
-@router.post("/wait")
-async def wait_run(thread: ThreadRow, body: RunCreate, app: App, principal: CurrentPrincipal) -> dict[str, Any]:
-    """Run the graph to its end or next interrupt; return the final values (with `__interrupt__` if paused)."""
-    body = body.model_copy(update={"stream_mode": ["values", "updates"]})
-    values: Any = {}
-    interrupts: list[Any] = []
-    async for event, data in await _start(app, thread, body, principal):
-        if event == "values":
-            values = data
-        elif event == "updates" and "__interrupt__" in data:
-            interrupts = list(data["__interrupt__"])
-        elif event == "error":
-            return {"__error__": data}
-    out = jsonable(values)
-    if interrupts:
-        out["__interrupt__"] = jsonable(interrupts)
-    return out
+@router.post("/threads/{thread_id}/runs/wait")
+async def wait_run(
+    thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> Response:
+    """Run to the end or the next interrupt; the final values (with `__interrupt__` if paused, `__error__` if
+    it failed)."""
+    return await _wait(app, tenant, principal, thread_id, body, stateless=False)
+
+
+@router.post("/threads/{thread_id}/runs")
+async def create_run(
+    thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> Response:
+    """Queue a run in the background; returns the run (follow it with `join` or its `stream`)."""
+    return await _background(app, tenant, principal, thread_id, body, stateless=False)
+
+
+@router.post("/runs/stream")
+async def stream_stateless(
+    body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> StreamResponse:
+    """A run on a new thread of its own, deleted afterwards unless `on_completion` is `keep`."""
+    _stateless(body)
+    return await _stream(app, tenant, principal, str(uuid.uuid4()), body, stateless=True)
+
+
+@router.post("/runs/wait")
+async def wait_stateless(body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal) -> Response:
+    _stateless(body)
+    return await _wait(app, tenant, principal, str(uuid.uuid4()), body, stateless=True)
+
+
+@router.post("/runs")
+async def create_stateless(body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal) -> Response:
+    _stateless(body)
+    return await _background(app, tenant, principal, str(uuid.uuid4()), body, stateless=True)
+
+
+def _stateless(body: RunCreate) -> None:
+    if body.command is not None and body.command.resume is not None:
+        raise HTTPException(400, "a resume needs the thread it resumes: use /threads/{thread_id}/runs")
+    body.if_not_exists = "create"
+
+
+@router.get("/threads/{thread_id}/runs")
+async def list_runs(
+    thread: ThreadRow,
+    app: App,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    status: RunStatus | None = None,
+) -> list[dict[str, Any]]:
+    """The thread's runs, newest first."""
+    return [r.as_api() for r in await app.executor.store.list_for(thread.id, limit, offset, status)]
+
+
+async def _run(app: AppState, thread: Any, run_id: str) -> RunRecord:
+    return await app.executor.store.get(run_id, thread_id=thread.id, tenant_id=thread.tenant_id)
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}")
+async def get_run(run_id: str, thread: ThreadRow, app: App) -> dict[str, Any]:
+    return (await _run(app, thread, run_id)).as_api()
+
+
+@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
+async def delete_run(run_id: str, thread: ThreadRow, app: App) -> Response:
+    """Forget a finished run (409 while it is in flight: cancel it first)."""
+    await app.executor.store.delete(thread.id, run_id)
+    return Response(status_code=204)
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/join")
+async def join_run(run_id: str, thread: ThreadRow, app: App) -> Response:
+    """Wait for the run to end; its result as `wait` gives it."""
+    run = await _run(app, thread, run_id)
+    return StreamingResponse(
+        json_when_done(run_result(app, run), app.tools.settings.sse_heartbeat_s),
+        media_type="application/json",
+        headers={"Location": f"/threads/{thread.id}/runs/{run.id}/join"},
+    )
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/stream")
+async def join_run_stream(
+    run_id: str,
+    thread: ThreadRow,
+    app: App,
+    stream_mode: Annotated[list[str] | None, Query()] = None,
+    cancel_on_disconnect: bool = False,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamResponse:
+    """Rejoin a run's stream: events after `Last-Event-ID` (`-1`: from the start), then live until it ends."""
+    run = await _run(app, thread, run_id)
+    try:
+        after = parse_position(last_event_id)
+    except ValueError:
+        raise HTTPException(422, f"Last-Event-ID {last_event_id!r} is not an event id of this server") from None
+    if after is not None and run.ordinal is not None and after[0] not in (0, run.ordinal):
+        raise HTTPException(422, f"Last-Event-ID {last_event_id!r} belongs to another run")
+    after_seq = after[1] if after is not None and after[0] != 0 else 0
+    if after is None:  # without a position, a rejoin hears what comes from now on (the Agent Server's behaviour)
+        local = app.executor.active.get(run.id)
+        if local is not None:
+            after_seq = local.events[-1].seq if local.events else 0
+        else:
+            logged = await app.executor.log.run_events(run.thread_id, run.id, run.ordinal, 0)
+            after_seq = logged[-1].seq if logged else 0
+    modes = [m for part in stream_mode or [] for m in part.strip("[]").replace('"', "").split(",") if m] or None
+
+    async def disconnected() -> None:
+        if cancel_on_disconnect:
+            await _cancel_on_disconnect(app, run)
+
+    where = f"/threads/{thread.id}/runs/{run.id}"
+    return StreamResponse(
+        sse_events(follow_run(app, run, after_seq), modes, with_ids=bool(run.kwargs.get("resumable"))),
+        heartbeat_s=app.tools.settings.sse_heartbeat_s,
+        headers={"Location": f"{where}/stream", "Content-Location": where},
+        on_disconnect=disconnected,
+    )
+
+
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel")
+async def cancel_run(
+    run_id: str,
+    thread: ThreadRow,
+    app: App,
+    wait: bool = False,
+    action: Literal["interrupt", "rollback"] = "interrupt",
+) -> Response:
+    """Stop a queued or running run: `interrupt` keeps what it checkpointed, `rollback` deletes the run and its
+    checkpoints. 202 at once, or with `wait` the run's result once it has stopped."""
+    ex = app.executor
+    run = await _run(app, thread, run_id)
+    queue = ex.broker.subscribe_run(run.id) if wait else None
+    try:
+        running = await ex.store.cancel(thread.id, [run.id], action)
+    except BaseException:
+        if queue is not None:
+            ex.broker.unsubscribe_run(run.id, queue)
+        raise
+    for rid in running:
+        ex.interrupt(rid, action)
+    if queue is None:
+        return Response(status_code=202)
+    return StreamingResponse(
+        json_when_done(run_result(app, run, queue), app.tools.settings.sse_heartbeat_s),
+        media_type="application/json",
+        headers={"Location": f"/threads/{thread.id}/runs/{run.id}/join"},
+    )

@@ -1,38 +1,59 @@
-"""Threads: create one for a customer's conversation, read it back, read its state."""
+"""Threads: a customer's conversation. Create, find, read, patch, delete; read and update its state; its
+checkpoint history; and follow everything its runs emit."""
 
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Response, Security
+from fastapi import APIRouter, Header, HTTPException, Query, Response, Security
+from langgraph.errors import InvalidUpdateError
 from langgraph.types import StateSnapshot
 
-from concierge.server.auth import customer
+from concierge.server.auth import customer, require
 from concierge.server.deps import App, CurrentPrincipal, CurrentTenant, ThreadRow
-from concierge.server.runs import thread_config
-from concierge.server.schemas import Thread, ThreadCreate
+from concierge.server.executor import interrupts_of, thread_config
+from concierge.server.schemas import (
+    CheckpointConfig,
+    HistoryQuery,
+    StateAt,
+    StateUpdate,
+    Thread,
+    ThreadCount,
+    ThreadCreate,
+    ThreadPatch,
+    ThreadSearch,
+)
 from concierge.server.serialize import jsonable
+from concierge.server.streams import StreamResponse, follow_thread
 from concierge.tools.db.base import utcnow
+from concierge.tools.db.events import parse_position
 from concierge.tools.db.models import Thread as ThreadModel
+from concierge.tools.db.threads import count_threads, search_threads
 
 router = APIRouter(prefix="/threads", tags=["threads"])
 Chat = Security(customer, scopes=["chat"])
 """Thread routes a customer's browser may call with a publishable key (and the thread's token)."""
+Staff = Security(require, scopes=["chat"])
+"""Across the tenant's threads (search, count, metadata): a secret key only, never a customer's browser."""
+Admin = Security(require, scopes=["admin"])
+"""Writing a thread's state directly, deleting it: an admin's tool."""
 
 
-def _interrupts(snapshot: StateSnapshot) -> dict[str, list[dict[str, Any]]]:
-    return {t.id: jsonable(list(t.interrupts)) for t in snapshot.tasks if t.interrupts}
-
-
-async def _thread_out(app: App, row: ThreadModel) -> Thread:
-    snapshot = await app.graph.aget_state(thread_config(row.id))
+async def thread_out(app: App, row: ThreadModel) -> Thread:
+    values, interrupts = row.values, row.interrupts or {}
+    if values is None:  # never run since runs kept values on the row: read the checkpoint
+        snapshot = await app.graph.aget_state(thread_config(row.id))
+        values = jsonable(snapshot.values) if snapshot.values else None
+        interrupts = interrupts_of(snapshot)
     return Thread(
         thread_id=row.id,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        metadata={**row.meta, "tenant_id": row.tenant_id},
+        metadata={**(row.meta or {}), "tenant_id": row.tenant_id},
         status=row.status,  # type: ignore[arg-type]
-        values=jsonable(snapshot.values) if snapshot.values else None,
-        interrupts=_interrupts(snapshot),
+        state_updated_at=row.updated_at,
+        values=values,
+        interrupts=interrupts,
+        error=row.error,
     )
 
 
@@ -68,21 +89,75 @@ async def create_thread(
 
 
 async def _with_token(app: App, row: ThreadModel, token: str, response: Response) -> Thread:
-    out = await _thread_out(app, row)
+    out = await thread_out(app, row)
     out.metadata["thread_token"] = token
     response.headers["X-Thread-Token"] = token
     return out
 
 
+def _select(thread: Thread, fields: list[str] | None) -> dict[str, Any]:
+    out = thread.model_dump(mode="json")
+    return {k: v for k, v in out.items() if k in fields} if fields else out
+
+
+@router.post("/search", dependencies=[Staff])
+async def search(body: ThreadSearch, app: App, tenant: CurrentTenant) -> list[dict[str, Any]]:
+    """The tenant's threads matching metadata, values (JSON containment) and status; paged and sorted."""
+    rows = await search_threads(
+        app.tools.db,
+        tenant.id,
+        ids=body.ids,
+        metadata=body.metadata,
+        values=body.values,
+        status=body.status,
+        limit=body.limit,
+        offset=body.offset,
+        sort_by=body.sort_by,
+        sort_order=body.sort_order,
+    )
+    return [_select(await thread_out(app, r), body.select) for r in rows]
+
+
+@router.post("/count", dependencies=[Staff])
+async def count(body: ThreadCount, app: App, tenant: CurrentTenant) -> int:
+    return await count_threads(app.tools.db, tenant.id, metadata=body.metadata, values=body.values, status=body.status)
+
+
 @router.get("/{thread_id}", response_model=Thread, dependencies=[Chat])
 async def get_thread(thread: ThreadRow, app: App) -> Thread:
-    return await _thread_out(app, thread)
+    return await thread_out(app, thread)
 
 
-@router.get("/{thread_id}/state", dependencies=[Chat])
-async def get_thread_state(thread: ThreadRow, app: App) -> dict[str, Any]:
-    """The latest checkpoint: values, the nodes to run next, pending interrupts."""
-    snap = await app.graph.aget_state(thread_config(thread.id))
+@router.patch("/{thread_id}", response_model=Thread, dependencies=[Staff])
+async def patch_thread(body: ThreadPatch, thread: ThreadRow, app: App) -> Thread:
+    """Merge `metadata` into the thread's (the tenant cannot be changed this way)."""
+    if body.metadata.get("tenant_id") not in (None, thread.tenant_id):
+        raise HTTPException(422, "metadata.tenant_id: a thread stays with its tenant")
+    async with app.tools.db.session() as s:
+        row = await s.get(ThreadModel, thread.id)
+        if row is None:
+            raise HTTPException(404, f"thread {thread.id} not found")
+        row.meta = {**(row.meta or {}), **{k: v for k, v in body.metadata.items() if k != "tenant_id"}}
+        row.updated_at = utcnow()
+        await s.commit()
+    return await thread_out(app, row)
+
+
+@router.delete("/{thread_id}", status_code=204, dependencies=[Admin])
+async def delete_thread(thread: ThreadRow, app: App) -> Response:
+    """Delete the thread, its checkpoints and its runs; runs in flight are stopped first."""
+    ex = app.executor
+    inflight = await ex.store.inflight(thread.id)
+    if inflight:
+        running = await ex.store.cancel(thread.id, [r.id for r in inflight], "interrupt")
+        for run_id in running:
+            ex.interrupt(run_id, "interrupt")
+    await app.delete_thread(thread.id)
+    return Response(status_code=204)
+
+
+def state_out(snap: StateSnapshot) -> dict[str, Any]:
+    """A checkpoint as the Agent Server's `ThreadState`."""
     checkpoint = _checkpoint(snap.config)
     parent = _checkpoint(snap.parent_config)
     return jsonable(
@@ -121,4 +196,117 @@ def _checkpoint(config: dict[str, Any] | None) -> dict[str, Any] | None:
         "thread_id": c["thread_id"],
         "checkpoint_ns": c.get("checkpoint_ns", ""),
         "checkpoint_id": c.get("checkpoint_id"),
+        "checkpoint_map": c.get("checkpoint_map") or {},
     }
+
+
+@router.get("/{thread_id}/state", dependencies=[Chat])
+async def get_state(thread: ThreadRow, app: App, subgraphs: bool = False) -> dict[str, Any]:
+    """The latest checkpoint: values, the nodes to run next, pending interrupts."""
+    return state_out(await app.graph.aget_state(thread_config(thread.id), subgraphs=subgraphs))
+
+
+async def _state_at(app: App, thread_id: str, checkpoint: dict[str, Any], subgraphs: bool) -> dict[str, Any]:
+    config = {"configurable": {**checkpoint, "thread_id": thread_id}}
+    snap = await app.graph.aget_state(config, subgraphs=subgraphs)
+    if snap.created_at is None:
+        raise HTTPException(404, f"checkpoint {checkpoint.get('checkpoint_id')} not found on thread {thread_id}")
+    return state_out(snap)
+
+
+@router.get("/{thread_id}/state/{checkpoint_id}", dependencies=[Chat])
+async def get_state_at(checkpoint_id: str, thread: ThreadRow, app: App, subgraphs: bool = False) -> dict[str, Any]:
+    return await _state_at(app, thread.id, {"checkpoint_id": checkpoint_id}, subgraphs)
+
+
+@router.post("/{thread_id}/state/checkpoint", dependencies=[Chat])
+async def post_state_at(body: StateAt, thread: ThreadRow, app: App) -> dict[str, Any]:
+    checkpoint = body.checkpoint.model_dump(exclude_none=True, exclude={"thread_id"})
+    return await _state_at(app, thread.id, checkpoint, body.subgraphs)
+
+
+@router.post("/{thread_id}/state", dependencies=[Admin])
+async def update_state(body: StateUpdate, thread: ThreadRow, app: App) -> dict[str, Any]:
+    """Write `values` into the thread's state as if `as_node` had returned them (a human's correction, an agent's
+    note). Refused while a run is in flight: it would race the run's own writes."""
+    if await app.executor.store.inflight(thread.id):
+        raise HTTPException(409, f"thread {thread.id} is busy with a run; update its state when the run is over")
+    configurable: dict[str, Any] = {"thread_id": thread.id}
+    if body.checkpoint is not None:
+        configurable.update(body.checkpoint.model_dump(exclude_none=True, exclude={"thread_id"}))
+    if body.checkpoint_id:
+        configurable["checkpoint_id"] = body.checkpoint_id
+    try:
+        config = await app.graph.aupdate_state({"configurable": configurable}, body.values, as_node=body.as_node)
+    except (InvalidUpdateError, ValueError, KeyError) as exc:
+        raise HTTPException(422, f"cannot update the state: {exc}") from None
+    snap = await app.graph.aget_state(thread_config(thread.id))
+    async with app.tools.db.session() as s:
+        row = await s.get(ThreadModel, thread.id)
+        if row is not None:
+            row.values = jsonable(snap.values) if snap.values else {}
+            row.interrupts = interrupts_of(snap)
+            row.status = "interrupted" if snap.next else "idle"
+            row.error, row.updated_at = None, utcnow()
+            await s.commit()
+    checkpoint = _checkpoint(config)
+    assert checkpoint is not None
+    return {"checkpoint": checkpoint, "configurable": checkpoint, "checkpoint_id": checkpoint["checkpoint_id"]}
+
+
+async def _history(app: App, thread_id: str, q: HistoryQuery) -> list[dict[str, Any]]:
+    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+    if q.checkpoint is not None:
+        configurable.update(q.checkpoint.model_dump(exclude_none=True, exclude={"thread_id"}))
+    before = None
+    if q.before is not None:
+        if isinstance(q.before, str):
+            ref = {"checkpoint_id": q.before}
+        elif isinstance(q.before, CheckpointConfig):
+            ref = q.before.configurable.model_dump(exclude_none=True)
+        else:
+            ref = q.before.model_dump(exclude_none=True)
+        before = {"configurable": {**ref, "thread_id": thread_id}}
+    states = app.graph.aget_state_history(
+        {"configurable": configurable}, limit=q.limit, before=before, filter=q.metadata or None
+    )
+    return [state_out(s) async for s in states]
+
+
+@router.get("/{thread_id}/history", dependencies=[Chat])
+async def get_history(
+    thread: ThreadRow, app: App, limit: Annotated[int, Query(ge=1, le=1000)] = 10, before: str | None = None
+) -> list[dict[str, Any]]:
+    """Checkpoints, newest first."""
+    return await _history(app, thread.id, HistoryQuery(limit=limit, before=before))
+
+
+@router.post("/{thread_id}/history", dependencies=[Chat])
+async def post_history(body: HistoryQuery, thread: ThreadRow, app: App) -> list[dict[str, Any]]:
+    return await _history(app, thread.id, body)
+
+
+@router.get("/{thread_id}/stream", dependencies=[Chat])
+async def join_thread_stream(
+    thread: ThreadRow,
+    app: App,
+    stream_mode: Annotated[list[str], Query()] = ["run_modes"],  # noqa: B006 (FastAPI copies it)
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamResponse:
+    """Everything any run on the thread emits, whichever replica executes it: a customer waiting here hears a
+    human agent's reply the moment the agent's run produces it. `stream_mode`: `run_modes` (every run event,
+    the default) and `lifecycle` (`metadata` at each run's start and `{"status": "run_done"}` at its end).
+    `Last-Event-ID` replays what came after it (`-1`: all that is kept)."""
+    modes = [m for part in stream_mode for m in part.strip("[]").replace('"', "").split(",") if m]
+    unknown = set(modes) - {"run_modes", "lifecycle", "state_update"}
+    if unknown:
+        raise HTTPException(422, f"stream_mode: unknown {', '.join(sorted(unknown))}")
+    try:
+        after = parse_position(last_event_id)
+    except ValueError:
+        raise HTTPException(422, f"Last-Event-ID {last_event_id!r} is not an event id of this server") from None
+    return StreamResponse(
+        follow_thread(app, thread.id, after, modes),
+        heartbeat_s=app.tools.settings.sse_heartbeat_s,
+        headers={"Content-Location": f"/threads/{thread.id}/stream"},
+    )

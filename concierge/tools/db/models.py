@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,6 +49,70 @@ class Thread(Base):
     status: Mapped[str] = mapped_column(String(16), default="idle")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    values: Mapped[dict[str, Any] | None] = mapped_column("state_values", JSON, default=None)
+    """The state after the thread's last run or update, as JSON (what `threads.search(values=...)` filters)."""
+    interrupts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    """Pending interrupts by task id: `{task_id: [{"value", "id"}]}`."""
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    runs_started: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Runs this thread has started; the next run's ordinal, which orders stream event ids across runs."""
+
+
+class Run(Base):
+    """A run of the graph on a thread: queued, executed by whichever replica claims it, kept as a record."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_thread_created", "thread_id", "created_at"),
+        Index("ix_runs_status_created", "status", "created_at"),
+        # One running run per thread, held by the database whichever replica claims it.
+        Index(
+            "ux_runs_one_running_per_thread",
+            "thread_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    assistant_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending, running, success, error, interrupted, timeout."""
+    multitask_strategy: Mapped[str] = mapped_column(String(16), default="enqueue")
+    kwargs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What the run does: input or command, stream modes, context, config, resumable, on_completion..."""
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    cancel: Mapped[str | None] = mapped_column(String(16), default=None)
+    """`interrupt` or `rollback` once someone asked the running run to stop; its replica acts on it."""
+    worker: Mapped[str | None] = mapped_column(String(128), default=None)
+    ordinal: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class RunEvent(Base):
+    """One streamed event of a run, kept for rejoining and thread streams when Redis is not configured."""
+
+    __tablename__ = "run_events"
+    __table_args__ = (
+        Index("ix_run_events_run", "run_id", "seq"),
+        Index("ix_run_events_thread", "thread_id", "ordinal", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    thread_id: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(String(64))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(100))
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Document(Base):

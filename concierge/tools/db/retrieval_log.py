@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.models import RetrievalLogEntry
+from concierge.tools.metrics import RETRIEVAL_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class SourceRun:
 
 async def record(db: AppDatabase, run: SourceRun) -> None:
     """Store one source's run; a failure to log is itself only logged, never the turn's problem."""
+    RETRIEVAL_SECONDS.labels(source=run.source, status=run.status).observe(run.elapsed_ms / 1000)
     try:
         async with db.session() as s:
             s.add(RetrievalLogEntry(**run.__dict__, created_at=utcnow()))

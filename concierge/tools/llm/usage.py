@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.models import BudgetAlert, UsageRecord
+from concierge.tools.metrics import COST_USD, PROVIDER_CALLS, TOKENS, TTFT_SECONDS
 
 
 def today() -> str:
@@ -36,6 +37,14 @@ class UsageLedger:
         """Store a turn's provider calls in one transaction (fields as `UsageRecord`'s columns)."""
         if not calls:
             return
+        for c in calls:
+            provider = str(c.get("provider") or "unknown")
+            PROVIDER_CALLS.labels(model=str(c.get("model") or provider), ok=str(bool(c.get("ok"))).lower()).inc()
+            TOKENS.labels(provider=provider, kind="input").inc(c.get("input_tokens") or 0)
+            TOKENS.labels(provider=provider, kind="output").inc(c.get("output_tokens") or 0)
+            COST_USD.labels(provider=provider).inc(c.get("cost_usd") or 0.0)
+            if c.get("ok") and c.get("ttft_ms") is not None:
+                TTFT_SECONDS.labels(provider=provider).observe(c["ttft_ms"] / 1000)
         day = today()
         async with self.db.session() as s:
             s.add_all(UsageRecord(**{"day": day, **c}) for c in calls)
