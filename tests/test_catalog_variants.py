@@ -12,10 +12,13 @@ from concierge.state import Context
 from concierge.tools.catalog.importer import import_catalog
 from concierge.tools.catalog.shop_exports import detect, html_text
 from concierge.tools.catalog.variants import Variant, named_variants
-from concierge.tools.db.models import Product, ProductVariant
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.migrate import upgrade
+from concierge.tools.db.models import Product, ProductVariant, Tenant
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 from tests.conftest import LiveServer, add_tenant, add_tenant_sync
+from tests.postgres import PG_URL, pg_schema
 
 DATA = Path(__file__).parent / "data"
 SHOPIFY = DATA / "shopify_products.csv"
@@ -197,3 +200,23 @@ def test_api_import_reports_variants(live_server: LiveServer, settings: Settings
             "currency": "USD",
             "stock": 12,
         }
+
+
+async def test_variants_on_postgresql() -> None:
+    async with pg_schema() as schema:
+        db = AppDatabase(PG_URL, schema)
+        try:
+            await upgrade(db.engine)
+            async with db.session() as s:
+                s.add(Tenant(id="pgshop", name="PG shop", currency="USD"))
+                await s.commit()
+            first = await import_catalog(db, "pgshop", SHOPIFY.read_bytes(), SHOPIFY.name)
+            again = await import_catalog(db, "pgshop", SHOPIFY.read_bytes(), SHOPIFY.name)
+            assert (first.variants.created, again.variants.updated, again.variants.created) == (6, 6, 0)
+            async with db.session() as s:
+                rows = (await s.scalars(select(ProductVariant).where(ProductVariant.sku == "NPL-15-16"))).all()
+            assert [(r.options, str(r.price), r.stock) for r in rows] == [
+                ({"Size": "15 inch", "Memory": "16GB"}, "1299.00", 12)
+            ]
+        finally:
+            await db.dispose()
