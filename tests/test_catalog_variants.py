@@ -64,7 +64,7 @@ async def test_shopify_export_imports_every_variant_and_says_why_for_each_row_le
     rejected = {r["row"]: r["reason"] for r in body["rejected"]}
     assert rejected == {
         10: "variant: price: not a number: 'ninety'",
-        12: "name: missing (no product row with handle 'sleeve-case' above it)",
+        12: "name: missing (no product row with handle 'sleeve-case' in the file)",
     }
     skipped = {r["row"]: r["reason"] for r in body["skipped"]}
     assert skipped == {
@@ -137,6 +137,46 @@ async def test_woocommerce_export_links_variations_to_their_parent(tools: Toolbo
         parent = await s.scalar(select(Product).where(Product.tenant_id == "apparel", Product.sku == "HOOD-TRAIL"))
         assert parent is not None and (str(parent.price), parent.stock, parent.category) == ("49.00", 11, "Hoodies")
         assert parent.description == "Midweight brushed fleece with a kangaroo pocket.\nMachine washable at 30°C."
+
+
+GROUPED = """name,sku,price,stock,option1_name,option1_value,option2_name,option2_value
+Travel Kettle,KET,,,Voltage,110 V,Colour,White
+,KET-110-W,24.00,3,,110 V,,White
+,KET-230-W,22.00,5,,230 V,,White
+,KET-230-B,oops,1,,230 V,,Black
+Cable Tidy,TIDY,4.50,40,,,,
+"""
+SQUARESPACE = """Product ID,Variant ID,Product Type,Title,Description,SKU,Option Name 1,Option Value 1,Price,Stock
+p1,v1,PHYSICAL,Desk Lamp,<p>Warm LED lamp.</p>,LAMP-S,Size,Small,35.00,4
+p2,v3,PHYSICAL,Notebook,,NB,,,9.00,12
+p1,v2,PHYSICAL,,,LAMP-L,,Large,45.00,2
+p9,v9,PHYSICAL,,,GHOST,,Tall,50.00,1
+"""
+
+
+async def test_other_exports_with_variant_rows(tools: Toolbox) -> None:
+    await add_tenant(tools, "things", currency="EUR")
+    report = (await import_catalog(tools.db, "things", GROUPED.encode(), "export.csv")).as_dict()
+    assert report["format"] == "grouped" and report["accepted"] == 2
+    assert report["rejected"] == [
+        {"kind": "products", "row": 5, "key": "KET-230-B", "reason": "variant: price: not a number: 'oops'"}
+    ]
+    kettle = await _variants(tools, "things", "KET")
+    assert [(v.options, str(v.price)) for v in kettle] == [
+        ({"Voltage": "110 V", "Colour": "White"}, "24.00"),
+        ({"Voltage": "230 V", "Colour": "White"}, "22.00"),
+    ]
+    # Squarespace-like: variant rows share the product's id, wherever they stand in the file.
+    report = (await import_catalog(tools.db, "things", SQUARESPACE.encode(), "squarespace.csv")).as_dict()
+    assert report["format"] == "grouped" and report["variants"]["created"] == 2
+    assert [(r["row"], r["reason"]) for r in report["rejected"]] == [
+        (5, "name: missing (no product row with handle 'p9' in the file)")
+    ]
+    lamp = await _variants(tools, "things", "p1")
+    assert [(v.sku, v.options, str(v.price), v.stock) for v in lamp] == [
+        ("LAMP-S", {"Size": "Small"}, "35.00", 4),
+        ("LAMP-L", {"Size": "Large"}, "45.00", 2),
+    ]
 
 
 async def _turns(context: Context, *messages: str) -> list[dict[str, Any]]:

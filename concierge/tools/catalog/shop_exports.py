@@ -33,7 +33,7 @@ def detect(columns: Iterable[str]) -> ShopFormat | None:
         return "shopify"
     if {"type", "name", "parent", "regular_price"} <= have:
         return "woocommerce"
-    if "option1_value" in have and ({"name", "title"} & have):
+    if {"option1_value", "option_value_1"} & have and {"name", "title"} & have:
         return "grouped"
     return None
 
@@ -105,17 +105,20 @@ def read(rows: list[tuple[int, dict[str, Any]]], shop: ShopFormat) -> list[tuple
 
 
 def _grouped(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
-    """Shopify, and exports like it: a product's first row names it, the rows after it (same handle, or no name)
-    add variants."""
+    """Shopify, and exports like it: a product's first row names it; the rows with its handle (or, in a file
+    without handles, the rows after it with no name) add variants."""
     out: list[tuple[int, dict[str, Any]]] = []
     current: dict[str, Any] | None = None
-    option_names: list[str] = []
+    by_handle: dict[str, dict[str, Any]] = {}
+    option_names: dict[int, list[str]] = {}
     for pos, row in rows:
-        handle = _get(row, "handle")
+        handle = _get(row, "handle", "product_id")
         name = _get(row, "title", "name")
-        if name:
+        owner = by_handle.get(handle) if handle else None
+        if owner is not None:
+            current = owner  # a row of a product already read (a repeated title changes nothing)
+        elif name:
             status = _get(row, "status").lower()
-            option_names = [_get(row, f"option{i}_name") for i in range(1, OPTIONS + 1)]
             current = {
                 KEY: handle or _get(row, "variant_sku", "sku") or name,
                 "sku": handle or _get(row, "variant_sku", "sku") or None,
@@ -126,31 +129,39 @@ def _grouped(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str
                 "tags": _get(row, "tags") or None,
                 "variants": [],
             }
+            option_names[id(current)] = [
+                _get(row, f"option{i}_name", f"option_name_{i}") for i in range(1, OPTIONS + 1)
+            ]
+            if handle:
+                by_handle[handle] = current
             if status in ("draft", "archived"):
                 out.append((pos, {SKIPPED: f"product {name!r} has status {status}: not for sale", KEY: current[KEY]}))
-                current = {**current, SKIPPED: status}
+                current[SKIPPED] = status
                 continue
             out.append((pos, current))
-        elif current is None or (handle and handle != current[KEY]):
-            reason = "name: missing" + (f" (no product row with handle {handle!r} above it)" if handle else "")
-            out.append((pos, {REJECTED: reason, KEY: handle or _get(row, "variant_sku", "sku") or None}))
+        elif handle or current is None:
+            where = f"no product row with handle {handle!r} in the file" if handle else "no product row above it"
+            out.append((pos, {REJECTED: f"name: missing ({where})", KEY: handle or _get(row, "variant_sku", "sku")}))
             continue
-        elif SKIPPED in current:
-            out.append((pos, {SKIPPED: f"variant of {current['name']!r}, which has status {current[SKIPPED]}"}))
+        if SKIPPED in current:
+            if not name:
+                out.append((pos, {SKIPPED: f"variant of {current['name']!r}, which has status {current[SKIPPED]}"}))
             continue
-        values = [_get(row, f"option{i}_value") for i in range(1, OPTIONS + 1)]
+        values = [_get(row, f"option{i}_value", f"option_value_{i}") for i in range(1, OPTIONS + 1)]
         sku = _get(row, "variant_sku", "sku")
         price = _get(row, "variant_price", "price")
         stock = _get(row, "variant_inventory_qty", "stock", "quantity", "qty")
+        first = owner is None
+        if first and not price:
+            continue  # the product's own row in a file whose variant rows follow it (a row without a price)
         if not (any(values) or sku or price):
-            if name:
-                continue  # a product row without variant columns: its own fields are the product's
             what = "an image row" if _get(row, "image_src") else "a row with no option, SKU or price"
             out.append((pos, {SKIPPED: f"{what} of {current['name']!r}: nothing to import"}))
             continue
-        options = [(n or f"Option {i}", v) for i, (n, v) in enumerate(zip(option_names, values, strict=True), 1) if v]
+        names = option_names[id(current)]
+        options = [(n or f"Option {i}", v) for i, (n, v) in enumerate(zip(names, values, strict=True), 1) if v]
         if options == [("Title", "Default Title")] or not options:
-            if name:  # a product sold in one version: its SKU, price and stock are the product's
+            if first:  # a product sold in one version: its SKU, price and stock are the product's
                 current.update(sku=current["sku"] or sku or None, price=price or None, stock=stock or None)
                 continue
             out.append((pos, {REJECTED: f"variant of {current['name']!r} names no option value", KEY: sku or None}))
