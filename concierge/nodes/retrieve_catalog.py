@@ -37,12 +37,18 @@ def _variant_stock(v: Variant) -> str:
     return "stock not stated" if v.stock is None else _stock(v.stock)
 
 
+MAX_VARIANTS_LISTED = 12
+"""Variants listed in a product's entry; a question naming option values gets its own, however many there are."""
+
+
 def available_in(p: ProductHit) -> str:
-    """Every variant with its price and stock, on one line: "Available in: 15 inch, 16GB at 1299.00 USD (12 in
+    """The variants with their price and stock, on one line: "Available in: 15 inch, 16GB at 1299.00 USD (12 in
     stock); ..."."""
-    return "Available in: " + "; ".join(
-        f"{v.label} at {v.price} {v.currency} ({_variant_stock(v)})" for v in p.variants
+    listed = "; ".join(
+        f"{v.label} at {v.price} {v.currency} ({_variant_stock(v)})" for v in p.variants[:MAX_VARIANTS_LISTED]
     )
+    more = len(p.variants) - MAX_VARIANTS_LISTED
+    return f"Available in: {listed}" + (f"; and {more} more versions" if more > 0 else "")
 
 
 def _listed(values: list[str]) -> str:
@@ -73,7 +79,7 @@ def asked_variants(p: ProductHit, question: str) -> str:
     ways = [
         f"{v.price} {v.currency} with {', '.join(x for _, x in v.options if x not in named) or v.label} "
         f"({_variant_stock(v)})"
-        for v in chosen
+        for v in chosen[:MAX_VARIANTS_LISTED]
     ]
     return f"The {p.name} in {said} costs {', '.join(ways[:-1])} and {ways[-1]}."
 
