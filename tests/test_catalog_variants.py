@@ -1,6 +1,7 @@
 """Shop exports with variants: Shopify and WooCommerce files import with every row accounted for, and the local
 answerer states the price and stock of the variant a customer names ("the 15 inch one", "in 16GB")."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,26 @@ async def test_other_exports_with_variant_rows(tools: Toolbox) -> None:
     assert [(r["row"], r["reason"]) for r in report["rejected"]] == [
         (5, "name: missing (no product row with handle 'p9' in the file)")
     ]
+    # JSON: a product with its variants listed under it.
+    doc = {
+        "products": [
+            {
+                "sku": "MUG",
+                "name": "Stoneware Mug",
+                "variants": [
+                    {"sku": "MUG-S", "options": {"Size": "250 ml"}, "price": "12", "stock": 6},
+                    {"sku": "MUG-L", "options": {"Size": "400 ml"}, "price": "15.5"},
+                    {"sku": "MUG-X", "options": {}, "price": "20"},
+                ],
+            }
+        ]
+    }
+    report = (await import_catalog(tools.db, "things", json.dumps(doc).encode(), "mugs.json")).as_dict()
+    assert report["accepted"] == 1 and report["variants"]["created"] == 2
+    assert report["rejected"][0]["key"] == "MUG-X" and report["rejected"][0]["reason"].startswith("variant: options")
+    async with tools.db.session() as s:
+        mug = await s.scalar(select(Product).where(Product.tenant_id == "things", Product.sku == "MUG"))
+        assert mug is not None and (str(mug.price), mug.stock) == ("12.00", None), "one variant's stock is unknown"
     lamp = await _variants(tools, "things", "p1")
     assert [(v.sku, v.options, str(v.price), v.stock) for v in lamp] == [
         ("LAMP-S", {"Size": "Small"}, "35.00", 4),
