@@ -373,8 +373,7 @@ def _product_with_variants(pos: int, raw: dict[str, Any], checked: list[tuple[in
         except ValidationError as exc:
             bad.append((where, _key(v, "sku"), f"variant: {_why(exc)}"))
     if good:
-        if raw.get("price") in (None, ""):
-            raw["price"] = min(v.price for v in good)
+        raw["price"] = min(v.price for v in good)  # "from": what the cheapest version costs
         if raw.get("stock") in (None, "") and all(v.stock is not None for v in good):
             raw["stock"] = sum(v.stock or 0 for v in good)
     elif variants_raw and raw.get("price") in (None, ""):

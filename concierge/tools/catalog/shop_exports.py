@@ -217,8 +217,6 @@ def _woocommerce(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict
         }
         if "variable" not in kinds:
             product.update(price=_woo_price(row) or None, stock=_woo_stock(row) or None)
-        elif _woo_price(row):
-            product["price"] = _woo_price(row)
         if _get(row, "published") == "-1":
             out.append((pos, {SKIPPED: f"{product['name']!r} is a draft: not for sale", KEY: product[KEY]}))
             continue
