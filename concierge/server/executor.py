@@ -78,6 +78,8 @@ def result_of(values: Any, interrupts: dict[str, Any] | None, error: dict[str, A
 @dataclass
 class ActiveRun:
     run: RunRecord
+    context: Any = None
+    """The tenant context admission validated, when the run started on the replica that admitted it."""
     task: asyncio.Task | None = None
     events: list[LoggedEvent] = field(default_factory=list)
     """Everything emitted so far: what a stream rejoining this run on this replica replays, with no gap."""
@@ -157,9 +159,9 @@ class RunExecutor:
             except Exception:
                 log.exception("run queue: claiming failed")
 
-    def launch(self, run: RunRecord) -> ActiveRun:
-        """Execute a run this replica holds, in the background."""
-        active = ActiveRun(run)
+    def launch(self, run: RunRecord, context: Any = None) -> ActiveRun:
+        """Execute a run this replica holds, in the background (with the context admission built, if at hand)."""
+        active = ActiveRun(run, context)
         self.active[run.id] = active
         active.task = asyncio.create_task(self._execute(active), name=f"run-{run.id}")
         observability.RUNS_STARTED.inc()
@@ -243,7 +245,7 @@ class RunExecutor:
         status, error = "success", None
         before: Position | None = None
         try:
-            context = await self.app.tenant_context(run.tenant_id, kwargs.get("context"))
+            context = active.context or await self.app.tenant_context(run.tenant_id, kwargs.get("context"))
             if graph.checkpointer is not None:
                 before = await position(graph.checkpointer, run.thread_id)
             expected = kwargs.get("resume_checkpoint")
@@ -251,6 +253,8 @@ class RunExecutor:
                 raise RuntimeError("the interrupt this run resumes was already answered")
             async with asyncio.timeout(self.settings.run_timeout_s):
                 await self._stream(active, context)
+            if keys := kwargs.get("feedback_keys"):
+                self._emit(active, "feedback", feedback_urls(self.app, run, keys))
         except asyncio.CancelledError:
             action = active.cancel_action
             if action is None:  # cancelled from outside (the process is going down): not ours to swallow
@@ -382,6 +386,18 @@ class RunExecutor:
         )
         if run.kwargs.get("temporary"):
             await self.app.delete_thread(run.thread_id)
+
+
+def feedback_urls(app: "AppState", run: RunRecord, keys: list[str]) -> dict[str, str]:
+    """{key: signed URL} for the `feedback` event that ends a run started with `feedback_keys`: each takes a
+    rating of this run under that key, without an API key, until it expires (`tools/support/signing.py`)."""
+    links = app.tools.feedback_links
+    assert links is not None, "the toolbox is opened with the app"
+    base = str(run.kwargs.get("feedback_base") or "").rstrip("/")
+    return {
+        key: f"{base}/feedback/{links.token(run_id=run.id, key=key, thread_id=run.thread_id, tenant_id=run.tenant_id)}"
+        for key in keys
+    }
 
 
 def _is_discard(chunk: Any) -> bool:

@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("CONCIERGE_REDIS_URL", "REDIS_URL"),
-        description="Redis for rate limits shared by every replica; default in memory, per process.",
+        description="Redis shared by every replica: request rate limits, the stream event log, provider health and "
+        "the web search rate. Default: in memory per process, the event log in the app database.",
     )
     rate_limit_key: str = Field(default="600/minute", description="Requests one secret key may make.")
     rate_limit_publishable: str = Field(
@@ -155,6 +156,19 @@ class Settings(BaseSettings):
     web_rate_per_minute: float = Field(default=60, description="Provider calls allowed per minute, process-wide.")
     web_blocked_sites: str = Field(default="", description="Comma-separated sites whose results are dropped.")
 
+    # People: feedback, handoffs, corrections.
+    public_url: str | None = Field(
+        default=None,
+        description="The server's address as customers reach it (e.g. https://chat.example.com), for the signed "
+        "feedback URLs a run's `feedback_keys` asks for; default the address the request came to.",
+    )
+    feedback_url_ttl_s: float = Field(
+        default=3 * 3600, description="How long a signed feedback URL (a run's `feedback_keys`) accepts a rating."
+    )
+    abandoned_after_s: float = Field(
+        default=1800,
+        description="An answer followed by nothing (no message, rating or action) for this long counts as abandoned.",
+    )
     # Replicas: checkpoints, the run queue, shared state, observability.
     files_path: Path | None = Field(
         default=None,
@@ -168,12 +182,7 @@ class Settings(BaseSettings):
         "`concierge migrate` runs as a deploy step, so replicas start without touching the schema.",
     )
     checkpoint_pool_size: int = Field(
-        default=10, description="Connections in the PostgreSQL checkpoint pool of each replica."
-    )
-    redis_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("CONCIERGE_REDIS_URL", "REDIS_URL"),
-        description="Redis URL; when set, the stream event log, provider health and rate counters live there.",
+        default=20, description="Connections in the PostgreSQL checkpoint pool of each replica."
     )
     redis_prefix: str = Field(default="concierge:", description="Prefix of every Redis key Concierge writes.")
     run_concurrency: int = Field(default=64, description="Runs one replica executes at once; more wait queued.")
