@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
-from concierge.tools.demo.seed import seed_demo  # noqa: E402
+from concierge.tools.demo.seed import DEMO_KEYS_FILE, seed_demo  # noqa: E402
 from concierge.tools.llm.usage import percentile  # noqa: E402
 from concierge.tools.settings import Settings  # noqa: E402
 from concierge.tools.toolbox import Toolbox  # noqa: E402
@@ -161,9 +161,9 @@ async def new_thread(http: httpx.AsyncClient) -> str:
     return response.json()["thread_id"]
 
 
-async def sequential(url: str, turns: int, warmup: int = 5) -> Load:
+async def sequential(url: str, key: str, turns: int, warmup: int = 5) -> Load:
     load = Load()
-    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers={"X-Api-Key": key}) as http:
         for i in range(warmup + turns):
             result = await turn(http, await new_thread(http), QUESTIONS[i % len(QUESTIONS)])
             if i >= warmup:
@@ -171,10 +171,10 @@ async def sequential(url: str, turns: int, warmup: int = 5) -> Load:
     return load
 
 
-async def concurrent(url: str, conversations: int, rounds: int) -> Load:
+async def concurrent(url: str, key: str, conversations: int, rounds: int) -> Load:
     load = Load()
     limits = httpx.Limits(max_connections=conversations * 2, max_keepalive_connections=conversations * 2)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits, headers={"X-Api-Key": key}) as http:
         await turn(http, await new_thread(http), QUESTIONS[0])  # warm
 
         async def conversation(k: int) -> None:
@@ -266,10 +266,11 @@ async def _main(args: argparse.Namespace) -> None:
         shutil.copytree(seeded, data)
         server = ours("concierge (SQLite)", data, work / "concierge.log")
         servers.append(server)
-        seq = await sequential(server.url, args.turns)
+        key = json.loads((seeded / DEMO_KEYS_FILE).read_text())["secret"]
+        seq = await sequential(server.url, key, args.turns)
         report("concierge, one at a time", seq)
         require(seq.errors == 0, f"{seq.errors} of {len(seq.turns)} sequential turns did not answer")
-        load = await concurrent(server.url, args.concurrent, args.rounds)
+        load = await concurrent(server.url, key, args.concurrent, args.rounds)
         report(f"concierge, {args.concurrent} at once", load)
         require(len(load.turns) == args.concurrent * args.rounds, "the concurrent load did not run every turn")
         server.stop()
@@ -285,7 +286,7 @@ async def _main(args: argparse.Namespace) -> None:
             require((BIN / "langgraph").exists(), "langgraph-cli is not installed; pass --skip-dev")
             dev = Server("langgraph dev", command, env, work / "langgraph-dev.log", cwd=ROOT).start(port, "/ok")
             servers.append(dev)
-            peer = await concurrent(dev.url, args.concurrent, args.rounds)
+            peer = await concurrent(dev.url, key, args.concurrent, args.rounds)
             report(f"langgraph dev, {args.concurrent} at once", peer)
             require(peer.errors < len(peer.turns), "langgraph dev answered no turn: the peer did not run")
             ratio = peer.p(95) / load.p(95)
@@ -306,7 +307,7 @@ async def _main(args: argparse.Namespace) -> None:
                 },
             )
             servers.append(pg)
-            pg_load = await concurrent(pg.url, args.concurrent, args.rounds)
+            pg_load = await concurrent(pg.url, key, args.concurrent, args.rounds)
             report(f"concierge on PostgreSQL, {args.concurrent} at once", pg_load)
             require(pg_load.errors < len(pg_load.turns), "the PostgreSQL server answered no turn")
             pg_p95 = pg_load.p(95)

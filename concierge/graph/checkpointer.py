@@ -111,6 +111,43 @@ class Position:
 
 
 async def position(saver: BaseCheckpointSaver, thread_id: str) -> Position:
+    """Read from the tables directly: every run starts with this, and loading the checkpoint itself (every channel
+    deserialised) would cost more than the run's bookkeeping."""
+    if isinstance(saver, AsyncSqliteSaver):
+        async with saver.lock:
+            async with saver.conn.execute(
+                "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
+                "ORDER BY checkpoint_id DESC LIMIT 1",
+                (thread_id,),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return Position(None, frozenset())
+            async with saver.conn.execute(
+                "SELECT DISTINCT task_id FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND checkpoint_id = ?",
+                (thread_id, row[0]),
+            ) as cur:
+                tasks = frozenset(r[0] for r in await cur.fetchall())
+        return Position(row[0], tasks)
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    if isinstance(saver, AsyncPostgresSaver):
+        async with saver._cursor() as cur:
+            await cur.execute(
+                "SELECT checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = '' "
+                "ORDER BY checkpoint_id DESC LIMIT 1",
+                (thread_id,),
+            )
+            row = await cur.fetchone()
+            if row is None:
+                return Position(None, frozenset())
+            await cur.execute(
+                "SELECT DISTINCT task_id FROM checkpoint_writes "
+                "WHERE thread_id = %s AND checkpoint_ns = '' AND checkpoint_id = %s",
+                (thread_id, row["checkpoint_id"]),
+            )
+            tasks = frozenset(r["task_id"] for r in await cur.fetchall())
+        return Position(row["checkpoint_id"], tasks)
     saved = await saver.aget_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
     if saved is None:
         return Position(None, frozenset())

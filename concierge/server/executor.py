@@ -78,6 +78,8 @@ def result_of(values: Any, interrupts: dict[str, Any] | None, error: dict[str, A
 @dataclass
 class ActiveRun:
     run: RunRecord
+    context: Any = None
+    """The tenant context admission validated, when the run started on the replica that admitted it."""
     task: asyncio.Task | None = None
     events: list[LoggedEvent] = field(default_factory=list)
     """Everything emitted so far: what a stream rejoining this run on this replica replays, with no gap."""
@@ -157,9 +159,9 @@ class RunExecutor:
             except Exception:
                 log.exception("run queue: claiming failed")
 
-    def launch(self, run: RunRecord) -> ActiveRun:
-        """Execute a run this replica holds, in the background."""
-        active = ActiveRun(run)
+    def launch(self, run: RunRecord, context: Any = None) -> ActiveRun:
+        """Execute a run this replica holds, in the background (with the context admission built, if at hand)."""
+        active = ActiveRun(run, context)
         self.active[run.id] = active
         active.task = asyncio.create_task(self._execute(active), name=f"run-{run.id}")
         observability.RUNS_STARTED.inc()
@@ -243,7 +245,7 @@ class RunExecutor:
         status, error = "success", None
         before: Position | None = None
         try:
-            context = await self.app.tenant_context(run.tenant_id, kwargs.get("context"))
+            context = active.context or await self.app.tenant_context(run.tenant_id, kwargs.get("context"))
             if graph.checkpointer is not None:
                 before = await position(graph.checkpointer, run.thread_id)
             expected = kwargs.get("resume_checkpoint")

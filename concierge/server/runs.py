@@ -107,7 +107,7 @@ async def admit(
     if body.feedback_keys:  # the stream ends with signed feedback URLs, made from the address customers reach
         kwargs["feedback_keys"] = list(body.feedback_keys)
         kwargs["feedback_base"] = app.tools.settings.public_url or base_url
-    await app.tenant_context(tenant.id, body.context)  # 404 or 422 now, not once queued
+    context = await app.tenant_context(tenant.id, body.context)  # 404 or 422 now, not once queued
     resume = body.command is not None and body.command.resume is not None
 
     async def paused() -> None:
@@ -144,7 +144,7 @@ async def admit(
     for superseded in admission.superseded:
         ex.interrupt(superseded, body.multitask_strategy)  # at once if it runs here; else through its heartbeat
     if admission.claimed:
-        ex.launch(admission.run)
+        ex.launch(admission.run, context)
     else:
         ex.wake()
     return admission.run

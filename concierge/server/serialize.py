@@ -1,14 +1,16 @@
 """Graph values to JSON the way the LangGraph Agent Server writes them, so `langgraph_sdk` reads them."""
 
 import dataclasses
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
 from langgraph.types import Interrupt
 from pydantic import BaseModel
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _default(obj: Any) -> Any:
@@ -28,9 +30,10 @@ def _default(obj: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON (orjson: every token of every streamed answer goes through here)."""
+    return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
 
 
 def jsonable(value: Any) -> Any:
     """A value made of plain JSON types, for responses FastAPI encodes itself."""
-    return json.loads(dumps(value))
+    return orjson.loads(orjson.dumps(value, default=_default, option=_OPTIONS))

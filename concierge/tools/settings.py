@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("CONCIERGE_REDIS_URL", "REDIS_URL"),
-        description="Redis for rate limits shared by every replica; default in memory, per process.",
+        description="Redis shared by every replica: request rate limits, the stream event log, provider health and "
+        "the web search rate. Default: in memory per process, the event log in the app database.",
     )
     rate_limit_key: str = Field(default="600/minute", description="Requests one secret key may make.")
     rate_limit_publishable: str = Field(
@@ -181,12 +182,7 @@ class Settings(BaseSettings):
         "`concierge migrate` runs as a deploy step, so replicas start without touching the schema.",
     )
     checkpoint_pool_size: int = Field(
-        default=10, description="Connections in the PostgreSQL checkpoint pool of each replica."
-    )
-    redis_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("CONCIERGE_REDIS_URL", "REDIS_URL"),
-        description="Redis URL; when set, the stream event log, provider health and rate counters live there.",
+        default=20, description="Connections in the PostgreSQL checkpoint pool of each replica."
     )
     redis_prefix: str = Field(default="concierge:", description="Prefix of every Redis key Concierge writes.")
     run_concurrency: int = Field(default=64, description="Runs one replica executes at once; more wait queued.")

@@ -221,7 +221,7 @@ class EventWriter:
     """Batches appends to the log off the streaming path: a run's tokens reach its client at once, and reach the
     log within `interval_s`. `flush()` waits until everything written so far is in the log."""
 
-    def __init__(self, log_: EventLog, interval_s: float = 0.05) -> None:
+    def __init__(self, log_: EventLog, interval_s: float = 0.2) -> None:
         self.log, self.interval_s = log_, interval_s
         self._buffer: list[LoggedEvent] = []
         self._lock = asyncio.Lock()

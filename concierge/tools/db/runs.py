@@ -245,6 +245,10 @@ class RunStore:
         if self.postgres:
             pick = pick.with_for_update(skip_locked=True)
         async with self.db.session() as s:
+            # A read first: most wake-ups find nothing queued, and a read takes no lock (a write would, on SQLite).
+            if await s.scalar(select(Run.id).where(Run.status == "pending").limit(1)) is None:
+                return None
+            await s.rollback()
             try:
                 res = await s.execute(
                     update(Thread)
