@@ -159,8 +159,9 @@ async def test_stream_pauses_at_feedback_and_the_thread_shows_it(backend: Backen
     assert [r["run_id"] for r in await client.runs.list(tid)] == [run_id]
 
     out = await client.runs.wait(tid, "concierge", command={"resume": {"rating": 5}})
-    (feedback,) = out["feedback"]
-    assert feedback | {"turn": 1, "kind": "explicit", "rating": 5, "comment": ""} == feedback
+    assert out["feedback"] == [
+        {"turn": 1, "kind": "explicit", "rating": 5, "comment": "", "score": 1.0, "helpful": True}
+    ]
     assert "__interrupt__" not in out
     after = await client.threads.get(tid)
     assert after["status"] == "idle" and after["interrupts"] == {}
@@ -330,8 +331,11 @@ async def test_remote_graph_invoke_stream_interrupt_resume_state_history(backend
     assert state.tasks[0].interrupts[0].value["type"] == "feedback"
 
     chunks = [c async for c in remote.astream(Command(resume={"rating": 4}), config, stream_mode="updates")]
-    (feedback,) = chunks[-1]["collect_feedback"]["feedback"]
-    assert feedback | {"turn": 1, "kind": "explicit", "rating": 4, "comment": ""} == feedback
+    assert chunks[-1] == {
+        "collect_feedback": {
+            "feedback": [{"turn": 1, "kind": "explicit", "rating": 4, "comment": "", "score": 0.75, "helpful": True}]
+        }
+    }
     assert (await remote.aget_state(config)).next == ()
 
     updated = await remote.aupdate_state(config, {"messages": [{"role": "ai", "content": "P.S. we open at 9."}]})

@@ -38,7 +38,9 @@ async def list_corrections(
 
 
 @router.get("/eval-set")
-async def eval_set(agent: Agent, app: App, version: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+async def eval_set(
+    agent: Agent, app: App, version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+) -> dict[str, Any]:
     """A numbered evaluation set (the newest by default) as `concierge eval` questions."""
     try:
         number, corrections = await app.tools.corrections.eval_set(agent.tenant.id, version)

@@ -28,7 +28,7 @@ class RatingChange(BaseModel):
 
     rating: Any = None
     comment: str = ""
-    turn: int | None = Field(default=None, ge=1)
+    turn: int | None = Field(default=None, ge=1, le=2**31 - 1)
     run_id: str | None = None
     key: FeedbackKey = DEFAULT_KEY
 
@@ -48,7 +48,7 @@ class SignedRating(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rating: Any = None
-    score: float | bool | None = None
+    score: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)] | bool | None = None
     comment: str = ""
 
 
@@ -150,8 +150,8 @@ async def rate_with_signed_url(token: str, app: App, body: Annotated[SignedRatin
 async def rate_with_signed_link(
     token: str,
     app: App,
-    rating: Annotated[str | None, Query()] = None,
-    score: Annotated[float | None, Query()] = None,
+    rating: Annotated[str | None, Query(max_length=32)] = None,
+    score: Annotated[float | None, Query(ge=0, le=5)] = None,
     comment: Annotated[str, Query(max_length=4000)] = "",
 ) -> dict[str, Any]:
     """The same through a plain link (`?rating=helpful`), for an e-mail or a chat widget's buttons."""

@@ -118,7 +118,9 @@ async def queue(
     agent: Agent,
     app: App,
     status: Annotated[StatusFilter, Query()] = "open",
-    assignee: Annotated[str | None, Query(description="`me`, an agent's name, or `none` for unclaimed")] = None,
+    assignee: Annotated[
+        str | None, Query(max_length=128, description="`me`, an agent's name, or `none` for unclaimed")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     """The tenant's conversations waiting for a person, oldest first, with reason and waiting time."""
