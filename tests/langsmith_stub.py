@@ -1,7 +1,8 @@
 """A loopback stand-in for the LangSmith API, for the real `langsmith.Client` to send traces to.
 
 It answers `/info` and takes runs as the client sends them (`/runs/multipart`, zstd-compressed or not;
-`/runs/batch`; single `POST`/`PATCH /runs`), keeping every run's fields merged by id, as LangSmith would store it.
+`/runs/batch`; single `POST`/`PATCH /runs`), keeping every run's fields merged by id, as LangSmith would store it;
+and feedback as `create_feedback` posts it without a trace id (`POST /feedback`), kept in `feedback`.
 """
 
 import json
@@ -21,6 +22,7 @@ from tests.loopback import ThreadedServer
 class LangSmithStub:
     def __init__(self) -> None:
         self.runs: dict[str, dict[str, Any]] = defaultdict(dict)
+        self.feedback: list[dict[str, Any]] = []
         self.requests: list[str] = []
         self.url = ""
         self._server: ThreadedServer | None = None
@@ -82,6 +84,18 @@ class LangSmithStub:
         self._merge(run)
         return JSONResponse({}, status_code=202)
 
+    async def feedback_post(self, request: Request) -> Response:
+        self.requests.append(f"{request.method} {request.url.path}")
+        body = await request.json()
+        self.feedback.append(body)
+        return JSONResponse(body)
+
+    def client(self) -> Any:
+        """A real `langsmith.Client` sending here."""
+        from langsmith import Client
+
+        return Client(api_url=self.url, api_key="lsv2_test_key", auto_batch_tracing=False)
+
     async def anything(self, request: Request) -> Response:
         self.requests.append(f"{request.method} {request.url.path}")
         return JSONResponse({})
@@ -97,6 +111,7 @@ class LangSmithStub:
                 Route("/runs/batch", self.batch, methods=["POST"]),
                 Route("/runs", self.single, methods=["POST"]),
                 Route("/runs/{run_id}", self.single, methods=["PATCH"]),
+                Route("/feedback", self.feedback_post, methods=["POST"]),
                 Route("/{path:path}", self.anything, methods=["GET", "POST", "PATCH", "PUT"]),
             ]
         )

@@ -58,7 +58,13 @@ def test_stream_answer_with_citation_feedback_and_restart(settings: Settings) ->
                 {"command": {"resume": {"rating": 4}}, "stream_mode": "updates"},
             )
             assert [d for e, d in resumed if e == "updates"] == [
-                {"collect_feedback": {"feedback": [{"turn": 1, "kind": "explicit", "rating": 4, "comment": ""}]}}
+                {
+                    "collect_feedback": {
+                        "feedback": [
+                            {"turn": 1, "kind": "explicit", "rating": 4, "comment": "", "score": 0.75, "helpful": True}
+                        ]
+                    }
+                }
             ]
             before = client.get(f"/threads/{thread}/state").json()
     finally:
@@ -80,8 +86,9 @@ def test_asking_for_a_human_pauses_at_handoff_and_agent_reply_resumes(live_serve
     with live_server.client() as client:
         thread = new_thread(client)
         out = client.post(f"/threads/{thread}/runs/wait", json=ask("Can I speak to a real person please?")).json()
-        assert out["__interrupt__"][0]["value"]["type"] == "handoff"
-        assert out["__interrupt__"][0]["value"]["reason"] == "the customer asked for a human"
+        paused = out["__interrupt__"][0]["value"]
+        assert paused["action_request"]["action"] == "handoff"
+        assert paused["action_request"]["args"]["reason"] == "asked_for_human"
         state = client.get(f"/threads/{thread}/state").json()
         assert state["next"] == ["handoff"]
 

@@ -21,8 +21,15 @@ from concierge.tools.toolbox import Toolbox
 from tests.conftest import LiveServer, add_tenant
 from tests.sse import stream_events
 
-OPEN = {("GET", "/ok"), ("GET", "/healthz"), ("GET", "/readyz")}
-"""Routes anyone may call; the docs (`/docs`, `/openapi.json`) are not API routes and stay open too."""
+OPEN = {
+    ("GET", "/ok"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/feedback/{token}"),
+    ("GET", "/feedback/{token}"),
+}
+"""Routes anyone may call; the docs (`/docs`, `/openapi.json`) are not API routes and stay open too. A signed
+feedback URL is its own credential: without a valid token it is a 403, never a 401."""
 OPERATOR_ONLY = {("POST", "/admin/tenants")}
 ROUTES = [(m, p, route_scopes(d)) for m, p, d in iter_routes(create_app(Settings(data_dir=Path("/nonexistent"))))]
 QUESTION = {"input": {"messages": [{"role": "user", "content": "How much is the Kestrel fountain pen?"}]}}
@@ -73,7 +80,8 @@ def test_scope_matrix(trust: tuple[LiveServer, dict[str, str]], method: str, pat
     server, keys = trust
     with httpx.Client(base_url=server.url, timeout=30) as client:
         if declared is None:
-            assert _request(client, method, path, None).status_code == 200
+            expected = 403 if path.startswith("/feedback/") else 200  # a signed feedback URL without a real token
+            assert _request(client, method, path, None).status_code == expected
             return
         scopes, customers = declared
         cases: dict[str, bool] = {s: s == "admin" or scopes <= {s} for s in SCOPES}
@@ -233,7 +241,7 @@ def test_answering_a_handoff_needs_handoff_resolve(trust: tuple[LiveServer, dict
         thread = client.post("/threads", json={}, headers=_h(keys["chat"])).json()["thread_id"]
         ask = {"input": {"messages": [{"role": "user", "content": "Can I speak to a real person please?"}]}}
         out = client.post(f"/threads/{thread}/runs/wait", json=ask, headers=_h(keys["chat"])).json()
-        assert out["__interrupt__"][0]["value"]["type"] == "handoff"
+        assert out["__interrupt__"][0]["value"]["action_request"]["action"] == "handoff"
         reply = {"command": {"resume": {"reply": "Hello, Niamh here.", "agent": "niamh"}}}
         r = client.post(f"/threads/{thread}/runs/wait", json=reply, headers=_h(keys["chat"]))
         assert r.status_code == 403 and "handoff:resolve" in r.json()["detail"]

@@ -43,9 +43,9 @@ def test_chat_streams_cites_rates_and_hands_over(settings: Settings) -> None:
     assert "Chatting with Inkwell & Oak" in text
     assert "bot> Kestrel Fountain Pen (model KF-200) by Kestrel costs 48.00 EUR" in text
     assert "[1] Kestrel Fountain Pen, our catalog" in text
-    assert "Rate it from 1 to 5" in text and "thanks for the feedback" in text
+    assert "helpful or not helpful (or 1 to 5 stars)" in text and "thanks for the feedback" in text
     assert "[1] Store policies, Returns and refunds" in text
-    assert ">> handed to a human agent (the customer asked for a human)" in text
+    assert ">> handed to a human agent. The customer asked for a person." in text
     assert "a human agent has this conversation" in text
     assert "agent> Hi, this is Niamh from the shop." in text
 

@@ -159,7 +159,9 @@ async def test_stream_pauses_at_feedback_and_the_thread_shows_it(backend: Backen
     assert [r["run_id"] for r in await client.runs.list(tid)] == [run_id]
 
     out = await client.runs.wait(tid, "concierge", command={"resume": {"rating": 5}})
-    assert out["feedback"] == [{"turn": 1, "kind": "explicit", "rating": 5, "comment": ""}]
+    assert out["feedback"] == [
+        {"turn": 1, "kind": "explicit", "rating": 5, "comment": "", "score": 1.0, "helpful": True}
+    ]
     assert "__interrupt__" not in out
     after = await client.threads.get(tid)
     assert after["status"] == "idle" and after["interrupts"] == {}
@@ -170,7 +172,7 @@ async def test_wait_returns_values_with_the_interrupt(backend: Backend) -> None:
     client = backend.client()
     thread = await client.threads.create(metadata=mark("wait"))
     out = await client.runs.wait(thread["thread_id"], "concierge", input=HUMAN)
-    assert out["__interrupt__"][0]["value"]["type"] == "handoff"
+    assert out["__interrupt__"][0]["value"]["action_request"]["action"] == "handoff"
     assert out["messages"][0]["content"] == HUMAN["messages"][0]["content"]
     resumed = await client.runs.wait(
         thread["thread_id"], "concierge", command={"resume": {"reply": "Hello, Niamh here.", "agent": "niamh"}}
@@ -330,7 +332,9 @@ async def test_remote_graph_invoke_stream_interrupt_resume_state_history(backend
 
     chunks = [c async for c in remote.astream(Command(resume={"rating": 4}), config, stream_mode="updates")]
     assert chunks[-1] == {
-        "collect_feedback": {"feedback": [{"turn": 1, "kind": "explicit", "rating": 4, "comment": ""}]}
+        "collect_feedback": {
+            "feedback": [{"turn": 1, "kind": "explicit", "rating": 4, "comment": "", "score": 0.75, "helpful": True}]
+        }
     }
     assert (await remote.aget_state(config)).next == ()
 

@@ -33,5 +33,7 @@ async def test_langgraph_dev_serves_the_graph(settings: Settings, tmp_path: Path
 
         await client.runs.wait(thread["thread_id"], "concierge", command={"resume": {"rating": 5}})
         state = await client.threads.get_state(thread["thread_id"])
-        assert state["values"]["feedback"] == [{"turn": 1, "kind": "explicit", "rating": 5, "comment": ""}]
+        assert state["values"]["feedback"] == [
+            {"turn": 1, "kind": "explicit", "rating": 5, "comment": "", "score": 1.0, "helpful": True}
+        ]
         assert "Blocking call" not in dev.log.read_text(), "nothing may block langgraph dev's event loop"

@@ -110,7 +110,7 @@ async def test_a_handoff_raised_through_one_replica_is_resumed_through_the_other
     ca, cb = get_client(url=a.url, api_key=a.key, timeout=60), get_client(url=b.url, api_key=b.key, timeout=60)
     tid = (await ca.threads.create())["thread_id"]
     paused = await ca.runs.wait(tid, "concierge", input=HUMAN)
-    assert paused["__interrupt__"][0]["value"]["type"] == "handoff", a.tail()
+    assert paused["__interrupt__"][0]["value"]["action_request"]["action"] == "handoff", a.tail()
     waiting = await cb.threads.search(status="interrupted")
     assert tid in [t["thread_id"] for t in waiting], "the other replica sees the paused thread"
 

@@ -33,7 +33,9 @@ async def test_official_client_streams_resumes_and_reads_state(live_server: Live
         )
     ]
     assert resumed[-1].data == {
-        "collect_feedback": {"feedback": [{"turn": 1, "kind": "explicit", "rating": 5, "comment": ""}]}
+        "collect_feedback": {
+            "feedback": [{"turn": 1, "kind": "explicit", "rating": "up", "comment": "", "score": 1.0, "helpful": True}]
+        }
     }
 
     final = await client.runs.wait(

@@ -14,11 +14,16 @@ from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
 from concierge.server.executor import thread_config
 from concierge.state.conversation import DISCARDED_EVENT
+from concierge.state.human import HANDOFF_REASONS, interrupt_kind
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 
-_RATING = re.compile(r"^\s*([1-5]|up|down)\s*$", re.I)
-HELP = "Type a question. After an answer, type 1-5 to rate it. /agent <reply> answers as the human agent; /quit leaves."
+_RATING = re.compile(r"^\s*([1-5]|up|down|helpful|not[ _]helpful)\s*$", re.I)
+_YES_NO = re.compile(r"^\s*(yes|no|y|n)\s*$", re.I)
+HELP = (
+    "Type a question. After an answer, rate it: helpful, not helpful, or 1-5. /agent <reply> answers as the "
+    "human agent (/agent! <reply> keeps the conversation); /quit leaves."
+)
 
 
 async def chat(settings: Settings, tenant_id: str, thread_id: str | None) -> None:
@@ -50,11 +55,14 @@ async def _pending(graph: CompiledStateGraph, thread_id: str) -> dict[str, Any] 
 
 async def _turn(graph: CompiledStateGraph, context: Any, thread_id: str, line: str) -> None:
     pending = await _pending(graph, thread_id)
-    kind = pending.get("type") if pending else None
+    kind = interrupt_kind(pending)
     if kind == "feedback" and (m := _RATING.match(line)):
         graph_input: Any = Command(resume={"rating": m.group(1)})
-    elif kind == "handoff" and line.startswith("/agent "):
-        graph_input = Command(resume={"reply": line.removeprefix("/agent ").strip(), "agent": "terminal"})
+    elif kind == "offer_human" and (m := _YES_NO.match(line)):
+        graph_input = Command(resume=m.group(1))
+    elif kind == "handoff" and line.startswith(("/agent ", "/agent! ")):
+        keep, _, reply = line.partition(" ")
+        graph_input = Command(resume={"reply": reply.strip(), "agent": "terminal", "keep": keep == "/agent!"})
     elif kind == "handoff":
         print("  (a human agent has this conversation; answer as the agent with /agent <reply>)")
         return
@@ -87,13 +95,19 @@ def _show_update(update: dict[str, Any], streamed: bool) -> None:
         for c in update["attribute"]["citations"]:
             where = f", {c['locator']}" if c["locator"] else ""
             print(f"     [{c['n']}] {c['title']}{where}")
-    if "handoff" in update:
+    if (update.get("handoff") or {}).get("messages"):
         print(f"agent> {update['handoff']['messages'][-1].text}")
     if "collect_feedback" in update:
         print("  thanks for the feedback")
+        for message in (update["collect_feedback"] or {}).get("messages", []):
+            print(f"bot> {message.text}")
     for interrupt in update.get("__interrupt__", ()):
         value = interrupt.value
-        if value["type"] == "feedback":
+        kind = interrupt_kind(value)
+        if kind == "feedback":
             print(f"  {value['question']}")
-        elif value["type"] == "handoff":
-            print(f"  >> handed to a human agent ({value['reason']}). They will reply here.")
+        elif kind == "offer_human":
+            print("  (yes / no)")
+        elif kind == "handoff":
+            reason = HANDOFF_REASONS.get(value["action_request"]["args"]["reason"], "")
+            print(f"  >> handed to a human agent. {reason} They will reply here.")

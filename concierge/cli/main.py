@@ -111,6 +111,24 @@ def main(argv: list[str] | None = None) -> None:
     ev.add_argument(
         "--split", choices=["dev", "holdout", "holdout2"], default=None, help="only the questions of this split"
     )
+    ev.add_argument(
+        "--corrections",
+        nargs="?",
+        type=int,
+        const=0,
+        default=None,
+        metavar="VERSION",
+        help="evaluate the tenant's approved corrections instead (an evaluation set version; default the newest)",
+    )
+    export = sub.add_parser(
+        "export-training", help="write approved corrections as OpenAI and Gemini fine-tuning JSONL (80/20 split)"
+    )
+    export.add_argument("--tenant", default=None, help="tenant id (default CONCIERGE_DEFAULT_TENANT or demo)")
+    export.add_argument(
+        "--min-quality", type=int, default=4, choices=range(1, 6), help="lowest quality score kept (1-5)"
+    )
+    export.add_argument("--out", type=Path, default=None, help="output folder (default DATA_DIR/training/TENANT)")
+    export.add_argument("--seed", default="concierge", help="seed of the train/validation split")
     catalog = sub.add_parser("catalog", help="manage a tenant's catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
     imp = catalog_sub.add_parser("import", help="import products, services or slots from a CSV or JSON file")
@@ -152,7 +170,16 @@ def _dispatch(args: argparse.Namespace) -> None:
         if args.contoso is not None and not (args.contoso / "products.csv").is_file():
             raise SystemExit(f"concierge eval: no Contoso data at {args.contoso} (pass its folder to --contoso)")
         tenant = args.tenant or settings.default_tenant
-        asyncio.run(evaluate(settings, tenant, args.questions, args.json, args.contoso, args.split))
+        corrections, version = args.corrections is not None, args.corrections or None
+        asyncio.run(
+            evaluate(settings, tenant, args.questions, args.json, args.contoso, args.split, corrections, version)
+        )
+    elif args.command == "export-training":
+        from concierge.cli.training import export_training
+
+        tenant = args.tenant or settings.default_tenant
+        out = args.out or settings.data_dir / "training" / tenant
+        asyncio.run(export_training(settings, tenant, args.min_quality, out, args.seed))
     elif args.command == "catalog":
         from concierge.cli.catalog import import_command
 

@@ -14,7 +14,7 @@ import json
 import statistics
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,13 @@ from rouge_score.rouge_scorer import RougeScorer
 from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
 from concierge.state import Context
+from concierge.state.human import interrupt_kind
 from concierge.tools.catalog.importer import import_catalog
 from concierge.tools.db.models import Tenant
 from concierge.tools.demo.seed import CONTENT
 from concierge.tools.documents.ingest import ingest_file
 from concierge.tools.settings import Settings
+from concierge.tools.support.corrections import eval_questions
 from concierge.tools.toolbox import Toolbox
 
 HIT_K = 5
@@ -155,7 +157,7 @@ def cites_another_item(q: Question, citations: list[dict[str, Any]]) -> bool:
 
 def score(q: Question, out: dict[str, Any], latency_ms: float, rouge: RougeScorer, turn: int = 0) -> Outcome:
     interrupts = out.get("__interrupt__", [])
-    handed_off = bool(interrupts) and interrupts[0].value["type"] == "handoff"
+    handed_off = bool(interrupts) and interrupt_kind(interrupts[0].value) == "handoff"
     generation = out.get("generation")
     answer = "" if handed_off and not generation else out["messages"][-1].content
     declined = generation is not None and not generation["grounded"]
@@ -306,6 +308,17 @@ def contoso_customer_questions(root: Path) -> list[Conversation]:
     ]
 
 
+async def load_corrections(tools: Toolbox, tenant_id: str, version: int | None) -> list[Conversation]:
+    """A numbered evaluation set of approved corrections (the newest by default): the agents' replies as references."""
+    number, corrections = await tools.corrections.eval_set(tenant_id, version)
+    if not corrections:
+        raise ValueError(
+            f"tenant {tenant_id!r} has no approved corrections yet (approve some with the corrections API)"
+        )
+    print(f"corrections: evaluation set version {number}, {len(corrections)} questions")
+    return [Conversation(q["id"], [Question(**q)]) for q in eval_questions(corrections, number)]
+
+
 def _is_customer_file(path: Path) -> bool:
     first = next((line for line in path.read_text().splitlines() if line.strip()), "{}")
     return "customerId" in json.loads(first)
@@ -318,20 +331,26 @@ async def evaluate(
     json_out: Path | None,
     contoso: Path | None = None,
     split: str | None = None,
+    corrections: bool = False,
+    version: int | None = None,
 ) -> dict[str, float]:
     tools = await Toolbox.from_settings(settings).open()
     try:
-        if contoso is not None:
-            await load_contoso(tools, contoso)
-            tenant_id = CONTOSO_TENANT
-            path = questions_path or CONTOSO_SET
+        if corrections:
+            conversations = await load_corrections(tools, tenant_id, version)
         else:
-            path = questions_path or Path(str(CONTENT / "questions.jsonl"))
-        conversations = contoso_customer_questions(path.parents[1]) if _is_customer_file(path) else load_set(path)
+            if contoso is not None:
+                await load_contoso(tools, contoso)
+                tenant_id = CONTOSO_TENANT
+                path = questions_path or CONTOSO_SET
+            else:
+                path = questions_path or Path(str(CONTENT / "questions.jsonl"))
+            conversations = contoso_customer_questions(path.parents[1]) if _is_customer_file(path) else load_set(path)
         if split:
             conversations = [c for c in conversations if c.split == split]
         app = AppState(tools=tools, graph=build_graph(InMemorySaver()))
-        context = await app.tenant_context(tenant_id)
+        # Evaluation questions are not customers: keep them out of the tenant's analytics and human queue.
+        context = replace(await app.tenant_context(tenant_id), record=False)
         # Built once before timing, as a running server has them: the catalog index, the tenant's vectors in memory.
         await tools.catalog.index(tenant_id)
         await tools.documents.search(tenant_id, "opening hours", 1)

@@ -15,7 +15,7 @@ RETRIEVERS = {"documents": "retrieve_documents", "catalog": "retrieve_catalog", 
 def after_analysis(state: State) -> list[Send] | Literal["handoff", "synthesize"]:
     """Send the question to only the sources `analyze_query` chose; they run in one superstep."""
     analysis = state["analysis"]
-    if analysis["wants_human"] or analysis.get("out_of_scope"):
+    if state.get("human") or analysis["wants_human"] or analysis.get("out_of_scope"):
         return "handoff"
     if not analysis["sources"]:
         return "synthesize"

@@ -13,6 +13,7 @@ from concierge.nodes.attribute import attribute
 from concierge.nodes.collect_feedback import collect_feedback
 from concierge.nodes.generate import generate
 from concierge.nodes.handoff import handoff
+from concierge.nodes.offer_human import offer_human
 from concierge.nodes.retrieve_catalog import retrieve_catalog
 from concierge.nodes.retrieve_documents import retrieve_documents
 from concierge.nodes.retrieve_web import retrieve_web
@@ -31,7 +32,8 @@ def build_graph(checkpointer: Checkpointer = None) -> CompiledStateGraph:
     builder.add_node(route_model)
     builder.add_node(generate)
     builder.add_node(attribute)
-    builder.add_node(collect_feedback, destinations=("handoff", END))
+    builder.add_node(collect_feedback, destinations=("offer_human", "handoff", END))
+    builder.add_node(offer_human, destinations=("handoff", END))
     builder.add_node(handoff)
 
     builder.add_edge(START, "analyze_query")

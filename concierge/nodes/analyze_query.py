@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
 from concierge.state import Context, State
-from concierge.state.records import CustomerFacts, Feedback, Focus, SourceName
+from concierge.state.records import CustomerFacts, Feedback, Focus, HumanHold, SourceName
 from concierge.tools.analysis.conversation import (
     customer_facts,
     is_short,
@@ -30,7 +30,7 @@ from concierge.tools.analysis.units import asked_attributes
 from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
 from concierge.tools.llm.prompts import UNKNOWN_ITEM
 from concierge.tools.llm.rewrite import model_rewrite, rewrite_models
-from concierge.tools.toolbox import Toolbox, context_of, toolbox
+from concierge.tools.toolbox import Toolbox, context_of, run_ids, toolbox
 
 ALSO_NAMED = 0.75
 """Share of an item's name a message must hold for the item to count among those it names (comparisons)."""
@@ -152,7 +152,20 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
         "citations": [],
         "generation": None,
         "handoff": None,
+        "human": None,
     }
+    thread_id, _ = run_ids(runtime)
+    if thread_id is not None and ctx.record:
+        # Implicit signals on the previous answer: continued, how fast, whether a person was asked for.
+        await tools.feedback.customer_wrote(
+            tenant_id=ctx.tenant_id, thread_id=thread_id, wants_human=analysis["wants_human"]
+        )
+        # A conversation a person is handling (or waiting for) stays with people: this message goes to them.
+        entry = await tools.handoffs.open_for(ctx.tenant_id, thread_id)
+        if entry is not None:
+            update["human"] = HumanHold(
+                handoff_id=entry.id, status=entry.status, agent=entry.assignee, reason=entry.reason
+            )
     if _left_unrated(state):
         # A new message while the feedback prompt waits counts as "continued": an implicit signal.
         update["feedback"] = [Feedback(turn=turn - 1, kind="continued", rating=None, comment="")]

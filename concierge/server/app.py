@@ -18,7 +18,21 @@ from concierge.graph.graph import build_graph
 from concierge.server.body_limit import MULTIPART_SLACK, BodyLimit
 from concierge.server.deps import AppState
 from concierge.server.executor import RunExecutor
-from concierge.server.routes import admin, assistants, catalog, documents, health, retrieval, runs, threads, usage
+from concierge.server.routes import (
+    admin,
+    analytics,
+    assistants,
+    catalog,
+    corrections,
+    documents,
+    feedback,
+    handoffs,
+    health,
+    retrieval,
+    runs,
+    threads,
+    usage,
+)
 from concierge.server.tracing import run_tracer
 from concierge.tools.db.events import make_event_log
 from concierge.tools.db.models import Tenant
@@ -99,6 +113,10 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
     app.include_router(catalog.router)
     app.include_router(retrieval.router)
     app.include_router(documents.router)
+    app.include_router(feedback.router)
+    app.include_router(handoffs.router)
+    app.include_router(corrections.router)
+    app.include_router(analytics.router)
 
     @app.exception_handler(RunConflict)
     async def conflict(request: Request, exc: RunConflict) -> JSONResponse:

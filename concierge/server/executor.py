@@ -253,6 +253,8 @@ class RunExecutor:
                 raise RuntimeError("the interrupt this run resumes was already answered")
             async with asyncio.timeout(self.settings.run_timeout_s):
                 await self._stream(active, context)
+            if keys := kwargs.get("feedback_keys"):
+                self._emit(active, "feedback", feedback_urls(self.app, run, keys))
         except asyncio.CancelledError:
             action = active.cancel_action
             if action is None:  # cancelled from outside (the process is going down): not ours to swallow
@@ -384,6 +386,18 @@ class RunExecutor:
         )
         if run.kwargs.get("temporary"):
             await self.app.delete_thread(run.thread_id)
+
+
+def feedback_urls(app: "AppState", run: RunRecord, keys: list[str]) -> dict[str, str]:
+    """{key: signed URL} for the `feedback` event that ends a run started with `feedback_keys`: each takes a
+    rating of this run under that key, without an API key, until it expires (`tools/support/signing.py`)."""
+    links = app.tools.feedback_links
+    assert links is not None, "the toolbox is opened with the app"
+    base = str(run.kwargs.get("feedback_base") or "").rstrip("/")
+    return {
+        key: f"{base}/feedback/{links.token(run_id=run.id, key=key, thread_id=run.thread_id, tenant_id=run.tenant_id)}"
+        for key in keys
+    }
 
 
 def _is_discard(chunk: Any) -> bool:

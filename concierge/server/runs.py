@@ -11,6 +11,7 @@ from concierge.server.auth import Principal
 from concierge.server.deps import AppState
 from concierge.server.executor import thread_config
 from concierge.server.schemas import RunCreate
+from concierge.state.human import check_resume, interrupt_kind
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.models import Tenant, Thread
 from concierge.tools.db.runs import RunConflict, RunRecord, new_run_id
@@ -60,6 +61,23 @@ def run_kwargs(body: RunCreate, *, temporary: bool) -> dict[str, Any]:
     }
 
 
+def check_resume_value(pending: list[Any], resume: Any) -> None:
+    """422 before the run is queued when the value cannot answer the pause (the thread stays paused).
+
+    `resume` answers the only pending interrupt, or maps interrupt ids to values (LangGraph's form for several).
+    """
+    by_id = {i.id: i for i in pending}
+    if isinstance(resume, dict) and resume and set(resume) <= set(by_id):
+        answers = [(by_id[k], v) for k, v in resume.items()]
+    else:
+        answers = [(pending[0], resume)]
+    for paused, value in answers:
+        try:
+            check_resume(paused.value, value)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+
 def check_command(body: RunCreate, principal: Principal) -> None:
     """`command.update` and `command.goto` write the graph's state directly: an admin's tool, never a customer's."""
     cmd = body.command
@@ -76,6 +94,7 @@ async def admit(
     *,
     run_id: str | None = None,
     temporary: bool = False,
+    base_url: str = "",
 ) -> RunRecord:
     """Validate the run, queue it under the thread's multitask strategy, and start it here if its thread is free.
 
@@ -85,6 +104,9 @@ async def admit(
     assistant_id = assistant_of(body.assistant_id)
     check_command(body, principal)
     kwargs = run_kwargs(body, temporary=temporary)
+    if body.feedback_keys:  # the stream ends with signed feedback URLs, made from the address customers reach
+        kwargs["feedback_keys"] = list(body.feedback_keys)
+        kwargs["feedback_base"] = app.tools.settings.public_url or base_url
     context = await app.tenant_context(tenant.id, body.context)  # 404 or 422 now, not once queued
     resume = body.command is not None and body.command.resume is not None
 
@@ -93,9 +115,10 @@ async def admit(
         snapshot = await app.graph.aget_state(thread_config(thread_id))
         if not snapshot.interrupts:
             raise RunConflict(f"thread {thread_id} is not paused at an interrupt; nothing to resume")
-        handoff = any(isinstance(i.value, dict) and i.value.get("type") == "handoff" for i in snapshot.interrupts)
+        handoff = any(interrupt_kind(i.value) == "handoff" for i in snapshot.interrupts)
         if handoff and not principal.has("handoff:resolve"):  # the reply speaks as the human agent
             raise HTTPException(403, "answering a handoff needs the `handoff:resolve` scope (a human agent's key)")
+        check_resume_value(list(snapshot.interrupts), body.command.resume)  # 422 naming what is accepted
         kwargs["resume_checkpoint"] = snapshot.config["configurable"].get("checkpoint_id")
 
     def new_thread() -> Thread:

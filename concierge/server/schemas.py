@@ -1,7 +1,7 @@
 """Request and response bodies at the edge, in the shapes of the LangGraph Agent Server API."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -119,7 +119,7 @@ class RunCommand(BaseModel):
 
 class RunCreate(BaseModel):
     """A run, as the Agent Server takes it. Fields it accepts that do not apply here (webhook, after_seconds,
-    feedback_keys, langsmith_tracer) are accepted and ignored."""
+    langsmith_tracer) are accepted and ignored; `feedback_keys` asks for signed feedback URLs at the end."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -141,6 +141,10 @@ class RunCreate(BaseModel):
     on_completion: Literal["delete", "keep"] | None = None
     if_not_exists: Literal["reject", "create"] = "reject"
     durability: Literal["sync", "async", "exit"] | None = None
+    feedback_keys: list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]] | None = (
+        Field(default=None, max_length=20)
+    )
+    """The stream ends with a `feedback` event: per key, a signed URL that takes a rating without an API key."""
 
     def modes(self) -> list[str]:
         return [self.stream_mode] if isinstance(self.stream_mode, str) else list(self.stream_mode)

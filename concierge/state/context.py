@@ -142,6 +142,17 @@ class Context:
         default=False,
         metadata={"description": "Pass the conversation to a human when no grounded answer exists."},
     )
+    feedback_enabled: bool = field(
+        default=True,
+        metadata={"description": "Pause after each answer for the customer's rating; off, answers end the run."},
+    )
+    record: bool = field(
+        default=True,
+        metadata={
+            "description": "Keep this conversation in the tenant's records: answers and ratings for analytics, "
+            "handoffs in the human agents' queue. Evaluation runs turn it off."
+        },
+    )
     agent_can_do: list[str] = field(
         default_factory=list,
         metadata={"description": "What the agent is there for; told to the model."},

@@ -13,6 +13,7 @@ from concierge.state.records import (
     Focus,
     GenerationRecord,
     Handoff,
+    HumanHold,
     QueryAnalysis,
     RetrievedItem,
     RouteDecision,
@@ -54,3 +55,5 @@ class State(InputState, total=False):
     citations: list[Citation]
     feedback: Annotated[list[Feedback], operator.add]
     handoff: Handoff | None
+    human: HumanHold | None
+    """Set at the start of a turn when a handoff is still open: the message goes to a person, not the bot."""

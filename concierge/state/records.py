@@ -171,17 +171,37 @@ class Feedback(TypedDict):
 
     turn: int
     kind: Literal["explicit", "continued"]
-    rating: int | None
+    rating: int | str | None
+    """As given: 1-5, "helpful" / "not_helpful", "up" / "down"; None when continued."""
     comment: str
+    score: NotRequired[float | None]
+    """The rating on one scale: 0 (worst) to 1 (best)."""
+    helpful: NotRequired[bool | None]
+
+
+HandoffReason = Literal["asked_for_human", "cannot_do", "not_helpful", "unanswered", "follow_up"]
+HandoffStatus = Literal["waiting", "claimed", "answered", "held", "ignored", "resolved"]
 
 
 class Handoff(TypedDict):
     """A conversation passed to a human agent, and what the agent replied."""
 
     turn: int
-    reason: str
+    reason: HandoffReason
     draft: str
     sources: list[Citation]
-    status: Literal["waiting", "answered"]
-    agent: NotRequired[str]
+    status: HandoffStatus
+    """`answered`: the bot takes over again; `held`: the agent keeps the conversation; `ignored`: no reply."""
+    handoff_id: NotRequired[str | None]
+    priority: NotRequired[str]
+    agent: NotRequired[str | None]
     reply: NotRequired[str]
+
+
+class HumanHold(TypedDict):
+    """An open handoff on the thread at the start of a turn: the customer's message goes to a person."""
+
+    handoff_id: str
+    status: HandoffStatus
+    agent: str | None
+    reason: HandoffReason

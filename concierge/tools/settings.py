@@ -156,6 +156,19 @@ class Settings(BaseSettings):
     web_rate_per_minute: float = Field(default=60, description="Provider calls allowed per minute, process-wide.")
     web_blocked_sites: str = Field(default="", description="Comma-separated sites whose results are dropped.")
 
+    # People: feedback, handoffs, corrections.
+    public_url: str | None = Field(
+        default=None,
+        description="The server's address as customers reach it (e.g. https://chat.example.com), for the signed "
+        "feedback URLs a run's `feedback_keys` asks for; default the address the request came to.",
+    )
+    feedback_url_ttl_s: float = Field(
+        default=3 * 3600, description="How long a signed feedback URL (a run's `feedback_keys`) accepts a rating."
+    )
+    abandoned_after_s: float = Field(
+        default=1800,
+        description="An answer followed by nothing (no message, rating or action) for this long counts as abandoned.",
+    )
     # Replicas: checkpoints, the run queue, shared state, observability.
     files_path: Path | None = Field(
         default=None,

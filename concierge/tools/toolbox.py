@@ -20,6 +20,11 @@ from concierge.tools.llm.health import HealthPolicy, HealthTracker
 from concierge.tools.llm.providers import ProviderRegistry
 from concierge.tools.llm.usage import UsageLedger
 from concierge.tools.settings import Settings, get_settings
+from concierge.tools.support.corrections import Corrections
+from concierge.tools.support.feedback import FeedbackStore
+from concierge.tools.support.handoffs import HandoffQueue
+from concierge.tools.support.langsmith import LangSmithFeedback
+from concierge.tools.support.signing import FeedbackLinks
 from concierge.tools.tokens import encoding
 from concierge.tools.web.cache import build_web_search
 from concierge.tools.web.search import WebSearch
@@ -40,11 +45,25 @@ class Toolbox:
     web: WebSearch | None = None
     health: HealthTracker = field(default_factory=HealthTracker)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    langsmith: LangSmithFeedback | None = None
+    """Where ratings and corrections also go when LangSmith tracing is configured."""
     usage: UsageLedger = field(init=False)
     """Usage records and budget alerts, in the app database."""
+    feedback: FeedbackStore = field(init=False)
+    handoffs: HandoffQueue = field(init=False)
+    corrections: Corrections = field(init=False)
+    feedback_links: FeedbackLinks | None = field(init=False, default=None)
+    """Signed feedback URLs; made in `open()` (reading the server secret is file I/O)."""
 
     def __post_init__(self) -> None:
         self.usage = UsageLedger(self.db)
+        self.feedback = FeedbackStore(self.db, self.langsmith)
+        self.handoffs = HandoffQueue(self.db)
+        self.corrections = Corrections(self.db, self.langsmith)
+
+    def use_langsmith(self, sink: LangSmithFeedback | None) -> None:
+        """Send ratings and corrections to this LangSmith client (tests point one at a loopback stub)."""
+        self.langsmith = self.feedback.langsmith = self.corrections.langsmith = sink
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Toolbox":
@@ -68,12 +87,15 @@ class Toolbox:
             ),
             retry=RetryPolicy(retries=settings.generation_retries, max_wait_s=settings.retry_max_wait_s),
             web=build_web_search(settings, db),
+            langsmith=LangSmithFeedback.from_settings(settings),
         )
 
     async def open(self, migrate: bool = True) -> "Toolbox":
         """Migrate the database (unless a deploy step did) and load what would otherwise block the event loop."""
         if migrate:
             await upgrade(self.db.engine)
+        secret = await asyncio.to_thread(load_or_create_secret, self.settings.secret_key, self.settings.data_dir)
+        self.feedback_links = FeedbackLinks(secret.split(",")[0].strip(), self.settings.feedback_url_ttl_s)
         try:
             await seal_plaintext_providers(self.db, self.secrets)
         except Exception:
@@ -86,6 +108,8 @@ class Toolbox:
         return self
 
     async def close(self) -> None:
+        if self.langsmith is not None:
+            await self.langsmith.drain()
         await self.models.aclose()
         close_web = getattr(self.web, "aclose", None)
         if close_web is not None:
@@ -114,6 +138,14 @@ async def default_toolbox() -> Toolbox:
 async def toolbox(runtime: Runtime[Context]) -> Toolbox:
     ctx = runtime.context
     return ctx.tools if ctx is not None and ctx.tools is not None else await default_toolbox()
+
+
+def run_ids(runtime: Runtime[Context]) -> tuple[str | None, str | None]:
+    """(thread id, run id) of this execution; None outside a checkpointed, identified run (node unit tests)."""
+    info = runtime.execution_info
+    if info is None:
+        return None, None
+    return info.thread_id, (str(info.run_id) if info.run_id else None)
 
 
 def context_of(runtime: Runtime[Context]) -> Context:

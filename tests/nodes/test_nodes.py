@@ -9,15 +9,14 @@ from langgraph.types import Overwrite
 
 from concierge.nodes.analyze_query import analyze_query
 from concierge.nodes.attribute import attribute
-from concierge.nodes.collect_feedback import parse_rating
 from concierge.nodes.generate import generate
-from concierge.nodes.handoff import parse_reply
 from concierge.nodes.retrieve_catalog import retrieve_catalog
 from concierge.nodes.retrieve_documents import retrieve_documents
 from concierge.nodes.retrieve_web import retrieve_web
 from concierge.nodes.route_model import route_model
 from concierge.nodes.synthesize import synthesize
 from concierge.state import Context
+from concierge.state.human import parse_handoff_reply, parse_rating
 from concierge.state.records import RetrievedItem
 from concierge.tools.analysis.query import analyze
 from concierge.tools.llm.providers import LOCAL_MODEL
@@ -217,18 +216,23 @@ async def test_attribute_renumbers_styles_and_drops_invented_citations(
 
 
 def test_feedback_and_reply_values_are_checked() -> None:
-    assert parse_rating("up", 2)[0]["rating"] == 5
-    assert parse_rating({"rating": 2, "comment": "meh", "handoff": True}, 1) == (
-        {"turn": 1, "kind": "explicit", "rating": 2, "comment": "meh"},
-        True,
-    )
-    with pytest.raises(ValueError, match="between 1 and 5"):
-        parse_rating(9, 1)
-    with pytest.raises(ValueError, match="1-5"):
-        parse_rating("great!!", 1)
-    assert parse_reply("On it") == ("On it", "agent")
-    with pytest.raises(ValueError, match="non-empty"):
-        parse_reply({"reply": "  "})
+    assert parse_rating("up").score == 1.0
+    assert parse_rating("Not helpful").rating == "not_helpful"
+    two = parse_rating({"rating": 2, "comment": "meh", "handoff": True})
+    assert (two.rating, two.score, two.helpful, two.comment, two.handoff) == (2, 0.25, False, "meh", True)
+    assert parse_rating(3).helpful is None, "3 of 5 is neither helpful nor not"
+    with pytest.raises(ValueError, match="1 to 5"):
+        parse_rating(9)
+    with pytest.raises(ValueError, match=r"unknown rating 'great!!'.*accepted: \"helpful\""):
+        parse_rating("great!!")
+    assert parse_handoff_reply("On it").reply == "On it"
+    assert parse_handoff_reply([{"type": "accept", "args": None}], draft="The draft").reply == "The draft"
+    with pytest.raises(ValueError, match="at least 1 character"):
+        parse_handoff_reply({"reply": ""})
+    with pytest.raises(ValueError, match="the reply is empty"):
+        parse_handoff_reply({"reply": "  "})
+    with pytest.raises(ValueError, match="no draft to accept"):
+        parse_handoff_reply([{"type": "accept", "args": None}])
 
 
 async def test_analyze_query_sends_what_the_agent_cannot_do_to_a_human(context: Context) -> None:

@@ -4,7 +4,7 @@ joined, rejoined, cancelled. Any replica can serve any of these for a run execut
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, Security
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, Security
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from concierge.server.auth import Principal, customer
@@ -55,13 +55,27 @@ async def _cancel_on_disconnect(app: AppState, run: RunRecord) -> None:
 
 
 async def _stream(
-    app: AppState, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *, stateless: bool
+    app: AppState,
+    tenant: Tenant,
+    principal: Principal,
+    thread_id: str,
+    body: RunCreate,
+    *,
+    stateless: bool,
+    base_url: str = "",
 ) -> StreamResponse:
     run_id = new_run_id()
     queue = app.executor.broker.subscribe_run(run_id)  # before the run can start: no event is missed
     try:
         run = await admit(
-            app, tenant, principal, thread_id, body, run_id=run_id, temporary=stateless and body.on_completion != "keep"
+            app,
+            tenant,
+            principal,
+            thread_id,
+            body,
+            run_id=run_id,
+            temporary=stateless and body.on_completion != "keep",
+            base_url=base_url,
         )
     except BaseException:
         app.executor.broker.unsubscribe_run(run_id, queue)
@@ -81,13 +95,27 @@ async def _stream(
 
 
 async def _wait(
-    app: AppState, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *, stateless: bool
+    app: AppState,
+    tenant: Tenant,
+    principal: Principal,
+    thread_id: str,
+    body: RunCreate,
+    *,
+    stateless: bool,
+    base_url: str = "",
 ) -> Response:
     run_id = new_run_id()
     queue = app.executor.broker.subscribe_run(run_id)
     try:
         run = await admit(
-            app, tenant, principal, thread_id, body, run_id=run_id, temporary=stateless and body.on_completion != "keep"
+            app,
+            tenant,
+            principal,
+            thread_id,
+            body,
+            run_id=run_id,
+            temporary=stateless and body.on_completion != "keep",
+            base_url=base_url,
         )
     except BaseException:
         app.executor.broker.unsubscribe_run(run_id, queue)
@@ -102,57 +130,73 @@ async def _wait(
 
 
 async def _background(
-    app: AppState, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *, stateless: bool
+    app: AppState,
+    tenant: Tenant,
+    principal: Principal,
+    thread_id: str,
+    body: RunCreate,
+    *,
+    stateless: bool,
+    base_url: str = "",
 ) -> Response:
-    run = await admit(app, tenant, principal, thread_id, body, temporary=stateless and body.on_completion != "keep")
+    temporary = stateless and body.on_completion != "keep"
+    run = await admit(app, tenant, principal, thread_id, body, temporary=temporary, base_url=base_url)
     where = _where(None if stateless else thread_id, run.id)
     return JSONResponse(run.as_api(), headers={"Content-Location": where})
 
 
 @router.post("/threads/{thread_id}/runs/stream")
 async def stream_run(
-    thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+    request: Request, thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
 ) -> StreamResponse:
     """Run the graph and stream its events: `metadata` first, then what `stream_mode` asked for."""
-    return await _stream(app, tenant, principal, thread_id, body, stateless=False)
+    return await _stream(app, tenant, principal, thread_id, body, stateless=False, base_url=str(request.base_url))
 
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def wait_run(
-    thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+    request: Request, thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
 ) -> Response:
     """Run to the end or the next interrupt; the final values (with `__interrupt__` if paused, `__error__` if
     it failed)."""
-    return await _wait(app, tenant, principal, thread_id, body, stateless=False)
+    return await _wait(app, tenant, principal, thread_id, body, stateless=False, base_url=str(request.base_url))
 
 
 @router.post("/threads/{thread_id}/runs")
 async def create_run(
-    thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+    request: Request, thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
 ) -> Response:
     """Queue a run in the background; returns the run (follow it with `join` or its `stream`)."""
-    return await _background(app, tenant, principal, thread_id, body, stateless=False)
+    return await _background(app, tenant, principal, thread_id, body, stateless=False, base_url=str(request.base_url))
 
 
 @router.post("/runs/stream")
 async def stream_stateless(
-    body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+    request: Request, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
 ) -> StreamResponse:
     """A run on a new thread of its own, deleted afterwards unless `on_completion` is `keep`."""
     _stateless(body)
-    return await _stream(app, tenant, principal, str(uuid.uuid4()), body, stateless=True)
+    return await _stream(
+        app, tenant, principal, str(uuid.uuid4()), body, stateless=True, base_url=str(request.base_url)
+    )
 
 
 @router.post("/runs/wait")
-async def wait_stateless(body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal) -> Response:
+async def wait_stateless(
+    request: Request, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> Response:
     _stateless(body)
-    return await _wait(app, tenant, principal, str(uuid.uuid4()), body, stateless=True)
+    return await _wait(app, tenant, principal, str(uuid.uuid4()), body, stateless=True, base_url=str(request.base_url))
 
 
 @router.post("/runs")
-async def create_stateless(body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal) -> Response:
+async def create_stateless(
+    request: Request, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
+) -> Response:
     _stateless(body)
-    return await _background(app, tenant, principal, str(uuid.uuid4()), body, stateless=True)
+    return await _background(
+        app, tenant, principal, str(uuid.uuid4()), body, stateless=True, base_url=str(request.base_url)
+    )
 
 
 def _stateless(body: RunCreate) -> None:

@@ -1,0 +1,290 @@
+"""The human agents' queue: conversations paused at a handoff, claimed by one agent, answered, resolved.
+
+One open handoff per thread at a time (waiting, claimed or held); a customer's further messages update it rather
+than queue a second one. A claim is one conditional UPDATE (`... WHERE assignee IS NULL AND status =
+'waiting'`): the database decides, so of two agents claiming at once, on any replica, exactly one wins.
+
+The queue fields are mirrored into the thread's metadata in the same transaction (`handoff`, `handoff_id`,
+`reason`, `priority`, `waiting_since`, `assignee`), so `threads.search(status="interrupted", metadata=...)` lists
+the same queue for tools that speak the Agent Server API, such as LangChain's Agent Inbox.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from concierge.tools.db.base import utcnow
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.models import HandoffEntry, HandoffNote, Thread
+
+OPEN = ("waiting", "claimed", "held")
+CLOSED = ("answered", "ignored", "resolved")
+PRIORITY = {"asked_for_human": "high", "not_helpful": "high", "follow_up": "high", "cannot_do": "normal"}
+METADATA_KEYS = ("handoff", "handoff_id", "reason", "priority", "waiting_since", "assignee")
+
+
+class HandoffNotFound(LookupError):
+    pass
+
+
+class HandoffConflict(RuntimeError):
+    """Claimed by someone else, or not in a state that allows the action."""
+
+
+def handoff_json(entry: HandoffEntry, now: datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    waiting = entry.status in ("waiting", "claimed")
+    return {
+        "handoff_id": entry.id,
+        "thread_id": entry.thread_id,
+        "tenant_id": entry.tenant_id,
+        "turn": entry.turn,
+        "status": entry.status,
+        "reason": entry.reason,
+        "priority": entry.priority,
+        "assignee": entry.assignee,
+        "question": entry.question,
+        "summary": entry.summary,
+        "draft": entry.draft,
+        "sources": entry.sources,
+        "customer": entry.customer,
+        "created_at": entry.created_at.isoformat(),
+        "waiting_since": entry.waiting_since.isoformat(),
+        "waiting_s": round((now - entry.waiting_since).total_seconds(), 1) if waiting else None,
+        "claimed_at": entry.claimed_at.isoformat() if entry.claimed_at else None,
+        "first_reply_at": entry.first_reply_at.isoformat() if entry.first_reply_at else None,
+        "closed_at": entry.closed_at.isoformat() if entry.closed_at else None,
+    }
+
+
+@dataclass
+class HandoffQueue:
+    db: AppDatabase
+
+    async def open_for(self, tenant_id: str, thread_id: str) -> HandoffEntry | None:
+        """The thread's open handoff, if any: then the customer's message goes to a person."""
+        async with self.db.session() as s:
+            return await s.scalar(_open(tenant_id, thread_id))
+
+    async def enqueue(
+        self,
+        *,
+        tenant_id: str,
+        thread_id: str,
+        turn: int,
+        run_id: str,
+        reason: str,
+        question: str,
+        summary: str,
+        draft: str,
+        sources: list[dict[str, Any]],
+        customer: dict[str, Any],
+    ) -> HandoffEntry:
+        """Queue the thread, or bring its open handoff up to date; the same turn again changes nothing.
+
+        A conversation an agent keeps (`held`) comes back to that agent, claimed, waiting since now.
+        """
+        now = utcnow()
+        async with self.db.session() as s:
+            entry = await s.scalar(_open(tenant_id, thread_id).with_for_update())
+            if entry is not None and entry.turn == turn:
+                return entry  # the node resumed and runs again: already queued
+            if entry is None:
+                entry = HandoffEntry(
+                    id=str(uuid.uuid4()),
+                    tenant_id=tenant_id,
+                    thread_id=thread_id,
+                    reason=reason,
+                    priority=PRIORITY.get(reason, "normal"),
+                    status="waiting",
+                    created_at=now,
+                    waiting_since=now,
+                )
+                s.add(entry)
+            elif entry.status == "held":
+                entry.status, entry.waiting_since, entry.priority = "claimed", now, PRIORITY["follow_up"]
+            entry.turn, entry.run_id, entry.question, entry.summary = turn, run_id, question, summary
+            entry.draft, entry.sources, entry.customer = draft, sources, customer
+            await _mirror(s, entry)
+            await s.commit()
+            return entry
+
+    async def claim(self, tenant_id: str, handoff_id: str, agent: str) -> HandoffEntry:
+        """Take a waiting conversation; HandoffConflict (-> 409) if another agent has it."""
+        now = utcnow()
+        async with self.db.session() as s:
+            won = await s.execute(
+                update(HandoffEntry)
+                .where(
+                    HandoffEntry.id == handoff_id,
+                    HandoffEntry.tenant_id == tenant_id,
+                    HandoffEntry.assignee.is_(None),
+                    HandoffEntry.status == "waiting",
+                )
+                .values(assignee=agent, status="claimed", claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            entry = await self._get(s, tenant_id, handoff_id)
+            if won.rowcount != 1 and entry.assignee != agent:
+                why = _taken(entry)
+                await s.rollback()
+                raise HandoffConflict(why)
+            await _mirror(s, entry)
+            await s.commit()
+            return entry
+
+    async def release(self, tenant_id: str, handoff_id: str, agent: str, *, force: bool = False) -> HandoffEntry:
+        """Put a claimed conversation back in the queue (its holder, or a supervisor with `force`)."""
+        async with self.db.session() as s:
+            holder = [] if force else [HandoffEntry.assignee == agent]
+            done = await s.execute(
+                update(HandoffEntry)
+                .where(
+                    HandoffEntry.id == handoff_id,
+                    HandoffEntry.tenant_id == tenant_id,
+                    HandoffEntry.status.in_(("claimed", "held")),
+                    *holder,
+                )
+                .values(assignee=None, status="waiting")
+                .execution_options(synchronize_session=False)
+            )
+            entry = await self._get(s, tenant_id, handoff_id)
+            if done.rowcount != 1:
+                why = f"handoff {handoff_id} is {entry.status}"
+                if entry.assignee:
+                    why += f", claimed by {entry.assignee}"
+                await s.rollback()
+                raise HandoffConflict(why)
+            await _mirror(s, entry)
+            await s.commit()
+            return entry
+
+    async def replied(self, handoff_id: str, agent: str, *, keep: bool) -> HandoffEntry | None:
+        """The agent's reply reached the customer: the bot takes over again, unless the agent keeps it."""
+        now = utcnow()
+        async with self.db.session() as s:
+            entry = await s.get(HandoffEntry, handoff_id, with_for_update=True)
+            if entry is None:
+                return None
+            entry.first_reply_at = entry.first_reply_at or now
+            entry.claimed_at = entry.claimed_at or now
+            entry.assignee = entry.assignee or agent
+            if entry.status in OPEN:
+                entry.status = "held" if keep else "answered"
+                entry.closed_at = None if keep else now
+            await _mirror(s, entry)
+            await s.commit()
+            return entry
+
+    async def close(self, tenant_id: str, handoff_id: str, status: str) -> HandoffEntry:
+        """Close a handoff (`ignored` or `resolved`); closing a closed one leaves its first outcome."""
+        assert status in CLOSED
+        async with self.db.session() as s:
+            entry = await self._get(s, tenant_id, handoff_id, lock=True)
+            if entry.status in OPEN:
+                entry.status, entry.closed_at = status, utcnow()
+                await _mirror(s, entry)
+                await s.commit()
+            return entry
+
+    async def get(self, tenant_id: str, handoff_id: str) -> HandoffEntry:
+        async with self.db.session() as s:
+            return await self._get(s, tenant_id, handoff_id)
+
+    async def queue(
+        self,
+        tenant_id: str,
+        statuses: tuple[str, ...] = ("waiting", "claimed"),
+        limit: int = 100,
+        *,
+        assignee: str | None = None,
+        unclaimed: bool = False,
+    ) -> list[HandoffEntry]:
+        """Oldest waiting first: who has waited longest is served first. Optionally one agent's, or nobody's."""
+        query = select(HandoffEntry).where(HandoffEntry.tenant_id == tenant_id, HandoffEntry.status.in_(statuses))
+        if unclaimed:
+            query = query.where(HandoffEntry.assignee.is_(None))
+        elif assignee is not None:
+            query = query.where(HandoffEntry.assignee == assignee)
+        async with self.db.session() as s:
+            rows = await s.scalars(query.order_by(HandoffEntry.waiting_since, HandoffEntry.id).limit(limit))
+            return list(rows)
+
+    async def add_note(self, tenant_id: str, handoff_id: str, author: str, text: str) -> dict[str, Any]:
+        async with self.db.session() as s:
+            await self._get(s, tenant_id, handoff_id)
+            note = HandoffNote(
+                handoff_id=handoff_id, tenant_id=tenant_id, author=author, text=text, created_at=utcnow()
+            )
+            s.add(note)
+            await s.commit()
+            return note_json(note)
+
+    async def notes(self, tenant_id: str, handoff_id: str) -> list[dict[str, Any]]:
+        async with self.db.session() as s:
+            rows = await s.scalars(
+                select(HandoffNote)
+                .where(HandoffNote.handoff_id == handoff_id, HandoffNote.tenant_id == tenant_id)
+                .order_by(HandoffNote.created_at, HandoffNote.id)
+            )
+            return [note_json(n) for n in rows]
+
+    async def between(self, tenant_id: str, start: datetime, end: datetime) -> list[HandoffEntry]:
+        async with self.db.session() as s:
+            rows = await s.scalars(
+                select(HandoffEntry).where(
+                    HandoffEntry.tenant_id == tenant_id,
+                    HandoffEntry.created_at >= start,
+                    HandoffEntry.created_at < end,
+                )
+            )
+            return list(rows)
+
+    @staticmethod
+    async def _get(s: AsyncSession, tenant_id: str, handoff_id: str, *, lock: bool = False) -> HandoffEntry:
+        query = select(HandoffEntry).where(HandoffEntry.id == handoff_id, HandoffEntry.tenant_id == tenant_id)
+        entry = await s.scalar(query.with_for_update() if lock else query)
+        if entry is None:
+            raise HandoffNotFound(f"handoff {handoff_id} not found")
+        await s.refresh(entry)
+        return entry
+
+
+def note_json(note: HandoffNote) -> dict[str, Any]:
+    return {"id": note.id, "author": note.author, "text": note.text, "created_at": note.created_at.isoformat()}
+
+
+def _open(tenant_id: str, thread_id: str) -> Select[tuple[HandoffEntry]]:
+    return (
+        select(HandoffEntry)
+        .where(HandoffEntry.tenant_id == tenant_id, HandoffEntry.thread_id == thread_id, HandoffEntry.status.in_(OPEN))
+        .order_by(HandoffEntry.created_at.desc())
+        .limit(1)
+    )
+
+
+def _taken(entry: HandoffEntry) -> str:
+    if entry.assignee:
+        return f"handoff {entry.id} is already claimed by {entry.assignee}"
+    return f"handoff {entry.id} is {entry.status}, not waiting"
+
+
+async def _mirror(s: AsyncSession, entry: HandoffEntry) -> None:
+    """Copy the queue fields into the thread's metadata, in the caller's transaction."""
+    thread = await s.get(Thread, entry.thread_id, with_for_update=True)
+    if thread is None or thread.tenant_id != entry.tenant_id:
+        return  # a thread that lives only in checkpoints (langgraph dev): the handoffs table is the queue
+    waiting = entry.status in ("waiting", "claimed")
+    thread.meta = {
+        **(thread.meta or {}),
+        "handoff": entry.status,
+        "handoff_id": entry.id,
+        "reason": entry.reason,
+        "priority": entry.priority,
+        "waiting_since": entry.waiting_since.isoformat() if waiting else None,
+        "assignee": entry.assignee,
+    }
