@@ -266,3 +266,19 @@ async def test_a_run_whose_replica_died_is_failed_and_the_thread_works_again(fas
         assert (await client.threads.get(tid))["status"] == "interrupted"
     finally:
         server.stop()
+
+
+async def test_a_thread_id_outside_ascii_gets_an_encoded_location(fast_settings: Settings) -> None:
+    """Schemathesis found it: a client-chosen thread id with a non-ASCII character made the Location header a 500."""
+    server = LiveServer(fast_settings).start()
+    try:
+        async with raw_client(server) as http:
+            tid = "caf\u00e9-\U00078faa"
+            body = {"input": QUESTION, "if_not_exists": "create"}
+            out = await http.post(f"/threads/{tid}/runs/wait", json=body)
+            assert out.status_code == 200, out.text
+            assert out.headers["content-location"].startswith("/threads/caf%C3%A9-%F1%B8%BE%AA/runs/")
+            assert "48.00 EUR" in out.json()["messages"][-1]["content"]
+            assert (await http.get(f"/threads/{tid}")).json()["thread_id"] == tid
+    finally:
+        server.stop()

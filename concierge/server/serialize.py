@@ -4,6 +4,7 @@ import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import orjson
@@ -37,3 +38,8 @@ def dumps(value: Any) -> str:
 def jsonable(value: Any) -> Any:
     """A value made of plain JSON types, for responses FastAPI encodes itself."""
     return orjson.loads(orjson.dumps(value, default=_default, option=_OPTIONS))
+
+
+def uri(path: str) -> str:
+    """A path for a Location header: ids a client chose may hold any character, headers carry only ASCII."""
+    return quote(path, safe="/")

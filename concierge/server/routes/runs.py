@@ -11,6 +11,7 @@ from concierge.server.auth import Principal, customer
 from concierge.server.deps import App, AppState, CurrentPrincipal, CurrentTenant, ThreadRow
 from concierge.server.runs import admit
 from concierge.server.schemas import RunCreate, RunStatus
+from concierge.server.serialize import uri
 from concierge.server.streams import StreamResponse, follow_run, json_when_done, run_result, sse_events
 from concierge.tools.db.events import parse_position
 from concierge.tools.db.models import Tenant
@@ -89,7 +90,7 @@ async def _stream(
     return StreamResponse(
         sse_events(follow_run(app, run, 0, queue), None, with_ids=body.stream_resumable),
         heartbeat_s=app.tools.settings.sse_heartbeat_s,
-        headers={"Location": f"{where}/stream", "Content-Location": where},
+        headers={"Location": uri(f"{where}/stream"), "Content-Location": uri(where)},
         on_disconnect=disconnected,
     )
 
@@ -125,7 +126,7 @@ async def _wait(
     return StreamingResponse(
         body_bytes,
         media_type="application/json",
-        headers={"Location": f"/threads/{run.thread_id}/runs/{run.id}/join", "Content-Location": where},
+        headers={"Location": uri(f"/threads/{run.thread_id}/runs/{run.id}/join"), "Content-Location": uri(where)},
     )
 
 
@@ -142,7 +143,7 @@ async def _background(
     temporary = stateless and body.on_completion != "keep"
     run = await admit(app, tenant, principal, thread_id, body, temporary=temporary, base_url=base_url)
     where = _where(None if stateless else thread_id, run.id)
-    return JSONResponse(run.as_api(), headers={"Content-Location": where})
+    return JSONResponse(run.as_api(), headers={"Content-Location": uri(where)})
 
 
 @router.post("/threads/{thread_id}/runs/stream")
@@ -240,7 +241,7 @@ async def join_run(run_id: str, thread: ThreadRow, app: App) -> Response:
     return StreamingResponse(
         json_when_done(run_result(app, run), app.tools.settings.sse_heartbeat_s),
         media_type="application/json",
-        headers={"Location": f"/threads/{thread.id}/runs/{run.id}/join"},
+        headers={"Location": uri(f"/threads/{thread.id}/runs/{run.id}/join")},
     )
 
 
@@ -279,7 +280,7 @@ async def join_run_stream(
     return StreamResponse(
         sse_events(follow_run(app, run, after_seq), modes, with_ids=bool(run.kwargs.get("resumable"))),
         heartbeat_s=app.tools.settings.sse_heartbeat_s,
-        headers={"Location": f"{where}/stream", "Content-Location": where},
+        headers={"Location": uri(f"{where}/stream"), "Content-Location": uri(where)},
         on_disconnect=disconnected,
     )
 
@@ -310,5 +311,5 @@ async def cancel_run(
     return StreamingResponse(
         json_when_done(run_result(app, run, queue), app.tools.settings.sse_heartbeat_s),
         media_type="application/json",
-        headers={"Location": f"/threads/{thread.id}/runs/{run.id}/join"},
+        headers={"Location": uri(f"/threads/{thread.id}/runs/{run.id}/join")},
     )

@@ -22,7 +22,7 @@ from concierge.server.schemas import (
     ThreadPatch,
     ThreadSearch,
 )
-from concierge.server.serialize import jsonable
+from concierge.server.serialize import jsonable, uri
 from concierge.server.streams import StreamResponse, follow_thread
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.events import parse_position
@@ -308,5 +308,5 @@ async def join_thread_stream(
     return StreamResponse(
         follow_thread(app, thread.id, after, modes),
         heartbeat_s=app.tools.settings.sse_heartbeat_s,
-        headers={"Content-Location": f"/threads/{thread.id}/stream"},
+        headers={"Content-Location": uri(f"/threads/{thread.id}/stream")},
     )
