@@ -15,9 +15,17 @@ def format_report(report: dict) -> str:
         f"imported into {report['tenant_id']!r}: accepted={report['accepted']} created={report['created']} "
         f"updated={report['updated']} rejected={report['rejected_count']}"
     ]
+    if report.get("format"):
+        lines[0] += f" format={report['format']}"
+    variants = report.get("variants") or {}
+    if any(variants.values()):
+        lines.append("variants: " + " ".join(f"{k}={v}" for k, v in variants.items()))
     for r in report["rejected"]:
         key = f" ({r['key']})" if r["key"] else ""
         lines.append(f"  rejected {r['kind']} row {r['row']}{key}: {r['reason']}")
+    for r in report.get("skipped", []):
+        key = f" ({r['key']})" if r["key"] else ""
+        lines.append(f"  skipped {r['kind']} row {r['row']}{key}: {r['reason']}")
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ from concierge.state.records import RetrievedItem
 from concierge.tools.analysis.when import time_windows
 from concierge.tools.catalog.search import FreeSlot, ProductHit, ServiceHit, price_ceiling
 from concierge.tools.catalog.shape import Shape, shape_of
+from concierge.tools.catalog.variants import Variant, named_values, named_variants, not_offered
 from concierge.tools.toolbox import context_of, toolbox
 
 
@@ -32,7 +33,58 @@ def _facet_key(key: str) -> str:
     return key.upper() if len(key) <= 4 else key[:1].upper() + key[1:]
 
 
-def product_item(p: ProductHit) -> RetrievedItem:
+def _variant_stock(v: Variant) -> str:
+    return "stock not stated" if v.stock is None else _stock(v.stock)
+
+
+MAX_VARIANTS_LISTED = 12
+"""Variants listed in a product's entry; a question naming option values gets its own, however many there are."""
+
+
+def available_in(p: ProductHit) -> str:
+    """The variants with their price and stock, on one line: "Available in: 15 inch, 16GB at 1299.00 USD (12 in
+    stock); ..."."""
+    listed = "; ".join(
+        f"{v.label} at {v.price} {v.currency} ({_variant_stock(v)})" for v in p.variants[:MAX_VARIANTS_LISTED]
+    )
+    more = len(p.variants) - MAX_VARIANTS_LISTED
+    return f"Available in: {listed}" + (f"; and {more} more versions" if more > 0 else "")
+
+
+def _listed(values: list[str]) -> str:
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} and {values[-1]}"
+
+
+def asked_variants(p: ProductHit, question: str) -> str:
+    """The sentences that answer for the variants the question names ("the 15 inch one", "in 16GB"), first in
+    the item so the answer states their price and stock, not the product's lowest price; and a plain no, with
+    what there is, for a measure no variant has ("in 64GB")."""
+    missing = [
+        f"The {p.name} does not come in {asked}: its {name.casefold()} options are {_listed(values)}."
+        for name, asked, values in not_offered(question, p.variants)
+    ]
+    chosen = named_variants(question, p.variants)
+    if not chosen:
+        return " ".join(missing)
+    if missing:
+        return " ".join(missing)  # "the 15 inch in 64GB": the 15 inch ones are in the list below
+    named = named_values(question, chosen)
+    said = ", ".join(v for _, v in chosen[0].options if v in named)
+    if len(chosen) == 1:
+        v = chosen[0]
+        rest = [x for _, x in v.options if x not in named]
+        also = f" (with {', '.join(rest)})" if rest else ""
+        stock = f" and is {_stock(v.stock)}" if v.stock is not None else ""
+        return f"The {p.name} in {said}{also} costs {v.price} {v.currency}{stock}."
+    ways = [
+        f"{v.price} {v.currency} with {', '.join(x for _, x in v.options if x not in named) or v.label} "
+        f"({_variant_stock(v)})"
+        for v in chosen[:MAX_VARIANTS_LISTED]
+    ]
+    return f"The {p.name} in {said} costs {', '.join(ways[:-1])} and {ways[-1]}."
+
+
+def product_item(p: ProductHit, question: str = "") -> RetrievedItem:
     model = f" (model {p.model_number})" if p.model_number else ""
     # Tags written as "key:value" are the tenant's own facets (a maker, a size, an edition): shown as stated,
     # and a creator facet stands for the maker when the product has no brand.
@@ -41,7 +93,13 @@ def product_item(p: ProductHit) -> RetrievedItem:
     maker = p.brand or ", ".join(creators)
     brand = f" by {maker}" if maker else ""
     stock = f" and is {_stock(p.stock)}" if p.stock is not None else ""
-    facts = f"{p.name}{model}{brand} costs {p.price} {p.currency}{stock}."
+    # "costs N" stays the figure's wording (the answerer reads it); a product whose versions differ costs "N and up".
+    up = " and up," if len({v.price for v in p.variants}) > 1 else ""
+    facts = f"{p.name}{model}{brand} costs {p.price} {p.currency}{up}{stock}."
+    if p.variants:
+        facts += "\n" + available_in(p)
+        asked = asked_variants(p, question)
+        facts = f"{asked}\n{facts}" if asked else facts
     if facets:
         facts += "\n" + "\n".join(f"{_facet_key(k)}: {v.strip()}" for k, v in facets)
     return RetrievedItem(
@@ -61,6 +119,8 @@ def product_item(p: ProductHit) -> RetrievedItem:
             "model_number": p.model_number,
             "needs_enrichment": p.needs_enrichment,
             "enrichment_reason": p.enrichment_reason,
+            "variants": [v.as_dict() for v in p.variants],
+            "asked_variants": [v.as_dict() for v in named_variants(question, p.variants)],
         },
     )
 
@@ -135,13 +195,13 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
         products = pinned + [p for p in products if p.sku not in set(skus)]
         codes = [i["id"].split(":", 2)[2] for i in wanted if i["kind"] == "service"]
         services = sorted(services, key=lambda s: s.code not in codes)
-        return [service_item(s) for s in services] + [product_item(p) for p in products]
+        return [service_item(s) for s in services] + [product_item(p, question) for p in products]
 
     async def shaped(shape: Shape) -> list[RetrievedItem]:
         """Cheapest, by brand, by category, under a price, for N people: the catalog filtered and sorted, the
         answer's sentence leading the first product it names."""
         sentence, hits = await catalog.shaped(ctx.tenant_id, shape)
-        items = [product_item(p) for p in hits[: ctx.max_results]]
+        items = [product_item(p, question) for p in hits[: ctx.max_results]]
         if not items:
             return [
                 RetrievedItem(

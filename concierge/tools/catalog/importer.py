@@ -3,6 +3,11 @@
 Re-importing updates rows in place, keyed by product `sku`, service `code` and slot (service, start), so the
 same file twice changes nothing and a corrected file fixes what it names. Columns a file leaves out keep their
 stored values (a price list without a stock column does not zero the stock).
+
+Shop exports (Shopify, WooCommerce and alike, recognised by their headers) bring products with variants: each
+variant row is kept as a `ProductVariant` (updated in place by its SKU, else by its option values), and the
+product's price is its lowest variant price, its stock their sum. Every row the import does not use is in the
+report with its line and the reason: `rejected` (could not be used) or `skipped` (nothing to import in it).
 """
 
 import asyncio
@@ -17,12 +22,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from sqlalchemy import insert, select, update
 
+from concierge.tools.catalog import shop_exports
 from concierge.tools.catalog.version import bump_version
 from concierge.tools.db.engine import AppDatabase
-from concierge.tools.db.models import Product, Service, Slot, Tenant
+from concierge.tools.db.models import Product, ProductVariant, Service, Slot, Tenant
 
 Kind = Literal["products", "services", "slots"]
 KINDS: tuple[Kind, ...] = ("products", "services", "slots")
@@ -102,6 +108,8 @@ class ProductRow(_Row):
     price: Decimal
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     stock: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    _variants: list["VariantRow"] | None = PrivateAttr(default=None)
+    """The product's variants when its file lists them (then the stored ones are replaced by these)."""
 
     @field_validator("price", mode="before")
     @classmethod
@@ -126,6 +134,45 @@ class ProductRow(_Row):
         if isinstance(v, str) and re.fullmatch(r"-?\d+(\.0+)?", v.strip()):
             return int(float(v))
         return v
+
+
+class VariantRow(_Row):
+    row: int | None = None
+    sku: str | None = Field(default=None, max_length=64)
+    options: dict[str, str] = Field(min_length=1)
+    price: Decimal
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    stock: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _price(cls, v: Any) -> Decimal:
+        return _money(v)
+
+    @field_validator("sku", mode="before")
+    @classmethod
+    def _text_key(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | float) else v
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _pairs(cls, v: Any) -> Any:
+        pairs = v.items() if isinstance(v, dict) else v if isinstance(v, list) else None
+        if pairs is None:
+            return v
+        return {str(k).strip(): str(x).strip() for k, x in pairs if x is not None and str(x).strip()}
+
+    @field_validator("stock", mode="before")
+    @classmethod
+    def _whole(cls, v: Any) -> Any:
+        # Shops let stock go below zero when they oversell: none is left.
+        if isinstance(v, str) and re.fullmatch(r"-?\d+(\.0+)?", v.strip()):
+            v = int(float(v))
+        return max(v, 0) if isinstance(v, int) else v
+
+
+class Skipped(str):
+    """Why a row holds nothing to import (an extra image row, a draft product): reported, not an error."""
 
 
 class ServiceRow(_Row):
@@ -188,12 +235,26 @@ class Rejected:
 
 
 @dataclass
+class VariantCounts:
+    accepted: int = 0
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    """Variants of an imported product that its new export no longer lists."""
+
+
+@dataclass
 class ImportReport:
     accepted: int = 0
     created: int = 0
     updated: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     by_kind: dict[str, int] = field(default_factory=dict)
+    skipped: list[Rejected] = field(default_factory=list)
+    """Rows with nothing to import (an export's extra image rows, draft products), each with the reason."""
+    variants: VariantCounts = field(default_factory=VariantCounts)
+    format: str | None = None
+    """The shop export recognised by its header (shopify, woocommerce, grouped), if any."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +263,10 @@ class ImportReport:
             "updated": self.updated,
             "rejected_count": len(self.rejected),
             "rejected": [asdict(r) for r in self.rejected],
+            "skipped_count": len(self.skipped),
+            "skipped": [asdict(r) for r in self.skipped],
+            "variants": asdict(self.variants),
+            "format": self.format,
             "by_kind": self.by_kind,
         }
 
@@ -236,6 +301,10 @@ def _canonical(row: dict[str, Any], kind: Kind) -> dict[str, Any]:
     return out
 
 
+FORMAT = "format"
+"""Key of `parse_file`'s answer naming the shop export it recognised."""
+
+
 def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dict[Kind, list[tuple[int, dict]]]:
     """The rows of a CSV or JSON catalog file by kind, each with its position; raises `CatalogFileError`.
 
@@ -268,6 +337,10 @@ def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dic
         return out
     kind = kind or "products"
     reader = csv.DictReader(io.StringIO(text))
+    shop = shop_exports.detect(reader.fieldnames or []) if kind == "products" else None
+    if shop is not None:
+        raw = [(reader.line_num, r) for r in reader]
+        return {"products": shop_exports.read(raw, shop), FORMAT: shop}  # type: ignore[dict-item]
     columns = set(_canonical(dict.fromkeys(reader.fieldnames or []), kind))
     needed = {"service", "start"} if kind == "slots" else {"name"}
     if not needed <= columns:
@@ -282,6 +355,42 @@ async def import_catalog(
     """Import a file's rows for one tenant; bad rows are reported, never abort the good ones."""
     parsed = await asyncio.to_thread(parse_file, data, filename, kind)
     return await import_rows(db, tenant_id, parsed)
+
+
+def _product_with_variants(pos: int, raw: dict[str, Any], checked: list[tuple[int, str | None, Any]]) -> Any:
+    """A product row and its variants checked one by one: a bad variant is reported on its own line, the
+    product's price is its lowest variant price and its stock their sum."""
+    raw = dict(raw)
+    variants_raw = raw.pop("variants", None)
+    if variants_raw is not None and not isinstance(variants_raw, list):
+        return "variants: must be a list"
+    good: list[VariantRow] = []
+    bad: list[tuple[int, str | None, str]] = []
+    for v in variants_raw or []:
+        where = v.get("row", pos) if isinstance(v, dict) else pos
+        try:
+            good.append(VariantRow.model_validate(v))
+        except ValidationError as exc:
+            bad.append((where, _key(v, "sku"), f"variant: {_why(exc)}"))
+    if good:
+        raw["price"] = min(v.price for v in good)  # "from": what the cheapest version costs
+        if raw.get("stock") in (None, "") and all(v.stock is not None for v in good):
+            raw["stock"] = sum(v.stock or 0 for v in good)
+    elif variants_raw and raw.get("price") in (None, ""):
+        raw["price"] = None
+    try:
+        row = ProductRow.model_validate(raw)
+    except ValidationError as exc:
+        reason = _why(exc)
+        if variants_raw and not good:
+            reason += " (none of its variants could be imported)"
+        checked += bad
+        checked += [(v.row or pos, v.sku, f"product on line {pos} was rejected: {reason}") for v in good]
+        return reason
+    checked += bad
+    if variants_raw is not None:
+        row._variants = good
+    return row
 
 
 def validate(parsed: dict[Kind, list[tuple[int, dict]]]) -> dict[Kind, list[tuple[int, str | None, Any]]]:
@@ -299,11 +408,20 @@ def validate(parsed: dict[Kind, list[tuple[int, dict]]]) -> dict[Kind, list[tupl
             key = _key(raw, *keys)
             if kind == "slots" and key is not None:
                 key = f"{key}@{raw.get('start')}"
+            if isinstance(raw, dict) and shop_exports.REJECTED in raw:
+                checked.append((pos, raw.get(shop_exports.KEY), raw[shop_exports.REJECTED]))
+                continue
+            if isinstance(raw, dict) and shop_exports.SKIPPED in raw:
+                checked.append((pos, raw.get(shop_exports.KEY), Skipped(raw[shop_exports.SKIPPED])))
+                continue
+            if kind == "products" and isinstance(raw, dict) and "variants" in raw:
+                checked.append((pos, key, _product_with_variants(pos, raw, checked)))
+                continue
             try:
                 checked.append((pos, key, model.model_validate(raw)))
             except ValidationError as exc:
                 checked.append((pos, key, _why(exc)))
-        out[kind] = checked
+        out[kind] = sorted(checked, key=lambda x: x[0])
     return out
 
 
@@ -324,8 +442,59 @@ def _product_values(row: ProductRow) -> dict[str, Any]:
     return values
 
 
+def _option_key(options: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k.casefold(), v.casefold()) for k, v in options.items()))
+
+
+async def _store_variants(
+    s: Any, tenant_id: str, currency: str, by_sku: dict[str, list[VariantRow]], counts: VariantCounts
+) -> None:
+    """Each product's variants as its file lists them: matched to the stored ones by SKU, else by option values;
+    stored variants the file no longer lists are removed (an export lists every variant of its products)."""
+    ids = dict(
+        (
+            await s.execute(
+                select(Product.sku, Product.id).where(Product.tenant_id == tenant_id, Product.sku.in_(list(by_sku)))
+            )
+        ).all()
+    )
+    stored: dict[int, list[ProductVariant]] = defaultdict(list)
+    for v in await s.scalars(
+        select(ProductVariant).where(ProductVariant.tenant_id == tenant_id, ProductVariant.product_id.in_(ids.values()))
+    ):
+        stored[v.product_id].append(v)
+    for sku, rows in by_sku.items():
+        product_id = ids[sku]
+        left = list(stored.get(product_id, []))
+        for position, row in enumerate(rows):
+            match = next((v for v in left if row.sku and v.sku == row.sku), None) or next(
+                (v for v in left if _option_key(v.options) == _option_key(row.options)), None
+            )
+            if match is None:
+                match = ProductVariant(tenant_id=tenant_id, product_id=product_id)
+                s.add(match)
+                counts.created += 1
+            else:
+                left.remove(match)
+                counts.updated += 1
+            match.sku, match.options, match.price, match.stock, match.position = (
+                row.sku,
+                dict(row.options),
+                row.price,
+                row.stock,
+                position,
+            )
+            match.currency = (row.currency or currency).upper()
+            counts.accepted += 1
+        for gone in left:
+            await s.delete(gone)
+            counts.removed += 1
+
+
 async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[tuple[int, dict]]]) -> ImportReport:
     report = ImportReport()
+    fmt = parsed.pop(FORMAT, None)  # type: ignore[call-overload]
+    report.format = fmt if isinstance(fmt, str) else None
     checked = await asyncio.to_thread(validate, parsed)
 
     def good(kind: Kind) -> list[tuple[int, str | None, Any]]:
@@ -333,7 +502,9 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
         if rows:
             report.by_kind[kind] = len(rows)
         for pos, key, row in rows:
-            if isinstance(row, str):
+            if isinstance(row, Skipped):
+                report.skipped.append(Rejected(kind, pos, key, str(row)))
+            elif isinstance(row, str):
                 report.rejected.append(Rejected(kind, pos, key, row))
         return [x for x in rows if not isinstance(x[2], str)]
 
@@ -381,6 +552,11 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
                 by_columns[frozenset(change)].append(change)
             for batch in by_columns.values():
                 await s.execute(update(Product), batch)
+            with_variants = {
+                row.sku or _slug(row.name): row._variants for _, _, row in products if row._variants is not None
+            }
+            if with_variants:
+                await _store_variants(s, tenant_id, tenant.currency, with_variants, report.variants)
 
         services_by_code: dict[str, Service] = {
             sv.code: sv for sv in await s.scalars(select(Service).where(Service.tenant_id == tenant_id))

@@ -16,6 +16,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from concierge.tools.analysis.text import keywords
+from concierge.tools.catalog.variants import Variant
 
 TYPO_TOLERANCE = 85
 """rapidfuzz ratio a word must reach to count as the query's word with a typo or a plural."""
@@ -50,6 +51,8 @@ class Entry:
     price: Decimal
     currency: str
     stock: int | None
+    variants: tuple[Variant, ...] = ()
+    """The versions the product is sold in (sizes, memories, colours), each with its price and stock."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,9 @@ class Filters:
 class ProductIndex:
     """One tenant's products at one catalog version, as numpy arrays for scoring thousands at once."""
 
-    def __init__(self, version: int, rows: list[Any]) -> None:
-        """`rows` have the columns of `Entry` (tags as a list)."""
+    def __init__(self, version: int, rows: list[Any], variants: dict[int, tuple[Variant, ...]] | None = None) -> None:
+        """`rows` have the columns of `Entry` (tags as a list); `variants` are by product id."""
+        variants = variants or {}
         self.version = version
         self.entries: list[Entry] = []
         postings: dict[str, dict[int, float]] = defaultdict(dict)
@@ -106,6 +110,7 @@ class ProductIndex:
                 r.price,
                 r.currency,
                 r.stock,
+                variants.get(r.id, ()),
             )
             self.entries.append(entry)
             cats.append(categories.setdefault(entry.category.casefold(), len(categories)))
@@ -116,7 +121,7 @@ class ProductIndex:
             fields = {
                 "name": r.name,
                 "ident": f"{r.brand or ''} {r.model_number or ''}",
-                "class": " ".join([r.category or "", *tags]),
+                "class": " ".join([r.category or "", *tags, *(v for x in entry.variants for _, v in x.options)]),
                 "description": r.description or "",
             }
             for fname, text in fields.items():

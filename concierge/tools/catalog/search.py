@@ -15,10 +15,11 @@ from concierge.tools.analysis.money import price_bounds
 from concierge.tools.analysis.text import keywords
 from concierge.tools.catalog.index import TYPO_TOLERANCE, Entry, Filters, ProductIndex
 from concierge.tools.catalog.shape import Shape, matching, summary
+from concierge.tools.catalog.variants import Variant
 from concierge.tools.catalog.version import current_version
 from concierge.tools.catalog.vocabulary import Vocabulary
 from concierge.tools.db.engine import AppDatabase
-from concierge.tools.db.models import Product, Service, Slot
+from concierge.tools.db.models import Product, ProductVariant, Service, Slot
 
 THIN_DESCRIPTION = 50
 """Descriptions shorter than this are worth enriching from the web."""
@@ -42,6 +43,7 @@ class ProductHit:
     currency: str
     stock: int | None
     score: float
+    variants: tuple[Variant, ...] = ()
 
     @property
     def enrichment_reason(self) -> str | None:
@@ -59,6 +61,7 @@ class ProductHit:
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["price"] = str(self.price)
+        out["variants"] = [v.as_dict() for v in self.variants]
         out["needs_enrichment"] = self.needs_enrichment
         out["enrichment_reason"] = self.enrichment_reason
         return out
@@ -128,7 +131,30 @@ def _hit(e: Entry, score: float) -> ProductHit:
         e.currency,
         e.stock,
         round(score, 3),
+        e.variants,
     )
+
+
+async def _variants(s: Any, tenant_id: str) -> dict[int, tuple[Variant, ...]]:
+    """The tenant's product variants by product id, in the shop's order."""
+    out: dict[int, list[Variant]] = {}
+    rows = await s.execute(
+        select(
+            ProductVariant.product_id,
+            ProductVariant.sku,
+            ProductVariant.options,
+            ProductVariant.price,
+            ProductVariant.currency,
+            ProductVariant.stock,
+        )
+        .where(ProductVariant.tenant_id == tenant_id)
+        .order_by(ProductVariant.product_id, ProductVariant.position, ProductVariant.id)
+    )
+    for product_id, sku, options, price, currency, stock in rows:
+        out.setdefault(product_id, []).append(
+            Variant(sku, tuple((str(k), str(v)) for k, v in (options or {}).items()), price, currency, stock)
+        )
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _free(slot: Slot, tz: ZoneInfo) -> FreeSlot:
@@ -165,11 +191,13 @@ class Catalog:
                 services = (
                     await s.execute(select(Service.code, Service.name).where(Service.tenant_id == tenant_id))
                 ).all()
+                variants = await _variants(s, tenant_id)
                 idx = None
         if idx is None:
-            idx = await asyncio.to_thread(ProductIndex, version, rows)
-            self._indexes[tenant_id] = idx
-            self._vocabularies[tenant_id] = await asyncio.to_thread(Vocabulary.build, version, rows, services)
+            idx = await asyncio.to_thread(ProductIndex, version, rows, variants)
+            vocabulary = await asyncio.to_thread(Vocabulary.build, version, rows, services)
+            # Both at once: a concurrent turn that finds the new index must find its vocabulary too.
+            self._indexes[tenant_id], self._vocabularies[tenant_id] = idx, vocabulary
         self._checked[tenant_id] = now
         return idx
 

@@ -9,7 +9,8 @@ are also valid Redis stream ids. `-1` (or `0-0`) as a position means "from the s
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
@@ -77,6 +78,24 @@ class EventLog(Protocol):
     async def aclose(self) -> None: ...
 
 
+_gates: "weakref.WeakKeyDictionary[AppDatabase, asyncio.Lock]" = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def writing(db: AppDatabase) -> AsyncIterator[None]:
+    """On SQLite, the run queue's and the event log's write transactions take turns in this process: they queue
+    here, fairly and without a deadline, instead of in SQLite's busy handler, whose timeout a saturated server can
+    outlast. PostgreSQL needs no such gate (row locks)."""
+    if db.engine.dialect.name != "sqlite":
+        yield
+        return
+    gate = _gates.get(db)
+    if gate is None:
+        gate = _gates[db] = asyncio.Lock()
+    async with gate:
+        yield
+
+
 def event_rows(events: list[LoggedEvent]) -> list[dict[str, Any]]:
     """Rows for one bulk insert (`insert(RunEvent)`): a turn's hundred token events in one statement."""
     now = utcnow()
@@ -96,7 +115,7 @@ class DatabaseEventLog:
     async def append(self, events: list[LoggedEvent]) -> None:
         if not events:
             return
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             await s.execute(insert(RunEvent), event_rows(events))
             await s.commit()
 
@@ -139,13 +158,13 @@ class DatabaseEventLog:
         return (row[0], row[1]) if row else START
 
     async def forget_thread(self, thread_id: str) -> None:
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             await s.execute(delete(RunEvent).where(RunEvent.thread_id == thread_id))
             await s.commit()
 
     async def purge(self, older_than_s: float) -> None:
         cutoff = utcnow() - timedelta(seconds=older_than_s)
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             await s.execute(delete(RunEvent).where(RunEvent.created_at < cutoff))
             await s.commit()
 

@@ -162,6 +162,28 @@ class Product(Base):
     """None when the tenant's catalog does not say (a price list without stock): never shown as 0."""
 
 
+class ProductVariant(Base):
+    """One version of a product a shop sells (a size, a memory, a colour), with its own SKU, price and stock.
+
+    The product's own price is then its lowest variant price ("from"), its stock the sum of theirs.
+    """
+
+    __tablename__ = "product_variants"
+    __table_args__ = (Index("ix_product_variants_tenant_product", "tenant_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    sku: Mapped[str | None] = mapped_column(String(64), default=None)
+    options: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    """Option name to value, in the shop's order: {"Size": "15 inch", "Memory": "16GB"}."""
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    stock: Mapped[int | None] = mapped_column(Integer, default=None)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    """The variant's place in the shop's list."""
+
+
 class Service(Base):
     __tablename__ = "services"
     __table_args__ = (UniqueConstraint("tenant_id", "code"),)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
-from concierge.tools.db.events import LoggedEvent, event_rows
+from concierge.tools.db.events import LoggedEvent, event_rows, writing
 from concierge.tools.db.models import Run, RunEvent, Thread
 
 INFLIGHT = ("pending", "running")
@@ -178,7 +178,7 @@ class RunStore:
         thread_metadata: dict[str, Any],
     ) -> Admission:
         now = utcnow()
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             thread = await self._lock_thread(s, thread_id, tenant_id)
             if thread is None:
                 if create_thread is None or await s.get(Thread, thread_id) is not None:
@@ -248,7 +248,7 @@ class RunStore:
             # A read first: most wake-ups find nothing queued, and a read takes no lock (a write would, on SQLite).
             if await s.scalar(select(Run.id).where(Run.status == "pending").limit(1)) is None:
                 return None
-            await s.rollback()
+        async with writing(self.db), self.db.session() as s:
             try:
                 res = await s.execute(
                     update(Thread)
@@ -297,7 +297,7 @@ class RunStore:
         False when the run was no longer this worker's (it was declared lost meanwhile): only the events are written.
         """
         now = utcnow()
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             thread = await self._lock_thread(s, run.thread_id)
             if events:
                 await s.execute(insert(RunEvent), event_rows(events))
@@ -328,7 +328,7 @@ class RunStore:
         """Tell the others these runs are alive; returns the cancellations asked for them (`run id -> action`)."""
         if not run_ids:
             return {}
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             await s.execute(
                 update(Run)
                 .where(Run.id.in_(run_ids), Run.worker == worker, Run.status == "running")
@@ -377,7 +377,7 @@ class RunStore:
         Returns the ids of running runs that were asked to stop; 404 when none of the runs is in flight.
         """
         now = utcnow()
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             thread = await self._lock_thread(s, thread_id)
             if thread is None:
                 raise RunNotFound(f"thread {thread_id} not found")
@@ -405,7 +405,7 @@ class RunStore:
             return running
 
     async def delete(self, thread_id: str, run_id: str) -> None:
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             row = await s.get(Run, run_id)
             if row is None or row.thread_id != thread_id:
                 raise RunNotFound(f"run {run_id} not found")

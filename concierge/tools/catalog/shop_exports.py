@@ -1,0 +1,244 @@
+"""Product exports of online shops (Shopify, WooCommerce and alike), read into products with their variants.
+
+A shop export lists a product's variants as rows that continue the product: Shopify repeats the `Handle` with an
+empty `Title`; WooCommerce gives `variation` rows a `Parent`. Each variant row has option values ("15 inch",
+"16GB"), its own SKU, price and stock. Here every row becomes part of one product dict (with `variants`), or a
+row the import reports: `_rejected` (a reason the import could not use it) or `_skipped` (a row with nothing to
+import, such as an extra image), so no row disappears without a reason.
+"""
+
+import html
+import re
+from collections.abc import Iterable
+from html.parser import HTMLParser
+from typing import Any, Literal
+
+ShopFormat = Literal["shopify", "woocommerce", "grouped"]
+
+REJECTED = "_rejected"
+SKIPPED = "_skipped"
+KEY = "_key"
+OPTIONS = 3
+"""Shopify has three option columns; WooCommerce exports as many attributes as the shop uses (read up to 9)."""
+
+
+def norm(column: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", column.strip().lower()).strip("_")
+
+
+def detect(columns: Iterable[str]) -> ShopFormat | None:
+    """Which shop exported a CSV, from its header row."""
+    have = {norm(c) for c in columns if c}
+    if {"handle", "title", "variant_price"} <= have:
+        return "shopify"
+    if {"type", "name", "parent", "regular_price"} <= have:
+        return "woocommerce"
+    if {"option1_value", "option_value_1"} & have and {"name", "title"} & have:
+        return "grouped"
+    return None
+
+
+class _Text(HTMLParser):
+    _BLOCK = frozenset("p br div li ul ol tr h1 h2 h3 h4 h5 h6 table section".split())
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_text(text: str | None) -> str:
+    """A product description's HTML as plain text, a line per paragraph or list item."""
+    if not text:
+        return ""
+    text = text.replace("\\n", "\n")
+    if "<" not in text:
+        return html.unescape(text).strip()
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    lines = (re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _get(row: dict[str, Any], *names: str) -> str:
+    for name in names:
+        value = row.get(name)
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return ""
+
+
+def _category(*candidates: str) -> str:
+    """The most specific part of a category path ("Electronics > Computers > Laptops" -> "Laptops")."""
+    for c in candidates:
+        if c:
+            first = c.split(",")[0] if ">" in c or "," in c else c
+            return first.split(">")[-1].strip()[:100]
+    return ""
+
+
+def _variant(pos: int, options: list[tuple[str, str]], sku: str, price: str, stock: str) -> dict[str, Any]:
+    return {"row": pos, "sku": sku or None, "options": options, "price": price or None, "stock": stock or None}
+
+
+def read(rows: list[tuple[int, dict[str, Any]]], shop: ShopFormat) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of a shop export (columns as read, with their line numbers) as product rows with `variants`."""
+    normed = [(pos, {norm(k): v for k, v in row.items() if k}) for pos, row in rows]
+    return _woocommerce(normed) if shop == "woocommerce" else _grouped(normed)
+
+
+def _grouped(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+    """Shopify, and exports like it: a product's first row names it; the rows with its handle (or, in a file
+    without handles, the rows after it with no name) add variants."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    current: dict[str, Any] | None = None
+    by_handle: dict[str, dict[str, Any]] = {}
+    option_names: dict[int, list[str]] = {}
+    for pos, row in rows:
+        handle = _get(row, "handle", "product_id")
+        name = _get(row, "title", "name")
+        owner = by_handle.get(handle) if handle else None
+        if owner is not None:
+            current = owner  # a row of a product already read (a repeated title changes nothing)
+        elif name:
+            status = _get(row, "status").lower()
+            current = {
+                KEY: handle or _get(row, "variant_sku", "sku") or name,
+                "sku": handle or _get(row, "variant_sku", "sku") or None,
+                "name": name,
+                "description": html_text(_get(row, "body_html", "body", "description")),
+                "brand": _get(row, "vendor", "brand") or None,
+                "category": _category(_get(row, "type", "category"), _get(row, "product_category")),
+                "tags": _get(row, "tags") or None,
+                "variants": [],
+            }
+            option_names[id(current)] = [
+                _get(row, f"option{i}_name", f"option_name_{i}") for i in range(1, OPTIONS + 1)
+            ]
+            if handle:
+                by_handle[handle] = current
+            if status in ("draft", "archived"):
+                out.append((pos, {SKIPPED: f"product {name!r} has status {status}: not for sale", KEY: current[KEY]}))
+                current[SKIPPED] = status
+                continue
+            out.append((pos, current))
+        elif handle or current is None:
+            where = f"no product row with handle {handle!r} in the file" if handle else "no product row above it"
+            out.append((pos, {REJECTED: f"name: missing ({where})", KEY: handle or _get(row, "variant_sku", "sku")}))
+            continue
+        if SKIPPED in current:
+            if not name:
+                out.append((pos, {SKIPPED: f"variant of {current['name']!r}, which has status {current[SKIPPED]}"}))
+            continue
+        values = [_get(row, f"option{i}_value", f"option_value_{i}") for i in range(1, OPTIONS + 1)]
+        sku = _get(row, "variant_sku", "sku")
+        price = _get(row, "variant_price", "price")
+        stock = _get(row, "variant_inventory_qty", "stock", "quantity", "qty")
+        first = owner is None
+        if first and not price:
+            continue  # the product's own row in a file whose variant rows follow it (a row without a price)
+        if not (any(values) or sku or price):
+            what = "an image row" if _get(row, "image_src") else "a row with no option, SKU or price"
+            out.append((pos, {SKIPPED: f"{what} of {current['name']!r}: nothing to import"}))
+            continue
+        names = option_names[id(current)]
+        options = [(n or f"Option {i}", v) for i, (n, v) in enumerate(zip(names, values, strict=True), 1) if v]
+        if options == [("Title", "Default Title")] or not options:
+            if first:  # a product sold in one version: its SKU, price and stock are the product's
+                current.update(sku=current["sku"] or sku or None, price=price or None, stock=stock or None)
+                continue
+            out.append((pos, {REJECTED: f"variant of {current['name']!r} names no option value", KEY: sku or None}))
+            continue
+        current["variants"].append(_variant(pos, options, sku, price, stock))
+    return out
+
+
+def _woo_price(row: dict[str, Any]) -> str:
+    """What the customer pays now: the sale price when there is one."""
+    return _get(row, "sale_price") or _get(row, "regular_price")
+
+
+def _woo_stock(row: dict[str, Any]) -> str:
+    stock = _get(row, "stock")
+    if stock:
+        return stock
+    in_stock = _get(row, "in_stock").lower()
+    return "0" if in_stock in ("0", "no", "false", "outofstock") else ""
+
+
+def _woo_options(row: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for i in range(1, 10):
+        name, value = _get(row, f"attribute_{i}_name"), _get(row, f"attribute_{i}_value_s")
+        if name and value:
+            out.append((name, value))
+    return out
+
+
+def _woocommerce(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+    """WooCommerce: `simple` and `variable` rows are products; `variation` rows point at theirs with `Parent`
+    ("id:123" or the parent's SKU)."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    parents: dict[str, dict[str, Any]] = {}
+    for pos, row in rows:
+        kinds = {k.strip() for k in _get(row, "type").lower().split(",")}
+        if "variation" in kinds:
+            continue
+        if kinds & {"grouped", "external"} and not _woo_price(row):
+            out.append((pos, {SKIPPED: f"{_get(row, 'name')!r} is a {'/'.join(sorted(kinds))} product with no price"}))
+            continue
+        sku = _get(row, "sku")
+        product = {
+            KEY: sku or _get(row, "name"),
+            "sku": sku or None,
+            "name": _get(row, "name"),
+            "description": html_text(_get(row, "description") or _get(row, "short_description")),
+            "brand": _get(row, "brands", "brand") or None,
+            "category": _category(_get(row, "categories")),
+            "tags": _get(row, "tags") or None,
+            "variants": [],
+        }
+        if "variable" not in kinds:
+            product.update(price=_woo_price(row) or None, stock=_woo_stock(row) or None)
+        if _get(row, "published") == "-1":
+            out.append((pos, {SKIPPED: f"{product['name']!r} is a draft: not for sale", KEY: product[KEY]}))
+            continue
+        out.append((pos, product))
+        if _get(row, "id"):
+            parents[f"id:{_get(row, 'id')}"] = product
+        if sku:
+            parents[sku] = product
+    for pos, row in rows:
+        if "variation" not in _get(row, "type").lower():
+            continue
+        parent_ref = _get(row, "parent")
+        product = parents.get(parent_ref) or parents.get(f"id:{parent_ref}")
+        sku = _get(row, "sku")
+        if product is None:
+            reason = f"parent: no variable product {parent_ref!r} in the file" if parent_ref else "parent: missing"
+            out.append((pos, {REJECTED: reason, KEY: sku or None}))
+            continue
+        options = _woo_options(row)
+        if not options:
+            out.append((pos, {REJECTED: f"variation of {product['name']!r} has no attribute value", KEY: sku or None}))
+            continue
+        product["variants"].append(_variant(pos, options, sku, _woo_price(row), _woo_stock(row)))
+    out.sort(key=lambda x: x[0])
+    return out
