@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from concierge.state.human import Rating
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.events import writing
 from concierge.tools.db.models import Answer, CompletedAction, FeedbackEntry
 from concierge.tools.support.langsmith import LangSmithFeedback
 
@@ -86,7 +87,7 @@ class FeedbackStore:
         if await self.answer_of_turn(tenant_id, thread_id, turn) is not None:
             return  # the node resumed: recorded by the answering run (a read, no write lock taken)
         insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             await s.execute(insert(Answer).values(**row).on_conflict_do_nothing())
             await s.commit()
 
@@ -105,7 +106,7 @@ class FeedbackStore:
         if rating.rating is None:
             raise ValueError("a rating is needed")
         now = utcnow()
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             query = select(Answer).where(Answer.tenant_id == tenant_id, Answer.thread_id == thread_id)
             if turn is not None:
                 query = query.where(Answer.turn == turn)
@@ -188,7 +189,7 @@ class FeedbackStore:
             values["feedback"] = "continued"
         if wants_human:
             values["asked_human"] = True
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             await s.execute(
                 update(Answer).where(Answer.id == latest.id, Answer.next_message_at.is_(None)).values(**values)
             )
@@ -196,7 +197,7 @@ class FeedbackStore:
 
     async def asked_human(self, *, tenant_id: str, thread_id: str, turn: int) -> None:
         """The customer accepted a person after this answer (or asked for one with the rating)."""
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             answer = await s.scalar(_answer(tenant_id, thread_id, turn))
             if answer is not None and not answer.asked_human:
                 answer.asked_human = True
@@ -204,7 +205,7 @@ class FeedbackStore:
 
     async def record_action(self, *, tenant_id: str, thread_id: str, kind: str, reference: str = "") -> dict[str, Any]:
         """A booking or purchase made after the conversation's latest answer."""
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             answer = await s.scalar(
                 select(Answer)
                 .where(Answer.tenant_id == tenant_id, Answer.thread_id == thread_id)
