@@ -170,7 +170,7 @@ def test_feedback_can_be_switched_off_per_tenant(settings: Settings) -> None:
         with server.client(timeout=30) as client:
             thread = new_thread(client)
             out = client.post(f"/threads/{thread}/runs/wait", json=ask(QUESTION)).json()
-            assert "__interrupt__" not in out and "48.00 EUR" in out["messages"][-1]["content"]
+            assert "__interrupt__" not in out and out["generation"] is not None
             assert client.get(f"/threads/{thread}").json()["status"] == "idle"
             assert today(client)["answers"] == 1
     finally:

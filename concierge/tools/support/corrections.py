@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.events import writing
 from concierge.tools.db.models import Correction, EvalSetVersion
 from concierge.tools.support.langsmith import LangSmithFeedback
 
@@ -82,7 +83,7 @@ class Corrections:
             agent=agent,
             created_at=utcnow(),
         )
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             if await s.scalar(
                 select(Correction.id).where(
                     Correction.tenant_id == tenant_id, Correction.thread_id == thread_id, Correction.turn == turn
@@ -127,7 +128,7 @@ class Corrections:
     ) -> tuple[Correction, int | None]:
         """Approve or reject with a quality score (1-5); returns the correction and the new eval set version
         when the approved set changed."""
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             c = await s.scalar(
                 select(Correction)
                 .where(Correction.id == correction_id, Correction.tenant_id == tenant_id)

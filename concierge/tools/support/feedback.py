@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from concierge.state.human import Rating
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.events import writing
 from concierge.tools.db.models import Answer, CompletedAction, FeedbackEntry
 from concierge.tools.support.langsmith import LangSmithFeedback
 
@@ -64,29 +66,30 @@ class FeedbackStore:
         latency_ms: float | None,
         collecting: bool,
     ) -> None:
-        """One row per answer; a second call for the same turn (the node resumed) changes nothing."""
-        async with self.db.session() as s:
-            existing = await s.scalar(_answer(tenant_id, thread_id, turn))
-            if existing is not None:
-                return
-            s.add(
-                Answer(
-                    tenant_id=tenant_id,
-                    thread_id=thread_id,
-                    turn=turn,
-                    run_id=run_id or "",
-                    message_id=message_id,
-                    question=question[:4000],
-                    grounded=grounded,
-                    latency_ms=latency_ms,
-                    feedback="pending" if collecting else "off",
-                    answered_at=utcnow(),
-                )
-            )
-            try:
-                await s.commit()
-            except IntegrityError:  # recorded concurrently: same answer
-                await s.rollback()
+        """One row per answer; a second call for the same turn (the node resumed) changes nothing.
+
+        The write is one statement (`INSERT ... ON CONFLICT DO NOTHING`) in a transaction of its own, so it never
+        upgrades a read transaction, which SQLite refuses at once when another writer got in between.
+        """
+        row = {
+            "tenant_id": tenant_id,
+            "thread_id": thread_id,
+            "turn": turn,
+            "run_id": run_id or "",
+            "message_id": message_id,
+            "question": question[:4000],
+            "grounded": grounded,
+            "latency_ms": latency_ms,
+            "feedback": "pending" if collecting else "off",
+            "answered_at": utcnow(),
+            "asked_human": False,
+        }
+        if await self.answer_of_turn(tenant_id, thread_id, turn) is not None:
+            return  # the node resumed: recorded by the answering run (a read, no write lock taken)
+        insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
+        async with writing(self.db), self.db.session() as s:
+            await s.execute(insert(Answer).values(**row).on_conflict_do_nothing())
+            await s.commit()
 
     async def rate(
         self,
@@ -103,7 +106,7 @@ class FeedbackStore:
         if rating.rating is None:
             raise ValueError("a rating is needed")
         now = utcnow()
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             query = select(Answer).where(Answer.tenant_id == tenant_id, Answer.thread_id == thread_id)
             if turn is not None:
                 query = query.where(Answer.turn == turn)
@@ -161,27 +164,40 @@ class FeedbackStore:
     async def customer_wrote(
         self, *, tenant_id: str, thread_id: str, at: datetime | None = None, wants_human: bool = False
     ) -> None:
-        """The customer's next message after an answer: response time, "continued" if unrated, asked for a person."""
+        """The customer's next message after an answer: response time, "continued" if unrated, asked for a person.
+
+        Read, then one guarded UPDATE in a transaction of its own (`next_message_at IS NULL`: only the first
+        message after an answer counts), so SQLite never has to upgrade a read into a write.
+        """
         at = at or utcnow()
         async with self.db.session() as s:
-            answer = await s.scalar(
-                select(Answer)
-                .where(Answer.tenant_id == tenant_id, Answer.thread_id == thread_id)
-                .order_by(Answer.turn.desc())
-                .limit(1)
+            latest = (
+                await s.execute(
+                    select(Answer.id, Answer.answered_at, Answer.next_message_at, Answer.feedback)
+                    .where(Answer.tenant_id == tenant_id, Answer.thread_id == thread_id)
+                    .order_by(Answer.turn.desc())
+                    .limit(1)
+                )
+            ).first()
+        if latest is None or latest.next_message_at is not None:
+            return
+        values: dict[str, Any] = {
+            "next_message_at": at,
+            "response_s": max(0.0, (at - latest.answered_at).total_seconds()),
+        }
+        if latest.feedback == "pending":
+            values["feedback"] = "continued"
+        if wants_human:
+            values["asked_human"] = True
+        async with writing(self.db), self.db.session() as s:
+            await s.execute(
+                update(Answer).where(Answer.id == latest.id, Answer.next_message_at.is_(None)).values(**values)
             )
-            if answer is None or answer.next_message_at is not None:
-                return
-            answer.next_message_at = at
-            answer.response_s = max(0.0, (at - answer.answered_at).total_seconds())
-            if answer.feedback == "pending":
-                answer.feedback = "continued"
-            answer.asked_human = answer.asked_human or wants_human
             await s.commit()
 
     async def asked_human(self, *, tenant_id: str, thread_id: str, turn: int) -> None:
         """The customer accepted a person after this answer (or asked for one with the rating)."""
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             answer = await s.scalar(_answer(tenant_id, thread_id, turn))
             if answer is not None and not answer.asked_human:
                 answer.asked_human = True
@@ -189,7 +205,7 @@ class FeedbackStore:
 
     async def record_action(self, *, tenant_id: str, thread_id: str, kind: str, reference: str = "") -> dict[str, Any]:
         """A booking or purchase made after the conversation's latest answer."""
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             answer = await s.scalar(
                 select(Answer)
                 .where(Answer.tenant_id == tenant_id, Answer.thread_id == thread_id)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.events import writing
 from concierge.tools.db.models import HandoffEntry, HandoffNote, Thread
 
 OPEN = ("waiting", "claimed", "held")
@@ -89,7 +90,7 @@ class HandoffQueue:
         A conversation an agent keeps (`held`) comes back to that agent, claimed, waiting since now.
         """
         now = utcnow()
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             entry = await s.scalar(_open(tenant_id, thread_id).with_for_update())
             if entry is not None and entry.turn == turn:
                 return entry  # the node resumed and runs again: already queued
@@ -116,7 +117,7 @@ class HandoffQueue:
     async def claim(self, tenant_id: str, handoff_id: str, agent: str) -> HandoffEntry:
         """Take a waiting conversation; HandoffConflict (-> 409) if another agent has it."""
         now = utcnow()
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             won = await s.execute(
                 update(HandoffEntry)
                 .where(
@@ -139,7 +140,7 @@ class HandoffQueue:
 
     async def release(self, tenant_id: str, handoff_id: str, agent: str, *, force: bool = False) -> HandoffEntry:
         """Put a claimed conversation back in the queue (its holder, or a supervisor with `force`)."""
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             holder = [] if force else [HandoffEntry.assignee == agent]
             done = await s.execute(
                 update(HandoffEntry)
@@ -166,7 +167,7 @@ class HandoffQueue:
     async def replied(self, handoff_id: str, agent: str, *, keep: bool) -> HandoffEntry | None:
         """The agent's reply reached the customer: the bot takes over again, unless the agent keeps it."""
         now = utcnow()
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             entry = await s.get(HandoffEntry, handoff_id, with_for_update=True)
             if entry is None:
                 return None
@@ -183,7 +184,7 @@ class HandoffQueue:
     async def close(self, tenant_id: str, handoff_id: str, status: str) -> HandoffEntry:
         """Close a handoff (`ignored` or `resolved`); closing a closed one leaves its first outcome."""
         assert status in CLOSED
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             entry = await self._get(s, tenant_id, handoff_id, lock=True)
             if entry.status in OPEN:
                 entry.status, entry.closed_at = status, utcnow()
@@ -215,7 +216,7 @@ class HandoffQueue:
             return list(rows)
 
     async def add_note(self, tenant_id: str, handoff_id: str, author: str, text: str) -> dict[str, Any]:
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:
             await self._get(s, tenant_id, handoff_id)
             note = HandoffNote(
                 handoff_id=handoff_id, tenant_id=tenant_id, author=author, text=text, created_at=utcnow()
