@@ -282,3 +282,18 @@ async def test_a_thread_id_outside_ascii_gets_an_encoded_location(fast_settings:
             assert (await http.get(f"/threads/{tid}")).json()["thread_id"] == tid
     finally:
         server.stop()
+
+
+async def test_paging_past_what_a_database_can_count_is_a_422(fast_settings: Settings) -> None:
+    """Schemathesis found it: an offset beyond 64 bits reached SQLite and came back as a 500."""
+    server = LiveServer(fast_settings).start()
+    try:
+        async with raw_client(server) as http:
+            huge = 10**20
+            searched = await http.post("/threads/search", json={"offset": huge})
+            assert searched.status_code == 422 and "offset" in searched.json()["detail"], searched.text
+            tid = (await http.post("/threads", json={})).json()["thread_id"]
+            runs = await http.get(f"/threads/{tid}/runs", params={"offset": huge})
+            assert runs.status_code == 422 and "offset" in runs.json()["detail"], runs.text
+    finally:
+        server.stop()

@@ -54,7 +54,7 @@ class ThreadSearch(BaseModel):
     """Threads whose state values contain this."""
     status: ThreadStatus | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000_000)
     sort_by: ThreadSortBy = "updated_at"
     sort_order: Literal["asc", "desc"] = "desc"
     select: list[ThreadField] | None = None
@@ -157,7 +157,7 @@ class AssistantSearch(BaseModel):
     name: str | None = None
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000_000)
     sort_by: str | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[str] | None = None

@@ -211,7 +211,7 @@ async def list_runs(
     thread: ThreadRow,
     app: App,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     status: RunStatus | None = None,
 ) -> list[dict[str, Any]]:
     """The thread's runs, newest first."""
