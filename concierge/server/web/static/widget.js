@@ -357,7 +357,10 @@
       if (!msg) return;
       if (msg.type === "AIMessageChunk") {
         var m = bubbles[msg.id] || bubble("bot", msg.id, null);
-        if (msg.content) addText(m, typeof msg.content === "string" ? msg.content : contentText(msg.content));
+        if (msg.content) {
+          addText(m, typeof msg.content === "string" ? msg.content : contentText(msg.content));
+          m.setAttribute("data-chunks", String(Number(m.getAttribute("data-chunks") || 0) + 1));
+        }
         lastAnswer = m;
       } else if (msg.type === "ai") {
         var shown = showMessage(msg);
