@@ -29,7 +29,9 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(os.environ.get("CONCIERGE_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "build" / "screenshots")
+SCREENSHOTS = Path(
+    os.environ.get("CONCIERGE_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "build" / "screenshots"
+)
 LOTS = "100000/minute"
 
 
@@ -88,5 +90,3 @@ def assert_accessible(page: "playwright_sync.Page", what: str) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert not bad, f"{what}: accessibility violations:\n" + "\n".join(bad)
-
-
