@@ -25,6 +25,7 @@ from concierge.server.routes import (
     catalog,
     corrections,
     documents,
+    evaluation,
     feedback,
     handoffs,
     health,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
     app.include_router(handoffs.router)
     app.include_router(corrections.router)
     app.include_router(analytics.router)
+    app.include_router(evaluation.router)
     mount_web(app)  # the widget's script, the agent console, the operator pages
 
     @app.exception_handler(RunConflict)
