@@ -50,7 +50,7 @@ def widget(page):
 
 def test_customer_agent_and_supervisor(browser, site: Site, shop: str) -> None:
     customer_ctx = browser.new_context()
-    agent_ctx = browser.new_context()
+    agent_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = customer_ctx.new_page()
         errors: list[str] = []
@@ -90,6 +90,7 @@ def test_customer_agent_and_supervisor(browser, site: Site, shop: str) -> None:
         console.on("pageerror", lambda e: errors.append(str(e)))
         console.goto(site.url + "/console")
         assert_accessible(console, "the console's sign-in")
+        screenshot(console, "console-sign-in")
         console.get_by_label("API key").fill(site.keys["secret"])
         console.get_by_label("Your name").fill("niamh")
         console.get_by_role("button", name="Sign in").click()
@@ -97,6 +98,12 @@ def test_customer_agent_and_supervisor(browser, site: Site, shop: str) -> None:
         item.wait_for(timeout=TIMEOUT_MS)
         assert "Bot answer not helpful" in item.inner_text()
         assert re.search(r"Waiting \d+ (s|min)", item.inner_text())
+        # The queue is live: a conversation handed over now shows up without a reload.
+        with httpx.Client(base_url=site.url, headers={"X-Api-Key": site.keys["secret"]}, timeout=30) as c:
+            other = c.post("/threads", json={}).json()["thread_id"]
+            ask = {"input": {"messages": [{"role": "user", "content": "I'd like to speak to a human"}]}}
+            assert c.post(f"/threads/{other}/runs/wait", json=ask).status_code == 200
+        console.locator("#queue li").filter(has_text="Asked for a person").wait_for(timeout=TIMEOUT_MS)
         item.get_by_role("button", name=re.compile("^Claim")).click()
         detail = console.locator("#detail")
         detail.get_by_text("Bot answer not helpful · claimed · niamh").wait_for(timeout=TIMEOUT_MS)
@@ -167,9 +174,22 @@ def test_the_widget_page_on_this_server(browser, site: Site) -> None:
         page.get_by_label("Publishable key", exact=True).fill(site.keys["publishable"])
         page.get_by_role("button", name="Load the widget").click()
         w = widget(page)
-        w.get_by_role("button", name="Ask us").click()
-        w.get_by_label("Your message").fill("What are your opening hours?")
-        w.get_by_role("button", name="Send").click()
+        # By keyboard: Tab to the launcher, Enter opens it with the focus in the message box; Escape closes it
+        # and gives the focus back; Enter sends.
+        launcher = w.get_by_role("button", name="Ask us")
+        launcher.wait_for()
+        for _ in range(30):
+            if page.evaluate("() => document.activeElement?.shadowRoot?.activeElement?.textContent") == "Ask us":
+                break
+            page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        box = w.get_by_label("Your message")
+        assert box.evaluate("e => e.getRootNode().activeElement === e"), "the message box has the focus"
+        page.keyboard.press("Escape")
+        assert launcher.evaluate("e => e.getRootNode().activeElement === e"), "the focus is back on the launcher"
+        page.keyboard.press("Enter")
+        page.keyboard.type("What are your opening hours?")
+        page.keyboard.press("Enter")
         w.get_by_role("group", name="Was this answer helpful?").wait_for(timeout=TIMEOUT_MS)
         assert w.locator(".msg.bot").count() >= 1 and not w.locator(".err").count()
         assert_accessible(page, "the widget page")
