@@ -15,7 +15,7 @@ import pytest
 
 from concierge.tools.demo.seed import DEMO_KEYS_FILE
 from concierge.tools.settings import Settings
-from tests.conftest import LiveServer
+from tests.conftest import PATIENT_BUDGETS, LiveServer
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
@@ -63,7 +63,13 @@ class Site:
 def site(seeded_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(seeded_dir, data)
-    settings = Settings(data_dir=data, rate_limit_key=LOTS, rate_limit_tenant=LOTS, rate_limit_publishable=LOTS)
+    settings = Settings(
+        data_dir=data,
+        rate_limit_key=LOTS,
+        rate_limit_tenant=LOTS,
+        rate_limit_publishable=LOTS,
+        source_timeouts=PATIENT_BUDGETS,
+    )
     server = LiveServer(settings).start()
     yield Site(server, json.loads((data / DEMO_KEYS_FILE).read_text()))
     server.stop()

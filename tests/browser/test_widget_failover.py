@@ -14,7 +14,7 @@ from concierge.tools.demo.seed import DEMO_KEYS_FILE
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 from tests.browser.conftest import LOTS, Site, assert_accessible, screenshot
-from tests.conftest import LiveServer
+from tests.conftest import PATIENT_BUDGETS, LiveServer
 from tests.provider_stubs import GeminiStub, OpenAIStub, answer, breaks_after
 from tests.test_failover import FLASH, GPT, wire
 from tests.test_usage_api import set_tenant_settings
@@ -26,7 +26,13 @@ FINAL = "The Kestrel Fountain Pen costs 48.00 EUR [1]."
 def failing_site(seeded_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data = tmp_path_factory.mktemp("failover") / "data"
     shutil.copytree(seeded_dir, data)
-    settings = Settings(data_dir=data, rate_limit_key=LOTS, rate_limit_tenant=LOTS, rate_limit_publishable=LOTS)
+    settings = Settings(
+        data_dir=data,
+        rate_limit_key=LOTS,
+        rate_limit_tenant=LOTS,
+        rate_limit_publishable=LOTS,
+        source_timeouts=PATIENT_BUDGETS,
+    )
     # In a thread: a module's Playwright may already keep an event loop running in this one.
     worker = threading.Thread(target=set_tenant_settings, args=(settings,), kwargs={"models": [GPT, FLASH]})
     worker.start()
