@@ -11,6 +11,7 @@
     follow_up: "Wrote again",
   };
   var CLOSED = ["answered", "ignored", "resolved"];
+  var sending = false;
   var queue = [], loadedAt = 0, current = null, detail = null, timer = null;
 
   function $(id) { return document.getElementById(id); }
@@ -81,6 +82,9 @@
     $("release").hidden = !d.assignee || closed;
     $("resolve").hidden = closed;
     var box = $("messages");
+    var key = d.handoff_id + ":" + (d.messages || []).length;
+    if (box.getAttribute("data-shown") === key) return drawSide(d, me);
+    box.setAttribute("data-shown", key);
     box.textContent = "";
     (d.messages || []).forEach(function (m) {
       var person = m.name === "human_agent";
@@ -89,6 +93,9 @@
       box.appendChild(el("div", { class: "m " + kind }, [el("span", { class: "who", text: who }), typeof m.content === "string" ? m.content : JSON.stringify(m.content)]));
     });
     box.scrollTop = box.scrollHeight;
+    drawSide(d, me);
+  }
+  function drawSide(d, me) {
     $("draft").textContent = d.draft || "(the bot made no draft)";
     $("use-draft").disabled = !d.draft;
     var src = $("sources");
@@ -104,7 +111,8 @@
     (d.notes || []).forEach(function (n) {
       notes.appendChild(el("li", {}, [el("strong", { text: (n.agent || n.author || "agent") + ": " }), n.text]));
     });
-    $("send-reply").disabled = closed || (d.assignee && me && d.assignee !== me);
+    var closed = CLOSED.indexOf(d.status) >= 0;
+    $("send-reply").disabled = sending || closed || !!(d.assignee && me && d.assignee !== me);
   }
 
   function reply(e) {
@@ -113,15 +121,16 @@
     var body = { text: f.elements.text.value, keep: f.elements.keep.checked };
     if (f.elements.category.value) body.category = f.elements.category.value;
     if (f.elements.reason.value.trim()) body.reason = f.elements.reason.value.trim();
-    $("send-reply").disabled = true;
+    $("send-reply").disabled = sending = true;
     C.api("POST", "/handoffs/" + current + "/reply", body).then(function () {
+      sending = false;
       f.reset();
       C.showError("");
       $("queue-status").textContent = "Reply sent.";
       openHandoff(current);
       refreshQueue();
     }, function (err) {
-      $("send-reply").disabled = false;
+      $("send-reply").disabled = sending = false;
       fail(err);
     });
   }
@@ -192,7 +201,10 @@
       refreshQueue();
       refreshReview();
       if (!timer) {
-        timer = setInterval(refreshQueue, 3000);
+        timer = setInterval(function () {
+          refreshQueue();
+          if (current) openHandoff(current); // the customer's new messages, notes by others, who holds it
+        }, 3000);
         setInterval(tick, 1000);
         setInterval(function () { if (C.key() && !document.querySelector("#review select:focus")) refreshReview(); }, 10000);
       }
