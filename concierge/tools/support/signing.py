@@ -97,7 +97,9 @@ def sign(secret: bytes, grant: FeedbackGrant) -> str:
 def verify(secret: bytes, token: str, now: datetime | None = None) -> FeedbackGrant:
     """The grant a token holds; InvalidToken if it was not signed here, ExpiredToken once it has expired."""
     payload, _, signature = token.partition(".")
-    if not payload or not signature or not hmac.compare_digest(signature, _signature(secret, payload)):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, then a 500, for a forged URL).
+    expected = _signature(secret, payload).encode()
+    if not payload or not signature or not hmac.compare_digest(signature.encode(), expected):
         raise InvalidToken("this feedback link is not valid")
     try:
         body = json.loads(_unb64(payload))
