@@ -25,6 +25,7 @@ from concierge.server.routes import (
     catalog,
     corrections,
     documents,
+    evaluation,
     feedback,
     handoffs,
     health,
@@ -34,6 +35,7 @@ from concierge.server.routes import (
     usage,
 )
 from concierge.server.tracing import run_tracer
+from concierge.server.web import mount_web
 from concierge.tools.db.events import make_event_log
 from concierge.tools.db.models import Tenant
 from concierge.tools.db.runs import RunConflict, RunNotFound
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
     app.include_router(handoffs.router)
     app.include_router(corrections.router)
     app.include_router(analytics.router)
+    app.include_router(evaluation.router)
+    mount_web(app)  # the widget's script, the agent console, the operator pages
 
     @app.exception_handler(RunConflict)
     async def conflict(request: Request, exc: RunConflict) -> JSONResponse:
