@@ -140,9 +140,11 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("--currency", default="EUR", help="currency of a tenant created with --create")
     from concierge.cli import admin as admin_cli
     from concierge.cli import documents as documents_cli
+    from concierge.cli import learning as learning_cli
 
     documents_cli.add_parser(sub)
     admin_cli.add_parsers(sub)
+    learning_cli.add_parsers(sub)
     bench = sub.add_parser("bench", help="run a benchmark from benchmarks/ and print its figures")
     bench.add_argument("name", help="benchmark name: a module in benchmarks/ (e.g. retrieval)")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
@@ -193,6 +195,10 @@ def _dispatch(args: argparse.Namespace) -> None:
         from concierge.cli import admin as admin_cli
 
         admin_cli.run(settings, args)
+    elif args.command in ("compare", "eval-sets", "policies", "experiments", "alerts"):
+        from concierge.cli import learning as learning_cli
+
+        asyncio.run(learning_cli.run(settings, args))
     elif args.command == "documents":
         from concierge.cli import documents as documents_cli
 
