@@ -12,6 +12,7 @@ turns apart, and answers that cite one item for another's fact. Scoring lives in
 """
 
 import json
+import re
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +24,10 @@ from concierge.server import evaluation
 from concierge.server.deps import AppState
 from concierge.state import Context
 from concierge.tools.catalog.importer import import_catalog
-from concierge.tools.db.models import Tenant
+from concierge.tools.db.models import EvalSet, Tenant
 from concierge.tools.demo.seed import CONTENT
 from concierge.tools.documents.ingest import ingest_file
+from concierge.tools.learning import evalsets
 from concierge.tools.learning.scoring import (  # noqa: F401  (the harness's names, as before the move)
     FIGURE_KINDS,
     HIT_K,
@@ -110,6 +112,17 @@ async def load_corrections(tools: Toolbox, tenant_id: str, version: int | None) 
     return [Conversation(q["id"], [Question(**q)]) for q in eval_questions(corrections, number)]
 
 
+async def _keep_file(tools: Toolbox, tenant_id: str, path: Path) -> EvalSet:
+    """A question file as a version of the tenant's set of its name (the team's name for a team set): a new version
+    only when its cases changed, so the figures of every run name the exact cases."""
+    team = {p.resolve(): name for name, p in evalsets.team_sets().items()}
+    name = team.get(path.resolve()) or re.sub(r"[^a-z0-9_.-]", "-", path.stem.lower())[:100] or "questions"
+    rows = evalsets.parse_jsonl(path.read_text())
+    origin = f"team:{path.name}" if path.resolve() in team else f"import:{path.name}"
+    row, _ = await tools.evalsets.save(tenant_id, name, rows, origin=origin, actor="cli:eval")
+    return row
+
+
 def _is_customer_file(path: Path) -> bool:
     first = next((line for line in path.read_text().splitlines() if line.strip()), "{}")
     return "customerId" in json.loads(first)
@@ -124,11 +137,21 @@ async def evaluate(
     split: str | None = None,
     corrections: bool = False,
     version: int | None = None,
+    set_name: str | None = None,
+    set_version: int | None = None,
+    policy: int | None = None,
 ) -> dict[str, float]:
+    """Run a set and print its figures. The set is a version of one of the tenant's evaluation sets (`set_name`),
+    or a file, which is kept as a version of the tenant's set of its name first; either way the run names it."""
     tools = await Toolbox.from_settings(settings).open()
     try:
-        if corrections:
+        named = None
+        if set_name:
+            row = await tools.evalsets.get(tenant_id, set_name, set_version)
+            conversations, named = parse_rows(row.cases), f"{row.name}@{row.version}"
+        elif corrections:
             conversations = await load_corrections(tools, tenant_id, version)
+            named = f"corrections@{version or 'newest'}"
         else:
             if contoso is not None:
                 await load_contoso(tools, contoso)
@@ -136,12 +159,19 @@ async def evaluate(
                 path = questions_path or CONTOSO_SET
             else:
                 path = questions_path or Path(str(CONTENT / "questions.jsonl"))
-            conversations = contoso_customer_questions(path.parents[1]) if _is_customer_file(path) else load_set(path)
+            if _is_customer_file(path):
+                conversations = contoso_customer_questions(path.parents[1])
+            else:
+                row = await _keep_file(tools, tenant_id, path)
+                conversations, named = parse_rows(row.cases), f"{row.name}@{row.version}"
+        if named:
+            print(f"evaluation set {named}")
         if split:
             conversations = [c for c in conversations if c.split == split]
         app = AppState(tools=tools, graph=build_graph(InMemorySaver()))
         # Evaluation questions are not customers: keep them out of the tenant's analytics and human queue.
-        context = replace(await app.tenant_context(tenant_id), record=False)
+        context = replace(await app.tenant_context(tenant_id, policy_version=policy), record=False)
+        print(f"policy version {context.policy_version}")
         # Built once before timing, as a running server has them: the catalog index, the tenant's vectors in memory.
         await tools.catalog.index(tenant_id)
         await tools.documents.search(tenant_id, "opening hours", 1)
@@ -160,7 +190,8 @@ async def evaluate(
         print(f"\n{o.id} ({o.kind}) {o.question}{rewritten}\n  -> {o.answer[:300]}")
     json_out = json_out or settings.data_dir / "eval" / f"{tenant_id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    json_out.write_text(json.dumps({"summary": summary, "outcomes": [asdict(o) for o in outcomes]}, indent=2))
+    report = {"eval_set": named, "policy_version": context.policy_version, "summary": summary}
+    json_out.write_text(json.dumps({**report, "outcomes": [asdict(o) for o in outcomes]}, indent=2))
     print(f"\nwrote {json_out}")
     print(" ".join(f"{k}={v}" for k, v in summary.items()))
     return summary
