@@ -33,7 +33,8 @@ COST_OVER_BUDGET = 0.20
 P95_MS = 5000.0
 PROVIDER_ERROR_RATE = 0.05
 HANDOFF_RATE = 0.25
-KINDS = ("quality_drop", "cost_spike", "latency_p95", "provider_errors", "handoff_rate", "rollback", "experiment")
+RULES = ("quality_drop", "cost_spike", "latency_p95", "provider_errors", "handoff_rate")
+KINDS = (*RULES, "rollback", "experiment")
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,9 @@ class Alerts:
                 )
             )
         findings = rules(current, before, float(spent or 0.0), budget_usd, min_samples)
-        return findings, await self.apply(tenant_id, findings, webhooks)
+        # A rule without enough data this window is not firing: a quiet hour closes the incident it had opened.
+        quiet = [Finding(k, False, None, 0.0, "not enough data") for k in RULES if k not in {f.kind for f in findings}]
+        return findings, await self.apply(tenant_id, findings + quiet, webhooks)
 
     async def find(self, tenant_id: str, status: str | None = None, limit: int = 100) -> list[AlertEntry]:
         async with self.db.session() as s:
