@@ -74,7 +74,7 @@ def test_a_handoff_surge_alerts_once_per_incident(settings: Settings) -> None:
         tools = await Toolbox.from_settings(conf).open()
         try:
             later = utcnow() + timedelta(seconds=2 * conf.learning_window_s)
-            findings, sent = await tools.alerts.check(
+            _, sent = await tools.alerts.check(
                 "demo", webhooks=[], budget_usd=None, window_s=conf.learning_window_s, min_samples=4, now=later
             )
             assert sent == []
