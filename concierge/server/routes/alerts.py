@@ -40,14 +40,21 @@ async def list_alerts(
 
 
 @router.post("/check")
-async def check(app: App, tenant: CurrentTenant, principal: Admin) -> dict[str, Any]:
+async def check(
+    app: App,
+    tenant: CurrentTenant,
+    principal: Admin,
+    window_s: Annotated[
+        float | None, Query(gt=0, le=366 * 86400, description="Seconds of live figures (default the setting)")
+    ] = None,
+) -> dict[str, Any]:
     """Check every rule now (the server also does every `learning_check_s`); a rule newly firing sends one alert."""
     conf = app.tools.settings
     findings, sent = await app.tools.alerts.check(
         tenant.id,
         webhooks=list((tenant.settings or {}).get("alert_webhooks") or []),
         budget_usd=(tenant.settings or {}).get("daily_budget_usd"),
-        window_s=conf.learning_window_s,
+        window_s=window_s or conf.learning_window_s,
         min_samples=conf.learning_min_samples,
     )
     return {"findings": [f.__dict__ for f in findings], "sent": [alert_json(a) for a in sent]}

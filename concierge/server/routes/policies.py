@@ -24,6 +24,9 @@ router = APIRouter(prefix="/policies", tags=["learning"])
 Reader = Security(require, scopes=["analytics:view"])
 Admin = Annotated[Principal, Security(require, scopes=["admin"])]
 VersionNumber = Annotated[int, Field(ge=0, le=2**31 - 1)]
+WindowS = Annotated[
+    float | None, Query(gt=0, le=366 * 86400, description="Seconds of live figures to judge (default the setting)")
+]
 
 
 class PolicyCreate(BaseModel):
@@ -108,12 +111,12 @@ async def rollback(body: Rollback, app: App, tenant: CurrentTenant, principal: A
 
 
 @router.post("/watch")
-async def watch(app: App, tenant: CurrentTenant, principal: Admin) -> dict[str, Any]:
+async def watch(app: App, tenant: CurrentTenant, principal: Admin, window_s: WindowS = None) -> dict[str, Any]:
     """Run the rollback watch now: compare the watched policy with its baseline, roll back on a drop over 5 %."""
     hooks = list((tenant.settings or {}).get("alert_webhooks") or [])
     conf = app.tools.settings
     result = await RollbackWatch(app.tools.policies, app.tools.alerts).check(
-        tenant.id, window_s=conf.learning_window_s, min_samples=conf.learning_min_samples, webhooks=hooks
+        tenant.id, window_s=window_s or conf.learning_window_s, min_samples=conf.learning_min_samples, webhooks=hooks
     )
     return {"result": result, **await _state(app, tenant.id)}
 
