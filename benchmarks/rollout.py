@@ -27,6 +27,7 @@ customers. The last line: `worse_stopped= better_promoted= rollbacks= alerts= tu
 import argparse
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -201,6 +202,7 @@ def run(customers: int, seed: int, max_days: int) -> dict[str, Any]:
                     raise Fail("the rollback did not return the tenant to policy 1")
         finally:
             server.stop()
+            shutil.rmtree(data, ignore_errors=True)
     return figures
 
 

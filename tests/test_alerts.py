@@ -23,10 +23,11 @@ from tests.provider_stubs import OpenAIStub, answer, server_error
 
 def _figures(**over: float) -> dict:
     base = {
-        "rated": 40, "helpful_rate": 0.8, "answers": 40, "p95_latency_ms": 900.0, "provider_calls": 40,
-        "provider_error_rate": 0.0, "turns": 40, "handoff_rate": 0.1,
+        "rated": 400, "helpful_rate": 0.8, "answers": 400, "p95_latency_ms": 900.0, "provider_calls": 400,
+        "provider_error_rate": 0.0, "turns": 400, "handoff_rate": 0.1,
     }  # fmt: skip
-    return {**base, **over}
+    out = {**base, **over}
+    return {**out, "helpful": round(out["helpful_rate"] * out["rated"])}
 
 
 def test_the_rules_and_their_thresholds() -> None:
@@ -42,6 +43,8 @@ def test_the_rules_and_their_thresholds() -> None:
     assert firing(_figures(), spent=1.25, budget=1.0) == {"cost_spike"}
     assert firing(_figures(), spent=1.15, budget=1.0) == set()
     assert firing(_figures(turns=5, handoff_rate=0.9, rated=5, helpful_rate=0.1)) == set()  # too few to judge
+    # 12.5 % down on 30 ratings an hour is within chance: no alert until the drop is more than luck.
+    assert firing(_figures(rated=30, helpful_rate=0.7), _figures(rated=30)) == set()
 
 
 def test_a_handoff_surge_alerts_once_per_incident(settings: Settings) -> None:

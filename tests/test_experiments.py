@@ -5,7 +5,7 @@ import uuid
 
 import httpx
 
-from concierge.tools.learning.experiments import normal_cdf, two_proportion_z
+from concierge.tools.learning.stats import normal_cdf, two_proportion_z
 from concierge.tools.learning.policies import bucket
 from concierge.tools.settings import Settings
 from tests.conftest import add_tenant_sync

@@ -30,6 +30,7 @@ from concierge.server.routes import (
     evalsets,
     experiments,
     feedback,
+    finetunes,
     handoffs,
     health,
     policies,
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
     app.include_router(policies.router)
     app.include_router(experiments.router)
     app.include_router(alerts.router)
+    app.include_router(finetunes.router)
 
     @app.exception_handler(RunConflict)
     async def conflict(request: Request, exc: RunConflict) -> JSONResponse:

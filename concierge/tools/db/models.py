@@ -604,6 +604,29 @@ class AlertEntry(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
+class FineTuneJob(Base):
+    """A fine-tuning job submitted to a provider with the tenant's approved corrections, and the candidate policy
+    its model became."""
+
+    __tablename__ = "fine_tune_jobs"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    """The provider's job id."""
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(64), default="openai")
+    base_model: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32), default="validating_files")
+    """The provider's: validating_files, queued, running, succeeded, failed, cancelled."""
+    fine_tuned_model: Mapped[str | None] = mapped_column(String(300), default=None)
+    policy_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The candidate policy registered once the job succeeded."""
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Files sent (ids, examples, tokens), the provider's error if it failed."""
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 metadata = Base.metadata
 """Every table above: what Alembic migrates and the drift test compares against."""
 

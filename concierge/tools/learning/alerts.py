@@ -1,7 +1,8 @@
 """Alerts: a tenant's figures crossing a line, sent to its webhooks as Slack-compatible JSON, once per incident.
 
 Rules, each over the last window (`learning_window_s`) once it holds `learning_min_samples`:
-- `quality_drop`: the helpful rate more than 10 % (relative) under the window before;
+- `quality_drop`: the helpful rate more than 10 % (relative) under the window before, and significantly so
+  (one-sided two-proportion z-test, p < 0.05);
 - `cost_spike`: today's provider spend over the daily budget by more than 20 %;
 - `latency_p95`: answers' p95 latency over 5 s;
 - `provider_errors`: over 5 % of provider calls failed (the local answerer aside);
@@ -25,6 +26,7 @@ from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.events import writing
 from concierge.tools.db.models import AlertEntry, UsageRecord
 from concierge.tools.learning.signals import figures
+from concierge.tools.learning.stats import SIGNIFICANCE, two_proportion_z
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +62,12 @@ def rules(
     cur, prev = now.get("helpful_rate"), before.get("helpful_rate")
     if now["rated"] >= min_samples and before["rated"] >= min_samples and prev:
         drop = (prev - cur) / prev
+        # Over 10 % down, and more than chance: sixty ratings move 10 % between two quiet hours by luck alone.
+        test = two_proportion_z(before["helpful"], before["rated"], now["helpful"], now["rated"])
         out.append(
             Finding(
                 "quality_drop",
-                drop > QUALITY_DROP,
+                drop > QUALITY_DROP and (test["p_lower"] or 1.0) < SIGNIFICANCE,
                 round(drop, 4),
                 QUALITY_DROP,
                 f"helpful rate {_pct(cur)} vs {_pct(prev)} the window before: down {drop * 100:.1f}% "

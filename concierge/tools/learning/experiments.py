@@ -9,7 +9,7 @@ ratings, the handoff rate and the error rate, with a one-sided two-proportion z-
 `math.erf`). The treatment is *clearly worse* when any of them is worse at `ALPHA`: the experiment stops early and
 the control keeps every customer. It steps up only when both arms hold `min_turns` turns, no test finds it worse,
 and it passed the evaluation gate (its figure on an evaluation set at or over the threshold). A step past 50 %
-promotes it: it becomes the active policy, and the rollback watch compares it with the control's figures.
+promotes it: it becomes the active policy, and the rollback watch holds it to the figures it showed at 50 %.
 """
 
 import math
@@ -26,9 +26,10 @@ from concierge.tools.db.events import writing
 from concierge.tools.db.models import Experiment
 from concierge.tools.learning.policies import Policies
 from concierge.tools.learning.signals import figures
+from concierge.tools.learning.stats import SIGNIFICANCE, two_proportion_z
 
 STEPS = (10, 50, 100)
-ALPHA = 0.05
+ALPHA = SIGNIFICANCE
 GATE_METRICS = ("facts_correct", "rouge_l", "citation_precision", "hit_at_5", "exact_figure", "handoff_recall")
 HISTORY_KEEP = 200
 
@@ -43,24 +44,6 @@ class ExperimentConflict(ExperimentError):
 
 class ExperimentNotFound(LookupError):
     pass
-
-
-def normal_cdf(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
-
-
-def two_proportion_z(x_control: int, n_control: int, x_treat: int, n_treat: int) -> dict[str, float | None]:
-    """z of the treatment's rate minus the control's, with the pooled standard error; the one-sided p-values that
-    the treatment's rate is lower (`p_lower`) or higher (`p_higher`)."""
-    if not n_control or not n_treat:
-        return {"z": None, "p_lower": None, "p_higher": None}
-    p_c, p_t = x_control / n_control, x_treat / n_treat
-    pooled = (x_control + x_treat) / (n_control + n_treat)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n_control + 1 / n_treat))
-    if se == 0:
-        return {"z": 0.0, "p_lower": 0.5, "p_higher": 0.5}
-    z = (p_t - p_c) / se
-    return {"z": round(z, 4), "p_lower": round(normal_cdf(z), 6), "p_higher": round(1 - normal_cdf(z), 6)}
 
 
 def compare_arms(control: dict[str, Any], treatment: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -214,10 +197,10 @@ class Experiments:
         else:
             nxt = next(p for p in STEPS if p > e.percent)
             decision |= {"decision": "step_up", "reason": f"no figure worse at {e.percent} %; now {nxt} %"}
-        await self._act(e, decision, control, actor)
+        await self._act(e, decision, actor)
         return decision
 
-    async def _act(self, e: Experiment, decision: dict[str, Any], control: dict[str, Any], actor: str) -> None:
+    async def _act(self, e: Experiment, decision: dict[str, Any], actor: str) -> None:
         kind = decision["decision"]
         if kind == "wait":
             return  # nothing decided: the history keeps decisions only
@@ -261,7 +244,7 @@ class Experiments:
                 actor=actor,
                 kind="experiment_promote",
                 reason=f"{e.id}: {decision['reason']}",
-                baseline=control,
+                baseline=decision["treatment"],
                 watch=True,
                 detail={"experiment_id": e.id, "tests": decision["tests"]},
             )

@@ -134,6 +134,25 @@ def upgrade() -> None:
     with op.batch_alter_table("policy_events", schema=None) as batch_op:
         batch_op.create_index("ix_policy_events_tenant_at", ["tenant_id", "at"], unique=False)
 
+    op.create_table(
+        "fine_tune_jobs",
+        sa.Column("id", sa.String(length=128), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("provider", sa.String(length=64), nullable=False),
+        sa.Column("base_model", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("fine_tuned_model", sa.String(length=300), nullable=True),
+        sa.Column("policy_version", sa.Integer(), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", concierge.tools.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", concierge.tools.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("fine_tune_jobs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_fine_tune_jobs_tenant_id"), ["tenant_id"], unique=False)
+
     with op.batch_alter_table("retrieval_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("policy_version", sa.Integer(), nullable=True))
 
@@ -151,6 +170,10 @@ def downgrade() -> None:
     with op.batch_alter_table("policy_events", schema=None) as batch_op:
         batch_op.drop_index("ix_policy_events_tenant_at")
 
+    with op.batch_alter_table("fine_tune_jobs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fine_tune_jobs_tenant_id"))
+
+    op.drop_table("fine_tune_jobs")
     op.drop_table("policy_events")
     op.drop_table("policies")
     with op.batch_alter_table("experiments", schema=None) as batch_op:
