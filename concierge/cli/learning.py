@@ -104,6 +104,19 @@ def add_parsers(sub: Any) -> None:
     stop.add_argument("--reason", default="")
     _tenant(stop)
 
+    ft = sub.add_parser("fine-tune", help="fine-tune a model on approved corrections (needs an OpenAI key)")
+    ft_sub = ft.add_subparsers(dest="finetune_command", required=True)
+    fts = ft_sub.add_parser("start", help="export approved corrections and submit a fine-tuning job")
+    fts.add_argument("--base-model", default="gpt-4o-mini-2024-07-18")
+    fts.add_argument("--min-quality", type=int, default=4, choices=range(1, 6))
+    fts.add_argument("--wait", action="store_true", help="follow the job until it ends, then register its model")
+    fts.add_argument("--poll-s", type=float, default=30.0, help="seconds between status checks with --wait")
+    _tenant(fts)
+    ftst = ft_sub.add_parser("status", help="ask OpenAI how a job is doing; register its model once it succeeded")
+    ftst.add_argument("job_id")
+    _tenant(ftst)
+    _tenant(ft_sub.add_parser("list"))
+
     al = sub.add_parser("alerts", help="the tenant's alerts").add_subparsers(dest="alerts_command", required=True)
     lst = al.add_parser("list")
     lst.add_argument("--status", choices=["open", "resolved"], default=None)
@@ -192,6 +205,8 @@ async def _run(app: "AppState", tenant: str, args: argparse.Namespace) -> None:
         await _policies(app, tenant, args)
     elif cmd == "experiments":
         await _experiments(app, tenant, args)
+    elif cmd == "fine-tune":
+        await _fine_tune(app, tenant, args)
     elif cmd == "alerts":
         if args.alerts_command == "list":
             for a in await tools.alerts.find(tenant, args.status):
@@ -274,3 +289,34 @@ async def _experiments(app: "AppState", tenant: str, args: argparse.Namespace) -
     else:
         row = await experiments.stop(tenant, args.id, _actor(), args.reason)
         print(json.dumps(experiment_json(row))[:400])
+
+
+async def _fine_tune(app: "AppState", tenant: str, args: argparse.Namespace) -> None:
+    import asyncio
+
+    from concierge.tools.learning.finetune import TERMINAL, FineTunes, job_json
+
+    tools = app.tools
+    jobs = FineTunes(tools.db, tools.secrets, tools.policies, tools.corrections, tools.models.providers.get("openai"))
+
+    def show(j: dict[str, Any]) -> None:
+        policy = f", candidate policy {j['policy_version']}" if j["policy_version"] is not None else ""
+        model = f" -> {j['fine_tuned_model']}" if j["fine_tuned_model"] else ""
+        print(f"{j['job_id']}  {j['status']}  {j['base_model']}{model}{policy}")
+
+    sub = args.finetune_command
+    if sub == "list":
+        for row in await jobs.find(tenant):
+            show(job_json(row))
+    elif sub == "status":
+        show(job_json(await jobs.refresh(tenant, args.job_id, _actor())))
+    else:
+        row = await jobs.start(tenant, base_model=args.base_model, min_quality=args.min_quality, actor=_actor())
+        show(job_json(row))
+        while args.wait and row.status not in TERMINAL:
+            await asyncio.sleep(args.poll_s)
+            row = await jobs.refresh(tenant, row.id, _actor())
+            show(job_json(row))
+        if row.policy_version is not None:
+            active = await tools.policies.active_version(tenant)
+            print(f"compare it first: concierge compare {active} {row.policy_version}")

@@ -210,7 +210,7 @@ def _dispatch(args: argparse.Namespace) -> None:
         from concierge.cli import admin as admin_cli
 
         admin_cli.run(settings, args)
-    elif args.command in ("compare", "eval-sets", "policies", "experiments", "alerts"):
+    elif args.command in ("compare", "eval-sets", "policies", "experiments", "alerts", "fine-tune"):
         from concierge.cli import learning as learning_cli
 
         asyncio.run(learning_cli.run(settings, args))
