@@ -5,8 +5,8 @@ import uuid
 
 import httpx
 
-from concierge.tools.learning.stats import normal_cdf, two_proportion_z
 from concierge.tools.learning.policies import bucket
+from concierge.tools.learning.stats import normal_cdf, two_proportion_z
 from concierge.tools.settings import Settings
 from tests.conftest import add_tenant_sync
 from tests.learning_support import (
