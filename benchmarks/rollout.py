@@ -21,7 +21,7 @@ The policies:
 Preconditions (else one line and exit 1, no figures): the server answers, the stub is called, every day ran its
 customers. The last line: `worse_stopped= better_promoted= rollbacks= alerts= turns= days=` and the helpful rates.
 
-    concierge bench rollout [--customers 60] [--seed 7] [--max-days 10]
+    concierge bench rollout [--customers 60] [--seed 7] [--days 7]
 """
 
 import argparse
@@ -182,14 +182,12 @@ def run(customers: int, seed: int, max_days: int) -> dict[str, Any]:
                     if result.get("decision") == "rollback":
                         figures["rollbacks"] += 1
                         print(f"day {day}: rollback to policy {result['to_version']} ({result['reason']})")
-                        phase = "done"
+                        phase = "rolled_back"
                     sent = client.post("/alerts/check", params=day_s).json()["sent"]
                     for a in sent:
                         print(f"day {day}: alert {a['kind']}: {a['message']}")
                     print(f"day {day}: helpful {sum(rates[f'day{day}'])}/{len(rates[f'day{day}'])}, active policy "
                           f"{watch['active_version']}")  # fmt: skip
-                    if phase == "done":
-                        break
                 if not stub.calls():
                     raise Fail("the OpenAI stub was never called: policy 3 did not reach its model")
                 figures["alerts"] = len(hook.bodies)
@@ -210,10 +208,10 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="concierge bench rollout", description=__doc__)
     parser.add_argument("--customers", type=int, default=60, help="customers a day")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--max-days", type=int, default=10)
+    parser.add_argument("--days", type=int, default=7)
     args = parser.parse_args(argv)
     try:
-        figures = run(args.customers, args.seed, args.max_days)
+        figures = run(args.customers, args.seed, args.days)
     except Fail as exc:
         print(f"concierge bench rollout: {exc}")
         raise SystemExit(1) from None

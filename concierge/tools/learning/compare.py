@@ -81,23 +81,29 @@ def report(
 def render(r: dict[str, Any]) -> str:
     """The report as a table, then the recommendation, then one `key=value` line of figures."""
 
-    def fmt(x: Any) -> str:
+    def fmt(x: Any, figure: str = "") -> str:
         n = _num(x)
-        return "-" if n is None else (f"{n:.0f}" if abs(n) >= 100 or n == int(n) else f"{n:.3f}")
+        if n is None:
+            return "-"
+        if figure.endswith("_ms"):
+            return f"{n:.1f}"
+        if figure == "cost_usd":
+            return f"{n:.6f}"
+        return f"{n:.0f}" if n == int(n) else f"{n:.3f}"
 
     a, b = r["a"]["policy_version"], r["b"]["policy_version"]
     s = r["eval_set"]
     lines = [f"evaluation set {s['name']}@{s['version']} ({s['cases']} cases)", ""]
     lines.append(f"{'figure':<24} {'policy ' + str(a):>12} {'policy ' + str(b):>12}")
     for row in r["rows"]:
-        lines.append(f"{row['label']:<24} {fmt(row['a']):>12} {fmt(row['b']):>12}")
+        lines.append(f"{row['label']:<24} {fmt(row['a'], row['figure']):>12} {fmt(row['b'], row['figure']):>12}")
     rec = r["recommendation"]
     lines += ["", f"recommendation: {rec['text']} ({rec['reason']})"]
     figures = {"eval_set": f"{s['name']}@{s['version']}", "policy_a": a, "policy_b": b}
     for row in r["rows"]:  # only what was measured: a figure the set cannot give (no citations judged) is left out
         for side in ("a", "b"):
             if _num(row[side]) is not None:
-                figures[f"{row['figure']}_{side}"] = fmt(row[side])
+                figures[f"{row['figure']}_{side}"] = fmt(row[side], row["figure"])
     figures["winner"] = rec["winner"]
     lines.append(" ".join(f"{k}={v}" for k, v in figures.items()))
     return "\n".join(lines)
