@@ -36,6 +36,7 @@ def test_the_rules_and_their_thresholds() -> None:
 
     assert firing(_figures()) == set()
     assert firing(_figures(helpful_rate=0.70)) == {"quality_drop"}  # 12.5 % down
+    assert firing(_figures(helpful_rate=0.05)) == {"quality_drop"}  # so far down that p rounds to 0
     assert firing(_figures(helpful_rate=0.73)) == set()  # 8.75 % down
     assert firing(_figures(p95_latency_ms=5200.0)) == {"latency_p95"}
     assert firing(_figures(provider_error_rate=0.06)) == {"provider_errors"}

@@ -19,7 +19,7 @@ from tests.learning_support import (
     serving,
 )
 
-GATE = {"eval_set": "small", "metric": "facts_correct", "threshold": 0.5, "min_turns": 4, "unit": "thread"}
+GATE = {"eval_set": "small", "metric": "facts_correct", "threshold": 0.5, "min_turns": 3, "unit": "thread"}
 
 
 def _threads(experiment_id: str, treated: bool, percent: int, n: int) -> list[str]:
@@ -32,7 +32,7 @@ def _threads(experiment_id: str, treated: bool, percent: int, n: int) -> list[st
     return out
 
 
-def _traffic(client: httpx.Client, experiment_id: str, percent: int, n: int = 4) -> dict[str, list[bool]]:
+def _traffic(client: httpx.Client, experiment_id: str, percent: int, n: int = 3) -> dict[str, list[bool]]:
     """n customers in each arm, each asking a figure question once and rating what they got."""
     seen: dict[str, list[bool]] = {"control": [], "treatment": []}
     for arm in ("control", "treatment"):

@@ -9,8 +9,9 @@ Rules, each over the last window (`learning_window_s`) once it holds `learning_m
 - `handoff_rate`: over 25 % of turns handed to a person.
 A rule that fires opens an incident and sends one alert; while it keeps firing nothing more is sent; when it stops
 the incident is resolved, and the next time it fires is a new incident. One-off events (a rollback) are alerts
-of their own. The body is `{"text": ...}`, which Slack's incoming webhooks (and Mattermost, Discord's
-`/slack` endpoints, most chat tools) accept.
+of their own; an incident that opens in the window of a rollback is recorded without a message (the rollback's
+alert told of the drop that caused it). The body is `{"text": ...}`, which Slack's incoming webhooks (and
+Mattermost, Discord's `/slack` endpoints, most chat tools) accept.
 """
 
 import logging
@@ -67,7 +68,7 @@ def rules(
         out.append(
             Finding(
                 "quality_drop",
-                drop > QUALITY_DROP and (test["p_lower"] or 1.0) < SIGNIFICANCE,
+                drop > QUALITY_DROP and test["p_lower"] is not None and test["p_lower"] < SIGNIFICANCE,
                 round(drop, 4),
                 QUALITY_DROP,
                 f"helpful rate {_pct(cur)} vs {_pct(prev)} the window before: down {drop * 100:.1f}% "
@@ -173,8 +174,12 @@ class Alerts:
             await s.refresh(row)
         return row
 
-    async def apply(self, tenant_id: str, findings: list[Finding], webhooks: list[str]) -> list[AlertEntry]:
-        """Open an incident (and send its one alert) for each rule newly firing; resolve those that stopped."""
+    async def apply(
+        self, tenant_id: str, findings: list[Finding], webhooks: list[str], covered_by: AlertEntry | None = None
+    ) -> list[AlertEntry]:
+        """Open an incident (and send its one alert) for each rule newly firing; resolve those that stopped. An
+        incident `covered_by` a rollback alert of the same window is opened without a message of its own: the
+        rollback's alert already told of the drop that caused it."""
         sent = []
         for f in findings:
             async with self.db.session() as s:
@@ -190,7 +195,10 @@ class Alerts:
                         row.last_seen_at = utcnow()
                         await s.commit()
             elif f.firing:
-                deliveries = await self._deliver(webhooks, tenant_id, f"[Concierge] {tenant_id}: {f.message}")
+                if covered_by is not None:
+                    deliveries = [{"covered_by_alert": covered_by.id}]
+                else:
+                    deliveries = await self._deliver(webhooks, tenant_id, f"[Concierge] {tenant_id}: {f.message}")
                 now = utcnow()
                 row = AlertEntry(
                     tenant_id=tenant_id,
@@ -206,7 +214,8 @@ class Alerts:
                     s.add(row)
                     await s.commit()
                     await s.refresh(row)
-                sent.append(row)
+                if covered_by is None:
+                    sent.append(row)
             elif open_ is not None:
                 async with writing(self.db), self.db.session() as s:
                     row = await s.get(AlertEntry, open_.id)
@@ -236,10 +245,20 @@ class Alerts:
                     UsageRecord.tenant_id == tenant_id, UsageRecord.day == now.date().isoformat()
                 )
             )
+            rollback = await s.scalar(
+                select(AlertEntry)
+                .where(
+                    AlertEntry.tenant_id == tenant_id,
+                    AlertEntry.kind == "rollback",
+                    AlertEntry.created_at >= now - window,
+                )
+                .order_by(AlertEntry.id.desc())
+                .limit(1)
+            )
         findings = rules(current, before, float(spent or 0.0), budget_usd, min_samples)
         # A rule without enough data this window is not firing: a quiet hour closes the incident it had opened.
         quiet = [Finding(k, False, None, 0.0, "not enough data") for k in RULES if k not in {f.kind for f in findings}]
-        return findings, await self.apply(tenant_id, findings + quiet, webhooks)
+        return findings, await self.apply(tenant_id, findings + quiet, webhooks, rollback)
 
     async def find(self, tenant_id: str, status: str | None = None, limit: int = 100) -> list[AlertEntry]:
         async with self.db.session() as s:
