@@ -19,7 +19,9 @@ The policies:
   the rollback watch must return the tenant to v1 and send one alert.
 
 Preconditions (else one line and exit 1, no figures): the server answers, the stub is called, every day ran its
-customers. The last line: `worse_stopped= better_promoted= rollbacks= alerts= turns= days=` and the helpful rates.
+customers. The last line: `worse_stopped= better_promoted= rollbacks= alerts= turns= days=` (`alerts`: messages the
+webhook received), `alert_kinds=` (every alert recorded, those a rollback's alert covered included) and each day's
+helpful rate.
 
     concierge bench rollout [--customers 60] [--seed 7] [--days 7]
 """
@@ -117,7 +119,15 @@ def run(customers: int, seed: int, max_days: int) -> dict[str, Any]:
     population = [f"cust-{i:03d}" for i in range(300)]
     data = Path(tempfile.mkdtemp(prefix="concierge-rollout-"))
     # The loop is driven by hand at the end of each simulated day; a window wider than the run sees all of it.
-    settings = Settings(data_dir=data, learning_check_s=0, learning_window_s=7 * 86400, learning_min_samples=20)
+    # One operator's key carries the whole population here: the per-key rate limit is for real deployments.
+    settings = Settings(
+        data_dir=data,
+        learning_check_s=0,
+        learning_window_s=7 * 86400,
+        learning_min_samples=20,
+        rate_limit_key="1000000/minute",
+        rate_limit_tenant="1000000/minute",
+    )
     asyncio.run(_seed(settings))
     key = json.loads((data / DEMO_KEYS_FILE).read_text())["secret"]
     stub = OpenAIStub()

@@ -175,6 +175,11 @@ def test_compare_runs_a_set_through_two_policies_and_recommends(settings: Settin
         last = out.strip().splitlines()[-1]
         assert "eval_set=small@1" in last and "winner=a" in last and "facts_correct_a=" in last
         assert "recommendation: keep policy" in out
+        main(["eval", "--set", "small", "--policy", str(same), "--json", str(conf.data_dir / "eval.json")])
+        out = capsys.readouterr().out
+        assert "evaluation set small@1" in out and f"policy version {same}" in out
+        report = json.loads((conf.data_dir / "eval.json").read_text())
+        assert (report["eval_set"], report["policy_version"]) == ("small@1", same)
         with pytest.raises(SystemExit) as exit_:
             main(["compare", str(same), "99", "--set", "small"])
         assert exit_.value.code == 1
