@@ -27,6 +27,7 @@ from concierge.tools.analysis.conversation import (
 )
 from concierge.tools.analysis.query import analyze
 from concierge.tools.analysis.units import asked_attributes
+from concierge.tools.catalog.variants import carried_phrase, chosen_values
 from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
 from concierge.tools.llm.prompts import UNKNOWN_ITEM
 from concierge.tools.llm.rewrite import model_rewrite, rewrite_models
@@ -93,7 +94,7 @@ async def resolve(
     named = words.best_named(message) if words is not None else None
     before = previous_focus(state, words)
     if named is not None:
-        focus = _focus(named, turn, "named")
+        focus, _ = await _with_options(_focus(named, turn, "named"), message, [], tools, ctx)
         return message, "none", focus, focus
     if before is None and words is not None and refers_back(message) and words.kind_of(message) is None:
         # "How much does it weigh?" with nothing in focus, and no word of the catalog for "it" to stand for ("I
@@ -101,14 +102,35 @@ async def resolve(
         return message, "none", UNRESOLVED, None
     if before is None or not follows_up(message, words):
         return message, "none", None, before
+    before, carried = await _with_options(before, message, before.get("options") or [], tools, ctx)
+    # The version chosen earlier ("in 16GB") stays what "it" means: "how much is it?" prices that version.
+    name = f"{before['name']} in {carried}" if carried else before["name"]
     names = rewrite_models(tools.models, ctx.tier_models, ctx.providers) if turn > 1 else []
     if names:
-        prompt = rewrite_prompt(_history(state), message, before["name"])
+        prompt = rewrite_prompt(_history(state), message, name)
         done = await model_rewrite(tools.models, tools.health, names, ctx.providers, prompt, message)
         if done is not None:
             await tools.usage.record([{**done.usage, "tenant_id": ctx.tenant_id, "thread_id": None, "run_id": None}])
             return done.question, "model", before, before
-    return standalone(message, before["name"]), "rules", before, before
+    return standalone(message, name), "rules", before, before
+
+
+async def _with_options(
+    focus: Focus, message: str, carried: list[str], tools: Toolbox, ctx: Context
+) -> tuple[Focus, str]:
+    """The focus with the option values chosen so far (this message's and earlier ones'), and those of them the
+    message does not name itself, as words to add to its standalone question ("16GB")."""
+    if focus["kind"] != "product" or not focus["id"].startswith("catalog:product:"):
+        return focus, ""
+    hits = await tools.catalog.products(ctx.tenant_id, [focus["id"].split(":", 2)[2]])
+    variants = hits[0].variants if hits else ()
+    if not variants:
+        return focus, ""
+    values = chosen_values(message, variants, carried)
+    out: Focus = {k: v for k, v in focus.items() if k != "options"}  # type: ignore[assignment]
+    if values:
+        out["options"] = values
+    return out, carried_phrase(message, variants, values)
 
 
 async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:

@@ -94,3 +94,37 @@ def not_offered(question: str, variants: tuple[Variant, ...] | list[Variant]) ->
             if _number(found.group(1)) not in offered:
                 out.append((name, f"{found.group(1)}{first.group(2)}{first.group(3)}", values))
     return out
+
+
+def chosen_values(
+    question: str, variants: tuple[Variant, ...] | list[Variant], carried: list[str] | None = None
+) -> list[str]:
+    """The option values the customer has chosen so far: those this question names, and for every other option
+    the value chosen in an earlier turn ("in 16GB", then "the 15 inch one" is the 15 inch with 16GB). A value
+    asked for that no variant has ("in 64GB") changes nothing; values are returned in the shop's option order."""
+    named = named_values(question, variants)
+    option_of = {v: n for x in variants for n, v in x.options}
+    by_option: dict[str, str] = {option_of[v]: v for v in carried or [] if v in option_of}
+    # Two values of one option named at once ("13 or 15 inch?") choose neither: the question asks about both.
+    per_option: dict[str, list[str]] = {}
+    for v in named:
+        per_option.setdefault(option_of[v], []).append(v)
+    for option, values in per_option.items():
+        if len(values) == 1:
+            by_option[option] = values[0]
+        else:
+            by_option.pop(option, None)
+    order = list(dict.fromkeys(n for x in variants for n, _ in x.options))
+    return [by_option[o] for o in order if o in by_option]
+
+
+def carried_phrase(question: str, variants: tuple[Variant, ...] | list[Variant], chosen: list[str]) -> str:
+    """The chosen values the question itself does not name, as words to add to it ("16GB"), leaving out an
+    option the question asks another value of ("and in 64GB?" asks about memory afresh)."""
+    named = named_values(question, variants)
+    asked_options = {name for name, _, _ in not_offered(question, variants)}
+    option_of = {v: n for x in variants for n, v in x.options}
+    named_options = {option_of[v] for v in named if v in option_of}
+    return ", ".join(
+        v for v in chosen if v not in named and option_of.get(v) not in asked_options | named_options
+    )
