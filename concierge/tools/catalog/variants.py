@@ -125,6 +125,4 @@ def carried_phrase(question: str, variants: tuple[Variant, ...] | list[Variant],
     asked_options = {name for name, _, _ in not_offered(question, variants)}
     option_of = {v: n for x in variants for n, v in x.options}
     named_options = {option_of[v] for v in named if v in option_of}
-    return ", ".join(
-        v for v in chosen if v not in named and option_of.get(v) not in asked_options | named_options
-    )
+    return ", ".join(v for v in chosen if v not in named and option_of.get(v) not in asked_options | named_options)
