@@ -12,7 +12,7 @@ from concierge.graph.graph import build_graph
 from concierge.state import Context
 from concierge.tools.catalog.importer import import_catalog
 from concierge.tools.catalog.shop_exports import detect, html_text
-from concierge.tools.catalog.variants import Variant, named_variants
+from concierge.tools.catalog.variants import Variant, named_variants, not_offered
 from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.migrate import upgrade
 from concierge.tools.db.models import Product, ProductVariant, Tenant
@@ -310,3 +310,36 @@ async def test_variants_on_postgresql() -> None:
             ]
         finally:
             await db.dispose()
+
+
+def test_values_no_version_has_are_a_plain_no() -> None:
+    def v(*options: tuple[str, str]) -> Variant:
+        return Variant(None, options, 1, "USD", 1)  # type: ignore[arg-type]
+
+    bag = [v(("Color", "Black")), v(("Color", "Olive"))]
+    assert not_offered("do you have it in red?", bag) == [("Color", "red", ["Black", "Olive"])]
+    assert not_offered("is the black one waterproof?", bag) == []
+    shirt = [v(("Size", "S"), ("Colour", "Grey")), v(("Size", "L"), ("Colour", "Navy Blue"))]
+    assert not_offered("do you have it in XL?", shirt) == [("Size", "XL", ["S", "L"])]
+    assert not_offered("do you have a large one?", shirt) == [], "large is the L"
+    assert not_offered("a medium one in blue?", shirt) == [("Size", "medium", ["S", "L"])], "blue is the navy blue"
+    assert not_offered("I'm tall: is there a large choice of colours?", shirt) == [], "no size asked"
+    shoes = [v(("Size", "40")), v(("Size", "42"))]
+    assert not_offered("size 47?", shoes) == [("Size", "47", ["40", "42"])] and not_offered("size 42?", shoes) == []
+    tent = [v(("Colour", "Red")), v(("Colour", "Blue"))]
+    assert not_offered("the Red Rock in green?", tent, "Red Rock Tent") == [("Colour", "green", ["Red", "Blue"])]
+
+
+async def test_a_colour_or_size_not_sold_is_answered_with_the_ones_there_are(tools: Toolbox) -> None:
+    await add_tenant(tools, "apparel", currency="EUR")
+    await import_catalog(tools.db, "apparel", WOO.read_bytes(), WOO.name)
+    context = Context(tenant_id="apparel", business_name="Apparel", timezone="UTC", tools=tools, sources=["catalog"])
+    first, second, third = await _turns(
+        context, "Do you have the Trail Hoodie in red?", "and in XL?", "how much is the navy one?"
+    )
+    answer = first["messages"][-1].content
+    assert "does not come in red" in answer and "Grey and Navy" in answer, answer
+    answer = second["messages"][-1].content
+    assert "does not come in XL" in answer and "S, M and L" in answer, answer
+    answer = third["messages"][-1].content
+    assert "49.00 EUR" in answer and "59.00" not in answer, answer

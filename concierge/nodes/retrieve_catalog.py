@@ -61,7 +61,7 @@ def asked_variants(p: ProductHit, question: str) -> str:
     what there is, for a measure no variant has ("in 64GB")."""
     missing = [
         f"The {p.name} does not come in {asked}: its {name.casefold()} options are {_listed(values)}."
-        for name, asked, values in not_offered(question, p.variants)
+        for name, asked, values in not_offered(question, p.variants, p.name)
     ]
     chosen = named_variants(question, p.variants)
     if not chosen:
