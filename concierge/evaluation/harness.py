@@ -22,6 +22,7 @@ from typing import Any
 from langgraph.checkpoint.memory import InMemorySaver
 from rouge_score.rouge_scorer import RougeScorer
 
+from concierge.evaluation import synthetic
 from concierge.graph.graph import build_graph
 from concierge.server.deps import AppState
 from concierge.state import Context
@@ -296,6 +297,33 @@ async def load_contoso(tools: Toolbox, root: Path) -> None:
     print(f"contoso: {report.as_dict()['accepted']} products accepted, {len(manuals)} manuals ingested")
 
 
+async def load_synthetic(tools: Toolbox, key: str, root: Path) -> str:
+    """Generate a business (`synthetic.BUSINESSES`) under `root` and make it a tenant: its catalog imported, its
+    manuals and policy page ingested (idempotent). Returns the tenant id."""
+    business = synthetic.BUSINESSES[key]
+    synthetic.build(key, root)
+    tenant_id = f"synthetic-{key}"
+    async with tools.db.session() as s:
+        if await s.get(Tenant, tenant_id) is None:
+            s.add(
+                Tenant(
+                    id=tenant_id,
+                    name=business.name,
+                    description=business.description,
+                    timezone="UTC",
+                    currency=business.currency,
+                )
+            )
+            await s.commit()
+    report = await import_catalog(tools.db, tenant_id, (root / "products.csv").read_bytes(), "products.csv")
+    tools.catalog.invalidate(tenant_id)
+    manuals = sorted((root / "manuals").glob("*.md"))
+    for manual in manuals:
+        await ingest_file(tools, tenant_id, manual, manual.name)
+    print(f"{tenant_id}: {report.as_dict()['accepted']} products accepted, {len(manuals)} documents ingested")
+    return tenant_id
+
+
 def contoso_customer_questions(root: Path) -> list[Conversation]:
     """The 12 customer questions shipped with the data (no references: only answer-side figures apply)."""
     rows = [json.loads(line) for line in (root / "test_questions" / "evaluators_data.jsonl").read_text().splitlines()]
@@ -333,11 +361,16 @@ async def evaluate(
     split: str | None = None,
     corrections: bool = False,
     version: int | None = None,
+    synthetic_key: str | None = None,
 ) -> dict[str, float]:
     tools = await Toolbox.from_settings(settings).open()
     try:
         if corrections:
             conversations = await load_corrections(tools, tenant_id, version)
+        elif synthetic_key is not None:
+            root = settings.data_dir / "synthetic" / synthetic_key
+            tenant_id = await load_synthetic(tools, synthetic_key, root)
+            conversations = load_set(questions_path or root / "questions.jsonl")
         else:
             if contoso is not None:
                 await load_contoso(tools, contoso)
