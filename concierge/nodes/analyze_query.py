@@ -37,6 +37,12 @@ ALSO_NAMED = 0.75
 """Share of an item's name a message must hold for the item to count among those it names (comparisons)."""
 MAX_ITEMS = 4
 _ABOUT_THE_SHOP = re.compile(r"\b(you|your|yours|we|our|us|shop|store)\b", re.I)
+_SHOP_MATTERS = re.compile(
+    r"\b(deliver\w*|shipping|ship|returns?|refunds?|exchanges?|payments?|pay|open\w*|hours|address|located|"
+    r"contact|phone|email|orders?|policy|policies|discounts?|vouchers?|gift cards?|membership|loyalty)\b",
+    re.I,
+)
+_ASKS = re.compile(r"^\s*(how|what|which|is|are|does|do|can|will|has|have)\b", re.I)
 
 
 def latest_question(state: State) -> str:
@@ -74,7 +80,13 @@ def follows_up(message: str, words: Vocabulary | None) -> bool:
     if words is not None and (words.brands_in(message) or words.categories_in(message)):
         return False
     # "What are your opening hours?" asks about the shop, not the item in focus.
-    return is_short(message) and bool(asked_attributes(message)) and not _ABOUT_THE_SHOP.search(message)
+    if not is_short(message) or _ABOUT_THE_SHOP.search(message) or _SHOP_MATTERS.search(message):
+        return False
+    if asked_attributes(message):
+        return True
+    # "How strong is the motor?": a short question naming no item, brand, category or kind of product asks about
+    # the one in focus.
+    return bool(_ASKS.match(message)) and (words is None or not words.kind_words(message))
 
 
 def _history(state: State) -> list[tuple[str, str]]:

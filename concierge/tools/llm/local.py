@@ -33,6 +33,7 @@ from concierge.tools.analysis.units import (
     convert_phrase,
     key_value,
     quantities,
+    table_row,
     units_named,
 )
 from concierge.tools.llm.prompts import ABOUT, UNKNOWN_ITEM, Header, SourceBlock, parse_context, parse_header
@@ -98,6 +99,11 @@ def sentences(text: str) -> list[str]:
     """Sentences of a source, with lines a PDF wrapped mid-sentence joined and bullet marks removed."""
     lines: list[str] = []
     for raw in text.splitlines():
+        row = table_row(raw)
+        if row is not None:  # a table's row reads as its spec line: "| Weight | 3.9 kg |" -> "Weight: 3.9 kg"
+            if row and not _TABLE_HEADER.match(row):
+                lines.append(row)
+            continue
         line = _MARKUP.sub("", raw).strip()
         if not line:
             continue
@@ -119,6 +125,11 @@ def sentences(text: str) -> list[str]:
 
 _ABBREVIATION = re.compile(
     r"\b(?:approx|e\.g|i\.e|vs|no|incl|ca|est|min|max|dept|st|co|inc|ltd|mr|mrs|ms|dr|nr)\.$", re.I
+)
+
+
+_TABLE_HEADER = re.compile(
+    r"^(?:spec(?:ification)?s?|feature|property|attribute|item|name|key)s?: (?:value|details?|spec)s?$", re.I
 )
 
 
