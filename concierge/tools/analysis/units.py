@@ -145,12 +145,17 @@ def unit_of(spelling: str) -> str | None:
     return _SPELLING_TO_UNIT.get(spelling.lower().strip())
 
 
+_WORD_AFTER = re.compile(r"\s+[a-z]", re.I)
+
+
 def quantities(text: str) -> list[Quantity]:
-    """Every number-with-unit in `text`: "40 liters", "3.5 lbs", "-10°F", "80 inches"."""
+    """Every number-with-unit in `text`: "40 liters", "3.5 lbs", "-10°F", "80 inches" ("33 in stock" is none)."""
     found = []
     for m in _QUANTITY.finditer(text):
         unit = unit_of(m.group(2))
         if unit is None:
+            continue
+        if m.group(2).lower() in ("in", "s") and _WORD_AFTER.match(text, m.end()):
             continue
         found.append(Quantity(float(m.group(1).replace(",", ".")), unit, m.group(0)))
     return found
@@ -198,10 +203,16 @@ class Attribute:
     keys: frozenset[str]
     """Stems of the spec keys that state it ("weight")."""
     dimension: str | None = None
+    words: frozenset[str] = frozenset()
+    """The cue words as written ("quieter"): comparatives are read by word, not by stem."""
+
+    @property
+    def cues_words(self) -> frozenset[str]:
+        return self.words
 
 
 def _attr(name: str, cues: str, keys: str, dimension: str | None = None) -> Attribute:
-    return Attribute(name, frozenset(stems(cues)), frozenset(stems(keys)), dimension)
+    return Attribute(name, frozenset(stems(cues)), frozenset(stems(keys)), dimension, frozenset(cues.split()))
 
 
 ATTRIBUTES: tuple[Attribute, ...] = (
@@ -269,7 +280,14 @@ def asked_attributes(question: str, names: str = "") -> list[Attribute]:
     q = stems(question) - stems(names)
     found = [a for a in ATTRIBUTES if a.cues & q]
     how = _HOW.search(question)
-    if how and how.group(1).lower() in _HOW_ATTRIBUTE:
+    if how and how.group(1).lower() == "long":
+        # "how long does it take / last / run" asks for a time; "how long is it" for a length.
+        timed = re.search(
+            r"\b(take|takes|last|lasts|run|runs|charge|charging|keep|keeps|stay|stays|boil|wait)\b", question, re.I
+        )
+        attr = BY_NAME["duration" if timed else "dimensions"]
+        found = [attr, *(a for a in found if a is not attr)]
+    elif how and how.group(1).lower() in _HOW_ATTRIBUTE:
         attr = BY_NAME[_HOW_ATTRIBUTE[how.group(1).lower()]]
         found = [attr, *(a for a in found if a is not attr)]
     for unit in units_named(question):

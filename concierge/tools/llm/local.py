@@ -26,6 +26,7 @@ from rapidfuzz import fuzz, process
 from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
 from concierge.tools.analysis.text import fold, stems
 from concierge.tools.analysis.units import (
+    ATTRIBUTES,
     BY_NAME,
     UNIT_STEMS,
     Attribute,
@@ -84,6 +85,8 @@ _SYNONYMS = {
     "carri": ("have", "sell", "stock"),
     "offer": ("have", "sell"),
     "deliveri": ("ship",),
+    "charg": ("cost", "fee", "free"),
+    "fee": ("cost", "charg"),
     "ship": ("deliveri",),
 }
 _HEADER_WEIGHT = 0.6
@@ -262,6 +265,7 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
 
 
 _FILLER = frozenset(stems("much many"))
+_NAME_WEIGHT = 0.3
 _NAME_FILLER = frozenset(stems("the a of and with set pack edition size model"))
 
 
@@ -304,10 +308,14 @@ _SPEC_NO_UNIT = (0.5, 0.05)
 """A spec line of a measured attribute whose value has no unit ("Temperature Rating: 3.5/5")."""
 _QUANTITY_PROSE = (0.6, 0.2)
 """A sentence holding the attribute's word and a figure in its units ("rated for 20F to 60F")."""
+_QUANTITY_ONLY = (0.5, 0.1)
+"""Prose about the item asked whose one figure is in the attribute's units, without the attribute's word."""
 _UNANCHORED = 0.25
 
 
-def _attribute_score(sentence: str, attributes: list[Attribute], subject_ok: bool) -> tuple[float, float]:
+def _attribute_score(
+    sentence: str, attributes: list[Attribute], subject_ok: bool, catalog: bool = False
+) -> tuple[float, float]:
     """(floor, bonus) for how surely a sentence states the attribute asked: spec lines first, figures in the right
     unit next; (0, 0) for a sentence about another item or when no attribute is asked."""
     if not attributes or not subject_ok:
@@ -330,6 +338,13 @@ def _attribute_score(sentence: str, attributes: list[Attribute], subject_ok: boo
             and stems(sentence) & (attr.keys | attr.cues)
         ):
             score = _QUANTITY_PROSE
+        elif (
+            not catalog
+            and kv is None
+            and attr.dimension
+            and [q.dimension for q in quantities(sentence)] == [attr.dimension]
+        ):
+            score = _QUANTITY_ONLY  # "At just 6.9 kg, it is easy to carry": the one figure of that kind
         else:
             continue
         best = max(best, score)
@@ -393,7 +408,19 @@ def weigh(
             synonyms[t] |= attr.keys
     # Rare terms tell more; a term no source holds weighs most, so its absence lowers coverage.
     df = {t: sum(1 for u in units if t in u[2] or t in u[3]) for t in q}
+    # The asked item's own name says which item, not what about it: a sentence holding only the name (its price
+    # line) does not answer "how many speeds is the X?". When the question's other words are all stop words ("how
+    # long is the X?"), the attribute it asks stands in for them, spelt as sources spell it.
+    name_terms = set().union(*(stems(a) for a in reading.asked)) & q if reading.asked else set()
+    if name_terms and not q - name_terms - _FILLER and attributes:
+        asked = attributes[0]
+        pseudo = f"\x00{asked.name}"
+        q.add(pseudo)
+        synonyms[pseudo] = set(asked.keys)
+        df[pseudo] = sum(1 for u in units if asked.keys & (u[2] | u[3]))
     idf = {t: math.log(1 + len(units) / (df[t] + 0.5)) for t in q}
+    if name_terms and q - name_terms - _FILLER:
+        idf = {t: w * _NAME_WEIGHT if t in name_terms else w for t, w in idf.items()}
     total = sum(idf.values())
 
     def matched(terms: set[str]) -> set[str]:
@@ -412,7 +439,7 @@ def weigh(
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
         subject_ok = not reading.asked or subject in reading.asked or any(_mentions(sentence, a) for a in reading.asked)
         words = coverage
-        floor, bonus = _attribute_score(sentence, attributes, subject_ok)
+        floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog)
         if not reading.asked:  # a spec line of no item in particular needs words too
             floor, bonus = min(floor, coverage + _UNANCHORED), bonus / 2
         coverage = max(coverage + bonus, floor)
@@ -421,6 +448,7 @@ def weigh(
         scored.append(Scored(coverage, n, sentence, frozenset(hits), subject, catalog, words))
     scored.sort(key=lambda x: -x.coverage)  # stable: ties keep the context's own ranking
     scored = _by_meaning(reading, scored, embed)
+    scored = _spec_by_meaning(reading, scored, attributes, embed)
     missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not synonyms[t]} | guessed
     return scored, missing
 
@@ -453,6 +481,62 @@ def _by_meaning(reading: Reading, scored: list[Scored], embed: Embed | None) -> 
     if sims[order[0]] - sims[0] < _SEMANTIC_MARGIN:
         return scored
     return [lifted[i] for i in order] + rest
+
+
+_SPEC_MEANING = 0.4
+"""Similarity a spec line of the item asked must reach to answer by meaning alone ("speeds" for "Gears: 14")."""
+_SPEC_MARGIN = 0.1
+_HOW_DIMENSIONS = {
+    "long": {"length", "time"},
+    "far": {"length"},
+    "big": {"length", "volume"},
+    "large": {"length", "volume"},
+    "heavy": {"mass"},
+    "hot": {"temperature"},
+    "cold": {"temperature"},
+    "warm": {"temperature"},
+    "fast": {"rotation", "time"},
+    "loud": {"loudness"},
+    "bright": {"light"},
+    "tall": {"length"},
+    "wide": {"length"},
+    "deep": {"length"},
+}
+_HOW_WORD = re.compile(r"\bhow (\w+)\b", re.I)
+
+
+def _spec_by_meaning(
+    reading: Reading, scored: list[Scored], attributes: list[Attribute], embed: Embed | None
+) -> list[Scored]:
+    """When no sentence answers by its words, a spec line of the item asked that clearly says the same thing in
+    other words ("how many speeds" and "Gears: 14", "how strong is the motor" and "Rated power: 450 W") answers,
+    if its figure is of the kind the question asks ("how long" is a length or a time, never lumens)."""
+    if embed is None or len(reading.asked) != 1 or not scored or scored[0].coverage >= _CONFIDENT:
+        return scored
+    specs = [s for s in scored if not s.catalog and key_value(s.sentence) is not None and s.subject in reading.asked]
+    if not specs:
+        return scored
+    question = reading.words
+    for name in reading.asked:
+        question = re.sub(re.escape(name), "it", question, flags=re.I)
+    sims = _semantic(question, [s.sentence for s in specs], embed)
+    order = sorted(range(len(specs)), key=lambda i: -sims[i])
+    best = order[0]
+    second = sims[order[1]] if len(order) > 1 else 0.0
+    if sims[best] < _SPEC_MEANING or sims[best] - second < _SPEC_MARGIN:
+        return scored
+    wanted = {a.dimension for a in attributes if a.dimension}
+    how = _HOW_WORD.search(reading.words)
+    if how:
+        wanted |= _HOW_DIMENSIONS.get(how.group(1).lower(), set())
+    value = key_value(specs[best].sentence)
+    dims = {q.dimension for q in quantities(value[1])} if value else set()
+    if wanted and dims and not dims & wanted:
+        return scored
+    if wanted and not dims and how and how.group(1).lower() in _HOW_DIMENSIONS:
+        return scored  # "how long is it?" is not answered by a word ("Frame: steel")
+    lifted = replace(specs[best], coverage=max(specs[best].coverage, _CONFIDENT), words=_CONFIDENT)
+    return [lifted] + [s for s in scored if s is not specs[best]]
 
 
 def _respell(term: str, vocabulary: set[str]) -> str:
@@ -543,6 +627,8 @@ def _overview(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     sentence of its description answer it, rather than whichever review repeats its name most."""
     if len(reading.asked) != 1 or stems(reading.words) - stems(reading.asked[0]) - _ABOUT_WORDS:
         return None
+    if _HOW_WORD.search(reading.words) or asked_attributes(reading.words, reading.names):
+        return None  # "how long is the X?" asks something, though its words are all stop words
     entry = next((b for b in blocks if b.label.startswith(_CATALOG) and _subject(b.label) == reading.asked[0]), None)
     if entry is None:
         return None
@@ -577,13 +663,43 @@ def _figure(attribute: str, sentence: str) -> float | None:
     return min(found) if found else None
 
 
+_LOWER_IS = frozenset(
+    "lighter cheaper smaller shorter slower quieter dimmer weaker lower less fewer narrower thinner colder".split()
+)
+_MORE_LESS = re.compile(
+    r"\b(more|less|higher|lower|longer|shorter|bigger|larger|greater|smaller|stronger|better)\s+([^\W\d_]+)\b", re.I
+)
+_ER = re.compile(r"\b([^\W\d_]{3,}(?:er|ier))\b", re.I)
+
+
+def comparative(text: str) -> tuple[str, int, str] | None:
+    """The attribute a comparison asks about, its direction (1: the higher figure wins) and the word it used:
+    "lighter" is (weight, -1), "more torque" and "longer range" name their attribute, "quieter" is the lower
+    noise. Known comparatives first, then any "-er" word or "more X" whose word asks for an attribute."""
+    m = _COMPARE.search(text)
+    if m:
+        attribute, direction = _COMPARATIVES[m.group(1).lower()]
+        return attribute, direction, m.group(1).lower()
+    for m in _MORE_LESS.finditer(text):
+        found = [a for a in ATTRIBUTES if a.dimension and stems(m.group(2)) & (a.cues | a.keys)]
+        if found:
+            direction = -1 if m.group(1).lower() in _LOWER_IS else 1
+            return found[0].name, direction, m.group(0).lower()
+    for m in _ER.finditer(text):
+        word = m.group(1).lower()
+        found = [a for a in ATTRIBUTES if a.dimension and word in a.cues_words]
+        if found:
+            return found[0].name, -1 if word in _LOWER_IS else 1, word
+    return None
+
+
 def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     """ "Which is lighter, X or Y?": each item's figure from its own sources, and which wins; None when the
     question is no comparison or a figure is missing (the general answer then does what it can)."""
-    m = _COMPARE.search(reading.words)
-    if not m or len(reading.asked) < 2:
+    asked = comparative(reading.words)
+    if asked is None or len(reading.asked) < 2:
         return None
-    attribute, direction = _COMPARATIVES[m.group(1).lower()]
+    attribute, direction, said_word = asked
     attr = BY_NAME[attribute]
     found: list[tuple[float, str, Scored]] = []
     for name in reading.asked:
@@ -604,6 +720,8 @@ def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
                     continue
                 kv = key_value(s)
                 sure = 2.0 if kv and stems(kv[0]) & attr.keys else 1.0 if stems(s) & (attr.keys | attr.cues) else 0.0
+                if not sure and kv is None and subject == name and len(quantities(s)) == 1:
+                    sure = 0.5  # "At just 6.9 kg, the lock is easy to carry": its one figure of that kind
                 if attribute == "price" and b.label.startswith(_CATALOG):
                     sure = 3.0
                 if sure and (best is None or sure > best[0]):
@@ -616,7 +734,7 @@ def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     if any(abs(winner[0] - r[0]) < 1e-9 for r in rest):
         head = f"They are the same on {attribute}:"
     else:
-        head = f"The {winner[1]} is {m.group(1).lower()}:"
+        head = f"The {winner[1]} is {said_word}:" if " " not in said_word else f"The {winner[1]} has {said_word}:"
     parts = [cite(f"{name}, {_stated(attribute, scored)}", scored.n) for _, name, scored in ordered]
     return f"{head} " + " ".join(p if p.endswith(".") else p + "." for p in parts)
 
