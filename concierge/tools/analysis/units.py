@@ -282,8 +282,11 @@ def asked_attributes(question: str, names: str = "") -> list[Attribute]:
     how = _HOW.search(question)
     if how and how.group(1).lower() == "long":
         # "how long does it take / last / run" asks for a time; "how long is it" for a length.
+        said = question
+        for word in re.findall(r"[^\W\d_]+", names):
+            said = re.sub(rf"\b{re.escape(word)}\b", " ", said, flags=re.I)
         timed = re.search(
-            r"\b(take|takes|last|lasts|run|runs|charge|charging|keep|keeps|stay|stays|boil|wait)\b", question, re.I
+            r"\b(take|takes|last|lasts|run|runs|charge|charging|keep|keeps|stay|stays|boil|wait)\b", said, re.I
         )
         attr = BY_NAME["duration" if timed else "dimensions"]
         found = [attr, *(a for a in found if a is not attr)]

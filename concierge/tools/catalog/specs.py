@@ -19,6 +19,7 @@ from concierge.tools.analysis.units import (
     asked_attributes,
     key_value,
     quantities,
+    table_row,
 )
 from concierge.tools.catalog.vocabulary import Vocabulary
 
@@ -53,7 +54,10 @@ class ChunkSource(Protocol):
 def spec_lines(text: str) -> list[tuple[str, str]]:
     """The "Key: value" lines of a text, as bold keys, bullets or table rows."""
     out = []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if i + 1 < len(lines) and table_row(lines[i + 1]) == "" and table_row(line):
+            continue  # a table's header row ("| Spec | Value |") names the columns, states nothing
         kv = key_value(line)
         if kv is not None and kv[1]:
             out.append(kv)
@@ -159,31 +163,35 @@ def bounds_in(question: str) -> list[Bound]:
     return out
 
 
-def _keys_for(bound: Bound, question: str) -> frozenset[str]:
-    """Stems of spec keys the question points at: its attribute's keys, else its own words."""
+def _rank(spec: Spec, bound: Bound, question: str) -> int:
+    """0: the question names the spec's key ("a load capacity over 250 lbs"); 1: the key is one of the asked
+    attribute's ("weighs under" and "Weight"); 2: neither."""
+    said = stems(question) - stems(bound.text)
+    if stems(spec.key) & said:
+        return 0
     attrs: list[Attribute] = asked_attributes(question)
     if bound.quantity is not None:
         attrs = [a for a in attrs if a.dimension == bound.quantity.dimension] or attrs
     keys = set().union(*(a.keys for a in attrs)) if attrs else set()
-    return frozenset(keys | stems(question))
+    return 1 if stems(spec.key) & keys else 2
 
 
 def figure_for(specs: list[Spec], bound: Bound, question: str) -> tuple[Spec, Quantity, bool] | None:
-    """The spec of a product that the bound is about (a key the question points at first), its figure, and
-    whether it passes; None when the product states no such figure."""
-    keys = _keys_for(bound, question)
+    """The spec of a product that the bound is about (a key the question names first, then a key of the
+    attribute it asks), its figure, and whether it passes; None when the product states no such figure, or
+    states two and the question points at neither."""
     candidates = []
     for spec in specs:
         judged = bound.admits(spec)
         if judged is None:
             continue
         ok, q = judged
-        candidates.append((0 if stems(spec.key) & keys else 1, spec, q, ok))
+        candidates.append((_rank(spec, bound, question), spec, q, ok))
     if not candidates:
         return None
     candidates.sort(key=lambda c: c[0])
     best = candidates[0]
-    if best[0] == 1 and len({c[1].key.casefold() for c in candidates}) > 1:
+    if best[0] == 2 and len({c[1].key.casefold() for c in candidates}) > 1:
         return None  # two figures of that kind ("Weight" and "Load capacity") and the question names neither
     return best[1], best[2], best[3]
 

@@ -101,10 +101,12 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 def sentences(text: str) -> list[str]:
     """Sentences of a source, with lines a PDF wrapped mid-sentence joined and bullet marks removed."""
     lines: list[str] = []
-    for raw in text.splitlines():
+    raws = text.splitlines()
+    for i, raw in enumerate(raws):
         row = table_row(raw)
         if row is not None:  # a table's row reads as its spec line: "| Weight | 3.9 kg |" -> "Weight: 3.9 kg"
-            if row and not _TABLE_HEADER.match(row):
+            header = i + 1 < len(raws) and table_row(raws[i + 1]) == ""
+            if row and not header:
                 lines.append(row)
             continue
         line = _MARKUP.sub("", raw).strip()
@@ -128,11 +130,6 @@ def sentences(text: str) -> list[str]:
 
 _ABBREVIATION = re.compile(
     r"\b(?:approx|e\.g|i\.e|vs|no|incl|ca|est|min|max|dept|st|co|inc|ltd|mr|mrs|ms|dr|nr)\.$", re.I
-)
-
-
-_TABLE_HEADER = re.compile(
-    r"^(?:spec(?:ification)?s?|feature|property|attribute|item|name|key)s?: (?:value|details?|spec)s?$", re.I
 )
 
 
@@ -743,6 +740,10 @@ def _stated(attribute: str, scored: Scored) -> str:
     kv = key_value(scored.sentence)
     if kv is not None:
         return f"{kv[0][:1].lower() + kv[0][1:]} {kv[1].rstrip('.')}"
+    dim = BY_NAME[attribute].dimension if attribute in BY_NAME else None
+    found = [q for q in quantities(scored.sentence) if q.dimension == dim]
+    if len(found) == 1:  # "At just 6.9 kg, the lock is easy to carry": its weight, 6.9 kg
+        return f"{attribute} {found[0].text}"
     return scored.sentence.rstrip(".")
 
 
