@@ -262,7 +262,7 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
 
 
 _FILLER = frozenset(stems("much many"))
-_NAME_WEIGHT = 0.3
+_NAME_ONLY = 0.3
 _NAME_FILLER = frozenset(stems("the a of and with set pack edition size model"))
 
 
@@ -406,8 +406,8 @@ def weigh(
     # Rare terms tell more; a term no source holds weighs most, so its absence lowers coverage.
     df = {t: sum(1 for u in units if t in u[2] or t in u[3]) for t in q}
     # The asked item's own name says which item, not what about it: a sentence holding only the name (its price
-    # line) does not answer "how many speeds is the X?". When the question's other words are all stop words ("how
-    # long is the X?"), the attribute it asks stands in for them, spelt as sources spell it.
+    # line) does not answer "how many speeds is the X?" (see `_NAME_ONLY`). When the question's other words are
+    # all stop words ("how long is the X?"), the attribute it asks stands in for them, spelt as sources spell it.
     name_terms = set().union(*(stems(a) for a in reading.asked)) & q if reading.asked else set()
     if name_terms and not q - name_terms - _FILLER and attributes:
         asked = attributes[0]
@@ -416,8 +416,7 @@ def weigh(
         synonyms[pseudo] = set(asked.keys)
         df[pseudo] = sum(1 for u in units if asked.keys & (u[2] | u[3]))
     idf = {t: math.log(1 + len(units) / (df[t] + 0.5)) for t in q}
-    if name_terms and q - name_terms - _FILLER:
-        idf = {t: w * _NAME_WEIGHT if t in name_terms else w for t, w in idf.items()}
+    asks_more = bool(name_terms and q - name_terms - _FILLER)
     total = sum(idf.values())
 
     def matched(terms: set[str]) -> set[str]:
@@ -434,6 +433,8 @@ def weigh(
         hits = matched(terms)
         from_header = matched(header) - hits
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
+        if asks_more and not hits - name_terms:
+            coverage = min(coverage, _NAME_ONLY)  # only the item's name: not what was asked about it
         subject_ok = not reading.asked or subject in reading.asked or any(_mentions(sentence, a) for a in reading.asked)
         words = coverage
         floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog)
@@ -510,7 +511,14 @@ def _spec_by_meaning(
     if its figure is of the kind the question asks ("how long" is a length or a time, never lumens)."""
     if embed is None or len(reading.asked) != 1 or not scored or scored[0].coverage >= _CONFIDENT:
         return scored
-    specs = [s for s in scored if not s.catalog and key_value(s.sentence) is not None and s.subject in reading.asked]
+    # Only a line no word of the question reaches ("Gears" for "speeds"): a line that matches some words and
+    # lacks others ("Footprint: Sold separately" for "a footprint groundsheet") is the words' to judge.
+    names = set().union(*(stems(a) for a in reading.asked))
+    specs = [
+        s
+        for s in scored
+        if not s.catalog and key_value(s.sentence) is not None and s.subject in reading.asked and not s.hits - names
+    ]
     if not specs:
         return scored
     question = reading.words
