@@ -384,9 +384,12 @@ async def evaluate(
         app = AppState(tools=tools, graph=build_graph(InMemorySaver()))
         # Evaluation questions are not customers: keep them out of the tenant's analytics and human queue.
         context = replace(await app.tenant_context(tenant_id), record=False)
-        # Built once before timing, as a running server has them: the catalog index, the tenant's vectors in memory.
+        # Built once before timing, as a running server has them: the catalog index, the tenant's vectors in memory,
+        # the products' spec lines.
         await tools.catalog.index(tenant_id)
         await tools.documents.search(tenant_id, "opening hours", 1)
+        if hasattr(tools.documents, "heads"):
+            await tools.catalog.specs(tenant_id, tools.documents)  # the products' spec lines, read once
         outcomes = await run_set(app, context, conversations)
     finally:
         await tools.close()

@@ -105,6 +105,12 @@ async def resolve(
     """(standalone question, who rewrote it, this turn's focus, the focus to keep for the next turns)."""
     named = words.best_named(message) if words is not None else None
     before = previous_focus(state, words)
+    picked = _ordinal(state, message, words, turn) if named is None else None
+    if picked is not None:
+        # "the second one" of the items the last answer listed (or the last question compared)
+        focus, phrase = picked
+        focus, _ = await _with_options(focus, message, [], tools, ctx)
+        return _tidy_name(message, phrase, focus["name"]), "rules", focus, focus
     if named is not None:
         focus, _ = await _with_options(_focus(named, turn, "named"), message, [], tools, ctx)
         return message, "none", focus, focus
@@ -125,6 +131,42 @@ async def resolve(
             await tools.usage.record([{**done.usage, "tenant_id": ctx.tenant_id, "thread_id": None, "run_id": None}])
             return done.question, "model", before, before
     return standalone(message, name), "rules", before, before
+
+
+_ORDINAL = re.compile(
+    r"\bthe (first|second|third|fourth|fifth|last|latter|former|1st|2nd|3rd|4th|5th)"
+    r"(?: (?:one|option|item|product|model|choice)s?\b|"
+    r"(?=\s*(?:[?,.!;]|$|\b(?:is|does|do|has|have|cost|costs|weigh)\b)))",
+    re.I,
+)
+_ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "latter": -1}  # fmt: skip
+
+
+def _ordinal(state: State, message: str, words: Vocabulary | None, turn: int) -> tuple[Focus, str] | None:
+    """ "the second one", "the latter": an item by its place among those the last turn listed (its answer's
+    catalog sources, in the listing's order) or compared (the items its question named, in their order)."""
+    m = _ORDINAL.search(message)
+    if m is None or words is None:
+        return None
+    last = state.get("analysis") or {}
+    listed = [i["id"] for i in last.get("items") or [] if i.get("id")]
+    if len(listed) < 2:
+        sources = (state.get("context") or {}).get("sources") or []
+        listed = list(dict.fromkeys(s["id"] for s in sources if s["id"].startswith("catalog:")))
+    if len(listed) < 2:
+        return None
+    place = _ORDINALS[m.group(1).lower()]
+    if place >= len(listed):
+        return None
+    item = words.by_key(listed[place])
+    return (_focus(item, turn, "answer"), m.group(0)) if item is not None else None
+
+
+def _tidy_name(message: str, phrase: str, name: str) -> str:
+    """The message with its ordinal reference replaced by the item's name."""
+    out = message.replace(phrase, f"the {name}", 1)
+    return out[:1].upper() + out[1:]
 
 
 async def _with_options(
