@@ -152,8 +152,11 @@ def _ordinal(state: State, message: str, words: Vocabulary | None, turn: int) ->
     last = state.get("analysis") or {}
     listed = [i["id"] for i in last.get("items") or [] if i.get("id")]
     if len(listed) < 2:
+        # The items the last answer named, in the order it named them.
+        answer = next((m.text for m in reversed(state["messages"][:-1]) if isinstance(m, AIMessage)), "")
         sources = (state.get("context") or {}).get("sources") or []
-        listed = list(dict.fromkeys(s["id"] for s in sources if s["id"].startswith("catalog:")))
+        named = {s["id"]: answer.find(s["title"]) for s in sources if s["id"].startswith("catalog:") and s["title"]}
+        listed = sorted((i for i, at in named.items() if at >= 0), key=lambda i: named[i])
     if len(listed) < 2:
         return None
     place = _ORDINALS[m.group(1).lower()]

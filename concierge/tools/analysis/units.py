@@ -279,12 +279,15 @@ def asked_attributes(question: str, names: str = "") -> list[Attribute]:
     Words of the item names in `names` ask nothing ("Sleeping Bag" is no question about sleeping)."""
     q = stems(question) - stems(names)
     found = [a for a in ATTRIBUTES if a.cues & q]
+    said = question  # the question without the item names ("30 ml" of a name asks for no volume)
+    for name in sorted(re.split(r"\s{2,}|\|", names), key=len, reverse=True):
+        if name.strip():
+            said = re.sub(re.escape(name.strip()), " ", said, flags=re.I)
+    for word in re.findall(r"[^\W\d_]+", names):
+        said = re.sub(rf"\b{re.escape(word)}\b", " ", said, flags=re.I)
     how = _HOW.search(question)
     if how and how.group(1).lower() == "long":
         # "how long does it take / last / run" asks for a time; "how long is it" for a length.
-        said = question
-        for word in re.findall(r"[^\W\d_]+", names):
-            said = re.sub(rf"\b{re.escape(word)}\b", " ", said, flags=re.I)
         timed = re.search(
             r"\b(take|takes|last|lasts|run|runs|charge|charging|keep|keeps|stay|stays|boil|wait)\b", said, re.I
         )
@@ -293,7 +296,7 @@ def asked_attributes(question: str, names: str = "") -> list[Attribute]:
     elif how and how.group(1).lower() in _HOW_ATTRIBUTE:
         attr = BY_NAME[_HOW_ATTRIBUTE[how.group(1).lower()]]
         found = [attr, *(a for a in found if a is not attr)]
-    for unit in units_named(question):
+    for unit in units_named(said):
         dim = UNITS[unit][0]
         found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found]
     if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
