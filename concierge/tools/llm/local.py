@@ -86,6 +86,18 @@ _SYNONYMS = {
     "offer": ("have", "sell"),
     "deliveri": ("ship",),
     "charg": ("cost", "fee", "free"),
+    # How-adjectives and the spec words for their measure: "how deep" is a depth, "how strong" a power.
+    "deep": ("depth",),
+    "wide": ("width",),
+    "high": ("height",),
+    "tall": ("height",),
+    "strong": ("strength", "power"),
+    "fast": ("speed",),
+    "far": ("rang", "distanc"),
+    "hot": ("temperatur", "heat"),
+    "loud": ("nois", "sound"),
+    "quiet": ("nois", "sound"),
+    "heavi": ("weight",),
     "fee": ("cost", "charg"),
     "ship": ("deliveri",),
 }
@@ -262,6 +274,13 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
 
 
 _FILLER = frozenset(stems("much many"))
+_PREPOSITIONS = frozenset(stems("under over about within without across along"))
+"""Words no source needs to hold for the answer to be there ("is it under warranty?")."""
+_HOW_MUCH_OF = re.compile(
+    r"\bhow much (?!is\b|are\b|does\b|do\b|did\b|will\b|would\b|was\b|were\b|for\b|it\b|the\b|'s\b|"
+    r"to\b|would\b|can\b|should\b|money\b|cost|price|more\b|less\b)[^\W\d_]+",
+    re.I,
+)
 _NAME_ONLY = 0.3
 _NAME_FILLER = frozenset(stems("the a of and with set pack edition size model"))
 
@@ -394,6 +413,10 @@ def weigh(
     q = set(spelt.values())
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
     guessed = {new for old, new in spelt.items() if new != old}
+    if _HOW_MUCH_OF.search(reading.words):
+        # "how much suspension travel", "how much torque": an amount of something, not a price
+        attributes = [a for a in attributes if a.name != "price"]
+        q -= _FILLER
     if attributes and all(a.name != "price" for a in attributes):
         q -= _FILLER  # "how much does it weigh": "much" asks for no price
     synonyms = {t: set(_SYNONYMS.get(t, ())) for t in q}
@@ -447,7 +470,7 @@ def weigh(
     scored.sort(key=lambda x: -x.coverage)  # stable: ties keep the context's own ranking
     scored = _by_meaning(reading, scored, embed)
     scored = _spec_by_meaning(reading, scored, attributes, embed)
-    missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not synonyms[t]} | guessed
+    missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not synonyms[t]} - _PREPOSITIONS | guessed
     return scored, missing
 
 
@@ -481,9 +504,9 @@ def _by_meaning(reading: Reading, scored: list[Scored], embed: Embed | None) -> 
     return [lifted[i] for i in order] + rest
 
 
-_SPEC_MEANING = 0.4
+_SPEC_MEANING = 0.35
 """Similarity a spec line of the item asked must reach to answer by meaning alone ("speeds" for "Gears: 14")."""
-_SPEC_MARGIN = 0.1
+_SPEC_MARGIN = 0.12
 _HOW_DIMENSIONS = {
     "long": {"length", "time"},
     "far": {"length"},
@@ -517,13 +540,16 @@ def _spec_by_meaning(
     specs = [
         s
         for s in scored
-        if not s.catalog and key_value(s.sentence) is not None and s.subject in reading.asked and not s.hits - names
+        if not s.catalog
+        and s.subject in reading.asked
+        and not s.hits - names
+        and (key_value(s.sentence) is not None or any(c.isdigit() for c in s.sentence))
     ]
     if not specs:
         return scored
     question = reading.words
     for name in reading.asked:
-        question = re.sub(re.escape(name), "it", question, flags=re.I)
+        question = re.sub(rf"(?:\bthe\s+)?{re.escape(name)}", "it", question, flags=re.I)
     sims = _semantic(question, [s.sentence for s in specs], embed)
     order = sorted(range(len(specs)), key=lambda i: -sims[i])
     best = order[0]
@@ -535,7 +561,7 @@ def _spec_by_meaning(
     if how:
         wanted |= _HOW_DIMENSIONS.get(how.group(1).lower(), set())
     value = key_value(specs[best].sentence)
-    dims = {q.dimension for q in quantities(value[1])} if value else set()
+    dims = {q.dimension for q in quantities(value[1] if value else specs[best].sentence)}
     if wanted and dims and not dims & wanted:
         return scored
     if wanted and not dims and how and how.group(1).lower() in _HOW_DIMENSIONS:
@@ -610,9 +636,10 @@ def compose_answer(
         covered |= item.hits
         picked.append(item)
     # A price comes from the catalog, always more current than a document: its sentence joins the answer.
-    if any(a.name == "price" for a in asked_attributes(reading.words, reading.names)) and not any(
-        p.catalog for p in picked
-    ):
+    if (
+        any(a.name == "price" for a in asked_attributes(reading.words, reading.names))
+        and not _HOW_MUCH_OF.search(reading.words)
+    ) and not any(p.catalog for p in picked):
         from_catalog = next((s for s in scored if s.catalog and _COSTS.search(s.sentence)), None)
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
