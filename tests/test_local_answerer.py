@@ -252,3 +252,20 @@ def test_a_spec_line_said_in_other_words_answers_by_meaning() -> None:
     assert compose_answer("how many speeds is the Veloce Road Bike?", blocks, header=header) == DECLINE
     # Meaning never answers with a figure of another kind: "how long" is no number of gears.
     assert compose_answer("How long is the Veloce Road Bike?", blocks, header=header, embed=embed) == DECLINE
+
+
+def test_a_comparative_of_a_measure_reads_its_spec_word_in_any_unit() -> None:
+    blocks = [
+        SourceBlock(1, "a (Specs) — about Ladder A", "Max working height: 16 ft\nLoad capacity: 300 lbs"),
+        SourceBlock(2, "b (Specs) — about Ladder B", "Reach height: 4.2 m\nDuty rating: 250 lbs"),
+    ]
+    ladders = Header(question=None, focus=["Ladder A", "Ladder B"], items=["Ladder A", "Ladder B"])
+    answer = compose_answer("Which is taller, Ladder A or Ladder B?", blocks, header=ladders)
+    assert answer.startswith("The Ladder A is taller:") and "16 ft [1]" in answer and "4.2 m [2]" in answer, answer
+    saws = [
+        SourceBlock(1, "a (Specs) — about Saw A", "Max cutting depth: 54 mm\nBlade diameter: 185 mm"),
+        SourceBlock(2, "b (Specs) — about Saw B", "Depth of cut: 6 cm\nBlade size: 165 mm"),
+    ]
+    header = Header(question=None, focus=["Saw A", "Saw B"], items=["Saw A", "Saw B"])
+    answer = compose_answer("Which one cuts deeper, Saw A or Saw B?", saws, header=header)
+    assert answer.startswith("The Saw B is deeper:") and "6 cm [2]" in answer, answer

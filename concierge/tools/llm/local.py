@@ -722,7 +722,43 @@ def comparative(text: str) -> tuple[str, int, str] | None:
         found = [a for a in ATTRIBUTES if a.dimension and word in a.cues_words]
         if found:
             return found[0].name, -1 if word in _LOWER_IS else 1, word
+        base = _base_adjective(word)
+        if base in _MEASURES:  # "deeper" is more depth, "taller" more height
+            attribute, _ = _MEASURES[base]
+            return attribute, -1 if word in _LOWER_IS else 1, word
     return None
+
+
+_MEASURES = {
+    "deep": ("dimensions", "depth"),
+    "tall": ("dimensions", "height"),
+    "high": ("dimensions", "height"),
+    "wide": ("dimensions", "width"),
+    "long": ("dimensions", "length"),
+    "thick": ("dimensions", "thick"),
+    "fast": ("speed", "speed"),
+    "strong": ("power", "power"),
+    "far": ("range", "range"),
+}
+"""How-adjectives, the attribute they measure and the spec word for it ("deeper" reads a "Cutting depth")."""
+
+
+def _base_adjective(word: str) -> str:
+    """ "deeper" -> "deep", "bigger" -> "big", "heavier" -> "heavy", "wider" -> "wide"."""
+    if word.endswith("ier"):
+        return word[:-3] + "y"
+    stem = word[:-2]
+    if stem in _MEASURES:
+        return stem
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        return stem[:-1]
+    return word[:-1]
+
+
+def _measure_keys(word: str) -> frozenset[str]:
+    """Spec-key stems a comparative names beyond its attribute's: "deeper" -> {"depth"}."""
+    base = _base_adjective(word.split()[-1]) if word else ""
+    return frozenset(stems(_MEASURES[base][1])) if base in _MEASURES else frozenset()
 
 
 def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
@@ -733,6 +769,7 @@ def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
         return None
     attribute, direction, said_word = asked
     attr = BY_NAME[attribute]
+    keys = attr.keys | _measure_keys(said_word) | stems(said_word.split()[-1])
     found: list[tuple[float, str, Scored]] = []
     for name in reading.asked:
         best: tuple[float, float, Scored] | None = None
@@ -751,7 +788,7 @@ def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
                 if value is None:
                     continue
                 kv = key_value(s)
-                sure = 2.0 if kv and stems(kv[0]) & attr.keys else 1.0 if stems(s) & (attr.keys | attr.cues) else 0.0
+                sure = 2.0 if kv and stems(kv[0]) & keys else 1.0 if stems(s) & (keys | attr.cues) else 0.0
                 if not sure and kv is None and subject == name and len(quantities(s)) == 1:
                     sure = 0.5  # "At just 6.9 kg, the lock is easy to carry": its one figure of that kind
                 if attribute == "price" and b.label.startswith(_CATALOG):
