@@ -18,7 +18,7 @@ from concierge.tools.db.migrate import upgrade
 from concierge.tools.db.models import Product, ProductVariant, Tenant
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
-from tests.conftest import LiveServer, add_tenant, add_tenant_sync
+from tests.conftest import PATIENT_BUDGETS, LiveServer, add_tenant, add_tenant_sync
 from tests.postgres import PG_URL, pg_schema
 
 DATA = Path(__file__).parent / "data"
@@ -211,7 +211,14 @@ async def _turns(context: Context, *messages: str) -> list[dict[str, Any]]:
 async def test_the_answer_states_the_variant_asked_for(tools: Toolbox) -> None:
     await add_tenant(tools, "gadgets", currency="USD")
     await import_catalog(tools.db, "gadgets", SHOPIFY.read_bytes(), SHOPIFY.name)
-    context = Context(tenant_id="gadgets", business_name="Gadgets", timezone="UTC", tools=tools, sources=["catalog"])
+    context = Context(
+        tenant_id="gadgets",
+        business_name="Gadgets",
+        timezone="UTC",
+        tools=tools,
+        sources=["catalog"],
+        source_timeouts=PATIENT_BUDGETS,
+    )
     first, second, third, fourth, fifth = await _turns(
         context,
         "How much is the Nimbus Pro Laptop in 15 inch?",
@@ -251,7 +258,14 @@ async def test_the_answer_states_the_variant_asked_for(tools: Toolbox) -> None:
 async def test_a_chosen_version_is_what_it_means_next(tools: Toolbox) -> None:
     await add_tenant(tools, "gadgets", currency="USD")
     await import_catalog(tools.db, "gadgets", SHOPIFY.read_bytes(), SHOPIFY.name)
-    context = Context(tenant_id="gadgets", business_name="Gadgets", timezone="UTC", tools=tools, sources=["catalog"])
+    context = Context(
+        tenant_id="gadgets",
+        business_name="Gadgets",
+        timezone="UTC",
+        tools=tools,
+        sources=["catalog"],
+        source_timeouts=PATIENT_BUDGETS,
+    )
     first, second, third, fourth = await _turns(
         context,
         "Tell me about the Nimbus Pro Laptop",
@@ -333,7 +347,14 @@ def test_values_no_version_has_are_a_plain_no() -> None:
 async def test_a_colour_or_size_not_sold_is_answered_with_the_ones_there_are(tools: Toolbox) -> None:
     await add_tenant(tools, "apparel", currency="EUR")
     await import_catalog(tools.db, "apparel", WOO.read_bytes(), WOO.name)
-    context = Context(tenant_id="apparel", business_name="Apparel", timezone="UTC", tools=tools, sources=["catalog"])
+    context = Context(
+        tenant_id="apparel",
+        business_name="Apparel",
+        timezone="UTC",
+        tools=tools,
+        sources=["catalog"],
+        source_timeouts=PATIENT_BUDGETS,
+    )
     first, second, third = await _turns(
         context, "Do you have the Trail Hoodie in red?", "and in XL?", "how much is the navy one?"
     )
