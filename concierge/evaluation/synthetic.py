@@ -1176,10 +1176,7 @@ def questions(b: Business, products: list[Product], rng: random.Random) -> list[
         }
     )
     for row in out:
-        if "turns" in row:
-            row["split"] = "holdout" if b.key in HOLDOUT_BUSINESSES else "dev"
-        else:
-            row["split"] = "holdout" if b.key in HOLDOUT_BUSINESSES else "dev"
+        row["split"] = "holdout" if b.key in HOLDOUT_BUSINESSES else "dev"
     return out
 
 
