@@ -109,6 +109,13 @@ def main(argv: list[str] | None = None) -> None:
         "question set is concierge/evaluation/sets/contoso_outdoor.jsonl unless --questions names another",
     )
     ev.add_argument(
+        "--synthetic",
+        choices=["bikes", "hardware", "kitchen"],
+        default=None,
+        help="evaluate a business generated from data (catalog, manuals, questions with references drawn from "
+        "the same data): bikes is the development one, hardware and kitchen are holdouts",
+    )
+    ev.add_argument(
         "--split", choices=["dev", "holdout", "holdout2"], default=None, help="only the questions of this split"
     )
     ev.add_argument(
@@ -189,6 +196,7 @@ def _dispatch(args: argparse.Namespace) -> None:
                 args.eval_set,
                 args.set_version,
                 args.policy,
+                args.synthetic,
             )
         )
     elif args.command == "export-training":

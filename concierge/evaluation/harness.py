@@ -19,6 +19,7 @@ from pathlib import Path
 
 from langgraph.checkpoint.memory import InMemorySaver
 
+from concierge.evaluation import synthetic
 from concierge.graph.graph import build_graph
 from concierge.server import evaluation
 from concierge.server.deps import AppState
@@ -89,6 +90,33 @@ async def load_contoso(tools: Toolbox, root: Path) -> None:
     print(f"contoso: {report.as_dict()['accepted']} products accepted, {len(manuals)} manuals ingested")
 
 
+async def load_synthetic(tools: Toolbox, key: str, root: Path) -> str:
+    """Generate a business (`synthetic.BUSINESSES`) under `root` and make it a tenant: its catalog imported, its
+    manuals and policy page ingested (idempotent). Returns the tenant id."""
+    business = synthetic.BUSINESSES[key]
+    synthetic.build(key, root)
+    tenant_id = f"synthetic-{key}"
+    async with tools.db.session() as s:
+        if await s.get(Tenant, tenant_id) is None:
+            s.add(
+                Tenant(
+                    id=tenant_id,
+                    name=business.name,
+                    description=business.description,
+                    timezone="UTC",
+                    currency=business.currency,
+                )
+            )
+            await s.commit()
+    report = await import_catalog(tools.db, tenant_id, (root / "products.csv").read_bytes(), "products.csv")
+    tools.catalog.invalidate(tenant_id)
+    manuals = sorted((root / "manuals").glob("*.md"))
+    for manual in manuals:
+        await ingest_file(tools, tenant_id, manual, manual.name)
+    print(f"{tenant_id}: {report.as_dict()['accepted']} products accepted, {len(manuals)} documents ingested")
+    return tenant_id
+
+
 def contoso_customer_questions(root: Path) -> list[Conversation]:
     """The 12 customer questions shipped with the data (no references: only answer-side figures apply)."""
     rows = [json.loads(line) for line in (root / "test_questions" / "evaluators_data.jsonl").read_text().splitlines()]
@@ -140,6 +168,7 @@ async def evaluate(
     set_name: str | None = None,
     set_version: int | None = None,
     policy: int | None = None,
+    synthetic_key: str | None = None,
 ) -> dict[str, float]:
     """Run a set and print its figures. The set is a version of one of the tenant's evaluation sets (`set_name`),
     or a file, which is kept as a version of the tenant's set of its name first; either way the run names it."""
@@ -152,6 +181,11 @@ async def evaluate(
         elif corrections:
             conversations = await load_corrections(tools, tenant_id, version)
             named = f"corrections@{version or 'newest'}"
+        elif synthetic_key is not None:
+            root = settings.data_dir / "synthetic" / synthetic_key
+            tenant_id = await load_synthetic(tools, synthetic_key, root)
+            conversations = load_set(questions_path or root / "questions.jsonl")
+            named = f"synthetic:{synthetic_key} (generated from its seed)"
         else:
             if contoso is not None:
                 await load_contoso(tools, contoso)
@@ -172,9 +206,12 @@ async def evaluate(
         # Evaluation questions are not customers: keep them out of the tenant's analytics and human queue.
         context = replace(await app.tenant_context(tenant_id, policy_version=policy), record=False)
         print(f"policy version {context.policy_version}")
-        # Built once before timing, as a running server has them: the catalog index, the tenant's vectors in memory.
+        # Built once before timing, as a running server has them: the catalog index, the tenant's vectors in memory,
+        # the products' spec lines.
         await tools.catalog.index(tenant_id)
         await tools.documents.search(tenant_id, "opening hours", 1)
+        if hasattr(tools.documents, "heads"):
+            await tools.catalog.specs(tenant_id, tools.documents)  # the products' spec lines, read once
         outcomes = await run_set(app, context, conversations)
     finally:
         await tools.close()
