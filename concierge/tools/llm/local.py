@@ -446,7 +446,7 @@ def weigh(
         df[pseudo] = sum(1 for u in units if asked.keys & (u[2] | u[3]))
     idf = {t: math.log(1 + len(units) / (df[t] + 0.5)) for t in q}
     asks_more = bool(name_terms and q - name_terms - _FILLER)
-    who_made = bool(_WHO_MADE.search(reading.words))  # "who makes it?" is answered by "X by Kestrel"
+    who_made = bool(_WHO_MADE.search(reading.words))  # "who makes it?" is answered by "X by <maker>"
     total = sum(idf.values())
 
     def matched(terms: set[str]) -> set[str]:
