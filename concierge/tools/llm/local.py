@@ -274,6 +274,12 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
 
 
 _FILLER = frozenset(stems("much many"))
+_WHO_MADE = re.compile(
+    r"\bwho (?:makes|made|wrote|writes|designed|designs|publishes|published|manufactures|produces|produced)\b|"
+    r"\b(?:brand|maker|manufacturer|author|publisher|designer)\b",
+    re.I,
+)
+_BY_MAKER = re.compile(r"\bby [A-Z]")
 _PREPOSITIONS = frozenset(stems("under over about within without across along"))
 """Words no source needs to hold for the answer to be there ("is it under warranty?")."""
 _HOW_MUCH_OF = re.compile(
@@ -440,6 +446,7 @@ def weigh(
         df[pseudo] = sum(1 for u in units if asked.keys & (u[2] | u[3]))
     idf = {t: math.log(1 + len(units) / (df[t] + 0.5)) for t in q}
     asks_more = bool(name_terms and q - name_terms - _FILLER)
+    who_made = bool(_WHO_MADE.search(reading.words))  # "who makes it?" is answered by "X by <maker>"
     total = sum(idf.values())
 
     def matched(terms: set[str]) -> set[str]:
@@ -456,7 +463,7 @@ def weigh(
         hits = matched(terms)
         from_header = matched(header) - hits
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
-        if asks_more and not hits - name_terms:
+        if asks_more and not hits - name_terms and not (who_made and _BY_MAKER.search(sentence)):
             coverage = min(coverage, _NAME_ONLY)  # only the item's name: not what was asked about it
         subject_ok = not reading.asked or subject in reading.asked or any(_mentions(sentence, a) for a in reading.asked)
         words = coverage
