@@ -175,6 +175,10 @@ async def evaluate(
     tools = await Toolbox.from_settings(settings).open()
     try:
         named = None
+        if synthetic_key is None and contoso is None:
+            async with tools.db.session() as s:  # before a question file is kept as one of its sets
+                if await s.get(Tenant, tenant_id) is None:
+                    raise LookupError(f"tenant {tenant_id!r} not found")
         if set_name:
             row = await tools.evalsets.get(tenant_id, set_name, set_version)
             conversations, named = parse_rows(row.cases), f"{row.name}@{row.version}"
