@@ -51,14 +51,18 @@ class AppState:
                 await s.delete(row)
                 await s.commit()
 
-    async def tenant_context(self, tenant_id: str, overrides: dict[str, Any] | None = None) -> Context:
+    async def tenant_context(
+        self, tenant_id: str, overrides: dict[str, Any] | None = None, *, tenant: Tenant | None = None
+    ) -> Context:
         """The tenant's stored agent settings and provider keys, then the customer facts a run carries.
 
+        `tenant` is its row when the caller already read it (the request's key brought it): not read twice.
         404 for an unknown tenant; 422 naming the field for anything in `overrides` that is not a customer fact
         (guardrails, prompt, sources, models, budgets, limits and keys change only through the admin API).
         """
-        async with self.tools.db.session() as s:
-            tenant = await s.get(Tenant, tenant_id)
+        if tenant is None or tenant.id != tenant_id:
+            async with self.tools.db.session() as s:
+                tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
             raise HTTPException(404, f"tenant {tenant_id!r} not found")
         refused = sorted(set(overrides or {}) - CLIENT_CONTEXT_FIELDS)

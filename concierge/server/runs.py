@@ -107,7 +107,7 @@ async def admit(
     if body.feedback_keys:  # the stream ends with signed feedback URLs, made from the address customers reach
         kwargs["feedback_keys"] = list(body.feedback_keys)
         kwargs["feedback_base"] = app.tools.settings.public_url or base_url
-    context = await app.tenant_context(tenant.id, body.context)  # 404 or 422 now, not once queued
+    context = await app.tenant_context(tenant.id, body.context, tenant=tenant)  # 404 or 422 now, not once queued
     resume = body.command is not None and body.command.resume is not None
 
     async def paused() -> None:

@@ -190,15 +190,22 @@ class StreamResponse(EventSourceResponse):
         headers: dict[str, str] | None = None,
         on_disconnect: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        self._finished = False
         super().__init__(
-            content,
+            self._until_done(content),
             headers=headers,
             ping=heartbeat_s,
             ping_message_factory=lambda: ServerSentEvent(comment="heartbeat"),
             client_close_handler_callable=self._closed if on_disconnect else None,
         )
         self._on_disconnect = on_disconnect
-        self._finished = False
+
+    async def _until_done(self, content: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """The content, noting when it is exhausted: a client that closes its connection after the last event has
+        not left early (the run is over; cancelling it would be a wasted write on the thread's lock)."""
+        async for item in content:
+            yield item
+        self._finished = True
 
     async def _closed(self, message: Any) -> None:
         if not self._finished and self._on_disconnect is not None:

@@ -38,9 +38,10 @@ Admin = Security(require, scopes=["admin"])
 """Writing a thread's state directly, deleting it: an admin's tool."""
 
 
-async def thread_out(app: App, row: ThreadModel) -> Thread:
+async def thread_out(app: App, row: ThreadModel, *, fresh: bool = False) -> Thread:
+    """The thread as the Agent Server returns it; `fresh`: just created under an id of ours, so no checkpoint."""
     values, interrupts = row.values, row.interrupts or {}
-    if values is None:  # never run since runs kept values on the row: read the checkpoint
+    if values is None and not fresh:  # never run since runs kept values on the row: read the checkpoint
         snapshot = await app.graph.aget_state(thread_config(row.id))
         values = jsonable(snapshot.values) if snapshot.values else None
         interrupts = interrupts_of(snapshot)
@@ -73,7 +74,8 @@ async def create_thread(
         raise HTTPException(422, "metadata.tenant_id: the tenant comes from the API key; leave it out")
     token = app.tools.secrets.thread_token(tenant.id, thread_id)
     async with app.tools.db.session() as s:
-        existing = await s.get(ThreadModel, thread_id)
+        # An id of ours is new (a random UUID): only a client's own id may name an existing thread.
+        existing = await s.get(ThreadModel, thread_id) if body.thread_id else None
         if existing is not None:
             # Only the tenant's own thread comes back, and to a customer only with its token.
             mine = existing.tenant_id == tenant.id and (not principal.publishable or x_thread_token == token)
@@ -85,11 +87,11 @@ async def create_thread(
         row = ThreadModel(id=thread_id, tenant_id=tenant.id, meta=meta, status="idle", created_at=now, updated_at=now)
         s.add(row)
         await s.commit()
-    return await _with_token(app, row, token, response)
+    return await _with_token(app, row, token, response, fresh=not body.thread_id)
 
 
-async def _with_token(app: App, row: ThreadModel, token: str, response: Response) -> Thread:
-    out = await thread_out(app, row)
+async def _with_token(app: App, row: ThreadModel, token: str, response: Response, fresh: bool = False) -> Thread:
+    out = await thread_out(app, row, fresh=fresh)
     out.metadata["thread_token"] = token
     response.headers["X-Thread-Token"] = token
     return out
