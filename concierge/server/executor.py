@@ -387,7 +387,7 @@ class RunExecutor:
             await self.log.append([done])
             return recorded
 
-        recorded = await self.writer.flush_with(record)
+        recorded = await self.writer.flush_with(run.id, record)
         active.queued_behind = not recorded or recorded.queued
         elapsed = time.perf_counter() - started
         observability.run_finished(status, elapsed, "resume" if run.kwargs.get("command") else "input")
