@@ -397,7 +397,8 @@ class RunExecutor:
         self.broker.ended(
             RunEnded(run.id, run.thread_id, run.ordinal, None if status == "rollback" else status, result)
         )
-        if run.kwargs.get("temporary"):
+        if run.kwargs.get("temporary") or recorded.thread_gone:
+            # A thread deleted while this run executed (on any replica) loses what the run wrote since.
             await self.app.delete_thread(run.thread_id)
 
 

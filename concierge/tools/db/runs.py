@@ -102,6 +102,8 @@ class Finished:
     recorded: bool
     queued: bool = False
     """More runs wait on the thread: a replica should look for work now rather than at its next poll."""
+    thread_gone: bool = False
+    """The thread was deleted while the run executed: what the run checkpointed since is left to clean up."""
 
     def __bool__(self) -> bool:
         return self.recorded
@@ -314,7 +316,8 @@ class RunStore:
         now = utcnow()
         async with writing(self.db), self.db.session() as s:
             # Four statements, the thread's lock first (the order every decision about a thread takes locks in).
-            await s.execute(self._lock_statement(run.thread_id))
+            if (await s.execute(self._lock_statement(run.thread_id).returning(Thread.id))).first() is None:
+                return Finished(False, thread_gone=True)  # deleted meanwhile, its runs with it
             if events:
                 await s.execute(insert(RunEvent), event_rows(events))
             mine = (Run.id == run.id) & (Run.status == "running") & (Run.worker == worker)
@@ -342,6 +345,29 @@ class RunStore:
             )
             await s.commit()
             return Finished(True, queued=thread_now == "busy")
+
+    async def next_ordinal(self, thread_id: str) -> int | None:
+        """An ordinal of the thread's for something that is not a run (a state update's event), so its event id
+        sorts after every earlier run's and before every later one's; None when the thread is gone."""
+        async with writing(self.db), self.db.session() as s:
+            ordinal = await s.scalar(
+                update(Thread)
+                .where(Thread.id == thread_id)
+                .values(runs_started=Thread.runs_started + 1)
+                .returning(Thread.runs_started)
+                .execution_options(synchronize_session=False)
+            )
+            await s.commit()
+            return ordinal
+
+    async def inflight_of(self, tenant_id: str, status: str) -> list[RunRecord]:
+        """The tenant's runs in flight in `status` (`pending`, `running` or `all`), oldest first."""
+        statuses = INFLIGHT if status == "all" else (status,)
+        async with self.db.session() as s:
+            rows = await s.scalars(
+                select(Run).where(Run.tenant_id == tenant_id, Run.status.in_(statuses)).order_by(Run.created_at)
+            )
+            return [RunRecord.of(r) for r in rows]
 
     async def heartbeat(self, worker: str, run_ids: list[str]) -> dict[str, str]:
         """Tell the others these runs are alive; returns the cancellations asked for them (`run id -> action`)."""
