@@ -67,12 +67,17 @@ def seeded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+# The 250 ms default budgets of the local sources are a production figure; on a loaded CI machine a test that is not
+# about budgets would lose its catalog or documents to them now and then. Tests of the budgets set their own.
+PATIENT_BUDGETS = {"documents": 5.0, "catalog": 5.0}
+
+
 @pytest.fixture
 def settings(seeded_dir: Path, tmp_path: Path) -> Settings:
     """A private copy of the seeded data directory: tests may write to it freely."""
     data = tmp_path / "data"
     shutil.copytree(seeded_dir, data)
-    return Settings(data_dir=data)
+    return Settings(data_dir=data, source_timeouts=PATIENT_BUDGETS)
 
 
 @pytest.fixture
@@ -116,7 +121,13 @@ async def tools(settings: Settings) -> AsyncIterator[Toolbox]:
 
 @pytest.fixture
 def context(tools: Toolbox) -> Context:
-    return Context(tenant_id="demo", business_name="Inkwell & Oak", timezone="Europe/Dublin", tools=tools)
+    return Context(
+        tenant_id="demo",
+        business_name="Inkwell & Oak",
+        timezone="Europe/Dublin",
+        tools=tools,
+        source_timeouts=PATIENT_BUDGETS,
+    )
 
 
 class LiveServer:

@@ -173,8 +173,90 @@ class OpenAIStub(StubProvider):
             Route("/v1/chat/completions", self.completions, methods=["POST"]),
             Route("/v1/responses", self.responses, methods=["POST"]),
             Route("/v1/embeddings", self.embeddings, methods=["POST"]),
+            Route("/v1/files", self.upload, methods=["POST"]),
+            Route("/v1/fine_tuning/jobs", self.create_job, methods=["POST"]),
+            Route("/v1/fine_tuning/jobs/{job_id}", self.retrieve_job, methods=["GET"]),
             Route("/healthz", _health),
         ]
+
+    # Fine-tuning: files are kept as uploaded; a job moves validating_files -> running -> succeeded, one step per
+    # retrieve (or to `fine_tune_outcome` "failed"), and then names its model `ft:<base>:concierge::<job>`.
+    files: dict[str, dict[str, Any]]
+    jobs: dict[str, dict[str, Any]]
+    fine_tune_outcome: str = "succeeded"
+
+    def _ft_state(self) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        if not hasattr(self, "files"):
+            self.files, self.jobs = {}, {}
+        return self.files, self.jobs
+
+    async def upload(self, request: Request) -> Response:
+        files, _ = self._ft_state()
+        form = await request.form()
+        upload = form["file"]
+        content = await upload.read()  # type: ignore[union-attr]
+        file_id = f"file-{len(files) + 1:04d}"
+        files[file_id] = {"purpose": form.get("purpose"), "filename": upload.filename, "content": content}  # type: ignore[union-attr]
+        return JSONResponse(
+            {
+                "id": file_id,
+                "object": "file",
+                "bytes": len(content),
+                "created_at": int(time.time()),
+                "filename": upload.filename,  # type: ignore[union-attr]
+                "purpose": form.get("purpose"),
+                "status": "processed",
+            }
+        )
+
+    def _job(self, job: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "object": "fine_tuning.job",
+            "created_at": job["created_at"],
+            "error": job.get("error"),
+            "fine_tuned_model": job.get("fine_tuned_model"),
+            "finished_at": job.get("finished_at"),
+            "hyperparameters": {"n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto"},
+            "organization_id": "org-stub",
+            "result_files": [],
+            "seed": 7,
+            "trained_tokens": job.get("trained_tokens"),
+            **{k: job[k] for k in ("id", "model", "status", "training_file", "validation_file")},
+        }
+
+    async def create_job(self, request: Request) -> Response:
+        files, jobs = self._ft_state()
+        body = await request.json()
+        for key in ("training_file", "validation_file"):
+            if body.get(key) is not None and body[key] not in files:
+                error = {"message": f"invalid {key}: {body[key]}", "type": "invalid_request_error", "param": key}
+                return JSONResponse({"error": error}, status_code=400)
+        job_id = f"ftjob-{len(jobs) + 1:04d}"
+        jobs[job_id] = {
+            "id": job_id,
+            "model": body["model"],
+            "status": "validating_files",
+            "training_file": body["training_file"],
+            "validation_file": body.get("validation_file"),
+            "created_at": int(time.time()),
+            "suffix": body.get("suffix"),
+        }
+        return JSONResponse(self._job(jobs[job_id]))
+
+    async def retrieve_job(self, request: Request) -> Response:
+        _, jobs = self._ft_state()
+        job = jobs.get(request.path_params["job_id"])
+        if job is None:
+            return JSONResponse({"error": {"message": "no such job", "type": "invalid_request_error"}}, status_code=404)
+        order = ["validating_files", "running", self.fine_tune_outcome]
+        if job["status"] in order[:-1]:
+            job["status"] = order[order.index(job["status"]) + 1]
+        if job["status"] == "succeeded" and not job.get("fine_tuned_model"):
+            job["fine_tuned_model"] = f"ft:{job['model']}:concierge::{job['id'][-4:]}"
+            job["finished_at"], job["trained_tokens"] = int(time.time()), 1234
+        if job["status"] == "failed" and not job.get("error"):
+            job["error"] = {"code": "invalid_training_file", "message": "too few examples", "param": "training_file"}
+        return JSONResponse(self._job(job))
 
     async def _receive(self, request: Request) -> tuple[dict[str, Any], str, bool, Reply]:
         body = await request.json()

@@ -28,7 +28,7 @@ class ServerProcess:
     def tail(self) -> str:
         return self.log.read_text()[-4000:] if self.log.exists() else ""
 
-    def start(self, timeout_s: float = 60) -> "ServerProcess":
+    def start(self, timeout_s: float = 120) -> "ServerProcess":
         with self.log.open("a") as out:
             self._proc = subprocess.Popen(
                 [str(CONCIERGE), "serve", "--port", str(self.port)],
@@ -38,15 +38,15 @@ class ServerProcess:
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout_s
-        while True:
-            assert self._proc.poll() is None, self.tail()
+        while self._proc.poll() is None and time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, f"the server did not start in {timeout_s} s\n{self.tail()}"
             time.sleep(0.2)
+        self.stop()  # a server that never became healthy is not left running
+        raise AssertionError(f"the server did not start in {timeout_s} s\n{self.tail()}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no cleanup, as a crashed or evicted replica."""

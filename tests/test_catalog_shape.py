@@ -97,3 +97,41 @@ async def test_retrieval_leads_with_the_listing_and_cites_a_real_product(outdoor
     items = (await retrieve_catalog({"analysis": analysis}, Runtime(context=ctx)))["retrieved"]
     assert items[0]["id"] == "catalog:product:S1" and items[0]["metadata"]["listing"].startswith("The cheapest")
     assert [i["id"] for i in items] == ["catalog:product:S1", "catalog:product:S2", "catalog:product:S3"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Any tents under 3 lbs?", [("<", 3.0, "lb")]),
+        ("a light with at least 1000 lumens", [(">=", 1000.0, "lm")]),
+        ("an e-bike with a range of at least 80 km", [(">=", 80.0, "km")]),
+        ("a toaster with at least 4 slots", [(">=", 4.0, None)]),
+        ("anything under $50?", []),
+        ("backpacks under 100 USD", []),
+    ],
+)
+def test_bounded_figures_are_read_in_any_unit(question: str, expected: list) -> None:
+    from concierge.tools.catalog.specs import bounds_in
+
+    found = [(b.op, b.number, b.quantity.unit if b.quantity else None) for b in bounds_in(question)]
+    assert found == expected
+
+
+def test_a_bound_reads_the_spec_the_question_points_at() -> None:
+    from concierge.tools.analysis.units import quantities
+    from concierge.tools.catalog.specs import Spec, bounds_in, figure_for, spec_lines
+
+    lines = spec_lines("| Spec | Value |\n|---|---|\n| Weight | 12 lbs |\n- **Load capacity**: 300 lbs\nSlots: 4")
+    assert lines == [("Weight", "12 lbs"), ("Load capacity", "300 lbs"), ("Slots", "4")]
+    specs = [Spec(k, v, tuple(quantities(v))) for k, v in lines]
+    light = figure_for(specs, bounds_in("Any ladders that weigh under 6 kg?")[0], "Any ladders that weigh under 6 kg?")
+    assert light is not None and light[0].key == "Weight" and light[2] is True, "12 lbs is 5.4 kg"
+    load = figure_for(specs, bounds_in("a ladder with a load capacity over 250 lbs")[0], "load capacity over 250 lbs")
+    assert load is not None and load[0].key == "Load capacity" and load[2] is True
+    slots = figure_for(specs, bounds_in("at least 4 slots")[0], "a toaster with at least 4 slots")
+    assert slots is not None and slots[2] is True
+    # A bare mass is the item's weight; two figures of a kind no attribute names are no guess.
+    bare = figure_for(specs, bounds_in("under 400 lbs")[0], "anything under 400 lbs")
+    assert bare is not None and bare[0].key == "Weight"
+    two = [Spec(k, v, tuple(quantities(v))) for k, v in [("Inlet", "2 bar"), ("Outlet", "9 bar")]]
+    assert figure_for(two, bounds_in("over 5 bar")[0], "anything over 5 bar") is None

@@ -12,13 +12,13 @@ from concierge.graph.graph import build_graph
 from concierge.state import Context
 from concierge.tools.catalog.importer import import_catalog
 from concierge.tools.catalog.shop_exports import detect, html_text
-from concierge.tools.catalog.variants import Variant, named_variants
+from concierge.tools.catalog.variants import Variant, named_variants, not_offered
 from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.migrate import upgrade
 from concierge.tools.db.models import Product, ProductVariant, Tenant
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
-from tests.conftest import LiveServer, add_tenant, add_tenant_sync
+from tests.conftest import PATIENT_BUDGETS, LiveServer, add_tenant, add_tenant_sync
 from tests.postgres import PG_URL, pg_schema
 
 DATA = Path(__file__).parent / "data"
@@ -211,13 +211,21 @@ async def _turns(context: Context, *messages: str) -> list[dict[str, Any]]:
 async def test_the_answer_states_the_variant_asked_for(tools: Toolbox) -> None:
     await add_tenant(tools, "gadgets", currency="USD")
     await import_catalog(tools.db, "gadgets", SHOPIFY.read_bytes(), SHOPIFY.name)
-    context = Context(tenant_id="gadgets", business_name="Gadgets", timezone="UTC", tools=tools, sources=["catalog"])
-    first, second, third, fourth = await _turns(
+    context = Context(
+        tenant_id="gadgets",
+        business_name="Gadgets",
+        timezone="UTC",
+        tools=tools,
+        sources=["catalog"],
+        source_timeouts=PATIENT_BUDGETS,
+    )
+    first, second, third, fourth, fifth = await _turns(
         context,
         "How much is the Nimbus Pro Laptop in 15 inch?",
         "do you have it in 16GB?",
         "and in 64GB?",
         "how much is the 13 inch one?",
+        "is it in stock?",
     )
 
     assert first["context"]["sources"][0]["id"] == "catalog:product:nimbus-pro-laptop"
@@ -227,18 +235,53 @@ async def test_the_answer_states_the_variant_asked_for(tools: Toolbox) -> None:
     assert "1299.00 USD" in answer and "1549.00 USD" in answer, answer
     assert "12 in stock" in answer and "only 3 left" in answer, answer
     assert "1099.00" not in answer and "1349.00" not in answer, "no figure of a 13 inch laptop"
+    assert first["analysis"]["focus"]["options"] == ["15 inch"]
 
+    # The 15 inch chosen first carries: "in 16GB" now means the 15 inch with 16GB.
     assert second["analysis"]["focus"]["id"] == "catalog:product:nimbus-pro-laptop"
+    assert second["analysis"]["focus"]["options"] == ["15 inch", "16GB"]
     answer = second["messages"][-1].content
-    assert "1099.00 USD" in answer and "1299.00 USD" in answer, answer
-    assert "5 in stock" in answer and "12 in stock" in answer, answer
-    assert "1349.00" not in answer and "1549.00" not in answer, "no figure of a 32GB laptop"
+    assert "1299.00 USD" in answer and "12 in stock" in answer, answer
+    assert not any(f in answer for f in ("1099.00", "1349.00", "1549.00")), "no figure of another version"
 
     answer = third["messages"][-1].content
     assert "does not come in 64GB" in answer and "16GB and 32GB" in answer, answer
+    assert third["analysis"]["focus"]["options"] == ["15 inch", "16GB"], "a value not sold changes no choice"
+    # Another size, the memory chosen before: the 13 inch with 16GB.
     answer = fourth["messages"][-1].content
-    assert "1099.00 USD" in answer and "1349.00 USD" in answer and "out of stock" in answer, answer
-    assert "1299.00" not in answer and "1549.00" not in answer, "no figure of a 15 inch laptop"
+    assert "1099.00 USD" in answer and "5 in stock" in answer, answer
+    assert not any(f in answer for f in ("1299.00", "1349.00", "1549.00")), "no figure of another version"
+    answer = fifth["messages"][-1].content
+    assert "5 in stock" in answer and "out of stock" not in answer, answer
+
+
+async def test_a_chosen_version_is_what_it_means_next(tools: Toolbox) -> None:
+    await add_tenant(tools, "gadgets", currency="USD")
+    await import_catalog(tools.db, "gadgets", SHOPIFY.read_bytes(), SHOPIFY.name)
+    context = Context(
+        tenant_id="gadgets",
+        business_name="Gadgets",
+        timezone="UTC",
+        tools=tools,
+        sources=["catalog"],
+        source_timeouts=PATIENT_BUDGETS,
+    )
+    first, second, third, fourth = await _turns(
+        context,
+        "Tell me about the Nimbus Pro Laptop",
+        "do you have it in 32GB?",
+        "how much is it?",
+        "How much is the Nimbus Pro Laptop?",
+    )
+    assert "options" not in first["analysis"]["focus"]
+    assert second["analysis"]["focus"]["options"] == ["32GB"]
+    assert third["analysis"]["question"] == "How much is the Nimbus Pro Laptop in 32GB?"
+    answer = third["messages"][-1].content
+    assert "1349.00 USD" in answer and "1549.00 USD" in answer, answer
+    assert "1099.00" not in answer and "1299.00" not in answer, "no figure of a 16GB laptop"
+    # Naming the product afresh asks about all of it again.
+    assert "options" not in fourth["analysis"]["focus"]
+    assert "1099.00" in fourth["messages"][-1].content
 
 
 def test_api_import_reports_variants(live_server: LiveServer, settings: Settings) -> None:
@@ -281,3 +324,43 @@ async def test_variants_on_postgresql() -> None:
             ]
         finally:
             await db.dispose()
+
+
+def test_values_no_version_has_are_a_plain_no() -> None:
+    def v(*options: tuple[str, str]) -> Variant:
+        return Variant(None, options, 1, "USD", 1)  # type: ignore[arg-type]
+
+    bag = [v(("Color", "Black")), v(("Color", "Olive"))]
+    assert not_offered("do you have it in red?", bag) == [("Color", "red", ["Black", "Olive"])]
+    assert not_offered("is the black one waterproof?", bag) == []
+    shirt = [v(("Size", "S"), ("Colour", "Grey")), v(("Size", "L"), ("Colour", "Navy Blue"))]
+    assert not_offered("do you have it in XL?", shirt) == [("Size", "XL", ["S", "L"])]
+    assert not_offered("do you have a large one?", shirt) == [], "large is the L"
+    assert not_offered("a medium one in blue?", shirt) == [("Size", "medium", ["S", "L"])], "blue is the navy blue"
+    assert not_offered("I'm tall: is there a large choice of colours?", shirt) == [], "no size asked"
+    shoes = [v(("Size", "40")), v(("Size", "42"))]
+    assert not_offered("size 47?", shoes) == [("Size", "47", ["40", "42"])] and not_offered("size 42?", shoes) == []
+    tent = [v(("Colour", "Red")), v(("Colour", "Blue"))]
+    assert not_offered("the Red Rock in green?", tent, "Red Rock Tent") == [("Colour", "green", ["Red", "Blue"])]
+
+
+async def test_a_colour_or_size_not_sold_is_answered_with_the_ones_there_are(tools: Toolbox) -> None:
+    await add_tenant(tools, "apparel", currency="EUR")
+    await import_catalog(tools.db, "apparel", WOO.read_bytes(), WOO.name)
+    context = Context(
+        tenant_id="apparel",
+        business_name="Apparel",
+        timezone="UTC",
+        tools=tools,
+        sources=["catalog"],
+        source_timeouts=PATIENT_BUDGETS,
+    )
+    first, second, third = await _turns(
+        context, "Do you have the Trail Hoodie in red?", "and in XL?", "how much is the navy one?"
+    )
+    answer = first["messages"][-1].content
+    assert "does not come in red" in answer and "Grey and Navy" in answer, answer
+    answer = second["messages"][-1].content
+    assert "does not come in XL" in answer and "S, M and L" in answer, answer
+    answer = third["messages"][-1].content
+    assert "49.00 EUR" in answer and "59.00" not in answer, answer

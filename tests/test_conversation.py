@@ -152,3 +152,16 @@ async def test_it_with_nothing_in_focus_asks_which_item(context: Context) -> Non
     [out] = await turns(context, "How much does it weigh?")
     assert out["messages"][-1].content.startswith("Which product do you mean?")
     assert out["citations"] == [] and not out["generation"]["grounded"]
+
+
+async def test_the_second_one_is_the_second_item_listed(context: Context) -> None:
+    first, second = await turns(context, "Which perfumes do you have?", "How much is the second one?")
+    answer = first["messages"][-1].content
+    listed = sorted(
+        (s for s in first["context"]["sources"] if s["id"].startswith("catalog:product:") and s["title"] in answer),
+        key=lambda s: answer.index(s["title"]),
+    )
+    assert len(listed) >= 2, answer
+    assert second["analysis"]["focus"]["id"] == listed[1]["id"]
+    assert second["analysis"]["question"] == f"How much is the {listed[1]['title']}?"
+    assert [c["id"] for c in second["citations"]][:1] == [listed[1]["id"]], second["messages"][-1].content

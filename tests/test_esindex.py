@@ -144,3 +144,72 @@ async def test_configured_by_url_documents_go_to_elasticsearch(es_url: str, sett
     finally:
         await tools.documents.client.indices.delete(index=name)
         await tools.close()
+
+
+MANUAL = [
+    chunk("Ridgeline Tent\n\nThe Ridgeline Tent is a two-person tent for fast trips.", 1, "Ridgeline Tent"),
+    chunk("Specifications\n\n| Spec | Value |\n|---|---|\n| Weight | 2.4 kg |\n| Peak height | 110 cm |", 1, "Specs"),
+    chunk("Warranty\n\nTwo years against defects.", 2, "Warranty"),
+]
+
+
+async def test_heads_and_document_chunks_read_each_document_in_order(index: ElasticsearchIndex) -> None:
+    await index.add("shop", "m1", "Ridgeline manual", MANUAL)
+    await index.add("rival", "m9", "Their manual", [chunk("Rival Tent\n\nNot ours.")])
+    chunks = await index.document_chunks("shop", "m1")
+    assert [(c.ordinal, c.section, c.document_id, c.title) for c in chunks] == [
+        (0, "Ridgeline Tent", "m1", "Ridgeline manual"),
+        (1, "Specs", "m1", "Ridgeline manual"),
+        (2, "Warranty", "m1", "Ridgeline manual"),
+    ]
+    assert "| Weight | 2.4 kg |" in chunks[1].text
+    heads = await index.heads("shop", ["m1", "d1", "m9"])
+    assert set(heads) == {"m1", "d1"}, "another tenant's document has no head here"
+    assert heads["m1"].startswith("Ridgeline manual\n") and "two-person tent" in heads["m1"]
+    assert await index.heads("shop", []) == {}
+    assert await index.document_chunks("rival", "m1") == [], "nor its chunks"
+
+
+async def test_spec_lines_of_products_are_read_through_elasticsearch(es_url: str, settings) -> None:
+    """The catalog reads each product's spec lines from its manual in Elasticsearch: "under 3 kg" is answered
+    with the figure the manual states, whatever the manual's table layout."""
+    from concierge.tools.catalog.importer import import_catalog
+    from concierge.tools.catalog.shape import shape_of
+    from concierge.tools.documents.ingest import ingest_file
+    from concierge.tools.settings import Settings
+    from concierge.tools.toolbox import Toolbox
+    from tests.conftest import add_tenant
+
+    name = f"test-specs-{uuid.uuid4().hex[:8]}"
+    configured = Settings(data_dir=settings.data_dir, elasticsearch_url=es_url, elasticsearch_index=name)
+    tools = await Toolbox.from_settings(configured).open()
+    try:
+        await add_tenant(tools, "esgear", currency="USD")
+        csv = "sku,name,price,category\nT1,Ridgeline Tent,199,Tents\nT2,Basecamp Lodge Tent,349,Tents\n"
+        await import_catalog(tools.db, "esgear", csv.encode(), "products.csv")
+        for title, body in (
+            (
+                "ridgeline",
+                "# Ridgeline Tent\n\nA light tent.\n\n## Specs\n\n| Spec | Value |\n|---|---|\n| Weight | 2.4 kg |\n",
+            ),
+            ("basecamp", "# Basecamp Lodge Tent\n\nRoomy.\n\n## Specifications\n\n- **Packed weight**: 11 lbs\n"),
+        ):
+            path = settings.data_dir / f"{title}.md"
+            path.write_text(body)
+            doc = await ingest_file(tools, "esgear", path, path.name)
+            assert doc.status == "completed", doc.error
+        sheet = await tools.catalog.specs("esgear", tools.documents)
+        assert [(s.key, s.value) for s in sheet.of("T1")] == [("Weight", "2.4 kg")]
+        assert [(s.key, s.value) for s in sheet.of("T2")] == [("Packed weight", "11 lbs")]
+        shape = shape_of("Any tents under 3 kg?", await tools.catalog.vocabulary("esgear"))
+        assert shape is not None and shape.bounds
+        sentence, hits = await tools.catalog.shaped("esgear", shape, sheet)
+        assert sentence == "We sell one of these (tents under 3 kg): Ridgeline Tent (2.4 kg, 199.00 USD).", sentence
+        assert [h.sku for h in hits] == ["T1"]
+        shape = shape_of("Do you have a tent under 4 lbs?", await tools.catalog.vocabulary("esgear"))
+        assert shape is not None
+        sentence, _ = await tools.catalog.shaped("esgear", shape, sheet)
+        assert sentence.startswith("We sell no tents under 4 lbs; the nearest is the Ridgeline Tent (2.4 kg)"), sentence
+    finally:
+        await tools.documents.client.indices.delete(index=name)
+        await tools.close()

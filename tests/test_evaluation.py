@@ -148,3 +148,34 @@ def test_the_demo_conversations_are_well_formed() -> None:
     conversations = load_set(Path(str(CONTENT / "conversations.jsonl")))
     assert len(conversations) >= 4 and sum(len(c.turns) > 1 for c in conversations) >= 4
     assert all(t.expected_sources or t.kind == "unanswerable" for c in conversations for t in c.turns)
+
+
+@pytest.mark.parametrize("key", ["bikes", "hardware", "kitchen"])
+def test_synthetic_businesses_take_their_references_from_their_own_data(key: str, tmp_path: Path) -> None:
+    """Every figure a generated question requires is in the manual or catalog row it names as its source, the
+    same seed builds the same set, and a holdout business is marked as one."""
+    import csv
+
+    from concierge.evaluation import synthetic
+
+    root = synthetic.build(key, tmp_path / key)
+    again = synthetic.build(key, tmp_path / "again")
+    assert (root / "questions.jsonl").read_text() == (again / "questions.jsonl").read_text()
+    manuals = {p.stem: p.read_text() for p in (root / "manuals").glob("*.md")}
+    prices = {r["sku"]: r["price"] for r in csv.DictReader((root / "products.csv").open())}
+    conversations = load_set(root / "questions.jsonl")
+    turns = [t for c in conversations for t in c.turns]
+    assert len(turns) >= 80 and sum(len(c.turns) > 1 for c in conversations) >= 6
+    assert {c.split for c in conversations} == {"holdout" if key in synthetic.HOLDOUT_BUSINESSES else "dev"}
+    kinds = {t.kind for t in turns}
+    assert {"fact", "price", "shape", "constraint", "compare", "unanswerable", "policy"} <= kinds
+    for t in turns:
+        if t.kind in ("fact", "policy"):
+            texts = [manuals[e["title"]] for e in t.expected_sources if e["source"] == "documents"]
+            for figure in t.must_contain:
+                assert any(any(alt in text for alt in figure.split("|")) for text in texts), (t.question, figure)
+        if t.kind == "price":
+            sku = t.items[0].split(":")[-1]
+            assert t.must_contain == [prices[sku]]
+        if t.kind == "unanswerable":
+            assert not t.expected_sources and not t.must_contain

@@ -189,3 +189,83 @@ def test_tell_me_about_an_item_gives_its_catalog_entry() -> None:
     ]
     answer = compose_answer("Tell me about the Ridge 40 Backpack", blocks, header=ASKED)
     assert answer == "Ridge 40 Backpack by Northway costs 90.00 USD [1]."
+
+
+LOCK_MANUAL = [
+    SourceBlock(1, "Our catalog: Keep Bike Lock", "Keep Bike Lock by Cadenza costs 54.99 EUR and is 33 in stock."),
+    SourceBlock(
+        2,
+        "keep-manual (Specifications) — about Keep Bike Lock",
+        "| Specification | Value |\n|---|---|\n| Length | 60 cm |\n| Item weight | 3.9 kg |\n"
+        "| Security level | 12/15 |",
+    ),
+    SourceBlock(3, "bastion-manual (About) — about Bastion Bike Lock", "At just 6.9 kg, the lock is easy to carry."),
+    SourceBlock(4, "keep-manual (Warranty) — about Keep Bike Lock", "Cadenza guarantees this lock for 5 years."),
+]
+KEEP = Header(question=None, focus=["Keep Bike Lock"], items=["Keep Bike Lock", "Bastion Bike Lock"])
+
+
+def test_table_rows_are_spec_lines_and_stop_words_still_ask() -> None:
+    assert compose_answer("How long is the Keep Bike Lock?", LOCK_MANUAL, header=KEEP) == (
+        "The length of the Keep Bike Lock: 60 cm [2]."
+    )
+    assert compose_answer("how heavy is the Keep Bike Lock", LOCK_MANUAL, header=KEEP).startswith(
+        "The item weight of the Keep Bike Lock: 3.9 kg"
+    )
+    # Its name alone does not answer: no sentence of its own says how bright it is ("33 in stock" is no length).
+    assert compose_answer("How bright is the Keep Bike Lock?", LOCK_MANUAL, header=KEEP) == DECLINE
+
+
+def test_comparisons_read_prose_figures_and_any_comparative() -> None:
+    both = Header(question=None, focus=["Keep Bike Lock", "Bastion Bike Lock"], items=KEEP.items)
+    answer = compose_answer("Which is lighter, the Keep Bike Lock or the Bastion Bike Lock?", LOCK_MANUAL, header=both)
+    assert answer.startswith("The Keep Bike Lock is lighter:") and "3.9 kg [2]" in answer and "6.9 kg [3]" in answer
+    blocks = [
+        SourceBlock(1, "a (Specs) — about Drill A", "Max torque: 60 Nm\nNoise level: 84 dB"),
+        SourceBlock(2, "b (Specs) — about Drill B", "Torque: 45 Nm\nSound level: 79 dB(A)"),
+    ]
+    drills = Header(question=None, focus=["Drill A", "Drill B"], items=["Drill A", "Drill B"])
+    assert compose_answer("Which has more torque, Drill A or Drill B?", blocks, header=drills).startswith(
+        "The Drill A has more torque:"
+    )
+    assert compose_answer("Which is quieter, Drill A or Drill B?", blocks, header=drills).startswith(
+        "The Drill B is quieter:"
+    )
+
+
+def test_a_spec_line_said_in_other_words_answers_by_meaning() -> None:
+    from concierge.tools.llm.local import SentenceVectors
+
+    embed = SentenceVectors()
+    blocks = [
+        SourceBlock(1, "Our catalog: Veloce Road Bike", "Veloce Road Bike costs 1714.99 EUR and is 6 in stock."),
+        SourceBlock(
+            2,
+            "veloce-manual (Specifications) — about Veloce Road Bike",
+            "- Item weight: 5.9 kilograms\n- Frame material: steel\n- Number of gears: 14\n- Wheels: 28 in",
+        ),
+    ]
+    header = Header(question=None, focus=["Veloce Road Bike"], items=["Veloce Road Bike"])
+    answer = compose_answer("how many speeds is the Veloce Road Bike?", blocks, header=header, embed=embed)
+    assert answer == "The number of gears of the Veloce Road Bike: 14 [2].", answer
+    # Without the model the words alone cannot tell, and the price line is no answer to it.
+    assert compose_answer("how many speeds is the Veloce Road Bike?", blocks, header=header) == DECLINE
+    # Meaning never answers with a figure of another kind: "how long" is no number of gears.
+    assert compose_answer("How long is the Veloce Road Bike?", blocks, header=header, embed=embed) == DECLINE
+
+
+def test_a_comparative_of_a_measure_reads_its_spec_word_in_any_unit() -> None:
+    blocks = [
+        SourceBlock(1, "a (Specs) — about Ladder A", "Max working height: 16 ft\nLoad capacity: 300 lbs"),
+        SourceBlock(2, "b (Specs) — about Ladder B", "Reach height: 4.2 m\nDuty rating: 250 lbs"),
+    ]
+    ladders = Header(question=None, focus=["Ladder A", "Ladder B"], items=["Ladder A", "Ladder B"])
+    answer = compose_answer("Which is taller, Ladder A or Ladder B?", blocks, header=ladders)
+    assert answer.startswith("The Ladder A is taller:") and "16 ft [1]" in answer and "4.2 m [2]" in answer, answer
+    saws = [
+        SourceBlock(1, "a (Specs) — about Saw A", "Max cutting depth: 54 mm\nBlade diameter: 185 mm"),
+        SourceBlock(2, "b (Specs) — about Saw B", "Depth of cut: 6 cm\nBlade size: 165 mm"),
+    ]
+    header = Header(question=None, focus=["Saw A", "Saw B"], items=["Saw A", "Saw B"])
+    answer = compose_answer("Which one cuts deeper, Saw A or Saw B?", saws, header=header)
+    assert answer.startswith("The Saw B is deeper:") and "6 cm [2]" in answer, answer

@@ -29,6 +29,7 @@ from concierge.tools.demo.seed import seed_demo
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 from concierge.tools.web.cache import CachedWebSearch
+from tests.conftest import PATIENT_BUDGETS
 from tests.test_catalog_import import BAD_CSV
 
 PG_URL = os.environ.get("CONCIERGE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -132,7 +133,7 @@ async def test_the_same_code_on_postgresql(pg_settings: Settings) -> None:
         assert cached.origin == "cache" and cached.results[0].url == "https://a.example/kf-200"
 
         graph = build_graph(InMemorySaver())
-        context = Context(tenant_id="demo", timezone="Europe/Dublin", tools=tools)
+        context = Context(tenant_id="demo", timezone="Europe/Dublin", tools=tools, source_timeouts=PATIENT_BUDGETS)
         config = {"configurable": {"thread_id": "pg-1"}}
         await graph.ainvoke(
             {"messages": [HumanMessage("How much is the Kestrel fountain pen?")]}, config, context=context

@@ -109,6 +109,13 @@ def main(argv: list[str] | None = None) -> None:
         "question set is concierge/evaluation/sets/contoso_outdoor.jsonl unless --questions names another",
     )
     ev.add_argument(
+        "--synthetic",
+        choices=["bikes", "hardware", "kitchen"],
+        default=None,
+        help="evaluate a business generated from data (catalog, manuals, questions with references drawn from "
+        "the same data): bikes is the development one, hardware and kitchen are holdouts",
+    )
+    ev.add_argument(
         "--split", choices=["dev", "holdout", "holdout2"], default=None, help="only the questions of this split"
     )
     ev.add_argument(
@@ -120,6 +127,9 @@ def main(argv: list[str] | None = None) -> None:
         metavar="VERSION",
         help="evaluate the tenant's approved corrections instead (an evaluation set version; default the newest)",
     )
+    ev.add_argument("--set", dest="eval_set", default=None, help="one of the tenant's evaluation sets, by name")
+    ev.add_argument("--set-version", type=int, default=None, help="a version of --set (default the newest)")
+    ev.add_argument("--policy", type=int, default=None, help="a policy version (default the tenant's active one)")
     export = sub.add_parser(
         "export-training", help="write approved corrections as OpenAI and Gemini fine-tuning JSONL (80/20 split)"
     )
@@ -140,9 +150,11 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("--currency", default="EUR", help="currency of a tenant created with --create")
     from concierge.cli import admin as admin_cli
     from concierge.cli import documents as documents_cli
+    from concierge.cli import learning as learning_cli
 
     documents_cli.add_parser(sub)
     admin_cli.add_parsers(sub)
+    learning_cli.add_parsers(sub)
     bench = sub.add_parser("bench", help="run a benchmark from benchmarks/ and print its figures")
     bench.add_argument("name", help="benchmark name: a module in benchmarks/ (e.g. retrieval)")
     bench.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
@@ -172,7 +184,20 @@ def _dispatch(args: argparse.Namespace) -> None:
         tenant = args.tenant or settings.default_tenant
         corrections, version = args.corrections is not None, args.corrections or None
         asyncio.run(
-            evaluate(settings, tenant, args.questions, args.json, args.contoso, args.split, corrections, version)
+            evaluate(
+                settings,
+                tenant,
+                args.questions,
+                args.json,
+                args.contoso,
+                args.split,
+                corrections,
+                version,
+                args.eval_set,
+                args.set_version,
+                args.policy,
+                args.synthetic,
+            )
         )
     elif args.command == "export-training":
         from concierge.cli.training import export_training
@@ -193,6 +218,10 @@ def _dispatch(args: argparse.Namespace) -> None:
         from concierge.cli import admin as admin_cli
 
         admin_cli.run(settings, args)
+    elif args.command in ("compare", "eval-sets", "policies", "experiments", "alerts", "fine-tune"):
+        from concierge.cli import learning as learning_cli
+
+        asyncio.run(learning_cli.run(settings, args))
     elif args.command == "documents":
         from concierge.cli import documents as documents_cli
 

@@ -27,6 +27,7 @@ from concierge.tools.analysis.conversation import (
 )
 from concierge.tools.analysis.query import analyze
 from concierge.tools.analysis.units import asked_attributes
+from concierge.tools.catalog.variants import carried_phrase, chosen_values
 from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
 from concierge.tools.llm.prompts import UNKNOWN_ITEM
 from concierge.tools.llm.rewrite import model_rewrite, rewrite_models
@@ -36,6 +37,12 @@ ALSO_NAMED = 0.75
 """Share of an item's name a message must hold for the item to count among those it names (comparisons)."""
 MAX_ITEMS = 4
 _ABOUT_THE_SHOP = re.compile(r"\b(you|your|yours|we|our|us|shop|store)\b", re.I)
+_SHOP_MATTERS = re.compile(
+    r"\b(deliver\w*|shipping|ship|returns?|refunds?|exchanges?|payments?|pay|open\w*|hours|address|located|"
+    r"contact|phone|email|orders?|policy|policies|discounts?|vouchers?|gift cards?|membership|loyalty)\b",
+    re.I,
+)
+_ASKS = re.compile(r"^\s*(how|what|which|is|are|does|do|can|will|has|have)\b", re.I)
 
 
 def latest_question(state: State) -> str:
@@ -73,7 +80,13 @@ def follows_up(message: str, words: Vocabulary | None) -> bool:
     if words is not None and (words.brands_in(message) or words.categories_in(message)):
         return False
     # "What are your opening hours?" asks about the shop, not the item in focus.
-    return is_short(message) and bool(asked_attributes(message)) and not _ABOUT_THE_SHOP.search(message)
+    if not is_short(message) or _ABOUT_THE_SHOP.search(message) or _SHOP_MATTERS.search(message):
+        return False
+    if asked_attributes(message):
+        return True
+    # "How strong is the motor?": a short question naming no item, brand, category or kind of product asks about
+    # the one in focus.
+    return bool(_ASKS.match(message)) and (words is None or not words.kind_words(message))
 
 
 def _history(state: State) -> list[tuple[str, str]]:
@@ -92,8 +105,14 @@ async def resolve(
     """(standalone question, who rewrote it, this turn's focus, the focus to keep for the next turns)."""
     named = words.best_named(message) if words is not None else None
     before = previous_focus(state, words)
+    picked = _ordinal(state, message, words, turn) if named is None else None
+    if picked is not None:
+        # "the second one" of the items the last answer listed (or the last question compared)
+        focus, phrase = picked
+        focus, _ = await _with_options(focus, message, [], tools, ctx)
+        return _tidy_name(message, phrase, focus["name"]), "rules", focus, focus
     if named is not None:
-        focus = _focus(named, turn, "named")
+        focus, _ = await _with_options(_focus(named, turn, "named"), message, [], tools, ctx)
         return message, "none", focus, focus
     if before is None and words is not None and refers_back(message) and words.kind_of(message) is None:
         # "How much does it weigh?" with nothing in focus, and no word of the catalog for "it" to stand for ("I
@@ -101,14 +120,74 @@ async def resolve(
         return message, "none", UNRESOLVED, None
     if before is None or not follows_up(message, words):
         return message, "none", None, before
+    before, carried = await _with_options(before, message, before.get("options") or [], tools, ctx)
+    # The version chosen earlier ("in 16GB") stays what "it" means: "how much is it?" prices that version.
+    name = f"{before['name']} in {carried}" if carried else before["name"]
     names = rewrite_models(tools.models, ctx.tier_models, ctx.providers) if turn > 1 else []
     if names:
-        prompt = rewrite_prompt(_history(state), message, before["name"])
+        prompt = rewrite_prompt(_history(state), message, name)
         done = await model_rewrite(tools.models, tools.health, names, ctx.providers, prompt, message)
         if done is not None:
             await tools.usage.record([{**done.usage, "tenant_id": ctx.tenant_id, "thread_id": None, "run_id": None}])
             return done.question, "model", before, before
-    return standalone(message, before["name"]), "rules", before, before
+    return standalone(message, name), "rules", before, before
+
+
+_ORDINAL = re.compile(
+    r"\bthe (first|second|third|fourth|fifth|last|latter|former|1st|2nd|3rd|4th|5th)"
+    r"(?: (?:one|option|item|product|model|choice)s?\b|"
+    r"(?=\s*(?:[?,.!;]|$|\b(?:is|does|do|has|have|cost|costs|weigh)\b)))",
+    re.I,
+)
+_ORDINALS = {"first": 0, "1st": 0, "former": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "latter": -1}  # fmt: skip
+
+
+def _ordinal(state: State, message: str, words: Vocabulary | None, turn: int) -> tuple[Focus, str] | None:
+    """ "the second one", "the latter": an item by its place among those the last turn listed (its answer's
+    catalog sources, in the listing's order) or compared (the items its question named, in their order)."""
+    m = _ORDINAL.search(message)
+    if m is None or words is None:
+        return None
+    last = state.get("analysis") or {}
+    listed = [i["id"] for i in last.get("items") or [] if i.get("id")]
+    if len(listed) < 2:
+        # The items the last answer named, in the order it named them.
+        answer = next((m.text for m in reversed(state["messages"][:-1]) if isinstance(m, AIMessage)), "")
+        sources = (state.get("context") or {}).get("sources") or []
+        named = {s["id"]: answer.find(s["title"]) for s in sources if s["id"].startswith("catalog:") and s["title"]}
+        listed = sorted((i for i, at in named.items() if at >= 0), key=lambda i: named[i])
+    if len(listed) < 2:
+        return None
+    place = _ORDINALS[m.group(1).lower()]
+    if place >= len(listed):
+        return None
+    item = words.by_key(listed[place])
+    return (_focus(item, turn, "answer"), m.group(0)) if item is not None else None
+
+
+def _tidy_name(message: str, phrase: str, name: str) -> str:
+    """The message with its ordinal reference replaced by the item's name."""
+    out = message.replace(phrase, f"the {name}", 1)
+    return out[:1].upper() + out[1:]
+
+
+async def _with_options(
+    focus: Focus, message: str, carried: list[str], tools: Toolbox, ctx: Context
+) -> tuple[Focus, str]:
+    """The focus with the option values chosen so far (this message's and earlier ones'), and those of them the
+    message does not name itself, as words to add to its standalone question ("16GB")."""
+    if focus["kind"] != "product" or not focus["id"].startswith("catalog:product:"):
+        return focus, ""
+    hits = await tools.catalog.products(ctx.tenant_id, [focus["id"].split(":", 2)[2]])
+    variants = hits[0].variants if hits else ()
+    if not variants:
+        return focus, ""
+    values = chosen_values(message, variants, carried)
+    out: Focus = {k: v for k, v in focus.items() if k != "options"}  # type: ignore[assignment]
+    if values:
+        out["options"] = values
+    return out, carried_phrase(message, variants, values)
 
 
 async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:

@@ -42,6 +42,7 @@ def prompt_messages(state: State, ctx: Context) -> list[BaseMessage]:
         can_do=ctx.agent_can_do,
         cannot_do=ctx.agent_cannot_do,
         context=state["context"]["text"],
+        variant=ctx.prompt_variant,
     )
     history: list[AnyMessage] = [m for m in state["messages"] if not isinstance(m, SystemMessage)]
     return [SystemMessage(system), *history[-HISTORY_MESSAGES:]]
@@ -139,6 +140,7 @@ class _Turn:
                 "error_kind": kind,
                 "error": attempt.get("error"),
                 "failed_over_from": self.failed_from,
+                "policy_version": self.ctx.policy_version,
             }
         )
         health_key = self.tools.models.health_key(name, self.ctx.providers)

@@ -79,6 +79,7 @@ async def run_source(
         elapsed_ms=round(elapsed, 1),
         budget_ms=round(seconds * 1000, 1),
         error="; ".join(e["message"] for e in errors) or None,
+        policy_version=ctx.policy_version,
     )
     await record((await toolbox(runtime)).db, run)
     return update

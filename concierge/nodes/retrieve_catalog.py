@@ -61,7 +61,7 @@ def asked_variants(p: ProductHit, question: str) -> str:
     what there is, for a measure no variant has ("in 64GB")."""
     missing = [
         f"The {p.name} does not come in {asked}: its {name.casefold()} options are {_listed(values)}."
-        for name, asked, values in not_offered(question, p.variants)
+        for name, asked, values in not_offered(question, p.variants, p.name)
     ]
     chosen = named_variants(question, p.variants)
     if not chosen:
@@ -200,7 +200,11 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
     async def shaped(shape: Shape) -> list[RetrievedItem]:
         """Cheapest, by brand, by category, under a price, for N people: the catalog filtered and sorted, the
         answer's sentence leading the first product it names."""
-        sentence, hits = await catalog.shaped(ctx.tenant_id, shape)
+        tools = await toolbox(runtime)
+        documents = tools.documents if "documents" in ctx.sources and hasattr(tools.documents, "heads") else None
+        # Bounded figures ("under 3 lbs") are read from the products' spec lines, in their documents.
+        sheet = await catalog.specs(ctx.tenant_id, documents) if shape.bounds and documents is not None else None
+        sentence, hits = await catalog.shaped(ctx.tenant_id, shape, sheet)
         items = [product_item(p, question) for p in hits[: ctx.max_results]]
         if not items:
             return [

@@ -47,10 +47,7 @@ def _relevance(question: str, named: list) -> Callable[[RetrievedItem], float]:
         if not wanted:
             return 0.0
         have = stems(f"{item['metadata'].get('section') or ''} {item['text']}")
-        spec = any(
-            (kv := key_value(line.strip(" -*").replace("**", ""))) is not None and stems(kv[0]) & keys
-            for line in item["text"].splitlines()
-        )
+        spec = any((kv := key_value(line)) is not None and stems(kv[0]) & keys for line in item["text"].splitlines())
         return (len(wanted & have) + SPEC_WEIGHT * spec) / (len(wanted) + SPEC_WEIGHT)
 
     return score

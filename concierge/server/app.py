@@ -3,6 +3,7 @@ executor, mounts the routers."""
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,27 +21,37 @@ from concierge.server.deps import AppState
 from concierge.server.executor import RunExecutor
 from concierge.server.routes import (
     admin,
+    alerts,
     analytics,
     assistants,
     catalog,
     corrections,
     documents,
+    evalsets,
+    evaluation,
+    experiments,
     feedback,
+    finetunes,
     handoffs,
     health,
+    policies,
     retrieval,
     runs,
     threads,
     usage,
 )
 from concierge.server.tracing import run_tracer
+from concierge.server.web import mount_web
 from concierge.tools.db.events import make_event_log
 from concierge.tools.db.models import Tenant
 from concierge.tools.db.runs import RunConflict, RunNotFound
 from concierge.tools.documents.worker import DocumentWorker
+from concierge.tools.learning.watch import tick
 from concierge.tools.settings import Settings, get_settings
 from concierge.tools.shared import SharedState
 from concierge.tools.toolbox import Toolbox
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -> FastAPI:
@@ -70,11 +81,18 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
                 with contextlib.suppress(Exception):  # an unmigrated database: /readyz says so
                     await refresh_origins()
                 refresher = asyncio.create_task(_every(ORIGINS_REFRESH_S, refresh_origins))
+                learning = (
+                    asyncio.create_task(_every(settings.learning_check_s, lambda: learning_pass(toolbox)))
+                    if settings.learning_check_s > 0
+                    else None
+                )
                 app.state.document_worker = await DocumentWorker(toolbox).start()
                 try:
                     yield
                 finally:
                     refresher.cancel()
+                    if learning is not None:
+                        learning.cancel()
                     await app.state.document_worker.stop()
                     await state.runs.stop()
         finally:
@@ -117,6 +135,13 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
     app.include_router(handoffs.router)
     app.include_router(corrections.router)
     app.include_router(analytics.router)
+    app.include_router(evaluation.router)
+    app.include_router(evalsets.router)
+    app.include_router(policies.router)
+    app.include_router(experiments.router)
+    app.include_router(alerts.router)
+    app.include_router(finetunes.router)
+    mount_web(app)  # the widget's script, the agent console, the operator pages
 
     @app.exception_handler(RunConflict)
     async def conflict(request: Request, exc: RunConflict) -> JSONResponse:
@@ -156,6 +181,17 @@ class TenantOrigins(CORSMiddleware):
 
     def is_allowed_origin(self, origin: str) -> bool:
         return origin in self.tenant_origins
+
+
+async def learning_pass(toolbox: Toolbox) -> None:
+    """Step experiments, watch new policies, check alerts: for every tenant, one failing never stopping the rest."""
+    async with toolbox.db.session() as s:
+        tenants = list(await s.scalars(select(Tenant.id)))
+    for tenant_id in tenants:
+        try:
+            await tick(toolbox, tenant_id)
+        except Exception:
+            log.exception("learning pass failed", extra={"tenant_id": tenant_id})
 
 
 async def _every(seconds: float, job) -> None:

@@ -17,6 +17,7 @@ from concierge.state.context import CUSTOMER_FIELDS
 from concierge.tools.auth.tenants import provider_settings
 from concierge.tools.db.models import Tenant, Thread
 from concierge.tools.db.runs import RunNotFound
+from concierge.tools.learning.policies import PolicyNotFound, Resolved
 from concierge.tools.toolbox import Toolbox
 
 if TYPE_CHECKING:
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
 
 # Context fields a tenant's stored settings set (through the admin API only); a run's `context` carries only facts
 # about the customer; the rest come from the server.
-TENANT_CONTEXT_FIELDS = {f.name for f in fields(Context)} - {"tools", "tenant_id", "providers"} - CUSTOMER_FIELDS
+TENANT_CONTEXT_FIELDS = (
+    {f.name for f in fields(Context)} - {"tools", "tenant_id", "providers", "policy_version"} - CUSTOMER_FIELDS
+)
 CLIENT_CONTEXT_FIELDS = set(CUSTOMER_FIELDS)
 _CONTEXT = TypeAdapter(Context)
 
@@ -74,13 +77,22 @@ class AppState:
                 await s.commit()
 
     async def tenant_context(
-        self, tenant_id: str, overrides: dict[str, Any] | None = None, *, tenant: Tenant | None = None
+        self,
+        tenant_id: str,
+        overrides: dict[str, Any] | None = None,
+        *,
+        policy: Resolved | None = None,
+        policy_version: int | None = None,
+        tenant: Tenant | None = None,
     ) -> Context:
-        """The tenant's stored agent settings and provider keys, then the customer facts a run carries.
+        """The tenant's stored agent settings, its policy's over them, its provider keys, then the customer facts a
+        run carries.
 
-        `tenant` is its row when the caller already read it (the request's key brought it): not read twice.
-        404 for an unknown tenant; 422 naming the field for anything in `overrides` that is not a customer fact
-        (guardrails, prompt, sources, models, budgets, limits and keys change only through the admin API).
+        The policy is `policy` as resolved for the run (its experiment arm), else version `policy_version`, else the
+        tenant's active one. `tenant` is its row when the caller already read it (the request's key brought it):
+        not read twice. 404 for an unknown tenant or policy version; 422 naming the field for anything in
+        `overrides` that is not a customer fact (guardrails, prompt, sources, models, budgets, limits and keys
+        change only through the admin API).
         """
         if tenant is None or tenant.id != tenant_id:
             async with self.tools.db.session() as s:
@@ -96,6 +108,13 @@ class AppState:
                 "admin API",
             )
         settings = {k: v for k, v in (tenant.settings or {}).items() if k in TENANT_CONTEXT_FIELDS}
+        if policy is None:
+            try:
+                policy = await self.tools.policies.resolve(
+                    tenant_id, thread_id=None, customer_id=None, version=policy_version
+                )
+            except PolicyNotFound as exc:
+                raise HTTPException(404, str(exc)) from None
         fields_ = {
             "business_name": tenant.name,
             "business_description": tenant.description,
@@ -104,6 +123,7 @@ class AppState:
             "generation_timeout_s": self.tools.settings.generation_timeout_s,
             "source_timeouts": self.tools.settings.source_timeouts,
             **settings,
+            **policy.settings,
             **(overrides or {}),
         }
         try:
@@ -117,6 +137,7 @@ class AppState:
             raise HTTPException(422, f"context.timezone: unknown time zone {context.timezone!r}") from None
         context.providers = await provider_settings(self.tools.db, self.tools.secrets, tenant.id)
         context.tenant_id, context.tools = tenant.id, self.tools
+        context.policy_version = policy.version
         return context
 
 

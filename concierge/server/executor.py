@@ -257,7 +257,9 @@ class RunExecutor:
         status, error = "success", None
         before: Position | None = None
         try:
-            context = active.context or await self.app.tenant_context(run.tenant_id, kwargs.get("context"))
+            context = active.context or await self.app.tenant_context(
+                run.tenant_id, kwargs.get("context"), policy_version=kwargs.get("policy_version")
+            )
             if graph.checkpointer is not None:
                 before = await position(graph.checkpointer, run.thread_id)
             expected = kwargs.get("resume_checkpoint")

@@ -107,7 +107,16 @@ async def admit(
     if body.feedback_keys:  # the stream ends with signed feedback URLs, made from the address customers reach
         kwargs["feedback_keys"] = list(body.feedback_keys)
         kwargs["feedback_base"] = app.tools.settings.public_url or base_url
-    context = await app.tenant_context(tenant.id, body.context, tenant=tenant)  # 404 or 422 now, not once queued
+    # The policy this run answers under: its arm of a running experiment (by customer or thread), else the active
+    # one; recorded with the run so every figure of the turn can be traced to the policy version that produced it.
+    customer = (body.context or {}).get("customer_id") if isinstance(body.context, dict) else None
+    policy = await app.tools.policies.resolve(tenant.id, thread_id=thread_id, customer_id=customer)
+    # 404 or 422 now, not once queued
+    context = await app.tenant_context(tenant.id, body.context, policy=policy, tenant=tenant)
+    kwargs["policy_version"] = policy.version
+    recorded = {"policy_version": policy.version}
+    if policy.experiment_id:
+        recorded |= {"experiment_id": policy.experiment_id, "experiment_arm": policy.arm}
     resume = body.command is not None and body.command.resume is not None
 
     async def paused() -> None:
@@ -133,7 +142,7 @@ async def admit(
         tenant_id=tenant.id,
         assistant_id=assistant_id,
         kwargs=kwargs,
-        metadata=body.metadata or {},
+        metadata={**(body.metadata or {}), **recorded},
         strategy=body.multitask_strategy,
         resume=resume,
         claim_for=ex.worker,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 AttributionStyle = Literal["inline", "endnote", "none"]
+PromptVariant = Literal["standard", "concise", "detailed"]
 CUSTOMER_FIELDS = frozenset({"locale", "timezone", "customer_id", "customer_name", "membership_tier"})
 """What a run's `context` may carry: facts about the customer. Everything else is the tenant's configuration,
 set through the admin API only (it changes cost, guardrails or sources)."""
@@ -81,6 +82,20 @@ class Context:
     context_tokens: int = field(
         default=3000,
         metadata={"description": "Token budget of the synthesized context given to the model."},
+    )
+    prompt_variant: PromptVariant = field(
+        default="standard",
+        metadata={
+            "description": "Which wording of the instructions the model gets: `standard`, `concise` (short "
+            "answers) or `detailed` (every relevant detail the sources hold)."
+        },
+    )
+    policy_version: int = field(
+        default=0,
+        metadata={
+            "description": "The tenant's policy version that set this run's configuration (0: the tenant's settings "
+            "alone); recorded with the run, its provider calls and its retrieval log. Set by the server only."
+        },
     )
     attribution_style: AttributionStyle = field(
         default="inline",

@@ -28,6 +28,9 @@ class Focus(TypedDict):
     """The turn that set it."""
     origin: Literal["named", "answer"]
     """Named in a customer's message, or the item an answer gave (the cheapest stove, say)."""
+    options: NotRequired[list[str]]
+    """Option values of the item the customer chose ("16GB", "Red"): a later "how much is it?" asks for that
+    version, until the customer names the item afresh or chooses other values."""
 
 
 class CustomerFacts(TypedDict, total=False):

@@ -169,6 +169,19 @@ class Settings(BaseSettings):
         default=1800,
         description="An answer followed by nothing (no message, rating or action) for this long counts as abandoned.",
     )
+    # Learning without breaking: experiments, the rollback watch, alerts.
+    learning_check_s: float = Field(
+        default=60,
+        description="How often the server steps experiments, watches new policies for a rollback and checks alerts "
+        "(0: never by itself; the routes and `concierge experiments evaluate` still do).",
+    )
+    learning_window_s: float = Field(
+        default=3600, description="The window of live figures a rollback or an alert looks at, in seconds."
+    )
+    learning_min_samples: int = Field(
+        default=20, description="Turns (or ratings, or provider calls) a figure needs before it counts."
+    )
+    alert_webhook_timeout_s: float = Field(default=5.0, description="How long an alert webhook may take.")
     # Replicas: checkpoints, the run queue, shared state, observability.
     files_path: Path | None = Field(
         default=None,

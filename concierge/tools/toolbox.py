@@ -15,6 +15,9 @@ from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.migrate import upgrade
 from concierge.tools.documents.indexes import make_document_index
 from concierge.tools.documents.sqlite_index import DocumentIndex
+from concierge.tools.learning.alerts import Alerts
+from concierge.tools.learning.evalsets import EvalSets
+from concierge.tools.learning.policies import Policies
 from concierge.tools.llm.failover import RetryPolicy
 from concierge.tools.llm.health import HealthPolicy, HealthTracker
 from concierge.tools.llm.providers import ProviderRegistry
@@ -52,6 +55,10 @@ class Toolbox:
     feedback: FeedbackStore = field(init=False)
     handoffs: HandoffQueue = field(init=False)
     corrections: Corrections = field(init=False)
+    policies: Policies = field(init=False)
+    """Versioned policies per tenant, the active one, and which experiment arm a run falls in."""
+    evalsets: EvalSets = field(init=False)
+    alerts: Alerts = field(init=False)
     feedback_links: FeedbackLinks | None = field(init=False, default=None)
     """Signed feedback URLs; made in `open()` (reading the server secret is file I/O)."""
 
@@ -60,6 +67,9 @@ class Toolbox:
         self.feedback = FeedbackStore(self.db, self.langsmith)
         self.handoffs = HandoffQueue(self.db)
         self.corrections = Corrections(self.db, self.langsmith)
+        self.policies = Policies(self.db)
+        self.evalsets = EvalSets(self.db)
+        self.alerts = Alerts(self.db, self.settings.alert_webhook_timeout_s)
 
     def use_langsmith(self, sink: LangSmithFeedback | None) -> None:
         """Send ratings and corrections to this LangSmith client (tests point one at a loopback stub)."""

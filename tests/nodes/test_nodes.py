@@ -72,7 +72,7 @@ async def test_retrieve_documents_returns_pages_and_sections(context: Context) -
 @pytest.mark.parametrize(("index", "kind"), [(HangingIndex(), "timeout"), (FailingIndex(), "error")])
 async def test_a_failing_source_becomes_an_error_record(context: Context, index, kind: str) -> None:
     context.tools.documents = index
-    update = await retrieve_documents(task("returns"), rt(replace(context, source_timeout_s=0.2)))
+    update = await retrieve_documents(task("returns"), rt(replace(context, source_timeouts={}, source_timeout_s=0.2)))
     assert "retrieved" not in update
     [error] = update["source_errors"]
     assert error["source"] == "documents" and error["kind"] == kind

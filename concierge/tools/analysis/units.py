@@ -32,6 +32,23 @@ UNITS: dict[str, tuple[str, float]] = {
     "h": ("time", 60.0),
     "mah": ("charge", 1.0),
     "w": ("power", 1.0),
+    "km": ("length", 100000.0),
+    "mi": ("length", 160934.4),
+    "qt": ("volume", 0.946353),
+    "s": ("time", 1 / 60),
+    "ah": ("charge", 1000.0),
+    "kw": ("power", 1000.0),
+    "v": ("voltage", 1.0),
+    "wh": ("energy", 1.0),
+    "kwh": ("energy", 1000.0),
+    "nm": ("torque", 1.0),
+    "db": ("loudness", 1.0),
+    "rpm": ("rotation", 1.0),
+    "psi": ("pressure", 1.0),
+    "bar": ("pressure", 14.5038),
+    "lm": ("light", 1.0),
+    "gpm": ("flow", 3.785411784),
+    "l/min": ("flow", 1.0),
 }
 SPELLINGS: dict[str, tuple[str, ...]] = {
     "kg": ("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramme", "kilogrammes"),
@@ -53,6 +70,23 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "h": ("h", "hr", "hrs", "hour", "hours"),
     "mah": ("mah",),
     "w": ("w", "watt", "watts"),
+    "km": ("km", "kms", "kilometer", "kilometers", "kilometre", "kilometres"),
+    "mi": ("mi", "mile", "miles"),
+    "qt": ("qt", "quart", "quarts"),
+    "s": ("s", "sec", "secs", "second", "seconds"),
+    "ah": ("ah", "amp hour", "amp hours", "amp-hour", "amp-hours", "ampere hours"),
+    "kw": ("kw", "kilowatt", "kilowatts"),
+    "v": ("v", "volt", "volts"),
+    "wh": ("wh", "watt hour", "watt hours", "watt-hour", "watt-hours"),
+    "kwh": ("kwh", "kilowatt hour", "kilowatt hours"),
+    "nm": ("nm", "n·m", "newton metre", "newton metres", "newton meter", "newton meters"),
+    "db": ("db", "dba", "db(a)", "decibel", "decibels"),
+    "rpm": ("rpm", "revolutions per minute"),
+    "psi": ("psi",),
+    "bar": ("bar", "bars"),
+    "lm": ("lm", "lumen", "lumens"),
+    "gpm": ("gpm", "gallons per minute", "gallon per minute"),
+    "l/min": ("l/min", "liters per minute", "litres per minute", "lpm"),
 }
 _SPELLING_TO_UNIT = {s: unit for unit, spellings in SPELLINGS.items() for s in spellings}
 UNIT_STEMS = frozenset(stems(" ".join(s for s in _SPELLING_TO_UNIT if len(s) >= 2 and s.replace(" ", "").isalpha())))
@@ -73,7 +107,7 @@ _NUMBER_WORDS = {
     "twelve": 12,
 }
 _QUANTITY = re.compile(rf"(-?\d+(?:[.,]\d+)?)\s?(?:-\s?)?({_ALTERNATION})(?![a-z0-9])", re.I)
-_BARE_F = {"f", "c", "'", '"', "in", "m", "g", "l", "h", "w"}
+_BARE_F = {"f", "c", "'", '"', "in", "m", "g", "l", "h", "w", "s", "v", "bar", "bars", "mi", "nm", "ah", "sec"}
 """Spellings that are ordinary letters or words on their own: only units right after a number."""
 
 
@@ -111,12 +145,17 @@ def unit_of(spelling: str) -> str | None:
     return _SPELLING_TO_UNIT.get(spelling.lower().strip())
 
 
+_WORD_AFTER = re.compile(r"\s+[a-z]", re.I)
+
+
 def quantities(text: str) -> list[Quantity]:
-    """Every number-with-unit in `text`: "40 liters", "3.5 lbs", "-10°F", "80 inches"."""
+    """Every number-with-unit in `text`: "40 liters", "3.5 lbs", "-10°F", "80 inches" ("33 in stock" is none)."""
     found = []
     for m in _QUANTITY.finditer(text):
         unit = unit_of(m.group(2))
         if unit is None:
+            continue
+        if m.group(2).lower() in ("in", "s") and _WORD_AFTER.match(text, m.end()):
             continue
         found.append(Quantity(float(m.group(1).replace(",", ".")), unit, m.group(0)))
     return found
@@ -164,10 +203,16 @@ class Attribute:
     keys: frozenset[str]
     """Stems of the spec keys that state it ("weight")."""
     dimension: str | None = None
+    words: frozenset[str] = frozenset()
+    """The cue words as written ("quieter"): comparatives are read by word, not by stem."""
+
+    @property
+    def cues_words(self) -> frozenset[str]:
+        return self.words
 
 
 def _attr(name: str, cues: str, keys: str, dimension: str | None = None) -> Attribute:
-    return Attribute(name, frozenset(stems(cues)), frozenset(stems(keys)), dimension)
+    return Attribute(name, frozenset(stems(cues)), frozenset(stems(keys)), dimension, frozenset(cues.split()))
 
 
 ATTRIBUTES: tuple[Attribute, ...] = (
@@ -194,9 +239,22 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("color", "color colour colors colours", "color colour colors colours"),
     _attr("warranty", "warranty guarantee guaranteed", "warranty guarantee"),
     _attr("occupancy", "people person persons occupants sleeps sleep fits", "capacity occupancy sleeps person people"),
-    _attr("power", "power output watts btu heat", "output power heat btu"),
+    _attr("power", "power powerful output watts wattage btu heat", "output power heat btu wattage motor", "power"),
+    _attr(
+        "loudness",
+        "loud louder loudest quiet quieter quietest noise noisy noisier decibels",
+        "noise sound loudness",
+        "loudness",
+    ),
+    _attr("brightness", "bright brighter brightest brightness lumens", "brightness output lumens light", "light"),
+    _attr("voltage", "volt volts voltage", "voltage", "voltage"),
+    _attr("torque", "torque", "torque", "torque"),
+    _attr("pressure", "pressure psi", "pressure", "pressure"),
+    _attr("speed", "fast faster speed spin spins rpm", "speed", "rotation"),
+    _attr("range", "far range distance", "range distance", "length"),
+    _attr("runtime", "runtime", "runtime", "time"),
     _attr("fuel", "fuel gas propane butane", "fuel type fuel"),
-    _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours"),
+    _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours runtime"),
     _attr("price", "price cost costs much expensive cheap cheaper cheapest pay", "price cost"),
     _attr("stock", "stock available availability left", "stock available"),
 )
@@ -221,11 +279,24 @@ def asked_attributes(question: str, names: str = "") -> list[Attribute]:
     Words of the item names in `names` ask nothing ("Sleeping Bag" is no question about sleeping)."""
     q = stems(question) - stems(names)
     found = [a for a in ATTRIBUTES if a.cues & q]
+    said = question  # the question without the item names ("30 ml" of a name asks for no volume)
+    for name in sorted(re.split(r"\s{2,}|\|", names), key=len, reverse=True):
+        if name.strip():
+            said = re.sub(re.escape(name.strip()), " ", said, flags=re.I)
+    for word in re.findall(r"[^\W\d_]+", names):
+        said = re.sub(rf"\b{re.escape(word)}\b", " ", said, flags=re.I)
     how = _HOW.search(question)
-    if how and how.group(1).lower() in _HOW_ATTRIBUTE:
+    if how and how.group(1).lower() == "long":
+        # "how long does it take / last / run" asks for a time; "how long is it" for a length.
+        timed = re.search(
+            r"\b(take|takes|last|lasts|run|runs|charge|charging|keep|keeps|stay|stays|boil|wait)\b", said, re.I
+        )
+        attr = BY_NAME["duration" if timed else "dimensions"]
+        found = [attr, *(a for a in found if a is not attr)]
+    elif how and how.group(1).lower() in _HOW_ATTRIBUTE:
         attr = BY_NAME[_HOW_ATTRIBUTE[how.group(1).lower()]]
         found = [attr, *(a for a in found if a is not attr)]
-    for unit in units_named(question):
+    for unit in units_named(said):
         dim = UNITS[unit][0]
         found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found]
     if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
@@ -239,8 +310,30 @@ _NOT_KEYS = frozenset(
 )
 
 
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_SPEC_MARKS = re.compile(r"\*\*|__|`")
+
+
+def table_row(line: str) -> str | None:
+    """A Markdown table row as a spec line: "| Weight | 3.9 kg |" -> "Weight: 3.9 kg"; "" for the rule under a
+    header; None for a line that is no table row."""
+    text = line.strip()
+    if not (text.startswith("|") and text.endswith("|") and text.count("|") >= 3):
+        return None
+    if _TABLE_RULE.match(text):
+        return ""
+    cells = [c.strip() for c in text.strip("|").split("|")]
+    cells = [c for c in cells if c]
+    if len(cells) < 2:
+        return cells[0] if cells else ""
+    return f"{cells[0]}: {', '.join(cells[1:])}"
+
+
 def key_value(line: str) -> tuple[str, str] | None:
-    """A spec line "Capacity: 40 liters" as ("Capacity", "40 liters"); None for prose."""
+    """A spec line "Capacity: 40 liters" as ("Capacity", "40 liters"), also as a bullet ("- **Capacity**: 40 L")
+    or a table row ("| Capacity | 40 L |"); None for prose."""
+    row = table_row(line)
+    line = row if row is not None else re.sub(r"^\s*[-*\u2022]\s+", "", _SPEC_MARKS.sub("", line))
     m = re.match(r"^\s*([A-Z][\w /&()'-]{1,40}?)\s*:\s+(\S.*)$", line)
     if not m or len(m.group(1).split()) > 5 or any(c.isdigit() for c in m.group(1)):
         return None

@@ -25,11 +25,21 @@ from concierge.tools.llm.providers import ProviderConfig
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 RATE_LIMIT_KINDS = ("tenant", "key", "publishable")
-EXTRA_SETTINGS = frozenset({"allowed_origins", "rate_limits"})
-"""Tenant settings that are not agent context: browser origins of the publishable key, and rate limits."""
-_NOT_SETTINGS = {"tools", "tenant_id", "providers", "business_name", "business_description", "timezone"}
+EXTRA_SETTINGS = frozenset({"allowed_origins", "rate_limits", "alert_webhooks"})
+"""Tenant settings that are not agent context: browser origins of the publishable key, rate limits, and the
+webhooks alerts go to."""
+_NOT_SETTINGS = {
+    "tools",
+    "tenant_id",
+    "providers",
+    "business_name",
+    "business_description",
+    "timezone",
+    "policy_version",
+}
 SETTINGS_FIELDS = frozenset({f.name for f in fields(Context)} - _NOT_SETTINGS - CUSTOMER_FIELDS) | EXTRA_SETTINGS
 _CONTEXT = TypeAdapter(Context)
+_WEBHOOK = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
@@ -53,6 +63,9 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     origins = settings.get("allowed_origins", [])
     if not isinstance(origins, list) or not all(isinstance(o, str) and _ORIGIN.match(o) for o in origins):
         raise AdminError("settings.allowed_origins: a list of origins such as https://shop.example (no path)")
+    hooks = settings.get("alert_webhooks", [])
+    if not isinstance(hooks, list) or not all(isinstance(h, str) and _WEBHOOK.match(h) for h in hooks):
+        raise AdminError("settings.alert_webhooks: a list of http(s) URLs such as https://hooks.slack.com/services/...")
     rates = settings.get("rate_limits", {})
     if not isinstance(rates, dict):
         raise AdminError('settings.rate_limits: an object such as {"key": "60/minute"}')

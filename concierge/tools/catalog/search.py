@@ -14,12 +14,13 @@ from sqlalchemy import select
 from concierge.tools.analysis.money import price_bounds
 from concierge.tools.analysis.text import keywords
 from concierge.tools.catalog.index import TYPO_TOLERANCE, Entry, Filters, ProductIndex
-from concierge.tools.catalog.shape import Shape, matching, summary
+from concierge.tools.catalog.shape import Shape, figures, matching, summary
+from concierge.tools.catalog.specs import ChunkSource, SpecSheet, read_sheet
 from concierge.tools.catalog.variants import Variant
 from concierge.tools.catalog.version import current_version
 from concierge.tools.catalog.vocabulary import Vocabulary
 from concierge.tools.db.engine import AppDatabase
-from concierge.tools.db.models import Product, ProductVariant, Service, Slot
+from concierge.tools.db.models import Document, Product, ProductVariant, Service, Slot
 
 THIN_DESCRIPTION = 50
 """Descriptions shorter than this are worth enriching from the web."""
@@ -169,6 +170,8 @@ class Catalog:
         self.refresh_s = refresh_s
         self._indexes: dict[str, ProductIndex] = {}
         self._vocabularies: dict[str, Vocabulary] = {}
+        self._sheets: dict[str, SpecSheet] = {}
+        self._building: dict[tuple[str, Any], asyncio.Future[SpecSheet]] = {}
         self._checked: dict[str, float] = {}
 
     def invalidate(self, tenant_id: str) -> None:
@@ -206,16 +209,62 @@ class Catalog:
         await self.index(tenant_id)
         return self._vocabularies[tenant_id]
 
-    async def shaped(self, tenant_id: str, shape: Shape) -> tuple[str, list[ProductHit]]:
+    async def shaped(
+        self, tenant_id: str, shape: Shape, sheet: SpecSheet | None = None
+    ) -> tuple[str, list[ProductHit]]:
         """A catalog-shape question's answer: one sentence with names and figures, and the products it lists
-        (or, when none matches, the nearest ones of the same kind)."""
+        (or, when none matches, the nearest ones of the same kind). `sheet` holds the products' spec lines, for
+        bounded figures ("under 3 lbs")."""
         idx = await self.index(tenant_id)
-        chosen = matching(idx.entries, shape)
+        chosen = matching(idx.entries, shape, sheet)
         alternatives: list[Entry] = []
+        stated = figures(idx.entries, shape, sheet)
         if not chosen:
-            loose = replace(shape, min_price=None, max_price=None, people=None, superlative=None, order="price_asc")
-            alternatives = matching(idx.entries, loose) if loose != replace(shape, order="price_asc") else []
-        return summary(shape, chosen, alternatives), [_hit(e, 1.0) for e in (chosen or alternatives)]
+            loose = replace(
+                shape, min_price=None, max_price=None, people=None, superlative=None, order="price_asc", bounds=()
+            )
+            if loose != replace(shape, order="price_asc"):
+                alternatives = matching(idx.entries, loose)
+            if shape.bounds:
+                below = shape.bounds[0].op.startswith("<")
+                alternatives = sorted(
+                    (e for e in alternatives if e.sku in stated),
+                    key=lambda e: stated[e.sku][2] if below else -stated[e.sku][2],
+                )
+        said = {sku: text for sku, (text, _, _) in stated.items()}
+        return summary(shape, chosen, alternatives, said), [_hit(e, 1.0) for e in (chosen or alternatives)]
+
+    async def specs(self, tenant_id: str, documents: ChunkSource) -> SpecSheet:
+        """The products' spec lines from the tenant's documents and tags, rebuilt when the catalog or the set of
+        processed documents changes."""
+        idx = await self.index(tenant_id)
+        async with self.db.session() as s:
+            docs = (
+                await s.execute(
+                    select(Document.id, Document.title, Document.updated_at)
+                    .where(Document.tenant_id == tenant_id, Document.status == "completed")
+                    .order_by(Document.id)
+                )
+            ).all()
+        signature = (idx.version, tuple((d.id, str(d.updated_at)) for d in docs))
+        sheet = self._sheets.get(tenant_id)
+        if sheet is not None and sheet.signature == signature:
+            return sheet
+        building = self._building.get((tenant_id, signature))
+        if building is None:
+            tags = {e.sku: list(e.tags) for e in idx.entries if e.tags}
+            words = self._vocabularies[tenant_id]
+
+            async def build() -> SpecSheet:
+                by_sku = await read_sheet(documents, tenant_id, [(d.id, d.title) for d in docs], words, tags)
+                done = SpecSheet(signature, by_sku)
+                self._sheets[tenant_id] = done
+                self._building.pop((tenant_id, signature), None)
+                return done
+
+            building = self._building[(tenant_id, signature)] = asyncio.ensure_future(build())
+        # Shielded: a turn whose time budget runs out leaves the reading to finish for the next one.
+        return await asyncio.shield(building)
 
     async def products(self, tenant_id: str, skus: list[str]) -> list[ProductHit]:
         """The products with these SKUs, in that order, scored 1 (the items a conversation is about)."""

@@ -15,6 +15,7 @@ from concierge.tools.analysis.money import price_bounds
 from concierge.tools.analysis.text import stems
 from concierge.tools.analysis.units import number_in
 from concierge.tools.catalog.index import Entry
+from concierge.tools.catalog.specs import Bound, SpecSheet, bounds_in, figure_for
 from concierge.tools.catalog.vocabulary import Vocabulary
 
 Order = Literal["price_asc", "price_desc", "name"]
@@ -68,6 +69,10 @@ class Shape:
     """A word of product names the question uses instead of a category, as (stem, word as typed): "boots"."""
     skus: frozenset[str] = frozenset()
     """With `kind`: the products whose names use it."""
+    bounds: tuple[Bound, ...] = ()
+    """Figures bounded by the question ("under 3 lbs"), read from each product's spec lines."""
+    question: str = ""
+    """The question, for picking which spec a bound is about ("weighs under", "a range of at least")."""
 
     def describe(self, currency: str) -> str:
         """ "tents under 300 USD for 4 people", in the question's terms."""
@@ -77,6 +82,8 @@ class Shape:
             parts.append(f"from {self.brand}")
         if self.people:
             parts.append(f"for {self.people} people")
+        # "tents under 3 lbs", "e-bikes with at least 100 km"
+        parts += [b.text if b.op in ("<", ">") else f"with {b.text}" for b in self.bounds]
         if self.min_price is not None and self.max_price is not None:
             parts.append(f"between {self.min_price} and {self.max_price} {currency}")
         elif self.max_price is not None:
@@ -98,17 +105,18 @@ def shape_of(question: str, words: Vocabulary) -> Shape | None:
         kinds = [k for k in words.kind_words(question) if k[0] not in taken and k[0] not in _LISTING_WORDS]
         kind = kinds[0] if kinds else None
     lo, hi = price_bounds(question)
+    bounds = tuple(bounds_in(question))
     people_match = _PEOPLE.search(question)
     people = number_in(people_match.group(0)) if people_match else None
     cheap, dear = _CHEAPEST.search(question), _DEAREST.search(question)
     superlative = (cheap or dear).group(1).lower() if (cheap or dear) else None
     order: Order = "price_desc" if dear and not cheap else "price_asc" if cheap else "name"
-    filtered = bool(brands or categories or kind or lo is not None or hi is not None or people)
+    filtered = bool(brands or categories or kind or lo is not None or hi is not None or people or bounds)
     # "tell me about your hiking jackets": nothing asked beyond the category itself is a listing too.
     named = stems(" ".join(brands + categories)) | {t for t, _ in words.kind_words(question)}
     residual = stems(question) - named - _LISTING_WORDS
     listing = bool(_LISTING.search(question)) or not residual
-    if not (superlative or (filtered and (listing or lo is not None or hi is not None or people))):
+    if not (superlative or (filtered and (listing or lo is not None or hi is not None or people or bounds))):
         return None
     if not filtered and not superlative:
         return None
@@ -122,6 +130,8 @@ def shape_of(question: str, words: Vocabulary) -> Shape | None:
         people=people,
         kind=kind,
         skus=frozenset(it.key for it in words.items_with(kind[0]) if it.kind == "product") if kind else frozenset(),
+        bounds=bounds,
+        question=question,
     )
 
 
@@ -134,10 +144,35 @@ def capacity_of(entry: Entry) -> int | None:
     return None
 
 
-def matching(entries: list[Entry], shape: Shape) -> list[Entry]:
-    """The products that pass the shape's filters, in its order (for a party size, the snuggest fit first)."""
+def figures(entries: list[Entry], shape: Shape, sheet: SpecSheet | None) -> dict[str, tuple[str, bool, float]]:
+    """For each product stating the bounded figures: (the figures as its spec lines say them, whether it passes
+    every bound, the first figure in base units for sorting)."""
+    out: dict[str, tuple[str, bool, float]] = {}
+    if not shape.bounds or sheet is None:
+        return out
+    for e in entries:
+        said, passes, first = [], True, None
+        for bound in shape.bounds:
+            found = figure_for(sheet.of(e.sku), bound, shape.question)
+            if found is None:
+                break
+            _, q, ok = found
+            said.append(q.text)
+            passes = passes and ok
+            first = q.base if first is None and q.unit else q.value if first is None else first
+        else:
+            out[e.sku] = (", ".join(said), passes, first or 0.0)
+    return out
+
+
+def matching(entries: list[Entry], shape: Shape, sheet: SpecSheet | None = None) -> list[Entry]:
+    """The products that pass the shape's filters, in its order (for a party size, the snuggest fit first; for a
+    bounded figure, the best figure first)."""
+    stated = figures(entries, shape, sheet)
     out = []
     for e in entries:
+        if shape.bounds and not (e.sku in stated and stated[e.sku][1]):
+            continue
         if shape.category and e.category.casefold() != shape.category.casefold():
             continue
         if shape.brand and (e.brand or "").casefold() != shape.brand.casefold():
@@ -159,31 +194,41 @@ def matching(entries: list[Entry], shape: Shape) -> list[Entry]:
         out.sort(key=lambda e: (-e.price, e.name.casefold()))
     elif shape.people:
         out.sort(key=lambda e: (capacity_of(e) or 0, e.price))
+    elif shape.bounds:
+        below = shape.bounds[0].op.startswith("<")
+        out.sort(key=lambda e: (stated[e.sku][2] if below else -stated[e.sku][2], e.price))
     else:
         out.sort(key=lambda e: e.name.casefold())
     return out
 
 
-def _priced(e: Entry) -> str:
-    return f"{e.name} ({e.price} {e.currency})"
+def _priced(e: Entry, said: dict[str, str] | None = None) -> str:
+    figure = f"{said[e.sku]}, " if said and e.sku in said else ""
+    return f"{e.name} ({figure}{e.price} {e.currency})"
 
 
-def summary(shape: Shape, chosen: list[Entry], alternatives: list[Entry]) -> str:
-    """One sentence that answers the shape question with names and figures, or says plainly nothing matched."""
+def summary(shape: Shape, chosen: list[Entry], alternatives: list[Entry], said: dict[str, str] | None = None) -> str:
+    """One sentence that answers the shape question with names and figures, or says plainly nothing matched;
+    `said` holds each product's bounded figures as its spec lines state them."""
     currency = (chosen or alternatives or [None])[0]
     cur = currency.currency if currency is not None else ""
     what = shape.describe(cur)
     if not chosen:
         if alternatives:
+            if said and shape.bounds:
+                near = alternatives[0]
+                figure = f" ({said[near.sku]})" if near.sku in said else ""
+                return f"We sell no {what}; the nearest is the {near.name}{figure} at {near.price} {near.currency}."
             near = min(alternatives, key=lambda e: e.price)
             return f"We sell no {what}; the nearest is the {near.name} at {near.price} {near.currency}."
         return f"We sell no {what}."
     if shape.superlative:
         top = chosen[0]
-        others = ", ".join(_priced(e) for e in chosen[1:MAX_LISTED])
+        others = ", ".join(_priced(e, said) for e in chosen[1:MAX_LISTED])
         then = f" Next: {others}." if others else ""
         return f"The {shape.superlative} of our {what} is the {top.name} at {top.price} {top.currency}.{then}"
-    listed = ", ".join(_priced(e) for e in chosen[:MAX_LISTED])
+    listed = ", ".join(_priced(e, said) for e in chosen[:MAX_LISTED])
     more = f" and {len(chosen) - MAX_LISTED} more" if len(chosen) > MAX_LISTED else ""
-    count = str(len(chosen)) if len(chosen) > 1 else "one"
-    return f"We sell {count} {what}: {listed}{more}."
+    if len(chosen) == 1:
+        return f"We sell one of these ({what}): {listed}."
+    return f"We sell {len(chosen)} {what}: {listed}{more}."

@@ -68,29 +68,148 @@ def named_variants(question: str, variants: tuple[Variant, ...] | list[Variant])
 _MEASURE = re.compile(r"^(\d+(?:[.,]\d+)?)(\s*-?\s*)([^\W\d_]+)$")
 
 
+COLOURS = frozenset(
+    "black white grey gray red blue green yellow orange purple pink brown beige navy olive teal tan khaki maroon "
+    "burgundy silver gold charcoal cream ivory turquoise cyan magenta lime coral mint lavender violet indigo bronze "
+    "copper graphite camo camouflage multicolour multicolor aqua lilac mustard ochre rust crimson scarlet "
+    "emerald sapphire ruby amber".split()
+)
+"""Colour words in everyday English: a colour asked of a product sold in others is a plain no."""
+_COLOUR_OPTION = re.compile(r"\b(colou?rs?|shades?|finish(?:es)?)\b", re.I)
+SIZE_WORDS = frozenset(
+    "xxs xs s m l xl xxl xxxl 2xl 3xl 4xl 5xl small medium large petite regular tall king queen twin single double "
+    "extra-small extra-large".split()
+)
+_SIZE_OPTION = re.compile(r"\bsizes?\b", re.I)
+_LETTER_SIZE = re.compile(r"(?<![\w.])(XXS|XS|S|M|L|XL|XXL|XXXL|[2-5]XL)(?![\w])")
+_WORD_SIZE = re.compile(
+    r"\b(extra[- ]small|extra[- ]large|small|medium|large|petite|regular|tall|king|queen|twin|single|double)\b",
+    re.I,
+)
+_LETTER_CONTEXT = re.compile(r"\b(?:in|size|an?|the)\s*$", re.I)
+
+
+def _words_of(values: list[str]) -> set[str]:
+    return {w for v in values for w in re.findall(r"[^\W\d_]+", v.casefold())}
+
+
+def _is_colour_option(name: str, values: list[str]) -> bool:
+    return bool(_COLOUR_OPTION.search(name)) or all(_words_of([v]) & COLOURS for v in values)
+
+
+def _is_size_option(name: str, values: list[str]) -> bool:
+    return bool(_SIZE_OPTION.search(name)) or all(
+        v.casefold() in SIZE_WORDS or v.casefold().replace(" ", "-") in SIZE_WORDS for v in values
+    )
+
+
+_SIZE_CANON = {"small": "s", "medium": "m", "large": "l", "extra-small": "xs", "extra-large": "xl", "2xl": "xxl"}
+_AFTER_SIZE = re.compile(r"^\s*(?:one|size|version|model)\b", re.I)
+
+
+def _size_key(value: str) -> str:
+    key = re.sub(r"[\s-]+", "-", value.strip().casefold())
+    return _SIZE_CANON.get(key, key)
+
+
+def _asked_sizes(question: str) -> list[str]:
+    """Size words the question asks for, where it asks for a size: "in XL", "a large one", "size M", "the small
+    version" ("large" in "a large choice" and the letters "M" and "L" elsewhere ask for none)."""
+    out = []
+    for m in [*_WORD_SIZE.finditer(question), *_LETTER_SIZE.finditer(question)]:
+        if _LETTER_CONTEXT.search(question[: m.start()]) or _AFTER_SIZE.match(question[m.end() :]):
+            out.append(m.group(1))
+    return out
+
+
 def _number(text: str) -> float:
     return float(text.replace(",", "."))
 
 
-def not_offered(question: str, variants: tuple[Variant, ...] | list[Variant]) -> list[tuple[str, str, list[str]]]:
-    """Measures the question asks for that no variant has ("64GB" of a laptop sold with 16GB and 32GB), as
-    (option name, the measure as the shop writes it, the values it is sold in): the answer is then a plain no
-    with the alternatives, not a silence."""
+def _measures(name: str, values: list[str], text: str) -> list[tuple[str, str, list[str]]]:
+    """A number with the unit the option's values share ("64GB" of 16GB and 32GB), not among them."""
+    measures = [_MEASURE.match(x.strip()) for x in values]
+    if not measures or any(m is None for m in measures):
+        return []
+    units = {m.group(3).casefold() for m in measures if m}
+    if len(units) != 1:
+        return []
+    first = measures[0]
+    assert first is not None
+    offered = {_number(m.group(1)) for m in measures if m}
+    unit = units.pop()
+    return [
+        (name, f"{found.group(1)}{first.group(2)}{first.group(3)}", values)
+        for found in re.finditer(rf"(?<![\w.])(\d+(?:[.,]\d+)?)[\s\-]*{re.escape(unit)}(?!\w)", text)
+        if _number(found.group(1)) not in offered
+    ]
+
+
+def _numbers(name: str, values: list[str], text: str) -> list[tuple[str, str, list[str]]]:
+    """A bare number after the option's name ("size 47" of shoes sold in 40 to 46), not among its values."""
+    if not all(re.fullmatch(r"\d+(?:[.,]\d+)?", v.strip()) for v in values):
+        return []
+    offered = {_number(v) for v in values}
+    key = re.escape(name.casefold().rstrip("s"))
+    return [
+        (name, m.group(1), values)
+        for m in re.finditer(rf"\b{key}s?\s*(?:of\s+|:\s*)?(\d+(?:[.,]\d+)?)(?![\w.])", text)
+        if _number(m.group(1)) not in offered
+    ]
+
+
+def not_offered(
+    question: str, variants: tuple[Variant, ...] | list[Variant], name: str = ""
+) -> list[tuple[str, str, list[str]]]:
+    """Option values the question asks for that no variant has, as (option name, the value as asked, the values
+    it is sold in): a measure ("64GB" of a laptop sold with 16GB and 32GB), a colour ("in red" of a bag sold in
+    black and olive), a size ("in XL", "size 47"). The answer is then a plain no with the alternatives, not a
+    silence. Words of the product's own `name` ask for nothing ("the Red Rock tent in green")."""
     text = question.casefold()
-    out = []
-    for name in dict.fromkeys(n for v in variants for n, _ in v.options):
-        values = list(dict.fromkeys(x for v in variants for n, x in v.options if n == name))
-        measures = [_MEASURE.match(x.strip()) for x in values]
-        if not measures or any(m is None for m in measures):
-            continue
-        units = {m.group(3).casefold() for m in measures if m}
-        if len(units) != 1:
-            continue
-        first = measures[0]
-        assert first is not None
-        offered = {_number(m.group(1)) for m in measures if m}
-        unit = units.pop()
-        for found in re.finditer(rf"(?<![\w.])(\d+(?:[.,]\d+)?)[\s\-]*{re.escape(unit)}(?!\w)", text):
-            if _number(found.group(1)) not in offered:
-                out.append((name, f"{found.group(1)}{first.group(2)}{first.group(3)}", values))
+    own = _words_of([name])
+    out: list[tuple[str, str, list[str]]] = []
+    for option in dict.fromkeys(n for v in variants for n, _ in v.options):
+        values = list(dict.fromkeys(x for v in variants for n, x in v.options if n == option))
+        found = _measures(option, values, text) or _numbers(option, values, text)
+        if not found and _is_colour_option(option, values):
+            sold = _words_of(values)
+            asked = [w for w in re.findall(r"[^\W\d_]+", text) if w in COLOURS and w not in sold and w not in own]
+            found = [(option, w, values) for w in dict.fromkeys(asked)]
+        if not found and _is_size_option(option, values):
+            sold = {_size_key(v) for v in values}
+            asked = [w for w in _asked_sizes(question) if _size_key(w) not in sold and w.casefold() not in own]
+            found = [(option, w, values) for w in dict.fromkeys(asked)]
+        out += found
     return out
+
+
+def chosen_values(
+    question: str, variants: tuple[Variant, ...] | list[Variant], carried: list[str] | None = None
+) -> list[str]:
+    """The option values the customer has chosen so far: those this question names, and for every other option
+    the value chosen in an earlier turn ("in 16GB", then "the 15 inch one" is the 15 inch with 16GB). A value
+    asked for that no variant has ("in 64GB") changes nothing; values are returned in the shop's option order."""
+    named = named_values(question, variants)
+    option_of = {v: n for x in variants for n, v in x.options}
+    by_option: dict[str, str] = {option_of[v]: v for v in carried or [] if v in option_of}
+    # Two values of one option named at once ("13 or 15 inch?") choose neither: the question asks about both.
+    per_option: dict[str, list[str]] = {}
+    for v in named:
+        per_option.setdefault(option_of[v], []).append(v)
+    for option, values in per_option.items():
+        if len(values) == 1:
+            by_option[option] = values[0]
+        else:
+            by_option.pop(option, None)
+    order = list(dict.fromkeys(n for x in variants for n, _ in x.options))
+    return [by_option[o] for o in order if o in by_option]
+
+
+def carried_phrase(question: str, variants: tuple[Variant, ...] | list[Variant], chosen: list[str]) -> str:
+    """The chosen values the question itself does not name, as words to add to it ("16GB"), leaving out an
+    option the question asks another value of ("and in 64GB?" asks about memory afresh)."""
+    named = named_values(question, variants)
+    asked_options = {name for name, _, _ in not_offered(question, variants)}
+    option_of = {v: n for x in variants for n, v in x.options}
+    named_options = {option_of[v] for v in named if v in option_of}
+    return ", ".join(v for v in chosen if v not in named and option_of.get(v) not in asked_options | named_options)

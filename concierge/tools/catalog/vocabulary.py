@@ -50,6 +50,15 @@ def _terms(text: str) -> list[str]:
     return [t for t in stem_list(text) if len(t) >= _MIN_TERM and not t.isdigit()]
 
 
+def _singular(word: str) -> str:
+    """ "bikes" -> "bike", "boxes" -> "box", "glass" stays: enough to say a category's name in the singular."""
+    if word.endswith(("ches", "shes", "xes", "sses")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
 def message_terms(text: str) -> set[str]:
     """A message's stems, plus each pair of neighbouring words joined ("trail master" meets "TrailMaster")."""
     words = [fold(w) for w in re.findall(r"[^\W_]+", text.lower())]
@@ -209,6 +218,21 @@ class Vocabulary:
 
     def categories_in(self, text: str) -> list[str]:
         """Categories the text names, allowing plurals and a missing word ("stoves" for "Camping Stoves")."""
+        # A category's whole name said ("e-bikes", "E bike", "road bikes") names it before any other whose last
+        # word alone matches ("bike" of "Road Bikes").
+        low = fold(text).casefold()
+        whole = []
+        for key, category in self.categories.items():
+            words = re.findall(r"[^\W_]+", key)
+            if words and re.search(
+                r"(?<![^\W_])"
+                + r"[\W_]*".join(map(re.escape, [*words[:-1], _singular(words[-1])]))
+                + r"(?:e?s)?(?![^\W_])",
+                low,
+            ):
+                whole.append((len(words), category))
+        if whole:
+            return [c for _, c in sorted(whole, key=lambda x: -x[0])]
         q = message_terms(text)
         out = []
         for key, category in self.categories.items():

@@ -245,6 +245,8 @@ class UsageRecord(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     failed_over_from: Mapped[str | None] = mapped_column(String(200), default=None)
     day: Mapped[str] = mapped_column(String(10))
+    policy_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The tenant's policy version whose turn made this call (revision 0010); None before policies existed."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -293,6 +295,8 @@ class RetrievalLogEntry(Base):
     budget_ms: Mapped[float] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    policy_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The tenant's policy version of the turn (revision 0010)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -307,6 +311,7 @@ class RetrievalLogEntry(Base):
             "budget_ms": self.budget_ms,
             "error": self.error,
             "created_at": self.created_at.isoformat(),
+            "policy_version": self.policy_version,
         }
 
 
@@ -477,6 +482,149 @@ class EvalSetVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     correction_ids: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Learning without breaking: evaluation sets, policies, experiments, alerts (revision 0010).
+
+
+class EvalSet(Base):
+    """One version of a tenant's named evaluation set: its cases as they were then. Changing a set adds a version."""
+
+    __tablename__ = "eval_sets"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    cases: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Questions and conversations in the harness's JSON Lines form, one object each."""
+    sha256: Mapped[str] = mapped_column(String(64))
+    """Of the cases as canonical JSON: the same cases again make no new version."""
+    origin: Mapped[str] = mapped_column(String(300), default="")
+    """Where the cases came from: `team:<file>`, `corrections:<n>`, `import:<file>`."""
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Policy(Base):
+    """One version of what can change a tenant's answers: models and routing, prompt variant, retrieval, citations.
+
+    Its `settings` are tenant settings (a subset of the `Context` fields) laid over the tenant's own."""
+
+    __tablename__ = "policies"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(String(200), default="")
+    """`api`, `cli`, `fine-tune:<job>`..."""
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ActivePolicy(Base):
+    """The policy a tenant's turns use, the one before it (where a rollback returns) and the baseline to watch."""
+
+    __tablename__ = "active_policies"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    previous_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    activated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    baseline: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Live figures of the previous policy when this one took over: what the rollback watch compares against."""
+    watched: Mapped[bool] = mapped_column(Boolean, default=False)
+    """True while the rollback watch compares this policy with its baseline."""
+
+
+class PolicyEvent(Base):
+    """Something that changed which policy answers: activation, rollback (with its reason), experiment steps."""
+
+    __tablename__ = "policy_events"
+    __table_args__ = (Index("ix_policy_events_tenant_at", "tenant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    from_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    to_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    actor: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Experiment(Base):
+    """An A/B rollout of a treatment policy against the control, by customer or thread, in 10/50/100 % steps."""
+
+    __tablename__ = "experiments"
+    __table_args__ = (Index("ix_experiments_tenant_status", "tenant_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    control_version: Mapped[int] = mapped_column(Integer)
+    treatment_version: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(16), default="thread")
+    """`customer` (the run's customer_id, else its thread) or `thread`."""
+    percent: Mapped[int] = mapped_column(Integer, default=10)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    """running, stopped (early, treatment worse), promoted (reached 100 %), cancelled."""
+    min_turns: Mapped[int] = mapped_column(Integer, default=30)
+    eval: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The evaluation gate: set name and version, threshold, the treatment's figures, passed."""
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Every decision, with the per-arm figures and the test it rests on."""
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    step_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class AlertEntry(Base):
+    """An incident: one alert sent when it opens, none while it stays open, closed when the figure recovers."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_tenant_kind_status", "tenant_id", "kind", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    """quality_drop, cost_spike, latency_p95, provider_errors, handoff_rate, rollback."""
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    message: Mapped[str] = mapped_column(Text, default="")
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+    threshold: Mapped[float | None] = mapped_column(Float, default=None)
+    deliveries: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Each webhook the alert went to, with its HTTP status or error."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class FineTuneJob(Base):
+    """A fine-tuning job submitted to a provider with the tenant's approved corrections, and the candidate policy
+    its model became."""
+
+    __tablename__ = "fine_tune_jobs"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    """The provider's job id."""
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(64), default="openai")
+    base_model: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32), default="validating_files")
+    """The provider's: validating_files, queued, running, succeeded, failed, cancelled."""
+    fine_tuned_model: Mapped[str | None] = mapped_column(String(300), default=None)
+    policy_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The candidate policy registered once the job succeeded."""
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Files sent (ids, examples, tokens), the provider's error if it failed."""
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 metadata = Base.metadata

@@ -31,6 +31,7 @@ class SourceRun:
     elapsed_ms: float
     budget_ms: float
     error: str | None = None
+    policy_version: int | None = None
 
 
 async def record(db: AppDatabase, run: SourceRun) -> None:

@@ -26,6 +26,7 @@ from rapidfuzz import fuzz, process
 from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
 from concierge.tools.analysis.text import fold, stems
 from concierge.tools.analysis.units import (
+    ATTRIBUTES,
     BY_NAME,
     UNIT_STEMS,
     Attribute,
@@ -33,6 +34,7 @@ from concierge.tools.analysis.units import (
     convert_phrase,
     key_value,
     quantities,
+    table_row,
     units_named,
 )
 from concierge.tools.llm.prompts import ABOUT, UNKNOWN_ITEM, Header, SourceBlock, parse_context, parse_header
@@ -83,6 +85,20 @@ _SYNONYMS = {
     "carri": ("have", "sell", "stock"),
     "offer": ("have", "sell"),
     "deliveri": ("ship",),
+    "charg": ("cost", "fee", "free"),
+    # How-adjectives and the spec words for their measure: "how deep" is a depth, "how strong" a power.
+    "deep": ("depth",),
+    "wide": ("width",),
+    "high": ("height",),
+    "tall": ("height",),
+    "strong": ("strength", "power"),
+    "fast": ("speed",),
+    "far": ("rang", "distanc"),
+    "hot": ("temperatur", "heat"),
+    "loud": ("nois", "sound"),
+    "quiet": ("nois", "sound"),
+    "heavi": ("weight",),
+    "fee": ("cost", "charg"),
     "ship": ("deliveri",),
 }
 _HEADER_WEIGHT = 0.6
@@ -97,7 +113,14 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 def sentences(text: str) -> list[str]:
     """Sentences of a source, with lines a PDF wrapped mid-sentence joined and bullet marks removed."""
     lines: list[str] = []
-    for raw in text.splitlines():
+    raws = text.splitlines()
+    for i, raw in enumerate(raws):
+        row = table_row(raw)
+        if row is not None:  # a table's row reads as its spec line: "| Weight | 3.9 kg |" -> "Weight: 3.9 kg"
+            header = i + 1 < len(raws) and table_row(raws[i + 1]) == ""
+            if row and not header:
+                lines.append(row)
+            continue
         line = _MARKUP.sub("", raw).strip()
         if not line:
             continue
@@ -251,6 +274,14 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
 
 
 _FILLER = frozenset(stems("much many"))
+_PREPOSITIONS = frozenset(stems("under over about within without across along"))
+"""Words no source needs to hold for the answer to be there ("is it under warranty?")."""
+_HOW_MUCH_OF = re.compile(
+    r"\bhow much (?!is\b|are\b|does\b|do\b|did\b|will\b|would\b|was\b|were\b|for\b|it\b|the\b|'s\b|"
+    r"to\b|would\b|can\b|should\b|money\b|cost|price|more\b|less\b)[^\W\d_]+",
+    re.I,
+)
+_NAME_ONLY = 0.3
 _NAME_FILLER = frozenset(stems("the a of and with set pack edition size model"))
 
 
@@ -293,10 +324,14 @@ _SPEC_NO_UNIT = (0.5, 0.05)
 """A spec line of a measured attribute whose value has no unit ("Temperature Rating: 3.5/5")."""
 _QUANTITY_PROSE = (0.6, 0.2)
 """A sentence holding the attribute's word and a figure in its units ("rated for 20F to 60F")."""
+_QUANTITY_ONLY = (0.5, 0.1)
+"""Prose about the item asked whose one figure is in the attribute's units, without the attribute's word."""
 _UNANCHORED = 0.25
 
 
-def _attribute_score(sentence: str, attributes: list[Attribute], subject_ok: bool) -> tuple[float, float]:
+def _attribute_score(
+    sentence: str, attributes: list[Attribute], subject_ok: bool, catalog: bool = False
+) -> tuple[float, float]:
     """(floor, bonus) for how surely a sentence states the attribute asked: spec lines first, figures in the right
     unit next; (0, 0) for a sentence about another item or when no attribute is asked."""
     if not attributes or not subject_ok:
@@ -319,6 +354,13 @@ def _attribute_score(sentence: str, attributes: list[Attribute], subject_ok: boo
             and stems(sentence) & (attr.keys | attr.cues)
         ):
             score = _QUANTITY_PROSE
+        elif (
+            not catalog
+            and kv is None
+            and attr.dimension
+            and [q.dimension for q in quantities(sentence)] == [attr.dimension]
+        ):
+            score = _QUANTITY_ONLY  # "At just 6.9 kg, it is easy to carry": the one figure of that kind
         else:
             continue
         best = max(best, score)
@@ -371,6 +413,10 @@ def weigh(
     q = set(spelt.values())
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
     guessed = {new for old, new in spelt.items() if new != old}
+    if _HOW_MUCH_OF.search(reading.words):
+        # "how much suspension travel", "how much torque": an amount of something, not a price
+        attributes = [a for a in attributes if a.name != "price"]
+        q -= _FILLER
     if attributes and all(a.name != "price" for a in attributes):
         q -= _FILLER  # "how much does it weigh": "much" asks for no price
     synonyms = {t: set(_SYNONYMS.get(t, ())) for t in q}
@@ -382,7 +428,18 @@ def weigh(
             synonyms[t] |= attr.keys
     # Rare terms tell more; a term no source holds weighs most, so its absence lowers coverage.
     df = {t: sum(1 for u in units if t in u[2] or t in u[3]) for t in q}
+    # The asked item's own name says which item, not what about it: a sentence holding only the name (its price
+    # line) does not answer "how many speeds is the X?" (see `_NAME_ONLY`). When the question's other words are
+    # all stop words ("how long is the X?"), the attribute it asks stands in for them, spelt as sources spell it.
+    name_terms = set().union(*(stems(a) for a in reading.asked)) & q if reading.asked else set()
+    if name_terms and not q - name_terms - _FILLER and attributes:
+        asked = attributes[0]
+        pseudo = f"\x00{asked.name}"
+        q.add(pseudo)
+        synonyms[pseudo] = set(asked.keys)
+        df[pseudo] = sum(1 for u in units if asked.keys & (u[2] | u[3]))
     idf = {t: math.log(1 + len(units) / (df[t] + 0.5)) for t in q}
+    asks_more = bool(name_terms and q - name_terms - _FILLER)
     total = sum(idf.values())
 
     def matched(terms: set[str]) -> set[str]:
@@ -399,9 +456,11 @@ def weigh(
         hits = matched(terms)
         from_header = matched(header) - hits
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
+        if asks_more and not hits - name_terms:
+            coverage = min(coverage, _NAME_ONLY)  # only the item's name: not what was asked about it
         subject_ok = not reading.asked or subject in reading.asked or any(_mentions(sentence, a) for a in reading.asked)
         words = coverage
-        floor, bonus = _attribute_score(sentence, attributes, subject_ok)
+        floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog)
         if not reading.asked:  # a spec line of no item in particular needs words too
             floor, bonus = min(floor, coverage + _UNANCHORED), bonus / 2
         coverage = max(coverage + bonus, floor)
@@ -410,7 +469,8 @@ def weigh(
         scored.append(Scored(coverage, n, sentence, frozenset(hits), subject, catalog, words))
     scored.sort(key=lambda x: -x.coverage)  # stable: ties keep the context's own ranking
     scored = _by_meaning(reading, scored, embed)
-    missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not synonyms[t]} | guessed
+    scored = _spec_by_meaning(reading, scored, attributes, embed)
+    missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not synonyms[t]} - _PREPOSITIONS | guessed
     return scored, missing
 
 
@@ -442,6 +502,72 @@ def _by_meaning(reading: Reading, scored: list[Scored], embed: Embed | None) -> 
     if sims[order[0]] - sims[0] < _SEMANTIC_MARGIN:
         return scored
     return [lifted[i] for i in order] + rest
+
+
+_SPEC_MEANING = 0.35
+"""Similarity a spec line of the item asked must reach to answer by meaning alone ("speeds" for "Gears: 14")."""
+_SPEC_MARGIN = 0.12
+_HOW_DIMENSIONS = {
+    "long": {"length", "time"},
+    "far": {"length"},
+    "big": {"length", "volume"},
+    "large": {"length", "volume"},
+    "heavy": {"mass"},
+    "hot": {"temperature"},
+    "cold": {"temperature"},
+    "warm": {"temperature"},
+    "fast": {"rotation", "time"},
+    "loud": {"loudness"},
+    "bright": {"light"},
+    "tall": {"length"},
+    "wide": {"length"},
+    "deep": {"length"},
+}
+_HOW_WORD = re.compile(r"\bhow (\w+)\b", re.I)
+
+
+def _spec_by_meaning(
+    reading: Reading, scored: list[Scored], attributes: list[Attribute], embed: Embed | None
+) -> list[Scored]:
+    """When no sentence answers by its words, a spec line of the item asked that clearly says the same thing in
+    other words ("how many speeds" and "Gears: 14", "how strong is the motor" and "Rated power: 450 W") answers,
+    if its figure is of the kind the question asks ("how long" is a length or a time, never lumens)."""
+    if embed is None or len(reading.asked) != 1 or not scored or scored[0].coverage >= _CONFIDENT:
+        return scored
+    # Only a line no word of the question reaches ("Gears" for "speeds"): a line that matches some words and
+    # lacks others ("Footprint: Sold separately" for "a footprint groundsheet") is the words' to judge.
+    names = set().union(*(stems(a) for a in reading.asked))
+    specs = [
+        s
+        for s in scored
+        if not s.catalog
+        and s.subject in reading.asked
+        and not s.hits - names
+        and (key_value(s.sentence) is not None or any(c.isdigit() for c in s.sentence))
+    ]
+    if not specs:
+        return scored
+    question = reading.words
+    for name in reading.asked:
+        question = re.sub(rf"(?:\bthe\s+)?{re.escape(name)}", "it", question, flags=re.I)
+    sims = _semantic(question, [s.sentence for s in specs], embed)
+    order = sorted(range(len(specs)), key=lambda i: -sims[i])
+    best = order[0]
+    second = sims[order[1]] if len(order) > 1 else 0.0
+    if sims[best] < _SPEC_MEANING or sims[best] - second < _SPEC_MARGIN:
+        return scored
+    wanted = {a.dimension for a in attributes if a.dimension}
+    how = _HOW_WORD.search(reading.words)
+    if how:
+        wanted |= _HOW_DIMENSIONS.get(how.group(1).lower(), set())
+    value = key_value(specs[best].sentence)
+    dims = {q.dimension for q in quantities(value[1] if value else specs[best].sentence)}
+    if wanted and dims and not dims & wanted:
+        return scored
+    if wanted and not dims and how and how.group(1).lower() in _HOW_DIMENSIONS:
+        return scored  # "how long is it?" is not answered by a word ("Frame: steel")
+    lifted = replace(specs[best], coverage=max(specs[best].coverage, _CONFIDENT), words=_CONFIDENT)
+    return [lifted] + [s for s in scored if s is not specs[best]]
 
 
 def _respell(term: str, vocabulary: set[str]) -> str:
@@ -510,9 +636,10 @@ def compose_answer(
         covered |= item.hits
         picked.append(item)
     # A price comes from the catalog, always more current than a document: its sentence joins the answer.
-    if any(a.name == "price" for a in asked_attributes(reading.words, reading.names)) and not any(
-        p.catalog for p in picked
-    ):
+    if (
+        any(a.name == "price" for a in asked_attributes(reading.words, reading.names))
+        and not _HOW_MUCH_OF.search(reading.words)
+    ) and not any(p.catalog for p in picked):
         from_catalog = next((s for s in scored if s.catalog and _COSTS.search(s.sentence)), None)
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
@@ -532,6 +659,8 @@ def _overview(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     sentence of its description answer it, rather than whichever review repeats its name most."""
     if len(reading.asked) != 1 or stems(reading.words) - stems(reading.asked[0]) - _ABOUT_WORDS:
         return None
+    if _HOW_WORD.search(reading.words) or asked_attributes(reading.words, reading.names):
+        return None  # "how long is the X?" asks something, though its words are all stop words
     entry = next((b for b in blocks if b.label.startswith(_CATALOG) and _subject(b.label) == reading.asked[0]), None)
     if entry is None:
         return None
@@ -566,14 +695,81 @@ def _figure(attribute: str, sentence: str) -> float | None:
     return min(found) if found else None
 
 
+_LOWER_IS = frozenset(
+    "lighter cheaper smaller shorter slower quieter dimmer weaker lower less fewer narrower thinner colder".split()
+)
+_MORE_LESS = re.compile(
+    r"\b(more|less|higher|lower|longer|shorter|bigger|larger|greater|smaller|stronger|better)\s+([^\W\d_]+)\b", re.I
+)
+_ER = re.compile(r"\b([^\W\d_]{3,}(?:er|ier))\b", re.I)
+
+
+def comparative(text: str) -> tuple[str, int, str] | None:
+    """The attribute a comparison asks about, its direction (1: the higher figure wins) and the word it used:
+    "lighter" is (weight, -1), "more torque" and "longer range" name their attribute, "quieter" is the lower
+    noise. Known comparatives first, then any "-er" word or "more X" whose word asks for an attribute."""
+    m = _COMPARE.search(text)
+    if m:
+        attribute, direction = _COMPARATIVES[m.group(1).lower()]
+        return attribute, direction, m.group(1).lower()
+    for m in _MORE_LESS.finditer(text):
+        found = [a for a in ATTRIBUTES if a.dimension and stems(m.group(2)) & (a.cues | a.keys)]
+        if found:
+            direction = -1 if m.group(1).lower() in _LOWER_IS else 1
+            return found[0].name, direction, m.group(0).lower()
+    for m in _ER.finditer(text):
+        word = m.group(1).lower()
+        found = [a for a in ATTRIBUTES if a.dimension and word in a.cues_words]
+        if found:
+            return found[0].name, -1 if word in _LOWER_IS else 1, word
+        base = _base_adjective(word)
+        if base in _MEASURES:  # "deeper" is more depth, "taller" more height
+            attribute, _ = _MEASURES[base]
+            return attribute, -1 if word in _LOWER_IS else 1, word
+    return None
+
+
+_MEASURES = {
+    "deep": ("dimensions", "depth"),
+    "tall": ("dimensions", "height"),
+    "high": ("dimensions", "height"),
+    "wide": ("dimensions", "width"),
+    "long": ("dimensions", "length"),
+    "thick": ("dimensions", "thick"),
+    "fast": ("speed", "speed"),
+    "strong": ("power", "power"),
+    "far": ("range", "range"),
+}
+"""How-adjectives, the attribute they measure and the spec word for it ("deeper" reads a "Cutting depth")."""
+
+
+def _base_adjective(word: str) -> str:
+    """ "deeper" -> "deep", "bigger" -> "big", "heavier" -> "heavy", "wider" -> "wide"."""
+    if word.endswith("ier"):
+        return word[:-3] + "y"
+    stem = word[:-2]
+    if stem in _MEASURES:
+        return stem
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        return stem[:-1]
+    return word[:-1]
+
+
+def _measure_keys(word: str) -> frozenset[str]:
+    """Spec-key stems a comparative names beyond its attribute's: "deeper" -> {"depth"}."""
+    base = _base_adjective(word.split()[-1]) if word else ""
+    return frozenset(stems(_MEASURES[base][1])) if base in _MEASURES else frozenset()
+
+
 def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     """ "Which is lighter, X or Y?": each item's figure from its own sources, and which wins; None when the
     question is no comparison or a figure is missing (the general answer then does what it can)."""
-    m = _COMPARE.search(reading.words)
-    if not m or len(reading.asked) < 2:
+    asked = comparative(reading.words)
+    if asked is None or len(reading.asked) < 2:
         return None
-    attribute, direction = _COMPARATIVES[m.group(1).lower()]
+    attribute, direction, said_word = asked
     attr = BY_NAME[attribute]
+    keys = attr.keys | _measure_keys(said_word) | stems(said_word.split()[-1])
     found: list[tuple[float, str, Scored]] = []
     for name in reading.asked:
         best: tuple[float, float, Scored] | None = None
@@ -592,7 +788,9 @@ def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
                 if value is None:
                     continue
                 kv = key_value(s)
-                sure = 2.0 if kv and stems(kv[0]) & attr.keys else 1.0 if stems(s) & (attr.keys | attr.cues) else 0.0
+                sure = 2.0 if kv and stems(kv[0]) & keys else 1.0 if stems(s) & (keys | attr.cues) else 0.0
+                if not sure and kv is None and subject == name and len(quantities(s)) == 1:
+                    sure = 0.5  # "At just 6.9 kg, the lock is easy to carry": its one figure of that kind
                 if attribute == "price" and b.label.startswith(_CATALOG):
                     sure = 3.0
                 if sure and (best is None or sure > best[0]):
@@ -605,7 +803,7 @@ def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     if any(abs(winner[0] - r[0]) < 1e-9 for r in rest):
         head = f"They are the same on {attribute}:"
     else:
-        head = f"The {winner[1]} is {m.group(1).lower()}:"
+        head = f"The {winner[1]} is {said_word}:" if " " not in said_word else f"The {winner[1]} has {said_word}:"
     parts = [cite(f"{name}, {_stated(attribute, scored)}", scored.n) for _, name, scored in ordered]
     return f"{head} " + " ".join(p if p.endswith(".") else p + "." for p in parts)
 
@@ -614,6 +812,10 @@ def _stated(attribute: str, scored: Scored) -> str:
     kv = key_value(scored.sentence)
     if kv is not None:
         return f"{kv[0][:1].lower() + kv[0][1:]} {kv[1].rstrip('.')}"
+    dim = BY_NAME[attribute].dimension if attribute in BY_NAME else None
+    found = [q for q in quantities(scored.sentence) if q.dimension == dim]
+    if len(found) == 1:  # "At just 6.9 kg, the lock is easy to carry": its weight, 6.9 kg
+        return f"{attribute} {found[0].text}"
     return scored.sentence.rstrip(".")
 
 

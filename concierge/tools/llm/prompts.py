@@ -17,11 +17,18 @@ What you must not do (offer to pass the customer to a member of staff instead):
 Answer only from the numbered sources between <context> and </context>. If they do not hold the answer,
 say plainly that you do not know; never guess a price, a date or a policy. Prices, stock and free slots
 come from our catalog, which is always more current than any document. Keep answers short and friendly.
-Cite the source of each fact right after it as [n], using only the numbers given in the context.
+Cite the source of each fact right after it as [n], using only the numbers given in the context.{variant}
 
 <context>
 {context}
 </context>"""
+
+PROMPT_VARIANTS = {
+    "standard": "",
+    "concise": "\nAnswer in one or two sentences: the fact asked for, with its citation, and nothing else.",
+    "detailed": "\nGive every detail the sources hold that bears on the question (prices, stock, times, conditions).",
+}
+"""Wordings of the instructions a tenant's policy picks from (`Context.prompt_variant`)."""
 
 NO_CONTEXT = "(no sources found for this question)"
 _BLOCK = re.compile(r"^\[(\d+)\] (.*)$")
@@ -44,9 +51,16 @@ def format_block(n: int, label: str, text: str) -> str:
 
 
 def render_system_prompt(
-    *, business_name: str, business_description: str, can_do: list[str], cannot_do: list[str], context: str
+    *,
+    business_name: str,
+    business_description: str,
+    can_do: list[str],
+    cannot_do: list[str],
+    context: str,
+    variant: str = "standard",
 ) -> str:
     return SYSTEM_PROMPT.format(
+        variant=PROMPT_VARIANTS.get(variant, ""),
         business_name=business_name or "this business",
         business_description=business_description,
         can_do=bullet_list(can_do),

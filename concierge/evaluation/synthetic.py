@@ -1,0 +1,1200 @@
+"""Evaluation tenants generated from data: a catalog, per-product manuals and questions whose reference answers come
+from the same generated data, never from a person who has seen the answerer at work.
+
+Each business (`BUSINESSES`) is a template of categories, attributes and ways of writing them: spec lines in
+several layouts (bold keys, bullets, a table), prose sentences, unit spellings chosen per product, warranties
+written as a spec line or a sentence, a store policy page. A seed draws the products, their figures, the layout
+of each manual and the wording of each question from the template's pools, so the questions are not the wording
+the rules were written against.
+
+Splits: `bikes` is the development business (its misses may be read while improving the general mechanisms);
+`hardware` and `kitchen` are holdouts: run for figures only, never read miss by miss while tuning. Build one with
+`concierge eval --synthetic NAME` (written under `$CONCIERGE_DATA_DIR/synthetic/NAME/`).
+"""
+
+import csv
+import io
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEV_BUSINESSES = ("bikes",)
+HOLDOUT_BUSINESSES = ("hardware", "kitchen")
+
+
+@dataclass(frozen=True)
+class Attr:
+    """A product attribute as a business writes it and as customers ask about it."""
+
+    name: str
+    keys: tuple[str, ...]
+    """Spec keys a manual may use for it ("Weight", "Net weight")."""
+    units: tuple[str, ...] = ()
+    """Spellings of its unit a manual may use ("kg", "kilograms"); empty for words or plain counts."""
+    low: float = 0
+    high: float = 0
+    step: float = 1
+    words: tuple[str, ...] = ()
+    """Values of a worded attribute ("aluminium", "carbon")."""
+    asks: tuple[str, ...] = ()
+    """Question templates naming the product: "How much does the {name} weigh?"."""
+    followups: tuple[str, ...] = ()
+    """The same question as a follow-up: "how heavy is it?"."""
+    prose: tuple[str, ...] = ()
+    """Sentences stating it in a manual: "The {name} weighs {value}."."""
+    less: str = ""
+    """Comparative asking for the lower figure ("lighter"), for comparisons."""
+    more: str = ""
+    below: tuple[str, ...] = ()
+    """Constraint questions asking for a figure under a bound: "Do you have a {noun} under {bound}?"."""
+    above: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    noun: str
+    plural: str
+    attrs: tuple[str, ...]
+    price: tuple[int, int]
+    models: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Business:
+    key: str
+    name: str
+    description: str
+    currency: str
+    categories: tuple[Category, ...]
+    attrs: dict[str, Attr]
+    brands: tuple[str, ...]
+    absent: tuple[str, ...]
+    """Questions about a product no source answers: "What country is the {name} made in?"."""
+    policy: dict[str, Any] = field(default_factory=dict)
+
+
+WARRANTY = Attr(
+    "warranty",
+    ("Warranty",),
+    asks=(
+        "What's the warranty on the {name}?",
+        "How long is the {name} guaranteed for?",
+        "Does the {name} come with a warranty?",
+        "how many years warranty on the {name}",
+    ),
+    followups=("what's the warranty on it?", "Is it under warranty, and for how long?", "and the warranty?"),
+)
+WEIGHT_KG = Attr(
+    "weight",
+    ("Weight", "Net weight", "Item weight"),
+    ("kg", "kilograms"),
+    asks=(
+        "How much does the {name} weigh?",
+        "What's the weight of the {name}?",
+        "how heavy is the {name}",
+        "{name} weight?",
+    ),
+    followups=("How much does it weigh?", "how heavy is it?", "and what does it weigh?"),
+    prose=("The {name} weighs {value}.", "At just {value}, the {name} is easy to carry."),
+    less="lighter",
+    more="heavier",
+    below=("Do you have a {noun} that weighs less than {bound}?", "Any {plural} under {bound}?"),
+)
+
+
+def _weight(low: float, high: float, step: float, units: tuple[str, ...] = ("kg", "kilograms")) -> Attr:
+    return Attr(**{**WEIGHT_KG.__dict__, "low": low, "high": high, "step": step, "units": units})
+
+
+BIKES = Business(
+    key="bikes",
+    name="Spokewise Cycles",
+    description="A bicycle shop: bikes, helmets, lights, locks and pumps.",
+    currency="EUR",
+    brands=("Velorin", "Torvan", "Cadenza", "Brightspoke"),
+    categories=(
+        Category(
+            "Road Bikes",
+            "road bike",
+            "road bikes",
+            ("weight", "frame", "gears", "wheel"),
+            (700, 3200),
+            ("Aero", "Strada", "Corsa", "Veloce"),
+        ),
+        Category(
+            "Mountain Bikes",
+            "mountain bike",
+            "mountain bikes",
+            ("weight", "frame", "gears", "travel"),
+            (600, 2800),
+            ("Ridge", "Canyonline", "Switchback"),
+        ),
+        Category(
+            "E-Bikes",
+            "e-bike",
+            "e-bikes",
+            ("weight", "range", "motor", "battery", "charge"),
+            (1500, 4200),
+            ("Volt", "Pulse", "Current"),
+        ),
+        Category(
+            "Bike Lights",
+            "bike light",
+            "bike lights",
+            ("brightness", "runtime", "weight"),
+            (20, 140),
+            ("Beam", "Halo", "Flare"),
+        ),
+        Category(
+            "Bike Locks",
+            "bike lock",
+            "bike locks",
+            ("length", "security", "weight"),
+            (25, 120),
+            ("Bastion", "Keep", "Shackle"),
+        ),
+    ),
+    attrs={
+        "weight": _weight(0.1, 24, 0.1),
+        "frame": Attr(
+            "frame",
+            ("Frame", "Frame material"),
+            words=("aluminium", "carbon fibre", "steel", "titanium"),
+            asks=("What is the {name}'s frame made of?", "What frame material does the {name} use?"),
+            followups=("what's the frame made of?", "and the frame material?"),
+            prose=("The {name} is built around a {value} frame.",),
+        ),
+        "gears": Attr(
+            "gears",
+            ("Gears", "Number of gears", "Speeds"),
+            low=8,
+            high=24,
+            step=1,
+            asks=("How many gears does the {name} have?", "how many speeds is the {name}?"),
+            followups=("how many gears has it got?",),
+            prose=("The {name} has {value} gears.",),
+        ),
+        "wheel": Attr(
+            "wheel",
+            ("Wheel size", "Wheels"),
+            ("in", "inch", "inches"),
+            low=26,
+            high=29,
+            step=1,
+            asks=("What wheel size is the {name}?", "How big are the wheels on the {name}?"),
+            followups=("what size are the wheels?",),
+            prose=("The {name} rolls on {value} wheels.",),
+        ),
+        "travel": Attr(
+            "travel",
+            ("Suspension travel", "Fork travel"),
+            ("mm", "millimetres"),
+            low=100,
+            high=170,
+            step=10,
+            asks=("How much suspension travel does the {name} have?",),
+            followups=("how much travel does the fork have?",),
+            prose=("Its fork gives the {name} {value} of travel.",),
+        ),
+        "range": Attr(
+            "range",
+            ("Range", "Battery range", "Assisted range"),
+            ("km", "kilometres"),
+            low=40,
+            high=160,
+            step=5,
+            asks=("How far can the {name} go on one charge?", "What's the range of the {name}?"),
+            followups=("how far does it go on a charge?", "and the range?"),
+            prose=("On a full charge the {name} covers up to {value}.",),
+            more="longer range",
+            above=("Do you have an {noun} with a range of at least {bound}?",),
+        ),
+        "motor": Attr(
+            "motor",
+            ("Motor", "Motor power", "Rated power"),
+            ("W", "watts"),
+            low=250,
+            high=750,
+            step=50,
+            asks=("How powerful is the motor on the {name}?", "What's the motor power of the {name}?"),
+            followups=("how strong is the motor?",),
+            prose=("A {value} hub motor drives the {name}.",),
+            more="more powerful",
+        ),
+        "battery": Attr(
+            "battery",
+            ("Battery", "Battery capacity"),
+            ("Wh",),
+            low=300,
+            high=750,
+            step=25,
+            asks=("What's the battery capacity of the {name}?",),
+            followups=("how big is the battery?",),
+            prose=("The {name} carries a {value} battery.",),
+        ),
+        "charge": Attr(
+            "charge",
+            ("Charging time", "Charge time"),
+            ("hours", "h"),
+            low=3,
+            high=7,
+            step=0.5,
+            asks=("How long does the {name} take to charge?", "What's the charging time of the {name}?"),
+            followups=("how long does it take to charge?",),
+            prose=("A full charge of the {name} takes {value}.",),
+        ),
+        "brightness": Attr(
+            "brightness",
+            ("Brightness", "Light output", "Max output"),
+            ("lumens", "lm"),
+            low=200,
+            high=1800,
+            step=50,
+            asks=("How bright is the {name}?", "How many lumens does the {name} put out?"),
+            followups=("how bright is it?",),
+            prose=("The {name} puts out up to {value}.",),
+            more="brighter",
+        ),
+        "runtime": Attr(
+            "runtime",
+            ("Runtime", "Battery life", "Run time"),
+            ("hours", "h"),
+            low=2,
+            high=30,
+            step=1,
+            asks=("How long does the battery of the {name} last?", "What's the runtime of the {name}?"),
+            followups=("how long does the battery last?",),
+            prose=("The {name} runs for up to {value} on one charge.",),
+        ),
+        "length": Attr(
+            "length",
+            ("Length", "Chain length", "Cable length"),
+            ("cm", "centimetres"),
+            low=60,
+            high=180,
+            step=5,
+            asks=("How long is the {name}?", "What length is the {name}?"),
+            followups=("how long is it?",),
+            prose=("The {name} measures {value} in length.",),
+        ),
+        "security": Attr(
+            "security",
+            ("Security rating", "Security level"),
+            words=("8/15", "10/15", "12/15", "14/15"),
+            asks=("What's the security rating of the {name}?",),
+            followups=("how secure is it?",),
+            prose=("The {name} holds a security rating of {value}.",),
+        ),
+    },
+    absent=(
+        "What country is the {name} made in?",
+        "Who designed the {name}?",
+        "How many {name}s have you sold this year?",
+        "Is the {name} available in a limited edition?",
+    ),
+    policy={"returns_days": 30, "free_shipping_over": 80, "delivery_days": "2 to 4", "price_match": False},
+)
+
+HARDWARE = Business(
+    key="hardware",
+    name="Ironbark Hardware",
+    description="A hardware store: power tools, ladders, pressure washers and work lights.",
+    currency="USD",
+    brands=("Korvex", "Stahlgrau", "Pinewright", "Duratek"),
+    categories=(
+        Category(
+            "Cordless Drills",
+            "cordless drill",
+            "cordless drills",
+            ("voltage", "torque", "battery", "weight"),
+            (60, 320),
+            ("DX", "Torq", "Drive"),
+        ),
+        Category(
+            "Circular Saws",
+            "circular saw",
+            "circular saws",
+            ("blade", "depth", "speed", "weight"),
+            (80, 400),
+            ("Cutline", "Kerf", "Rip"),
+        ),
+        Category("Ladders", "ladder", "ladders", ("height", "load", "weight"), (70, 450), ("Step", "Reach", "Summit")),
+        Category(
+            "Pressure Washers",
+            "pressure washer",
+            "pressure washers",
+            ("pressure", "flow", "hose", "noise"),
+            (120, 700),
+            ("Jet", "Blast", "Surge"),
+        ),
+        Category(
+            "Work Lights",
+            "work light",
+            "work lights",
+            ("brightness", "runtime", "ip"),
+            (25, 180),
+            ("Glow", "Lumo", "Site"),
+        ),
+    ),
+    attrs={
+        "weight": _weight(1.0, 16, 0.1, ("lbs", "pounds", "lb")),
+        "voltage": Attr(
+            "voltage",
+            ("Voltage", "Battery voltage"),
+            ("V", "volts"),
+            low=12,
+            high=20,
+            step=2,
+            asks=("What voltage is the {name}?", "Is the {name} a 12 or 18 volt drill?"),
+            followups=("what voltage is it?",),
+            prose=("The {name} runs on a {value} battery platform.",),
+        ),
+        "torque": Attr(
+            "torque",
+            ("Max torque", "Torque"),
+            ("Nm", "newton metres"),
+            low=30,
+            high=130,
+            step=5,
+            asks=("How much torque does the {name} have?", "What's the max torque of the {name}?"),
+            followups=("how much torque does it deliver?",),
+            prose=("The {name} delivers up to {value} of torque.",),
+            more="more torque",
+        ),
+        "battery": Attr(
+            "battery",
+            ("Battery", "Battery capacity"),
+            ("Ah",),
+            low=1.5,
+            high=6,
+            step=0.5,
+            asks=("What size battery comes with the {name}?", "How many amp hours is the battery of the {name}?"),
+            followups=("what battery does it come with?",),
+            prose=("The {name} ships with a {value} battery.",),
+        ),
+        "blade": Attr(
+            "blade",
+            ("Blade diameter", "Blade size"),
+            ("mm",),
+            low=140,
+            high=235,
+            step=5,
+            asks=("What blade size does the {name} take?", "What's the blade diameter of the {name}?"),
+            followups=("what size blade does it use?",),
+            prose=("The {name} takes a {value} blade.",),
+        ),
+        "depth": Attr(
+            "depth",
+            ("Max cutting depth", "Cutting depth", "Depth of cut"),
+            ("mm",),
+            low=40,
+            high=85,
+            step=1,
+            asks=("How deep can the {name} cut?", "What's the maximum cutting depth of the {name}?"),
+            followups=("how deep does it cut?",),
+            prose=("The {name} cuts up to {value} deep.",),
+            more="deeper cut",
+        ),
+        "speed": Attr(
+            "speed",
+            ("No-load speed", "Speed"),
+            ("rpm", "RPM"),
+            low=3500,
+            high=6000,
+            step=100,
+            asks=("How fast does the {name} spin?", "What's the no-load speed of the {name}?"),
+            followups=("how fast does the blade spin?",),
+            prose=("The {name}'s blade spins at {value} with no load.",),
+        ),
+        "height": Attr(
+            "height",
+            ("Max working height", "Reach height", "Height"),
+            ("ft", "feet"),
+            low=6,
+            high=24,
+            step=1,
+            asks=("How tall is the {name}?", "How high can I reach with the {name}?"),
+            followups=("how tall is it?", "how high does it reach?"),
+            prose=("The {name} extends to a working height of {value}.",),
+            more="taller",
+            above=("Do you have a {noun} that reaches at least {bound}?",),
+        ),
+        "load": Attr(
+            "load",
+            ("Load capacity", "Max load", "Duty rating"),
+            ("lbs", "pounds"),
+            low=200,
+            high=375,
+            step=25,
+            asks=("How much weight can the {name} hold?", "What's the load capacity of the {name}?"),
+            followups=("how much weight can it hold?",),
+            prose=("The {name} is rated for loads up to {value}.",),
+        ),
+        "pressure": Attr(
+            "pressure",
+            ("Max pressure", "Pressure", "Rated pressure"),
+            ("psi", "PSI"),
+            low=1500,
+            high=3400,
+            step=100,
+            asks=("What pressure does the {name} reach?", "How many PSI is the {name}?"),
+            followups=("how much pressure does it put out?",),
+            prose=("The {name} reaches a maximum pressure of {value}.",),
+            more="more powerful",
+        ),
+        "flow": Attr(
+            "flow",
+            ("Flow rate", "Water flow"),
+            ("GPM", "gallons per minute"),
+            low=1.1,
+            high=2.8,
+            step=0.1,
+            asks=("What's the flow rate of the {name}?", "How many gallons per minute does the {name} use?"),
+            followups=("what's its flow rate?",),
+            prose=("The {name} moves {value} of water.",),
+        ),
+        "hose": Attr(
+            "hose",
+            ("Hose length", "High-pressure hose"),
+            ("ft", "feet"),
+            low=20,
+            high=50,
+            step=5,
+            asks=("How long is the hose on the {name}?",),
+            followups=("how long is the hose?",),
+            prose=("A {value} hose comes with the {name}.",),
+        ),
+        "noise": Attr(
+            "noise",
+            ("Noise level", "Sound level"),
+            ("dB", "decibels"),
+            low=72,
+            high=96,
+            step=1,
+            asks=("How loud is the {name}?", "What's the noise level of the {name}?"),
+            followups=("how loud is it?", "is it noisy?"),
+            prose=("The {name} runs at {value}.",),
+            less="quieter",
+        ),
+        "brightness": Attr(
+            "brightness",
+            ("Brightness", "Light output"),
+            ("lumens", "lm"),
+            low=500,
+            high=10000,
+            step=500,
+            asks=("How bright is the {name}?", "How many lumens is the {name}?"),
+            followups=("how bright is it?",),
+            prose=("The {name} lights a site with {value}.",),
+            more="brighter",
+            above=("Do you have a {noun} with at least {bound}?",),
+        ),
+        "runtime": Attr(
+            "runtime",
+            ("Runtime", "Battery life"),
+            ("hours", "hrs"),
+            low=2,
+            high=12,
+            step=1,
+            asks=("How long does the {name} run on a charge?", "What's the battery life of the {name}?"),
+            followups=("how long does it run on battery?",),
+            prose=("The {name} runs for up to {value} per charge.",),
+        ),
+        "ip": Attr(
+            "ip",
+            ("Ingress protection", "IP rating", "Water resistance"),
+            words=("IP44", "IP54", "IP65", "IP67"),
+            asks=("What's the IP rating of the {name}?", "Is the {name} weatherproof?"),
+            followups=("can it get wet?",),
+            prose=("The {name} is sealed to {value}.",),
+        ),
+    },
+    absent=(
+        "What country is the {name} manufactured in?",
+        "Does the {name} come with a carrying case?",
+        "Can I rent the {name} instead of buying it?",
+        "When was the {name} first released?",
+    ),
+    policy={"returns_days": 90, "free_shipping_over": 49, "delivery_days": "3 to 5", "price_match": True},
+)
+
+KITCHEN = Business(
+    key="kitchen",
+    name="Copperpot Kitchenware",
+    description="A kitchen appliance shop: blenders, coffee machines, kettles, toasters and air fryers.",
+    currency="GBP",
+    brands=("Maison Ferro", "Kessler", "Brio", "Halvard"),
+    categories=(
+        Category(
+            "Blenders",
+            "blender",
+            "blenders",
+            ("power", "jug", "speeds", "noise"),
+            (40, 400),
+            ("Vortex", "Pulse", "Smoothie"),
+        ),
+        Category(
+            "Coffee Machines",
+            "coffee machine",
+            "coffee machines",
+            ("pressure", "tank", "heatup", "power"),
+            (90, 900),
+            ("Barista", "Crema", "Ristretto"),
+        ),
+        Category(
+            "Kettles",
+            "kettle",
+            "kettles",
+            ("capacity", "power", "boil", "cord"),
+            (25, 140),
+            ("Quickboil", "Heritage", "Arc"),
+        ),
+        Category(
+            "Air Fryers",
+            "air fryer",
+            "air fryers",
+            ("basket", "power", "temperature", "weight"),
+            (60, 260),
+            ("Crisp", "Airo", "Golden"),
+        ),
+        Category(
+            "Toasters",
+            "toaster",
+            "toasters",
+            ("slots", "power", "settings", "weight"),
+            (25, 150),
+            ("Morning", "Crumb", "Loaf"),
+        ),
+    ),
+    attrs={
+        "weight": _weight(1.2, 9, 0.1),
+        "power": Attr(
+            "power",
+            ("Power", "Wattage", "Rated power"),
+            ("W", "watts"),
+            low=700,
+            high=3000,
+            step=100,
+            asks=("What's the wattage of the {name}?", "How powerful is the {name}?"),
+            followups=("how many watts is it?", "how powerful is it?"),
+            prose=("The {name} draws {value}.",),
+            more="more powerful",
+        ),
+        "jug": Attr(
+            "jug",
+            ("Jug capacity", "Jar capacity"),
+            ("litres", "L"),
+            low=0.6,
+            high=2.2,
+            step=0.1,
+            asks=("How big is the jug of the {name}?", "What's the jug capacity of the {name}?"),
+            followups=("how much does the jug hold?",),
+            prose=("The {name}'s jug holds {value}.",),
+        ),
+        "speeds": Attr(
+            "speeds",
+            ("Speed settings", "Speeds"),
+            low=2,
+            high=10,
+            step=1,
+            asks=("How many speeds does the {name} have?",),
+            followups=("how many speed settings does it have?",),
+            prose=("The {name} offers {value} speed settings.",),
+        ),
+        "noise": Attr(
+            "noise",
+            ("Noise level", "Sound level"),
+            ("dB", "decibels"),
+            low=60,
+            high=92,
+            step=1,
+            asks=("How noisy is the {name}?", "How loud does the {name} get?"),
+            followups=("is it loud?", "how loud is it?"),
+            prose=("In use the {name} measures {value}.",),
+            less="quieter",
+        ),
+        "pressure": Attr(
+            "pressure",
+            ("Pump pressure", "Pressure"),
+            ("bar",),
+            low=9,
+            high=20,
+            step=1,
+            asks=("How many bar is the pump of the {name}?", "What pump pressure does the {name} have?"),
+            followups=("what pressure does the pump reach?",),
+            prose=("The {name} extracts at {value}.",),
+        ),
+        "tank": Attr(
+            "tank",
+            ("Water tank", "Tank capacity", "Reservoir"),
+            ("litres", "L", "ml"),
+            low=1.0,
+            high=2.5,
+            step=0.1,
+            asks=("How big is the water tank on the {name}?", "What's the water tank capacity of the {name}?"),
+            followups=("how much water does the tank hold?",),
+            prose=("The {name}'s water tank holds {value}.",),
+        ),
+        "heatup": Attr(
+            "heatup",
+            ("Heat-up time", "Ready in"),
+            ("seconds", "s"),
+            low=3,
+            high=45,
+            step=1,
+            asks=("How long does the {name} take to heat up?",),
+            followups=("how long does it take to warm up?",),
+            prose=("The {name} is ready to brew in {value}.",),
+        ),
+        "capacity": Attr(
+            "capacity",
+            ("Capacity", "Volume"),
+            ("litres", "L"),
+            low=0.8,
+            high=1.8,
+            step=0.1,
+            asks=("How much water does the {name} hold?", "What's the capacity of the {name}?"),
+            followups=("how much does it hold?",),
+            prose=("The {name} holds {value} of water.",),
+            more="bigger",
+            above=("Do you have a {noun} that holds at least {bound}?",),
+        ),
+        "boil": Attr(
+            "boil",
+            ("Boil time", "Boiling time"),
+            ("minutes", "min"),
+            low=2,
+            high=6,
+            step=0.5,
+            asks=("How fast does the {name} boil?", "How long does the {name} take to boil?"),
+            followups=("how quickly does it boil?",),
+            prose=("A full {name} boils in {value}.",),
+        ),
+        "cord": Attr(
+            "cord",
+            ("Cord length", "Cable length"),
+            ("cm", "m"),
+            low=70,
+            high=120,
+            step=5,
+            asks=("How long is the power cord of the {name}?",),
+            followups=("how long is the cord?",),
+            prose=("The {name} has a {value} cord.",),
+        ),
+        "basket": Attr(
+            "basket",
+            ("Basket capacity", "Capacity"),
+            ("litres", "L"),
+            low=2.5,
+            high=9,
+            step=0.5,
+            asks=("How big is the basket of the {name}?", "What's the capacity of the {name}?"),
+            followups=("how much food fits in it?", "what's the capacity?"),
+            prose=("The {name}'s basket holds {value}.",),
+            more="bigger",
+        ),
+        "temperature": Attr(
+            "temperature",
+            ("Temperature range", "Max temperature"),
+            ("°C", "degrees Celsius"),
+            low=180,
+            high=230,
+            step=10,
+            asks=("How hot does the {name} get?", "What's the maximum temperature of the {name}?"),
+            followups=("how hot does it get?",),
+            prose=("The {name} heats up to {value}.",),
+        ),
+        "slots": Attr(
+            "slots",
+            ("Slots", "Number of slots"),
+            low=2,
+            high=4,
+            step=2,
+            asks=("How many slices does the {name} take?", "How many slots does the {name} have?"),
+            followups=("how many slices can it toast at once?",),
+            prose=("The {name} has {value} slots.",),
+        ),
+        "settings": Attr(
+            "settings",
+            ("Browning settings", "Browning levels"),
+            low=5,
+            high=9,
+            step=1,
+            asks=("How many browning settings does the {name} have?",),
+            followups=("how many browning levels does it have?",),
+            prose=("The {name} has {value} browning settings.",),
+        ),
+    },
+    absent=(
+        "Is the {name} dishwasher safe?",
+        "What country is the {name} made in?",
+        "Does the {name} have a self-cleaning mode?",
+        "Who designed the {name}?",
+    ),
+    policy={"returns_days": 14, "free_shipping_over": 40, "delivery_days": "1 to 3", "price_match": False},
+)
+
+BUSINESSES = {b.key: b for b in (BIKES, HARDWARE, KITCHEN)}
+
+
+@dataclass
+class Product:
+    sku: str
+    name: str
+    category: Category
+    brand: str
+    price: float
+    stock: int
+    values: dict[str, str]
+    """Attribute -> the value as the manual writes it ("7.4 kg", "carbon fibre")."""
+    numbers: dict[str, float]
+    warranty_years: int
+    doc: str
+    """The manual's title (its file name without the extension)."""
+
+
+_SYLLABLES = ("ka", "ro", "vel", "tin", "mar", "lo", "zen", "qui", "dra", "sol", "nex", "ther", "bo", "ly")
+_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 1: "one"}
+
+
+def _fmt(x: float, step: float) -> str:
+    return f"{x:.0f}" if float(step).is_integer() else f"{x:.1f}"
+
+
+def _draw(attr: Attr, rng: random.Random) -> tuple[str, float]:
+    if attr.words:
+        w = rng.choice(attr.words)
+        return w, float(attr.words.index(w))
+    n = round(rng.uniform(attr.low, attr.high) / attr.step) * attr.step
+    n = max(attr.low, min(attr.high, n))
+    shown = _fmt(n, attr.step)
+    if not attr.units:
+        return shown, float(shown)
+    unit = rng.choice(attr.units)
+    if unit == "ml":
+        return f"{float(shown) * 1000:.0f} ml", float(shown)
+    if unit == "m" and attr.units[0] == "cm":
+        return f"{float(shown) / 100:g} m", float(shown)
+    gap = "" if unit in ("°C",) else " "
+    return f"{shown}{gap}{unit}", float(shown)
+
+
+def products_of(b: Business, rng: random.Random) -> list[Product]:
+    out: list[Product] = []
+    n = 0
+    for cat in b.categories:
+        count = rng.randint(3, 4)
+        models = list(cat.models)
+        rng.shuffle(models)
+        for i in range(count):
+            n += 1
+            brand = rng.choice(b.brands)
+            model = models[i % len(models)] + (f" {rng.choice([2, 3, 5, 7]) * 100}" if i >= len(models) - 1 else "")
+            name = f"{brand} {model} {cat.noun.title() if cat.noun[0] != 'e' else 'E-Bike'}"
+            if any(p.name == name for p in out):
+                name = f"{brand} {model} {rng.choice(['Pro', 'Plus', 'Lite', 'XR'])} {cat.noun.title()}"
+            values, numbers = {}, {}
+            for a in cat.attrs:
+                v, x = _draw(b.attrs[a], rng)
+                values[a], numbers[a] = v, x
+            price = round(rng.uniform(*cat.price) / 5) * 5 - 0.01
+            sku = f"{b.key[:2].upper()}-{n:03d}"
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+            out.append(
+                Product(
+                    sku,
+                    name,
+                    cat,
+                    brand,
+                    round(price, 2),
+                    rng.randint(0, 40),
+                    values,
+                    numbers,
+                    rng.choice([1, 2, 3, 5]),
+                    f"{slug}-manual",
+                )
+            )
+    return out
+
+
+def _spec_lines(b: Business, p: Product, rng: random.Random, layout: str) -> list[str]:
+    rows = [(rng.choice(b.attrs[a].keys), v) for a, v in p.values.items()]
+    rows.insert(rng.randint(0, len(rows)), ("Model", p.name.split(" ", 1)[1]))
+    if rng.random() < 0.5:
+        rows.append(("Warranty", f"{p.warranty_years} year{'s' if p.warranty_years > 1 else ''}"))
+    if layout == "bold":
+        return [f"**{k}**: {v}  " for k, v in rows]
+    if layout == "bullets":
+        return [f"- {k}: {v}" for k, v in rows]
+    return ["| Specification | Value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
+
+
+def manual(b: Business, p: Product, rng: random.Random) -> str:
+    """A product manual: overview, specifications in one of several layouts (or prose), care, warranty."""
+    layout = rng.choice(["bold", "bullets", "table", "prose"])
+    lines = [f"# {p.name}", "", f"{p.brand} {p.category.noun} — user manual.", "", "## Overview", ""]
+    lines.append(
+        f"Thank you for choosing the {p.name}. This guide explains how to set up, use and look after your "
+        f"{p.category.noun}. Please read it before first use and keep it for reference."
+    )
+    lines += ["", "## Specifications" if layout != "prose" else "## About this product", ""]
+    if layout == "prose":
+        said = []
+        for a, v in p.values.items():
+            attr = b.attrs[a]
+            said.append(
+                rng.choice(attr.prose)
+                .format(name=p.name if rng.random() < 0.5 else "unit", value=v)
+                .replace("The unit", f"The {p.category.noun}")
+                .replace("the unit", f"the {p.category.noun}")
+            )
+        lines.append(" ".join(said))
+    else:
+        lines += _spec_lines(b, p, rng, layout)
+    lines += [
+        "",
+        "## Care and maintenance",
+        "",
+        f"- Wipe the {p.category.noun} with a dry cloth after use.",
+        "- Store it in a dry place away from direct sunlight.",
+        "- Inspect it regularly and replace worn parts with genuine spares.",
+        "",
+        "## Warranty",
+        "",
+    ]
+    years = p.warranty_years
+    lines.append(
+        rng.choice(
+            [
+                f"The {p.name} is covered by a {years}-year limited warranty against defects in materials and "
+                "workmanship.",
+                f"{p.brand} guarantees this product for {years} year{'s' if years > 1 else ''} from the date of "
+                "purchase. Keep your receipt as proof of purchase.",
+            ]
+        )
+    )
+    return "\n".join(lines) + "\n"
+
+
+def policies(b: Business) -> str:
+    pol = b.policy
+    match = (
+        "We match the price of any identical item sold by a national retailer: show us the offer at checkout."
+        if pol["price_match"]
+        else ""
+    )
+    return (
+        f"# {b.name} store policies\n\n## Returns\n\nYou can return any unused item within {pol['returns_days']} days "
+        "of delivery for a full refund. Items must be in their original packaging.\n\n## Delivery\n\n"
+        f"Standard delivery takes {pol['delivery_days']} working days. Delivery is free on orders over "
+        f"{pol['free_shipping_over']} {b.currency}; below that it costs 4.95 {b.currency}.\n\n"
+        f"## Price match\n\n{match or 'We do not offer price matching.'}\n"
+    )
+
+
+def catalog_csv(b: Business, products: list[Product], rng: random.Random) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["sku", "name", "price", "category", "brand", "stock", "description"])
+    for p in products:
+        blurb = (
+            f"The {p.name} from {p.brand} is a {p.category.noun} made for everyday use, with a "
+            f"{p.warranty_years}-year warranty."
+            if rng.random() < 0.5
+            else f"Meet the {p.name}: a dependable {p.category.noun} by {p.brand}."
+        )
+        w.writerow([p.sku, p.name, f"{p.price:.2f}", p.category.name, p.brand, p.stock, blurb])
+    return buf.getvalue()
+
+
+# --- questions --------------------------------------------------------------------------------------------------
+
+
+def _doc(p: Product) -> dict[str, str]:
+    return {"source": "documents", "title": p.doc, "section": ""}
+
+
+def _cat(p: Product) -> dict[str, str]:
+    return {"source": "catalog", "id": f"catalog:product:{p.sku}"}
+
+
+def _figure(value: str) -> list[str]:
+    """The figure as it must appear: the value as written, or its number with the unit spelt another way."""
+    m = re.match(r"^(\d+(?:\.\d+)?)\s*(.*)$", value)
+    if not m:
+        return [value]
+    number = m.group(1)
+    return [f"{value}|{number}"] if m.group(2) else [number]
+
+
+def _warranty_figure(years: int) -> str:
+    word = _NUMBERS.get(years, str(years))
+    return "|".join([f"{years}-year", f"{years} year", f"{word}-year", f"{word} year"])
+
+
+def _turn(question: str, kind: str, sources: list, answer: str, must: list[str], items: list[Product]) -> dict:
+    return {
+        "question": question,
+        "kind": kind,
+        "expected_sources": sources,
+        "items": [f"catalog:product:{p.sku}" for p in items],
+        "answer": answer,
+        "must_contain": must,
+    }
+
+
+def _fact(b: Business, p: Product, attr: str, rng: random.Random, follow: bool = False) -> dict:
+    a = b.attrs[attr] if attr != "warranty" else WARRANTY
+    template = rng.choice(a.followups if follow else a.asks)
+    q = template.format(name=p.name)
+    if attr == "warranty":
+        years = p.warranty_years
+        return _turn(q, "fact", [_doc(p)], f"The {p.name} has a {years}-year warranty.", [_warranty_figure(years)], [p])
+    v = p.values[attr]
+    return _turn(q, "fact", [_doc(p)], f"The {p.name}'s {a.keys[0].lower()} is {v}.", _figure(v), [p])
+
+
+def _price(b: Business, p: Product, q: str) -> dict:
+    shown = f"{p.price:.2f}"
+    return _turn(q, "price", [_cat(p)], f"The {p.name} costs {shown} {b.currency}.", [shown], [p])
+
+
+def questions(b: Business, products: list[Product], rng: random.Random) -> list[dict]:
+    """Single questions and conversations, each with its references drawn from the generated data."""
+    out: list[dict] = []
+    n = 0
+
+    def add(row: dict) -> None:
+        nonlocal n
+        n += 1
+        out.append({"id": f"{b.key[:1]}{n:02d}", "documents_per_item": True, **row})
+
+    by_cat = {c.name: [p for p in products if p.category is c] for c in b.categories}
+    # Facts, one or two per product, in the template's wordings.
+    for p in products:
+        for attr in rng.sample(list(p.values), k=min(2, len(p.values))):
+            add(_fact(b, p, attr, rng))
+    for p in rng.sample(products, 4):
+        add(_fact(b, p, "warranty", rng))
+    for p in rng.sample(products, 4):
+        add(
+            _price(
+                b,
+                p,
+                rng.choice(["How much is the {name}?", "What does the {name} cost?", "price of the {name}?"]).format(
+                    name=p.name
+                ),
+            )
+        )
+    # The catalog's shape: cheapest, dearest, by brand, under a price.
+    for cat in rng.sample(list(b.categories), 3):
+        items = sorted(by_cat[cat.name], key=lambda p: p.price)
+        low, high = items[0], items[-1]
+        add(
+            _turn(
+                rng.choice([f"What's your cheapest {cat.noun}?", f"Which is the least expensive {cat.noun}?"]),
+                "shape",
+                [_cat(low)],
+                f"The {low.name} at {low.price:.2f} {b.currency}.",
+                [low.name],
+                [low],
+            )
+        )
+        add(
+            _turn(
+                f"What is the most expensive {cat.noun} you sell?",
+                "shape",
+                [_cat(high)],
+                f"The {high.name} at {high.price:.2f} {b.currency}.",
+                [high.name],
+                [high],
+            )
+        )
+        bound = round((items[0].price + items[1].price) / 2)
+        under = [p for p in items if p.price < bound]
+        add(
+            _turn(
+                f"Do you have any {cat.plural} under {bound} {b.currency}?",
+                "shape",
+                [_cat(p) for p in under],
+                ", ".join(p.name for p in under),
+                [p.name for p in under],
+                under,
+            )
+        )
+    brand = rng.choice([x for x in b.brands if any(p.brand == x for p in products)])
+    theirs = [p for p in products if p.brand == brand]
+    add(
+        _turn(
+            f"Do you sell anything from {brand}?",
+            "shape",
+            [_cat(p) for p in theirs],
+            ", ".join(p.name for p in theirs),
+            [theirs[0].name],
+            theirs,
+        )
+    )
+    # Attribute constraints and comparisons, from the manuals' figures.
+    for cat in b.categories:
+        items = by_cat[cat.name]
+        for attr in cat.attrs:
+            a = b.attrs[attr]
+            ranked = sorted(items, key=lambda p: p.numbers[attr])
+            if a.below and len({p.numbers[attr] for p in items}) == len(items):
+                bound_v = (ranked[0].numbers[attr] + ranked[1].numbers[attr]) / 2
+                bound = f"{bound_v:g} {a.units[0]}".strip() if a.units else f"{bound_v:g}"
+                ok = [p for p in items if p.numbers[attr] < bound_v]
+                add(
+                    _turn(
+                        rng.choice(a.below).format(noun=cat.noun, plural=cat.plural, bound=bound),
+                        "constraint",
+                        [_doc(p) for p in ok] + [_cat(p) for p in ok],
+                        ", ".join(p.name for p in ok),
+                        [ok[0].name],
+                        ok,
+                    )
+                )
+            if a.above and len({p.numbers[attr] for p in items}) == len(items):
+                bound_v = (ranked[-1].numbers[attr] + ranked[-2].numbers[attr]) / 2
+                bound = f"{bound_v:g} {a.units[0]}".strip() if a.units else f"{bound_v:g}"
+                ok = [p for p in items if p.numbers[attr] > bound_v]
+                add(
+                    _turn(
+                        rng.choice(a.above).format(noun=cat.noun, plural=cat.plural, bound=bound),
+                        "constraint",
+                        [_doc(p) for p in ok] + [_cat(p) for p in ok],
+                        ", ".join(p.name for p in ok),
+                        [ok[0].name],
+                        ok,
+                    )
+                )
+            word = a.less or a.more
+            if word and not a.words:
+                x, y = rng.sample(items, 2)
+                if x.numbers[attr] == y.numbers[attr]:
+                    continue
+                pick = min if a.less else max
+                win = pick((x, y), key=lambda p: p.numbers[attr])
+                add(
+                    _turn(
+                        f"Which is {word}, the {x.name} or the {y.name}?",
+                        "compare",
+                        [_doc(x), _doc(y)],
+                        f"The {win.name} ({win.values[attr]}).",
+                        [win.name],
+                        [x, y],
+                    )
+                )
+    # Questions no source answers: about a real product, and about figures only other products have.
+    for p in rng.sample(products, 3):
+        add(_turn(rng.choice(b.absent).format(name=p.name), "unanswerable", [], "I don't know.", [], [p]))
+    every = {a for c in b.categories for a in c.attrs}
+    for p in rng.sample(products, 3):
+        lacking = sorted(every - set(p.values) - {"weight"})
+        attr = rng.choice(lacking)
+        add(_turn(rng.choice(b.attrs[attr].asks).format(name=p.name), "unanswerable", [], "I don't know.", [], [p]))
+    # Store policies.
+    pol, policy_doc = b.policy, {"source": "documents", "title": "policies", "section": ""}
+    add(
+        _turn(
+            "How long do I have to return something?",
+            "policy",
+            [policy_doc],
+            f"{pol['returns_days']} days.",
+            [f"{pol['returns_days']} days"],
+            [],
+        )
+    )
+    add(
+        _turn(
+            "Do you charge for delivery?",
+            "policy",
+            [policy_doc],
+            f"Free over {pol['free_shipping_over']} {b.currency}.",
+            [str(pol["free_shipping_over"])],
+            [],
+        )
+    )
+    add(
+        _turn(
+            "How long does delivery take?",
+            "policy",
+            [policy_doc],
+            f"{pol['delivery_days']} working days.",
+            [pol["delivery_days"].split()[0]],
+            [],
+        )
+    )
+    # Conversations: a product named, then follow-ups about it; the cheapest of a kind, then about that one.
+    for p in rng.sample(products, 5):
+        attrs = rng.sample(list(p.values), k=min(2, len(p.values)))
+        opener = rng.choice(
+            [f"Tell me about the {p.name}", f"How much is the {p.name}?", f"I'm looking at the {p.name}."]
+        )
+        first = (
+            _price(b, p, opener)
+            if opener.startswith("How much")
+            else _turn(
+                opener,
+                "statement" if opener.startswith("I'm") else "fact",
+                [_cat(p), _doc(p)],
+                f"The {p.name}.",
+                [],
+                [p],
+            )
+        )
+        turns = [first, _fact(b, p, attrs[0], rng, follow=True), _fact(b, p, "warranty", rng, follow=True)]
+        if len(attrs) > 1:
+            turns.append(_fact(b, p, attrs[1], rng, follow=True))
+        turns.append(_price(b, p, rng.choice(["and the price?", "how much is it?", "What does it cost?"])))
+        add({"turns": turns})
+    for cat in rng.sample(list(b.categories), 2):
+        low = min(by_cat[cat.name], key=lambda p: p.price)
+        attr = rng.choice(cat.attrs)
+        add(
+            {
+                "turns": [
+                    _turn(f"What's your cheapest {cat.noun}?", "shape", [_cat(low)], low.name, [low.name], [low]),
+                    _fact(b, low, attr, rng, follow=True),
+                ]
+            }
+        )
+    # Switching items: the second product named, then "it" is the second one.
+    x, y = rng.sample(products, 2)
+    attr = rng.choice(list(y.values))
+    add(
+        {
+            "turns": [
+                _price(b, x, f"How much is the {x.name}?"),
+                _price(b, y, f"And the {y.name}?"),
+                _fact(b, y, attr, rng, follow=True),
+            ]
+        }
+    )
+    for row in out:
+        row["split"] = "holdout" if b.key in HOLDOUT_BUSINESSES else "dev"
+    return out
+
+
+def build(key: str, out: Path, seed: int = 7) -> Path:
+    """Write a business's catalog, manuals, policy page and questions under `out`; returns `out`."""
+    b = BUSINESSES[key]
+    rng = random.Random(f"{key}-{seed}")
+    products = products_of(b, rng)
+    (out / "manuals").mkdir(parents=True, exist_ok=True)
+    for old in (out / "manuals").glob("*.md"):
+        old.unlink()
+    for p in products:
+        (out / "manuals" / f"{p.doc}.md").write_text(manual(b, p, rng))
+    (out / "manuals" / "policies.md").write_text(policies(b))
+    (out / "products.csv").write_text(catalog_csv(b, products, rng))
+    rows = questions(b, products, rng)
+    (out / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (out / "business.json").write_text(
+        json.dumps({"key": b.key, "name": b.name, "description": b.description, "currency": b.currency})
+    )
+    return out
