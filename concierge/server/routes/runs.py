@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, Security
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from concierge.server.auth import Principal, customer
+from concierge.server.auth import Principal, customer, require
 from concierge.server.deps import App, AppState, CurrentPrincipal, CurrentTenant, ThreadRow
 from concierge.server.runs import admit
 from concierge.server.schemas import RunCreate, RunsCancel, RunStatus
@@ -200,18 +200,16 @@ async def create_stateless(
     )
 
 
-@router.post("/runs/cancel", status_code=204)
+@router.post("/runs/cancel", status_code=204, dependencies=[Security(require, scopes=["chat"])])
 async def cancel_runs(
     body: RunsCancel,
     app: App,
     tenant: CurrentTenant,
-    principal: CurrentPrincipal,
     action: Literal["interrupt", "rollback"] = "interrupt",
 ) -> Response:
-    """Stop several runs: `thread_id` with `run_ids`, or every run of the tenant in a `status` (`pending`,
-    `running` or `all`), never both. 404 for a thread that is not the tenant's; runs already over are skipped."""
-    if principal.publishable:
-        raise HTTPException(403, "a publishable key cancels its own runs one at a time, by thread")
+    """Stop several runs (a secret key's tool; a customer's browser cancels its own run, by thread): `thread_id`
+    with `run_ids`, or every run of the tenant in a `status` (`pending`, `running` or `all`), never both. 404 for
+    a thread that is not the tenant's; runs already over are skipped."""
     ex = app.executor
     if body.status is not None:
         if body.thread_id or body.run_ids:
