@@ -118,3 +118,37 @@ def test_migrate_is_a_deploy_step_and_the_server_can_start_without_it(settings: 
         timeout=120,
     )
     assert bad.returncode != 0 and bad.stderr.strip().startswith("concierge migrate:") and "Traceback" not in bad.stderr
+
+
+async def _copy_and_keep_latest(settings: Settings) -> None:
+    """A thread's copy holds its state and history; `keep_latest` leaves one checkpoint and a thread that works."""
+    server = LiveServer(settings).start()
+    try:
+        client = get_client(url=server.url, api_key=demo_key(settings.data_dir), timeout=60)
+        tid = (await client.threads.create())["thread_id"]
+        await client.runs.wait(tid, "concierge", input=QUESTION)
+        state = await client.threads.get_state(tid)
+        history = await client.threads.get_history(tid, limit=100)
+        copied = (await client.threads.copy(tid))["thread_id"]
+        assert (await client.threads.get_state(copied))["values"] == state["values"]
+        assert [h["checkpoint_id"] for h in await client.threads.get_history(copied, limit=100)] == [
+            h["checkpoint_id"] for h in history
+        ]
+        assert await client.threads.prune([tid], strategy="keep_latest") == {"pruned_count": 1}
+        assert len(await client.threads.get_history(tid, limit=100)) == 1 < len(history)
+        assert (await client.threads.get_state(tid))["values"] == state["values"]
+        resumed = await client.runs.wait(tid, "concierge", command={"resume": {"rating": 5}})
+        assert resumed["feedback"][0]["rating"] == 5
+        assert len(await client.threads.get_history(copied, limit=100)) == len(history), "the copy kept its own"
+    finally:
+        server.stop()
+
+
+async def test_copy_and_keep_latest_on_postgresql(pg_settings: Settings) -> None:
+    await _copy_and_keep_latest(pg_settings)
+
+
+async def test_copy_and_keep_latest_on_sqlite(settings: Settings) -> None:
+    await _copy_and_keep_latest(
+        settings.model_copy(update={"run_poll_s": 0.1, "source_timeouts": {"documents": 2.0, "catalog": 2.0}})
+    )

@@ -297,3 +297,54 @@ async def test_paging_past_what_a_database_can_count_is_a_422(fast_settings: Set
             assert runs.status_code == 422 and "offset" in runs.json()["detail"], runs.text
     finally:
         server.stop()
+
+
+def _checkpoint_rows(server: LiveServer, thread_id: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(server.settings.checkpoint_path) as db:
+        return sum(
+            db.execute(f"SELECT COUNT(*) FROM {table} WHERE thread_id = ?", (thread_id,)).fetchone()[0]
+            for table in ("checkpoints", "writes")
+        )
+
+
+async def test_deleting_a_thread_with_a_run_in_flight_stops_it_first_and_leaves_no_checkpoint(gated: Gated) -> None:
+    client = gated.client()
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.create(tid, "concierge", input=QUESTION)
+    await gated.until_generating()
+    assert _checkpoint_rows(gated.server, tid) > 0
+    await client.threads.delete(tid)
+    gated.model.gate.set()
+    await asyncio.sleep(0.5)  # whatever the stopped run might still write
+    assert _checkpoint_rows(gated.server, tid) == 0
+    with pytest.raises(httpx.HTTPStatusError) as gone:
+        await client.threads.get(tid)
+    assert gone.value.response.status_code == 404
+
+
+async def test_a_run_whose_thread_another_replica_deleted_removes_what_it_wrote_since(gated: Gated) -> None:
+    """Another replica deleted the thread (rows and checkpoints) without this run noticing in time: the run goes on
+    writing checkpoints, and removes them when it ends and finds its thread gone."""
+    import sqlite3
+
+    client = gated.client()
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.create(tid, "concierge", input=QUESTION)
+    await gated.until_generating()
+    with sqlite3.connect(gated.server.settings.data_dir / "app.sqlite") as db:
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("DELETE FROM threads WHERE id = ?", (tid,))
+    with sqlite3.connect(gated.server.settings.checkpoint_path) as db:
+        db.execute("DELETE FROM checkpoints WHERE thread_id = ?", (tid,))
+        db.execute("DELETE FROM writes WHERE thread_id = ?", (tid,))
+    gated.model.gate.set()  # the run answers and checkpoints after the deletion
+    executor = gated.server._server.app.state.concierge.executor  # the run's replica: this one
+    deadline = time.monotonic() + 20
+    while executor.active:
+        assert time.monotonic() < deadline, "the run never ended"
+        await asyncio.sleep(0.05)
+    while _checkpoint_rows(gated.server, tid):
+        assert time.monotonic() < deadline, "the run's checkpoints outlived its deleted thread"
+        await asyncio.sleep(0.1)

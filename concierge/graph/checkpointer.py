@@ -196,3 +196,72 @@ async def roll_back(saver: BaseCheckpointSaver, thread_id: str, before: Position
             )
         return
     raise NotImplementedError(f"rollback is not supported with {type(saver).__name__}")
+
+
+async def copy_thread(saver: BaseCheckpointSaver, source: str, target: str) -> None:
+    """Every checkpoint and pending write of `source`, as `target`'s (the Agent Server's `threads.copy`).
+
+    LangGraph's SQLite and PostgreSQL savers do not implement `acopy_thread`, so this copies their rows; a
+    checkpoint's metadata names its thread, and names the copy's.
+    """
+    if isinstance(saver, AsyncSqliteSaver):
+        async with saver.lock:
+            await saver.conn.execute(
+                "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, "
+                "checkpoint, metadata) SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, "
+                "CASE WHEN json_type(CAST(metadata AS TEXT), '$.thread_id') IS NULL THEN metadata "
+                "ELSE CAST(json_set(CAST(metadata AS TEXT), '$.thread_id', ?) AS BLOB) END "
+                "FROM checkpoints WHERE thread_id = ?",
+                (target, target, source),
+            )
+            await saver.conn.execute(
+                "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value) "
+                "SELECT ?, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value FROM writes "
+                "WHERE thread_id = ?",
+                (target, source),
+            )
+            await saver.conn.commit()
+        return
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    if isinstance(saver, AsyncPostgresSaver):
+        async with saver._cursor() as cur:
+            await cur.execute(
+                "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, "
+                "checkpoint, metadata) SELECT %s, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, "
+                "checkpoint, CASE WHEN metadata ? 'thread_id' "
+                "THEN jsonb_set(metadata, '{thread_id}', to_jsonb(%s::text)) ELSE metadata END "
+                "FROM checkpoints WHERE thread_id = %s",
+                (target, target, source),
+            )
+            await cur.execute(
+                "INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob) "
+                "SELECT %s, checkpoint_ns, channel, version, type, blob FROM checkpoint_blobs WHERE thread_id = %s",
+                (target, source),
+            )
+            await cur.execute(
+                "INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, "
+                "channel, type, blob) SELECT %s, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, "
+                "blob FROM checkpoint_writes WHERE thread_id = %s",
+                (target, source),
+            )
+        return
+    await saver.acopy_thread(source, target)
+
+
+async def keep_latest(saver: BaseCheckpointSaver, thread_id: str) -> None:
+    """Drop every checkpoint of the thread but its latest one per namespace, with their writes (`threads.prune`
+    with `keep_latest`): the thread keeps its state, not its history."""
+    if isinstance(saver, AsyncSqliteSaver):
+        async with saver.lock:
+            latest = (
+                "SELECT checkpoint_ns, MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ? GROUP BY checkpoint_ns"
+            )
+            for table in ("checkpoints", "writes"):
+                await saver.conn.execute(
+                    f"DELETE FROM {table} WHERE thread_id = ? AND (checkpoint_ns, checkpoint_id) NOT IN ({latest})",
+                    (thread_id, thread_id),
+                )
+            await saver.conn.commit()
+        return
+    await saver.aprune([thread_id], strategy="keep_latest")  # PostgreSQL's saver implements it

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
-from concierge.tools.auth.keys import SCOPES, Principal, find_key
+from concierge.tools.auth.keys import SCOPES, Principal, find_key_and_tenant
 from concierge.tools.db.models import Tenant
 
 if TYPE_CHECKING:
@@ -55,15 +55,12 @@ async def authenticate(
     if not key:
         raise _unauthorized("an API key is required: send it as `X-Api-Key: <key>` or `Authorization: Bearer <key>`")
     app = _app(request)
-    principal = await find_key(app.tools.db, key.strip())
-    if principal is None:
+    found = await find_key_and_tenant(app.tools.db, key.strip())
+    if found is None:
         raise _unauthorized("unknown or revoked API key")
-    tenant = None
-    if principal.tenant_id is not None:
-        async with app.tools.db.session() as s:
-            tenant = await s.get(Tenant, principal.tenant_id)
-        if tenant is None:
-            raise _unauthorized("the key's tenant no longer exists")
+    principal, tenant = found
+    if principal.tenant_id is not None and tenant is None:
+        raise _unauthorized("the key's tenant no longer exists")
     settings = (tenant.settings or {}) if tenant is not None else {}
     origin = request.headers.get("origin")
     if principal.publishable and origin and origin not in settings.get("allowed_origins", []) and not _own(request):

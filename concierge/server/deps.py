@@ -1,5 +1,8 @@
 """What every request needs: the app's shared handles, its tenant (from its key), the thread it names, its context."""
 
+import asyncio
+import contextlib
+import time
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +16,7 @@ from concierge.state import Context
 from concierge.state.context import CUSTOMER_FIELDS
 from concierge.tools.auth.tenants import provider_settings
 from concierge.tools.db.models import Tenant, Thread
+from concierge.tools.db.runs import RunNotFound
 from concierge.tools.learning.policies import PolicyNotFound, Resolved
 from concierge.tools.toolbox import Toolbox
 
@@ -42,6 +46,24 @@ class AppState:
         assert self.runs is not None, "the run executor starts with the app"
         return self.runs
 
+    async def delete_thread_now(self, thread_id: str, wait_s: float = 5.0) -> None:
+        """Stop the thread's runs in flight, wait (a while) until they have, then delete the thread.
+
+        A run stops at its next step, on whichever replica executes it; one still writing when the wait runs
+        out finds its thread gone when it ends, and removes what it wrote (`RunExecutor._finish`)."""
+        ex = self.executor
+        inflight = await ex.store.inflight(thread_id)
+        if inflight:
+            with contextlib.suppress(RunNotFound):
+                running = await ex.store.cancel(thread_id, [r.id for r in inflight], "interrupt")
+                for run_id in running:
+                    ex.interrupt(run_id, "interrupt")
+            deadline = time.monotonic() + wait_s
+            poll = min(self.tools.settings.stream_poll_s, 0.1)
+            while time.monotonic() < deadline and await ex.store.inflight(thread_id):
+                await asyncio.sleep(poll)
+        await self.delete_thread(thread_id)
+
     async def delete_thread(self, thread_id: str) -> None:
         """Forget a thread everywhere: its checkpoints, its logged events, its row (its runs go with it)."""
         if self.graph.checkpointer is not None:
@@ -61,17 +83,20 @@ class AppState:
         *,
         policy: Resolved | None = None,
         policy_version: int | None = None,
+        tenant: Tenant | None = None,
     ) -> Context:
         """The tenant's stored agent settings, its policy's over them, its provider keys, then the customer facts a
         run carries.
 
         The policy is `policy` as resolved for the run (its experiment arm), else version `policy_version`, else the
-        tenant's active one. 404 for an unknown tenant or policy version; 422 naming the field for anything in
+        tenant's active one. `tenant` is its row when the caller already read it (the request's key brought it):
+        not read twice. 404 for an unknown tenant or policy version; 422 naming the field for anything in
         `overrides` that is not a customer fact (guardrails, prompt, sources, models, budgets, limits and keys
         change only through the admin API).
         """
-        async with self.tools.db.session() as s:
-            tenant = await s.get(Tenant, tenant_id)
+        if tenant is None or tenant.id != tenant_id:
+            async with self.tools.db.session() as s:
+                tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
             raise HTTPException(404, f"tenant {tenant_id!r} not found")
         refused = sorted(set(overrides or {}) - CLIENT_CONTEXT_FIELDS)

@@ -28,7 +28,7 @@ from concierge.server.broker import Broker, RunEnded
 from concierge.server.serialize import dumps, jsonable
 from concierge.state.conversation import DISCARDED_EVENT
 from concierge.tools.db.events import DatabaseEventLog, EventLog, EventWriter, LoggedEvent
-from concierge.tools.db.runs import RunRecord, RunStore
+from concierge.tools.db.runs import Finished, RunRecord, RunStore
 
 if TYPE_CHECKING:
     from concierge.server.deps import AppState
@@ -85,6 +85,8 @@ class ActiveRun:
     """Everything emitted so far: what a stream rejoining this run on this replica replays, with no gap."""
     cancel_action: str | None = None
     seq: int = 0
+    queued_behind: bool = True
+    """Runs may wait on the thread once this one ends (unknown until its end is recorded: assume so)."""
 
 
 class Stopped(Exception):
@@ -168,12 +170,20 @@ class RunExecutor:
         return active
 
     async def _heartbeat_loop(self) -> None:
+        """Every poll, a read for cancellations asked through other replicas; a few times a lease, a write that
+        renews the lease (a write takes the thread's and, on SQLite, the database's lock: not every poll)."""
         every = min(self.settings.run_poll_s, self.settings.run_lease_s / 3)
-        last_sweep = 0.0
+        renew_every = self.settings.run_lease_s / 6
+        last_sweep = last_renew = 0.0
         while True:
             await asyncio.sleep(every)
             try:
-                cancels = await self.store.heartbeat(self.worker, list(self.active))
+                running = list(self.active)
+                if time.monotonic() - last_renew >= renew_every:
+                    last_renew = time.monotonic()
+                    cancels = await self.store.heartbeat(self.worker, running)
+                else:
+                    cancels = await self.store.cancels(running)
                 for run_id, action in cancels.items():
                     self.interrupt(run_id, action)
                 if time.monotonic() - last_sweep > self.settings.run_lease_s / 2:
@@ -236,8 +246,10 @@ class RunExecutor:
             except Exception:
                 log.exception("run bookkeeping failed")
             finally:
+                full = len(self.active) >= self.settings.run_concurrency
                 self.active.pop(run.id, None)
-                self.wake()  # a run queued behind this one may start now
+                if full or active.queued_behind:  # a run waiting for this one, or for room here, may start now
+                    self.wake()
 
     async def _run_graph(self, active: ActiveRun, started: float) -> None:
         run, kwargs, graph = active.run, active.run.kwargs, self.app.graph
@@ -360,7 +372,7 @@ class RunExecutor:
             thread_status = "interrupted" if snapshot.next else "idle"
         done = self._emit(active, "control", "done", publish=False)  # last in the log: the run is recorded
 
-        async def record(batch: list[LoggedEvent]) -> bool:
+        async def record(batch: list[LoggedEvent]) -> Finished:
             """The run's end, and everything it logged, visible at once: in one transaction on the database log;
             on Redis the events first, the end, then the control event."""
             outcome = {
@@ -377,16 +389,18 @@ class RunExecutor:
             await self.log.append([done])
             return recorded
 
-        recorded = await self.writer.flush_with(record)
+        recorded = await self.writer.flush_with(run.id, record)
+        active.queued_behind = not recorded or recorded.queued
         elapsed = time.perf_counter() - started
         observability.run_finished(status, elapsed, "resume" if run.kwargs.get("command") else "input")
-        log.info("run finished", status=status, elapsed_ms=round(elapsed * 1000, 1), recorded=recorded)
+        log.info("run finished", status=status, elapsed_ms=round(elapsed * 1000, 1), recorded=bool(recorded))
         result = result_of(values, interrupts, error)
         self.broker.publish(done)
         self.broker.ended(
             RunEnded(run.id, run.thread_id, run.ordinal, None if status == "rollback" else status, result)
         )
-        if run.kwargs.get("temporary"):
+        if run.kwargs.get("temporary") or recorded.thread_gone:
+            # A thread deleted while this run executed (on any replica) loses what the run wrote since.
             await self.app.delete_thread(run.thread_id)
 
 

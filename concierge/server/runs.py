@@ -111,7 +111,8 @@ async def admit(
     # one; recorded with the run so every figure of the turn can be traced to the policy version that produced it.
     customer = (body.context or {}).get("customer_id") if isinstance(body.context, dict) else None
     policy = await app.tools.policies.resolve(tenant.id, thread_id=thread_id, customer_id=customer)
-    context = await app.tenant_context(tenant.id, body.context, policy=policy)  # 404 or 422 now, not once queued
+    # 404 or 422 now, not once queued
+    context = await app.tenant_context(tenant.id, body.context, policy=policy, tenant=tenant)
     kwargs["policy_version"] = policy.version
     recorded = {"policy_version": policy.version}
     if policy.experiment_id:

@@ -58,6 +58,30 @@ class ThreadSearch(BaseModel):
     sort_by: ThreadSortBy = "updated_at"
     sort_order: Literal["asc", "desc"] = "desc"
     select: list[ThreadField] | None = None
+    extract: dict[str, str] | None = None
+    """`{alias: path}` (at most 10): each thread's value at `path` (`values.messages[-1].content`), returned in
+    its `extracted` field."""
+
+
+EXTRACTABLE = ("values", "metadata", "config", "interrupts")
+ALIAS = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class ThreadPrune(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    thread_ids: list[str] = Field(default_factory=list, max_length=1000)
+    strategy: Literal["delete", "keep_latest"] = "delete"
+
+
+class RunsCancel(BaseModel):
+    """`POST /runs/cancel`: runs of one thread by id, or every run of the tenant in a status."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    thread_id: str | None = None
+    run_ids: list[str] | None = Field(default=None, max_length=1000)
+    status: Literal["pending", "running", "all"] | None = None
 
 
 class ThreadCount(BaseModel):

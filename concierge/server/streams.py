@@ -24,6 +24,10 @@ from concierge.tools.db.runs import INFLIGHT, RunNotFound, RunRecord
 
 CONTROL = "control"
 """The last event of every run in the log (`done`): the run is over and recorded."""
+LOCAL_CHECK_S = 1.0
+"""How often a stream of a run executing on this replica checks on it anyway (the broker brings its events)."""
+STATE_UPDATE = "state_update"
+"""A thread's state written directly (not by a run): only for thread streams that ask for it."""
 
 
 def _mode_of(event: str) -> str:
@@ -60,9 +64,13 @@ async def follow_run(
         if local is None and run.status not in INFLIGHT:
             return
         checks = 0
+        poll_s = app.tools.settings.stream_poll_s
         while True:
+            # A run executing here reaches the queue through the broker, its end included: no need to wake up
+            # often to read the log (fifty streams polling ten times a second cost a turn's worth of CPU).
+            timeout = max(poll_s, LOCAL_CHECK_S) if run.id in ex.active else poll_s
             try:
-                item = await asyncio.wait_for(q.get(), timeout=app.tools.settings.stream_poll_s)
+                item = await asyncio.wait_for(q.get(), timeout=timeout)
             except TimeoutError:
                 if run.id in ex.active:
                     continue
@@ -128,7 +136,7 @@ async def follow_thread(app: AppState, thread_id: str, after: Position | None, m
     """Everything any run on the thread emits from now (or after `after`), whichever replica executes it."""
     ex = app.executor
     q = ex.broker.subscribe_thread(thread_id)
-    run_modes, lifecycle = "run_modes" in modes, "lifecycle" in modes
+    run_modes, lifecycle, updates = "run_modes" in modes, "lifecycle" in modes, STATE_UPDATE in modes
     try:
         if after is None:
             last = await ex.log.last_position(thread_id)
@@ -151,6 +159,9 @@ async def follow_thread(app: AppState, thread_id: str, after: Position | None, m
                         yield ServerSentEvent(
                             data=json.dumps({"status": "run_done", "run_id": e.run_id}), event="metadata", id=e.id
                         )
+                elif e.event == STATE_UPDATE:
+                    if updates:
+                        yield ServerSentEvent(data=e.data, event=e.event, id=e.id)
                 elif run_modes or (lifecycle and e.event == "metadata"):
                     yield ServerSentEvent(data=e.data, event=e.event, id=e.id)
             pending = []
@@ -190,15 +201,22 @@ class StreamResponse(EventSourceResponse):
         headers: dict[str, str] | None = None,
         on_disconnect: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        self._finished = False
         super().__init__(
-            content,
+            self._until_done(content),
             headers=headers,
             ping=heartbeat_s,
             ping_message_factory=lambda: ServerSentEvent(comment="heartbeat"),
             client_close_handler_callable=self._closed if on_disconnect else None,
         )
         self._on_disconnect = on_disconnect
-        self._finished = False
+
+    async def _until_done(self, content: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """The content, noting when it is exhausted: a client that closes its connection after the last event has
+        not left early (the run is over; cancelling it would be a wasted write on the thread's lock)."""
+        async for item in content:
+            yield item
+        self._finished = True
 
     async def _closed(self, message: Any) -> None:
         if not self._finished and self._on_disconnect is not None:

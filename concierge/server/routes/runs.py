@@ -7,15 +7,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, Security
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from concierge.server.auth import Principal, customer
+from concierge.server.auth import Principal, customer, require
 from concierge.server.deps import App, AppState, CurrentPrincipal, CurrentTenant, ThreadRow
 from concierge.server.runs import admit
-from concierge.server.schemas import RunCreate, RunStatus
+from concierge.server.schemas import RunCreate, RunsCancel, RunStatus
 from concierge.server.serialize import uri
 from concierge.server.streams import StreamResponse, follow_run, json_when_done, run_result, sse_events
 from concierge.tools.db.events import parse_position
-from concierge.tools.db.models import Tenant
-from concierge.tools.db.runs import RunRecord, new_run_id
+from concierge.tools.db.models import Tenant, Thread
+from concierge.tools.db.runs import RunNotFound, RunRecord, new_run_id
 
 # A publishable key (a customer's browser) may run its own threads: those routes check the thread's token.
 router = APIRouter(tags=["runs"], dependencies=[Security(customer, scopes=["chat"])])
@@ -198,6 +198,45 @@ async def create_stateless(
     return await _background(
         app, tenant, principal, str(uuid.uuid4()), body, stateless=True, base_url=str(request.base_url)
     )
+
+
+@router.post("/runs/cancel", status_code=204, dependencies=[Security(require, scopes=["chat"])])
+async def cancel_runs(
+    body: RunsCancel,
+    app: App,
+    tenant: CurrentTenant,
+    action: Literal["interrupt", "rollback"] = "interrupt",
+) -> Response:
+    """Stop several runs (a secret key's tool; a customer's browser cancels its own run, by thread): `thread_id`
+    with `run_ids`, or every run of the tenant in a `status` (`pending`, `running` or `all`), never both. 404 for
+    a thread that is not the tenant's; runs already over are skipped."""
+    ex = app.executor
+    if body.status is not None:
+        if body.thread_id or body.run_ids:
+            raise HTTPException(422, "with `status`, leave out `thread_id` and `run_ids`: it cancels every such run")
+        by_thread: dict[str, list[str]] = {}
+        for run in await ex.store.inflight_of(tenant.id, body.status):
+            by_thread.setdefault(run.thread_id, []).append(run.id)
+    else:
+        if not body.thread_id or not body.run_ids:
+            raise HTTPException(422, "give `thread_id` and `run_ids`, or a `status`")
+        await _owned_thread(app, tenant.id, body.thread_id)
+        by_thread = {body.thread_id: list(body.run_ids)}
+    for thread_id, run_ids in by_thread.items():
+        try:
+            running = await ex.store.cancel(thread_id, run_ids, action)
+        except RunNotFound:
+            continue  # over already
+        for run_id in running:
+            ex.interrupt(run_id, action)
+    return Response(status_code=204)
+
+
+async def _owned_thread(app: AppState, tenant_id: str, thread_id: str) -> None:
+    async with app.tools.db.session() as s:
+        row = await s.get(Thread, thread_id)
+    if row is None or row.tenant_id != tenant_id:
+        raise HTTPException(404, f"thread {thread_id} not found")
 
 
 def _stateless(body: RunCreate) -> None:

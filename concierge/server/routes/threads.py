@@ -1,17 +1,22 @@
 """Threads: a customer's conversation. Create, find, read, patch, delete; read and update its state; its
 checkpoint history; and follow everything its runs emit."""
 
+import re
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, Security
 from langgraph.errors import InvalidUpdateError
 from langgraph.types import StateSnapshot
+from sqlalchemy import select
 
+from concierge.graph.checkpointer import copy_thread, keep_latest
 from concierge.server.auth import customer, require
 from concierge.server.deps import App, CurrentPrincipal, CurrentTenant, ThreadRow
 from concierge.server.executor import interrupts_of, thread_config
 from concierge.server.schemas import (
+    ALIAS,
+    EXTRACTABLE,
     CheckpointConfig,
     HistoryQuery,
     StateAt,
@@ -19,13 +24,15 @@ from concierge.server.schemas import (
     Thread,
     ThreadCount,
     ThreadCreate,
+    ThreadField,
     ThreadPatch,
+    ThreadPrune,
     ThreadSearch,
 )
-from concierge.server.serialize import jsonable, uri
-from concierge.server.streams import StreamResponse, follow_thread
+from concierge.server.serialize import dumps, jsonable, uri
+from concierge.server.streams import STATE_UPDATE, StreamResponse, follow_thread
 from concierge.tools.db.base import utcnow
-from concierge.tools.db.events import parse_position
+from concierge.tools.db.events import LoggedEvent, parse_position
 from concierge.tools.db.models import Thread as ThreadModel
 from concierge.tools.db.threads import count_threads, search_threads
 
@@ -38,9 +45,10 @@ Admin = Security(require, scopes=["admin"])
 """Writing a thread's state directly, deleting it: an admin's tool."""
 
 
-async def thread_out(app: App, row: ThreadModel) -> Thread:
+async def thread_out(app: App, row: ThreadModel, *, fresh: bool = False) -> Thread:
+    """The thread as the Agent Server returns it; `fresh`: just created under an id of ours, so no checkpoint."""
     values, interrupts = row.values, row.interrupts or {}
-    if values is None:  # never run since runs kept values on the row: read the checkpoint
+    if values is None and not fresh:  # never run since runs kept values on the row: read the checkpoint
         snapshot = await app.graph.aget_state(thread_config(row.id))
         values = jsonable(snapshot.values) if snapshot.values else None
         interrupts = interrupts_of(snapshot)
@@ -73,7 +81,8 @@ async def create_thread(
         raise HTTPException(422, "metadata.tenant_id: the tenant comes from the API key; leave it out")
     token = app.tools.secrets.thread_token(tenant.id, thread_id)
     async with app.tools.db.session() as s:
-        existing = await s.get(ThreadModel, thread_id)
+        # An id of ours is new (a random UUID): only a client's own id may name an existing thread.
+        existing = await s.get(ThreadModel, thread_id) if body.thread_id else None
         if existing is not None:
             # Only the tenant's own thread comes back, and to a customer only with its token.
             mine = existing.tenant_id == tenant.id and (not principal.publishable or x_thread_token == token)
@@ -85,24 +94,53 @@ async def create_thread(
         row = ThreadModel(id=thread_id, tenant_id=tenant.id, meta=meta, status="idle", created_at=now, updated_at=now)
         s.add(row)
         await s.commit()
-    return await _with_token(app, row, token, response)
+    return await _with_token(app, row, token, response, fresh=not body.thread_id)
 
 
-async def _with_token(app: App, row: ThreadModel, token: str, response: Response) -> Thread:
-    out = await thread_out(app, row)
+async def _with_token(app: App, row: ThreadModel, token: str, response: Response, fresh: bool = False) -> Thread:
+    out = await thread_out(app, row, fresh=fresh)
     out.metadata["thread_token"] = token
     response.headers["X-Thread-Token"] = token
     return out
 
 
-def _select(thread: Thread, fields: list[str] | None) -> dict[str, Any]:
-    out = thread.model_dump(mode="json")
-    return {k: v for k, v in out.items() if k in fields} if fields else out
+def check_extract(extract: dict[str, str]) -> None:
+    """422 before the search for paths the Agent Server refuses: more than 10, an alias that is not an identifier
+    or names a thread field, a path outside `values`, `metadata`, `config` and `interrupts`."""
+    if len(extract) > 10:
+        raise HTTPException(422, f"extract: at most 10 paths, got {len(extract)}")
+    for alias, path in extract.items():
+        if not re.match(ALIAS, alias) or alias in get_args(ThreadField) or alias in ("config", "state_updated_at"):
+            raise HTTPException(422, f"extract: {alias!r} must be an identifier that is not a thread field")
+        if path.split(".")[0].split("[")[0] not in EXTRACTABLE:
+            raise HTTPException(422, f"extract.{alias}: {path!r} must start with one of {', '.join(EXTRACTABLE)}")
+
+
+def extracted(thread: dict[str, Any], path: str) -> Any:
+    """The value at a dot/bracket path (`values.messages[-1].content`) of a thread; None where it does not lead."""
+    parts = re.split(r"\.|\[", path)
+    current: Any = thread.get(parts[0])
+    for part in parts[1:]:
+        if current is None or part.startswith("_"):
+            return None
+        if not part:
+            continue
+        if part.endswith("]"):
+            try:
+                current = current[int(part[:-1])] if isinstance(current, list) else None
+            except (ValueError, IndexError):
+                return None
+        else:
+            current = current.get(part) if isinstance(current, dict) else None
+    return current
 
 
 @router.post("/search", dependencies=[Staff])
 async def search(body: ThreadSearch, app: App, tenant: CurrentTenant) -> list[dict[str, Any]]:
-    """The tenant's threads matching metadata, values (JSON containment) and status; paged and sorted."""
+    """The tenant's threads matching metadata, values (JSON containment) and status; paged and sorted; `extract`
+    adds the values at the paths it names as `extracted`."""
+    if body.extract:
+        check_extract(body.extract)
     rows = await search_threads(
         app.tools.db,
         tenant.id,
@@ -115,7 +153,36 @@ async def search(body: ThreadSearch, app: App, tenant: CurrentTenant) -> list[di
         sort_by=body.sort_by,
         sort_order=body.sort_order,
     )
-    return [_select(await thread_out(app, r), body.select) for r in rows]
+    out = []
+    for r in rows:
+        thread = (await thread_out(app, r)).model_dump(mode="json")
+        item = {k: v for k, v in thread.items() if k in body.select} if body.select else thread
+        if body.extract:
+            item["extracted"] = {alias: extracted(thread, path) for alias, path in body.extract.items()}
+        out.append(item)
+    return out
+
+
+@router.post("/prune", dependencies=[Admin])
+async def prune(body: ThreadPrune, app: App, tenant: CurrentTenant) -> dict[str, int]:
+    """`delete`: delete the threads (runs in flight stopped first); `keep_latest`: drop every checkpoint but the
+    latest, keeping the threads and their state (threads with a run in flight are left alone). Ids that are not
+    the tenant's are skipped, as unknown ones are. Answers `{"pruned_count": n}`."""
+    async with app.tools.db.session() as s:
+        mine = list(
+            await s.scalars(
+                select(ThreadModel.id).where(ThreadModel.id.in_(body.thread_ids), ThreadModel.tenant_id == tenant.id)
+            )
+        )
+    pruned = 0
+    for thread_id in mine:
+        if body.strategy == "delete":
+            await app.delete_thread_now(thread_id)
+            pruned += 1
+        elif app.graph.checkpointer is not None and not await app.executor.store.inflight(thread_id):
+            await keep_latest(app.graph.checkpointer, thread_id)
+            pruned += 1
+    return {"pruned_count": pruned}
 
 
 @router.post("/count", dependencies=[Staff])
@@ -143,16 +210,33 @@ async def patch_thread(body: ThreadPatch, thread: ThreadRow, app: App) -> Thread
     return await thread_out(app, row)
 
 
+@router.post("/{thread_id}/copy", response_model=Thread, dependencies=[Staff])
+async def copy(thread: ThreadRow, app: App, tenant: CurrentTenant, response: Response) -> Thread:
+    """A new thread holding this one's metadata, state and checkpoint history (its runs stay with the original);
+    a run in flight on the original is copied as far as it has checkpointed."""
+    thread_id, now = str(uuid.uuid4()), utcnow()
+    row = ThreadModel(
+        id=thread_id,
+        tenant_id=tenant.id,
+        meta=dict(thread.meta or {}),
+        status="interrupted" if thread.interrupts else "idle",
+        created_at=now,
+        updated_at=now,
+        values=thread.values,
+        interrupts=thread.interrupts or {},
+    )
+    async with app.tools.db.session() as s:
+        s.add(row)
+        await s.commit()
+    if app.graph.checkpointer is not None:
+        await copy_thread(app.graph.checkpointer, thread.id, thread_id)
+    return await _with_token(app, row, app.tools.secrets.thread_token(tenant.id, thread_id), response)
+
+
 @router.delete("/{thread_id}", status_code=204, dependencies=[Admin])
 async def delete_thread(thread: ThreadRow, app: App) -> Response:
     """Delete the thread, its checkpoints and its runs; runs in flight are stopped first."""
-    ex = app.executor
-    inflight = await ex.store.inflight(thread.id)
-    if inflight:
-        running = await ex.store.cancel(thread.id, [r.id for r in inflight], "interrupt")
-        for run_id in running:
-            ex.interrupt(run_id, "interrupt")
-    await app.delete_thread(thread.id)
+    await app.delete_thread_now(thread.id)
     return Response(status_code=204)
 
 
@@ -249,9 +333,23 @@ async def update_state(body: StateUpdate, thread: ThreadRow, app: App) -> dict[s
             row.status = "interrupted" if snap.next else "idle"
             row.error, row.updated_at = None, utcnow()
             await s.commit()
+    await _announce_state(app, thread.id, snap)
     checkpoint = _checkpoint(config)
     assert checkpoint is not None
     return {"checkpoint": checkpoint, "configurable": checkpoint, "checkpoint_id": checkpoint["checkpoint_id"]}
+
+
+async def _announce_state(app: App, thread_id: str, snap: StateSnapshot) -> None:
+    """A `state_update` event on the thread's stream (`stream_mode=state_update`), as the Agent Server sends it,
+    to followers on every replica: a human's correction reaches a waiting screen without a run."""
+    ex = app.executor
+    ordinal = await ex.store.next_ordinal(thread_id)
+    if ordinal is None:
+        return
+    data = dumps({"state": state_out(snap), "thread_id": thread_id})
+    event = LoggedEvent(thread_id, "", ordinal, 1, STATE_UPDATE, data)
+    await ex.log.append([event])
+    ex.broker.publish(event)
 
 
 async def _history(app: App, thread_id: str, q: HistoryQuery) -> list[dict[str, Any]]:
@@ -295,7 +393,8 @@ async def join_thread_stream(
 ) -> StreamResponse:
     """Everything any run on the thread emits, whichever replica executes it: a customer waiting here hears a
     human agent's reply the moment the agent's run produces it. `stream_mode`: `run_modes` (every run event,
-    the default) and `lifecycle` (`metadata` at each run's start and `{"status": "run_done"}` at its end).
+    the default), `lifecycle` (`metadata` at each run's start and `{"status": "run_done"}` at its end) and
+    `state_update` (`{state, thread_id}` when the state is written directly, `POST /threads/{id}/state`).
     `Last-Event-ID` replays what came after it (`-1`: all that is kept)."""
     modes = [m for part in stream_mode for m in part.strip("[]").replace('"', "").split(",") if m]
     unknown = set(modes) - {"run_modes", "lifecycle", "state_update"}

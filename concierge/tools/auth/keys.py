@@ -139,6 +139,25 @@ async def find_key(db: AppDatabase, key: str) -> Principal | None:
     return Principal(row.id, row.tenant_id, row.kind, frozenset(row.scopes or []), row.name)
 
 
+async def find_key_and_tenant(db: AppDatabase, key: str) -> tuple[Principal, Tenant | None] | None:
+    """`find_key` and the key's tenant row in one query (every request needs both); None for an unknown or revoked
+    key. The tenant is None for an operator's key, or when the key's tenant is gone."""
+    if not key.startswith(tuple(PREFIXES.values())):
+        return None
+    async with db.session() as s:
+        row = (
+            await s.execute(
+                select(ApiKey, Tenant)
+                .outerjoin(Tenant, Tenant.id == ApiKey.tenant_id)
+                .where(ApiKey.key_hash == hash_key(key))
+            )
+        ).first()
+    if row is None or row[0].revoked_at is not None:
+        return None
+    found, tenant = row
+    return Principal(found.id, found.tenant_id, found.kind, frozenset(found.scopes or []), found.name), tenant
+
+
 async def list_keys(db: AppDatabase, tenant_id: str | None = None, *, operators: bool = False) -> list[dict]:
     """Keys of one tenant (or every key with `tenant_id=None`, or operators' keys), newest first; never the key."""
     query = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from langgraph.checkpoint.base.id import uuid6
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,6 +96,20 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class Finished:
+    """How `RunStore.finish` went: truthy when the run's end was recorded (it was still the worker's)."""
+
+    recorded: bool
+    queued: bool = False
+    """More runs wait on the thread: a replica should look for work now rather than at its next poll."""
+    thread_gone: bool = False
+    """The thread was deleted while the run executed: what the run checkpointed since is left to clean up."""
+
+    def __bool__(self) -> bool:
+        return self.recorded
+
+
+@dataclass(frozen=True)
 class Admission:
     run: RunRecord
     claimed: bool
@@ -109,15 +123,18 @@ class RunStore:
         self.db = db
         self.postgres = db.engine.dialect.name == "postgresql"
 
-    async def _lock_thread(self, s: AsyncSession, thread_id: str, tenant_id: str | None = None) -> Thread | None:
-        """Lock the thread's row by writing it: this must be the transaction's first statement (see module doc)."""
+    @staticmethod
+    def _lock_statement(thread_id: str, tenant_id: str | None = None) -> Any:
+        """A write to the thread's row that changes nothing: it takes the row's lock (see module doc)."""
         stmt = update(Thread).where(Thread.id == thread_id).values(runs_started=Thread.runs_started)
         if tenant_id is not None:
             stmt = stmt.where(Thread.tenant_id == tenant_id)
-        locked = (await s.execute(stmt.returning(Thread.id).execution_options(synchronize_session=False))).scalar()
-        if locked is None:
-            return None
-        return await s.get(Thread, thread_id, populate_existing=True)
+        return stmt.execution_options(synchronize_session=False)
+
+    async def _lock_thread(self, s: AsyncSession, thread_id: str, tenant_id: str | None = None) -> Thread | None:
+        """Lock the thread's row by writing it, and load it: this must be the transaction's first statement."""
+        stmt = self._lock_statement(thread_id, tenant_id).returning(Thread)
+        return (await s.scalars(stmt, execution_options={"populate_existing": True})).first()
 
     async def _inflight(self, s: AsyncSession, thread_id: str) -> list[Run]:
         rows = await s.scalars(
@@ -289,40 +306,68 @@ class RunStore:
         interrupts: dict[str, Any] | None,
         error: dict[str, Any] | None = None,
         events: list[LoggedEvent] | None = None,
-    ) -> bool:
+    ) -> Finished:
         """Record how a run ended and what its thread now holds; `status=None` deletes the run (rolled back).
         `events` (for the database event log) are written in the same transaction, so a reader never sees the
         run ended without its last events.
 
-        False when the run was no longer this worker's (it was declared lost meanwhile): only the events are written.
+        Falsy when the run was no longer this worker's (it was declared lost meanwhile): only the events are written.
         """
         now = utcnow()
         async with writing(self.db), self.db.session() as s:
-            thread = await self._lock_thread(s, run.thread_id)
+            # Four statements, the thread's lock first (the order every decision about a thread takes locks in).
+            if (await s.execute(self._lock_statement(run.thread_id).returning(Thread.id))).first() is None:
+                return Finished(False, thread_gone=True)  # deleted meanwhile, its runs with it
             if events:
                 await s.execute(insert(RunEvent), event_rows(events))
-            row = await s.get(Run, run.id)
-            if row is None or row.status != "running" or row.worker != worker:
-                await s.commit()  # the events only
-                return False
+            mine = (Run.id == run.id) & (Run.status == "running") & (Run.worker == worker)
             if status is None:
-                await s.delete(row)
+                ended = delete(Run).where(mine).returning(Run.id)
             else:
-                row.status, row.error, row.updated_at = status, error, now
-            if thread is not None:
-                if values is not None:
-                    thread.values, thread.interrupts = values, interrupts or {}
-                thread.error = error
-                await s.flush()
-                busy = await s.scalar(
-                    select(func.count())
-                    .select_from(Run)
-                    .where(Run.thread_id == run.thread_id, Run.status.in_(INFLIGHT))
-                )
-                thread.status = "busy" if busy else thread_status
-                thread.updated_at = now
+                ended = update(Run).where(mine).values(status=status, error=error, updated_at=now).returning(Run.id)
+            if (await s.execute(ended.execution_options(synchronize_session=False))).first() is None:
+                await s.commit()  # the events only
+                return Finished(False)
+            others = select(Run.id).where(Run.thread_id == run.thread_id, Run.status.in_(INFLIGHT)).exists()
+            changes: dict[Any, Any] = {
+                Thread.error: error,
+                Thread.status: case((others, "busy"), else_=thread_status),
+                Thread.updated_at: now,
+            }
+            if values is not None:
+                changes |= {Thread.values: values, Thread.interrupts: interrupts or {}}
+            thread_now = await s.scalar(
+                update(Thread)
+                .where(Thread.id == run.thread_id)
+                .values(changes)
+                .returning(Thread.status)
+                .execution_options(synchronize_session=False)
+            )
             await s.commit()
-            return True
+            return Finished(True, queued=thread_now == "busy")
+
+    async def next_ordinal(self, thread_id: str) -> int | None:
+        """An ordinal of the thread's for something that is not a run (a state update's event), so its event id
+        sorts after every earlier run's and before every later one's; None when the thread is gone."""
+        async with writing(self.db), self.db.session() as s:
+            ordinal = await s.scalar(
+                update(Thread)
+                .where(Thread.id == thread_id)
+                .values(runs_started=Thread.runs_started + 1)
+                .returning(Thread.runs_started)
+                .execution_options(synchronize_session=False)
+            )
+            await s.commit()
+            return ordinal
+
+    async def inflight_of(self, tenant_id: str, status: str) -> list[RunRecord]:
+        """The tenant's runs in flight in `status` (`pending`, `running` or `all`), oldest first."""
+        statuses = INFLIGHT if status == "all" else (status,)
+        async with self.db.session() as s:
+            rows = await s.scalars(
+                select(Run).where(Run.tenant_id == tenant_id, Run.status.in_(statuses)).order_by(Run.created_at)
+            )
+            return [RunRecord.of(r) for r in rows]
 
     async def heartbeat(self, worker: str, run_ids: list[str]) -> dict[str, str]:
         """Tell the others these runs are alive; returns the cancellations asked for them (`run id -> action`)."""
@@ -337,6 +382,14 @@ class RunStore:
             )
             rows = await s.execute(select(Run.id, Run.cancel).where(Run.id.in_(run_ids), Run.cancel.is_not(None)))
             await s.commit()
+            return {run_id: action for run_id, action in rows}
+
+    async def cancels(self, run_ids: list[str]) -> dict[str, str]:
+        """The cancellations asked for these runs (`run id -> action`), read without renewing their lease."""
+        if not run_ids:
+            return {}
+        async with self.db.session() as s:
+            rows = await s.execute(select(Run.id, Run.cancel).where(Run.id.in_(run_ids), Run.cancel.is_not(None)))
             return {run_id: action for run_id, action in rows}
 
     async def lost(self, lease_s: float) -> list[RunRecord]:

@@ -56,6 +56,11 @@ class DocumentWorker:
             .order_by(Document.created_at)
             .limit(1)
         )
+        async with self.tools.db.session() as s:
+            # A read first: most polls find nothing, and a read takes no lock (on SQLite an UPDATE takes the
+            # database's write lock, which every run's bookkeeping then waits on, even when it changes nothing).
+            if await s.scalar(pick) is None:
+                return None
         if self.tools.db.engine.dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         async with self.tools.db.session() as s:
