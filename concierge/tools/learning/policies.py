@@ -191,18 +191,7 @@ class Policies:
                 s.add(row)
             row.version, row.previous_version, row.activated_at = version, before, utcnow()
             row.baseline, row.watched = baseline or {}, watch
-            s.add(
-                PolicyEvent(
-                    tenant_id=tenant_id,
-                    kind=kind,
-                    from_version=before,
-                    to_version=version,
-                    actor=actor,
-                    reason=reason,
-                    detail=detail or {},
-                    at=utcnow(),
-                )
-            )
+            s.add(_event(tenant_id, kind, before, version, actor, reason, detail))
             await s.commit()
             await s.refresh(row)
         return row
@@ -218,18 +207,7 @@ class Policies:
             before, back = row.version, row.previous_version
             row.version, row.previous_version, row.activated_at = back, None, utcnow()
             row.baseline, row.watched = {}, False
-            s.add(
-                PolicyEvent(
-                    tenant_id=tenant_id,
-                    kind=kind,
-                    from_version=before,
-                    to_version=back,
-                    actor=actor,
-                    reason=reason,
-                    detail=detail or {},
-                    at=utcnow(),
-                )
-            )
+            s.add(_event(tenant_id, kind, before, back, actor, reason, detail))
             await s.commit()
             await s.refresh(row)
         return row
@@ -246,18 +224,7 @@ class Policies:
         detail: dict[str, Any] | None = None,
     ) -> None:
         async with writing(self.db), self.db.session() as s:
-            s.add(
-                PolicyEvent(
-                    tenant_id=tenant_id,
-                    kind=kind,
-                    from_version=from_version,
-                    to_version=to_version,
-                    actor=actor,
-                    reason=reason,
-                    detail=detail or {},
-                    at=utcnow(),
-                )
-            )
+            s.add(_event(tenant_id, kind, from_version, to_version, actor, reason, detail))
             await s.commit()
 
     async def events(self, tenant_id: str, limit: int = 100, since: datetime | None = None) -> list[PolicyEvent]:
@@ -290,3 +257,25 @@ class Policies:
             return Resolved(chosen, await self.settings_of(tenant_id, chosen), experiment.id, arm)
         chosen = active.version if active is not None else 0
         return Resolved(chosen, await self.settings_of(tenant_id, chosen))
+
+
+def _event(
+    tenant_id: str,
+    kind: str,
+    from_version: int | None,
+    to_version: int | None,
+    actor: str,
+    reason: str,
+    detail: dict[str, Any] | None,
+) -> PolicyEvent:
+    """One line of the tenant's policy history (activations, rollbacks, experiment steps), stamped now."""
+    return PolicyEvent(
+        tenant_id=tenant_id,
+        kind=kind,
+        from_version=from_version,
+        to_version=to_version,
+        actor=actor,
+        reason=reason,
+        detail=detail or {},
+        at=utcnow(),
+    )
