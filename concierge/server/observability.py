@@ -59,9 +59,7 @@ def configure_logging(settings: Settings) -> None:
         )
     )
     root = logging.getLogger()
-    root.handlers = [h for h in root.handlers if not getattr(h, "_concierge", False)]
-    handler._concierge = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
+    root.handlers = [handler]  # the server owns its process's logging: the CLI's plain handler would print twice
     root.setLevel(settings.log_level.upper())
 
 
