@@ -7,7 +7,7 @@ graph twice) need `admin`. Another tenant's policy is a 404.
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Security
+from fastapi import APIRouter, HTTPException, Path, Query, Security
 from pydantic import BaseModel, ConfigDict, Field
 
 from concierge.server.auth import Principal, require
@@ -24,6 +24,7 @@ router = APIRouter(prefix="/policies", tags=["learning"])
 Reader = Security(require, scopes=["analytics:view"])
 Admin = Annotated[Principal, Security(require, scopes=["admin"])]
 VersionNumber = Annotated[int, Field(ge=0, le=2**31 - 1)]
+PathVersion = Annotated[int, Path(ge=0, le=2**31 - 1, description="A policy version of the key's tenant")]
 WindowS = Annotated[
     float | None, Query(gt=0, le=366 * 86400, description="Seconds of live figures to judge (default the setting)")
 ]
@@ -132,7 +133,7 @@ async def compare(body: Compare, app: App, tenant: CurrentTenant, principal: Adm
 
 
 @router.get("/{version}", dependencies=[Reader])
-async def read_policy(version: int, app: App, tenant: CurrentTenant) -> dict[str, Any]:
+async def read_policy(version: PathVersion, app: App, tenant: CurrentTenant) -> dict[str, Any]:
     try:
         return policy_json(await app.tools.policies.get(tenant.id, version))
     except PolicyNotFound as exc:
@@ -140,7 +141,9 @@ async def read_policy(version: int, app: App, tenant: CurrentTenant) -> dict[str
 
 
 @router.post("/{version}/activate")
-async def activate(version: int, body: Activate, app: App, tenant: CurrentTenant, principal: Admin) -> dict[str, Any]:
+async def activate(
+    version: PathVersion, body: Activate, app: App, tenant: CurrentTenant, principal: Admin
+) -> dict[str, Any]:
     """Make a version the active one now; with `watch`, the replaced policy's figures over the last window are the
     baseline the rollback watch compares it with."""
     current = await app.tools.policies.active_version(tenant.id)
