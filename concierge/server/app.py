@@ -43,6 +43,7 @@ from concierge.server.routes import (
 from concierge.server.tracing import run_tracer
 from concierge.server.web import mount_web
 from concierge.tools.db.events import make_event_log
+from concierge.tools.db.leases import Leases
 from concierge.tools.db.models import Tenant
 from concierge.tools.db.runs import RunConflict, RunNotFound
 from concierge.tools.documents.worker import DocumentWorker
@@ -81,8 +82,11 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
                 with contextlib.suppress(Exception):  # an unmigrated database: /readyz says so
                     await refresh_origins()
                 refresher = asyncio.create_task(_every(ORIGINS_REFRESH_S, refresh_origins))
+                leases = Leases(toolbox.db)
                 learning = (
-                    asyncio.create_task(_every(settings.learning_check_s, lambda: learning_pass(toolbox)))
+                    asyncio.create_task(
+                        _every(settings.learning_check_s, lambda: learning_pass(toolbox, leases, settings))
+                    )
                     if settings.learning_check_s > 0
                     else None
                 )
@@ -93,6 +97,8 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
                     refresher.cancel()
                     if learning is not None:
                         learning.cancel()
+                        with contextlib.suppress(Exception):
+                            await leases.release(LEARNING_LEASE)
                     await app.state.document_worker.stop()
                     await state.runs.stop()
         finally:
@@ -183,8 +189,15 @@ class TenantOrigins(CORSMiddleware):
         return origin in self.tenant_origins
 
 
-async def learning_pass(toolbox: Toolbox) -> None:
-    """Step experiments, watch new policies, check alerts: for every tenant, one failing never stopping the rest."""
+LEARNING_LEASE = "learning-loop"
+
+
+async def learning_pass(toolbox: Toolbox, leases: Leases, settings: Settings) -> None:
+    """Step experiments, watch new policies, check alerts: for every tenant, one failing never stopping the rest.
+    Only the replica holding the learning lease does it (renewed every pass; another replica takes over within
+    three periods of the holder dying), so an experiment is stepped and an incident alerted once."""
+    if not await leases.acquire(LEARNING_LEASE, ttl_s=3 * settings.learning_check_s):
+        return
     async with toolbox.db.session() as s:
         tenants = list(await s.scalars(select(Tenant.id)))
     for tenant_id in tenants:
