@@ -97,19 +97,13 @@ class _Row(BaseModel):
         return {k: _blank_to_none(v) for k, v in data.items()}
 
 
-class ProductRow(_Row):
+class _Priced(_Row):
+    """What a product and a variant row both carry: their own SKU, price, currency and stock."""
+
     sku: str | None = Field(default=None, max_length=64)
-    name: str = Field(min_length=1, max_length=300)
-    description: str | None = None
-    category: str | None = Field(default=None, max_length=100)
-    brand: str | None = Field(default=None, max_length=200)
-    model_number: str | None = Field(default=None, max_length=100)
-    tags: list[str] | None = None
     price: Decimal
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     stock: int | None = Field(default=None, ge=0, le=MAX_COUNT)
-    _variants: list["VariantRow"] | None = PrivateAttr(default=None)
-    """The product's variants when its file lists them (then the stored ones are replaced by these)."""
 
     @field_validator("price", mode="before")
     @classmethod
@@ -120,6 +114,29 @@ class ProductRow(_Row):
     @classmethod
     def _text_key(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int | float) else v
+
+    @field_validator("stock", mode="before")
+    @classmethod
+    def _whole(cls, v: Any) -> Any:
+        if isinstance(v, str) and re.fullmatch(r"-?\d+(\.0+)?", v.strip()):
+            v = int(float(v))
+        return cls._below_zero(v)
+
+    @classmethod
+    def _below_zero(cls, v: Any) -> Any:
+        """A product's negative stock is an error in the file (reported on its row)."""
+        return v
+
+
+class ProductRow(_Priced):
+    name: str = Field(min_length=1, max_length=300)
+    description: str | None = None
+    category: str | None = Field(default=None, max_length=100)
+    brand: str | None = Field(default=None, max_length=200)
+    model_number: str | None = Field(default=None, max_length=100)
+    tags: list[str] | None = None
+    _variants: list["VariantRow"] | None = PrivateAttr(default=None)
+    """The product's variants when its file lists them (then the stored ones are replaced by these)."""
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -128,31 +145,10 @@ class ProductRow(_Row):
             return [t.strip() for t in re.split(r"[;|,]", v) if t.strip()]
         return v
 
-    @field_validator("stock", mode="before")
-    @classmethod
-    def _whole(cls, v: Any) -> Any:
-        if isinstance(v, str) and re.fullmatch(r"-?\d+(\.0+)?", v.strip()):
-            return int(float(v))
-        return v
 
-
-class VariantRow(_Row):
+class VariantRow(_Priced):
     row: int | None = None
-    sku: str | None = Field(default=None, max_length=64)
     options: dict[str, str] = Field(min_length=1)
-    price: Decimal
-    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
-    stock: int | None = Field(default=None, ge=0, le=MAX_COUNT)
-
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price(cls, v: Any) -> Decimal:
-        return _money(v)
-
-    @field_validator("sku", mode="before")
-    @classmethod
-    def _text_key(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int | float) else v
 
     @field_validator("options", mode="before")
     @classmethod
@@ -162,12 +158,9 @@ class VariantRow(_Row):
             return v
         return {str(k).strip(): str(x).strip() for k, x in pairs if x is not None and str(x).strip()}
 
-    @field_validator("stock", mode="before")
     @classmethod
-    def _whole(cls, v: Any) -> Any:
-        # Shops let stock go below zero when they oversell: none is left.
-        if isinstance(v, str) and re.fullmatch(r"-?\d+(\.0+)?", v.strip()):
-            v = int(float(v))
+    def _below_zero(cls, v: Any) -> Any:
+        """Shops let a variant's stock go below zero when they oversell: none is left."""
         return max(v, 0) if isinstance(v, int) else v
 
 
