@@ -45,6 +45,16 @@ def t(question, kind, sources, answer, must):
     }
 
 
+def conv(id, split, *turns):
+    """A conversation: its turns in order, each item with its own manual."""
+    return {"id": id, "split": split, "documents_per_item": True, "turns": list(turns)}
+
+
+def about(question, n, answer, name):
+    """A conversation's opening turn that brings item `n` into focus (from its catalog row and its manual)."""
+    return t(question, "fact", [cat(n), doc(n)], answer, [name])
+
+
 single = [
     q(
         "c01",
@@ -324,178 +334,140 @@ single = [
     q("u06", "holdout", "Do you offer gift wrapping for the MountainDream Sleeping Bag?", "unanswerable", [], "", []),
 ]
 convs = [
-    {
-        "id": "cv01",
-        "split": "dev",
-        "documents_per_item": True,
-        "turns": [
-            t(
-                "How much is the Adventurer Pro Backpack?",
-                "price",
-                [cat(2)],
-                "The Adventurer Pro Backpack costs 90.00 USD.",
-                ["90.00 USD"],
-            ),
-            t("How much does it weigh?", "fact", [doc(2)], "It weighs 2.5 lbs.", ["2.5 lbs"]),
-            t("what's the warranty on it", "fact", [doc(2)], "A 2-year limited warranty.", ["2-year"]),
-            t("how many liters does it hold?", "fact", [doc(2)], "40 liters.", ["40 liters"]),
-        ],
-    },
-    {
-        "id": "cv02",
-        "split": "holdout",
-        "documents_per_item": True,
-        "turns": [
-            t(
-                "Tell me about the SkyView 2-Person Tent",
-                "fact",
-                [cat(15), doc(15)],
-                "The SkyView 2-Person Tent by OutdoorLiving costs 200.00 USD.",
-                ["SkyView"],
-            ),
-            t("how heavy is it?", "fact", [doc(15)], "Its packed weight is about 8 lbs.", ["8 lbs"]),
-            t("and the price?", "price", [cat(15)], "200.00 USD.", ["200.00 USD"]),
-        ],
-    },
-    {
-        "id": "cv03",
-        "split": "dev",
-        "documents_per_item": True,
-        "turns": [
-            t(
-                "What's your cheapest camping stove?",
-                "shape",
-                [cat(20)],
-                "The CompactCook Camping Stove at 60.00 USD.",
-                ["CompactCook"],
-            ),
-            t("how much does it weigh?", "fact", [doc(20)], "It weighs 1.62 ounces.", ["1.62 ounces"]),
-            t(
-                "What fuel does it use?",
-                "fact",
-                [doc(20)],
-                "Butane, propane or isobutane canisters.",
-                ["isobutane|butane"],
-            ),
-        ],
-    },
-    {
-        "id": "cv04",
-        "split": "holdout",
-        "documents_per_item": True,
-        "turns": [
-            t(
-                "Do you sell the MountainDream Sleeping Bag?",
-                "fact",
-                [cat(14)],
-                "The MountainDream Sleeping Bag costs 130.00 USD.",
-                ["MountainDream"],
-            ),
-            t("What temperature is it rated for?", "fact", [doc(14)], "15°F to 30°F.", ["15"]),
-            t("how much is it?", "price", [cat(14)], "130.00 USD.", ["130.00 USD"]),
-        ],
-    },
-    {
-        "id": "cv05",
-        "split": "dev",
-        "documents_per_item": True,
-        "turns": [
-            t(
-                "I'm looking at the CozyNights Sleeping Bag",
-                "fact",
-                [cat(7), doc(7)],
-                "The CozyNights Sleeping Bag costs 100.00 USD.",
-                ["CozyNights"],
-            ),
-            t("what's the temperature rating?", "fact", [doc(7)], "20F to 60F (-6C to 15C).", ["20F|20°F"]),
-            t("and how much does it weigh?", "fact", [doc(7)], "3.5 lbs.", ["3.5 lbs"]),
-        ],
-    },
-    {
-        "id": "cv06",
-        "split": "holdout",
-        "documents_per_item": True,
-        "turns": [
-            t("I'm a Gold member.", "statement", [], "", []),
-            t(
-                "What's the return policy for the Summit Breeze Jacket?",
-                "policy",
-                [doc(3)],
-                "Gold members can return it within 60 days.",
-                ["60 days"],
-            ),
-        ],
-    },
-    {
-        "id": "cv07",
-        "split": "dev",
-        "documents_per_item": True,
-        "turns": [
-            t(
-                "Do you sell anything from CampBuddy?",
-                "shape",
-                [cat(5), cat(12), cat(19)],
-                "The BaseCamp Folding Table, TrekMaster Camping Chair and Adventure Dining Table.",
-                ["BaseCamp"],
-            ),
-            t(
-                "How much weight can the Adventure Dining Table support?",
-                "fact",
-                [doc(19)],
-                "Up to 100 lbs.",
-                ["100 lbs"],
-            ),
-            t("and what does it weigh itself?", "fact", [doc(19)], "20 lbs.", ["20lbs|20 lbs"]),
-        ],
-    },
-    {
-        "id": "cv08",
-        "split": "holdout",
-        "documents_per_item": True,
-        "turns": [
-            t("How much is the RainGuard Hiking Jacket?", "price", [cat(17)], "110.00 USD.", ["110.00 USD"]),
-            t("Is it waterproof?", "fact", [doc(17)], "Yes.", ["waterproof"]),
-            t(
-                "How do I clean it?",
-                "fact",
-                [doc(17)],
-                "Machine wash on a gentle cycle with cold water and mild detergent.",
-                ["gentle cycle|machine wash"],
-            ),
-        ],
-    },
-    {
-        "id": "cv09",
-        "split": "dev",
-        "documents_per_item": True,
-        "turns": [
-            t(
-                "Tell me about the EcoFire Camping Stove",
-                "fact",
-                [cat(6), doc(6)],
-                "The EcoFire Camping Stove costs 80.00 USD.",
-                ["EcoFire"],
-            ),
-            t(
-                "How long does it take to boil water?",
-                "fact",
-                [doc(6)],
-                "About 4-6 minutes for 1 liter.",
-                ["4-6 minutes"],
-            ),
-            t("Is there a battery in it?", "unanswerable", [], "", []),
-        ],
-    },
-    {
-        "id": "cv10",
-        "split": "holdout",
-        "documents_per_item": True,
-        "turns": [
-            t("What does the TrailBlaze Hiking Pants cost?", "price", [cat(10)], "75.00 USD.", ["75.00 USD"]),
-            t("what are they made of?", "fact", [doc(10)], "Nylon.", ["nylon"]),
-            t("what's the warranty on them?", "fact", [doc(10)], "A 1-year limited warranty.", ["1-year"]),
-        ],
-    },
+    conv(
+        "cv01",
+        "dev",
+        t(
+            "How much is the Adventurer Pro Backpack?",
+            "price",
+            [cat(2)],
+            "The Adventurer Pro Backpack costs 90.00 USD.",
+            ["90.00 USD"],
+        ),
+        t("How much does it weigh?", "fact", [doc(2)], "It weighs 2.5 lbs.", ["2.5 lbs"]),
+        t("what's the warranty on it", "fact", [doc(2)], "A 2-year limited warranty.", ["2-year"]),
+        t("how many liters does it hold?", "fact", [doc(2)], "40 liters.", ["40 liters"]),
+    ),
+    conv(
+        "cv02",
+        "holdout",
+        about(
+            "Tell me about the SkyView 2-Person Tent",
+            15,
+            "The SkyView 2-Person Tent by OutdoorLiving costs 200.00 USD.",
+            "SkyView",
+        ),
+        t("how heavy is it?", "fact", [doc(15)], "Its packed weight is about 8 lbs.", ["8 lbs"]),
+        t("and the price?", "price", [cat(15)], "200.00 USD.", ["200.00 USD"]),
+    ),
+    conv(
+        "cv03",
+        "dev",
+        t(
+            "What's your cheapest camping stove?",
+            "shape",
+            [cat(20)],
+            "The CompactCook Camping Stove at 60.00 USD.",
+            ["CompactCook"],
+        ),
+        t("how much does it weigh?", "fact", [doc(20)], "It weighs 1.62 ounces.", ["1.62 ounces"]),
+        t(
+            "What fuel does it use?",
+            "fact",
+            [doc(20)],
+            "Butane, propane or isobutane canisters.",
+            ["isobutane|butane"],
+        ),
+    ),
+    conv(
+        "cv04",
+        "holdout",
+        t(
+            "Do you sell the MountainDream Sleeping Bag?",
+            "fact",
+            [cat(14)],
+            "The MountainDream Sleeping Bag costs 130.00 USD.",
+            ["MountainDream"],
+        ),
+        t("What temperature is it rated for?", "fact", [doc(14)], "15°F to 30°F.", ["15"]),
+        t("how much is it?", "price", [cat(14)], "130.00 USD.", ["130.00 USD"]),
+    ),
+    conv(
+        "cv05",
+        "dev",
+        about(
+            "I'm looking at the CozyNights Sleeping Bag",
+            7,
+            "The CozyNights Sleeping Bag costs 100.00 USD.",
+            "CozyNights",
+        ),
+        t("what's the temperature rating?", "fact", [doc(7)], "20F to 60F (-6C to 15C).", ["20F|20°F"]),
+        t("and how much does it weigh?", "fact", [doc(7)], "3.5 lbs.", ["3.5 lbs"]),
+    ),
+    conv(
+        "cv06",
+        "holdout",
+        t("I'm a Gold member.", "statement", [], "", []),
+        t(
+            "What's the return policy for the Summit Breeze Jacket?",
+            "policy",
+            [doc(3)],
+            "Gold members can return it within 60 days.",
+            ["60 days"],
+        ),
+    ),
+    conv(
+        "cv07",
+        "dev",
+        t(
+            "Do you sell anything from CampBuddy?",
+            "shape",
+            [cat(5), cat(12), cat(19)],
+            "The BaseCamp Folding Table, TrekMaster Camping Chair and Adventure Dining Table.",
+            ["BaseCamp"],
+        ),
+        t(
+            "How much weight can the Adventure Dining Table support?",
+            "fact",
+            [doc(19)],
+            "Up to 100 lbs.",
+            ["100 lbs"],
+        ),
+        t("and what does it weigh itself?", "fact", [doc(19)], "20 lbs.", ["20lbs|20 lbs"]),
+    ),
+    conv(
+        "cv08",
+        "holdout",
+        t("How much is the RainGuard Hiking Jacket?", "price", [cat(17)], "110.00 USD.", ["110.00 USD"]),
+        t("Is it waterproof?", "fact", [doc(17)], "Yes.", ["waterproof"]),
+        t(
+            "How do I clean it?",
+            "fact",
+            [doc(17)],
+            "Machine wash on a gentle cycle with cold water and mild detergent.",
+            ["gentle cycle|machine wash"],
+        ),
+    ),
+    conv(
+        "cv09",
+        "dev",
+        about("Tell me about the EcoFire Camping Stove", 6, "The EcoFire Camping Stove costs 80.00 USD.", "EcoFire"),
+        t(
+            "How long does it take to boil water?",
+            "fact",
+            [doc(6)],
+            "About 4-6 minutes for 1 liter.",
+            ["4-6 minutes"],
+        ),
+        t("Is there a battery in it?", "unanswerable", [], "", []),
+    ),
+    conv(
+        "cv10",
+        "holdout",
+        t("What does the TrailBlaze Hiking Pants cost?", "price", [cat(10)], "75.00 USD.", ["75.00 USD"]),
+        t("what are they made of?", "fact", [doc(10)], "Nylon.", ["nylon"]),
+        t("what's the warranty on them?", "fact", [doc(10)], "A 1-year limited warranty.", ["1-year"]),
+    ),
 ]
 with open("concierge/evaluation/sets/contoso_outdoor.jsonl", "w") as f:
     for row in single + convs:
@@ -573,53 +545,43 @@ h2 = [
     q("h11", "holdout2", "Can I pay for the Alpine Explorer Tent in bitcoin?", "unanswerable", [], "", []),
 ]
 h2c = [
-    {
-        "id": "hv01",
-        "split": "holdout2",
-        "documents_per_item": True,
-        "turns": [
-            t("How much is the SummitClimber Backpack?", "price", [cat(9)], "120.00 USD.", ["120.00 USD"]),
-            t("what's its capacity?", "fact", [doc(9)], "60 liters.", ["60 liters"]),
-            t(
-                "and is it compatible with a hydration bladder?",
-                "fact",
-                [doc(9)],
-                "Yes, it has a hydration sleeve and tube port.",
-                ["hydration"],
-            ),
-        ],
-    },
-    {
-        "id": "hv02",
-        "split": "holdout2",
-        "documents_per_item": True,
-        "turns": [
-            t(
-                "Tell me about the TrekMaster Camping Chair",
-                "fact",
-                [cat(12), doc(12)],
-                "The TrekMaster Camping Chair costs 50.00 USD.",
-                ["TrekMaster"],
-            ),
-            t("how compact is it when folded?", "fact", [doc(12)], "About 38in x 5in x 5in.", ["38in|38 in"]),
-            t("what's the price?", "price", [cat(12)], "50.00 USD.", ["50.00 USD"]),
-        ],
-    },
-    {
-        "id": "hv03",
-        "split": "holdout2",
-        "documents_per_item": True,
-        "turns": [
-            t("I have a Gold membership.", "statement", [], "", []),
-            t(
-                "How long do I have to return the BaseCamp Folding Table?",
-                "policy",
-                [doc(5)],
-                "Gold members: within 60 days.",
-                ["60 days"],
-            ),
-        ],
-    },
+    conv(
+        "hv01",
+        "holdout2",
+        t("How much is the SummitClimber Backpack?", "price", [cat(9)], "120.00 USD.", ["120.00 USD"]),
+        t("what's its capacity?", "fact", [doc(9)], "60 liters.", ["60 liters"]),
+        t(
+            "and is it compatible with a hydration bladder?",
+            "fact",
+            [doc(9)],
+            "Yes, it has a hydration sleeve and tube port.",
+            ["hydration"],
+        ),
+    ),
+    conv(
+        "hv02",
+        "holdout2",
+        about(
+            "Tell me about the TrekMaster Camping Chair",
+            12,
+            "The TrekMaster Camping Chair costs 50.00 USD.",
+            "TrekMaster",
+        ),
+        t("how compact is it when folded?", "fact", [doc(12)], "About 38in x 5in x 5in.", ["38in|38 in"]),
+        t("what's the price?", "price", [cat(12)], "50.00 USD.", ["50.00 USD"]),
+    ),
+    conv(
+        "hv03",
+        "holdout2",
+        t("I have a Gold membership.", "statement", [], "", []),
+        t(
+            "How long do I have to return the BaseCamp Folding Table?",
+            "policy",
+            [doc(5)],
+            "Gold members: within 60 days.",
+            ["60 days"],
+        ),
+    ),
 ]
 with open("concierge/evaluation/sets/contoso_outdoor.jsonl", "a") as f:
     for row in h2 + h2c:
