@@ -217,23 +217,14 @@ class Experiments:
             elif kind == "promote":
                 row.percent, row.status, row.reason, row.ended_at = 100, "promoted", decision["reason"], now
             await s.commit()
-        if kind == "step_up":
+        if kind in ("step_up", "stop"):  # a step moves traffic towards the treatment, a stop back to the control
+            towards = kind == "step_up"
             await self.policies.log(
                 e.tenant_id,
-                "experiment_step",
+                "experiment_step" if towards else "experiment_stop",
                 actor=actor,
-                from_version=e.control_version,
-                to_version=e.treatment_version,
-                reason=decision["reason"],
-                detail={"experiment_id": e.id, "tests": decision["tests"]},
-            )
-        elif kind == "stop":
-            await self.policies.log(
-                e.tenant_id,
-                "experiment_stop",
-                actor=actor,
-                from_version=e.treatment_version,
-                to_version=e.control_version,
+                from_version=e.control_version if towards else e.treatment_version,
+                to_version=e.treatment_version if towards else e.control_version,
                 reason=decision["reason"],
                 detail={"experiment_id": e.id, "tests": decision["tests"]},
             )
