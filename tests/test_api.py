@@ -143,6 +143,9 @@ def test_bad_requests(live_server: LiveServer) -> None:
         assert client.post(runs, json={"input": 5}).status_code == 422
         assert client.post(runs, json={"stream_mode": "nope", "input": {}}).status_code == 422
         assert client.post(runs, json={}).status_code == 422
+        for empty in ({}, {"resume": None}, {"update": {}, "goto": []}):  # LangGraph would fail inside the run
+            nothing = client.post(runs, json={"command": empty})
+            assert nothing.status_code == 422 and "resume" in nothing.json()["detail"]
         bad_context = client.post(runs, json={**ask("hi"), "context": {"max_results": "many"}})
         assert bad_context.status_code == 422 and "max_results" in bad_context.json()["detail"]
         bad_zone = client.post(runs, json={**ask("hi"), "context": {"timezone": "Mars/Olympus"}})

@@ -40,6 +40,9 @@ def run_kwargs(body: RunCreate, *, temporary: bool) -> dict[str, Any]:
         raise HTTPException(422, f"stream_mode {', '.join(sorted(unsupported))} is not supported")
     if body.command is None and not body.input:
         raise HTTPException(422, "a run needs `input` (e.g. {'messages': [...]}) or a `command`")
+    cmd = body.command
+    if cmd is not None and cmd.resume is None and not cmd.update and not cmd.goto:
+        raise HTTPException(422, "a command needs `resume`, `update` or `goto`")
     configurable = (body.config or {}).get("configurable") or {}
     if configurable and body.context:
         raise HTTPException(400, "set either config.configurable or context, not both; prefer context")
