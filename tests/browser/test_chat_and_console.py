@@ -132,8 +132,16 @@ def test_customer_agent_and_supervisor(browser, site: Site, shop: str) -> None:
         assert person.get_attribute("data-via") == "stream", "the reply came over the thread's join stream"
         screenshot(page, "widget-reply-from-a-person")
 
-        # Resolve: the conversation goes back to the bot.
+        # A second message while the person keeps the conversation, written between runs: it reaches the page
+        # live too (a `state_update` on the thread's stream), not after a reload.
         detail.get_by_text(re.compile(r"· held")).wait_for(timeout=TIMEOUT_MS)
+        reply.fill("It is on its way to you.")
+        console.get_by_role("button", name="Send reply").click()
+        second = w.locator(".msg.person").filter(has_text="It is on its way to you.")
+        second.wait_for(timeout=TIMEOUT_MS)
+        assert second.get_attribute("data-via") == "stream"
+
+        # Resolve: the conversation goes back to the bot.
         console.get_by_role("button", name="Resolve").click()
         detail.get_by_text(re.compile(r"· resolved")).wait_for(timeout=TIMEOUT_MS)
 
@@ -141,7 +149,7 @@ def test_customer_agent_and_supervisor(browser, site: Site, shop: str) -> None:
         page.reload()
         w = widget(page)
         w.get_by_role("button", name="Ask us").click()
-        w.locator(".msg.person").wait_for(timeout=TIMEOUT_MS)
+        w.locator(".msg.person").last.wait_for(timeout=TIMEOUT_MS)
         assert QUESTION in w.locator(".msg.me").first.inner_text()
         assert w.locator(".msg.bot ol.src li").count() >= 1
         screenshot(page, "widget-after-reload")

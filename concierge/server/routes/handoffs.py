@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from concierge.server.auth import Principal, require
 from concierge.server.deps import App, CurrentTenant
+from concierge.server.routes.threads import announce_state
 from concierge.server.runs import admit, thread_config
 from concierge.server.schemas import RunCommand, RunCreate
 from concierge.server.serialize import jsonable
@@ -219,7 +220,8 @@ async def _resume(app: App, agent: Staff, thread_id: str, value: Any) -> dict[st
 
 async def _write_to_held(app: App, entry: HandoffEntry, text: str, agent: str) -> dict[str, Any]:
     """A message to the customer in a conversation the agent keeps, between the customer's messages: written into
-    the thread's state as the handoff node's (no run: the graph waits for the customer's next message)."""
+    the thread's state as the handoff node's (no run: the graph waits for the customer's next message), and
+    announced as a `state_update` on the thread's stream."""
     if await app.executor.store.inflight(entry.thread_id):
         raise HTTPException(409, f"thread {entry.thread_id} is busy with a run; send the message when it is over")
     message = AIMessage(
@@ -232,6 +234,7 @@ async def _write_to_held(app: App, entry: HandoffEntry, text: str, agent: str) -
         if row is not None:
             row.values, row.updated_at = jsonable(snapshot.values), utcnow()
             await s.commit()
+    await announce_state(app, entry.thread_id, snapshot)  # live to the customer's page (its join stream)
     await app.tools.handoffs.replied(entry.id, agent, keep=True)
     return {
         "handoff": handoff_json(await app.tools.handoffs.get(entry.tenant_id, entry.id)),

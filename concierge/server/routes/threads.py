@@ -333,13 +333,13 @@ async def update_state(body: StateUpdate, thread: ThreadRow, app: App) -> dict[s
             row.status = "interrupted" if snap.next else "idle"
             row.error, row.updated_at = None, utcnow()
             await s.commit()
-    await _announce_state(app, thread.id, snap)
+    await announce_state(app, thread.id, snap)
     checkpoint = _checkpoint(config)
     assert checkpoint is not None
     return {"checkpoint": checkpoint, "configurable": checkpoint, "checkpoint_id": checkpoint["checkpoint_id"]}
 
 
-async def _announce_state(app: App, thread_id: str, snap: StateSnapshot) -> None:
+async def announce_state(app: App, thread_id: str, snap: StateSnapshot) -> None:
     """A `state_update` event on the thread's stream (`stream_mode=state_update`), as the Agent Server sends it,
     to followers on every replica: a human's correction reaches a waiting screen without a run."""
     ex = app.executor

@@ -464,24 +464,26 @@
   }
 
   // ---- the person's reply, live: the thread's join stream ----
-  function startJoin() {
+  function startJoin(retried) {
     if (joined || !thread) return;
     var ctl = new AbortController();
     joined = ctl;
-    fetch(SERVER + "/threads/" + encodeURIComponent(thread.thread_id) + "/stream", {
+    var url = SERVER + "/threads/" + encodeURIComponent(thread.thread_id) + "/stream";
+    fetch(url + "?stream_mode=run_modes&stream_mode=state_update", {
       headers: headers({ Accept: "text/event-stream" }),
       signal: ctl.signal,
     })
       .then(function (r) {
         if (!r.ok) throw new Error(String(r.status));
+        if (retried) sync();
         return sse(r, function (event, data) {
           if (event === "messages" && data[0] && data[0].name === HUMAN) {
-            if (!bubbles[data[0].id]) {
-              clearPause();
-              personBtn.disabled = false;
-              showMessage(data[0]).setAttribute("data-via", "stream");
-              status.textContent = "New message from a person on our team";
-            }
+            fromPerson(data[0]);
+          } else if (event === "state_update") {
+            // A message the person wrote between runs, in a conversation they keep.
+            (((data.state || {}).values || {}).messages || []).forEach(function (msg) {
+              if (msg.name === HUMAN) fromPerson(msg);
+            });
           } else if (event === "updates" && data && data.__interrupt__) {
             data.__interrupt__.forEach(function (i) {
               pause(i.value);
@@ -493,29 +495,34 @@
       .then(function () {
         if (joined === ctl) {
           joined = null;
-          if (!ctl.signal.aborted && pending && pending.type === "handoff") setTimeout(startJoin, 3000);
+          if (!ctl.signal.aborted && pending && pending.type === "handoff") setTimeout(startJoin, 3000, true);
         }
       });
-    // A person's message written between runs (a conversation they keep) comes with no run: look now and then.
-    ctl._poll = setInterval(sync, 5000);
-  }
-  function stopJoin() {
-    if (joined) {
-      clearInterval(joined._poll);
-      joined.abort();
-      joined = null;
-    }
   }
   function sync() {
-    if (!thread || busy) return;
+    // What a person wrote while no stream was open (a page reload keeps its own copy via restore()).
+    if (!thread) return;
     api("GET", "/threads/" + encodeURIComponent(thread.thread_id)).then(function (t) {
       ((t.values || {}).messages || []).forEach(function (msg) {
         if (msg.name === HUMAN && !bubbles[msg.id]) {
           clearPause();
-          showMessage(msg).setAttribute("data-via", "poll");
+          showMessage(msg).setAttribute("data-via", "sync");
         }
       });
     }, function () {});
+  }
+  function fromPerson(msg) {
+    if (bubbles[msg.id]) return;
+    clearPause();
+    personBtn.disabled = false;
+    showMessage(msg).setAttribute("data-via", "stream");
+    status.textContent = "New message from a person on our team";
+  }
+  function stopJoin() {
+    if (joined) {
+      joined.abort();
+      joined = null;
+    }
   }
 
   // ---- actions ----
