@@ -1,9 +1,12 @@
 """End to end through the HTTP API of a real server: stream, cite, feedback, handoff, restart, bad input."""
 
+import time
+
 import httpx
 import pytest
 
 from concierge.tools.settings import Settings
+from concierge.tools.toolbox import Toolbox
 from tests.conftest import LiveServer
 from tests.sse import stream_events
 
@@ -207,5 +210,18 @@ def test_a_second_run_on_a_busy_thread_is_refused_when_the_strategy_is_reject(se
             assert busy.status_code == 409 and "busy" in busy.json()["detail"]
             first.join()
             assert client.post(f"/threads/{thread}/runs/wait", json=ask(QUESTION)).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_a_starting_server_indexes_the_catalogs_before_the_first_customer(settings: Settings) -> None:
+    """Built by the first turn instead, the index took more than the catalog's time budget on a loaded machine."""
+    tools = Toolbox.from_settings(settings)
+    server = LiveServer(settings, tools).start()
+    try:
+        deadline = time.monotonic() + 30
+        while "demo" not in tools.catalog._indexes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "demo" in tools.catalog._indexes, "no request was made: the server built it on its own"
     finally:
         server.stop()

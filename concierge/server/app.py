@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
                 with contextlib.suppress(Exception):  # an unmigrated database: /readyz says so
                     await refresh_origins()
                 refresher = asyncio.create_task(_every(ORIGINS_REFRESH_S, refresh_origins))
+                warming = asyncio.create_task(warm_catalogs(toolbox))
                 leases = Leases(toolbox.db)
                 learning = (
                     asyncio.create_task(
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, tools: Toolbox | None = None) -
                     yield
                 finally:
                     refresher.cancel()
+                    warming.cancel()
                     if learning is not None:
                         learning.cancel()
                         with contextlib.suppress(Exception):
@@ -187,6 +189,21 @@ class TenantOrigins(CORSMiddleware):
 
     def is_allowed_origin(self, origin: str) -> bool:
         return origin in self.tenant_origins
+
+
+WARM_TENANTS = 100
+"""How many tenants' catalogs a starting replica indexes before their first customers ask (the newest first)."""
+
+
+async def warm_catalogs(toolbox: Toolbox) -> None:
+    """Build tenants' catalog indexes and vocabularies in the background at start: built by a first turn instead,
+    they took 0.7 s of its 0.25 s catalog budget on a loaded 2-core machine, and the first customer was told
+    "I don't know"."""
+    with contextlib.suppress(Exception):  # an unmigrated database: /readyz says so
+        async with toolbox.db.session() as s:
+            tenants = list(await s.scalars(select(Tenant.id).order_by(Tenant.created_at.desc()).limit(WARM_TENANTS)))
+        for tenant_id in tenants:
+            await toolbox.catalog.vocabulary(tenant_id)
 
 
 LEARNING_LEASE = "learning-loop"
