@@ -214,14 +214,16 @@ def test_a_second_run_on_a_busy_thread_is_refused_when_the_strategy_is_reject(se
         server.stop()
 
 
-def test_a_starting_server_indexes_the_catalogs_before_the_first_customer(settings: Settings) -> None:
-    """Built by the first turn instead, the index took more than the catalog's time budget on a loaded machine."""
+def test_a_starting_server_prepares_its_tenants_before_the_first_customer(settings: Settings) -> None:
+    """Left to the first turn, the catalog index and the documents' vectors took more than their sources' time
+    budgets on a loaded machine."""
     tools = Toolbox.from_settings(settings)
     server = LiveServer(settings, tools).start()
     try:
         deadline = time.monotonic() + 30
-        while "demo" not in tools.catalog._indexes and time.monotonic() < deadline:
+        while "demo" not in tools.documents._matrices and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert "demo" in tools.catalog._indexes, "no request was made: the server built it on its own"
+        # No request was made: the server loaded them on its own.
+        assert "demo" in tools.catalog._indexes and "demo" in tools.documents._matrices
     finally:
         server.stop()
