@@ -82,6 +82,16 @@ async def test_changes_in_process_apply_at_once(tools: Toolbox) -> None:
     assert (await tools.catalog.search_products("demo", "zeppelin", [], 1))[0].sku == "ZZ-1"
 
 
+async def test_turns_arriving_together_share_one_index_build(tools: Toolbox) -> None:
+    catalog = Catalog(tools.db)
+    built = await asyncio.gather(*(catalog.index("demo") for _ in range(5)))
+    assert all(idx is built[0] for idx in built), "built once, not once a turn"
+    first = asyncio.ensure_future(catalog.index("other-tenant"))
+    await asyncio.sleep(0)
+    first.cancel()  # a turn out of time leaves the catalog usable for the next
+    assert (await catalog.index("other-tenant")).entries == []
+
+
 def test_price_ceiling() -> None:
     assert price_ceiling("any pens under 50 euros?") == Decimal("50")
     assert price_ceiling("a gift for less than €12,50") == Decimal("12.50")

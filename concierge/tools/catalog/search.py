@@ -173,6 +173,7 @@ class Catalog:
         self._sheets: dict[str, SpecSheet] = {}
         self._building: dict[tuple[str, Any], asyncio.Future[SpecSheet]] = {}
         self._checked: dict[str, float] = {}
+        self._loading: dict[str, asyncio.Future[ProductIndex]] = {}
 
     def invalidate(self, tenant_id: str) -> None:
         """Forget the tenant's index: the next search rebuilds it. Called after every change made in process."""
@@ -180,11 +181,22 @@ class Catalog:
         self._vocabularies.pop(tenant_id, None)
 
     async def index(self, tenant_id: str) -> ProductIndex:
-        """The tenant's index, checked against the stored catalog version at most every `refresh_s`."""
+        """The tenant's index, checked against the stored catalog version at most every `refresh_s`.
+
+        One check or build per tenant at a time, shielded: turns that arrive meanwhile (or the start-up warm-up)
+        wait for it instead of building it again, and a turn whose time budget runs out leaves it to finish."""
+        idx = self._indexes.get(tenant_id)
+        if idx is not None and monotonic() - self._checked.get(tenant_id, 0.0) < self.refresh_s:
+            return idx
+        loading = self._loading.get(tenant_id)
+        if loading is None:
+            loading = self._loading[tenant_id] = asyncio.ensure_future(self._load(tenant_id))
+            loading.add_done_callback(lambda _: self._loading.pop(tenant_id, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, tenant_id: str) -> ProductIndex:
         idx = self._indexes.get(tenant_id)
         now = monotonic()
-        if idx is not None and now - self._checked.get(tenant_id, 0.0) < self.refresh_s:
-            return idx
         async with self.db.session() as s:
             version = await current_version(s, tenant_id)
             if idx is None or idx.version != version:
