@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from langgraph.checkpoint.base.id import uuid6
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
-from concierge.tools.db.events import LoggedEvent, event_rows, writing
-from concierge.tools.db.models import Run, RunEvent, Thread
+from concierge.tools.db.events import INSERT_EVENTS, LoggedEvent, event_rows, writing
+from concierge.tools.db.models import Run, Thread
 
 INFLIGHT = ("pending", "running")
 FINISHED = ("success", "error", "interrupted", "timeout")
@@ -319,7 +319,7 @@ class RunStore:
             if (await s.execute(self._lock_statement(run.thread_id).returning(Thread.id))).first() is None:
                 return Finished(False, thread_gone=True)  # deleted meanwhile, its runs with it
             if events:
-                await s.execute(insert(RunEvent), event_rows(events))
+                await s.execute(INSERT_EVENTS, event_rows(events))
             mine = (Run.id == run.id) & (Run.status == "running") & (Run.worker == worker)
             if status is None:
                 ended = delete(Run).where(mine).returning(Run.id)
