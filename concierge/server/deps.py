@@ -84,17 +84,19 @@ class AppState:
         policy: Resolved | None = None,
         policy_version: int | None = None,
         tenant: Tenant | None = None,
+        providers: dict[str, Any] | None = None,
     ) -> Context:
         """The tenant's stored agent settings, its policy's over them, its provider keys, then the customer facts a
         run carries.
 
         The policy is `policy` as resolved for the run (its experiment arm), else version `policy_version`, else the
         tenant's active one. `tenant` is its row when the caller already read it (the request's key brought it):
-        not read twice. 404 for an unknown tenant or policy version; 422 naming the field for anything in
-        `overrides` that is not a customer fact (guardrails, prompt, sources, models, budgets, limits and keys
-        change only through the admin API).
+        not read twice, nor are its `providers` settings (decrypted) when given. 404 for an unknown tenant or policy
+        version; 422 naming the field for anything in `overrides` that is not a customer fact (guardrails, prompt,
+        sources, models, budgets, limits and keys change only through the admin API).
         """
         if tenant is None or tenant.id != tenant_id:
+            providers = None  # another tenant's
             async with self.tools.db.session() as s:
                 tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
@@ -135,7 +137,9 @@ class AppState:
             ZoneInfo(context.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise HTTPException(422, f"context.timezone: unknown time zone {context.timezone!r}") from None
-        context.providers = await provider_settings(self.tools.db, self.tools.secrets, tenant.id)
+        if providers is None:
+            providers = await provider_settings(self.tools.db, self.tools.secrets, tenant.id)
+        context.providers = providers
         context.tenant_id, context.tools = tenant.id, self.tools
         context.policy_version = policy.version
         return context
