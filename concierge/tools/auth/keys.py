@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from concierge.tools.auth.audit import record
 from concierge.tools.db.base import utcnow
@@ -139,6 +139,15 @@ async def find_key(db: AppDatabase, key: str) -> Principal | None:
     return Principal(row.id, row.tenant_id, row.kind, frozenset(row.scopes or []), row.name)
 
 
+_KEY_LOOKUP = (
+    select(ApiKey, Tenant, TenantSecret.providers)
+    .outerjoin(Tenant, Tenant.id == ApiKey.tenant_id)
+    .outerjoin(TenantSecret, TenantSecret.tenant_id == ApiKey.tenant_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"))
+)
+"""Every request's query, built once (SQLAlchemy then computes its cache key once)."""
+
+
 class KeyLookup(NamedTuple):
     principal: Principal
     tenant: Tenant | None
@@ -153,14 +162,7 @@ async def find_key_and_tenant(db: AppDatabase, key: str) -> KeyLookup | None:
     if not key.startswith(tuple(PREFIXES.values())):
         return None
     async with db.session() as s:
-        row = (
-            await s.execute(
-                select(ApiKey, Tenant, TenantSecret.providers)
-                .outerjoin(Tenant, Tenant.id == ApiKey.tenant_id)
-                .outerjoin(TenantSecret, TenantSecret.tenant_id == ApiKey.tenant_id)
-                .where(ApiKey.key_hash == hash_key(key))
-            )
-        ).first()
+        row = (await s.execute(_KEY_LOOKUP, {"key_hash": hash_key(key)})).first()
     if row is None or row[0].revoked_at is not None:
         return None
     found, tenant, sealed = row

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, literal, select
+from sqlalchemy import bindparam, delete, func, literal, select
 
 from concierge.tools.auth.keys import AdminError
 from concierge.tools.auth.tenants import check_settings
@@ -242,7 +242,7 @@ class Policies:
         if version is not None:
             return Resolved(version, await self.settings_of(tenant_id, version))
         async with self.db.session() as s:
-            active_version, active_settings, experiment = (await s.execute(_lookup(tenant_id))).one()
+            active_version, active_settings, experiment = (await s.execute(_LOOKUP, {"tenant": tenant_id})).one()
         if experiment is not None:
             key = (customer_id if experiment.unit == "customer" and customer_id else None) or thread_id or ""
             treated = bool(key) and bucket(experiment.id, key) < experiment.percent
@@ -256,10 +256,11 @@ class Policies:
         return Resolved(active_version, active_settings)
 
 
-def _lookup(tenant_id: str) -> Any:
+def _lookup() -> Any:
     """Every run's policy lookup in one statement (it was three): the tenant's active version with its settings,
     and its newest running experiment, if any. Selected from a one-row table so that a row comes back even when
-    the tenant has neither."""
+    the tenant has neither. Built once, for parameter `tenant`."""
+    tenant_id = bindparam("tenant")
     one = select(literal(1).label("one")).subquery()
     return (
         select(ActivePolicy.version, Policy.settings, Experiment)
@@ -270,6 +271,9 @@ def _lookup(tenant_id: str) -> Any:
         .order_by(Experiment.created_at.desc())
         .limit(1)
     )
+
+
+_LOOKUP = _lookup()
 
 
 def _event(
