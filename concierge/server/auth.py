@@ -130,7 +130,7 @@ async def customer(
     security_scopes: SecurityScopes, principal: Annotated[Principal, Depends(authenticate)]
 ) -> Principal:
     """A secret key with the route's scopes, or a publishable key (a customer's browser; thread routes then also
-    need the thread's token, see `deps.get_thread`)."""
+    need the thread's token, see `deps.thread_access`)."""
     if principal.publishable:
         return principal
     return _check(principal, security_scopes.scopes)

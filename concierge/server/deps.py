@@ -165,7 +165,7 @@ async def get_tenant(request: Request, principal: CurrentPrincipal) -> Tenant:
 CurrentTenant = Annotated[Tenant, Depends(get_tenant)]
 
 
-async def get_thread(
+async def thread_access(
     thread_id: str,
     app: App,
     tenant: CurrentTenant,
@@ -173,11 +173,20 @@ async def get_thread(
     x_thread_token: Annotated[
         str | None, Header(description="A publishable key's proof that this customer holds the thread")
     ] = None,
-) -> Thread:
-    """The thread, if it is the key's tenant's (another tenant's is a 404, as if it did not exist); a publishable
-    key also needs the thread's token, which `POST /threads` returned to the customer who created it."""
+) -> str:
+    """The thread a route names, which may not exist yet (a run's `if_not_exists=create`): a publishable key must
+    hold its token, which `POST /threads` returned to the customer who created it. Whose thread it is, the caller
+    checks (`get_thread`, or the run store under the thread's lock): another tenant's is a 404."""
     if principal.publishable and not app.tools.secrets.check_thread_token(tenant.id, thread_id, x_thread_token):
         raise HTTPException(404, f"thread {thread_id} not found (a publishable key needs its X-Thread-Token)")
+    return thread_id
+
+
+ThreadId = Annotated[str, Depends(thread_access)]
+
+
+async def get_thread(thread_id: ThreadId, app: App, tenant: CurrentTenant) -> Thread:
+    """The thread, if it is the key's tenant's (another tenant's is a 404, as if it did not exist)."""
     async with app.tools.db.session() as s:
         thread = await s.get(Thread, thread_id)
     if thread is None or thread.tenant_id != tenant.id:

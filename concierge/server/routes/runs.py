@@ -5,11 +5,11 @@ import asyncio
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, Security
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, Security
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from concierge.server.auth import Principal, customer, require, tenant_providers
-from concierge.server.deps import App, AppState, CurrentPrincipal, CurrentTenant, ThreadRow
+from concierge.server.deps import App, AppState, CurrentPrincipal, CurrentTenant, ThreadId, ThreadRow
 from concierge.server.runs import admit
 from concierge.server.schemas import RunCreate, RunsCancel, RunStatus
 from concierge.server.serialize import uri
@@ -20,25 +20,6 @@ from concierge.tools.db.runs import RunNotFound, RunRecord, new_run_id
 
 # A publishable key (a customer's browser) may run its own threads: those routes check the thread's token.
 router = APIRouter(tags=["runs"], dependencies=[Security(customer, scopes=["chat"])])
-
-
-async def thread_access(
-    thread_id: str,
-    app: App,
-    tenant: CurrentTenant,
-    principal: CurrentPrincipal,
-    x_thread_token: Annotated[
-        str | None, Header(description="A publishable key's proof that this customer holds the thread")
-    ] = None,
-) -> str:
-    """The thread a run route names, which may not exist yet (`if_not_exists=create`): a publishable key must hold
-    its token; whose it is, the run store checks under the thread's lock (another tenant's is a 404)."""
-    if principal.publishable and not app.tools.secrets.check_thread_token(tenant.id, thread_id, x_thread_token):
-        raise HTTPException(404, f"thread {thread_id} not found (a publishable key needs its X-Thread-Token)")
-    return thread_id
-
-
-ThreadId = Annotated[str, Depends(thread_access)]
 
 
 def _where(thread_id: str | None, run_id: str) -> str:
