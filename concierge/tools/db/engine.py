@@ -11,6 +11,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+POOL = {"pool_size": 20, "max_overflow": 10}
+"""Connections kept open per process: enough for fifty turns at once. SQLAlchemy's default keeps 5 and closes the
+10 more it opens under load after each use, so a busy server kept connecting (a PostgreSQL backend and its
+prepared statements each time, or an aiosqlite thread and its pragmas)."""
+
 
 class AppDatabase:
     """The engine and session factory, created once per process."""
@@ -30,6 +35,7 @@ class AppDatabase:
             # SQLite: the pool's rollback on every checkin is a round trip to aiosqlite's thread even when a session
             # only read (no transaction is open then): `_rollback_if_open` skips those.
             pool_reset_on_return=None if sqlite else "rollback",
+            **POOL,
         )
         if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
