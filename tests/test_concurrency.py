@@ -114,3 +114,30 @@ async def test_fifty_concurrent_turns_end_without_an_error(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     timed_out = sum(catalog_timed_out(events) for events in turns)
     assert timed_out >= 5, f"only {timed_out} turns lost the catalog: the path that failed did not run"
+
+
+async def test_a_session_left_uncommitted_holds_no_lock_on_sqlite(tmp_path: Any) -> None:
+    """The SQLite pool skips its rollback when a connection comes back with nothing open (a session that only read),
+    and must still roll back one that wrote without committing: else the next writer waits on SQLite's lock."""
+    from sqlalchemy import text
+
+    from concierge.tools.db.engine import AppDatabase
+
+    db = AppDatabase(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite'}")
+    try:
+        async with db.session() as s:
+            await s.execute(text("CREATE TABLE t (x INTEGER)"))
+            await s.commit()
+        async with db.session() as s:
+            await s.execute(text("INSERT INTO t VALUES (1)"))  # left open: the session closes without a commit
+        async with db.session() as s:
+            assert (await s.execute(text("SELECT count(*) FROM t"))).scalar() == 0, "the uncommitted row stayed"
+        other = AppDatabase(db.url)  # another process's connection, as a second replica's
+        try:
+            async with other.session() as s:
+                await asyncio.wait_for(s.execute(text("INSERT INTO t VALUES (2)")), 5)
+                await s.commit()
+        finally:
+            await other.dispose()
+    finally:
+        await db.dispose()

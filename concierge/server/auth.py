@@ -16,6 +16,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
 from concierge.tools.auth.keys import SCOPES, Principal, find_key_and_tenant
+from concierge.tools.auth.tenants import open_providers
 from concierge.tools.db.models import Tenant
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ bearer = HTTPBearer(auto_error=False, description="The same API key as `Authoriz
 
 _PRINCIPAL = "concierge_principal"
 _TENANT = "concierge_tenant"
+_PROVIDERS = "concierge_providers"
 
 
 def _app(request: Request) -> "AppState":
@@ -58,7 +60,7 @@ async def authenticate(
     found = await find_key_and_tenant(app.tools.db, key.strip())
     if found is None:
         raise _unauthorized("unknown or revoked API key")
-    principal, tenant = found
+    principal, tenant, sealed = found
     if principal.tenant_id is not None and tenant is None:
         raise _unauthorized("the key's tenant no longer exists")
     settings = (tenant.settings or {}) if tenant is not None else {}
@@ -68,6 +70,7 @@ async def authenticate(
     await _rate_limit(request, principal, settings)
     setattr(request.state, _PRINCIPAL, principal)
     setattr(request.state, _TENANT, tenant)
+    setattr(request.state, _PROVIDERS, sealed)
     return principal
 
 
@@ -101,6 +104,14 @@ def current_tenant_row(request: Request) -> Tenant | None:
     return getattr(request.state, _TENANT, None)
 
 
+def tenant_providers(request: Request) -> dict[str, Any] | None:
+    """The tenant's provider settings, from the key lookup `authenticate` made (decrypted now: only runs need
+    them); None when it made none."""
+    if not hasattr(request.state, _PROVIDERS):
+        return None
+    return open_providers(_app(request).tools.secrets, getattr(request.state, _PROVIDERS))
+
+
 def _check(principal: Principal, scopes: list[str]) -> Principal:
     for scope in scopes:
         if not principal.has(scope):
@@ -119,7 +130,7 @@ async def customer(
     security_scopes: SecurityScopes, principal: Annotated[Principal, Depends(authenticate)]
 ) -> Principal:
     """A secret key with the route's scopes, or a publishable key (a customer's browser; thread routes then also
-    need the thread's token, see `deps.get_thread`)."""
+    need the thread's token, see `deps.thread_access`)."""
     if principal.publishable:
         return principal
     return _check(principal, security_scopes.scopes)

@@ -84,17 +84,19 @@ class AppState:
         policy: Resolved | None = None,
         policy_version: int | None = None,
         tenant: Tenant | None = None,
+        providers: dict[str, Any] | None = None,
     ) -> Context:
         """The tenant's stored agent settings, its policy's over them, its provider keys, then the customer facts a
         run carries.
 
         The policy is `policy` as resolved for the run (its experiment arm), else version `policy_version`, else the
         tenant's active one. `tenant` is its row when the caller already read it (the request's key brought it):
-        not read twice. 404 for an unknown tenant or policy version; 422 naming the field for anything in
-        `overrides` that is not a customer fact (guardrails, prompt, sources, models, budgets, limits and keys
-        change only through the admin API).
+        not read twice, nor are its `providers` settings (decrypted) when given. 404 for an unknown tenant or policy
+        version; 422 naming the field for anything in `overrides` that is not a customer fact (guardrails, prompt,
+        sources, models, budgets, limits and keys change only through the admin API).
         """
         if tenant is None or tenant.id != tenant_id:
+            providers = None  # another tenant's
             async with self.tools.db.session() as s:
                 tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
@@ -135,7 +137,9 @@ class AppState:
             ZoneInfo(context.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise HTTPException(422, f"context.timezone: unknown time zone {context.timezone!r}") from None
-        context.providers = await provider_settings(self.tools.db, self.tools.secrets, tenant.id)
+        if providers is None:
+            providers = await provider_settings(self.tools.db, self.tools.secrets, tenant.id)
+        context.providers = providers
         context.tenant_id, context.tools = tenant.id, self.tools
         context.policy_version = policy.version
         return context
@@ -161,7 +165,7 @@ async def get_tenant(request: Request, principal: CurrentPrincipal) -> Tenant:
 CurrentTenant = Annotated[Tenant, Depends(get_tenant)]
 
 
-async def get_thread(
+async def thread_access(
     thread_id: str,
     app: App,
     tenant: CurrentTenant,
@@ -169,11 +173,20 @@ async def get_thread(
     x_thread_token: Annotated[
         str | None, Header(description="A publishable key's proof that this customer holds the thread")
     ] = None,
-) -> Thread:
-    """The thread, if it is the key's tenant's (another tenant's is a 404, as if it did not exist); a publishable
-    key also needs the thread's token, which `POST /threads` returned to the customer who created it."""
+) -> str:
+    """The thread a route names, which may not exist yet (a run's `if_not_exists=create`): a publishable key must
+    hold its token, which `POST /threads` returned to the customer who created it. Whose thread it is, the caller
+    checks (`get_thread`, or the run store under the thread's lock): another tenant's is a 404."""
     if principal.publishable and not app.tools.secrets.check_thread_token(tenant.id, thread_id, x_thread_token):
         raise HTTPException(404, f"thread {thread_id} not found (a publishable key needs its X-Thread-Token)")
+    return thread_id
+
+
+ThreadId = Annotated[str, Depends(thread_access)]
+
+
+async def get_thread(thread_id: ThreadId, app: App, tenant: CurrentTenant) -> Thread:
+    """The thread, if it is the key's tenant's (another tenant's is a 404, as if it did not exist)."""
     async with app.tools.db.session() as s:
         thread = await s.get(Thread, thread_id)
     if thread is None or thread.tenant_id != tenant.id:

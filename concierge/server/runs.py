@@ -98,11 +98,13 @@ async def admit(
     run_id: str | None = None,
     temporary: bool = False,
     base_url: str = "",
+    providers: dict[str, Any] | None = None,
 ) -> RunRecord:
     """Validate the run, queue it under the thread's multitask strategy, and start it here if its thread is free.
 
     404 for an unknown assistant or thread (unless `if_not_exists=create`), 422 for a malformed run or context,
     409 when the strategy refuses it or when it resumes a thread that is not paused or already being resumed.
+    `providers` are the tenant's provider settings when the caller has them (the request's key lookup read them).
     """
     assistant_id = assistant_of(body.assistant_id)
     check_command(body, principal)
@@ -115,7 +117,7 @@ async def admit(
     customer = (body.context or {}).get("customer_id") if isinstance(body.context, dict) else None
     policy = await app.tools.policies.resolve(tenant.id, thread_id=thread_id, customer_id=customer)
     # 404 or 422 now, not once queued
-    context = await app.tenant_context(tenant.id, body.context, policy=policy, tenant=tenant)
+    context = await app.tenant_context(tenant.id, body.context, policy=policy, tenant=tenant, providers=providers)
     kwargs["policy_version"] = policy.version
     recorded = {"policy_version": policy.version}
     if policy.experiment_id:

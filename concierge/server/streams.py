@@ -45,8 +45,9 @@ def wanted(event: str, modes: list[str] | None) -> bool:
 
 async def follow_run(
     app: AppState, run: RunRecord, after_seq: int = 0, queue: asyncio.Queue | None = None
-) -> AsyncIterator[LoggedEvent]:
-    """The run's events after `after_seq` until it ends (the control event is not yielded)."""
+) -> AsyncIterator[list[LoggedEvent]]:
+    """The run's events after `after_seq` until it ends (the control event is not yielded), in batches: what is at
+    hand at once goes out together (fifty streams sending each token on its own cost a write apiece)."""
     ex = app.executor
     q = queue if queue is not None else ex.broker.subscribe_run(run.id)
     last = after_seq
@@ -56,12 +57,11 @@ async def follow_run(
             backlog = [e for e in local.events if e.seq > last]
         else:
             backlog = await ex.log.run_events(run.thread_id, run.id, run.ordinal, last)
-        for e in backlog:
-            if e.event == CONTROL:
-                return
-            last = e.seq
-            yield e
-        if local is None and run.status not in INFLIGHT:
+        batch, over = _until_control(backlog, last)
+        if batch:
+            last = batch[-1].seq
+            yield batch
+        if over or (local is None and run.status not in INFLIGHT):
             return
         checks = 0
         poll_s = app.tools.settings.stream_poll_s
@@ -81,24 +81,38 @@ async def follow_run(
                         run = await ex.store.get(run.id)
                     except RunNotFound:
                         return  # rolled back
-                over = run.status not in INFLIGHT  # read before the log: everything it logged is there by now
-                for e in await ex.log.run_events(run.thread_id, run.id, run.ordinal, last):
-                    if e.event == CONTROL:
-                        return
-                    last = e.seq
-                    yield e
-                if over:
-                    return  # ended without its control event: its replica died
+                ended = run.status not in INFLIGHT  # read before the log: everything it logged is there by now
+                batch, over = _until_control(await ex.log.run_events(run.thread_id, run.id, run.ordinal, last), last)
+                if batch:
+                    last = batch[-1].seq
+                    yield batch
+                if over or ended:
+                    return  # without its control event when its replica died
                 continue
-            if isinstance(item, RunEnded):
+            items = [item]
+            while not q.empty():
+                items.append(q.get_nowait())
+            ended = next((i for i, x in enumerate(items) if isinstance(x, RunEnded)), None)
+            batch, over = _until_control(items[:ended], last)  # type: ignore[arg-type]
+            if batch:
+                last = batch[-1].seq
+                yield batch
+            if over or ended is not None:
                 return
-            if item.event == CONTROL:
-                return
-            if item.seq > last:
-                last = item.seq
-                yield item
     finally:
         ex.broker.unsubscribe_run(run.id, q)
+
+
+def _until_control(events: list[LoggedEvent], after_seq: int) -> tuple[list[LoggedEvent], bool]:
+    """The events after `after_seq` up to the control event, and whether it came (the run is over)."""
+    out: list[LoggedEvent] = []
+    for e in events:
+        if e.event == CONTROL:
+            return out, True
+        if e.seq > after_seq:
+            out.append(e)
+            after_seq = e.seq
+    return out, False
 
 
 async def run_result(app: AppState, run: RunRecord, queue: asyncio.Queue | None = None) -> dict[str, Any]:
@@ -180,11 +194,20 @@ async def follow_thread(app: AppState, thread_id: str, after: Position | None, m
         ex.broker.unsubscribe_thread(thread_id, q)
 
 
-def sse_events(events: AsyncIterator[LoggedEvent], modes: list[str] | None, with_ids: bool) -> AsyncIterator[Any]:
-    async def gen() -> AsyncIterator[ServerSentEvent]:
-        async for e in events:
-            if wanted(e.event, modes):
-                yield ServerSentEvent(data=e.data, event=e.event, id=e.id if with_ids else None)
+def sse_events(
+    batches: AsyncIterator[list[LoggedEvent]], modes: list[str] | None, with_ids: bool
+) -> AsyncIterator[bytes]:
+    """Each batch of events as one chunk of Server-Sent Events."""
+
+    async def gen() -> AsyncIterator[bytes]:
+        async for batch in batches:
+            chunk = b"".join(
+                ServerSentEvent(data=e.data, event=e.event, id=e.id if with_ids else None).encode()
+                for e in batch
+                if wanted(e.event, modes)
+            )
+            if chunk:
+                yield chunk
 
     return gen()
 

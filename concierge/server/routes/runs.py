@@ -1,14 +1,15 @@
 """Runs: on a thread or stateless; streamed as Server-Sent Events, waited for, or in the background; listed,
 joined, rejoined, cancelled. Any replica can serve any of these for a run executing on any replica."""
 
+import asyncio
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, Security
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, Security
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from concierge.server.auth import Principal, customer, require
-from concierge.server.deps import App, AppState, CurrentPrincipal, CurrentTenant, ThreadRow
+from concierge.server.auth import Principal, customer, require, tenant_providers
+from concierge.server.deps import App, AppState, CurrentPrincipal, CurrentTenant, ThreadId, ThreadRow
 from concierge.server.runs import admit
 from concierge.server.schemas import RunCreate, RunsCancel, RunStatus
 from concierge.server.serialize import uri
@@ -19,25 +20,6 @@ from concierge.tools.db.runs import RunNotFound, RunRecord, new_run_id
 
 # A publishable key (a customer's browser) may run its own threads: those routes check the thread's token.
 router = APIRouter(tags=["runs"], dependencies=[Security(customer, scopes=["chat"])])
-
-
-async def thread_access(
-    thread_id: str,
-    app: App,
-    tenant: CurrentTenant,
-    principal: CurrentPrincipal,
-    x_thread_token: Annotated[
-        str | None, Header(description="A publishable key's proof that this customer holds the thread")
-    ] = None,
-) -> str:
-    """The thread a run route names, which may not exist yet (`if_not_exists=create`): a publishable key must hold
-    its token; whose it is, the run store checks under the thread's lock (another tenant's is a 404)."""
-    if principal.publishable and not app.tools.secrets.check_thread_token(tenant.id, thread_id, x_thread_token):
-        raise HTTPException(404, f"thread {thread_id} not found (a publishable key needs its X-Thread-Token)")
-    return thread_id
-
-
-ThreadId = Annotated[str, Depends(thread_access)]
 
 
 def _where(thread_id: str | None, run_id: str) -> str:
@@ -55,18 +37,21 @@ async def _cancel_on_disconnect(app: AppState, run: RunRecord) -> None:
         ex.interrupt(run_id, "interrupt")
 
 
-async def _stream(
+async def _admit(
     app: AppState,
+    request: Request,
     tenant: Tenant,
     principal: Principal,
     thread_id: str,
     body: RunCreate,
     *,
     stateless: bool,
-    base_url: str = "",
-) -> StreamResponse:
+    follow: bool,
+) -> tuple[RunRecord, asyncio.Queue | None, str]:
+    """Admit the run; with `follow`, subscribed to its events before it can start, so no event is missed. Returns
+    the run, that subscription, and the run's path."""
     run_id = new_run_id()
-    queue = app.executor.broker.subscribe_run(run_id)  # before the run can start: no event is missed
+    queue = app.executor.broker.subscribe_run(run_id) if follow else None
     try:
         run = await admit(
             app,
@@ -76,12 +61,21 @@ async def _stream(
             body,
             run_id=run_id,
             temporary=stateless and body.on_completion != "keep",
-            base_url=base_url,
+            base_url=str(request.base_url),
+            providers=tenant_providers(request),
         )
     except BaseException:
-        app.executor.broker.unsubscribe_run(run_id, queue)
+        if queue is not None:
+            app.executor.broker.unsubscribe_run(run_id, queue)
         raise
-    where = _where(None if stateless else thread_id, run.id)
+    return run, queue, _where(None if stateless else thread_id, run.id)
+
+
+async def _stream(
+    app: AppState, request: Request, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *,
+    stateless: bool,
+) -> StreamResponse:  # fmt: skip
+    run, queue, where = await _admit(app, request, tenant, principal, thread_id, body, stateless=stateless, follow=True)
 
     async def disconnected() -> None:
         if body.on_disconnect == "cancel":
@@ -96,32 +90,10 @@ async def _stream(
 
 
 async def _wait(
-    app: AppState,
-    tenant: Tenant,
-    principal: Principal,
-    thread_id: str,
-    body: RunCreate,
-    *,
+    app: AppState, request: Request, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *,
     stateless: bool,
-    base_url: str = "",
-) -> Response:
-    run_id = new_run_id()
-    queue = app.executor.broker.subscribe_run(run_id)
-    try:
-        run = await admit(
-            app,
-            tenant,
-            principal,
-            thread_id,
-            body,
-            run_id=run_id,
-            temporary=stateless and body.on_completion != "keep",
-            base_url=base_url,
-        )
-    except BaseException:
-        app.executor.broker.unsubscribe_run(run_id, queue)
-        raise
-    where = _where(None if stateless else thread_id, run.id)
+) -> Response:  # fmt: skip
+    run, queue, where = await _admit(app, request, tenant, principal, thread_id, body, stateless=stateless, follow=True)
     body_bytes = json_when_done(run_result(app, run, queue), app.tools.settings.sse_heartbeat_s)
     return StreamingResponse(
         body_bytes,
@@ -131,18 +103,10 @@ async def _wait(
 
 
 async def _background(
-    app: AppState,
-    tenant: Tenant,
-    principal: Principal,
-    thread_id: str,
-    body: RunCreate,
-    *,
+    app: AppState, request: Request, tenant: Tenant, principal: Principal, thread_id: str, body: RunCreate, *,
     stateless: bool,
-    base_url: str = "",
-) -> Response:
-    temporary = stateless and body.on_completion != "keep"
-    run = await admit(app, tenant, principal, thread_id, body, temporary=temporary, base_url=base_url)
-    where = _where(None if stateless else thread_id, run.id)
+) -> Response:  # fmt: skip
+    run, _, where = await _admit(app, request, tenant, principal, thread_id, body, stateless=stateless, follow=False)
     return JSONResponse(run.as_api(), headers={"Content-Location": uri(where)})
 
 
@@ -151,7 +115,7 @@ async def stream_run(
     request: Request, thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
 ) -> StreamResponse:
     """Run the graph and stream its events: `metadata` first, then what `stream_mode` asked for."""
-    return await _stream(app, tenant, principal, thread_id, body, stateless=False, base_url=str(request.base_url))
+    return await _stream(app, request, tenant, principal, thread_id, body, stateless=False)
 
 
 @router.post("/threads/{thread_id}/runs/wait")
@@ -160,7 +124,7 @@ async def wait_run(
 ) -> Response:
     """Run to the end or the next interrupt; the final values (with `__interrupt__` if paused, `__error__` if
     it failed)."""
-    return await _wait(app, tenant, principal, thread_id, body, stateless=False, base_url=str(request.base_url))
+    return await _wait(app, request, tenant, principal, thread_id, body, stateless=False)
 
 
 @router.post("/threads/{thread_id}/runs")
@@ -168,7 +132,7 @@ async def create_run(
     request: Request, thread_id: ThreadId, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
 ) -> Response:
     """Queue a run in the background; returns the run (follow it with `join` or its `stream`)."""
-    return await _background(app, tenant, principal, thread_id, body, stateless=False, base_url=str(request.base_url))
+    return await _background(app, request, tenant, principal, thread_id, body, stateless=False)
 
 
 @router.post("/runs/stream")
@@ -177,9 +141,7 @@ async def stream_stateless(
 ) -> StreamResponse:
     """A run on a new thread of its own, deleted afterwards unless `on_completion` is `keep`."""
     _stateless(body)
-    return await _stream(
-        app, tenant, principal, str(uuid.uuid4()), body, stateless=True, base_url=str(request.base_url)
-    )
+    return await _stream(app, request, tenant, principal, str(uuid.uuid4()), body, stateless=True)
 
 
 @router.post("/runs/wait")
@@ -187,7 +149,7 @@ async def wait_stateless(
     request: Request, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
 ) -> Response:
     _stateless(body)
-    return await _wait(app, tenant, principal, str(uuid.uuid4()), body, stateless=True, base_url=str(request.base_url))
+    return await _wait(app, request, tenant, principal, str(uuid.uuid4()), body, stateless=True)
 
 
 @router.post("/runs")
@@ -195,9 +157,7 @@ async def create_stateless(
     request: Request, body: RunCreate, app: App, tenant: CurrentTenant, principal: CurrentPrincipal
 ) -> Response:
     _stateless(body)
-    return await _background(
-        app, tenant, principal, str(uuid.uuid4()), body, stateless=True, base_url=str(request.base_url)
-    )
+    return await _background(app, request, tenant, principal, str(uuid.uuid4()), body, stateless=True)
 
 
 @router.post("/runs/cancel", status_code=204, dependencies=[Security(require, scopes=["chat"])])

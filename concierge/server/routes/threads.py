@@ -32,7 +32,7 @@ from concierge.server.schemas import (
 from concierge.server.serialize import dumps, jsonable, uri
 from concierge.server.streams import STATE_UPDATE, StreamResponse, follow_thread
 from concierge.tools.db.base import utcnow
-from concierge.tools.db.events import LoggedEvent, parse_position
+from concierge.tools.db.events import LoggedEvent, parse_position, writing
 from concierge.tools.db.models import Thread as ThreadModel
 from concierge.tools.db.threads import count_threads, search_threads
 
@@ -80,7 +80,7 @@ async def create_thread(
     if body.metadata.get("tenant_id") not in (None, tenant.id):
         raise HTTPException(422, "metadata.tenant_id: the tenant comes from the API key; leave it out")
     token = app.tools.secrets.thread_token(tenant.id, thread_id)
-    async with app.tools.db.session() as s:
+    async with writing(app.tools.db), app.tools.db.session() as s:  # as every other writer (see `writing`)
         # An id of ours is new (a random UUID): only a client's own id may name an existing thread.
         existing = await s.get(ThreadModel, thread_id) if body.thread_id else None
         if existing is not None:

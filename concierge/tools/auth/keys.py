@@ -10,14 +10,14 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from concierge.tools.auth.audit import record
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
-from concierge.tools.db.models import ApiKey, Tenant
+from concierge.tools.db.models import ApiKey, Tenant, TenantSecret
 
 SCOPES = ("chat", "integrations:manage", "handoff:resolve", "analytics:view", "admin")
 """`admin` holds every other scope of its tenant."""
@@ -139,23 +139,35 @@ async def find_key(db: AppDatabase, key: str) -> Principal | None:
     return Principal(row.id, row.tenant_id, row.kind, frozenset(row.scopes or []), row.name)
 
 
-async def find_key_and_tenant(db: AppDatabase, key: str) -> tuple[Principal, Tenant | None] | None:
-    """`find_key` and the key's tenant row in one query (every request needs both); None for an unknown or revoked
-    key. The tenant is None for an operator's key, or when the key's tenant is gone."""
+_KEY_LOOKUP = (
+    select(ApiKey, Tenant, TenantSecret.providers)
+    .outerjoin(Tenant, Tenant.id == ApiKey.tenant_id)
+    .outerjoin(TenantSecret, TenantSecret.tenant_id == ApiKey.tenant_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"))
+)
+"""Every request's query, built once (SQLAlchemy then computes its cache key once)."""
+
+
+class KeyLookup(NamedTuple):
+    principal: Principal
+    tenant: Tenant | None
+    """None for an operator's key, or when the key's tenant is gone."""
+    sealed_providers: str | None
+    """The tenant's provider keys as stored (encrypted; `tenants.open_providers`), None when it set none."""
+
+
+async def find_key_and_tenant(db: AppDatabase, key: str) -> KeyLookup | None:
+    """`find_key`, the key's tenant row and its sealed provider keys in one query (every request needs the first
+    two, every run all three); None for an unknown or revoked key."""
     if not key.startswith(tuple(PREFIXES.values())):
         return None
     async with db.session() as s:
-        row = (
-            await s.execute(
-                select(ApiKey, Tenant)
-                .outerjoin(Tenant, Tenant.id == ApiKey.tenant_id)
-                .where(ApiKey.key_hash == hash_key(key))
-            )
-        ).first()
+        row = (await s.execute(_KEY_LOOKUP, {"key_hash": hash_key(key)})).first()
     if row is None or row[0].revoked_at is not None:
         return None
-    found, tenant = row
-    return Principal(found.id, found.tenant_id, found.kind, frozenset(found.scopes or []), found.name), tenant
+    found, tenant, sealed = row
+    principal = Principal(found.id, found.tenant_id, found.kind, frozenset(found.scopes or []), found.name)
+    return KeyLookup(principal, tenant, sealed if tenant is not None else None)
 
 
 async def list_keys(db: AppDatabase, tenant_id: str | None = None, *, operators: bool = False) -> list[dict]:

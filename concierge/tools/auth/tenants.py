@@ -131,7 +131,12 @@ async def provider_settings(db: AppDatabase, box: SecretBox, tenant_id: str) -> 
     """The tenant's own provider settings, decrypted: for building clients, never for a response."""
     async with db.session() as s:
         row = await s.get(TenantSecret, tenant_id)
-    return box.decrypt(row.providers).get("providers", {}) if row is not None else {}
+    return open_providers(box, row.providers if row is not None else None)
+
+
+def open_providers(box: SecretBox, sealed: str | None) -> dict[str, Any]:
+    """Provider settings as `tenant_secrets.providers` holds them (None: the tenant set none), decrypted."""
+    return box.decrypt(sealed).get("providers", {}) if sealed is not None else {}
 
 
 async def _store_providers(s: Any, box: SecretBox, tenant_id: str, providers: dict[str, Any]) -> None:

@@ -11,6 +11,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+POOL = {"pool_size": 20, "max_overflow": 10}
+"""Connections kept open per process: enough for fifty turns at once. SQLAlchemy's default keeps 5 and closes the
+10 more it opens under load after each use, so a busy server kept connecting (a PostgreSQL backend and its
+prepared statements each time, or an aiosqlite thread and its pragmas)."""
+
 
 class AppDatabase:
     """The engine and session factory, created once per process."""
@@ -22,15 +27,29 @@ class AppDatabase:
         if schema and url.startswith("postgresql+asyncpg"):
             # Every table in this schema: lets several databases (tests, tenants of a host) share one server.
             self.connect_args = {"server_settings": {"search_path": schema}}
+        sqlite = url.startswith("sqlite")
         self.engine: AsyncEngine = create_async_engine(
-            url, json_serializer=lambda v: json.dumps(v, default=str), connect_args=self.connect_args
+            url,
+            json_serializer=lambda v: json.dumps(v, default=str),
+            connect_args=self.connect_args,
+            # SQLite: the pool's rollback on every checkin is a round trip to aiosqlite's thread even when a session
+            # only read (no transaction is open then): `_rollback_if_open` skips those.
+            pool_reset_on_return=None if sqlite else "rollback",
+            **POOL,
         )
-        if self.engine.dialect.name == "sqlite":
+        if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "reset", _rollback_if_open)
         self.session: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _rollback_if_open(dbapi_conn: Any, _record: Any, reset_state: Any) -> None:
+    """What the pool's reset does, when there is something to undo (SQLite opens a transaction only to write)."""
+    if not reset_state.terminate_only and dbapi_conn.driver_connection.in_transaction:
+        dbapi_conn.rollback()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -9,14 +9,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.events import writing
 from concierge.tools.db.models import RetrievalLogEntry
 from concierge.tools.metrics import RETRIEVAL_SECONDS
 
 log = logging.getLogger(__name__)
+INSERT = insert(RetrievalLogEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,13 @@ class SourceRun:
 
 
 async def record(db: AppDatabase, run: SourceRun) -> None:
-    """Store one source's run; a failure to log is itself only logged, never the turn's problem."""
+    """Store one source's run; a failure to log is itself only logged, never the turn's problem. Through the write
+    gate like the run queue's writes (on SQLite, a writer meeting another waits in SQLite's busy handler, which
+    sleeps in steps of up to 100 ms)."""
     RETRIEVAL_SECONDS.labels(source=run.source, status=run.status).observe(run.elapsed_ms / 1000)
     try:
-        async with db.session() as s:
-            s.add(RetrievalLogEntry(**run.__dict__, created_at=utcnow()))
+        async with writing(db), db.session() as s:
+            await s.execute(INSERT, [{**run.__dict__, "created_at": utcnow()}])
             await s.commit()
     except Exception:
         log.warning("could not write the retrieval log for %s", run.source, exc_info=True)

@@ -13,18 +13,58 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from langgraph.checkpoint.base.id import uuid6
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import JSON, bindparam, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
-from concierge.tools.db.events import LoggedEvent, event_rows, writing
-from concierge.tools.db.models import Run, RunEvent, Thread
+from concierge.tools.db.events import INSERT_EVENTS, LoggedEvent, event_rows, writing
+from concierge.tools.db.models import Run, Thread
 
 INFLIGHT = ("pending", "running")
 FINISHED = ("success", "error", "interrupted", "timeout")
 STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
+
+# The hot paths' statements, built once: SQLAlchemy then computes each one's cache key once, not every turn.
+_NO_SYNC = {"synchronize_session": False}
+_POPULATE = {"populate_existing": True}
+_LOCK = update(Thread).where(Thread.id == bindparam("thread")).values(runs_started=Thread.runs_started)
+"""A write to the thread's row that changes nothing: it takes the row's lock (see module doc)."""
+LOCK_THREAD = _LOCK.returning(Thread).execution_options(**_NO_SYNC)
+LOCK_TENANT_THREAD = (
+    _LOCK.where(Thread.tenant_id == bindparam("tenant")).returning(Thread).execution_options(**_NO_SYNC)
+)
+LOCK_THREAD_ID = _LOCK.returning(Thread.id).execution_options(**_NO_SYNC)
+INFLIGHT_RUNS = (
+    select(Run).where(Run.thread_id == bindparam("thread"), Run.status.in_(INFLIGHT)).order_by(Run.created_at, Run.id)
+)
+_ERROR = JSON(none_as_null=True)
+"""No error is SQL NULL, as when the value was written inline."""
+_MINE = (Run.id == bindparam("run")) & (Run.status == "running") & (Run.worker == bindparam("worker_"))
+DELETE_RUN = delete(Run).where(_MINE).returning(Run.id).execution_options(**_NO_SYNC)
+END_RUN = (
+    update(Run)
+    .where(_MINE)
+    .values(status=bindparam("status_"), error=bindparam("error_", type_=_ERROR), updated_at=bindparam("now"))
+    .returning(Run.id)
+    .execution_options(**_NO_SYNC)
+)
+_OTHERS = select(Run.id).where(Run.thread_id == bindparam("thread"), Run.status.in_(INFLIGHT)).exists()
+_END_THREAD = (
+    update(Thread)
+    .where(Thread.id == bindparam("thread"))
+    .values(
+        error=bindparam("error_", type_=_ERROR),
+        status=case((_OTHERS, "busy"), else_=bindparam("status_", type_=Thread.status.type)),
+        updated_at=bindparam("now"),
+    )
+    .returning(Thread.status)
+    .execution_options(**_NO_SYNC)
+)
+END_THREAD = _END_THREAD
+"""A run's end on its thread: `busy` while other runs are in flight, else the status the run left it in."""
+END_THREAD_WITH_VALUES = _END_THREAD.values(values=bindparam("values_"), interrupts=bindparam("interrupts_"))
 
 
 class RunConflict(Exception):
@@ -123,24 +163,18 @@ class RunStore:
         self.db = db
         self.postgres = db.engine.dialect.name == "postgresql"
 
-    @staticmethod
-    def _lock_statement(thread_id: str, tenant_id: str | None = None) -> Any:
-        """A write to the thread's row that changes nothing: it takes the row's lock (see module doc)."""
-        stmt = update(Thread).where(Thread.id == thread_id).values(runs_started=Thread.runs_started)
-        if tenant_id is not None:
-            stmt = stmt.where(Thread.tenant_id == tenant_id)
-        return stmt.execution_options(synchronize_session=False)
-
     async def _lock_thread(self, s: AsyncSession, thread_id: str, tenant_id: str | None = None) -> Thread | None:
         """Lock the thread's row by writing it, and load it: this must be the transaction's first statement."""
-        stmt = self._lock_statement(thread_id, tenant_id).returning(Thread)
-        return (await s.scalars(stmt, execution_options={"populate_existing": True})).first()
+        if tenant_id is None:
+            rows = await s.scalars(LOCK_THREAD, {"thread": thread_id}, execution_options=_POPULATE)
+        else:
+            rows = await s.scalars(
+                LOCK_TENANT_THREAD, {"thread": thread_id, "tenant": tenant_id}, execution_options=_POPULATE
+            )
+        return rows.first()
 
     async def _inflight(self, s: AsyncSession, thread_id: str) -> list[Run]:
-        rows = await s.scalars(
-            select(Run).where(Run.thread_id == thread_id, Run.status.in_(INFLIGHT)).order_by(Run.created_at, Run.id)
-        )
-        return list(rows)
+        return list(await s.scalars(INFLIGHT_RUNS, {"thread": thread_id}))
 
     async def admit(
         self,
@@ -316,33 +350,25 @@ class RunStore:
         now = utcnow()
         async with writing(self.db), self.db.session() as s:
             # Four statements, the thread's lock first (the order every decision about a thread takes locks in).
-            if (await s.execute(self._lock_statement(run.thread_id).returning(Thread.id))).first() is None:
+            if (await s.execute(LOCK_THREAD_ID, {"thread": run.thread_id})).first() is None:
                 return Finished(False, thread_gone=True)  # deleted meanwhile, its runs with it
             if events:
-                await s.execute(insert(RunEvent), event_rows(events))
-            mine = (Run.id == run.id) & (Run.status == "running") & (Run.worker == worker)
+                await s.execute(INSERT_EVENTS, event_rows(events))
+            mine = {"run": run.id, "worker_": worker}
             if status is None:
-                ended = delete(Run).where(mine).returning(Run.id)
+                ended = await s.execute(DELETE_RUN, mine)
             else:
-                ended = update(Run).where(mine).values(status=status, error=error, updated_at=now).returning(Run.id)
-            if (await s.execute(ended.execution_options(synchronize_session=False))).first() is None:
+                ended = await s.execute(END_RUN, {**mine, "status_": status, "error_": error, "now": now})
+            if ended.first() is None:
                 await s.commit()  # the events only
                 return Finished(False)
-            others = select(Run.id).where(Run.thread_id == run.thread_id, Run.status.in_(INFLIGHT)).exists()
-            changes: dict[Any, Any] = {
-                Thread.error: error,
-                Thread.status: case((others, "busy"), else_=thread_status),
-                Thread.updated_at: now,
-            }
-            if values is not None:
-                changes |= {Thread.values: values, Thread.interrupts: interrupts or {}}
-            thread_now = await s.scalar(
-                update(Thread)
-                .where(Thread.id == run.thread_id)
-                .values(changes)
-                .returning(Thread.status)
-                .execution_options(synchronize_session=False)
-            )
+            thread = {"thread": run.thread_id, "status_": thread_status, "error_": error, "now": now}
+            if values is None:
+                thread_now = await s.scalar(END_THREAD, thread)
+            else:
+                thread_now = await s.scalar(
+                    END_THREAD_WITH_VALUES, {**thread, "values_": values, "interrupts_": interrupts or {}}
+                )
             await s.commit()
             return Finished(True, queued=thread_now == "busy")
 

@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.events import writing
 from concierge.tools.db.models import BudgetAlert, UsageRecord
 from concierge.tools.metrics import COST_USD, PROVIDER_CALLS, TOKENS, TTFT_SECONDS
 
@@ -46,7 +47,7 @@ class UsageLedger:
             if c.get("ok") and c.get("ttft_ms") is not None:
                 TTFT_SECONDS.labels(provider=provider).observe(c["ttft_ms"] / 1000)
         day = today()
-        async with self.db.session() as s:
+        async with writing(self.db), self.db.session() as s:  # as every other writer (see `writing`)
             s.add_all(UsageRecord(**{"day": day, **c}) for c in calls)
             await s.commit()
 
