@@ -29,6 +29,10 @@ class ServerProcess:
         return self.log.read_text()[-4000:] if self.log.exists() else ""
 
     def start(self, timeout_s: float = 120) -> "ServerProcess":
+        return self.launch().ready(timeout_s)
+
+    def launch(self) -> "ServerProcess":
+        """Start the process without waiting: replicas boot side by side (each start is seconds of imports)."""
         with self.log.open("a") as out:
             self._proc = subprocess.Popen(
                 [str(CONCIERGE), "serve", "--port", str(self.port)],
@@ -37,6 +41,11 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        return self
+
+    def ready(self, timeout_s: float = 120) -> "ServerProcess":
+        """Wait until the server answers /healthz; one that never does is stopped and fails the test."""
+        assert self._proc is not None
         deadline = time.monotonic() + timeout_s
         while self._proc.poll() is None and time.monotonic() < deadline:
             try:

@@ -90,8 +90,10 @@ def replicas(
         )
         assert migrated.returncode == 0 and "migrated" in migrated.stdout, migrated.stderr
         asyncio.run(copy_seeded(seeded_dir, schema, migrate=False))
-        a = ServerProcess(env, tmp / "a.log").start()
-        b = ServerProcess(env, tmp / "b.log").start()
+        a = ServerProcess(env, tmp / "a.log").launch()
+        b = ServerProcess(env, tmp / "b.log").launch()
+        a.ready()
+        b.ready()
         a.key = b.key = demo_key(data)
         yield a, b
     finally:

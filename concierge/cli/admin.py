@@ -1,20 +1,23 @@
 """`concierge tenants ...` and `concierge keys ...`: the admin API's operations from the shell, audited as the
 local user. A mistake prints one line and exits 1."""
 
+from __future__ import annotations
+
 import argparse
 import asyncio
 import getpass
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from concierge.tools.auth import keys, tenants
+from concierge.tools.auth import keys
 from concierge.tools.auth.keys import AdminError
-from concierge.tools.auth.secrets import SecretBox, load_or_create_secret
 from concierge.tools.db.engine import AppDatabase
-from concierge.tools.db.migrate import upgrade
 from concierge.tools.settings import Settings
+
+if TYPE_CHECKING:  # loaded by `_run`: the parsers skip migrations, cryptography and tenant validation
+    from concierge.tools.auth.secrets import SecretBox
 
 
 @dataclass
@@ -102,6 +105,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 async def _tenants(tools: _Admin, args: argparse.Namespace) -> str:
+    from concierge.tools.auth import tenants
+
     db, box, actor = tools.db, tools.secrets, _actor()
     if args.tenants_command == "list":
         rows = await tenants.list_tenants(db, box)
@@ -165,6 +170,10 @@ async def _keys(tools: _Admin, args: argparse.Namespace) -> str:
 
 
 async def _run(settings: Settings, job: Callable[[Any], Awaitable[str]]) -> str:
+    from concierge.tools.auth import tenants
+    from concierge.tools.auth.secrets import SecretBox, load_or_create_secret
+    from concierge.tools.db.migrate import upgrade
+
     settings.ensure_dirs()
     db = AppDatabase(settings.app_db_url, settings.database_schema)
     try:

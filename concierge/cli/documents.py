@@ -6,12 +6,7 @@ Works on the same files as the server (a running server sees the changes at its 
 import argparse
 from pathlib import Path
 
-from sqlalchemy import select
-
-from concierge.tools.db.models import Document, Tenant
-from concierge.tools.documents.ingest import UploadRejected, delete_document, ingest_file
 from concierge.tools.settings import Settings
-from concierge.tools.toolbox import Toolbox
 
 
 def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -30,6 +25,13 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     """Returns the exit status: 1 if any file failed or any id was unknown."""
+    # Imported here: building the parser (every command, `--help`) must not load the toolbox and extractors.
+    from sqlalchemy import select
+
+    from concierge.tools.db.models import Document, Tenant
+    from concierge.tools.documents.ingest import UploadRejected, delete_document, ingest_file
+    from concierge.tools.toolbox import Toolbox
+
     tenant_id = args.tenant or settings.default_tenant
     tools = await Toolbox.from_settings(settings).open()
     failed = False

@@ -15,13 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from concierge.tools.db.base import utcnow
-from concierge.tools.learning.alerts import alert_json
 from concierge.tools.learning.compare import render
 from concierge.tools.learning.evalsets import EvalSetNotFound, parse_jsonl, team_sets
 from concierge.tools.learning.experiments import GATE_METRICS, Experiments, experiment_json
 from concierge.tools.learning.policies import event_json, policy_json
 from concierge.tools.learning.signals import figures
-from concierge.tools.learning.watch import tick
 from concierge.tools.settings import Settings
 
 if TYPE_CHECKING:
@@ -170,6 +168,10 @@ async def _check_tenant(app: "AppState", tenant: str) -> None:
 
 
 async def _run(app: "AppState", tenant: str, args: argparse.Namespace) -> None:
+    # Alerts bring httpx (and its command line's click and rich): imported when a command runs, not to parse one.
+    from concierge.tools.learning.alerts import alert_json
+    from concierge.tools.learning.watch import tick
+
     tools, cmd = app.tools, args.command
     if cmd == "compare":
         from concierge.server.evaluation import compare_policies
@@ -258,6 +260,8 @@ async def _policies(app: "AppState", tenant: str, args: argparse.Namespace) -> N
 
 
 async def _experiments(app: "AppState", tenant: str, args: argparse.Namespace) -> None:
+    from concierge.tools.learning.watch import tick
+
     experiments, sub = Experiments(app.tools.db, app.tools.policies), args.experiments_command
     if sub == "list":
         for e in await experiments.find(tenant):

@@ -3,8 +3,7 @@
 import asyncio
 import logging
 from dataclasses import dataclass, field
-
-from langgraph.runtime import Runtime
+from typing import TYPE_CHECKING
 
 from concierge.state import Context
 from concierge.tools.auth.ratelimit import RateLimiter
@@ -31,6 +30,9 @@ from concierge.tools.support.signing import FeedbackLinks
 from concierge.tools.tokens import encoding
 from concierge.tools.web.cache import build_web_search
 from concierge.tools.web.search import WebSearch
+
+if TYPE_CHECKING:  # only for annotations: the CLI's commands open a toolbox without loading LangGraph
+    from langgraph.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +147,12 @@ async def default_toolbox() -> Toolbox:
     return _default
 
 
-async def toolbox(runtime: Runtime[Context]) -> Toolbox:
+async def toolbox(runtime: "Runtime[Context]") -> Toolbox:
     ctx = runtime.context
     return ctx.tools if ctx is not None and ctx.tools is not None else await default_toolbox()
 
 
-def run_ids(runtime: Runtime[Context]) -> tuple[str | None, str | None]:
+def run_ids(runtime: "Runtime[Context]") -> tuple[str | None, str | None]:
     """(thread id, run id) of this execution; None outside a checkpointed, identified run (node unit tests)."""
     info = runtime.execution_info
     if info is None:
@@ -158,6 +160,6 @@ def run_ids(runtime: Runtime[Context]) -> tuple[str | None, str | None]:
     return info.thread_id, (str(info.run_id) if info.run_id else None)
 
 
-def context_of(runtime: Runtime[Context]) -> Context:
+def context_of(runtime: "Runtime[Context]") -> Context:
     """The run's context; a run started without one (LangGraph passes None) gets the defaults."""
     return runtime.context if runtime.context is not None else Context()

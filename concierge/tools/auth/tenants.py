@@ -9,7 +9,6 @@ from dataclasses import fields
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import limits
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
@@ -69,6 +68,8 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
     rates = settings.get("rate_limits", {})
     if not isinstance(rates, dict):
         raise AdminError('settings.rate_limits: an object such as {"key": "60/minute"}')
+    import limits  # here, not at the top: only a rate limit setting needs it, and the CLI starts faster
+
     for kind, value in rates.items():
         if kind not in RATE_LIMIT_KINDS:
             raise AdminError(f"settings.rate_limits.{kind}: one of {', '.join(RATE_LIMIT_KINDS)}")

@@ -6,15 +6,16 @@ when its key is configured, in the environment or in the tenant's settings; the 
 and closes every chain.
 """
 
+from __future__ import annotations
+
 import asyncio
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-from langchain_core.language_models import BaseChatModel
-
-from concierge.tools.llm.local import LocalAnswerer
+if TYPE_CHECKING:  # the clients load on first use: `concierge keys list` only parses provider settings
+    import httpx
+    from langchain_core.language_models import BaseChatModel
 
 LOCAL_MODEL = "local/extractive"
 GENERATION_TIMEOUT_S = 30.0
@@ -89,7 +90,7 @@ def cost_usd(
     return (input_tokens * info.price_in + output_tokens * info.price_out) / 1_000_000
 
 
-def key_fingerprint(config: "ProviderConfig") -> str:
+def key_fingerprint(config: ProviderConfig) -> str:
     """A short hash of how a provider is reached (key and URL): names a credential without revealing it."""
     return hashlib.sha256(f"{config.kind}\0{config.api_key}\0{config.base_url}".encode()).hexdigest()[:12]
 
@@ -108,7 +109,7 @@ class ProviderConfig:
         return bool(self.base_url) if self.kind == "openai_compatible" else bool(self.api_key)
 
     @classmethod
-    def parse(cls, name: str, raw: dict[str, Any] | str) -> "ProviderConfig":
+    def parse(cls, name: str, raw: dict[str, Any] | str) -> ProviderConfig:
         """From settings: `{"api_key": ..., "base_url": ..., "kind": ...}`, or a bare key (or, for others, URL)."""
         if isinstance(raw, str):
             raw = {"base_url": raw} if raw.startswith("http") else {"api_key": raw}
@@ -163,10 +164,12 @@ class ProviderRegistry:
     _http: dict[int, httpx.AsyncClient] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        from concierge.tools.llm.local import LocalAnswerer
+
         self.models.setdefault(LOCAL_MODEL, LocalAnswerer())
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "ProviderRegistry":
+    def from_settings(cls, settings: Any) -> ProviderRegistry:
         configs = [
             ProviderConfig("openai", "openai", settings.openai_api_key or "", settings.openai_base_url),
             ProviderConfig("google_genai", "google_genai", settings.google_api_key or "", settings.google_base_url),
@@ -242,6 +245,8 @@ class ProviderRegistry:
         key = self._key(name, tenant, config)
         if key not in self._clients:
             if loop not in self._http:
+                import httpx
+
                 self._http[loop] = await asyncio.to_thread(httpx.AsyncClient, timeout=self.timeout_s)
             http = self._http[loop]
             self._clients[key] = await asyncio.to_thread(build_chat_model, config, model, self.timeout_s, http)
