@@ -51,6 +51,19 @@ async def test_the_checkpointer_follows_the_app_database(pg_settings: Settings, 
         assert isinstance(saver, AsyncSqliteSaver)
 
 
+async def test_replicas_starting_together_set_the_checkpoint_tables_up_once(tmp_path: Path) -> None:
+    """The checkpoint migrations build indexes CONCURRENTLY, which waits for every open transaction: replicas that
+    waited for the migration lock inside one (`pg_advisory_lock`) and the holder waited for each other forever."""
+    async with pg_schema() as schema:
+        conf = Settings(data_dir=tmp_path, database_url=PG_URL, database_schema=schema)
+
+        async def start() -> None:
+            async with open_checkpointer(conf, setup=True) as saver:
+                assert await saver.aget_tuple({"configurable": {"thread_id": "t", "checkpoint_ns": ""}}) is None
+
+        await asyncio.wait_for(asyncio.gather(*(start() for _ in range(3))), timeout=90)
+
+
 async def test_conversations_live_in_postgresql_across_restarts(pg_settings: Settings) -> None:
     server = LiveServer(pg_settings).start()
     try:

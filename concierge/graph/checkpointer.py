@@ -5,6 +5,7 @@ Also what the run queue needs from checkpoints beyond LangGraph's own interface:
 run, and removing everything a rolled-back run wrote after that point.
 """
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,8 @@ from sqlalchemy.engine import make_url
 from concierge.tools.settings import Settings
 
 MIGRATION_LOCK = 0x63686B70  # "chkp": one replica sets the checkpoint tables up, the others wait
+MIGRATION_POLL_S = 0.2
+"""How often a replica waiting for another's checkpoint migrations tries the lock again."""
 
 
 def postgres_conninfo(url: str) -> str:
@@ -46,12 +49,23 @@ def _pooled_saver(pool: Any) -> BaseCheckpointSaver:
     return saver
 
 
+async def _try_lock(conn: Any) -> bool:
+    cur = await conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (MIGRATION_LOCK,))
+    return bool((await cur.fetchone())["ok"])
+
+
 async def setup_postgres(saver: BaseCheckpointSaver, conninfo: str, schema: str | None) -> None:
-    """Create or upgrade the checkpoint tables, one replica at a time (their migrations are not concurrent-safe)."""
+    """Create or upgrade the checkpoint tables, one replica at a time (their migrations are not concurrent-safe).
+
+    The lock is tried, not waited for: the migrations build indexes `CONCURRENTLY`, which waits for every open
+    transaction in the database, and a replica blocked in `pg_advisory_lock` is one. Two replicas starting together
+    then waited for each other forever (the holder's index build for the waiter's statement, the waiter for the
+    holder's lock)."""
     import psycopg
 
     async with await psycopg.AsyncConnection.connect(conninfo, **_pool_kwargs(schema)) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        while not await _try_lock(conn):
+            await asyncio.sleep(MIGRATION_POLL_S)
         try:
             await saver.setup()  # type: ignore[attr-defined]
         finally:
