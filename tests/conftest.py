@@ -70,6 +70,8 @@ def seeded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # The 250 ms default budgets of the local sources are a production figure; on a loaded CI machine a test that is not
 # about budgets would lose its catalog or documents to them now and then. Tests of the budgets set their own.
 PATIENT_BUDGETS = {"documents": 5.0, "catalog": 5.0}
+PATIENT_ENV = {"CONCIERGE_SOURCE_TIMEOUTS": json.dumps(PATIENT_BUDGETS)}
+"""The same for a `concierge` or `langgraph dev` process the test starts."""
 
 
 @pytest.fixture

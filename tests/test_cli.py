@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from concierge.tools.settings import Settings
+from tests.conftest import PATIENT_ENV
 
 CONCIERGE = Path(sys.executable).parent / "concierge"
 
@@ -13,7 +14,13 @@ CONCIERGE = Path(sys.executable).parent / "concierge"
 def run(
     settings: Settings, *args: str, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CONCIERGE_DATA_DIR": str(settings.data_dir), "LANGSMITH_TRACING": "false", **(env or {})}
+    env = {
+        **os.environ,
+        **PATIENT_ENV,
+        "CONCIERGE_DATA_DIR": str(settings.data_dir),
+        "LANGSMITH_TRACING": "false",
+        **(env or {}),
+    }
     return subprocess.run(
         [str(CONCIERGE), *args], input=stdin, env=env, capture_output=True, text=True, timeout=120, check=False
     )

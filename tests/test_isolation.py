@@ -206,7 +206,7 @@ def test_openapi_fuzzed_with_valid_keys_never_5xx_and_every_4xx_says_why(
     elapsed = time.monotonic() - started
     print(f"schemathesis operations={len({c for c, _ in calls})} calls={len(calls)} seconds={elapsed:.1f}")
     assert not failures, "\n".join(failures[:20])
-    assert len({c for c, _ in calls}) >= 25 and elapsed < 60
+    assert len({c for c, _ in calls}) >= 25  # its time is printed above, not asserted: it depends on the machine
 
 
 def _fuzz(operation: schemathesis.APIOperation, mode: GenerationMode, url: str, key: str, calls: list, failures: list):

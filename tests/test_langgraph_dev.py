@@ -8,6 +8,7 @@ import pytest
 from langgraph_sdk import get_client
 
 from concierge.tools.settings import Settings
+from tests.conftest import PATIENT_ENV
 from tests.loopback import LanggraphDev
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,7 +18,7 @@ LANGGRAPH = Path(sys.executable).parent / "langgraph"
 @pytest.mark.slow
 @pytest.mark.skipif(not LANGGRAPH.exists(), reason="langgraph-cli is not installed (pip install -e '.[dev]')")
 async def test_langgraph_dev_serves_the_graph(settings: Settings, tmp_path: Path) -> None:
-    env = {**os.environ, "CONCIERGE_DATA_DIR": str(settings.data_dir)}
+    env = {**os.environ, **PATIENT_ENV, "CONCIERGE_DATA_DIR": str(settings.data_dir)}
     with LanggraphDev(LANGGRAPH, ROOT, env, tmp_path / "langgraph-dev.log") as dev:
         client = get_client(url=dev.url)
         thread = await client.threads.create()

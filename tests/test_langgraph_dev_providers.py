@@ -8,6 +8,7 @@ import pytest
 from langgraph_sdk import get_client
 
 from concierge.tools.settings import Settings
+from tests.conftest import PATIENT_ENV
 from tests.loopback import LanggraphDev
 from tests.provider_stubs import GeminiStub, OpenAIStub, answer, rate_limited
 from tests.test_langgraph_dev import LANGGRAPH, ROOT
@@ -21,6 +22,7 @@ async def test_langgraph_dev_fails_over_between_real_clients(settings: Settings,
         openai.script("gpt-4o-mini", answer("The Kestrel Fountain Pen costs 48.00 EUR [1]."))
         env = {
             **os.environ,
+            **PATIENT_ENV,
             "CONCIERGE_DATA_DIR": str(settings.data_dir),
             "CONCIERGE_OPENAI_API_KEY": "sk-stub",
             "CONCIERGE_OPENAI_BASE_URL": openai.base_url,
