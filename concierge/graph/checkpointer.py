@@ -163,21 +163,8 @@ async def position(saver: BaseCheckpointSaver, thread_id: str) -> Position:
     """Read from the tables directly: every run starts with this, and loading the checkpoint itself (every channel
     deserialised) would cost more than the run's bookkeeping."""
     if isinstance(saver, AsyncSqliteSaver):
-        async with saver.lock:
-            async with saver.conn.execute(
-                "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
-                "ORDER BY checkpoint_id DESC LIMIT 1",
-                (thread_id,),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                return Position(None, frozenset())
-            async with saver.conn.execute(
-                "SELECT DISTINCT task_id FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND checkpoint_id = ?",
-                (thread_id, row[0]),
-            ) as cur:
-                tasks = frozenset(r[0] for r in await cur.fetchall())
-        return Position(row[0], tasks)
+        async with saver.lock:  # one trip to the connection's thread
+            return await saver.conn._execute(_sqlite_position, saver.conn._conn, thread_id)
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
     if isinstance(saver, AsyncPostgresSaver):
@@ -202,6 +189,21 @@ async def position(saver: BaseCheckpointSaver, thread_id: str) -> Position:
         return Position(None, frozenset())
     checkpoint_id = saved.config["configurable"]["checkpoint_id"]
     return Position(checkpoint_id, frozenset(task_id for task_id, _, _ in saved.pending_writes or ()))
+
+
+def _sqlite_position(conn: Any, thread_id: str) -> Position:
+    row = conn.execute(
+        "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
+        "ORDER BY checkpoint_id DESC LIMIT 1",
+        (thread_id,),
+    ).fetchone()
+    if row is None:
+        return Position(None, frozenset())
+    tasks = conn.execute(
+        "SELECT DISTINCT task_id FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND checkpoint_id = ?",
+        (thread_id, row[0]),
+    ).fetchall()
+    return Position(row[0], frozenset(r[0] for r in tasks))
 
 
 async def roll_back(saver: BaseCheckpointSaver, thread_id: str, before: Position) -> None:
