@@ -116,28 +116,28 @@ async def test_fifty_concurrent_turns_end_without_an_error(
     assert timed_out >= 5, f"only {timed_out} turns lost the catalog: the path that failed did not run"
 
 
-async def test_a_session_left_uncommitted_holds_no_lock_on_sqlite(tmp_path: Any) -> None:
+async def test_a_connection_given_back_mid_transaction_holds_no_lock_on_sqlite(tmp_path: Any) -> None:
     """The SQLite pool skips its rollback when a connection comes back with nothing open (a session that only read),
-    and must still roll back one that wrote without committing: else the next writer waits on SQLite's lock."""
+    and must still roll back one whose transaction SQLAlchemy did not end (here begun on the driver itself): else
+    its write stays and the next writer waits on SQLite's lock."""
     from sqlalchemy import text
 
     from concierge.tools.db.engine import AppDatabase
 
     db = AppDatabase(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite'}")
+    other = AppDatabase(db.url)  # another process's connection, as a second replica's
     try:
         async with db.session() as s:
             await s.execute(text("CREATE TABLE t (x INTEGER)"))
             await s.commit()
-        async with db.session() as s:
-            await s.execute(text("INSERT INTO t VALUES (1)"))  # left open: the session closes without a commit
-        async with db.session() as s:
-            assert (await s.execute(text("SELECT count(*) FROM t"))).scalar() == 0, "the uncommitted row stayed"
-        other = AppDatabase(db.url)  # another process's connection, as a second replica's
-        try:
-            async with other.session() as s:
-                await asyncio.wait_for(s.execute(text("INSERT INTO t VALUES (2)")), 5)
-                await s.commit()
-        finally:
-            await other.dispose()
+        async with db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute("INSERT INTO t VALUES (1)")  # opens a transaction SQLAlchemy never saw
+            assert raw.driver_connection.in_transaction
+        async with other.session() as s:
+            await asyncio.wait_for(s.execute(text("INSERT INTO t VALUES (2)")), 5)
+            await s.commit()
+            assert (await s.execute(text("SELECT x FROM t"))).scalars().all() == [2], "the uncommitted row stayed"
     finally:
+        await other.dispose()
         await db.dispose()

@@ -7,13 +7,21 @@ run, and removing everything a rolled-back run wrote after that point.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
+from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from sqlalchemy.engine import make_url
 
@@ -101,12 +109,53 @@ async def open_checkpointer(where: Settings | Path, *, setup: bool = True) -> As
         return
     path = where.checkpoint_path if isinstance(where, Settings) else where
     path.parent.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
+    async with SqliteCheckpointer.from_conn_string(str(path)) as saver:
         await saver.setup()
         # WAL with `synchronous=NORMAL`: a commit no longer waits for the disk, a crashed process loses nothing
         # committed (only a power cut can take the last few), and a turn's eight checkpoints stop costing a sync each.
         await saver.conn.execute("PRAGMA synchronous=NORMAL")
         yield saver
+
+
+class SqliteCheckpointer(AsyncSqliteSaver):
+    """LangGraph's SQLite saver, with each write and read made in one trip to its connection's thread: LangGraph's
+    sync saver's own methods, run there. The async saver takes three to six trips (cursor, execute, fetch, commit,
+    close) a call, each a handoff between threads; a turn makes about twenty calls, under the one lock every run of
+    the replica shares, so under load the trips, not the writes, were what runs waited for."""
+
+    def __init__(self, conn: Any, *, serde: Any = None) -> None:
+        super().__init__(conn, serde=serde)
+        self._sync: SqliteSaver | None = None
+
+    def _here(self) -> SqliteSaver:
+        """The sync saver on the same connection, used only in the connection's thread (aiosqlite's `_execute`)."""
+        if self._sync is None:
+            self._sync = SqliteSaver(self.conn._conn, serde=self.serde)
+            self._sync.is_setup = True  # tables made (and migrated) by the async saver's `setup`
+        return self._sync
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        await self.setup()
+        async with self.lock:
+            return await self.conn._execute(self._here().get_tuple, config)
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        await self.setup()
+        async with self.lock:
+            return await self.conn._execute(self._here().put, config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        await self.setup()
+        async with self.lock:
+            await self.conn._execute(self._here().put_writes, config, writes, task_id, task_path)
 
 
 async def migrate_checkpoints(settings: Settings) -> str:
@@ -128,21 +177,8 @@ async def position(saver: BaseCheckpointSaver, thread_id: str) -> Position:
     """Read from the tables directly: every run starts with this, and loading the checkpoint itself (every channel
     deserialised) would cost more than the run's bookkeeping."""
     if isinstance(saver, AsyncSqliteSaver):
-        async with saver.lock:
-            async with saver.conn.execute(
-                "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
-                "ORDER BY checkpoint_id DESC LIMIT 1",
-                (thread_id,),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                return Position(None, frozenset())
-            async with saver.conn.execute(
-                "SELECT DISTINCT task_id FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND checkpoint_id = ?",
-                (thread_id, row[0]),
-            ) as cur:
-                tasks = frozenset(r[0] for r in await cur.fetchall())
-        return Position(row[0], tasks)
+        async with saver.lock:  # one trip to the connection's thread
+            return await saver.conn._execute(_sqlite_position, saver.conn._conn, thread_id)
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
     if isinstance(saver, AsyncPostgresSaver):
@@ -167,6 +203,21 @@ async def position(saver: BaseCheckpointSaver, thread_id: str) -> Position:
         return Position(None, frozenset())
     checkpoint_id = saved.config["configurable"]["checkpoint_id"]
     return Position(checkpoint_id, frozenset(task_id for task_id, _, _ in saved.pending_writes or ()))
+
+
+def _sqlite_position(conn: Any, thread_id: str) -> Position:
+    row = conn.execute(
+        "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
+        "ORDER BY checkpoint_id DESC LIMIT 1",
+        (thread_id,),
+    ).fetchone()
+    if row is None:
+        return Position(None, frozenset())
+    tasks = conn.execute(
+        "SELECT DISTINCT task_id FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND checkpoint_id = ?",
+        (thread_id, row[0]),
+    ).fetchall()
+    return Position(row[0], frozenset(r[0] for r in tasks))
 
 
 async def roll_back(saver: BaseCheckpointSaver, thread_id: str, before: Position) -> None:
