@@ -53,7 +53,7 @@ class ServerProcess:
                     return self
             except httpx.TransportError:
                 pass
-            time.sleep(0.05)
+            time.sleep(0.2)
         self.stop()  # a server that never became healthy is not left running
         raise AssertionError(f"the server did not start in {timeout_s} s\n{self.tail()}")
 
