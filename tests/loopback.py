@@ -107,7 +107,7 @@ class LanggraphDev:
             except httpx.TransportError:
                 pass
             assert time.monotonic() < deadline, f"langgraph dev did not start in {timeout_s} s"
-            time.sleep(0.5)
+            time.sleep(0.2)
 
     def __exit__(self, *exc: object) -> None:
         assert self._proc is not None
