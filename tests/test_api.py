@@ -146,6 +146,8 @@ def test_bad_requests(live_server: LiveServer) -> None:
         assert client.post(runs, json={"input": 5}).status_code == 422
         assert client.post(runs, json={"stream_mode": "nope", "input": {}}).status_code == 422
         assert client.post(runs, json={}).status_code == 422
+        bad_map = client.post(runs, json={**ask("hi"), "checkpoint": {"checkpoint_map": {"": [1]}}})
+        assert bad_map.status_code == 422 and "checkpoint_map" in str(bad_map.json()["detail"])
         for empty in ({}, {"resume": None}, {"update": {}, "goto": []}):  # LangGraph would fail inside the run
             nothing = client.post(runs, json={"command": empty})
             assert nothing.status_code == 422 and "resume" in nothing.json()["detail"]

@@ -98,7 +98,8 @@ class CheckpointRef(BaseModel):
     thread_id: str | None = None
     checkpoint_ns: str = ""
     checkpoint_id: str | None = None
-    checkpoint_map: dict[str, Any] | None = None
+    checkpoint_map: dict[str, str] | None = None
+    """Checkpoint ids by namespace (a list here once reached SQLite as a checkpoint id and failed the run)."""
 
 
 class StateUpdate(BaseModel):
