@@ -817,7 +817,10 @@ GARDEN = Business(
                 "how wide a strip does the {name} mow",
             ),
             followups=("how wide does it cut?", "and the cutting width?"),
-            prose=("The {name} mows a {value} strip with each pass.", "With a {value} cut, the {name} suits mid-size lawns."),
+            prose=(
+                "The {name} mows a {value} strip with each pass.",
+                "With a {value} cut, the {name} suits mid-size lawns.",
+            ),
             more="wider",
         ),
         "grassbox": Attr(
@@ -1180,14 +1183,17 @@ def _varied_specs(b: Business, p: Product, rng: random.Random, layout: str) -> l
     if layout == "glance":
         return ["At a glance: " + " · ".join(f"{v} {k.lower()}" for _, k, v in rows)]
     # paragraphs: prose spread over paragraphs, between sentences that state nothing, with an earlier model's figure
-    said = [rng.choice(b.attrs[a].prose).format(name=rng.choice([p.name, f"{p.category.noun}"]), value=v) for a, _, v in rows]
+    said = [
+        rng.choice(b.attrs[a].prose).format(name=rng.choice([p.name, f"{p.category.noun}"]), value=v)
+        for a, _, v in rows
+    ]
     said = [s[:1].upper() + s[1:] for s in said]
     filler = [
         f"Every {p.category.noun} is checked by hand before it leaves the workshop.",
         "Owners tell us it is the part of the garden routine they look forward to.",
         f"The controls of the {p.name} fall naturally to hand.",
     ]
-    a, _, v = rows[0]
+    _, _, v = rows[0]
     m = re.match(r"^(\d+(?:[.,]\d+)?)(\s*\D.*)$", v)
     if m and rng.random() < 0.6:
         old = f"{float(m.group(1).replace(',', '.')) * 1.3:.0f}"
@@ -1341,7 +1347,11 @@ def _varied_questions(b: Business, products: list[Product], rng: random.Random) 
     attribute of the next item ("and the Y?"), a comparison as a follow-up, features no source states."""
     out: list[dict] = []
     by_cat = {c.name: [p for p in products if p.category is c] for c in b.categories}
-    ask_feature = ("Does the {name} have {feature}?", "Does the {name} come with {feature}?", "is there {feature} on the {name}")
+    ask_feature = (
+        "Does the {name} have {feature}?",
+        "Does the {name} come with {feature}?",
+        "is there {feature} on the {name}",
+    )
     for p in rng.sample(products, 4):
         q = rng.choice(ask_feature).format(name=p.name, feature=rng.choice(b.features))
         out.append(_turn(q, "unanswerable", [], "I don't know.", [], [p]))
@@ -1352,7 +1362,9 @@ def _varied_questions(b: Business, products: list[Product], rng: random.Random) 
         both = [x, y]
         turns = [
             _turn(
-                rng.choice([f"I'm choosing between the {x.name} and the {y.name}.", f"I like the {x.name} and the {y.name}."]),
+                rng.choice(
+                    [f"I'm choosing between the {x.name} and the {y.name}.", f"I like the {x.name} and the {y.name}."]
+                ),
                 "statement",
                 [_cat(x), _cat(y)],
                 "",

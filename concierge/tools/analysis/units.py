@@ -314,19 +314,83 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _SPEC_MARKS = re.compile(r"\*\*|__|`")
 
 
-def table_row(line: str) -> str | None:
-    """A Markdown table row as a spec line: "| Weight | 3.9 kg |" -> "Weight: 3.9 kg"; "" for the rule under a
-    header; None for a line that is no table row."""
+def table_cells(line: str) -> list[str] | None:
+    """A Markdown table row's cells, a figure and its unit in separate cells joined ("| Weight | 3.9 | kg |" ->
+    ["Weight", "3.9 kg"]); [] for the rule under a header; None for a line that is no table row."""
     text = line.strip()
     if not (text.startswith("|") and text.endswith("|") and text.count("|") >= 3):
         return None
     if _TABLE_RULE.match(text):
-        return ""
-    cells = [c.strip() for c in text.strip("|").split("|")]
-    cells = [c for c in cells if c]
+        return []
+    cells = [c for c in (c.strip() for c in text.strip("|").split("|")) if c and c not in ("-", "—", "–")]
+    out: list[str] = []
+    for cell in cells:
+        if out and _NUMBER_CELL.match(out[-1]) and unit_of(cell) is not None:
+            out[-1] = f"{out[-1]} {cell}"
+        else:
+            out.append(cell)
+    return out
+
+
+_NUMBER_CELL = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+
+
+def table_row(line: str) -> str | None:
+    """A Markdown table row as a spec line: "| Weight | 3.9 kg |" -> "Weight: 3.9 kg"; "" for the rule under a
+    header; None for a line that is no table row."""
+    cells = table_cells(line)
+    if cells is None:
+        return None
     if len(cells) < 2:
         return cells[0] if cells else ""
     return f"{cells[0]}: {', '.join(cells[1:])}"
+
+
+_ITEM_COLUMN = frozenset(stems("model models product products name item items version variant edition sku range"))
+_LEADERS = re.compile(r"^(\s*(?:[-*\u2022]\s+)?[A-Za-z][^.:|]{0,40}?)\s*(?:\.\s?){3,}\s*(\S.*)$")
+
+
+def item_row(cells: list[str], header: list[str] | None) -> list[str] | None:
+    """A row of a table whose first column names items ("| Model | Weight | Power |"), one line per figure with
+    the item it belongs to: "Striper 700 — Weight: 7.4 kg". None for a row of any other table."""
+    if not header or len(cells) < 2 or not stems(header[0]) & _ITEM_COLUMN:
+        return None
+    return [f"{cells[0]} — {h}: {c}" for h, c in zip(header[1:], cells[1:], strict=False)]
+
+
+def document_lines(text: str) -> list[str]:
+    """A document's lines with its spec lines made plain: table rows as "Key: value" (the rows of a table of
+    several items as one line per figure naming its item, see `item_row`), leader dots ("Weight ...... 7 kg")
+    as a colon, header rows and rules dropped."""
+    out: list[str] = []
+    raws = text.splitlines()
+    header: list[str] | None = None
+    for i, raw in enumerate(raws):
+        cells = table_cells(raw)
+        if cells is None:
+            header = None
+            m = _LEADERS.match(raw)
+            out.append(f"{m.group(1).rstrip()}: {m.group(2)}" if m else raw)
+            continue
+        if not cells:
+            continue
+        if i + 1 < len(raws) and table_cells(raws[i + 1]) == []:
+            header = cells  # a header row names the columns, states nothing
+            continue
+        rows = item_row(cells, header)
+        if rows is not None:
+            out.extend(rows)
+        elif len(cells) >= 2:
+            out.append(f"{cells[0]}: {', '.join(cells[1:])}")
+    return out
+
+
+def _dashed(line: str) -> re.Match[str] | None:
+    """ "Weight — 7.4 kg", "Material - PVC": a key, a dash and a short value (a figure or a few words)."""
+    m = re.match(r"^\s*([A-Z][\w /&()'-]{1,40}?)\s+[—–-]\s+(\S.*)$", line)
+    if m and (m.group(2)[0].isdigit() or len(m.group(2).split()) <= 3) and not m.group(2).endswith((".", "!", "?")):
+        return m
+    return None
 
 
 def key_value(line: str) -> tuple[str, str] | None:
@@ -334,7 +398,7 @@ def key_value(line: str) -> tuple[str, str] | None:
     or a table row ("| Capacity | 40 L |"); None for prose."""
     row = table_row(line)
     line = row if row is not None else re.sub(r"^\s*[-*\u2022]\s+", "", _SPEC_MARKS.sub("", line))
-    m = re.match(r"^\s*([A-Z][\w /&()'-]{1,40}?)\s*:\s+(\S.*)$", line)
+    m = re.match(r"^\s*([A-Z][\w /&()'-]{1,40}?)\s*:\s+(\S.*)$", line) or _dashed(line)
     if not m or len(m.group(1).split()) > 5 or any(c.isdigit() for c in m.group(1)):
         return None
     if m.group(1).split()[0].lower() in _NOT_KEYS:

@@ -17,9 +17,9 @@ from concierge.tools.analysis.units import (
     Attribute,
     Quantity,
     asked_attributes,
+    document_lines,
     key_value,
     quantities,
-    table_row,
 )
 from concierge.tools.catalog.vocabulary import Vocabulary
 
@@ -54,10 +54,7 @@ class ChunkSource(Protocol):
 def spec_lines(text: str) -> list[tuple[str, str]]:
     """The "Key: value" lines of a text, as bold keys, bullets or table rows."""
     out = []
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if i + 1 < len(lines) and table_row(lines[i + 1]) == "" and table_row(line):
-            continue  # a table's header row ("| Spec | Value |") names the columns, states nothing
+    for line in document_lines(text):  # a table of several items' rows are no spec lines of the document's item
         kv = key_value(line)
         if kv is not None and kv[1]:
             out.append(kv)

@@ -32,9 +32,9 @@ from concierge.tools.analysis.units import (
     Attribute,
     asked_attributes,
     convert_phrase,
+    document_lines,
     key_value,
     quantities,
-    table_row,
     units_named,
 )
 from concierge.tools.llm.prompts import ABOUT, UNKNOWN_ITEM, Header, SourceBlock, parse_context, parse_header
@@ -113,14 +113,8 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 def sentences(text: str) -> list[str]:
     """Sentences of a source, with lines a PDF wrapped mid-sentence joined and bullet marks removed."""
     lines: list[str] = []
-    raws = text.splitlines()
-    for i, raw in enumerate(raws):
-        row = table_row(raw)
-        if row is not None:  # a table's row reads as its spec line: "| Weight | 3.9 kg |" -> "Weight: 3.9 kg"
-            header = i + 1 < len(raws) and table_row(raws[i + 1]) == ""
-            if row and not header:
-                lines.append(row)
-            continue
+    # Table rows read as spec lines ("| Weight | 3.9 kg |" -> "Weight: 3.9 kg"), leader dots as a colon.
+    for raw in document_lines(text):
         line = _MARKUP.sub("", raw).strip()
         if not line:
             continue
