@@ -231,17 +231,60 @@ class Reading:
         return f"{focus(body)} {facts.group(1)}" if facts else focus(body)
 
 
-def _mentions(sentence: str, name: str) -> bool:
+def _mentions(sentence: str, name: str, others: tuple[str, ...] | list[str] = ()) -> bool:
+    return _mention(sentence, name, others) == "name"
+
+
+def _mention(sentence: str, name: str, others: tuple[str, ...] | list[str] = ()) -> str | None:
     """Whether a sentence names an item: its whole name, or a word of the name no other item would use
-    ("the TrailMaster" for the TrailMaster X4 Tent)."""
+    ("the TrailMaster" for the TrailMaster X4 Tent). Another item's whole name in it is no mention of this one
+    ("the Striper 700 Mower" does not name the Striper Mower), nor is a sibling model ("Striper 700 Mk I", or a
+    bare "Striper" for the Striper 700): the words after the shared one must agree when either is a model mark."""
     low = fold(sentence).casefold()
-    if fold(name).casefold() in low:
-        return True
-    return any(
-        len(w) >= 6 and re.search(rf"\b{re.escape(w)}\b", low)
-        for w in (fold(x).casefold() for x in re.findall(r"[^\W_]+", name))
-        if not w.isdigit() and any(c.isupper() for c in name[1:]) and w not in _COMMON
-    )
+    full = fold(name).casefold()
+    for other in others:
+        o = fold(other).casefold()
+        if o != full and o not in full and o in low:
+            low = low.replace(o, " ")
+    if full in low:
+        return "name"
+    if not any(c.isupper() for c in name[1:]):
+        return None
+    words = _words(name)
+    shared = set().union(*(_words(o) for o in others)) if others else set()
+    found = None
+    for i, w in enumerate(words):
+        if len(w) < 6 or w.isdigit() or w in _COMMON:
+            continue
+        for m in re.finditer(rf"\b{re.escape(w)}\b", low):
+            sibling, marked = _sibling(words[i + 1 :], re.findall(r"[^\W_]+", low[m.end() :])[:4])
+            if sibling:
+                found = "sibling"
+            elif w not in shared or marked:  # a word others share names it only with its model mark
+                return "name"
+    return found
+
+
+def _words(name: str) -> list[str]:
+    return [fold(x).casefold() for x in re.findall(r"[^\W_]+", name)]
+
+
+def _sibling(name_rest: list[str], said_rest: list[str]) -> tuple[bool, bool]:
+    """Whether the words after a shared one make another model ("Striper 700" when asked the Striper, a bare
+    "Striper" when asked the Striper 700, "Striper 700 Mk I" when asked the Striper 700), and whether they
+    agreed on a model mark of the name on the way."""
+    marked = False
+    for n, s in zip(name_rest, said_rest, strict=False):
+        if n != s:
+            return bool(_MODEL_MARK.match(s) or _MODEL_MARK.match(n)), marked
+        marked = marked or bool(_MODEL_MARK.match(n))
+    if len(name_rest) > len(said_rest) and _MODEL_MARK.match(name_rest[len(said_rest)]):
+        return True, marked
+    return False, marked
+
+
+_MODEL_MARK = re.compile(r"^(?:\d\w*|mk|mark|[ivx]{1,4}|pro|plus|lite|max|mini|xl|xr|gen|se)$")
+"""A word after a model's name that makes it another model: a number, "Mk", a roman numeral, "Pro"."""
 
 
 _COMMON = frozenset(
@@ -255,9 +298,15 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     one, or comes from a source about another item and names no asked one."""
     if not reading.asked:
         return False
-    if any(_mentions(sentence, a) for a in reading.asked):
+    row = _ITEM_ROW.match(sentence)
+    if row:  # a row of a table of several items is about the item its row names, whatever the document
+        return not any(_mentions(row.group(1), a, reading.others) for a in reading.asked)
+    said = [_mention(sentence, a, reading.others) for a in reading.asked]
+    if "name" in said:
         return False
-    others = [o for o in reading.others if _mentions(sentence, o)]
+    if "sibling" in said:
+        return True  # "the earlier Striper 700 Mk I managed 58 cm", in the Striper 700's own manual
+    others = [o for o in reading.others if _mentions(sentence, o, reading.asked)]
     if others:
         # A sentence naming several items ("tours, the tasting and classes are refunded") still
         # speaks of the asked one if it uses a word of its name no named other shares.
@@ -267,6 +316,8 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     return bool(subject) and subject not in reading.asked
 
 
+_ITEM_ROW = re.compile(r"^(.{1,60}?) — [^:]{1,40}: ")
+"""A line `document_lines` made of a row of a table of several items: "Striper 700 — Weight: 7.4 kg"."""
 _FILLER = frozenset(stems("much many"))
 _WHO_MADE = re.compile(
     r"\bwho (?:makes|made|wrote|writes|designed|designs|publishes|published|manufactures|produces|produced)\b|"
@@ -459,7 +510,11 @@ def weigh(
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
         if asks_more and not hits - name_terms and not (who_made and _BY_MAKER.search(sentence)):
             coverage = min(coverage, _NAME_ONLY)  # only the item's name: not what was asked about it
-        subject_ok = not reading.asked or subject in reading.asked or any(_mentions(sentence, a) for a in reading.asked)
+        subject_ok = (
+            not reading.asked
+            or subject in reading.asked
+            or any(_mentions(sentence, a, reading.others) for a in reading.asked)
+        )
         words = coverage
         floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog)
         if not reading.asked:  # a spec line of no item in particular needs words too
