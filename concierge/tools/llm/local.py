@@ -517,6 +517,15 @@ def weigh(
         )
         words = coverage
         floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog)
+        kv = key_value(sentence) if asks_more and not catalog and not floor else None
+        if (
+            kv is not None
+            and not matched(stems(kv[0] if kv[1][:1].isdigit() else sentence)) - name_terms
+            and not _ITEM_ROW.match(sentence)
+        ):
+            # A spec line states what its key names (or, worded, its value: "Colours: blue, red"): "Weight: 20 kg,
+            # manufacturer's figure" says nothing of where it is manufactured, whatever words its note shares.
+            coverage = words = min(coverage, _NAME_ONLY)
         if not reading.asked:  # a spec line of no item in particular needs words too
             floor, bonus = min(floor, coverage + _UNANCHORED), bonus / 2
         coverage = max(coverage + bonus, floor)
@@ -691,6 +700,9 @@ def compose_answer(
             continue
         covered |= item.hits
         picked.append(item)
+    feature = _HAS_FEATURE.search(reading.words)
+    if feature and reading.asked and picked and not stems(feature.group(1).split()[-1]) & covered:
+        return DECLINE  # "does it have a carry bag?": no sentence holding "bag" is no answer, whatever else it says
     # A price comes from the catalog, always more current than a document: its sentence joins the answer.
     if (
         any(a.name == "price" for a in asked_attributes(reading.words, reading.names))
@@ -702,6 +714,12 @@ def compose_answer(
     return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
 
 
+_HAS_FEATURE = re.compile(
+    r"\b(?:have|has|come with|comes with|include|includes|there)\s+(?:a|an|any|the|some)\s+"
+    r"([^\W\d_]+(?:[ -][^\W\d_]+){0,2}?)\s*(?:\?|$|\b(?:on|with|for|in|at|included)\b)",
+    re.I,
+)
+"""A yes/no question about a feature: "does it have a carry bag?", "is there a wall bracket on it?"."""
 _ABOUT_WORDS = frozenset(
     stems(
         "tell me about describe description info information details detail overview look looking "
