@@ -691,14 +691,18 @@ def compose_answer(
     # Greedy: a further sentence must cover a question term the answer lacks, and be nearly as good.
     picked: list[Scored] = []
     covered: set[str] = set()
+    answered: set[str] = set()
     for item in scored:
         if len(picked) == max_sentences or item.coverage < min_coverage:
             break
-        if picked and (not (item.hits - covered) or item.coverage < _ALSO_GOOD * best):
+        # With several items asked ("how much are they?"), each asked item's best sentence is news of its own.
+        own = len(reading.asked) > 1 and item.subject in reading.asked and item.subject not in answered
+        if picked and ((not (item.hits - covered) and not own) or item.coverage < _ALSO_GOOD * best):
             continue
         if any(item.sentence.lower() == p.sentence.lower() for p in picked):
             continue
         covered |= item.hits
+        answered.add(item.subject)
         picked.append(item)
     feature = _HAS_FEATURE.search(reading.words)
     if feature and reading.asked and picked and not stems(feature.group(1).split()[-1]) & covered:
