@@ -252,7 +252,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("pressure", "pressure psi", "pressure", "pressure"),
     _attr("speed", "fast faster speed spin spins rpm", "speed", "rotation"),
     _attr("range", "far range distance", "range distance", "length"),
-    _attr("runtime", "runtime", "runtime", "time"),
+    _attr("runtime", "runtime life", "runtime life", "time"),
     _attr("fuel", "fuel gas propane butane", "fuel type fuel"),
     _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours runtime"),
     _attr("price", "price cost costs much expensive cheap cheaper cheapest pay", "price cost"),

@@ -685,6 +685,8 @@ def compose_answer(
     # A specific word of the question that no source mentions ("battery" of a lamp whose entry never says
     # it has one) means the sources cannot hold the answer, unless one sentence covers nearly all the rest.
     # A word no source holds ("calories") is not made up for by a spec line of the attribute: words must be sure.
+    if missing and max(s.words for s in scored) < _CONFIDENT:
+        missing = {t for t in missing if not _names_the_key(t, reading, scored[0])}
     if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
         return DECLINE
     wanted_units = units_named(reading.words)
@@ -716,6 +718,25 @@ def compose_answer(
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
     return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
+
+
+def _names_the_key(term: str, reading: Reading, top: Scored) -> bool:
+    """Whether a question word no source holds is part of the name of the best line's spec key: "catcher" in "grass
+    catcher capacity" beside "capacity" of "Collection bag capacity: 45 L" (not "hose" in "how long is the hose",
+    which names another thing than the "Length" a line states)."""
+    kv = key_value(top.sentence)
+    if kv is None or top.catalog or top.subject not in reading.asked:
+        return False
+    key = stems(kv[0])
+    attributes = asked_attributes(reading.words, reading.names)
+    said = [stems(w) for w in re.findall(r"[^\W_]+", reading.words)]
+    for i, word in enumerate(said):
+        if term in word:
+            near = said[max(i - 1, 0) : i] + said[i + 1 : i + 2]
+            # the neighbour is in the key, or asks for an attribute the key names ("battery life", "Runtime")
+            if any(n & key or any(n & a.cues and a.keys & key for a in attributes) for n in near):
+                return True
+    return False
 
 
 _HAS_FEATURE = re.compile(
