@@ -19,6 +19,7 @@ from concierge.tools.analysis.units import (
     asked_attributes,
     document_lines,
     key_value,
+    prose_figures,
     quantities,
 )
 from concierge.tools.catalog.vocabulary import Vocabulary
@@ -58,6 +59,8 @@ def spec_lines(text: str) -> list[tuple[str, str]]:
         kv = key_value(line)
         if kv is not None and kv[1]:
             out.append(kv)
+        else:
+            out += prose_figures(line)  # "The saw weighs 3.6 kg.": a figure with its attribute's word
     return out
 
 

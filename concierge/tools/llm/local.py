@@ -28,6 +28,7 @@ from concierge.tools.analysis.text import fold, stems
 from concierge.tools.analysis.units import (
     ATTRIBUTES,
     BY_NAME,
+    ITEM_ROW,
     UNIT_STEMS,
     Attribute,
     asked_attributes,
@@ -298,7 +299,7 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     one, or comes from a source about another item and names no asked one."""
     if not reading.asked:
         return False
-    row = _ITEM_ROW.match(sentence)
+    row = ITEM_ROW.match(sentence)
     if row:  # a row of a table of several items is about the item its row names, whatever the document
         return not any(_mentions(row.group(1), a, reading.others) for a in reading.asked)
     said = [_mention(sentence, a, reading.others) for a in reading.asked]
@@ -316,8 +317,6 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     return bool(subject) and subject not in reading.asked
 
 
-_ITEM_ROW = re.compile(r"^(.{1,60}?) — [^:]{1,40}: ")
-"""A line `document_lines` made of a row of a table of several items: "Striper 700 — Weight: 7.4 kg"."""
 _FILLER = frozenset(stems("much many"))
 _WHO_MADE = re.compile(
     r"\bwho (?:makes|made|wrote|writes|designed|designs|publishes|published|manufactures|produces|produced)\b|"
@@ -521,7 +520,7 @@ def weigh(
         if (
             kv is not None
             and not matched(stems(kv[0] if kv[1][:1].isdigit() else sentence)) - name_terms
-            and not _ITEM_ROW.match(sentence)
+            and not ITEM_ROW.match(sentence)
         ):
             # A spec line states what its key names (or, worded, its value: "Colours: blue, red"): "Weight: 20 kg,
             # manufacturer's figure" says nothing of where it is manufactured, whatever words its note shares.
