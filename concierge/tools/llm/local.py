@@ -294,6 +294,11 @@ _COMMON = frozenset(
 )
 
 
+def _rivals(reading: Reading, name: str) -> list[str]:
+    """The other items in play beside `name`: the sources' and the other asked ones."""
+    return [*reading.others, *(a for a in reading.asked if a != name)]
+
+
 def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     """A sentence that states a fact of another item than the one asked: it names another and not the asked
     one, or comes from a source about another item and names no asked one."""
@@ -301,8 +306,8 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
         return False
     row = ITEM_ROW.match(sentence)
     if row:  # a row of a table of several items is about the item its row names, whatever the document
-        return not any(_mentions(row.group(1), a, reading.others) for a in reading.asked)
-    said = [_mention(sentence, a, reading.others) for a in reading.asked]
+        return not any(_mentions(row.group(1), a, _rivals(reading, a)) for a in reading.asked)
+    said = [_mention(sentence, a, _rivals(reading, a)) for a in reading.asked]
     if "name" in said:
         return False
     if "sibling" in said:
@@ -512,7 +517,7 @@ def weigh(
         subject_ok = (
             not reading.asked
             or subject in reading.asked
-            or any(_mentions(sentence, a, reading.others) for a in reading.asked)
+            or any(_mentions(sentence, a, _rivals(reading, a)) for a in reading.asked)
         )
         words = coverage
         floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog)
@@ -874,9 +879,11 @@ def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
         for b in blocks:
             subject = _subject(b.label)
             for s in sentences(b.text):
-                if subject != name and not _mentions(s, name):
+                if subject != name and not _mentions(s, name, _rivals(reading, name)):
                     continue
-                if any(_mentions(s, other) for other in reading.asked if other != name) or _about_other(
+                if any(
+                    _mentions(s, other, [name, *reading.others]) for other in reading.asked if other != name
+                ) or _about_other(
                     Reading(reading.text, (name,), reading.others + tuple(a for a in reading.asked if a != name)),
                     s,
                     subject,
