@@ -385,7 +385,7 @@ _UNANCHORED = 0.25
 
 
 def _attribute_score(
-    sentence: str, attributes: list[Attribute], subject_ok: bool, catalog: bool = False
+    sentence: str, attributes: list[Attribute], subject_ok: bool, catalog: bool = False, bare: bool = True
 ) -> tuple[float, float]:
     """(floor, bonus) for how surely a sentence states the attribute asked: spec lines first, figures in the right
     unit next; (0, 0) for a sentence about another item or when no attribute is asked."""
@@ -411,6 +411,7 @@ def _attribute_score(
             score = _QUANTITY_PROSE
         elif (
             not catalog
+            and bare
             and kv is None
             and attr.dimension
             and [q.dimension for q in quantities(sentence)] == [attr.dimension]
@@ -504,6 +505,12 @@ def weigh(
     scored = []
     asked_names = set().union(*(stems(a) for a in reading.asked)) if reading.asked else set()
     dims = {a.dimension for a in attributes if a.dimension}
+    # Words asking something beside the attribute ("under warranty, and for how long?"): a bare figure of the
+    # attribute's kind is then no answer by itself.
+    how = _HOW_WORD.search(reading.words)
+    measured = [a for a in attributes if a.dimension]
+    asked_words = set().union(*(a.cues | a.keys for a in measured)) | (stems(how.group(1)) if how else set())
+    beside = q - name_terms - _FILLER - asked_words - unit_words - _PREPOSITIONS
     for n, sentence, terms, header, subject, catalog in units:
         if subject and subject in reading.asked and not catalog:
             terms = terms | asked_names  # a manual's spec line is about its product without naming it
@@ -512,7 +519,7 @@ def weigh(
         hits = matched(terms)
         from_header = matched(header) - hits
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
-        if asks_more and not hits - name_terms and not (who_made and _BY_MAKER.search(sentence)):
+        if asks_more and not (hits | from_header) - name_terms and not (who_made and _BY_MAKER.search(sentence)):
             coverage = min(coverage, _NAME_ONLY)  # only the item's name: not what was asked about it
         subject_ok = (
             not reading.asked
@@ -520,7 +527,7 @@ def weigh(
             or any(_mentions(sentence, a, _rivals(reading, a)) for a in reading.asked)
         )
         words = coverage
-        floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog)
+        floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog, bare=not beside)
         kv = key_value(sentence) if asks_more and not catalog and not floor else None
         if (
             kv is not None
