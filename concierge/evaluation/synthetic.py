@@ -1294,6 +1294,13 @@ def _doc(p: Product) -> dict[str, str]:
     return {"source": "documents", "title": p.doc, "section": ""}
 
 
+def _guide(b: Business, cat: Category, attr: str) -> list[dict[str, str]]:
+    """The category's range guide, when it states the attribute (a varied business's guides state the first three)."""
+    if not b.variety or attr not in cat.attrs[:3]:
+        return []
+    return [{"source": "documents", "title": _guide_title(cat), "section": ""}]
+
+
 def _cat(p: Product) -> dict[str, str]:
     return {"source": "catalog", "id": f"catalog:product:{p.sku}"}
 
@@ -1331,9 +1338,7 @@ def _fact(b: Business, p: Product, attr: str, rng: random.Random, follow: bool =
         years = p.warranty_years
         return _turn(q, "fact", [_doc(p)], f"The {p.name} has a {years}-year warranty.", [_warranty_figure(years)], [p])
     v = p.values[attr]
-    sources = [_doc(p)]
-    if b.variety and attr in p.category.attrs[:3]:  # the range guide's row states it too
-        sources.append({"source": "documents", "title": _guide_title(p.category), "section": ""})
+    sources = [_doc(p), *_guide(b, p.category, attr)]  # a range guide's row states it too
     return _turn(q, "fact", sources, f"The {p.name}'s {a.keys[0].lower()} is {v}.", _figure(v), [p])
 
 
@@ -1390,7 +1395,7 @@ def _varied_questions(b: Business, products: list[Product], rng: random.Random) 
                 _turn(
                     rng.choice([f"Which one is {word}?", f"which of the two is {word}?"]),
                     "compare",
-                    [_doc(x), _doc(y)],
+                    [_doc(x), _doc(y), *_guide(b, cat, a.name)],
                     f"The {win.name} ({win.values[a.name]}).",
                     [win.name],
                     both,
@@ -1515,7 +1520,7 @@ def questions(b: Business, products: list[Product], rng: random.Random) -> list[
                     _turn(
                         rng.choice(a.below).format(noun=cat.noun, plural=cat.plural, bound=bound),
                         "constraint",
-                        [_doc(p) for p in ok] + [_cat(p) for p in ok],
+                        [_doc(p) for p in ok] + [_cat(p) for p in ok] + _guide(b, cat, attr),
                         ", ".join(p.name for p in ok),
                         [ok[0].name],
                         ok,
@@ -1529,7 +1534,7 @@ def questions(b: Business, products: list[Product], rng: random.Random) -> list[
                     _turn(
                         rng.choice(a.above).format(noun=cat.noun, plural=cat.plural, bound=bound),
                         "constraint",
-                        [_doc(p) for p in ok] + [_cat(p) for p in ok],
+                        [_doc(p) for p in ok] + [_cat(p) for p in ok] + _guide(b, cat, attr),
                         ", ".join(p.name for p in ok),
                         [ok[0].name],
                         ok,
@@ -1546,7 +1551,7 @@ def questions(b: Business, products: list[Product], rng: random.Random) -> list[
                     _turn(
                         f"Which is {word}, the {x.name} or the {y.name}?",
                         "compare",
-                        [_doc(x), _doc(y)],
+                        [_doc(x), _doc(y), *_guide(b, cat, attr)],
                         f"The {win.name} ({win.values[attr]}).",
                         [win.name],
                         [x, y],

@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 
 from concierge.tools.analysis.text import stems
 from concierge.tools.analysis.units import (
+    ATTRIBUTES,
     UNITS,
     Attribute,
     Quantity,
@@ -171,7 +172,9 @@ def _rank(spec: Spec, bound: Bound, question: str) -> int:
         return 0
     attrs: list[Attribute] = asked_attributes(question)
     if bound.quantity is not None:
-        attrs = [a for a in attrs if a.dimension == bound.quantity.dimension] or attrs
+        dimension = bound.quantity.dimension
+        # "at least 40 m long" asks no attribute by name: any attribute measured in metres ("Length", not "Bore"...)
+        attrs = [a for a in attrs if a.dimension == dimension] or [a for a in ATTRIBUTES if a.dimension == dimension]
     keys = set().union(*(a.keys for a in attrs)) if attrs else set()
     return 1 if stems(spec.key) & keys else 2
 
