@@ -323,6 +323,8 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
 
 
 _FILLER = frozenset(stems("much many"))
+_MADE_STEM = next(iter(stems("made")), "made")
+_MADE_OF = re.compile(r"\bmade\s+(?:of|from|out|with|in|by|entirely|mostly|using)\b", re.I)
 _WHO_MADE = re.compile(
     r"\bwho (?:makes|made|wrote|writes|designed|designs|publishes|published|manufactures|produces|produced)\b|"
     r"\b(?:brand|maker|manufacturer|author|publisher|designer)\b",
@@ -517,6 +519,8 @@ def weigh(
         if dims and any(x.dimension in dims for x in quantities(sentence)):
             terms = terms | unit_words  # "60 liters" answers "how many litres"
         hits = matched(terms)
+        if _MADE_STEM in hits and not _MADE_OF.search(sentence):
+            hits = hits - {_MADE_STEM}  # "made for everyday use" says nothing of what, where or by whom
         from_header = matched(header) - hits
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
         if asks_more and not (hits | from_header) - name_terms and not (who_made and _BY_MAKER.search(sentence)):
