@@ -58,10 +58,12 @@ def spec_lines(text: str) -> list[tuple[str, str]]:
     out = []
     for line in document_lines(text):  # a table of several items' rows are no spec lines of the document's item
         kv = key_value(line)
-        if kv is not None and kv[1]:
+        # "The saw weighs 3.6 kg.", "At a glance: 42 cm cutting width · 7.4 kg weight": figures with their word
+        figures = prose_figures(line)
+        if figures:
+            out += figures
+        elif kv is not None and kv[1]:
             out.append(kv)
-        else:
-            out += prose_figures(line)  # "The saw weighs 3.6 kg.": a figure with its attribute's word
     return out
 
 
