@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEV_BUSINESSES = ("bikes", "garden")
+DEV_BUSINESSES = ("bikes", "garden", "office")
 HOLDOUT_BUSINESSES = ("hardware", "kitchen")
 
 
@@ -989,8 +989,243 @@ GARDEN = Business(
     variety=True,
 )
 
+OFFICE = Business(
+    key="office",
+    name="Deskline Office Furniture",
+    description="An office furniture shop: standing desks, office chairs, monitor arms, lamps and filing cabinets.",
+    currency="CAD",
+    brands=("Arbeit", "Northwall", "Kinsey", "Ovaline"),
+    categories=(
+        Category(
+            "Standing Desks",
+            "standing desk",
+            "standing desks",
+            ("deskheight", "deskload", "desktop", "weight"),
+            (300, 1400),
+            ("Rise", "Lift", "Elevate"),
+        ),
+        Category(
+            "Office Chairs",
+            "office chair",
+            "office chairs",
+            ("userweight", "recline", "seatheight", "armrests"),
+            (150, 1200),
+            ("Posture", "Contour", "Tilt"),
+        ),
+        Category(
+            "Monitor Arms",
+            "monitor arm",
+            "monitor arms",
+            ("screen", "armload", "vesa"),
+            (40, 300),
+            ("Reach", "Swivel", "Pivot"),
+        ),
+        Category(
+            "Desk Lamps",
+            "desk lamp",
+            "desk lamps",
+            ("lumens", "colortemp", "lamppower"),
+            (30, 220),
+            ("Beam", "Glow", "Focus"),
+        ),
+        Category(
+            "Filing Cabinets",
+            "filing cabinet",
+            "filing cabinets",
+            ("drawers", "cabinetheight", "lock", "weight"),
+            (120, 600),
+            ("Archive", "Ledger", "Vault"),
+        ),
+    ),
+    attrs={
+        "weight": Attr(
+            **{
+                **_weight(4, 60, 0.5, ("kg", "kilograms", "lb")).__dict__,
+                "keys": ("Weight", "Product weight", "Shipping weight", "Net weight"),
+            }
+        ),
+        "deskheight": Attr(
+            "deskheight",
+            ("Height range", "Adjustable height", "Height adjustment"),
+            words=("62–127 cm", "70–120 cm", "65–130 cm", "72–118 cm"),
+            asks=(
+                "How high does the {name} go?",
+                "What's the height range of the {name}?",
+                "How low and how high can the {name} be set?",
+            ),
+            followups=("how high does it go?", "what heights can it be set to?"),
+            prose=("The {name} adjusts between {value}.",),
+        ),
+        "deskload": Attr(
+            "deskload",
+            ("Load capacity", "Max load", "Weight capacity"),
+            ("kg", "kilograms"),
+            low=60,
+            high=160,
+            step=10,
+            asks=("How much weight can the {name} carry?", "What's the load capacity of the {name}?"),
+            followups=("how much can it hold?", "what's the max load?"),
+            prose=("The {name} carries up to {value} on its top.",),
+            more="sturdier",
+        ),
+        "desktop": Attr(
+            "desktop",
+            ("Desktop width", "Top width", "Width"),
+            ("cm", "mm"),
+            low=100,
+            high=180,
+            step=20,
+            asks=("How wide is the {name}?", "What's the desktop width of the {name}?"),
+            followups=("how wide is it?", "and the width?"),
+            prose=("The {name}'s top is {value} wide.",),
+            more="wider",
+        ),
+        "userweight": Attr(
+            "userweight",
+            ("Max user weight", "User weight limit", "Maximum load"),
+            ("kg", "lbs"),
+            low=100,
+            high=160,
+            step=5,
+            asks=("What's the weight limit of the {name}?", "How heavy a person can the {name} take?"),
+            followups=("what's the weight limit?", "how heavy a person can it take?"),
+            prose=("The {name} is tested for users up to {value}.",),
+        ),
+        "recline": Attr(
+            "recline",
+            ("Recline angle", "Max recline", "Backrest tilt"),
+            ("°", "degrees"),
+            low=100,
+            high=135,
+            step=5,
+            asks=("How far does the {name} recline?", "What's the recline angle of the {name}?"),
+            followups=("how far does it recline?", "and the recline?"),
+            prose=("The backrest of the {name} tilts back to {value}.",),
+        ),
+        "seatheight": Attr(
+            "seatheight",
+            ("Seat height", "Seat height range"),
+            words=("42–52 cm", "44–55 cm", "40–50 cm", "46–56 cm"),
+            asks=("What's the seat height of the {name}?", "How high is the seat of the {name}?"),
+            followups=("how high is the seat?",),
+            prose=("The seat of the {name} sits at {value}.",),
+        ),
+        "armrests": Attr(
+            "armrests",
+            ("Armrests", "Arms"),
+            words=("fixed", "2D adjustable", "4D adjustable", "flip-up"),
+            asks=("What kind of armrests does the {name} have?", "Are the armrests on the {name} adjustable?"),
+            followups=("what about the armrests?", "and the arms?"),
+            prose=("The {name} comes with {value} armrests.",),
+        ),
+        "screen": Attr(
+            "screen",
+            ("Max screen size", "Screen size", "Monitor size"),
+            ("in", "inches", '"'),
+            low=24,
+            high=49,
+            step=1,
+            asks=("What's the biggest screen the {name} can take?", "What screen size fits the {name}?"),
+            followups=("how big a screen does it take?",),
+            prose=("The {name} holds screens up to {value}.",),
+        ),
+        "armload": Attr(
+            "armload",
+            ("Load per arm", "Max payload", "Weight capacity"),
+            ("kg",),
+            low=2,
+            high=15,
+            step=0.5,
+            asks=("How heavy a monitor can the {name} hold?", "What's the payload of the {name}?"),
+            followups=("how heavy a monitor can it hold?",),
+            prose=("Each arm of the {name} supports {value}.",),
+        ),
+        "vesa": Attr(
+            "vesa",
+            ("VESA", "Mount pattern", "VESA pattern"),
+            words=("75x75", "100x100", "75x75 and 100x100"),
+            asks=("What VESA pattern does the {name} use?", "Which mount pattern fits the {name}?"),
+            followups=("what VESA pattern is it?",),
+            prose=("The {name} fits {value} VESA mounts.",),
+        ),
+        "lumens": Attr(
+            "lumens",
+            ("Light output", "Brightness", "Luminous flux"),
+            ("lumens", "lm"),
+            low=300,
+            high=1200,
+            step=50,
+            asks=("How bright is the {name}?", "How many lumens does the {name} give?"),
+            followups=("how bright is it?",),
+            prose=("The {name} gives off {value}.",),
+            more="brighter",
+        ),
+        "colortemp": Attr(
+            "colortemp",
+            ("Colour temperature", "Color temperature", "Light colour"),
+            ("K",),
+            low=2700,
+            high=6500,
+            step=100,
+            asks=("What colour temperature is the {name}?", "How warm is the light of the {name}?"),
+            followups=("what colour temperature is it?",),
+            prose=("The {name} shines at {value}.",),
+        ),
+        "lamppower": Attr(
+            "lamppower",
+            ("Power consumption", "Power", "Wattage"),
+            ("W", "watts"),
+            low=5,
+            high=15,
+            step=1,
+            asks=("How many watts does the {name} use?", "What's the power consumption of the {name}?"),
+            followups=("how much power does it use?",),
+            prose=("The {name} draws just {value}.",),
+        ),
+        "drawers": Attr(
+            "drawers",
+            ("Drawers", "Number of drawers"),
+            low=2,
+            high=5,
+            step=1,
+            asks=("How many drawers does the {name} have?",),
+            followups=("how many drawers has it got?",),
+            prose=("The {name} has {value} drawers.",),
+        ),
+        "cabinetheight": Attr(
+            "cabinetheight",
+            ("Height", "Overall height"),
+            ("cm", "mm"),
+            low=60,
+            high=140,
+            step=5,
+            asks=("How tall is the {name}?", "What's the height of the {name}?"),
+            followups=("how tall is it?",),
+            prose=("The {name} stands {value} tall.",),
+            more="taller",
+        ),
+        "lock": Attr(
+            "lock",
+            ("Lock", "Locking"),
+            words=("key lock", "combination lock", "central locking"),
+            asks=("Does the {name} lock?", "What kind of lock does the {name} have?"),
+            followups=("does it lock?",),
+            prose=("The {name} is secured by a {value}.",),
+        ),
+    },
+    absent=(
+        "Is the {name} made in Canada?",
+        "Who designed the {name}?",
+        "Can I order the {name} in walnut?",
+        "When did the {name} launch?",
+    ),
+    features=("a cable tray", "castors", "a footrest", "a USB charging port", "a headrest", "a wireless charger"),
+    policy={"returns_days": 30, "free_shipping_over": 250, "delivery_days": "5 to 10", "price_match": False},
+    variety=True,
+)
 
-BUSINESSES = {b.key: b for b in (BIKES, HARDWARE, KITCHEN, GARDEN)}
+
+BUSINESSES = {b.key: b for b in (BIKES, HARDWARE, KITCHEN, GARDEN, OFFICE)}
 
 
 @dataclass
@@ -1049,7 +1284,7 @@ def _draw_varied(attr: Attr, rng: random.Random) -> tuple[str, float]:
     style = rng.random()
     if style < 0.15 and "." in shown:
         shown = shown.replace(".", ",")
-    gap = "" if style > 0.8 and unit.isalpha() and len(unit) <= 3 else " "
+    gap = "" if unit in ("°", '"') or (style > 0.8 and unit.isalpha() and len(unit) <= 3) else " "
     return f"{shown}{gap}{unit}", n
 
 
