@@ -182,3 +182,17 @@ def test_names_differing_by_a_number_are_told_apart_by_it() -> None:
     words = Vocabulary.build(1, rows, [])
     assert words.best_named("How heavy is the Corvid Striper Mower?").key == "M1"
     assert words.best_named("How heavy is the Corvid Striper 700 Mower?").key == "M2"
+
+
+def test_words_other_named_items_account_for_name_nothing_more() -> None:
+    from types import SimpleNamespace
+
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    rows = [
+        SimpleNamespace(sku=sku, name=name, category="Desks", brand=name.split()[0], model_number="", tags=[])
+        for sku, name in [("D1", "Ovaline Elevate Desk"), ("D2", "Kinsey Rise Desk"), ("D3", "Kinsey Elevate 200 Desk")]
+    ]
+    words = Vocabulary.build(1, rows, [])
+    named = words.named("Which is lighter, the Ovaline Elevate Desk or the Kinsey Rise Desk?", 0.75)
+    assert sorted(item.key for _, item in named) == ["D1", "D2"]

@@ -361,3 +361,13 @@ def test_a_word_beside_the_spec_key_is_no_reason_to_decline() -> None:
     header = Header(question=None, focus=["Wren Trimmer"], items=["Wren Trimmer"])
     assert "35 minutes" in compose_answer("What's the battery life of the Wren Trimmer?", blocks, header=header)
     assert compose_answer("How long is the hose on the Wren Trimmer?", blocks, header=header) == DECLINE
+
+
+def test_a_key_whose_last_word_names_another_attribute_answers_for_that_one() -> None:
+    """ "Weight capacity: 80 kg" is what a desk bears; "Weight: 27 kg" what it weighs."""
+    blocks = [
+        SourceBlock(1, "kite-manual (Specifications) — about Kite Desk", "- Weight capacity: 80 kg\n- Weight: 27 kg")
+    ]
+    header = Header(question=None, focus=["Kite Desk"], items=["Kite Desk"])
+    assert "27 kg" in compose_answer("How heavy is the Kite Desk?", blocks, header=header)
+    assert "80 kg" in compose_answer("How much weight can the Kite Desk carry?", blocks, header=header)

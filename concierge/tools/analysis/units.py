@@ -255,6 +255,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("runtime", "runtime life", "runtime life", "time"),
     _attr("fuel", "fuel gas propane butane", "fuel type fuel"),
     _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours runtime"),
+    _attr("load", "load payload", "load payload capacity limit max user duty"),
     _attr("price", "price cost costs much expensive cheap cheaper cheapest pay", "price cost"),
     _attr("stock", "stock available availability left", "stock available"),
 )
@@ -262,6 +263,11 @@ BY_NAME = {a.name: a for a in ATTRIBUTES}
 _PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
 
 
+_LOAD = re.compile(
+    r"\bhow (?:much weight|heavy (?:a|an) \w+) (?:can|will|does|do|could)\b|\bweight (?:limit|capacity|rating)\b|"
+    r"\bmax(?:imum)? (?:load|weight)\b|\bload capacity\b",
+    re.I,
+)
 _HOW = re.compile(r"\bhow (big|large|small|long|wide|tall|heavy|warm|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I)
 _HOW_ATTRIBUTE = {
     "big": "dimensions",
@@ -296,6 +302,8 @@ def asked_attributes(question: str, names: str = "") -> list[Attribute]:
     elif how and how.group(1).lower() in _HOW_ATTRIBUTE:
         attr = BY_NAME[_HOW_ATTRIBUTE[how.group(1).lower()]]
         found = [attr, *(a for a in found if a is not attr)]
+    if _LOAD.search(question):  # "how much weight can it carry?" asks what it bears, not what it weighs
+        found = [BY_NAME["load"], *(a for a in found if a.name not in ("load", "weight"))]
     for unit in units_named(said):
         dim = UNITS[unit][0]
         found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found]

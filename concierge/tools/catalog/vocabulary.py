@@ -161,6 +161,13 @@ class Vocabulary:
             distinctive = sharing == {i} and own
             if share >= threshold and distinctive:
                 out[i] = share
+        # Words the whole names in the text already account for name nothing more: "the Ovaline Elevate Desk or
+        # the Kinsey Rise Desk" does not name the "Kinsey Elevate 200 Desk".
+        said = fold(text).casefold()
+        whole = {i for i in out if fold(self.items[i].name).casefold() in said}
+        for i in [i for i in out if i not in whole and whole - {i}]:
+            if set(self._name_terms[i]) <= set().union(*(self._name_terms[j] for j in whole if j != i)):
+                del out[i]
         for code in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]{2,}", text):
             i = self._models.get(_norm_model(code))
             if i is not None:

@@ -386,6 +386,14 @@ _QUANTITY_ONLY = (0.5, 0.1)
 _UNANCHORED = 0.25
 
 
+def _heads_another(key: str, attr: Attribute) -> bool:
+    """Whether a spec key's last word names another attribute than `attr`, its own word only qualifying it:
+    "Weight capacity" and "Light colour" (not "Temperature rating", whose "rating" no attribute claims)."""
+    words = re.sub(r"\([^)]*\)", " ", key).split()
+    head = stems(words[-1]) if words else set()
+    return not head & attr.keys and any(head & other.keys for other in ATTRIBUTES if other is not attr)
+
+
 def _attribute_score(
     sentence: str, attributes: list[Attribute], subject_ok: bool, catalog: bool = False, bare: bool = True
 ) -> tuple[float, float]:
@@ -399,7 +407,9 @@ def _attribute_score(
         if attr.name in ("price", "stock", "duration"):
             continue  # the catalog's own sentences state these
         if kv is not None and stems(kv[0]) & attr.keys:
-            if attr.dimension is None:
+            if _heads_another(kv[0], attr):
+                score = _SPEC_NO_UNIT  # "Weight capacity: 80 kg" is a capacity, though it says "weight"
+            elif attr.dimension is None:
                 score = _SPEC_PLAIN
             elif attr.dimension in {q.dimension for q in quantities(kv[1])}:
                 score = _SPEC_STRONG
