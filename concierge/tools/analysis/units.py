@@ -8,6 +8,7 @@ shop vocabulary, the same for every tenant; the tenant's own words come from its
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from concierge.tools.analysis.text import stems
 
@@ -163,6 +164,11 @@ def quantities(text: str) -> list[Quantity]:
 
 def units_named(text: str) -> list[str]:
     """Units a question names without a number ("how many liters", "in kg", "how many degrees Fahrenheit")."""
+    return list(_units_named(text))
+
+
+@lru_cache(maxsize=4096)
+def _units_named(text: str) -> tuple[str, ...]:
     low = text.lower()
     out = []
     for spelling, unit in _SPELLING_TO_UNIT.items():
@@ -170,7 +176,7 @@ def units_named(text: str) -> list[str]:
             continue
         if re.search(rf"(?<![a-z]){re.escape(spelling)}(?![a-z])", low) and unit not in out:
             out.append(unit)
-    return out
+    return tuple(out)
 
 
 def number_in(text: str) -> int | None:
@@ -281,6 +287,12 @@ _HOW_ATTRIBUTE = {
 
 
 def asked_attributes(question: str, names: str = "") -> list[Attribute]:
+    """The attributes a question asks about, most specific first (see `_asked_attributes`)."""
+    return list(_asked_attributes(question, names))
+
+
+@lru_cache(maxsize=4096)
+def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
     """The attributes a question asks about, most specific first ("how much does it weigh" is weight, not price).
     Words of the item names in `names` ask nothing ("Sleeping Bag" is no question about sleeping)."""
     q = stems(question) - stems(names)
@@ -309,7 +321,7 @@ def asked_attributes(question: str, names: str = "") -> list[Attribute]:
         found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found]
     if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
         found = [a for a in found if a.name != "price"]  # "how much does it weigh": "much" alone is no price
-    return found
+    return tuple(found)
 
 
 _NOT_KEYS = frozenset(

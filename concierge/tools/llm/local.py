@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -233,10 +234,11 @@ class Reading:
 
 
 def _mentions(sentence: str, name: str, others: tuple[str, ...] | list[str] = ()) -> bool:
-    return _mention(sentence, name, others) == "name"
+    return _mention(sentence, name, tuple(others)) == "name"
 
 
-def _mention(sentence: str, name: str, others: tuple[str, ...] | list[str] = ()) -> str | None:
+@lru_cache(maxsize=16_384)
+def _mention(sentence: str, name: str, others: tuple[str, ...] = ()) -> str | None:
     """Whether a sentence names an item: its whole name, or a word of the name no other item would use
     ("the TrailMaster" for the TrailMaster X4 Tent). Another item's whole name in it is no mention of this one
     ("the Striper 700 Mower" does not name the Striper Mower), nor is a sibling model ("Striper 700 Mk I", or a
@@ -252,7 +254,7 @@ def _mention(sentence: str, name: str, others: tuple[str, ...] | list[str] = ())
     if not any(c.isupper() for c in name[1:]):
         return None
     words = _words(name)
-    shared = set().union(*(_words(o) for o in others)) if others else set()
+    shared = _shared(others)
     found = None
     for i, w in enumerate(words):
         if len(w) < 6 or w.isdigit() or w in _COMMON:
@@ -266,11 +268,17 @@ def _mention(sentence: str, name: str, others: tuple[str, ...] | list[str] = ())
     return found
 
 
-def _words(name: str) -> list[str]:
-    return [fold(x).casefold() for x in re.findall(r"[^\W_]+", name)]
+@lru_cache(maxsize=4096)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(fold(x).casefold() for x in re.findall(r"[^\W_]+", name))
 
 
-def _sibling(name_rest: list[str], said_rest: list[str]) -> tuple[bool, bool]:
+@lru_cache(maxsize=4096)
+def _shared(others: tuple[str, ...]) -> frozenset[str]:
+    return frozenset().union(*(_words(o) for o in others))
+
+
+def _sibling(name_rest: tuple[str, ...], said_rest: list[str]) -> tuple[bool, bool]:
     """Whether the words after a shared one make another model ("Striper 700" when asked the Striper, a bare
     "Striper" when asked the Striper 700, "Striper 700 Mk I" when asked the Striper 700), and whether they
     agreed on a model mark of the name on the way."""
@@ -307,7 +315,7 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     row = ITEM_ROW.match(sentence)
     if row:  # a row of a table of several items is about the item its row names, whatever the document
         return not any(_mentions(row.group(1), a, _rivals(reading, a)) for a in reading.asked)
-    said = [_mention(sentence, a, _rivals(reading, a)) for a in reading.asked]
+    said = [_mention(sentence, a, tuple(_rivals(reading, a))) for a in reading.asked]
     if "name" in said:
         return False
     if "sibling" in said:
