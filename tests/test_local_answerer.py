@@ -371,3 +371,16 @@ def test_a_key_whose_last_word_names_another_attribute_answers_for_that_one() ->
     header = Header(question=None, focus=["Kite Desk"], items=["Kite Desk"])
     assert "27 kg" in compose_answer("How heavy is the Kite Desk?", blocks, header=header)
     assert "80 kg" in compose_answer("How much weight can the Kite Desk carry?", blocks, header=header)
+
+
+def test_a_list_of_figures_and_the_words_before_a_key_answer() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "kite-manual (Key figures) — about Kite Mower",
+            "At a glance: 42 cm cutting width · 1.1 kW power · 14.8 kg weight\n- Collection bag capacity: 45 L",
+        )
+    ]
+    header = Header(question=None, focus=["Kite Mower"], items=["Kite Mower"])
+    assert "1.1 kW" in compose_answer("How strong is the motor of the Kite Mower?", blocks, header=header)
+    assert "45 L" in compose_answer("What's the grass catcher capacity of the Kite Mower?", blocks, header=header)

@@ -245,7 +245,12 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("color", "color colour colors colours", "color colour colors colours"),
     _attr("warranty", "warranty guarantee guaranteed", "warranty guarantee"),
     _attr("occupancy", "people person persons occupants sleeps sleep fits", "capacity occupancy sleeps person people"),
-    _attr("power", "power powerful output watts wattage btu heat", "output power heat btu wattage motor", "power"),
+    _attr(
+        "power",
+        "power powerful output watts wattage btu heat strong motor",
+        "output power heat btu wattage motor",
+        "power",
+    ),
     _attr(
         "loudness",
         "loud louder loudest quiet quieter quietest noise noisy noisier decibels",

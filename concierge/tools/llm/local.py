@@ -50,7 +50,7 @@ DECLINE = (
     "I'm sorry, I don't have that information in our documents or catalog, so I can't answer it "
     "reliably. A member of our staff can help if you'd like."
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|\s+·\s+")  # "42 cm width · 7.4 kg weight": a list of figures
 # Everyday question words that stand for a fact a shop's sources state with another word.
 _SYNONYMS = {
     "much": ("price", "cost"),
@@ -719,7 +719,7 @@ def compose_answer(
     # it has one) means the sources cannot hold the answer, unless one sentence covers nearly all the rest.
     # A word no source holds ("calories") is not made up for by a spec line of the attribute: words must be sure.
     if missing and max(s.words for s in scored) < _CONFIDENT:
-        missing = {t for t in missing if not _names_the_key(t, reading, scored[0])}
+        missing -= _names_the_key(missing, reading, scored[0])
     if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
         return DECLINE
     wanted_units = units_named(reading.words)
@@ -753,23 +753,25 @@ def compose_answer(
     return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
 
 
-def _names_the_key(term: str, reading: Reading, top: Scored) -> bool:
-    """Whether a question word no source holds is part of the name of the best line's spec key: "catcher" in "grass
-    catcher capacity" beside "capacity" of "Collection bag capacity: 45 L" (not "hose" in "how long is the hose",
-    which names another thing than the "Length" a line states)."""
+def _names_the_key(missing: set[str], reading: Reading, top: Scored) -> set[str]:
+    """The question words no source holds that only qualify the best line's spec key, in the run of words before
+    a word of the key: "grass catcher" in "grass catcher capacity" before "capacity" of "Collection bag capacity:
+    45 L", "battery" before "life" (asking the "Runtime"); not "hose" in "how long is the hose", which names
+    another thing than the "Length" a line states."""
     kv = key_value(top.sentence)
     if kv is None or top.catalog or top.subject not in reading.asked:
-        return False
+        return set()
     key = stems(kv[0])
     attributes = asked_attributes(reading.words, reading.names)
     said = [stems(w) for w in re.findall(r"[^\W_]+", reading.words)]
-    for i, word in enumerate(said):
-        if term in word:
-            near = said[max(i - 1, 0) : i] + said[i + 1 : i + 2]
-            # the neighbour is in the key, or asks for an attribute the key names ("battery life", "Runtime")
-            if any(n & key or any(n & a.cues and a.keys & key for a in attributes) for n in near):
-                return True
-    return False
+    keyed = [bool(w & key or any(w & a.cues and a.keys & key for a in attributes)) for w in said]
+    out: set[str] = set()
+    for i in (i for i, k in enumerate(keyed) if k):
+        j = i - 1
+        while j >= 0 and said[j] & missing:  # the words qualifying the key word, right before it
+            out |= said[j] & missing
+            j -= 1
+    return out
 
 
 _HAS_FEATURE = re.compile(
