@@ -384,3 +384,18 @@ def test_a_list_of_figures_and_the_words_before_a_key_answer() -> None:
     header = Header(question=None, focus=["Kite Mower"], items=["Kite Mower"])
     assert "1.1 kW" in compose_answer("How strong is the motor of the Kite Mower?", blocks, header=header)
     assert "45 L" in compose_answer("What's the grass catcher capacity of the Kite Mower?", blocks, header=header)
+
+
+def test_a_unit_or_a_verb_of_the_question_is_no_missing_word() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "wren-manual (Specifications) — about Wren Lamp",
+            "- Luminous flux: 900 lm\n- Light colour: 4800 K\n- Power: 7 watts\n- Maximum load: 2 kg",
+        )
+    ]
+    header = Header(question=None, focus=["Wren Lamp"], items=["Wren Lamp"])
+    assert "900 lm" in compose_answer("How many lumens does the Wren Lamp give?", blocks, header=header)
+    assert "7 watts" in compose_answer("What's the power consumption of the Wren Lamp?", blocks, header=header)
+    assert "2 kg" in compose_answer("What's the weight limit of the Wren Lamp?", blocks, header=header)
+    assert compose_answer("Where is the Wren Lamp manufactured?", blocks, header=header) == DECLINE

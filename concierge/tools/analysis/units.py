@@ -266,7 +266,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("runtime", "runtime life", "runtime life", "time"),
     _attr("fuel", "fuel gas propane butane", "fuel type fuel"),
     _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours runtime"),
-    _attr("load", "load payload", "load payload capacity limit max user duty"),
+    _attr("load", "load payload limit", "load payload capacity limit max user duty", "mass"),
     _attr("price", "price cost costs much expensive cheap cheaper cheapest pay", "price cost"),
     _attr("stock", "stock available availability left", "stock available"),
 )
@@ -274,6 +274,8 @@ BY_NAME = {a.name: a for a in ATTRIBUTES}
 _PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
 
 
+_PHRASED = frozenset({"load"})
+"""Attributes only their own words ask for: "in kg" asks a weight, never what an item bears."""
 _LOAD = re.compile(
     r"\bhow (?:much weight|heavy (?:a|an) \w+) (?:can|will|does|do|could)\b|\bweight (?:limit|capacity|rating)\b|"
     r"\bmax(?:imum)? (?:load|weight)\b|\bload capacity\b",
@@ -323,7 +325,7 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
         found = [BY_NAME["load"], *(a for a in found if a.name not in ("load", "weight"))]
     for unit in units_named(said):
         dim = UNITS[unit][0]
-        found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found]
+        found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found and a.name not in _PHRASED]
     if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
         found = [a for a in found if a.name != "price"]  # "how much does it weigh": "much" alone is no price
     return tuple(found)

@@ -394,6 +394,14 @@ _QUANTITY_ONLY = (0.5, 0.1)
 _UNANCHORED = 0.25
 
 
+_ONLY_MEASURE = {
+    d: next(a for a in ATTRIBUTES if a.dimension == d)
+    for d in {a.dimension for a in ATTRIBUTES if a.dimension}
+    if sum(a.dimension == d for a in ATTRIBUTES) == 1
+}
+"""Dimensions only one attribute is measured in (light: brightness, loudness: noise): their unit names it."""
+
+
 def _heads_another(key: str, attr: Attribute) -> bool:
     """Whether a spec key's last word names another attribute than `attr`, its own word only qualifying it:
     "Weight capacity" and "Light colour" (not "Temperature rating", whose "rating" no attribute claims)."""
@@ -429,6 +437,10 @@ def _attribute_score(
             and stems(sentence) & (attr.keys | attr.cues)
         ):
             score = _QUANTITY_PROSE
+        elif kv is not None and _ONLY_MEASURE.get(attr.dimension or "") is attr and attr.dimension in {
+            q.dimension for q in quantities(kv[1])
+        }:
+            score = _QUANTITY_PROSE  # "Luminous flux: 900 lm": lumens measure brightness alone, whatever the key
         elif (
             not catalog
             and bare
@@ -568,7 +580,10 @@ def weigh(
     scored.sort(key=lambda x: -x.coverage)  # stable: ties keep the context's own ranking
     scored = _by_meaning(reading, scored, embed)
     scored = _spec_by_meaning(reading, scored, attributes, embed)
+    measured = bool(dims) and any(q.dimension in dims for u in units for q in quantities(u[1]))
     missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not synonyms[t]} - _PREPOSITIONS | guessed
+    if measured:
+        missing -= unit_words  # "how many lumens" is answered by "900 lm"
     return scored, missing
 
 
@@ -719,7 +734,7 @@ def compose_answer(
     # it has one) means the sources cannot hold the answer, unless one sentence covers nearly all the rest.
     # A word no source holds ("calories") is not made up for by a spec line of the attribute: words must be sure.
     if missing and max(s.words for s in scored) < _CONFIDENT:
-        missing -= _names_the_key(missing, reading, scored[0])
+        missing -= _names_the_key(missing, reading, scored[0]) | _verb_of(reading)
     if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
         return DECLINE
     wanted_units = units_named(reading.words)
@@ -771,9 +786,22 @@ def _names_the_key(missing: set[str], reading: Reading, top: Scored) -> set[str]
         while j >= 0 and said[j] & missing:  # the words qualifying the key word, right before it
             out |= said[j] & missing
             j -= 1
+        if i + 1 < len(said):  # or the one it qualifies: "power consumption" of a "Power" line
+            out |= said[i + 1] & missing
     return out
 
 
+def _verb_of(reading: Reading) -> set[str]:
+    """The verb right after the item's name in a question asking how much or what ("what air speed does the X
+    reach", "how many lumens does the X give"): it says how the item does it, not what it has. Never in a
+    question asking where, when or who, whose verb is the point ("where is the X manufactured?")."""
+    if len(reading.asked) != 1 or not _ASKS_WHAT.match(reading.words):
+        return set()
+    m = re.search(rf"{re.escape(reading.asked[0])}\s+([^\W\d_]+)", reading.words, re.I)
+    return stems(m.group(1)) if m else set()
+
+
+_ASKS_WHAT = re.compile(r"^\s*(?:how|what|which)\b(?!\s+(?:year|country|date|time|day|month)\b)", re.I)
 _HAS_FEATURE = re.compile(
     r"\b(?:have|has|come with|comes with|include|includes|there)\s+(?:a|an|any|the|some)\s+"
     r"([^\W\d_]+(?:[ -][^\W\d_]+){0,2}?)\s*(?:\?|$|\b(?:on|with|for|in|at|included)\b)",
