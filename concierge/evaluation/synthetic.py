@@ -7,9 +7,15 @@ written as a spec line or a sentence, a store policy page. A seed draws the prod
 of each manual and the wording of each question from the template's pools, so the questions are not the wording
 the rules were written against.
 
-Splits: `bikes` is the development business (its misses may be read while improving the general mechanisms);
-`hardware` and `kitchen` are holdouts: run for figures only, never read miss by miss while tuning. Build one with
-`concierge eval --synthetic NAME` (written under `$CONCIERGE_DATA_DIR/synthetic/NAME/`).
+The varied businesses (`garden`, `office`: `Business.variety`) write more ways still: three-column tables, a figure
+and its unit in separate cells, leader dots, dashes, value-first lists, prose paragraphs with an earlier model's
+figure, decimal commas and other units of a measure, range guides with a row per model; and ask more ways: two items
+at once ("how much are they?"), the same question of the next item ("And the Y?"), a comparison as a follow-up,
+features no source states.
+
+Splits: `bikes`, `garden` and `office` are development businesses (their misses may be read while improving the
+general mechanisms); `hardware` and `kitchen` are holdouts: run for figures only, never read miss by miss while
+tuning. Build one with `concierge eval --synthetic NAME` (written under `$CONCIERGE_DATA_DIR/synthetic/NAME/`).
 """
 
 import csv
