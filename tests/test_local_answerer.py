@@ -399,3 +399,11 @@ def test_a_unit_or_a_verb_of_the_question_is_no_missing_word() -> None:
     assert "7 watts" in compose_answer("What's the power consumption of the Wren Lamp?", blocks, header=header)
     assert "2 kg" in compose_answer("What's the weight limit of the Wren Lamp?", blocks, header=header)
     assert compose_answer("Where is the Wren Lamp manufactured?", blocks, header=header) == DECLINE
+
+
+def test_a_measure_of_anything_in_a_key_stays_its_subjects() -> None:
+    """ "Warranty Duration" is the warranty's (a duration), unlike "Weight capacity" (a capacity)."""
+    text = "Warranty Coverage: Defects in materials and workmanship.\nWarranty Duration: 2 years from purchase."
+    blocks = [SourceBlock(1, "kite-manual (Warranty) — about Kite Tent", text)]
+    header = Header(question=None, focus=["Kite Tent"], items=["Kite Tent"])
+    assert "2 years" in compose_answer("How long is the warranty on the Kite Tent?", blocks, header=header)

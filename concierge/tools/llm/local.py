@@ -407,7 +407,13 @@ def _heads_another(key: str, attr: Attribute) -> bool:
     "Weight capacity" and "Light colour" (not "Temperature rating", whose "rating" no attribute claims)."""
     words = re.sub(r"\([^)]*\)", " ", key).split()
     head = stems(words[-1]) if words else set()
-    return not head & attr.keys and any(head & other.keys for other in ATTRIBUTES if other is not attr)
+    return not head & attr.keys and any(
+        head & other.keys for other in ATTRIBUTES if other is not attr and other.name not in _ANY_THINGS
+    )
+
+
+_ANY_THINGS = frozenset({"duration", "dimensions"})
+"""Measures of anything: "Warranty Duration" is still the warranty's, "Blade size" the blade's."""
 
 
 def _attribute_score(
