@@ -378,12 +378,12 @@ _LEADERS = re.compile(r"^(\s*(?:[-*\u2022]\s+)?[A-Za-z][^.:|]{0,40}?)\s*(?:\.\s?
 
 
 ITEM_ROW = re.compile(r"^(.{1,60}?) — [^:]{1,40}: ")
-"""A line `item_row` made: "Striper 700 — Weight: 7.4 kg" (group 1 names the item)."""
+"""A line `item_row` made: "Aster 700 — Weight: 7.4 kg" (group 1 names the item)."""
 
 
 def item_row(cells: list[str], header: list[str] | None) -> list[str] | None:
     """A row of a table whose first column names items ("| Model | Weight | Power |"), one line per figure with
-    the item it belongs to: "Striper 700 — Weight: 7.4 kg". None for a row of any other table."""
+    the item it belongs to: "Aster 700 — Weight: 7.4 kg". None for a row of any other table."""
     if not header or len(cells) < 2 or not stems(header[0]) & _ITEM_COLUMN:
         return None
     return [f"{cells[0]} — {h}: {c}" for h, c in zip(header[1:], cells[1:], strict=False)]
@@ -441,8 +441,8 @@ _PIECES = re.compile(r"(?<=[.!?])\s+|\s+·\s+|;\s+")
 
 
 def prose_figures(line: str) -> list[tuple[str, str]]:
-    """Figures prose states with the word of their attribute, as (attribute, figure): "The saw weighs 3.6 kg." ->
-    ("Weight", "3.6 kg"); "At a glance: 42 cm cutting width · 7.4 kg weight" -> one per piece. A piece holding
+    """Figures prose states with the word of their attribute, as (attribute, figure): "The unit weighs 3.6 kg." ->
+    ("Weight", "3.6 kg"); "Key figures: 42 cm width · 7.4 kg weight" -> one per piece. A piece holding
     two figures of a kind, or none, or a row of a table of several items, gives nothing."""
     if ITEM_ROW.match(line) or (key_value(line) is not None and not re.search(r"\s·\s", line)):
         return []
@@ -455,7 +455,7 @@ def prose_figures(line: str) -> list[tuple[str, str]]:
         attrs = [a for a in ATTRIBUTES if a.dimension == found[0].dimension and said & (a.cues | a.keys)]
         if attrs:
             rest = " ".join(piece.split(":")[-1].replace(found[0].text, " ").split()).strip(" .")
-            # "42 cm cutting width" is a cutting width; "The saw weighs 3.6 kg" a weight
+            # "42 cm width" is a width; "The unit weighs 3.6 kg" a weight
             plain = 0 < len(rest.split()) <= 3 and rest.split()[0].lower() not in ("the", "a", "an", "it", "its")
             key = rest if plain else attrs[0].name
             out.append((key[:1].upper() + key[1:], found[0].text))

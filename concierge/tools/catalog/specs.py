@@ -58,7 +58,7 @@ def spec_lines(text: str) -> list[tuple[str, str]]:
     out = []
     for line in document_lines(text):  # a table of several items' rows are no spec lines of the document's item
         kv = key_value(line)
-        # "The saw weighs 3.6 kg.", "At a glance: 42 cm cutting width · 7.4 kg weight": figures with their word
+        # "The unit weighs 3.6 kg.", "Key figures: 42 cm width · 7.4 kg weight": figures with their word
         figures = prose_figures(line)
         if figures:
             out += figures
@@ -175,7 +175,7 @@ def _rank(spec: Spec, bound: Bound, question: str) -> int:
     attrs: list[Attribute] = asked_attributes(question)
     if bound.quantity is not None:
         dimension = bound.quantity.dimension
-        # "at least 40 m long" asks no attribute by name: any attribute measured in metres ("Length", not "Bore"...)
+        # "at least 40 m long" asks no attribute by name: any attribute measured in metres ("Length", not "Gap"...)
         attrs = [a for a in attrs if a.dimension == dimension] or [a for a in ATTRIBUTES if a.dimension == dimension]
     keys = set().union(*(a.keys for a in attrs)) if attrs else set()
     return 1 if stems(spec.key) & keys else 2

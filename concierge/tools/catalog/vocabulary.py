@@ -161,8 +161,8 @@ class Vocabulary:
             distinctive = sharing == {i} and own
             if share >= threshold and distinctive:
                 out[i] = share
-        # Words the whole names in the text already account for name nothing more: "the Ovaline Elevate Desk or
-        # the Kinsey Rise Desk" does not name the "Kinsey Elevate 200 Desk".
+        # Words the whole names in the text already account for name nothing more: "the Alder Crest Shelf or
+        # the Birch Vale Shelf" does not name the "Birch Crest 200 Shelf".
         said = fold(text).casefold()
         whole = {i for i in out if fold(self.items[i].name).casefold() in said}
         for i in [i for i in out if i not in whole and whole - {i}]:
@@ -176,8 +176,8 @@ class Vocabulary:
         return [(round(score, 3), self.items[i]) for i, score in ranked]
 
     def _by_number(self, sharing: set[int], text: str) -> set[int]:
-        """Of names sharing the same words, those the text's numbers single out: "Striper Mower" is not the
-        "Striper 700 Mower" (its 700 is not said), "Striper 700 Mower" is that one rather than the plain Striper."""
+        """Of names sharing the same words, those the text's numbers single out: "Aster Shelf" is not the
+        "Aster 700 Shelf" (its 700 is not said), "Aster 700 Shelf" is that one rather than the plain Aster."""
         said = set(re.findall(r"\d+", text))
         numbers = {j: set(re.findall(r"\d+", self.items[j].name)) for j in sharing}
         fitting = {j for j in sharing if numbers[j] <= said}

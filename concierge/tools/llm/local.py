@@ -241,8 +241,8 @@ def _mentions(sentence: str, name: str, others: tuple[str, ...] | list[str] = ()
 def _mention(sentence: str, name: str, others: tuple[str, ...] = ()) -> str | None:
     """Whether a sentence names an item: its whole name, or a word of the name no other item would use
     ("the TrailMaster" for the TrailMaster X4 Tent). Another item's whole name in it is no mention of this one
-    ("the Striper 700 Mower" does not name the Striper Mower), nor is a sibling model ("Striper 700 Mk I", or a
-    bare "Striper" for the Striper 700): the words after the shared one must agree when either is a model mark."""
+    ("the Aster 700 Shelf" does not name the Aster Shelf), nor is a sibling model ("Aster 700 Mk I", or a
+    bare "Aster" for the Aster 700): the words after the shared one must agree when either is a model mark."""
     low = fold(sentence).casefold()
     full = fold(name).casefold()
     for other in others:
@@ -279,8 +279,8 @@ def _shared(others: tuple[str, ...]) -> frozenset[str]:
 
 
 def _sibling(name_rest: tuple[str, ...], said_rest: list[str]) -> tuple[bool, bool]:
-    """Whether the words after a shared one make another model ("Striper 700" when asked the Striper, a bare
-    "Striper" when asked the Striper 700, "Striper 700 Mk I" when asked the Striper 700), and whether they
+    """Whether the words after a shared one make another model ("Aster 700" when asked the Aster, a bare
+    "Aster" when asked the Aster 700, "Aster 700 Mk I" when asked the Aster 700), and whether they
     agreed on a model mark of the name on the way."""
     marked = False
     for n, s in zip(name_rest, said_rest, strict=False):
@@ -319,7 +319,7 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     if "name" in said:
         return False
     if "sibling" in said:
-        return True  # "the earlier Striper 700 Mk I managed 58 cm", in the Striper 700's own manual
+        return True  # "the earlier Aster 700 Mk I managed 58 cm", in the Aster 700's own manual
     others = [o for o in reading.others if _mentions(sentence, o, reading.asked)]
     if others:
         # A sentence naming several items ("tours, the tasting and classes are refunded") still
@@ -446,7 +446,7 @@ def _attribute_score(
         elif kv is not None and _ONLY_MEASURE.get(attr.dimension or "") is attr and attr.dimension in {
             q.dimension for q in quantities(kv[1])
         }:
-            score = _QUANTITY_PROSE  # "Luminous flux: 900 lm": lumens measure brightness alone, whatever the key
+            score = _QUANTITY_PROSE  # "Flux: 900 lm": lumens measure brightness alone, whatever the key
         elif (
             not catalog
             and bare
@@ -776,8 +776,8 @@ def compose_answer(
 
 def _names_the_key(missing: set[str], reading: Reading, top: Scored) -> set[str]:
     """The question words no source holds that only qualify the best line's spec key, in the run of words before
-    a word of the key: "grass catcher" in "grass catcher capacity" before "capacity" of "Collection bag capacity:
-    45 L", "battery" before "life" (asking the "Runtime"); not "hose" in "how long is the hose", which names
+    a word of the key: "storage bin" in "storage bin capacity" before "capacity" of "Holding capacity:
+    45 L", "battery" before "life" (asking the "Runtime"); not "strap" in "how long is the strap", which names
     another thing than the "Length" a line states."""
     kv = key_value(top.sentence)
     if kv is None or top.catalog or top.subject not in reading.asked:
