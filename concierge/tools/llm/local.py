@@ -443,9 +443,11 @@ def _attribute_score(
             and stems(sentence) & (attr.keys | attr.cues)
         ):
             score = _QUANTITY_PROSE
-        elif kv is not None and _ONLY_MEASURE.get(attr.dimension or "") is attr and attr.dimension in {
-            q.dimension for q in quantities(kv[1])
-        }:
+        elif (
+            kv is not None
+            and _ONLY_MEASURE.get(attr.dimension or "") is attr
+            and attr.dimension in {q.dimension for q in quantities(kv[1])}
+        ):
             score = _QUANTITY_PROSE  # "Flux: 900 lm": lumens measure brightness alone, whatever the key
         elif (
             not catalog
