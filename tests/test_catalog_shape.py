@@ -135,3 +135,64 @@ def test_a_bound_reads_the_spec_the_question_points_at() -> None:
     assert bare is not None and bare[0].key == "Weight"
     two = [Spec(k, v, tuple(quantities(v))) for k, v in [("Inlet", "2 bar"), ("Outlet", "9 bar")]]
     assert figure_for(two, bounds_in("over 5 bar")[0], "anything over 5 bar") is None
+
+
+def test_spec_sheets_read_other_layouts_and_skip_tables_of_several_items() -> None:
+    from concierge.tools.catalog.specs import spec_lines
+
+    text = (
+        "Length ...................... 50 metres\n"
+        "| Parameter | Value | Unit |\n|---|---|---|\n| Bore | 18 | mm |\n\n"
+        "The saw weighs 3.6 kg. Every saw is checked by hand.\n"
+        "At a glance: 16 inch guide bar length · 1.1 kW power\n\n"
+        "| Model | Weight | Power |\n|---|---|---|\n| Timber 500 | 9 kg | 2 kW |\n"
+    )
+    assert spec_lines(text) == [
+        ("Length", "50 metres"),
+        ("Bore", "18 mm"),
+        ("Weight", "3.6 kg"),
+        ("Guide bar length", "16 inch"),
+        ("Power", "1.1 kW"),
+    ], "a row of a table of models is another item's, never this document's"
+
+
+def test_a_bound_without_an_attribute_word_reads_a_key_of_its_measure() -> None:
+    from concierge.tools.analysis.units import quantities
+    from concierge.tools.catalog.specs import Spec, bounds_in, figure_for
+
+    specs = [Spec(k, v, tuple(quantities(v))) for k, v in [("Length", "50 metres"), ("Bore", "18 mm")]]
+    question = "Do you have a garden hose at least 47.5 m long?"
+    found = figure_for(specs, bounds_in(question)[0], question)
+    assert found is not None and found[0].key == "Length" and found[2] is True
+
+
+def test_names_differing_by_a_number_are_told_apart_by_it() -> None:
+    from types import SimpleNamespace
+
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    rows = [
+        SimpleNamespace(sku=sku, name=name, category="Mowers", brand="Corvid", model_number="", tags=[])
+        for sku, name in [
+            ("M1", "Corvid Striper Mower"),
+            ("M2", "Corvid Striper 700 Mower"),
+            ("M3", "Corvid Wren Mower"),
+        ]
+    ]
+    words = Vocabulary.build(1, rows, [])
+    assert words.best_named("How heavy is the Corvid Striper Mower?").key == "M1"
+    assert words.best_named("How heavy is the Corvid Striper 700 Mower?").key == "M2"
+
+
+def test_words_other_named_items_account_for_name_nothing_more() -> None:
+    from types import SimpleNamespace
+
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    rows = [
+        SimpleNamespace(sku=sku, name=name, category="Desks", brand=name.split()[0], model_number="", tags=[])
+        for sku, name in [("D1", "Ovaline Elevate Desk"), ("D2", "Kinsey Rise Desk"), ("D3", "Kinsey Elevate 200 Desk")]
+    ]
+    words = Vocabulary.build(1, rows, [])
+    named = words.named("Which is lighter, the Ovaline Elevate Desk or the Kinsey Rise Desk?", 0.75)
+    assert sorted(item.key for _, item in named) == ["D1", "D2"]

@@ -10,7 +10,15 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from concierge.graph.graph import build_graph
 from concierge.state import Context
-from concierge.tools.analysis.conversation import customer_facts, refers_back, standalone, with_facts
+from concierge.tools.analysis.conversation import (
+    about_several,
+    customer_facts,
+    refers_back,
+    same_for,
+    standalone,
+    standalone_several,
+    with_facts,
+)
 from concierge.tools.llm.providers import ProviderConfig
 from concierge.tools.toolbox import Toolbox
 from tests.provider_stubs import OpenAIStub, answer, server_error
@@ -165,3 +173,34 @@ async def test_the_second_one_is_the_second_item_listed(context: Context) -> Non
     assert second["analysis"]["focus"]["id"] == listed[1]["id"]
     assert second["analysis"]["question"] == f"How much is the {listed[1]['title']}?"
     assert [c["id"] for c in second["citations"]][:1] == [listed[1]["id"]], second["messages"][-1].content
+
+
+def test_several_items_and_the_same_question_of_another() -> None:
+    names = ["Rook Mower", "Wren Mower"]
+    assert about_several("how much are they?") and about_several("Which one is lighter?")
+    assert not about_several("Is it heavy?")
+    assert standalone_several("how much are they?", names) == "How much are the Rook Mower and the Wren Mower?"
+    assert (
+        standalone_several("which one is lighter?", names) == "Which one is lighter, the Rook Mower or the Wren Mower?"
+    )
+    previous = "What's the weight of the Rook Mower?"
+    assert (
+        same_for("And the Wren Mower?", "Wren Mower", previous, "Rook Mower") == "What's the weight of the Wren Mower?"
+    )
+    assert same_for("what about the Wren Mower?", "Wren Mower", previous, "Rook Mower") is not None
+    assert same_for("And the Wren Mower, is it red?", "Wren Mower", previous, "Rook Mower") is None
+
+
+async def test_they_are_the_items_the_last_turn_named(context: Context) -> None:
+    _, second = await turns(
+        context, "I like the Kestrel Fountain Pen and the Fenwick Letter Writing Set.", "How much are they?"
+    )
+    assert {i["id"] for i in second["analysis"]["items"]} == {"catalog:product:ST-0001", "catalog:product:ST-0005"}
+    answer = second["messages"][-1].content
+    assert "48.00" in answer and "22.00" in answer, answer
+
+
+async def test_and_the_other_one_asks_the_same_of_it(context: Context) -> None:
+    _, second = await turns(context, "How much is the Kestrel Fountain Pen?", "And the Fenwick Letter Writing Set?")
+    assert second["analysis"]["question"] == "How much is the Fenwick Letter Writing Set?"
+    assert "22.00" in second["messages"][-1].content

@@ -150,7 +150,7 @@ def test_the_demo_conversations_are_well_formed() -> None:
     assert all(t.expected_sources or t.kind == "unanswerable" for c in conversations for t in c.turns)
 
 
-@pytest.mark.parametrize("key", ["bikes", "hardware", "kitchen"])
+@pytest.mark.parametrize("key", ["bikes", "hardware", "kitchen", "garden"])
 def test_synthetic_businesses_take_their_references_from_their_own_data(key: str, tmp_path: Path) -> None:
     """Every figure a generated question requires is in the manual or catalog row it names as its source, the
     same seed builds the same set, and a holdout business is marked as one."""
@@ -174,8 +174,23 @@ def test_synthetic_businesses_take_their_references_from_their_own_data(key: str
             texts = [manuals[e["title"]] for e in t.expected_sources if e["source"] == "documents"]
             for figure in t.must_contain:
                 assert any(any(alt in text for alt in figure.split("|")) for text in texts), (t.question, figure)
-        if t.kind == "price":
-            sku = t.items[0].split(":")[-1]
-            assert t.must_contain == [prices[sku]]
+        if t.kind == "price":  # one item's price, or each of several ("how much are they?")
+            assert t.must_contain == [prices[i.split(":")[-1]] for i in t.items]
         if t.kind == "unanswerable":
             assert not t.expected_sources and not t.must_contain
+
+
+def test_a_varied_business_is_written_and_asked_in_more_ways(tmp_path: Path) -> None:
+    """The garden business: manuals in layouts beyond "Key: value", range guides naming several items, questions
+    about two items at once, the same question of the next item, features no source states."""
+    from concierge.evaluation import synthetic
+
+    root = synthetic.build("garden", tmp_path / "garden")
+    texts = [p.read_text() for p in (root / "manuals").glob("*.md")]
+    assert any("| Model |" in t for t in texts) and any("......" in t for t in texts)
+    assert any("| Parameter | Value | Unit |" in t for t in texts) and any("At a glance:" in t for t in texts)
+    turns = [t for c in load_set(root / "questions.jsonl") for t in c.turns]
+    assert any(t.kind == "price" and len(t.items) == 2 for t in turns)
+    assert any(t.question.startswith(("And the", "what about the", "Same for the")) for t in turns)
+    assert sum(t.kind == "unanswerable" for t in turns) >= 10
+    assert "garden" in synthetic.DEV_BUSINESSES

@@ -269,3 +269,149 @@ def test_a_comparative_of_a_measure_reads_its_spec_word_in_any_unit() -> None:
     header = Header(question=None, focus=["Saw A", "Saw B"], items=["Saw A", "Saw B"])
     answer = compose_answer("Which one cuts deeper, Saw A or Saw B?", saws, header=header)
     assert answer.startswith("The Saw B is deeper:") and "6 cm [2]" in answer, answer
+
+
+SIBLINGS = [
+    SourceBlock(
+        1, "Our catalog: Corvid Striper Mower", "Corvid Striper Mower by Corvid costs 784.99 USD and is 3 in stock."
+    ),
+    SourceBlock(
+        2,
+        "corvid-striper-700-mower-manual (Key figures) — about Corvid Striper 700 Mower",
+        "The mower cuts a 45 cm strip. The first-generation Striper 700 Mk I, now discontinued, managed 58 cm.\n"
+        "The Corvid Striper 700 Mower's collection bag takes 70 litres of clippings.",
+    ),
+    SourceBlock(
+        3,
+        "mowers-range-guide (Mowers at a glance)",
+        "| Model | Cutting width | Grass box |\n|---|---|---|\n"
+        "| Striper | 40 cm | 35 L |\n| Striper 700 | 45 cm | 70 L |",
+    ),
+]
+SIBLING_NAMES = ["Corvid Striper Mower", "Corvid Striper 700 Mower"]
+
+
+def test_a_sibling_models_figure_is_never_the_answer() -> None:
+    """Names that differ by a model mark are different items: the Striper 700's bag is not the Striper's, a
+    discontinued "Striper 700 Mk I" is not the Striper 700, and a row of a table of models is about its own model."""
+    plain = Header(question=None, focus=["Corvid Striper Mower"], items=SIBLING_NAMES)
+    answer = compose_answer("How big is the collection bag of the Corvid Striper Mower?", SIBLINGS, header=plain)
+    assert "70" not in answer, answer
+    seven = Header(question=None, focus=["Corvid Striper 700 Mower"], items=SIBLING_NAMES)
+    answer = compose_answer("What's the cutting width of the Corvid Striper 700 Mower?", SIBLINGS, header=seven)
+    assert "45 cm" in answer and "58" not in answer and "40 cm" not in answer, answer
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "Cutting width ............ 42 cm\nWeight ................... 7,4 kg",
+        "| Parameter | Value | Unit |\n|---|---|---|\n| Cutting width | 42 | cm |\n| Weight | 7,4 | kg |",
+        "Cutting width — 42 cm\nWeight — 7,4 kg",
+        "| Specification | Value | Notes |\n|---|---|---|\n| Cutting width | 42 cm | nominal |\n| Weight | 7,4 kg | |",
+    ],
+)
+def test_spec_lines_in_other_layouts_answer(layout: str) -> None:
+    blocks = [SourceBlock(1, "rook-manual (Technical data) — about Rook Mower", layout)]
+    header = Header(question=None, focus=["Rook Mower"], items=["Rook Mower"])
+    assert "42" in compose_answer("How wide does the Rook Mower cut?", blocks, header=header)
+    assert "7,4" in compose_answer("How heavy is the Rook Mower?", blocks, header=header)
+
+
+def test_a_note_or_a_neighbouring_word_answers_no_other_question() -> None:
+    """ "manufacturer's figure" beside a weight says nothing of where it is made; "easy to carry" is no carry bag;
+    "made for everyday use" says nothing of what it is made of."""
+    blocks = [
+        SourceBlock(
+            1,
+            "Our catalog: Rook Mower",
+            "Rook Mower costs 300.00 USD and is 4 in stock. The Rook Mower is a mower made for everyday use.",
+        ),
+        SourceBlock(
+            2,
+            "rook-manual (Technical data) — about Rook Mower",
+            "| Feature | Value | Notes |\n|---|---|---|\n| Weight | 20 kg | manufacturer's figure |\n\n"
+            "At just 20 kg, the Rook Mower is easy to carry.",
+        ),
+    ]
+    header = Header(question=None, focus=["Rook Mower"], items=["Rook Mower"])
+    for question in (
+        "Where is the Rook Mower manufactured?",
+        "Does the Rook Mower have a carry bag?",
+        "What is the Rook Mower made of?",
+    ):
+        assert compose_answer(question, blocks, header=header) == DECLINE, question
+    assert "20 kg" in compose_answer("How much does the Rook Mower weigh?", blocks, header=header)
+
+
+def test_several_items_asked_each_get_their_sentence() -> None:
+    blocks = [
+        SourceBlock(1, "Our catalog: Rook Mower", "Rook Mower by Corvid costs 300.00 USD and is 4 in stock."),
+        SourceBlock(2, "Our catalog: Wren Mower", "Wren Mower by Corvid costs 250.00 USD and is 2 in stock."),
+    ]
+    header = Header(question=None, focus=["Rook Mower", "Wren Mower"], items=["Rook Mower", "Wren Mower"])
+    answer = compose_answer("How much are the Rook Mower and the Wren Mower?", blocks, header=header)
+    assert "300.00" in answer and "250.00" in answer, answer
+
+
+def test_a_word_beside_the_spec_key_is_no_reason_to_decline() -> None:
+    blocks = [
+        SourceBlock(1, "wren-manual (Specifications) — about Wren Trimmer", "- Runtime: 35 minutes\n- Blade: 55 cm")
+    ]
+    header = Header(question=None, focus=["Wren Trimmer"], items=["Wren Trimmer"])
+    assert "35 minutes" in compose_answer("What's the battery life of the Wren Trimmer?", blocks, header=header)
+    assert compose_answer("How long is the hose on the Wren Trimmer?", blocks, header=header) == DECLINE
+
+
+def test_a_key_whose_last_word_names_another_attribute_answers_for_that_one() -> None:
+    """ "Weight capacity: 80 kg" is what a desk bears; "Weight: 27 kg" what it weighs."""
+    blocks = [
+        SourceBlock(1, "kite-manual (Specifications) — about Kite Desk", "- Weight capacity: 80 kg\n- Weight: 27 kg")
+    ]
+    header = Header(question=None, focus=["Kite Desk"], items=["Kite Desk"])
+    assert "27 kg" in compose_answer("How heavy is the Kite Desk?", blocks, header=header)
+    assert "80 kg" in compose_answer("How much weight can the Kite Desk carry?", blocks, header=header)
+
+
+def test_a_list_of_figures_and_the_words_before_a_key_answer() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "kite-manual (Key figures) — about Kite Mower",
+            "At a glance: 42 cm cutting width · 1.1 kW power · 14.8 kg weight\n- Collection bag capacity: 45 L",
+        )
+    ]
+    header = Header(question=None, focus=["Kite Mower"], items=["Kite Mower"])
+    assert "1.1 kW" in compose_answer("How strong is the motor of the Kite Mower?", blocks, header=header)
+    assert "45 L" in compose_answer("What's the grass catcher capacity of the Kite Mower?", blocks, header=header)
+
+
+def test_a_unit_or_a_verb_of_the_question_is_no_missing_word() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "wren-manual (Specifications) — about Wren Lamp",
+            "- Luminous flux: 900 lm\n- Light colour: 4800 K\n- Power: 7 watts\n- Maximum load: 2 kg",
+        )
+    ]
+    header = Header(question=None, focus=["Wren Lamp"], items=["Wren Lamp"])
+    assert "900 lm" in compose_answer("How many lumens does the Wren Lamp give?", blocks, header=header)
+    assert "7 watts" in compose_answer("What's the power consumption of the Wren Lamp?", blocks, header=header)
+    assert "2 kg" in compose_answer("What's the weight limit of the Wren Lamp?", blocks, header=header)
+    assert compose_answer("Where is the Wren Lamp manufactured?", blocks, header=header) == DECLINE
+
+
+def test_a_measure_of_anything_in_a_key_stays_its_subjects() -> None:
+    """ "Warranty Duration" is the warranty's (a duration), unlike "Weight capacity" (a capacity)."""
+    text = (
+        "Warranty Coverage: The warranty covers defects in materials and workmanship.\n"
+        "Warranty Duration: The Kite Tent is covered by a 2-year limited warranty from the date of purchase."
+    )
+    blocks = [SourceBlock(1, "kite-manual (Warranty) — about Kite Tent", text)]
+    header = Header(question=None, focus=["Kite Tent"], items=["Kite Tent"])
+    from concierge.tools.llm.local import SentenceVectors
+
+    answer = compose_answer(
+        "How long is the warranty on the Kite Tent?", blocks, header=header, embed=SentenceVectors()
+    )
+    assert "2-year" in answer, answer

@@ -7,9 +7,15 @@ written as a spec line or a sentence, a store policy page. A seed draws the prod
 of each manual and the wording of each question from the template's pools, so the questions are not the wording
 the rules were written against.
 
-Splits: `bikes` is the development business (its misses may be read while improving the general mechanisms);
-`hardware` and `kitchen` are holdouts: run for figures only, never read miss by miss while tuning. Build one with
-`concierge eval --synthetic NAME` (written under `$CONCIERGE_DATA_DIR/synthetic/NAME/`).
+The varied businesses (`garden`, `office`: `Business.variety`) write more ways still: three-column tables, a figure
+and its unit in separate cells, leader dots, dashes, value-first lists, prose paragraphs with an earlier model's
+figure, decimal commas and other units of a measure, range guides with a row per model; and ask more ways: two items
+at once ("how much are they?"), the same question of the next item ("And the Y?"), a comparison as a follow-up,
+features no source states.
+
+Splits: `bikes`, `garden` and `office` are development businesses (their misses may be read while improving the
+general mechanisms); `hardware` and `kitchen` are holdouts: run for figures only, never read miss by miss while
+tuning. Build one with `concierge eval --synthetic NAME` (written under `$CONCIERGE_DATA_DIR/synthetic/NAME/`).
 """
 
 import csv
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEV_BUSINESSES = ("bikes",)
+DEV_BUSINESSES = ("bikes", "garden", "office")
 HOLDOUT_BUSINESSES = ("hardware", "kitchen")
 
 
@@ -51,6 +57,8 @@ class Attr:
     below: tuple[str, ...] = ()
     """Constraint questions asking for a figure under a bound: "Do you have a {noun} under {bound}?"."""
     above: tuple[str, ...] = ()
+    alt: tuple[tuple[str, float], ...] = ()
+    """Other units a varied manual may write it in, with the factor from the first unit: ("kW", 0.001)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,12 @@ class Business:
     absent: tuple[str, ...]
     """Questions about a product no source answers: "What country is the {name} made in?"."""
     policy: dict[str, Any] = field(default_factory=dict)
+    variety: bool = False
+    """Write manuals and questions in the wider set of ways (`_varied_specs`, `_varied_questions`): tables of three
+    or more columns, leader dots, value-first lines, decimal commas, range guides naming several items,
+    follow-ups about two items, features no source states."""
+    features: tuple[str, ...] = ()
+    """Features no source states, asked as "Does the {name} have {feature}?": must be declined."""
 
 
 WARRANTY = Attr(
@@ -738,7 +752,486 @@ KITCHEN = Business(
     policy={"returns_days": 14, "free_shipping_over": 40, "delivery_days": "1 to 3", "price_match": False},
 )
 
-BUSINESSES = {b.key: b for b in (BIKES, HARDWARE, KITCHEN)}
+GARDEN = Business(
+    key="garden",
+    name="Greenhaven Garden Supply",
+    description="A garden equipment shop: lawn mowers, hedge trimmers, leaf blowers, chainsaws and hoses.",
+    currency="AUD",
+    brands=("Verdalia", "Osterholt", "Fernway", "Quillon"),
+    categories=(
+        Category(
+            "Lawn Mowers",
+            "lawn mower",
+            "lawn mowers",
+            ("width", "grassbox", "power", "weight"),
+            (150, 900),
+            ("Meadow", "Striper", "Fairway"),
+        ),
+        Category(
+            "Hedge Trimmers",
+            "hedge trimmer",
+            "hedge trimmers",
+            ("blade", "gap", "runtime", "weight"),
+            (60, 300),
+            ("Topiary", "Clipper", "Boxwood"),
+        ),
+        Category(
+            "Leaf Blowers",
+            "leaf blower",
+            "leaf blowers",
+            ("airspeed", "noise", "power", "weight"),
+            (50, 350),
+            ("Gale", "Zephyr", "Sweep"),
+        ),
+        Category(
+            "Chainsaws", "chainsaw", "chainsaws", ("bar", "power", "weight"), (120, 600), ("Timber", "Logger", "Ranger")
+        ),
+        Category(
+            "Garden Hoses",
+            "garden hose",
+            "garden hoses",
+            ("hoselength", "diameter", "burst", "material"),
+            (20, 120),
+            ("Rainmaker", "Soak", "Trickle"),
+        ),
+    ),
+    attrs={
+        "weight": Attr(
+            **{
+                **_weight(1.5, 38, 0.1, ("kg", "kilograms", "kilogrammes", "KG")).__dict__,
+                "keys": ("Weight", "Net weight", "Mass", "Weight (bare tool)"),
+                "asks": (
+                    "How much does the {name} weigh?",
+                    "Is the {name} heavy?",
+                    "what's the {name} weigh",
+                    "How heavy is the {name} to carry?",
+                    "weight of the {name}?",
+                ),
+                "followups": ("what does it weigh?", "is it heavy?", "and how heavy is it?", "what about its weight?"),
+            }
+        ),
+        "width": Attr(
+            "width",
+            ("Cutting width", "Cut width", "Deck width"),
+            ("cm", "centimetres", "mm"),
+            low=32,
+            high=56,
+            step=1,
+            asks=(
+                "How wide does the {name} cut?",
+                "What's the cutting width of the {name}?",
+                "how wide a strip does the {name} mow",
+            ),
+            followups=("how wide does it cut?", "and the cutting width?"),
+            prose=(
+                "The {name} mows a {value} strip with each pass.",
+                "With a {value} cut, the {name} suits mid-size lawns.",
+            ),
+            more="wider",
+        ),
+        "grassbox": Attr(
+            "grassbox",
+            ("Grass box", "Collection bag capacity", "Catcher volume"),
+            ("litres", "L", "ltr"),
+            low=30,
+            high=70,
+            step=5,
+            asks=(
+                "How big is the grass box on the {name}?",
+                "How much grass does the {name} collect before I empty it?",
+                "What's the grass catcher capacity of the {name}?",
+            ),
+            followups=("how big is the grass box?", "how much does the bag hold?"),
+            prose=("The {name}'s collection bag takes {value} of clippings.",),
+        ),
+        "power": Attr(
+            "power",
+            ("Motor power", "Rated power", "Output", "Power"),
+            ("W", "watts"),
+            low=600,
+            high=2400,
+            step=100,
+            asks=(
+                "How powerful is the {name}?",
+                "How strong is the motor on the {name}?",
+                "What wattage is the {name}?",
+                "how many watts is the {name}",
+            ),
+            followups=("how strong is the motor?", "how powerful is it?", "what's its wattage?"),
+            prose=("A {value} motor drives the {name}.", "The {name} is powered by a {value} motor."),
+            more="more powerful",
+            alt=(("kW", 0.001),),
+        ),
+        "blade": Attr(
+            "blade",
+            ("Blade length", "Cutting length", "Blade"),
+            ("cm", "centimetres"),
+            low=40,
+            high=75,
+            step=5,
+            asks=("How long is the blade on the {name}?", "What blade length does the {name} have?"),
+            followups=("how long is the blade?", "and the blade length?"),
+            prose=("The {name} carries a {value} double-sided blade.",),
+        ),
+        "gap": Attr(
+            "gap",
+            ("Tooth gap", "Cutting capacity", "Max branch thickness"),
+            ("mm", "millimetres"),
+            low=14,
+            high=30,
+            step=1,
+            asks=("How thick a branch can the {name} cut?", "What's the tooth gap of the {name}?"),
+            followups=("how thick a branch can it handle?", "what's the tooth gap?"),
+            prose=("The {name} cuts branches up to {value} thick.",),
+        ),
+        "runtime": Attr(
+            "runtime",
+            ("Runtime", "Run time per charge", "Battery life"),
+            ("minutes", "min", "mins"),
+            low=25,
+            high=90,
+            step=5,
+            asks=(
+                "How long does the {name} run on one battery?",
+                "What's the battery life of the {name}?",
+                "How many minutes do I get from a charge of the {name}?",
+            ),
+            followups=("how long does the battery last?", "how long will it run?"),
+            prose=("A charged battery keeps the {name} going for {value}.",),
+        ),
+        "airspeed": Attr(
+            "airspeed",
+            ("Air speed", "Max air velocity", "Blowing speed"),
+            ("km/h",),
+            low=180,
+            high=320,
+            step=10,
+            asks=("How fast is the air from the {name}?", "What air speed does the {name} reach?"),
+            followups=("how fast does it blow?", "and the air speed?"),
+            prose=("The {name} pushes air out at up to {value}.",),
+        ),
+        "noise": Attr(
+            "noise",
+            ("Noise level", "Sound power level", "Sound pressure"),
+            ("dB", "dB(A)", "decibels"),
+            low=78,
+            high=104,
+            step=1,
+            asks=("How loud is the {name}?", "How noisy is the {name}?", "What's the noise level of the {name}?"),
+            followups=("is it loud?", "how noisy is it?"),
+            prose=("Measured at the operator's ear, the {name} produces {value}.",),
+            less="quieter",
+        ),
+        "bar": Attr(
+            "bar",
+            ("Bar length", "Guide bar", "Guide bar length"),
+            ("in", "inches", "inch"),
+            low=12,
+            high=20,
+            step=2,
+            asks=("What size bar does the {name} have?", "How long is the guide bar on the {name}?"),
+            followups=("how long is the bar?", "and the bar length?"),
+            prose=("The {name} runs a {value} guide bar.",),
+        ),
+        "hoselength": Attr(
+            "hoselength",
+            ("Length", "Hose length"),
+            ("m", "metres", "meters"),
+            low=10,
+            high=50,
+            step=5,
+            asks=("How long is the {name}?", "What length is the {name}?", "how many metres is the {name}"),
+            followups=("how long is it?", "and the length?"),
+            prose=("The {name} reaches {value} from the tap.",),
+            more="longer",
+            above=("Do you have a {noun} at least {bound} long?",),
+        ),
+        "diameter": Attr(
+            "diameter",
+            ("Inner diameter", "Diameter", "Bore"),
+            ("mm",),
+            low=12,
+            high=25,
+            step=1,
+            asks=("What diameter is the {name}?", "How wide is the bore of the {name}?"),
+            followups=("what diameter is it?",),
+            prose=("The {name} has a {value} bore.",),
+        ),
+        "burst": Attr(
+            "burst",
+            ("Burst pressure", "Max pressure", "Pressure rating"),
+            ("bar",),
+            low=12,
+            high=40,
+            step=2,
+            asks=("What pressure can the {name} take?", "What's the burst pressure of the {name}?"),
+            followups=("how much pressure can it take?",),
+            prose=("The {name} withstands up to {value} before bursting.",),
+        ),
+        "material": Attr(
+            "material",
+            ("Material", "Hose material", "Construction"),
+            words=("PVC", "rubber", "reinforced PVC", "polyurethane"),
+            asks=("What is the {name} made of?", "What material is the {name}?"),
+            followups=("what's it made of?", "and the material?"),
+            prose=("The {name} is made of {value}.",),
+        ),
+    },
+    absent=(
+        "Where is the {name} manufactured?",
+        "Can I hire the {name} for a weekend?",
+        "What year did the {name} come out?",
+        "Who engineered the {name}?",
+    ),
+    features=(
+        "a carry bag",
+        "a wall bracket",
+        "an app connection",
+        "a spare blade",
+        "a mulching plug",
+        "a charging dock",
+    ),
+    policy={"returns_days": 60, "free_shipping_over": 75, "delivery_days": "2 to 5", "price_match": True},
+    variety=True,
+)
+
+OFFICE = Business(
+    key="office",
+    name="Deskline Office Furniture",
+    description="An office furniture shop: standing desks, office chairs, monitor arms, lamps and filing cabinets.",
+    currency="CAD",
+    brands=("Arbeit", "Northwall", "Kinsey", "Ovaline"),
+    categories=(
+        Category(
+            "Standing Desks",
+            "standing desk",
+            "standing desks",
+            ("deskheight", "deskload", "desktop", "weight"),
+            (300, 1400),
+            ("Rise", "Lift", "Elevate"),
+        ),
+        Category(
+            "Office Chairs",
+            "office chair",
+            "office chairs",
+            ("userweight", "recline", "seatheight", "armrests"),
+            (150, 1200),
+            ("Posture", "Contour", "Tilt"),
+        ),
+        Category(
+            "Monitor Arms",
+            "monitor arm",
+            "monitor arms",
+            ("screen", "armload", "vesa"),
+            (40, 300),
+            ("Reach", "Swivel", "Pivot"),
+        ),
+        Category(
+            "Desk Lamps",
+            "desk lamp",
+            "desk lamps",
+            ("lumens", "colortemp", "lamppower"),
+            (30, 220),
+            ("Beam", "Glow", "Focus"),
+        ),
+        Category(
+            "Filing Cabinets",
+            "filing cabinet",
+            "filing cabinets",
+            ("drawers", "cabinetheight", "lock", "weight"),
+            (120, 600),
+            ("Archive", "Ledger", "Vault"),
+        ),
+    ),
+    attrs={
+        "weight": Attr(
+            **{
+                **_weight(4, 60, 0.5, ("kg", "kilograms", "lb")).__dict__,
+                "keys": ("Weight", "Product weight", "Shipping weight", "Net weight"),
+            }
+        ),
+        "deskheight": Attr(
+            "deskheight",
+            ("Height range", "Adjustable height", "Height adjustment"),
+            words=("62–127 cm", "70–120 cm", "65–130 cm", "72–118 cm"),
+            asks=(
+                "How high does the {name} go?",
+                "What's the height range of the {name}?",
+                "How low and how high can the {name} be set?",
+            ),
+            followups=("how high does it go?", "what heights can it be set to?"),
+            prose=("The {name} adjusts between {value}.",),
+        ),
+        "deskload": Attr(
+            "deskload",
+            ("Load capacity", "Max load", "Weight capacity"),
+            ("kg", "kilograms"),
+            low=60,
+            high=160,
+            step=10,
+            asks=("How much weight can the {name} carry?", "What's the load capacity of the {name}?"),
+            followups=("how much can it hold?", "what's the max load?"),
+            prose=("The {name} carries up to {value} on its top.",),
+            more="sturdier",
+        ),
+        "desktop": Attr(
+            "desktop",
+            ("Desktop width", "Top width", "Width"),
+            ("cm", "mm"),
+            low=100,
+            high=180,
+            step=20,
+            asks=("How wide is the {name}?", "What's the desktop width of the {name}?"),
+            followups=("how wide is it?", "and the width?"),
+            prose=("The {name}'s top is {value} wide.",),
+            more="wider",
+        ),
+        "userweight": Attr(
+            "userweight",
+            ("Max user weight", "User weight limit", "Maximum load"),
+            ("kg", "lbs"),
+            low=100,
+            high=160,
+            step=5,
+            asks=("What's the weight limit of the {name}?", "How heavy a person can the {name} take?"),
+            followups=("what's the weight limit?", "how heavy a person can it take?"),
+            prose=("The {name} is tested for users up to {value}.",),
+        ),
+        "recline": Attr(
+            "recline",
+            ("Recline angle", "Max recline", "Backrest tilt"),
+            ("°", "degrees"),
+            low=100,
+            high=135,
+            step=5,
+            asks=("How far does the {name} recline?", "What's the recline angle of the {name}?"),
+            followups=("how far does it recline?", "and the recline?"),
+            prose=("The backrest of the {name} tilts back to {value}.",),
+        ),
+        "seatheight": Attr(
+            "seatheight",
+            ("Seat height", "Seat height range"),
+            words=("42–52 cm", "44–55 cm", "40–50 cm", "46–56 cm"),
+            asks=("What's the seat height of the {name}?", "How high is the seat of the {name}?"),
+            followups=("how high is the seat?",),
+            prose=("The seat of the {name} sits at {value}.",),
+        ),
+        "armrests": Attr(
+            "armrests",
+            ("Armrests", "Arms"),
+            words=("fixed", "2D adjustable", "4D adjustable", "flip-up"),
+            asks=("What kind of armrests does the {name} have?", "Are the armrests on the {name} adjustable?"),
+            followups=("what about the armrests?", "and the arms?"),
+            prose=("The {name} comes with {value} armrests.",),
+        ),
+        "screen": Attr(
+            "screen",
+            ("Max screen size", "Screen size", "Monitor size"),
+            ("in", "inches", '"'),
+            low=24,
+            high=49,
+            step=1,
+            asks=("What's the biggest screen the {name} can take?", "What screen size fits the {name}?"),
+            followups=("how big a screen does it take?",),
+            prose=("The {name} holds screens up to {value}.",),
+        ),
+        "armload": Attr(
+            "armload",
+            ("Load per arm", "Max payload", "Weight capacity"),
+            ("kg",),
+            low=2,
+            high=15,
+            step=0.5,
+            asks=("How heavy a monitor can the {name} hold?", "What's the payload of the {name}?"),
+            followups=("how heavy a monitor can it hold?",),
+            prose=("Each arm of the {name} supports {value}.",),
+        ),
+        "vesa": Attr(
+            "vesa",
+            ("VESA", "Mount pattern", "VESA pattern"),
+            words=("75x75", "100x100", "75x75 and 100x100"),
+            asks=("What VESA pattern does the {name} use?", "Which mount pattern fits the {name}?"),
+            followups=("what VESA pattern is it?",),
+            prose=("The {name} fits {value} VESA mounts.",),
+        ),
+        "lumens": Attr(
+            "lumens",
+            ("Light output", "Brightness", "Luminous flux"),
+            ("lumens", "lm"),
+            low=300,
+            high=1200,
+            step=50,
+            asks=("How bright is the {name}?", "How many lumens does the {name} give?"),
+            followups=("how bright is it?",),
+            prose=("The {name} gives off {value}.",),
+            more="brighter",
+        ),
+        "colortemp": Attr(
+            "colortemp",
+            ("Colour temperature", "Color temperature", "Light colour"),
+            ("K",),
+            low=2700,
+            high=6500,
+            step=100,
+            asks=("What colour temperature is the {name}?", "How warm is the light of the {name}?"),
+            followups=("what colour temperature is it?",),
+            prose=("The {name} shines at {value}.",),
+        ),
+        "lamppower": Attr(
+            "lamppower",
+            ("Power consumption", "Power", "Wattage"),
+            ("W", "watts"),
+            low=5,
+            high=15,
+            step=1,
+            asks=("How many watts does the {name} use?", "What's the power consumption of the {name}?"),
+            followups=("how much power does it use?",),
+            prose=("The {name} draws just {value}.",),
+        ),
+        "drawers": Attr(
+            "drawers",
+            ("Drawers", "Number of drawers"),
+            low=2,
+            high=5,
+            step=1,
+            asks=("How many drawers does the {name} have?",),
+            followups=("how many drawers has it got?",),
+            prose=("The {name} has {value} drawers.",),
+        ),
+        "cabinetheight": Attr(
+            "cabinetheight",
+            ("Height", "Overall height"),
+            ("cm", "mm"),
+            low=60,
+            high=140,
+            step=5,
+            asks=("How tall is the {name}?", "What's the height of the {name}?"),
+            followups=("how tall is it?",),
+            prose=("The {name} stands {value} tall.",),
+            more="taller",
+        ),
+        "lock": Attr(
+            "lock",
+            ("Lock", "Locking"),
+            words=("key lock", "combination lock", "central locking"),
+            asks=("Does the {name} lock?", "What kind of lock does the {name} have?"),
+            followups=("does it lock?",),
+            prose=("The {name} is secured by a {value}.",),
+        ),
+    },
+    absent=(
+        "Is the {name} made in Canada?",
+        "Who designed the {name}?",
+        "Can I order the {name} in walnut?",
+        "When did the {name} launch?",
+    ),
+    features=("a cable tray", "castors", "a footrest", "a USB charging port", "a headrest", "a wireless charger"),
+    policy={"returns_days": 30, "free_shipping_over": 250, "delivery_days": "5 to 10", "price_match": False},
+    variety=True,
+)
+
+
+BUSINESSES = {b.key: b for b in (BIKES, HARDWARE, KITCHEN, GARDEN, OFFICE)}
 
 
 @dataclass
@@ -783,6 +1276,24 @@ def _draw(attr: Attr, rng: random.Random) -> tuple[str, float]:
     return f"{shown}{gap}{unit}", float(shown)
 
 
+def _draw_varied(attr: Attr, rng: random.Random) -> tuple[str, float]:
+    """A figure as manuals really write it: another unit of the same measure ("1.6 kW" for 1600 W), a decimal comma
+    ("7,4 kg"), no space before the unit ("42cm"); the number stays in the first unit, for comparisons."""
+    if attr.words or not attr.units:
+        return _draw(attr, rng)
+    n = round(rng.uniform(attr.low, attr.high) / attr.step) * attr.step
+    n = float(_fmt(max(attr.low, min(attr.high, n)), attr.step))
+    unit, factor = rng.choice([(u, 1.0) for u in attr.units] + list(attr.alt))
+    if unit == "mm" and attr.units[0] == "cm":
+        factor = 10.0
+    shown = f"{n * factor:g}"
+    style = rng.random()
+    if style < 0.15 and "." in shown:
+        shown = shown.replace(".", ",")
+    gap = "" if unit in ("°", '"') or (style > 0.8 and unit.isalpha() and len(unit) <= 3) else " "
+    return f"{shown}{gap}{unit}", n
+
+
 def products_of(b: Business, rng: random.Random) -> list[Product]:
     out: list[Product] = []
     n = 0
@@ -799,7 +1310,7 @@ def products_of(b: Business, rng: random.Random) -> list[Product]:
                 name = f"{brand} {model} {rng.choice(['Pro', 'Plus', 'Lite', 'XR'])} {cat.noun.title()}"
             values, numbers = {}, {}
             for a in cat.attrs:
-                v, x = _draw(b.attrs[a], rng)
+                v, x = (_draw_varied if b.variety else _draw)(b.attrs[a], rng)
                 values[a], numbers[a] = v, x
             price = round(rng.uniform(*cat.price) / 5) * 5 - 0.01
             sku = f"{b.key[:2].upper()}-{n:03d}"
@@ -880,6 +1391,112 @@ def manual(b: Business, p: Product, rng: random.Random) -> str:
     return "\n".join(lines) + "\n"
 
 
+_NOTES = ("", "nominal", "typical", "measured to EN standards", "without accessories", "manufacturer's figure")
+_LAYOUTS = ("bold", "bullets", "table", "table3", "split", "leaders", "dash", "glance", "paragraphs")
+
+
+def _model(p: Product) -> str:
+    """The product's model as a range guide writes it: "Meadow 300" for "Verdalia Meadow 300 Lawn Mower"."""
+    return p.name.removeprefix(f"{p.brand} ").removesuffix(f" {p.category.noun.title()}")
+
+
+def _varied_specs(b: Business, p: Product, rng: random.Random, layout: str) -> list[str]:
+    """Specification lines in layouts beyond key: value: three-column tables, a value and its unit in separate
+    cells, leader dots, dashes, value-first lists."""
+    rows = [(a, rng.choice(b.attrs[a].keys), v) for a, v in p.values.items()]
+    if layout in ("bold", "bullets", "table"):
+        return _spec_lines(b, p, rng, layout)
+    if layout == "table3":
+        head = rng.choice([("Specification", "Value", "Notes"), ("Feature", "Rating", "Remarks")])
+        body = [f"| {k} | {v} | {rng.choice(_NOTES)} |" for _, k, v in rows]
+        return [f"| {head[0]} | {head[1]} | {head[2]} |", "|---|---|---|", *body]
+    if layout == "split":
+        body = []
+        for _, k, v in rows:
+            m = re.match(r"^(\d+(?:[.,]\d+)?)\s*(\D.*)$", v)
+            body.append(f"| {k} | {m.group(1)} | {m.group(2)} |" if m else f"| {k} | {v} | — |")
+        return ["| Parameter | Value | Unit |", "|---|---|---|", *body]
+    if layout == "leaders":
+        return [f"{k} {'.' * (28 - len(k))} {v}" for _, k, v in rows]
+    if layout == "dash":
+        mark = rng.choice([" — ", " - ", " – "])
+        return [f"{k}{mark}{v}" for _, k, v in rows]
+    if layout == "glance":
+        return ["At a glance: " + " · ".join(f"{v} {k.lower()}" for _, k, v in rows)]
+    # paragraphs: prose spread over paragraphs, between sentences that state nothing, with an earlier model's figure
+    said = [
+        rng.choice(b.attrs[a].prose).format(name=rng.choice([p.name, f"{p.category.noun}"]), value=v)
+        for a, _, v in rows
+    ]
+    said = [s[:1].upper() + s[1:] for s in said]
+    filler = [
+        f"Every {p.category.noun} is checked by hand before it leaves the workshop.",
+        "Owners tell us it is the part of the garden routine they look forward to.",
+        f"The controls of the {p.name} fall naturally to hand.",
+    ]
+    _, _, v = rows[0]
+    m = re.match(r"^(\d+(?:[.,]\d+)?)(\s*\D.*)$", v)
+    if m and rng.random() < 0.6:
+        old = f"{float(m.group(1).replace(',', '.')) * 1.3:.0f}"
+        said.insert(1, f"The first-generation {_model(p)} Mk I, now discontinued, managed {old}{m.group(2)}.")
+    paragraphs = [" ".join(said[:2] + filler[:1]), " ".join(said[2:] + filler[1:])]
+    return [paragraphs[0], "", paragraphs[1]]
+
+
+def varied_manual(b: Business, p: Product, rng: random.Random) -> str:
+    """A manual in one of the wider layouts (`_LAYOUTS`), the warranty as a line or a sentence."""
+    layout = rng.choice(_LAYOUTS)
+    lines = [f"# {p.name}", "", f"{p.brand} {p.category.noun} — owner's handbook.", "", "## Introduction", ""]
+    lines.append(
+        f"Congratulations on your new {p.name}. This handbook covers assembly, safe use and upkeep of your "
+        f"{p.category.noun}; keep it somewhere handy."
+    )
+    lines += ["", rng.choice(["## Technical data", "## Specifications", "## Key figures"]), ""]
+    lines += _varied_specs(b, p, rng, layout)
+    years = p.warranty_years
+    lines += [
+        "",
+        "## Looking after it",
+        "",
+        f"Clean the {p.category.noun} after each use and store it indoors over winter.",
+        "",
+        "## Guarantee",
+        "",
+        rng.choice(
+            [
+                f"Your {p.name} carries a {years}-year guarantee from the date of purchase.",
+                f"Warranty: {years} year{'s' if years > 1 else ''} (parts and labour).",
+                f"We repair or replace the {p.category.noun} free of charge for {_NUMBERS[years]} "
+                f"year{'s' if years > 1 else ''} if a fault appears.",
+            ]
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _guide_title(cat: Category) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", cat.name.lower()).strip("-") + "-range-guide"
+
+
+def range_guide(b: Business, cat: Category, products: list[Product], rng: random.Random) -> str:
+    """One page naming every product of a category, a table with a row per model: a source whose every line is
+    about another item than most questions ask about."""
+    attrs = list(cat.attrs[:3])
+    named = rng.random() < 0.5  # rows by full name, or by model name only ("Meadow 300")
+    head = ["Model", *(b.attrs[a].keys[0] for a in attrs)]
+    lines = [
+        f"# {cat.name}: the range at a glance",
+        "",
+        f"All our {cat.plural} side by side. Figures come from each maker's own data sheet.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for p in products:
+        lines.append("| " + " | ".join([p.name if named else _model(p), *(p.values[a] for a in attrs)]) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def policies(b: Business) -> str:
     pol = b.policy
     match = (
@@ -918,13 +1535,20 @@ def _doc(p: Product) -> dict[str, str]:
     return {"source": "documents", "title": p.doc, "section": ""}
 
 
+def _guide(b: Business, cat: Category, attr: str) -> list[dict[str, str]]:
+    """The category's range guide, when it states the attribute (a varied business's guides state the first three)."""
+    if not b.variety or attr not in cat.attrs[:3]:
+        return []
+    return [{"source": "documents", "title": _guide_title(cat), "section": ""}]
+
+
 def _cat(p: Product) -> dict[str, str]:
     return {"source": "catalog", "id": f"catalog:product:{p.sku}"}
 
 
 def _figure(value: str) -> list[str]:
     """The figure as it must appear: the value as written, or its number with the unit spelt another way."""
-    m = re.match(r"^(\d+(?:\.\d+)?)\s*(.*)$", value)
+    m = re.match(r"^(\d+(?:[.,]\d+)?)\s*(.*)$", value)
     if not m:
         return [value]
     number = m.group(1)
@@ -955,12 +1579,97 @@ def _fact(b: Business, p: Product, attr: str, rng: random.Random, follow: bool =
         years = p.warranty_years
         return _turn(q, "fact", [_doc(p)], f"The {p.name} has a {years}-year warranty.", [_warranty_figure(years)], [p])
     v = p.values[attr]
-    return _turn(q, "fact", [_doc(p)], f"The {p.name}'s {a.keys[0].lower()} is {v}.", _figure(v), [p])
+    sources = [_doc(p), *_guide(b, p.category, attr)]  # a range guide's row states it too
+    return _turn(q, "fact", sources, f"The {p.name}'s {a.keys[0].lower()} is {v}.", _figure(v), [p])
 
 
 def _price(b: Business, p: Product, q: str) -> dict:
     shown = f"{p.price:.2f}"
     return _turn(q, "price", [_cat(p)], f"The {p.name} costs {shown} {b.currency}.", [shown], [p])
+
+
+def _varied_questions(b: Business, products: list[Product], rng: random.Random) -> list[dict]:
+    """Question shapes beyond one item and one attribute: two items at once ("how much are they?"), the same
+    attribute of the next item ("and the Y?"), a comparison as a follow-up, features no source states."""
+    out: list[dict] = []
+    by_cat = {c.name: [p for p in products if p.category is c] for c in b.categories}
+    ask_feature = (
+        "Does the {name} have {feature}?",
+        "Does the {name} come with {feature}?",
+        "is there {feature} on the {name}",
+    )
+    for p in rng.sample(products, 4):
+        q = rng.choice(ask_feature).format(name=p.name, feature=rng.choice(b.features))
+        out.append(_turn(q, "unanswerable", [], "I don't know.", [], [p]))
+    for p in rng.sample(products, 6):  # one more fact each, in another of the template's wordings
+        out.append(_fact(b, p, rng.choice(list(p.values)), rng))
+    for cat in rng.sample(list(b.categories), 3):
+        x, y = rng.sample(by_cat[cat.name], 2)
+        both = [x, y]
+        turns = [
+            _turn(
+                rng.choice(
+                    [f"I'm choosing between the {x.name} and the {y.name}.", f"I like the {x.name} and the {y.name}."]
+                ),
+                "statement",
+                [_cat(x), _cat(y)],
+                "",
+                [],
+                both,
+            ),
+            _turn(
+                rng.choice(["how much are they?", "What do they cost?", "and their prices?"]),
+                "price",
+                [_cat(x), _cat(y)],
+                f"{x.price:.2f} and {y.price:.2f} {b.currency}.",
+                [f"{x.price:.2f}", f"{y.price:.2f}"],
+                both,
+            ),
+        ]
+        comparable = [a for a in cat.attrs if (b.attrs[a].less or b.attrs[a].more) and x.numbers[a] != y.numbers[a]]
+        if comparable:
+            a = b.attrs[rng.choice(comparable)]
+            pick = min if a.less else max
+            win = pick(both, key=lambda p: p.numbers[a.name])
+            word = a.less or a.more
+            turns.append(
+                _turn(
+                    rng.choice([f"Which one is {word}?", f"which of the two is {word}?"]),
+                    "compare",
+                    [_doc(x), _doc(y), *_guide(b, cat, a.name)],
+                    f"The {win.name} ({win.values[a.name]}).",
+                    [win.name],
+                    both,
+                )
+            )
+        out.append({"turns": turns})
+    for _ in range(3):  # the same attribute of the next item: "And the Y?"
+        cat = rng.choice(b.categories)
+        x, y = rng.sample(by_cat[cat.name], 2)
+        attr = rng.choice(cat.attrs)
+        second = _fact(b, y, attr, rng)
+        second["question"] = rng.choice([f"And the {y.name}?", f"what about the {y.name}?", f"Same for the {y.name}?"])
+        out.append({"turns": [_fact(b, x, attr, rng), second]})
+    for p in rng.sample(products, 3):  # a feature nobody states, asked as a follow-up, then a fact
+        attr = rng.choice(list(p.values))
+        feature = rng.choice(b.features)
+        out.append(
+            {
+                "turns": [
+                    _turn(f"Tell me about the {p.name}", "fact", [_cat(p), _doc(p)], p.name, [], [p]),
+                    _turn(
+                        rng.choice([f"does it have {feature}?", f"Does it come with {feature}?"]),
+                        "unanswerable",
+                        [],
+                        "I don't know.",
+                        [],
+                        [p],
+                    ),
+                    _fact(b, p, attr, rng, follow=True),
+                ]
+            }
+        )
+    return out
 
 
 def questions(b: Business, products: list[Product], rng: random.Random) -> list[dict]:
@@ -1052,7 +1761,7 @@ def questions(b: Business, products: list[Product], rng: random.Random) -> list[
                     _turn(
                         rng.choice(a.below).format(noun=cat.noun, plural=cat.plural, bound=bound),
                         "constraint",
-                        [_doc(p) for p in ok] + [_cat(p) for p in ok],
+                        [_doc(p) for p in ok] + [_cat(p) for p in ok] + _guide(b, cat, attr),
                         ", ".join(p.name for p in ok),
                         [ok[0].name],
                         ok,
@@ -1066,7 +1775,7 @@ def questions(b: Business, products: list[Product], rng: random.Random) -> list[
                     _turn(
                         rng.choice(a.above).format(noun=cat.noun, plural=cat.plural, bound=bound),
                         "constraint",
-                        [_doc(p) for p in ok] + [_cat(p) for p in ok],
+                        [_doc(p) for p in ok] + [_cat(p) for p in ok] + _guide(b, cat, attr),
                         ", ".join(p.name for p in ok),
                         [ok[0].name],
                         ok,
@@ -1083,7 +1792,7 @@ def questions(b: Business, products: list[Product], rng: random.Random) -> list[
                     _turn(
                         f"Which is {word}, the {x.name} or the {y.name}?",
                         "compare",
-                        [_doc(x), _doc(y)],
+                        [_doc(x), _doc(y), *_guide(b, cat, attr)],
                         f"The {win.name} ({win.values[attr]}).",
                         [win.name],
                         [x, y],
@@ -1175,6 +1884,9 @@ def questions(b: Business, products: list[Product], rng: random.Random) -> list[
             ]
         }
     )
+    if b.variety:
+        for row in _varied_questions(b, products, rng):
+            add(row)
     for row in out:
         row["split"] = "holdout" if b.key in HOLDOUT_BUSINESSES else "dev"
     return out
@@ -1189,7 +1901,11 @@ def build(key: str, out: Path, seed: int = 7) -> Path:
     for old in (out / "manuals").glob("*.md"):
         old.unlink()
     for p in products:
-        (out / "manuals" / f"{p.doc}.md").write_text(manual(b, p, rng))
+        (out / "manuals" / f"{p.doc}.md").write_text((varied_manual if b.variety else manual)(b, p, rng))
+    if b.variety:
+        for cat in b.categories:
+            mine = [p for p in products if p.category is cat]
+            (out / "manuals" / f"{_guide_title(cat)}.md").write_text(range_guide(b, cat, mine, rng))
     (out / "manuals" / "policies.md").write_text(policies(b))
     (out / "products.csv").write_text(catalog_csv(b, products, rng))
     rows = questions(b, products, rng)

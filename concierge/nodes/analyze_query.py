@@ -18,11 +18,14 @@ from langgraph.types import Overwrite
 from concierge.state import Context, State
 from concierge.state.records import CustomerFacts, Feedback, Focus, HumanHold, SourceName
 from concierge.tools.analysis.conversation import (
+    about_several,
     customer_facts,
     is_short,
     refers_back,
     rewrite_prompt,
+    same_for,
     standalone,
+    standalone_several,
     with_facts,
 )
 from concierge.tools.analysis.query import analyze
@@ -113,7 +116,10 @@ async def resolve(
         return _tidy_name(message, phrase, focus["name"]), "rules", focus, focus
     if named is not None:
         focus, _ = await _with_options(_focus(named, turn, "named"), message, [], tools, ctx)
-        return message, "none", focus, focus
+        last = state.get("analysis") or {}
+        # "And the Y?" after a question about X asks the same of Y.
+        swapped = same_for(message, named.name, last.get("question") or "", (before or {}).get("name") or "")
+        return (swapped, "rules", focus, focus) if swapped else (message, "none", focus, focus)
     if before is None and words is not None and refers_back(message) and words.kind_of(message) is None:
         # "How much does it weigh?" with nothing in focus, and no word of the catalog for "it" to stand for ("I
         # opened a bottle of X and..."): no item to answer for; the answer asks which.
@@ -131,6 +137,15 @@ async def resolve(
             await tools.usage.record([{**done.usage, "tenant_id": ctx.tenant_id, "thread_id": None, "run_id": None}])
             return done.question, "model", before, before
     return standalone(message, name), "rules", before, before
+
+
+def _several(state: State, message: str, words: Vocabulary | None) -> list[Focus]:
+    """The items the last turn named, when this message names none and speaks of them together ("they",
+    "which one", "both")."""
+    if words is None or not about_several(message) or words.named(message, ALSO_NAMED):
+        return []
+    last = [i for i in (state.get("analysis") or {}).get("items") or [] if i.get("id")]
+    return last[:MAX_ITEMS] if len(last) > 1 else []
 
 
 _ORDINAL = re.compile(
@@ -201,7 +216,12 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
     today = datetime.now(ZoneInfo(ctx.timezone)).date()
     words = await tools.catalog.vocabulary(ctx.tenant_id) if "catalog" in ctx.sources else None
     message = latest_question(state)
-    question, rewritten_by, focus, keep = await resolve(state, message, words, tools, ctx, turn)
+    several = _several(state, message, words)
+    if several:  # "how much are they?" about the items the last turn named
+        question, rewritten_by = standalone_several(message, [f["name"] for f in several]), "rules"
+        focus, keep = None, previous_focus(state, words)
+    else:
+        question, rewritten_by, focus, keep = await resolve(state, message, words, tools, ctx, turn)
     facts: CustomerFacts = customer_facts(message, dict(state.get("customer") or {}))  # type: ignore[assignment]
     question = with_facts(question, dict(facts))
     if rewritten_by == "none" and question != message:
@@ -216,6 +236,7 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
         words=words,
     )
     items = [_focus(it, turn, "named") for _, it in (words.named(message, ALSO_NAMED) if words else [])][:MAX_ITEMS]
+    items = several or items
     if focus is not None and focus is not UNRESOLVED and all(i["id"] != focus["id"] for i in items):
         items.insert(0, focus)
     if focus is UNRESOLVED:

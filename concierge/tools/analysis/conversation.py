@@ -75,6 +75,47 @@ def standalone(message: str, name: str) -> str:
     return _tidy(f"{body} of the {name}?")
 
 
+_BOTH = re.compile(
+    r"\b(?:they|them|their|theirs|both|the two|these two|those two|either|each of them|which one|which of)\b", re.I
+)
+_WHICH = re.compile(r"^\s*which\b", re.I)
+
+
+def about_several(message: str) -> bool:
+    """Whether a message that names no item asks about the several items the conversation just named: "how much
+    are they?", "which one is lighter?", "and their prices?"."""
+    return bool(_BOTH.search(_DUMMY_IT.sub(" ", message)))
+
+
+def standalone_several(message: str, names: list[str]) -> str:
+    """ "how much are they?" about X and Y -> "how much are the X and the Y?"; "which one is lighter?" -> "Which
+    one is lighter, the X or the Y?"."""
+    if _WHICH.match(message):
+        return _tidy(f"{message.rstrip(' ?.!')}, " + " or ".join(f"the {n}" for n in names) + "?")
+    joined = " and ".join(f"the {n}" for n in names)
+    out = re.sub(r"\b(?:their|theirs)\b", f"{joined}'s", message, count=1, flags=re.I)
+    out = re.sub(r"\b(?:they|them|both|the two|these two|those two)\b", joined, out, count=1, flags=re.I)
+    return _tidy(out if out != message else f"{message.rstrip(' ?.!')} of {joined}?")
+
+
+_SAME_FOR = re.compile(
+    r"^\s*(?:and|also|what about|how about|and what about|what of|same for|and for|ok(?:ay)?,? and)\b", re.I
+)
+_SAME_FOR_REST = re.compile(r"^[\s?.!,]*(?:the|then|one|please|too)?[\s?.!,]*$", re.I)
+
+
+def same_for(message: str, name: str, previous_question: str, previous_name: str) -> str | None:
+    """ "And the Y?" after "What's the weight of the X?" asks "What's the weight of the Y?": the last question
+    with the item swapped. None when the message asks anything beyond naming the item."""
+    lead = _SAME_FOR.match(message)
+    if not lead or not previous_name or previous_name.casefold() not in previous_question.casefold():
+        return None
+    rest = re.sub(re.escape(name), " ", message[lead.end() :], flags=re.I)
+    if not _SAME_FOR_REST.match(rest) or name.casefold() == previous_name.casefold():
+        return None
+    return re.sub(re.escape(previous_name), name, previous_question, flags=re.I)
+
+
 def _tidy(text: str) -> str:
     text = re.sub(r"\bthe the\b", "the", text, flags=re.I)
     return text[:1].upper() + text[1:]

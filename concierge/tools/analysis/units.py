@@ -8,6 +8,7 @@ shop vocabulary, the same for every tenant; the tenant's own words come from its
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from concierge.tools.analysis.text import stems
 
@@ -163,6 +164,11 @@ def quantities(text: str) -> list[Quantity]:
 
 def units_named(text: str) -> list[str]:
     """Units a question names without a number ("how many liters", "in kg", "how many degrees Fahrenheit")."""
+    return list(_units_named(text))
+
+
+@lru_cache(maxsize=4096)
+def _units_named(text: str) -> tuple[str, ...]:
     low = text.lower()
     out = []
     for spelling, unit in _SPELLING_TO_UNIT.items():
@@ -170,7 +176,7 @@ def units_named(text: str) -> list[str]:
             continue
         if re.search(rf"(?<![a-z]){re.escape(spelling)}(?![a-z])", low) and unit not in out:
             out.append(unit)
-    return out
+    return tuple(out)
 
 
 def number_in(text: str) -> int | None:
@@ -239,7 +245,12 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("color", "color colour colors colours", "color colour colors colours"),
     _attr("warranty", "warranty guarantee guaranteed", "warranty guarantee"),
     _attr("occupancy", "people person persons occupants sleeps sleep fits", "capacity occupancy sleeps person people"),
-    _attr("power", "power powerful output watts wattage btu heat", "output power heat btu wattage motor", "power"),
+    _attr(
+        "power",
+        "power powerful output watts wattage btu heat strong motor",
+        "output power heat btu wattage motor",
+        "power",
+    ),
     _attr(
         "loudness",
         "loud louder loudest quiet quieter quietest noise noisy noisier decibels",
@@ -252,9 +263,10 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("pressure", "pressure psi", "pressure", "pressure"),
     _attr("speed", "fast faster speed spin spins rpm", "speed", "rotation"),
     _attr("range", "far range distance", "range distance", "length"),
-    _attr("runtime", "runtime", "runtime", "time"),
+    _attr("runtime", "runtime life", "runtime life", "time"),
     _attr("fuel", "fuel gas propane butane", "fuel type fuel"),
     _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours runtime"),
+    _attr("load", "load payload limit", "load payload capacity limit max user duty", "mass"),
     _attr("price", "price cost costs much expensive cheap cheaper cheapest pay", "price cost"),
     _attr("stock", "stock available availability left", "stock available"),
 )
@@ -262,6 +274,13 @@ BY_NAME = {a.name: a for a in ATTRIBUTES}
 _PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
 
 
+_PHRASED = frozenset({"load"})
+"""Attributes only their own words ask for: "in kg" asks a weight, never what an item bears."""
+_LOAD = re.compile(
+    r"\bhow (?:much weight|heavy (?:a|an) \w+) (?:can|will|does|do|could)\b|\bweight (?:limit|capacity|rating)\b|"
+    r"\bmax(?:imum)? (?:load|weight)\b|\bload capacity\b",
+    re.I,
+)
 _HOW = re.compile(r"\bhow (big|large|small|long|wide|tall|heavy|warm|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I)
 _HOW_ATTRIBUTE = {
     "big": "dimensions",
@@ -275,6 +294,12 @@ _HOW_ATTRIBUTE = {
 
 
 def asked_attributes(question: str, names: str = "") -> list[Attribute]:
+    """The attributes a question asks about, most specific first (see `_asked_attributes`)."""
+    return list(_asked_attributes(question, names))
+
+
+@lru_cache(maxsize=4096)
+def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
     """The attributes a question asks about, most specific first ("how much does it weigh" is weight, not price).
     Words of the item names in `names` ask nothing ("Sleeping Bag" is no question about sleeping)."""
     q = stems(question) - stems(names)
@@ -296,12 +321,14 @@ def asked_attributes(question: str, names: str = "") -> list[Attribute]:
     elif how and how.group(1).lower() in _HOW_ATTRIBUTE:
         attr = BY_NAME[_HOW_ATTRIBUTE[how.group(1).lower()]]
         found = [attr, *(a for a in found if a is not attr)]
+    if _LOAD.search(question):  # "how much weight can it carry?" asks what it bears, not what it weighs
+        found = [BY_NAME["load"], *(a for a in found if a.name not in ("load", "weight"))]
     for unit in units_named(said):
         dim = UNITS[unit][0]
-        found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found]
+        found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found and a.name not in _PHRASED]
     if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
         found = [a for a in found if a.name != "price"]  # "how much does it weigh": "much" alone is no price
-    return found
+    return tuple(found)
 
 
 _NOT_KEYS = frozenset(
@@ -314,19 +341,87 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _SPEC_MARKS = re.compile(r"\*\*|__|`")
 
 
-def table_row(line: str) -> str | None:
-    """A Markdown table row as a spec line: "| Weight | 3.9 kg |" -> "Weight: 3.9 kg"; "" for the rule under a
-    header; None for a line that is no table row."""
+def table_cells(line: str) -> list[str] | None:
+    """A Markdown table row's cells, a figure and its unit in separate cells joined ("| Weight | 3.9 | kg |" ->
+    ["Weight", "3.9 kg"]); [] for the rule under a header; None for a line that is no table row."""
     text = line.strip()
     if not (text.startswith("|") and text.endswith("|") and text.count("|") >= 3):
         return None
     if _TABLE_RULE.match(text):
-        return ""
-    cells = [c.strip() for c in text.strip("|").split("|")]
-    cells = [c for c in cells if c]
+        return []
+    cells = [c for c in (c.strip() for c in text.strip("|").split("|")) if c and c not in ("-", "—", "–")]
+    out: list[str] = []
+    for cell in cells:
+        if out and _NUMBER_CELL.match(out[-1]) and unit_of(cell) is not None:
+            out[-1] = f"{out[-1]} {cell}"
+        else:
+            out.append(cell)
+    return out
+
+
+_NUMBER_CELL = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+
+
+def table_row(line: str) -> str | None:
+    """A Markdown table row as a spec line: "| Weight | 3.9 kg |" -> "Weight: 3.9 kg"; "" for the rule under a
+    header; None for a line that is no table row."""
+    cells = table_cells(line)
+    if cells is None:
+        return None
     if len(cells) < 2:
         return cells[0] if cells else ""
     return f"{cells[0]}: {', '.join(cells[1:])}"
+
+
+_ITEM_COLUMN = frozenset(stems("model models product products name item items version variant edition sku range"))
+_LEADERS = re.compile(r"^(\s*(?:[-*\u2022]\s+)?[A-Za-z][^.:|]{0,40}?)\s*(?:\.\s?){3,}\s*(\S.*)$")
+
+
+ITEM_ROW = re.compile(r"^(.{1,60}?) — [^:]{1,40}: ")
+"""A line `item_row` made: "Aster 700 — Weight: 7.4 kg" (group 1 names the item)."""
+
+
+def item_row(cells: list[str], header: list[str] | None) -> list[str] | None:
+    """A row of a table whose first column names items ("| Model | Weight | Power |"), one line per figure with
+    the item it belongs to: "Aster 700 — Weight: 7.4 kg". None for a row of any other table."""
+    if not header or len(cells) < 2 or not stems(header[0]) & _ITEM_COLUMN:
+        return None
+    return [f"{cells[0]} — {h}: {c}" for h, c in zip(header[1:], cells[1:], strict=False)]
+
+
+def document_lines(text: str) -> list[str]:
+    """A document's lines with its spec lines made plain: table rows as "Key: value" (the rows of a table of
+    several items as one line per figure naming its item, see `item_row`), leader dots ("Weight ...... 7 kg")
+    as a colon, header rows and rules dropped."""
+    out: list[str] = []
+    raws = text.splitlines()
+    header: list[str] | None = None
+    for i, raw in enumerate(raws):
+        cells = table_cells(raw)
+        if cells is None:
+            header = None
+            m = _LEADERS.match(raw)
+            out.append(f"{m.group(1).rstrip()}: {m.group(2)}" if m else raw)
+            continue
+        if not cells:
+            continue
+        if i + 1 < len(raws) and table_cells(raws[i + 1]) == []:
+            header = cells  # a header row names the columns, states nothing
+            continue
+        rows = item_row(cells, header)
+        if rows is not None:
+            out.extend(rows)
+        elif len(cells) >= 2:
+            out.append(f"{cells[0]}: {', '.join(cells[1:])}")
+    return out
+
+
+def _dashed(line: str) -> re.Match[str] | None:
+    """ "Weight — 7.4 kg", "Material - PVC": a key, a dash and a short value (a figure or a few words)."""
+    m = re.match(r"^\s*([A-Z][\w /&()'-]{1,40}?)\s+[—–-]\s+(\S.*)$", line)
+    if m and (m.group(2)[0].isdigit() or len(m.group(2).split()) <= 3) and not m.group(2).endswith((".", "!", "?")):
+        return m
+    return None
 
 
 def key_value(line: str) -> tuple[str, str] | None:
@@ -334,9 +429,34 @@ def key_value(line: str) -> tuple[str, str] | None:
     or a table row ("| Capacity | 40 L |"); None for prose."""
     row = table_row(line)
     line = row if row is not None else re.sub(r"^\s*[-*\u2022]\s+", "", _SPEC_MARKS.sub("", line))
-    m = re.match(r"^\s*([A-Z][\w /&()'-]{1,40}?)\s*:\s+(\S.*)$", line)
+    m = re.match(r"^\s*([A-Z][\w /&()'-]{1,40}?)\s*:\s+(\S.*)$", line) or _dashed(line)
     if not m or len(m.group(1).split()) > 5 or any(c.isdigit() for c in m.group(1)):
         return None
     if m.group(1).split()[0].lower() in _NOT_KEYS:
         return None
     return m.group(1).strip(), m.group(2).strip()
+
+
+_PIECES = re.compile(r"(?<=[.!?])\s+|\s+·\s+|;\s+")
+
+
+def prose_figures(line: str) -> list[tuple[str, str]]:
+    """Figures prose states with the word of their attribute, as (attribute, figure): "The unit weighs 3.6 kg." ->
+    ("Weight", "3.6 kg"); "Key figures: 42 cm width · 7.4 kg weight" -> one per piece. A piece holding
+    two figures of a kind, or none, or a row of a table of several items, gives nothing."""
+    if ITEM_ROW.match(line) or (key_value(line) is not None and not re.search(r"\s·\s", line)):
+        return []
+    out = []
+    for piece in _PIECES.split(line):
+        found = quantities(piece)
+        if len(found) != 1:
+            continue
+        said = stems(piece)
+        attrs = [a for a in ATTRIBUTES if a.dimension == found[0].dimension and said & (a.cues | a.keys)]
+        if attrs:
+            rest = " ".join(piece.split(":")[-1].replace(found[0].text, " ").split()).strip(" .")
+            # "42 cm width" is a width; "The unit weighs 3.6 kg" a weight
+            plain = 0 < len(rest.split()) <= 3 and rest.split()[0].lower() not in ("the", "a", "an", "it", "its")
+            key = rest if plain else attrs[0].name
+            out.append((key[:1].upper() + key[1:], found[0].text))
+    return out

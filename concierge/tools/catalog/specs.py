@@ -13,13 +13,15 @@ from typing import Any, Literal, Protocol
 
 from concierge.tools.analysis.text import stems
 from concierge.tools.analysis.units import (
+    ATTRIBUTES,
     UNITS,
     Attribute,
     Quantity,
     asked_attributes,
+    document_lines,
     key_value,
+    prose_figures,
     quantities,
-    table_row,
 )
 from concierge.tools.catalog.vocabulary import Vocabulary
 
@@ -54,12 +56,13 @@ class ChunkSource(Protocol):
 def spec_lines(text: str) -> list[tuple[str, str]]:
     """The "Key: value" lines of a text, as bold keys, bullets or table rows."""
     out = []
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if i + 1 < len(lines) and table_row(lines[i + 1]) == "" and table_row(line):
-            continue  # a table's header row ("| Spec | Value |") names the columns, states nothing
+    for line in document_lines(text):  # a table of several items' rows are no spec lines of the document's item
         kv = key_value(line)
-        if kv is not None and kv[1]:
+        # "The unit weighs 3.6 kg.", "Key figures: 42 cm width · 7.4 kg weight": figures with their word
+        figures = prose_figures(line)
+        if figures:
+            out += figures
+        elif kv is not None and kv[1]:
             out.append(kv)
     return out
 
@@ -171,7 +174,9 @@ def _rank(spec: Spec, bound: Bound, question: str) -> int:
         return 0
     attrs: list[Attribute] = asked_attributes(question)
     if bound.quantity is not None:
-        attrs = [a for a in attrs if a.dimension == bound.quantity.dimension] or attrs
+        dimension = bound.quantity.dimension
+        # "at least 40 m long" asks no attribute by name: any attribute measured in metres ("Length", not "Gap"...)
+        attrs = [a for a in attrs if a.dimension == dimension] or [a for a in ATTRIBUTES if a.dimension == dimension]
     keys = set().union(*(a.keys for a in attrs)) if attrs else set()
     return 1 if stems(spec.key) & keys else 2
 

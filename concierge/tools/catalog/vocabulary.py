@@ -151,20 +151,40 @@ class Vocabulary:
             # in particular; "Alpine tent" is one product even though other names hold "Alpine" or "tent".
             matched = [t for t in dict.fromkeys(terms) if t in found]
             sharing = set(self._postings[matched[0]]).intersection(*(self._postings[t] for t in matched[1:]))
+            if len(sharing) > 1:
+                sharing = self._by_number(sharing, text)
             share = got / total if total else 0.0
             # ...and be its own: a word no other name (nor a category) uses, or most of the name ("hiking
             # jackets" is no one jacket even when one jacket alone has both words).
             own = any(len(self._postings[t]) == 1 and t not in self._category_terms for t in matched)
             own = own or share >= MOSTLY
-            distinctive = len(sharing) == 1 and own
+            distinctive = sharing == {i} and own
             if share >= threshold and distinctive:
                 out[i] = share
+        # Words the whole names in the text already account for name nothing more: "the Alder Crest Shelf or
+        # the Birch Vale Shelf" does not name the "Birch Crest 200 Shelf".
+        said = fold(text).casefold()
+        whole = {i for i in out if fold(self.items[i].name).casefold() in said}
+        for i in [i for i in out if i not in whole and whole - {i}]:
+            if set(self._name_terms[i]) <= set().union(*(self._name_terms[j] for j in whole if j != i)):
+                del out[i]
         for code in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]{2,}", text):
             i = self._models.get(_norm_model(code))
             if i is not None:
                 out[i] = 1.0
         ranked = sorted(out.items(), key=lambda x: (-x[1], -len(self._name_terms[x[0]])))
         return [(round(score, 3), self.items[i]) for i, score in ranked]
+
+    def _by_number(self, sharing: set[int], text: str) -> set[int]:
+        """Of names sharing the same words, those the text's numbers single out: "Aster Shelf" is not the
+        "Aster 700 Shelf" (its 700 is not said), "Aster 700 Shelf" is that one rather than the plain Aster."""
+        said = set(re.findall(r"\d+", text))
+        numbers = {j: set(re.findall(r"\d+", self.items[j].name)) for j in sharing}
+        fitting = {j for j in sharing if numbers[j] <= said}
+        if not fitting:
+            return sharing
+        most = max(len(numbers[j]) for j in fitting)
+        return {j for j in fitting if len(numbers[j]) == most}
 
     def best_named(self, text: str) -> CatalogItem | None:
         """The one item a message names, when one clearly leads."""

@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -28,13 +29,14 @@ from concierge.tools.analysis.text import fold, stems
 from concierge.tools.analysis.units import (
     ATTRIBUTES,
     BY_NAME,
+    ITEM_ROW,
     UNIT_STEMS,
     Attribute,
     asked_attributes,
     convert_phrase,
+    document_lines,
     key_value,
     quantities,
-    table_row,
     units_named,
 )
 from concierge.tools.llm.prompts import ABOUT, UNKNOWN_ITEM, Header, SourceBlock, parse_context, parse_header
@@ -48,7 +50,7 @@ DECLINE = (
     "I'm sorry, I don't have that information in our documents or catalog, so I can't answer it "
     "reliably. A member of our staff can help if you'd like."
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|\s+·\s+")  # "42 cm width · 7.4 kg weight": a list of figures
 # Everyday question words that stand for a fact a shop's sources state with another word.
 _SYNONYMS = {
     "much": ("price", "cost"),
@@ -113,14 +115,8 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 def sentences(text: str) -> list[str]:
     """Sentences of a source, with lines a PDF wrapped mid-sentence joined and bullet marks removed."""
     lines: list[str] = []
-    raws = text.splitlines()
-    for i, raw in enumerate(raws):
-        row = table_row(raw)
-        if row is not None:  # a table's row reads as its spec line: "| Weight | 3.9 kg |" -> "Weight: 3.9 kg"
-            header = i + 1 < len(raws) and table_row(raws[i + 1]) == ""
-            if row and not header:
-                lines.append(row)
-            continue
+    # Table rows read as spec lines ("| Weight | 3.9 kg |" -> "Weight: 3.9 kg"), leader dots as a colon.
+    for raw in document_lines(text):
         line = _MARKUP.sub("", raw).strip()
         if not line:
             continue
@@ -237,17 +233,67 @@ class Reading:
         return f"{focus(body)} {facts.group(1)}" if facts else focus(body)
 
 
-def _mentions(sentence: str, name: str) -> bool:
+def _mentions(sentence: str, name: str, others: tuple[str, ...] | list[str] = ()) -> bool:
+    return _mention(sentence, name, tuple(others)) == "name"
+
+
+@lru_cache(maxsize=16_384)
+def _mention(sentence: str, name: str, others: tuple[str, ...] = ()) -> str | None:
     """Whether a sentence names an item: its whole name, or a word of the name no other item would use
-    ("the TrailMaster" for the TrailMaster X4 Tent)."""
+    ("the TrailMaster" for the TrailMaster X4 Tent). Another item's whole name in it is no mention of this one
+    ("the Aster 700 Shelf" does not name the Aster Shelf), nor is a sibling model ("Aster 700 Mk I", or a
+    bare "Aster" for the Aster 700): the words after the shared one must agree when either is a model mark."""
     low = fold(sentence).casefold()
-    if fold(name).casefold() in low:
-        return True
-    return any(
-        len(w) >= 6 and re.search(rf"\b{re.escape(w)}\b", low)
-        for w in (fold(x).casefold() for x in re.findall(r"[^\W_]+", name))
-        if not w.isdigit() and any(c.isupper() for c in name[1:]) and w not in _COMMON
-    )
+    full = fold(name).casefold()
+    for other in others:
+        o = fold(other).casefold()
+        if o != full and o not in full and o in low:
+            low = low.replace(o, " ")
+    if full in low:
+        return "name"
+    if not any(c.isupper() for c in name[1:]):
+        return None
+    words = _words(name)
+    shared = _shared(others)
+    found = None
+    for i, w in enumerate(words):
+        if len(w) < 6 or w.isdigit() or w in _COMMON:
+            continue
+        for m in re.finditer(rf"\b{re.escape(w)}\b", low):
+            sibling, marked = _sibling(words[i + 1 :], re.findall(r"[^\W_]+", low[m.end() :])[:4])
+            if sibling:
+                found = "sibling"
+            elif w not in shared or marked:  # a word others share names it only with its model mark
+                return "name"
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(fold(x).casefold() for x in re.findall(r"[^\W_]+", name))
+
+
+@lru_cache(maxsize=4096)
+def _shared(others: tuple[str, ...]) -> frozenset[str]:
+    return frozenset().union(*(_words(o) for o in others))
+
+
+def _sibling(name_rest: tuple[str, ...], said_rest: list[str]) -> tuple[bool, bool]:
+    """Whether the words after a shared one make another model ("Aster 700" when asked the Aster, a bare
+    "Aster" when asked the Aster 700, "Aster 700 Mk I" when asked the Aster 700), and whether they
+    agreed on a model mark of the name on the way."""
+    marked = False
+    for n, s in zip(name_rest, said_rest, strict=False):
+        if n != s:
+            return bool(_MODEL_MARK.match(s) or _MODEL_MARK.match(n)), marked
+        marked = marked or bool(_MODEL_MARK.match(n))
+    if len(name_rest) > len(said_rest) and _MODEL_MARK.match(name_rest[len(said_rest)]):
+        return True, marked
+    return False, marked
+
+
+_MODEL_MARK = re.compile(r"^(?:\d\w*|mk|mark|[ivx]{1,4}|pro|plus|lite|max|mini|xl|xr|gen|se)$")
+"""A word after a model's name that makes it another model: a number, "Mk", a roman numeral, "Pro"."""
 
 
 _COMMON = frozenset(
@@ -256,14 +302,25 @@ _COMMON = frozenset(
 )
 
 
+def _rivals(reading: Reading, name: str) -> list[str]:
+    """The other items in play beside `name`: the sources' and the other asked ones."""
+    return [*reading.others, *(a for a in reading.asked if a != name)]
+
+
 def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     """A sentence that states a fact of another item than the one asked: it names another and not the asked
     one, or comes from a source about another item and names no asked one."""
     if not reading.asked:
         return False
-    if any(_mentions(sentence, a) for a in reading.asked):
+    row = ITEM_ROW.match(sentence)
+    if row:  # a row of a table of several items is about the item its row names, whatever the document
+        return not any(_mentions(row.group(1), a, _rivals(reading, a)) for a in reading.asked)
+    said = [_mention(sentence, a, tuple(_rivals(reading, a))) for a in reading.asked]
+    if "name" in said:
         return False
-    others = [o for o in reading.others if _mentions(sentence, o)]
+    if "sibling" in said:
+        return True  # "the earlier Aster 700 Mk I managed 58 cm", in the Aster 700's own manual
+    others = [o for o in reading.others if _mentions(sentence, o, reading.asked)]
     if others:
         # A sentence naming several items ("tours, the tasting and classes are refunded") still
         # speaks of the asked one if it uses a word of its name no named other shares.
@@ -274,6 +331,8 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
 
 
 _FILLER = frozenset(stems("much many"))
+_MADE_STEM = next(iter(stems("made")), "made")
+_MADE_OF = re.compile(r"\bmade\s+(?:of|from|out|with|in|by|entirely|mostly|using)\b", re.I)
 _WHO_MADE = re.compile(
     r"\bwho (?:makes|made|wrote|writes|designed|designs|publishes|published|manufactures|produces|produced)\b|"
     r"\b(?:brand|maker|manufacturer|author|publisher|designer)\b",
@@ -335,8 +394,30 @@ _QUANTITY_ONLY = (0.5, 0.1)
 _UNANCHORED = 0.25
 
 
+_ONLY_MEASURE = {
+    d: next(a for a in ATTRIBUTES if a.dimension == d)
+    for d in {a.dimension for a in ATTRIBUTES if a.dimension}
+    if sum(a.dimension == d for a in ATTRIBUTES) == 1
+}
+"""Dimensions only one attribute is measured in (light: brightness, loudness: noise): their unit names it."""
+
+
+def _heads_another(key: str, attr: Attribute) -> bool:
+    """Whether a spec key's last word names another attribute than `attr`, its own word only qualifying it:
+    "Weight capacity" and "Light colour" (not "Temperature rating", whose "rating" no attribute claims)."""
+    words = re.sub(r"\([^)]*\)", " ", key).split()
+    head = stems(words[-1]) if words else set()
+    return not head & attr.keys and any(
+        head & other.keys for other in ATTRIBUTES if other is not attr and other.name not in _ANY_THINGS
+    )
+
+
+_ANY_THINGS = frozenset({"duration", "dimensions"})
+"""Measures of anything: "Warranty Duration" is still the warranty's, "Blade size" the blade's."""
+
+
 def _attribute_score(
-    sentence: str, attributes: list[Attribute], subject_ok: bool, catalog: bool = False
+    sentence: str, attributes: list[Attribute], subject_ok: bool, catalog: bool = False, bare: bool = True
 ) -> tuple[float, float]:
     """(floor, bonus) for how surely a sentence states the attribute asked: spec lines first, figures in the right
     unit next; (0, 0) for a sentence about another item or when no attribute is asked."""
@@ -348,7 +429,9 @@ def _attribute_score(
         if attr.name in ("price", "stock", "duration"):
             continue  # the catalog's own sentences state these
         if kv is not None and stems(kv[0]) & attr.keys:
-            if attr.dimension is None:
+            if _heads_another(kv[0], attr):
+                score = _SPEC_NO_UNIT  # "Weight capacity: 80 kg" is a capacity, though it says "weight"
+            elif attr.dimension is None:
                 score = _SPEC_PLAIN
             elif attr.dimension in {q.dimension for q in quantities(kv[1])}:
                 score = _SPEC_STRONG
@@ -361,7 +444,14 @@ def _attribute_score(
         ):
             score = _QUANTITY_PROSE
         elif (
+            kv is not None
+            and _ONLY_MEASURE.get(attr.dimension or "") is attr
+            and attr.dimension in {q.dimension for q in quantities(kv[1])}
+        ):
+            score = _QUANTITY_PROSE  # "Flux: 900 lm": lumens measure brightness alone, whatever the key
+        elif (
             not catalog
+            and bare
             and kv is None
             and attr.dimension
             and [q.dimension for q in quantities(sentence)] == [attr.dimension]
@@ -455,19 +545,40 @@ def weigh(
     scored = []
     asked_names = set().union(*(stems(a) for a in reading.asked)) if reading.asked else set()
     dims = {a.dimension for a in attributes if a.dimension}
+    # Words asking something beside the attribute ("under warranty, and for how long?"): a bare figure of the
+    # attribute's kind is then no answer by itself.
+    how = _HOW_WORD.search(reading.words)
+    measured = [a for a in attributes if a.dimension]
+    asked_words = set().union(*(a.cues | a.keys for a in measured)) | (stems(how.group(1)) if how else set())
+    beside = q - name_terms - _FILLER - asked_words - unit_words - _PREPOSITIONS
     for n, sentence, terms, header, subject, catalog in units:
         if subject and subject in reading.asked and not catalog:
             terms = terms | asked_names  # a manual's spec line is about its product without naming it
         if dims and any(x.dimension in dims for x in quantities(sentence)):
             terms = terms | unit_words  # "60 liters" answers "how many litres"
         hits = matched(terms)
+        if _MADE_STEM in hits and not _MADE_OF.search(sentence):
+            hits = hits - {_MADE_STEM}  # "made for everyday use" says nothing of what, where or by whom
         from_header = matched(header) - hits
         coverage = (sum(idf[t] for t in hits) + _HEADER_WEIGHT * sum(idf[t] for t in from_header)) / total
-        if asks_more and not hits - name_terms and not (who_made and _BY_MAKER.search(sentence)):
+        if asks_more and not (hits | from_header) - name_terms and not (who_made and _BY_MAKER.search(sentence)):
             coverage = min(coverage, _NAME_ONLY)  # only the item's name: not what was asked about it
-        subject_ok = not reading.asked or subject in reading.asked or any(_mentions(sentence, a) for a in reading.asked)
+        subject_ok = (
+            not reading.asked
+            or subject in reading.asked
+            or any(_mentions(sentence, a, _rivals(reading, a)) for a in reading.asked)
+        )
         words = coverage
-        floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog)
+        floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog, bare=not beside)
+        kv = key_value(sentence) if asks_more and not catalog and not floor else None
+        if (
+            kv is not None
+            and not matched(stems(kv[0] if kv[1][:1].isdigit() else sentence)) - name_terms
+            and not ITEM_ROW.match(sentence)
+        ):
+            # A spec line states what its key names (or, worded, its value: "Colours: blue, red"): "Weight: 20 kg,
+            # manufacturer's figure" says nothing of where it is manufactured, whatever words its note shares.
+            coverage = words = min(coverage, _NAME_ONLY)
         if not reading.asked:  # a spec line of no item in particular needs words too
             floor, bonus = min(floor, coverage + _UNANCHORED), bonus / 2
         coverage = max(coverage + bonus, floor)
@@ -477,7 +588,10 @@ def weigh(
     scored.sort(key=lambda x: -x.coverage)  # stable: ties keep the context's own ranking
     scored = _by_meaning(reading, scored, embed)
     scored = _spec_by_meaning(reading, scored, attributes, embed)
+    measured = bool(dims) and any(q.dimension in dims for u in units for q in quantities(u[1]))
     missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not synonyms[t]} - _PREPOSITIONS | guessed
+    if measured:
+        missing -= unit_words  # "how many lumens" is answered by "900 lm"
     return scored, missing
 
 
@@ -627,21 +741,30 @@ def compose_answer(
     # A specific word of the question that no source mentions ("battery" of a lamp whose entry never says
     # it has one) means the sources cannot hold the answer, unless one sentence covers nearly all the rest.
     # A word no source holds ("calories") is not made up for by a spec line of the attribute: words must be sure.
+    if missing and max(s.words for s in scored) < _CONFIDENT:
+        missing -= _names_the_key(missing, reading, scored[0]) | _verb_of(reading)
     if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
         return DECLINE
     wanted_units = units_named(reading.words)
     # Greedy: a further sentence must cover a question term the answer lacks, and be nearly as good.
     picked: list[Scored] = []
     covered: set[str] = set()
+    answered: set[str] = set()
     for item in scored:
         if len(picked) == max_sentences or item.coverage < min_coverage:
             break
-        if picked and (not (item.hits - covered) or item.coverage < _ALSO_GOOD * best):
+        # With several items asked ("how much are they?"), each asked item's best sentence is news of its own.
+        own = len(reading.asked) > 1 and item.subject in reading.asked and item.subject not in answered
+        if picked and ((not (item.hits - covered) and not own) or item.coverage < _ALSO_GOOD * best):
             continue
         if any(item.sentence.lower() == p.sentence.lower() for p in picked):
             continue
         covered |= item.hits
+        answered.add(item.subject)
         picked.append(item)
+    feature = _HAS_FEATURE.search(reading.words)
+    if feature and reading.asked and picked and not stems(feature.group(1).split()[-1]) & covered:
+        return DECLINE  # "does it have a carry bag?": no sentence holding "bag" is no answer, whatever else it says
     # A price comes from the catalog, always more current than a document: its sentence joins the answer.
     if (
         any(a.name == "price" for a in asked_attributes(reading.words, reading.names))
@@ -653,6 +776,46 @@ def compose_answer(
     return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
 
 
+def _names_the_key(missing: set[str], reading: Reading, top: Scored) -> set[str]:
+    """The question words no source holds that only qualify the best line's spec key, in the run of words before
+    a word of the key: "storage bin" in "storage bin capacity" before "capacity" of "Holding capacity:
+    45 L", "battery" before "life" (asking the "Runtime"); not "strap" in "how long is the strap", which names
+    another thing than the "Length" a line states."""
+    kv = key_value(top.sentence)
+    if kv is None or top.catalog or top.subject not in reading.asked:
+        return set()
+    key = stems(kv[0])
+    attributes = asked_attributes(reading.words, reading.names)
+    said = [stems(w) for w in re.findall(r"[^\W_]+", reading.words)]
+    keyed = [bool(w & key or any(w & a.cues and a.keys & key for a in attributes)) for w in said]
+    out: set[str] = set()
+    for i in (i for i, k in enumerate(keyed) if k):
+        j = i - 1
+        while j >= 0 and said[j] & missing:  # the words qualifying the key word, right before it
+            out |= said[j] & missing
+            j -= 1
+        if i + 1 < len(said):  # or the one it qualifies: "power consumption" of a "Power" line
+            out |= said[i + 1] & missing
+    return out
+
+
+def _verb_of(reading: Reading) -> set[str]:
+    """The verb right after the item's name in a question asking how much or what ("what air speed does the X
+    reach", "how many lumens does the X give"): it says how the item does it, not what it has. Never in a
+    question asking where, when or who, whose verb is the point ("where is the X manufactured?")."""
+    if len(reading.asked) != 1 or not _ASKS_WHAT.match(reading.words):
+        return set()
+    m = re.search(rf"{re.escape(reading.asked[0])}\s+([^\W\d_]+)", reading.words, re.I)
+    return stems(m.group(1)) if m else set()
+
+
+_ASKS_WHAT = re.compile(r"^\s*(?:how|what|which)\b(?!\s+(?:year|country|date|time|day|month)\b)", re.I)
+_HAS_FEATURE = re.compile(
+    r"\b(?:have|has|come with|comes with|include|includes|there)\s+(?:a|an|any|the|some)\s+"
+    r"([^\W\d_]+(?:[ -][^\W\d_]+){0,2}?)\s*(?:\?|$|\b(?:on|with|for|in|at|included)\b)",
+    re.I,
+)
+"""A yes/no question about a feature: "does it have a carry bag?", "is there a wall bracket on it?"."""
 _ABOUT_WORDS = frozenset(
     stems(
         "tell me about describe description info information details detail overview look looking "
@@ -783,9 +946,11 @@ def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
         for b in blocks:
             subject = _subject(b.label)
             for s in sentences(b.text):
-                if subject != name and not _mentions(s, name):
+                if subject != name and not _mentions(s, name, _rivals(reading, name)):
                     continue
-                if any(_mentions(s, other) for other in reading.asked if other != name) or _about_other(
+                if any(
+                    _mentions(s, other, [name, *reading.others]) for other in reading.asked if other != name
+                ) or _about_other(
                     Reading(reading.text, (name,), reading.others + tuple(a for a in reading.asked if a != name)),
                     s,
                     subject,
