@@ -415,3 +415,11 @@ def test_a_measure_of_anything_in_a_key_stays_its_subjects() -> None:
         "How long is the warranty on the Kite Tent?", blocks, header=header, embed=SentenceVectors()
     )
     assert "2-year" in answer, answer
+
+
+def test_a_rate_is_no_length_and_a_measure_of_anything_names_no_key() -> None:
+    text = "The Kite Fan pushes air out at up to 220 km/h.\n- Cut width: 50 cm"
+    blocks = [SourceBlock(1, "kite-manual (Specifications) — about Kite Fan", text)]
+    header = Header(question=None, focus=["Kite Fan"], items=["Kite Fan"])
+    assert "220" not in compose_answer("How tall is the Kite Fan?", blocks, header=header), "220 km/h is no height"
+    assert compose_answer("What blade size does the Kite Fan take?", blocks, header=header) == DECLINE

@@ -107,7 +107,8 @@ _NUMBER_WORDS = {
     "eleven": 11,
     "twelve": 12,
 }
-_QUANTITY = re.compile(rf"(-?\d+(?:[.,]\d+)?)\s?(?:-\s?)?({_ALTERNATION})(?![a-z0-9])", re.I)
+_QUANTITY = re.compile(rf"(-?\d+(?:[.,]\d+)?)\s?(?:-\s?)?({_ALTERNATION})(?![a-z0-9])(?!/[a-z])", re.I)
+"""A number and its unit; "200 km/h" is no length (a rate's unit is no unit this module measures in)."""
 _BARE_F = {"f", "c", "'", '"', "in", "m", "g", "l", "h", "w", "s", "v", "bar", "bars", "mi", "nm", "ah", "sec"}
 """Spellings that are ordinary letters or words on their own: only units right after a number."""
 

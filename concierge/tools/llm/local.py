@@ -787,7 +787,10 @@ def _names_the_key(missing: set[str], reading: Reading, top: Scored) -> set[str]
     key = stems(kv[0])
     attributes = asked_attributes(reading.words, reading.names)
     said = [stems(w) for w in re.findall(r"[^\W_]+", reading.words)]
-    keyed = [bool(w & key or any(w & a.cues and a.keys & key for a in attributes)) for w in said]
+    # a word of the key, or a word asking an attribute the key names ("life", a "Runtime"), never a measure of
+    # anything ("size" names no "Cut width": "blade size" asks of a blade)
+    specific = [a for a in attributes if a.name not in _ANY_THINGS]
+    keyed = [bool(w & key or any(w & a.cues and a.keys & key for a in specific)) for w in said]
     out: set[str] = set()
     for i in (i for i, k in enumerate(keyed) if k):
         j = i - 1
