@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+from concierge.evaluation.synthetic import DEV_BUSINESSES, HOLDOUT_BUSINESSES
 from concierge.tools.settings import Settings, get_settings
 
 
@@ -110,10 +111,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     ev.add_argument(
         "--synthetic",
-        choices=["bikes", "hardware", "kitchen"],
+        choices=[*DEV_BUSINESSES, *HOLDOUT_BUSINESSES],
         default=None,
         help="evaluate a business generated from data (catalog, manuals, questions with references drawn from "
-        "the same data): bikes is the development one, hardware and kitchen are holdouts",
+        f"the same data): {', '.join(DEV_BUSINESSES)} are development ones, {' and '.join(HOLDOUT_BUSINESSES)} "
+        "holdouts nobody tunes on",
     )
     ev.add_argument(
         "--split", choices=["dev", "holdout", "holdout2"], default=None, help="only the questions of this split"
