@@ -10,13 +10,15 @@ Every server is its own process on a loopback port, driven by an asyncio client 
   first token, `throughput_rps` turns per second, `errors` failed turns (HTTP errors, `error` events, a stream
   without an answer);
 - the same concurrent load against `langgraph dev` (in memory) serving the same graph:
-  `ratio_vs_langgraph_dev` = its p95 turn latency / ours (above 1: ours is faster);
+  `ratio_vs_langgraph_dev` = its p95 turn latency / ours (above 1: ours is faster). Both servers run side by side
+  and the loads alternate, ours / theirs / theirs / ours (`--repeats` times): a machine whose load drifts over the
+  minutes of a run moves both halves alike, instead of favouring whichever went first;
 - the same concurrent load on PostgreSQL (app database and checkpoints): `pg_p95_ms`, its p95 turn latency.
 
 Preconditions (one line and exit 1 when one fails, no figures): every server starts, PostgreSQL is reachable,
 every turn of the sequential run answers, and the peer completed its load.
 
-    concierge bench serve [--turns 60] [--concurrent 50] [--rounds 2] [--skip-pg] [--skip-dev]
+    concierge bench serve [--turns 60] [--concurrent 50] [--rounds 2] [--repeats 1] [--skip-pg] [--skip-dev]
 """
 
 import argparse
@@ -76,6 +78,10 @@ class Turn:
 class Load:
     turns: list[Turn] = field(default_factory=list)
     seconds: float = 0.0
+
+    def __add__(self, other: "Load") -> "Load":
+        """Loads run one after another, pooled: their turns together, their seconds summed."""
+        return Load(self.turns + other.turns, self.seconds + other.seconds)
 
     @property
     def errors(self) -> int:
@@ -266,32 +272,44 @@ async def _main(args: argparse.Namespace) -> None:
         shutil.copytree(seeded, data)
         server = ours("concierge (SQLite)", data, work / "concierge.log")
         servers.append(server)
-        key = json.loads((seeded / DEMO_KEYS_FILE).read_text())["secret"]
-        seq = await sequential(server.url, key, args.turns)
-        report("concierge, one at a time", seq)
-        require(seq.errors == 0, f"{seq.errors} of {len(seq.turns)} sequential turns did not answer")
-        load = await concurrent(server.url, key, args.concurrent, args.rounds)
-        report(f"concierge, {args.concurrent} at once", load)
-        require(len(load.turns) == args.concurrent * args.rounds, "the concurrent load did not run every turn")
-        server.stop()
-        servers.remove(server)
-
-        ratio = None
+        dev = None
         if not args.skip_dev:
+            require((BIN / "langgraph").exists(), "langgraph-cli is not installed; pass --skip-dev")
             dev_data = work / "dev"
             shutil.copytree(seeded, dev_data)
             port = free_port()
             env = {**os.environ, "CONCIERGE_DATA_DIR": str(dev_data), "LANGSMITH_TRACING": "false"}
             command = [str(BIN / "langgraph"), "dev", "--port", str(port), "--no-browser", "--no-reload"]
-            require((BIN / "langgraph").exists(), "langgraph-cli is not installed; pass --skip-dev")
             dev = Server("langgraph dev", command, env, work / "langgraph-dev.log", cwd=ROOT).start(port, "/ok")
             servers.append(dev)
-            peer = await concurrent(dev.url, key, args.concurrent, args.rounds)
-            report(f"langgraph dev, {args.concurrent} at once", peer)
-            require(peer.errors < len(peer.turns), "langgraph dev answered no turn: the peer did not run")
+        key = json.loads((seeded / DEMO_KEYS_FILE).read_text())["secret"]
+        seq = await sequential(server.url, key, args.turns)
+        report("concierge, one at a time", seq)
+        require(seq.errors == 0, f"{seq.errors} of {len(seq.turns)} sequential turns did not answer")
+
+        # Ours / theirs / theirs / ours: each half gets the same share of early and late minutes.
+        load, peer = Load(), Load()
+        for _ in range(args.repeats):
+            for target in (server, dev, dev, server):
+                if target is None:
+                    continue
+                one = await concurrent(target.url, key, args.concurrent, args.rounds)
+                report(f"{target.name}, {args.concurrent} at once", one)
+                if target is server:
+                    require(len(one.turns) == args.concurrent * args.rounds, "a concurrent load did not run every turn")
+                    load += one
+                else:
+                    require(one.errors < len(one.turns), "langgraph dev answered no turn: the peer did not run")
+                    peer += one
+        report(f"concierge, {args.concurrent} at once, pooled", load)
+        ratio = None
+        if dev is not None:
+            report(f"langgraph dev, {args.concurrent} at once, pooled", peer)
             ratio = peer.p(95) / load.p(95)
             dev.stop()
             servers.remove(dev)
+        server.stop()
+        servers.remove(server)
 
         pg_p95 = None
         if not args.skip_pg:
@@ -338,6 +356,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--turns", type=int, default=60, help="sequential turns measured (after 5 warm-up turns)")
     parser.add_argument("--concurrent", type=int, default=50, help="conversations streaming at once")
     parser.add_argument("--rounds", type=int, default=2, help="turns per concurrent conversation")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="rounds of ours, theirs, theirs, ours (two concurrent loads each)"
+    )
     parser.add_argument("--skip-dev", action="store_true", help="do not measure langgraph dev (no ratio printed)")
     parser.add_argument("--skip-pg", action="store_true", help="do not measure on PostgreSQL (no pg_p95_ms printed)")
     asyncio.run(_main(parser.parse_args(argv)))
