@@ -189,6 +189,16 @@ def test_several_items_and_the_same_question_of_another() -> None:
     )
     assert same_for("what about the Wren Mower?", "Wren Mower", previous, "Rook Mower") is not None
     assert same_for("And the Wren Mower, is it red?", "Wren Mower", previous, "Rook Mower") is None
+    # Either item said the short way a customer says it: the model, not the catalog's whole title.
+    asked = "What's the polyphony of the P88?"
+    assert (
+        same_for("and the K61?", "Tessel K61 Portable Keyboard", asked, "Tessel P88 Digital Piano")
+        == "What's the polyphony of the Tessel K61 Portable Keyboard?"
+    )
+    assert (
+        same_for("and the K61, is it in stock?", "Tessel K61 Portable Keyboard", asked, "Tessel P88 Digital Piano")
+        is None
+    )
 
 
 async def test_they_are_the_items_the_last_turn_named(context: Context) -> None:

@@ -114,3 +114,34 @@ async def test_price_conflicts_in_the_products_currency(currency: str) -> None:
     }
     [note] = price_conflicts([product, doc])
     assert "230" in note and f"250.00 {currency}" in note
+
+
+SHOP_TITLES = b"""sku,name,price,category,brand
+AMP1,Brightwave Cub 15 Practice Amp,119,Amplifiers,Brightwave
+AMP2,Brightwave Bastion 50 Combo,389,Amplifiers,Brightwave
+KB1,Tessel K61 Portable Keyboard,179,Keyboards,Tessel
+KB2,Tessel P88 Digital Piano,549,Keyboards,Tessel
+G1,Harrow AR-200 Dreadnought,329,Guitars,Harrow
+G2,Harrow AR-200CE Cutaway Electro-Acoustic,419,Guitars,Harrow
+"""
+
+
+async def test_shop_titles_are_named_the_way_customers_shorten_them(tools: Toolbox) -> None:
+    """Shop exports title products "Brand Model Description": customers say the model, its number, never the
+    description; a head that names the product among its siblings is about it, not about the sibling."""
+    async with tools.db.session() as s:
+        s.add(Tenant(id="music", name="Music", timezone="UTC", currency="GBP"))
+        await s.commit()
+    await import_catalog(tools.db, "music", SHOP_TITLES, "products.csv")
+    words = await tools.catalog.vocabulary("music")
+    assert words.best_named("What's the polyphony of the K61?").key == "KB1"  # a model code in the name
+    assert words.best_named("is the p88 weighted").key == "KB2"
+    assert words.best_named("Brightwave Cub 15").key == "AMP1"  # the name's number counts as one of its words
+    assert words.best_named("how loud is the Cub 15?").key == "AMP1"  # two things only this name has
+    assert words.best_named("Bastion 50").key == "AMP2"
+    assert words.best_named("# Brightwave Cub 15\nSmall and light: the Cub 15 is a 15-watt combo.").key == "AMP1"
+    assert words.best_named("the Bastion") is None, "one word, however rare, is not enough"
+    assert words.best_named("any amps for a beginner?") is None
+    head = "Harrow AR-200CE Cutaway Electro-Acoustic\nSame body woods as the AR-200, with a cutaway."
+    assert words.best_named(head).key == "G2"
+    assert words.best_named("does the AR-200 have a pickup?").key == "G1"

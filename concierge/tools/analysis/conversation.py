@@ -9,6 +9,8 @@ They are the offline default; a model may rewrite instead (`rewrite_prompt`), an
 import re
 from typing import Any
 
+from concierge.tools.analysis.text import WORD, fold, stems
+
 _PRONOUN = re.compile(
     r"\b(it|its|it's|itself|that one|this one|the one|that|this|these|those|they|them|their|theirs|one)\b", re.I
 )
@@ -104,16 +106,40 @@ _SAME_FOR = re.compile(
 _SAME_FOR_REST = re.compile(r"^[\s?.!,]*(?:the|then|one|please|too)?[\s?.!,]*$", re.I)
 
 
+def said_name(text: str, name: str) -> str | None:
+    """How the text says the item's name: the whole name, else the longest run of its words ("the Bastion 50" of
+    "Voltline Bastion 50 Combo", "the K61"), as typed; None when it says none of them."""
+    if name.casefold() in text.casefold():
+        return text[text.casefold().index(name.casefold()) :][: len(name)]
+    own = {fold(w).casefold() for w in WORD.findall(name)}
+    own_stems = stems(name)
+    best: tuple[int, int] | None = None
+    start = None
+    spans = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
+    for k, (_, _, word) in enumerate([*spans, (0, 0, "")]):
+        ours = bool(word) and (fold(word).casefold() in own or bool((st := stems(word)) and st <= own_stems))
+        if ours and start is None:
+            start = k
+        elif not ours and start is not None:
+            if best is None or k - start > best[1] - best[0]:
+                best = (start, k)
+            start = None
+    return None if best is None else text[spans[best[0]][0] : spans[best[1] - 1][1]]
+
+
 def same_for(message: str, name: str, previous_question: str, previous_name: str) -> str | None:
     """ "And the Y?" after "What's the weight of the X?" asks "What's the weight of the Y?": the last question
-    with the item swapped. None when the message asks anything beyond naming the item."""
+    with the item swapped, however either was said ("the P88", "and the K61?"). None when the message asks anything
+    beyond naming the item."""
     lead = _SAME_FOR.match(message)
-    if not lead or not previous_name or previous_name.casefold() not in previous_question.casefold():
+    before = said_name(previous_question, previous_name) if previous_name else None
+    said = said_name(message[lead.end() :], name) if lead else None
+    if not lead or not before or not said:
         return None
-    rest = re.sub(re.escape(name), " ", message[lead.end() :], flags=re.I)
+    rest = message[lead.end() :].replace(said, " ")
     if not _SAME_FOR_REST.match(rest) or name.casefold() == previous_name.casefold():
         return None
-    return re.sub(re.escape(previous_name), name, previous_question, flags=re.I)
+    return previous_question.replace(before, name)
 
 
 def _tidy(text: str) -> str:

@@ -12,7 +12,9 @@ from functools import lru_cache
 
 import snowballstemmer
 
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")
+"""A word: letters and digits, any script."""
+
 STOPWORDS = frozenset(
     """a an and are as at be but by can do does for from had has have how i if in is it its me my no not of on
     or our so that the their them there they this to was we what when where which who why will with you your
@@ -25,7 +27,7 @@ STOPWORDS = frozenset(
 def keywords(text: str) -> list[str]:
     """Content words of a question, lower-cased, in order, without repeats; letters keep their accents."""
     seen: dict[str, None] = {}
-    for w in _WORD.findall(text.lower()):
+    for w in WORD.findall(text.lower()):
         if w not in STOPWORDS and len(w) > 1:
             seen.setdefault(w, None)
     return list(seen)

@@ -45,6 +45,16 @@ def _norm_model(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+_MODEL_TOKEN = re.compile(r"(?<![\w-])[A-Za-z]+-?\d[A-Za-z0-9-]*(?![\w-])")
+"""A model designation inside a name: letters then digits ("K61", "AR-200CE", "XR700"); not "16GB" nor "2-Person",
+which start with their number and measure something."""
+
+
+def _numbers(text: str) -> list[str]:
+    """The standalone numbers of a name ("Cub 15" -> 15): part of how customers say it, not in `_terms`."""
+    return re.findall(r"(?<![\w.,-])\d+(?![\w.,-])", text)
+
+
 def _terms(text: str) -> list[str]:
     """Stems worth matching: no bare numbers or one-letter words."""
     return [t for t in stem_list(text) if len(t) >= _MIN_TERM and not t.isdigit()]
@@ -81,12 +91,15 @@ class Vocabulary:
     categories: dict[str, str] = field(default_factory=dict)
     """Folded, lower-cased category -> the category as the catalog writes it."""
     _name_terms: list[list[str]] = field(default_factory=list)
+    """Each item's name terms: its word stems, then its standalone numbers (`#15`)."""
     _postings: dict[str, list[int]] = field(default_factory=dict)
     _idf: dict[str, float] = field(default_factory=dict)
     _models: dict[str, int] = field(default_factory=dict)
     _named_cache: dict[tuple[str, float], list[tuple[float, CatalogItem]]] = field(default_factory=dict)
     _category_terms: set[str] = field(default_factory=set)
     """A category's words name no item on their own ("massage" is no massage course)."""
+    _name_numbers: list[list[str]] = field(default_factory=list)
+    _number_postings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def build(cls, version: int, products: Iterable[Any], services: Iterable[Any]) -> "Vocabulary":
@@ -111,13 +124,33 @@ class Vocabulary:
         vocab._postings = dict(postings)
         vocab._category_terms = set(_terms(" ".join(vocab.categories.values())))
         n = max(len(vocab.items), 1)
-        vocab._idf = {t: math.log(1 + n / len(ix)) for t, ix in postings.items()}
+        vocab._idf = {t: math.log(1 + n / len(ix)) for t, ix in (postings | vocab._number_postings).items()}
+        vocab._find_models()
         return vocab
+
+    def _find_models(self) -> None:
+        """Model designations in names ("Keyra K61 Portable Keyboard") name their item outright, as a catalog's
+        model number does, when no other name holds the same one: customers say "the K61", rarely the rest."""
+        seen: dict[str, set[int]] = defaultdict(set)
+        for i, item in enumerate(self.items):
+            for token in _MODEL_TOKEN.findall(item.name):
+                if len(code := _norm_model(token)) >= _MIN_TERM:
+                    seen[code].add(i)
+        for code, holders in seen.items():
+            if len(holders) == 1 and code not in self._models:
+                self._models[code] = next(iter(holders))
 
     def _add(self, item: CatalogItem, postings: dict[str, list[int]]) -> None:
         terms = _terms(item.name)
         for t in dict.fromkeys(terms):
             postings[t].append(len(self.items))
+        # A name's number weighs like a word when the share of the name a text says is reckoned ("the Cub 15" of
+        # "Voltline Cub 15 Practice Amp"), and a text that says a sibling's number is not about this item; kept
+        # out of the term sets, where a bare number would name a product kind.
+        numbers = [f"#{n}" for n in dict.fromkeys(_numbers(item.name))]
+        self._name_numbers.append(numbers)
+        for n in numbers:
+            self._number_postings[n].append(len(self.items))
         self.items.append(item)
         self._name_terms.append(terms)
 
@@ -139,14 +172,17 @@ class Vocabulary:
         number names its product outright.
         """
         found = message_terms(text)
+        said_numbers = {f"#{n}" for n in _numbers(text)}
         scores: dict[int, float] = {}
         for t in found:
             for i in self._postings.get(t, ()):
                 scores[i] = scores.get(i, 0.0) + self._idf[t]
+        for i in scores:  # a number names nothing alone, only with a word of the name
+            scores[i] += sum(self._idf[n] for n in self._name_numbers[i] if n in said_numbers)
         out: dict[int, float] = {}
         for i, got in scores.items():
             terms = self._name_terms[i]
-            total = sum(self._idf[t] for t in dict.fromkeys(terms))
+            total = sum(self._idf[t] for t in dict.fromkeys(terms)) + sum(self._idf[n] for n in self._name_numbers[i])
             # The words mentioned must single the item out: "sleeping bag" is every sleeping bag's name, none's
             # in particular; "Alpine tent" is one product even though other names hold "Alpine" or "tent".
             matched = [t for t in dict.fromkeys(terms) if t in found]
@@ -156,17 +192,24 @@ class Vocabulary:
             share = got / total if total else 0.0
             # ...and be its own: a word no other name (nor a category) uses, or most of the name ("hiking
             # jackets" is no one jacket even when one jacket alone has both words).
-            own = any(len(self._postings[t]) == 1 and t not in self._category_terms for t in matched)
-            own = own or share >= MOSTLY
+            owned = [t for t in matched if len(self._postings[t]) == 1 and t not in self._category_terms]
+            owned += [n for n in self._name_numbers[i] if n in said_numbers and len(self._number_postings[n]) == 1]
+            own = bool(owned) or share >= MOSTLY
             distinctive = sharing == {i} and own
-            if share >= threshold and distinctive:
-                out[i] = share
+            # Two things only this name has ("the Cub 15" of the "Voltline Cub 15 Practice Amp") name it, however
+            # long the rest of its name: shop titles trail descriptions customers never repeat.
+            if distinctive and (share >= threshold or (len(owned) >= 2 and threshold <= NAMED)):
+                out[i] = max(share, threshold)
         # Words the whole names in the text already account for name nothing more: "the Alder Crest Shelf or
         # the Birch Vale Shelf" does not name the "Birch Crest 200 Shelf".
         said = fold(text).casefold()
         whole = {i for i in out if fold(self.items[i].name).casefold() in said}
         for i in [i for i in out if i not in whole and whole - {i}]:
-            if set(self._name_terms[i]) <= set().union(*(self._name_terms[j] for j in whole if j != i)):
+            # ...numbers too: "the Fernway Timber Chainsaw or the Fernway Logger 500 Chainsaw" says no word of the
+            # "Quillon Timber 500 Chainsaw" that those two names do not account for.
+            mine = {t for t in self._name_terms[i] if t in found}
+            mine |= {n for n in self._name_numbers[i] if n in said_numbers}
+            if not mine - set().union(*(self._name_terms[j] + self._name_numbers[j] for j in whole if j != i)):
                 del out[i]
         for code in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]{2,}", text):
             i = self._models.get(_norm_model(code))
@@ -193,8 +236,11 @@ class Vocabulary:
             return None
         if len(named) > 1 and named[1][0] >= named[0][0] - 1e-9:
             # A tie between a product and a longer-named one that holds it ("Trail Stove" vs "Trail Stove
-            # Cartridges") goes to the one whose whole name is in the message.
-            whole = [it for s, it in named if s >= 0.999]
+            # Cartridges"), or two model codes ("the AR-200CE ... as the AR-200"), goes to the one whose whole name
+            # is in the message.
+            said = fold(text).casefold()
+            tied = [it for s, it in named if s >= named[0][0] - 1e-9]
+            whole = [it for it in tied if fold(it.name).casefold() in said] or [it for s, it in named if s >= 0.999]
             return whole[0] if len(whole) == 1 else None
         return named[0][1]
 
