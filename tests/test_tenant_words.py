@@ -145,3 +145,37 @@ async def test_shop_titles_are_named_the_way_customers_shorten_them(tools: Toolb
     head = "Harrow AR-200CE Cutaway Electro-Acoustic\nSame body woods as the AR-200, with a cutaway."
     assert words.best_named(head).key == "G2"
     assert words.best_named("does the AR-200 have a pickup?").key == "G1"
+
+
+SIBLINGS = b"""sku,name,price,category,brand
+T3,Wayfind T3 GPS Tracker,59,Trackers,Wayfind
+T3P,Wayfind T3 Pro GPS Tracker,89,Trackers,Wayfind
+F4,Dishly AF4 Automatic Feeder,79,Feeders,Dishly
+F4W,Dishly AF4 Wi-Fi Automatic Feeder,119,Feeders,Dishly
+C50,Orla Z50 Mirrorless Camera (Body Only),649,Cameras,Orla
+C50B,Orla Z50 II Mirrorless Camera (Body Only),899,Cameras,Orla
+L28,Kestrel 24-70mm f/2.8 DG II,999,Lenses,Kestrel
+"""
+
+
+async def test_siblings_are_told_apart_by_their_marks(tools: Toolbox) -> None:
+    """ "T3" and "T3 Pro", "Z50" and "Z50 II": a short model mark names the sibling whose extra word goes unsaid,
+    and "and the Pro?" after the T3 names the Pro; a feature word a sibling's name holds does not."""
+    async with tools.db.session() as s:
+        s.add(Tenant(id="pets", name="Pets", timezone="UTC", currency="GBP"))
+        await s.commit()
+    await import_catalog(tools.db, "pets", SIBLINGS, "products.csv")
+    words = await tools.catalog.vocabulary("pets")
+    assert words.best_named("how long will the T3 go between charges?").key == "T3"
+    assert words.best_named("Is the T3 Pro waterproof?").key == "T3P"
+    assert words.best_named("the AF4 Wi-Fi").key == "F4W"
+    assert words.best_named("what's in the box with the AF4?").key == "F4"
+    assert words.best_named("does the Z50 II have weather sealing?").key == "C50B"
+    assert words.best_named("the Orla Z50").key == "C50"
+    assert words.best_named("Is the Kestrel f/2.8 sharp?").key == "L28"
+    assert words.best_named("any gps trackers?") is None
+    t3, af4 = words.by_key("catalog:product:T3"), words.by_key("catalog:product:F4")
+    assert words.sibling_named("and the Pro?", t3).key == "T3P"
+    assert words.sibling_named("and on the Wi-Fi version?", af4).key == "F4W"
+    assert words.sibling_named("does it have wifi?", af4) is None, "a feature asked of the focus"
+    assert words.sibling_named("and the price?", t3) is None

@@ -108,6 +108,8 @@ async def resolve(
     """(standalone question, who rewrote it, this turn's focus, the focus to keep for the next turns)."""
     named = words.best_named(message) if words is not None else None
     before = previous_focus(state, words)
+    if named is None and before is not None and words is not None and (focused := words.by_key(before["id"])):
+        named = words.sibling_named(message, focused)  # "and the Pro?"
     picked = _ordinal(state, message, words, turn) if named is None else None
     if picked is not None:
         # "the second one" of the items the last answer listed (or the last question compared)

@@ -55,9 +55,28 @@ def _numbers(text: str) -> list[str]:
     return re.findall(r"(?<![\w.,-])\d+(?![\w.,-])", text)
 
 
+_ROMAN = frozenset({"ii", "iv", "vi", "ix", "xi"})
+"""Two-letter generation marks of model names ("Z50 II"): the word that tells a sibling apart."""
+
+
+def _worth(term: str) -> bool:
+    """A stem worth matching: no bare number, no one-letter word; two characters only as a model mark ("T3",
+    "X4", "II")."""
+    if term.isdigit():
+        return False
+    if len(term) >= _MIN_TERM:
+        return True
+    return len(term) == 2 and (term in _ROMAN or (any(c.isdigit() for c in term) and any(c.isalpha() for c in term)))
+
+
 def _terms(text: str) -> list[str]:
-    """Stems worth matching: no bare numbers or one-letter words."""
-    return [t for t in stem_list(text) if len(t) >= _MIN_TERM and not t.isdigit()]
+    """Stems worth matching, plus compounds joined ("Wi-Fi" is also "wifi", as `message_terms` joins)."""
+    return [t for t in dict.fromkeys(stem_list(text) + stem_list(" ".join(_compounds(text)))) if _worth(t)]
+
+
+def _compounds(text: str) -> list[str]:
+    """Words written with hyphens, slashes or points, joined: "Wi-Fi" -> "wifi", "f/2.8" -> "f28"."""
+    return [re.sub(r"[-/.]", "", w) for w in re.findall(r"[^\W_]+(?:[-/.][^\W_]+)+", text.lower())]
 
 
 def _singular(word: str) -> str:
@@ -73,7 +92,7 @@ def message_terms(text: str) -> set[str]:
     """A message's stems, plus each pair of neighbouring words joined ("trail master" meets "TrailMaster")."""
     words = [fold(w) for w in re.findall(r"[^\W_]+", text.lower())]
     joined = {a + b for a, b in itertools.pairwise(words)}
-    return stems(text) | stems(" ".join(joined))
+    return stems(text) | stems(" ".join(joined)) | stems(" ".join(_compounds(text)))
 
 
 @dataclass
@@ -189,16 +208,26 @@ class Vocabulary:
             sharing = set(self._postings[matched[0]]).intersection(*(self._postings[t] for t in matched[1:]))
             if len(sharing) > 1:
                 sharing = self._by_number(sharing, text)
+            # "the T3" of a "T3 GPS Tracker" and a "T3 Pro GPS Tracker": the sibling whose mark ("Pro", "II") goes
+            # unsaid is not the one asked, when the words said are a model's.
+            marks = {t for t in matched if any(c.isdigit() for c in t)}
+            marks |= {n for n in self._name_numbers[i] if n in said_numbers}
+            sibling = len(sharing) > 1 and bool(marks)
+            if sibling:
+                sharing = self._fewest_unsaid(sharing, found, said_numbers)
             share = got / total if total else 0.0
             # ...and be its own: a word no other name (nor a category) uses, or most of the name ("hiking
             # jackets" is no one jacket even when one jacket alone has both words).
             owned = [t for t in matched if len(self._postings[t]) == 1 and t not in self._category_terms]
             owned += [n for n in self._name_numbers[i] if n in said_numbers and len(self._number_postings[n]) == 1]
-            own = bool(owned) or share >= MOSTLY
+            # A model's mark and one more word that leave no other name ("the Z50 II", "T3 Pro") are its own too.
+            marked = bool(marks) and len(matched) >= 2
+            own = bool(owned) or share >= MOSTLY or sibling or marked
             distinctive = sharing == {i} and own
             # Two things only this name has ("the Cub 15" of the "Voltline Cub 15 Practice Amp") name it, however
             # long the rest of its name: shop titles trail descriptions customers never repeat.
-            if distinctive and (share >= threshold or (len(owned) >= 2 and threshold <= NAMED)):
+            loose = threshold <= NAMED and (len(set(owned) | marks) >= 2 or sibling or marked)
+            if distinctive and (share >= threshold or loose):
                 out[i] = max(share, threshold)
         # Words the whole names in the text already account for name nothing more: "the Alder Crest Shelf or
         # the Birch Vale Shelf" does not name the "Birch Crest 200 Shelf".
@@ -217,6 +246,35 @@ class Vocabulary:
                 out[i] = 1.0
         ranked = sorted(out.items(), key=lambda x: (-x[1], -len(self._name_terms[x[0]])))
         return [(round(score, 3), self.items[i]) for i, score in ranked]
+
+    def _fewest_unsaid(self, sharing: set[int], found: set[str], said_numbers: set[str]) -> set[int]:
+        """Of names holding the same words, the one with the fewest words and numbers the text leaves unsaid; all
+        of them when several tie."""
+        unsaid = {
+            j: len([t for t in self._name_terms[j] if t not in found])
+            + len([n for n in self._name_numbers[j] if n not in said_numbers])
+            for j in sharing
+        }
+        least = min(unsaid.values())
+        fewest = {j for j, n in unsaid.items() if n == least}
+        return fewest if len(fewest) == 1 else sharing
+
+    def sibling_named(self, text: str, focus: CatalogItem) -> CatalogItem | None:
+        """The item a message names by what sets it apart from the one in focus: "and the Pro?" after the T3,
+        "on the Wi-Fi version?" after the plain feeder. None unless exactly one item fits."""
+        own = set(_terms(focus.name))
+        # Only what follows "the" names an item: "does it have a brushless motor?" asks the focus about a feature
+        # a sibling's name holds, "and the brushless one?" asks about that sibling.
+        pointed = " ".join(re.findall(r"\bthe\s+([^\W_][\w/.-]*)", text, re.I))
+        said = {t for t in message_terms(pointed) if _worth(t)} - own
+        if not said:
+            return None
+        fits = [
+            it
+            for _, it in self.named(f"{text} {focus.name}")
+            if it != focus and said & set(_terms(it.name)) and own & set(_terms(it.name))
+        ]
+        return fits[0] if len(fits) == 1 else None
 
     def _by_number(self, sharing: set[int], text: str) -> set[int]:
         """Of names sharing the same words, those the text's numbers single out: "Aster Shelf" is not the
