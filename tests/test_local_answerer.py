@@ -423,3 +423,40 @@ def test_a_rate_is_no_length_and_a_measure_of_anything_names_no_key() -> None:
     header = Header(question=None, focus=["Kite Fan"], items=["Kite Fan"])
     assert "220" not in compose_answer("How tall is the Kite Fan?", blocks, header=header), "220 km/h is no height"
     assert compose_answer("What blade size does the Kite Fan take?", blocks, header=header) == DECLINE
+
+
+FOUNTAIN = [
+    SourceBlock(
+        1,
+        "wren_fountain — about Wren F35 Fountain",
+        "The F35 measures 24 x 24 x 17 cm and comes in white or grey. The filter is the same carbon type and "
+        "should be changed every 4 weeks. Care: hand wash the tray in cold water, reshape and leave to dry.",
+    ),
+    SourceBlock(
+        2,
+        "wren_tracker — about Wren T3 Tracker",
+        "The 600 mAh battery lasts up to 5 days in normal use, and a full charge takes about 2 hours. "
+        "Collar strap: machine washable at 30 °C.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "focus", "expected"),
+    [
+        ("How often do I need to swap the filter in the F35?", "Wren F35 Fountain", "every 4 weeks [1]"),
+        ("How do I clean the fountain's tray?", "Wren F35 Fountain", "hand wash the tray"),
+        ("how long will the T3 go between charges?", "Wren T3 Tracker", "5 days"),
+        ("Can the T3's strap go in the washing machine?", "Wren T3 Tracker", "machine washable"),
+    ],
+)
+def test_customers_ask_in_everyday_verbs(question: str, focus: str, expected: str) -> None:
+    """How customers ask ("how often", "swap", "clean", "go between charges", "washing machine") against how
+    manuals say it ("every 4 weeks", "changed", "Care: hand wash", "lasts", "machine washable")."""
+    header = Header(question=None, focus=[focus], items=["Wren F35 Fountain", "Wren T3 Tracker"])
+    assert expected in compose_answer(question, FOUNTAIN, header=header)
+
+
+def test_an_everyday_verb_does_not_make_up_an_answer() -> None:
+    header = Header(question=None, focus=["Wren F35 Fountain"], items=["Wren F35 Fountain", "Wren T3 Tracker"])
+    assert compose_answer("How often do I need to descale the F35's pump?", FOUNTAIN, header=header) == DECLINE

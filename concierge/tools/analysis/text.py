@@ -20,8 +20,11 @@ STOPWORDS = frozenset(
     or our so that the their them there they this to was we what when where which who why will with you your
     please could would should any some about tell know want get hi hello hey thanks thank whats got still
     looking wondering many really like just also don can re ll ve moment need make long bought anything
-    something""".split()
+    something
+    go goes going come comes coming put puts use using he she him his her us im between into onto than then""".split()
 )
+"""Words that ask nothing by themselves. Everyday verbs and pronouns of how customers talk ("can my dog go
+swimming with it on his collar?", "does it come with a plug?") are here: a source rarely repeats them."""
 
 
 def keywords(text: str) -> list[str]:

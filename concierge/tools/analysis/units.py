@@ -267,6 +267,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("runtime", "runtime life", "runtime life", "time"),
     _attr("fuel", "fuel gas propane butane", "fuel type fuel"),
     _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours runtime"),
+    _attr("frequency", "often frequently", "every interval frequency replace change", "time"),
     _attr("load", "load payload limit", "load payload capacity limit max user duty", "mass"),
     _attr("price", "price cost costs much expensive cheap cheaper cheapest pay", "price cost"),
     _attr("stock", "stock available availability left", "stock available"),
@@ -315,7 +316,10 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
     if how and how.group(1).lower() == "long":
         # "how long does it take / last / run" asks for a time; "how long is it" for a length.
         timed = re.search(
-            r"\b(take|takes|last|lasts|run|runs|charge|charging|keep|keeps|stay|stays|boil|wait)\b", said, re.I
+            r"\b(take|takes|last|lasts|run|runs|charge|charges|charging|keep|keeps|stay|stays|boil|wait|go|goes|going|"
+            r"between|before|until)\b",
+            said,
+            re.I,
         )
         attr = BY_NAME["duration" if timed else "dimensions"]
         found = [attr, *(a for a in found if a is not attr)]

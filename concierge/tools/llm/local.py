@@ -102,6 +102,14 @@ _SYNONYMS = {
     "heavi": ("weight",),
     "fee": ("cost", "charg"),
     "ship": ("deliveri",),
+    # Everyday verbs for what manuals say in their own words.
+    "swap": ("chang", "replac"),
+    "replac": ("chang",),
+    "clean": ("wash", "care"),
+    "wash": ("clean", "care"),
+    "includ": ("box", "come", "suppli"),
+    "waterproof": ("ip67", "ip68", "ipx7", "ipx8", "ipx4", "water"),
+    "swim": ("ip68", "ipx8", "water"),
 }
 _HEADER_WEIGHT = 0.6
 _ALSO_GOOD = 0.7
@@ -359,6 +367,12 @@ def _other_tier(reading: Reading, sentence: str) -> bool:
     return said is not None and said != reading.tier
 
 
+def _with_roots(terms: set[str]) -> set[str]:
+    """A sentence's stems plus the verbs of its "-able" words: "Machine washable" answers "can it go in the washing
+    machine?" ("washabl" -> "wash"), "adjustable" an "adjust"."""
+    return terms | {t[:-3] for t in terms if t.endswith(("abl", "ibl")) and len(t) >= 7}
+
+
 def _subject(label: str) -> str:
     if label.startswith(_CATALOG):
         return label[len(_CATALOG) :].strip()
@@ -499,7 +513,7 @@ def weigh(
                 continue
             if _about_other(reading, s, subject) or _other_tier(reading, s):
                 continue
-            units.append((b.n, s, stems(s), stems(b.label), subject, b.label.startswith(_CATALOG)))
+            units.append((b.n, s, _with_roots(stems(s)), stems(b.label), subject, b.label.startswith(_CATALOG)))
     if not q or not units:
         return [], set()
     vocabulary = set().union(*(u[2] | u[3] for u in units))
