@@ -460,3 +460,17 @@ def test_customers_ask_in_everyday_verbs(question: str, focus: str, expected: st
 def test_an_everyday_verb_does_not_make_up_an_answer() -> None:
     header = Header(question=None, focus=["Wren F35 Fountain"], items=["Wren F35 Fountain", "Wren T3 Tracker"])
     assert compose_answer("How often do I need to descale the F35's pump?", FOUNTAIN, header=header) == DECLINE
+
+
+def test_made_of_is_answered_by_a_material_not_by_the_making() -> None:
+    cave = [
+        SourceBlock(
+            1,
+            "cave — about Burrow Cat Cave",
+            "Because each cave is made by hand, sizes vary slightly. Every cave is felted from 100% New Zealand "
+            "wool.\nBody: mahogany, satin finish",
+        )
+    ]
+    header = Header(question=None, focus=["Burrow Cat Cave"], items=["Burrow Cat Cave"])
+    assert "wool [1]" in compose_answer("What's the Burrow Cat Cave made from?", cave, header=header)
+    assert "mahogany" in compose_answer("What wood is the Burrow Cat Cave's body?", cave, header=header)

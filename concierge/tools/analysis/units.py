@@ -242,7 +242,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "waterproof water resistant rain wet rainproof repellent leak",
         "waterproof water resistance resistant hydrostatic",
     ),
-    _attr("material", "material materials made fabric fabrics", "material materials fabric shell lining"),
+    _attr("material", "material materials made fabric fabrics wood", "material materials fabric shell lining"),
     _attr("color", "color colour colors colours", "color colour colors colours"),
     _attr("warranty", "warranty guarantee guaranteed", "warranty guarantee"),
     _attr("occupancy", "people person persons occupants sleeps sleep fits", "capacity occupancy sleeps person people"),
@@ -273,6 +273,16 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("stock", "stock available availability left", "stock available"),
 )
 BY_NAME = {a.name: a for a in ATTRIBUTES}
+MATERIALS = frozenset(
+    stems(
+        """wool cotton linen silk leather suede nylon polyester polypropylene polyethylene polycarbonate acrylic
+        spandex elastane fleece felt canvas denim down rubber silicone latex plastic abs pvc foam neoprene steel
+        stainless aluminium aluminum titanium iron copper brass bronze zinc carbon fibreglass fiberglass glass
+        ceramic porcelain stoneware wood wooden oak ash beech birch maple walnut pine spruce cedar mahogany rosewood
+        teak bamboo rattan cork paper cardboard stone marble granite concrete resin"""
+    )
+)
+"""What things are made of: a sentence naming one answers "what is it made of?" without saying "material"."""
 _PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
 
 

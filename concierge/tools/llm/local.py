@@ -30,6 +30,7 @@ from concierge.tools.analysis.units import (
     ATTRIBUTES,
     BY_NAME,
     ITEM_ROW,
+    MATERIALS,
     UNIT_STEMS,
     Attribute,
     asked_attributes,
@@ -339,6 +340,7 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
 
 
 _FILLER = frozenset(stems("much many"))
+_MADE = frozenset(stems("made make wood"))
 _MADE_STEM = next(iter(stems("made")), "made")
 _MADE_OF = re.compile(r"\bmade\s+(?:of|from|out|with|in|by|entirely|mostly|using)\b", re.I)
 _WHO_MADE = re.compile(
@@ -471,6 +473,8 @@ def _attribute_score(
             and [q.dimension for q in quantities(sentence)] == [attr.dimension]
         ):
             score = _QUANTITY_ONLY  # "At just 6.9 kg, it is easy to carry": the one figure of that kind
+        elif attr.name == "material" and not catalog and stems(sentence) & MATERIALS:
+            score = _QUANTITY_PROSE  # "made by hand from 100% New Zealand wool": the material, not the making
         else:
             continue
         best = max(best, score)
@@ -529,6 +533,8 @@ def weigh(
         q -= _FILLER
     if attributes and all(a.name != "price" for a in attributes):
         q -= _FILLER  # "how much does it weigh": "much" asks for no price
+    if any(a.name == "material" for a in attributes):
+        q -= _MADE  # "made from?" asks a material: "made by hand" is no answer, "100% wool" is
     synonyms = {t: set(_SYNONYMS.get(t, ())) for t in q}
     if attributes and all(a.name != "price" for a in attributes):
         synonyms = {t: v - {"price", "cost"} for t, v in synonyms.items()}
