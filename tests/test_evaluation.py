@@ -1,6 +1,7 @@
 """The evaluation harness: its scoring, and the demo question set through the whole graph."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -136,7 +137,7 @@ async def test_eval_runs_on_contoso_outdoor(settings: Settings, tmp_path: Path, 
     report = tmp_path / "contoso.json"
     summary = await evaluate(settings, "demo", None, report, CONTOSO, split="holdout")
     out = capsys.readouterr().out
-    assert "contoso: 20 products accepted, 20 manuals ingested" in out
+    assert "contoso: 20 products accepted, 20 documents ingested" in out
     outcomes = json.loads(report.read_text())["outcomes"]
     turns = sum(len(c.turns) for c in load_set(CONTOSO_SET) if c.split == "holdout")
     assert len(outcomes) == turns and any(o["turn"] == 2 for o in outcomes)
@@ -194,3 +195,42 @@ def test_a_varied_business_is_written_and_asked_in_more_ways(tmp_path: Path) -> 
     assert any(t.question.startswith(("And the", "what about the", "Same for the")) for t in turns)
     assert sum(t.kind == "unanswerable" for t in turns) >= 10
     assert "garden" in synthetic.DEV_BUSINESSES
+
+
+def test_the_hand_written_businesses_are_well_formed_and_marked() -> None:
+    from concierge.evaluation.harness import BUSINESSES, business_folder
+
+    splits = {}
+    for name in ("fretline", "muddypaws", "framewell"):
+        folder = business_folder(name)
+        conversations = load_set(folder / "questions.jsonl")
+        turns = [t for c in conversations for t in c.turns]
+        assert len(turns) >= 45 and sum(len(c.turns) > 1 for c in conversations) >= 6
+        assert sum(t.kind == "unanswerable" for t in turns) >= 8
+        titles = {p.stem for p in (folder / "docs").iterdir()}
+        for t in turns:  # every expected page exists
+            assert {e["title"] for e in t.expected_sources if e["source"] == "documents"} <= titles, t.question
+        splits[name] = {c.split for c in conversations}
+    assert splits == {"fretline": {"dev"}, "muddypaws": {"dev"}, "framewell": {"holdout"}}
+    assert "holdout" in (BUSINESSES / "README.md").read_text()
+
+
+async def test_eval_runs_a_business_folder_and_keeps_holdout_misses_unread(
+    settings: Settings, tmp_path: Path, capsys
+) -> None:
+    """A folder as a shop publishes itself becomes a tenant and its questions run; a holdout question's miss is
+    counted, never printed."""
+    from concierge.evaluation.harness import business_folder, evaluate
+
+    folder = tmp_path / "shop"
+    shutil.copytree(business_folder("fretline"), folder)
+    rows = [json.loads(line) for line in (folder / "questions.jsonl").read_text().splitlines()]
+    picked = [r for r in rows if r["id"] in ("bf02", "bf09", "bv04")]
+    wrong = {**picked[0], "id": "h1", "split": "holdout", "question": "How heavy is the Keyra P88 exactly?"}
+    wrong["must_contain"] = ["99 kg"]  # a figure no page states: this turn misses
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*picked, wrong]))
+    summary = await evaluate(settings, "demo", None, tmp_path / "r.json", business=folder)
+    out = capsys.readouterr().out
+    assert "business-shop: 8 products accepted, 9 documents ingested" in out
+    assert summary["questions"] == 5 and summary["facts_correct"] == 0.8 and summary["wrong_item"] == 0
+    assert "1 holdout misses not shown" in out and "exactly" not in out

@@ -118,6 +118,14 @@ def main(argv: list[str] | None = None) -> None:
         "holdouts nobody tunes on",
     )
     ev.add_argument(
+        "--business",
+        default=None,
+        metavar="NAME|DIR",
+        help="evaluate a business written as shops publish it: one of concierge/evaluation/sets/businesses "
+        "(fretline and muddypaws are development ones, framewell a holdout nobody tunes on) or any folder with "
+        "products.csv, docs/ and questions.jsonl (and business.json for its name and currency)",
+    )
+    ev.add_argument(
         "--split", choices=["dev", "holdout", "holdout2"], default=None, help="only the questions of this split"
     )
     ev.add_argument(
@@ -183,6 +191,12 @@ def _dispatch(args: argparse.Namespace) -> None:
 
         if args.contoso is not None and not (args.contoso / "products.csv").is_file():
             raise SystemExit(f"concierge eval: no Contoso data at {args.contoso} (pass its folder to --contoso)")
+        try:
+            from concierge.evaluation.harness import business_folder
+
+            business = business_folder(args.business) if args.business else None
+        except ValueError as exc:
+            raise SystemExit(f"concierge eval: {exc}") from None
         tenant = args.tenant or settings.default_tenant
         corrections, version = args.corrections is not None, args.corrections or None
         asyncio.run(
@@ -199,6 +213,7 @@ def _dispatch(args: argparse.Namespace) -> None:
                 args.set_version,
                 args.policy,
                 args.synthetic,
+                business,
             )
         )
     elif args.command == "export-training":
