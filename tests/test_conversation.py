@@ -37,6 +37,7 @@ MINI = "openai/gpt-4o-mini"
         ("How long does it take to ship to Germany?", False),
         ("Is it possible to pay by card?", False),
         ("What are your opening hours?", False),
+        ("Can I pick my order up from the shop instead of having it delivered?", False),
     ],
 )
 def test_references_are_found(message: str, refers: bool) -> None:

@@ -18,7 +18,8 @@ _DUMMY_IT = re.compile(
     r"\bit(?:'s| is| was)? (?:possible|true|ok|okay|worth|necessary|safe to|allowed|raining|late|early|too late)\b|"
     r"\b(?:is|was) it (?:possible|true|ok|okay|worth|necessary|allowed|too late|raining)\b|"
     r"\bhow long does it take (?:to|for) (?:ship|deliver|arrive|get|receive|process|refund)|"
-    r"\bwhat time is it\b|\bhow much does it cost to (?:ship|deliver|post|send|return)\b|\bit depends\b",
+    r"\bwhat time is it\b|\bhow much does it cost to (?:ship|deliver|post|send|return)\b|\bit depends\b|"
+    r"\b(?:have|having|get|getting|had) it (?:delivered|shipped|sent|posted|gift[- ]wrapped|wrapped)\b",
     re.I,
 )
 _ELLIPTIC = re.compile(
