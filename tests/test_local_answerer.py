@@ -474,3 +474,16 @@ def test_made_of_is_answered_by_a_material_not_by_the_making() -> None:
     header = Header(question=None, focus=["Burrow Cat Cave"], items=["Burrow Cat Cave"])
     assert "wool [1]" in compose_answer("What's the Burrow Cat Cave made from?", cave, header=header)
     assert "mahogany" in compose_answer("What wood is the Burrow Cat Cave's body?", cave, header=header)
+
+
+def test_a_measure_is_answered_by_a_figure_not_by_its_word() -> None:
+    piano = [
+        SourceBlock(
+            1,
+            "p88 — about Tessel P88 Piano",
+            "The P88 has 88 fully weighted keys with a graded hammer action. At 11.7 kg it can be moved by one person.",
+        )
+    ]
+    header = Header(question=None, focus=["Tessel P88 Piano"], items=["Tessel P88 Piano"])
+    answer = compose_answer("How much does the Tessel P88 Piano weigh?", piano, header=header)
+    assert "11.7 kg" in answer and "weighted keys" not in answer

@@ -599,6 +599,16 @@ def weigh(
             # A spec line states what its key names (or, worded, its value: "Colours: blue, red"): "Weight: 20 kg,
             # manufacturer's figure" says nothing of where it is manufactured, whatever words its note shares.
             coverage = words = min(coverage, _NAME_ONLY)
+        said = (hits | from_header) - name_terms - _FILLER
+        if (
+            dims
+            and said
+            and said <= asked_words
+            and not floor
+            and not any(x.dimension in dims for x in quantities(sentence))
+        ):
+            # "how much does it weigh?" is a figure: "88 fully weighted keys" shares its word, not its answer
+            coverage = words = min(coverage, _NAME_ONLY)
         if not reading.asked:  # a spec line of no item in particular needs words too
             floor, bonus = min(floor, coverage + _UNANCHORED), bonus / 2
         coverage = max(coverage + bonus, floor)
