@@ -109,6 +109,9 @@ _SYNONYMS = {
     "clean": ("wash", "care"),
     "wash": ("clean", "care"),
     "includ": ("box", "come", "suppli"),
+    "box": ("includ", "content", "suppli"),
+    "pick": ("collect",),
+    "collect": ("pick",),
     "waterproof": ("ip67", "ip68", "ipx7", "ipx8", "ipx4", "water"),
     "swim": ("ip68", "ipx8", "water"),
 }
