@@ -102,8 +102,12 @@ class Toolbox:
             langsmith=LangSmithFeedback.from_settings(settings),
         )
 
-    async def open(self, migrate: bool = True) -> "Toolbox":
-        """Migrate the database (unless a deploy step did) and load what would otherwise block the event loop."""
+    async def open(self, migrate: bool = True, warm: bool = True) -> "Toolbox":
+        """Migrate the database (unless a deploy step did) and load what would otherwise block the event loop.
+
+        `warm=False` leaves the token encoding and the local embedding model to load on first use: a command that
+        only reads or writes rows (`concierge documents list`, `policies list`) never pays the ~0.5-1 s for them.
+        """
         if migrate:
             await upgrade(self.db.engine)
         secret = await asyncio.to_thread(load_or_create_secret, self.settings.secret_key, self.settings.data_dir)
@@ -114,6 +118,8 @@ class Toolbox:
             if migrate:
                 raise
             log.exception("could not seal provider keys: is the database migrated? (`concierge migrate`)")
+        if not warm:
+            return self
         await asyncio.to_thread(encoding)
         if (load := getattr(getattr(self.documents, "embedder", None), "load", None)) is not None:
             await asyncio.to_thread(load)  # the local embedding model: ~0.5 s, better here than in a first search
