@@ -131,9 +131,9 @@ def _expected(rows: Rows, tenant: str, version: int | None, until: datetime | No
     latest: dict[tuple[str, int], FeedbackEntry] = {}
     for f in rows.ratings:
         key = (f.thread_id, f.turn)
-        if f.tenant_id == tenant and key in keys and f.helpful is not None:
-            if key not in latest or f.updated_at > latest[key].updated_at:
-                latest[key] = f
+        rated = f.tenant_id == tenant and key in keys and f.helpful is not None
+        if rated and (key not in latest or f.updated_at > latest[key].updated_at):
+            latest[key] = f
     calls = [c for c in rows.calls if c.tenant_id == tenant and c.run_id in ids]
     remote = [c for c in calls if c.provider != "local"]
     turns, errors = len(keys | handed), sum(r.status in ("error", "timeout") for r in runs)

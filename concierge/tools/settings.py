@@ -216,6 +216,12 @@ class Settings(BaseSettings):
     event_retention_s: float = Field(
         default=3600.0, description="How long the events of a finished run stay in the log for rejoining streams."
     )
+    handoff_watch_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the agents' console stream reads a tenant's handoff queue for changes made on other "
+        "replicas (changes made on its own replica reach it at once).",
+    )
     sse_heartbeat_s: float = Field(
         default=5.0, description="Seconds between `: heartbeat` comments on a quiet event stream."
     )

@@ -67,7 +67,7 @@ class Toolbox:
     def __post_init__(self) -> None:
         self.usage = UsageLedger(self.db)
         self.feedback = FeedbackStore(self.db, self.langsmith)
-        self.handoffs = HandoffQueue(self.db)
+        self.handoffs = HandoffQueue(self.db, self.settings.handoff_watch_s)
         self.corrections = Corrections(self.db, self.langsmith)
         self.policies = Policies(self.db)
         self.evalsets = EvalSets(self.db)
@@ -126,6 +126,7 @@ class Toolbox:
         return self
 
     async def close(self) -> None:
+        await self.handoffs.aclose()
         if self.langsmith is not None:
             await self.langsmith.drain()
         await self.models.aclose()
