@@ -387,3 +387,46 @@ def test_the_console_hears_the_queue_change_live(live_server: LiveServer, settin
     finally:
         console.close()
         elsewhere.close()
+
+
+async def test_a_watcher_hears_another_processes_changes_and_stops_with_its_last_follower(tmp_path: Path) -> None:
+    """Two queues on one database, as two replicas: a change made through one reaches the other's watcher within
+    its poll; the watcher is the tenant's alone, and ends when nobody follows it."""
+    db_a, db_b = (AppDatabase(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite'}") for _ in range(2))
+    try:
+        await upgrade(db_a.engine)
+        async with db_a.session() as s:
+            s.add_all([Tenant(id="shop", name="Shop"), Tenant(id="rival", name="Rival")])
+            await s.commit()
+        a, b = HandoffQueue(db_a), HandoffQueue(db_b, poll_s=0.05)
+
+        async def enqueue(tenant: str, thread: str, turn: int = 1) -> str:
+            fields = {"run_id": "", "reason": "asked_for_human", "question": "a person please", "summary": ""}
+            made = await a.enqueue(
+                tenant_id=tenant, thread_id=thread, turn=turn, draft="", sources=[], customer={}, **fields
+            )
+            return made.id
+
+        async with b.watch("shop") as first, b.watch("shop") as second, b.watch("rival") as rival:
+            handoff = await enqueue("shop", "t1")
+            for q in (first, second):
+                event = await asyncio.wait_for(q.get(), 5)
+                assert (event["kind"], event["handoff_id"], event["status"]) == ("queued", handoff, "waiting")
+            # One change at a time (two within one poll of another replica's are one look: the later one's event).
+            for change, kind in (
+                (a.claim("shop", handoff, "aoife"), "claimed"),
+                (a.add_note("shop", handoff, "aoife", "regular"), "note"),
+                (enqueue("shop", "t1", turn=2), "customer_wrote"),
+                (a.release("shop", handoff, "aoife"), "released"),
+                (a.close("shop", handoff, "resolved"), "closed"),
+            ):
+                await change
+                event = await asyncio.wait_for(first.get(), 5)
+                assert (event["kind"], event["handoff_id"]) == (kind, handoff), event
+            assert event["status"] == "resolved" and second.qsize() == 5
+            assert rival.empty(), "another tenant's watcher hears nothing"
+            assert set(b._watchers) == {"shop", "rival"}
+        assert b._watchers == {}, "the last follower gone, the watcher stops"
+    finally:
+        await db_a.dispose()
+        await db_b.dispose()

@@ -139,7 +139,7 @@ async def queue(
     return [handoff_json(e) for e in entries]
 
 
-@router.get("/stream", response_class=StreamResponse)
+@router.get("/stream")
 async def stream(agent: Agent, app: App) -> StreamResponse:
     """The tenant's queue as it changes, as Server-Sent Events: `ready` once following (then read the queue to
     catch up), then `queued`, `claimed`, `released`, `held`, `closed`, `customer_wrote` and `note`, each with the

@@ -171,17 +171,22 @@ class HandoffQueue:
         """The tenant's queue events from now on (see `changes`), until the caller leaves."""
         w = self._watchers.get(tenant_id)
         if w is None:
-            w = self._watchers[tenant_id] = _Watcher()
             shown = await self.view(tenant_id)  # the baseline, before the caller reads the queue to catch up
-            w.task = asyncio.get_running_loop().create_task(self._follow(tenant_id, w, shown), name="handoff-watch")
+            w = self._watchers.get(tenant_id)  # another follower may have started one meanwhile
+            if w is None:
+                w = self._watchers[tenant_id] = _Watcher()
+                w.task = asyncio.get_running_loop().create_task(
+                    self._follow(tenant_id, w, shown), name=f"handoff-watch-{tenant_id}"
+                )
         q: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         w.subscribers.add(q)
         try:
             yield q
         finally:
             w.subscribers.discard(q)
-            if not w.subscribers and self._watchers.get(tenant_id) is w:
-                del self._watchers[tenant_id]
+            if not w.subscribers:
+                if self._watchers.get(tenant_id) is w:
+                    del self._watchers[tenant_id]
                 if w.task is not None:
                     w.task.cancel()
 
