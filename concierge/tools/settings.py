@@ -219,8 +219,9 @@ class Settings(BaseSettings):
     handoff_watch_s: float = Field(
         default=1.0,
         gt=0,
-        description="How often the agents' console stream reads a tenant's handoff queue for changes made on other "
-        "replicas (changes made on its own replica reach it at once).",
+        description="How often the agents' console stream reads a tenant's handoff queue whatever happens: changes "
+        "reach it at once from its own replica, and from others by a nudge (Redis pub/sub or PostgreSQL NOTIFY); "
+        "this catches what a lost nudge, or SQLite (no nudges), leaves.",
     )
     sse_heartbeat_s: float = Field(
         default=5.0, description="Seconds between `: heartbeat` comments on a quiet event stream."

@@ -26,6 +26,7 @@ from concierge.tools.support.corrections import Corrections
 from concierge.tools.support.feedback import FeedbackStore
 from concierge.tools.support.handoffs import HandoffQueue
 from concierge.tools.support.langsmith import LangSmithFeedback
+from concierge.tools.support.nudges import make_nudges
 from concierge.tools.support.signing import FeedbackLinks
 from concierge.tools.tokens import encoding
 from concierge.tools.web.cache import build_web_search
@@ -67,7 +68,7 @@ class Toolbox:
     def __post_init__(self) -> None:
         self.usage = UsageLedger(self.db)
         self.feedback = FeedbackStore(self.db, self.langsmith)
-        self.handoffs = HandoffQueue(self.db, self.settings.handoff_watch_s)
+        self.handoffs = HandoffQueue(self.db, self.settings.handoff_watch_s, make_nudges(self.settings, self.db))
         self.corrections = Corrections(self.db, self.langsmith)
         self.policies = Policies(self.db)
         self.evalsets = EvalSets(self.db)

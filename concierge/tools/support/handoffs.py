@@ -10,9 +10,9 @@ the same queue for tools that speak the Agent Server API, such as LangChain's Ag
 
 `watch(tenant)` is the queue's changes as they happen, for the agents' console: one watcher per tenant and
 process compares what the console shows of the open handoffs (status, holder, the customer's turn, notes) with
-the database, at once after a change made here and every `poll_s` for changes made on other replicas. The
-database is the one source, so an event on replica A reaches a console connected to replica B with nothing to
-deliver between them, and a console's events are its own tenant's only.
+the database: at once after a change made here or nudged by another replica (`nudges.py`: Redis pub/sub or
+PostgreSQL NOTIFY), and every `poll_s` whatever happens. The database is the one source, so a lost nudge costs a
+poll interval, never an event, and a console's events are its own tenant's only.
 """
 
 import asyncio
@@ -31,6 +31,7 @@ from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.events import writing
 from concierge.tools.db.models import HandoffEntry, HandoffNote, Thread
+from concierge.tools.support.nudges import Nudges
 
 OPEN = ("waiting", "claimed", "held")
 CLOSED = ("answered", "ignored", "resolved")
@@ -135,13 +136,33 @@ class _Watcher:
 class HandoffQueue:
     db: AppDatabase
     poll_s: float = 1.0
-    """How often a watched tenant's queue is read for changes made on other replicas."""
+    """How often a watched tenant's queue is read anyway (changes another replica made without a nudge)."""
+    nudges: Nudges | None = None
     _watchers: dict[str, _Watcher] = field(default_factory=dict, init=False, repr=False)
+    _listener: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _origin: str = field(default_factory=lambda: uuid.uuid4().hex, init=False, repr=False)
 
-    def _changed(self, tenant_id: str) -> None:
-        """A change committed here: the tenant's watcher (if any console follows it) looks now."""
+    async def _changed(self, tenant_id: str) -> None:
+        """A change committed here: the tenant's watcher here looks now, and other replicas' are nudged."""
         if (w := self._watchers.get(tenant_id)) is not None:
             w.wake.set()
+        if self.nudges is not None:
+            try:
+                await self.nudges.publish(f"{self._origin}:{tenant_id}")
+            except Exception as exc:  # the change is made; other replicas see it at their next poll
+                log.warning("handoff nudge not sent (%s): other replicas see the change at their next poll", exc)
+
+    def _nudged(self, message: str) -> None:
+        origin, _, tenant_id = message.partition(":")
+        if origin != self._origin and (w := self._watchers.get(tenant_id)) is not None:
+            w.wake.set()
+
+    async def _listen(self) -> None:
+        assert self.nudges is not None
+        try:
+            await self.nudges.listen(self._nudged)
+        except Exception as exc:
+            log.warning("handoff nudges: not listening (%s); other replicas' changes come by the poll", exc)
 
     async def view(self, tenant_id: str, also: Iterable[str] = ()) -> dict[str, Shown]:
         """The tenant's open handoffs (and those of `also`, to see how they closed) as the console shows them."""
@@ -174,10 +195,11 @@ class HandoffQueue:
             shown = await self.view(tenant_id)  # the baseline, before the caller reads the queue to catch up
             w = self._watchers.get(tenant_id)  # another follower may have started one meanwhile
             if w is None:
+                loop = asyncio.get_running_loop()
                 w = self._watchers[tenant_id] = _Watcher()
-                w.task = asyncio.get_running_loop().create_task(
-                    self._follow(tenant_id, w, shown), name=f"handoff-watch-{tenant_id}"
-                )
+                w.task = loop.create_task(self._follow(tenant_id, w, shown), name=f"handoff-watch-{tenant_id}")
+                if self.nudges is not None and self._listener is None:
+                    self._listener = loop.create_task(self._listen(), name="handoff-nudges")
         q: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         w.subscribers.add(q)
         try:
@@ -189,6 +211,9 @@ class HandoffQueue:
                     del self._watchers[tenant_id]
                 if w.task is not None:
                     w.task.cancel()
+                if not self._watchers and self._listener is not None:
+                    self._listener.cancel()
+                    self._listener = None
 
     async def _follow(self, tenant_id: str, w: _Watcher, shown: dict[str, Shown]) -> None:
         while True:
@@ -209,11 +234,14 @@ class HandoffQueue:
     async def aclose(self) -> None:
         """Stop every watcher (the server is shutting down)."""
         watchers, self._watchers = list(self._watchers.values()), {}
-        for w in watchers:
-            if w.task is not None:
-                w.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await w.task
+        tasks = [w.task for w in watchers if w.task is not None] + ([self._listener] if self._listener else [])
+        self._listener = None
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.nudges is not None:
+            await self.nudges.aclose()
 
     async def open_for(self, tenant_id: str, thread_id: str) -> HandoffEntry | None:
         """The thread's open handoff, if any: then the customer's message goes to a person."""
@@ -261,7 +289,7 @@ class HandoffQueue:
             entry.draft, entry.sources, entry.customer = draft, sources, customer
             await _mirror(s, entry)
             await s.commit()
-        self._changed(tenant_id)
+        await self._changed(tenant_id)
         return entry
 
     async def claim(self, tenant_id: str, handoff_id: str, agent: str) -> HandoffEntry:
@@ -286,7 +314,7 @@ class HandoffQueue:
                 raise HandoffConflict(why)
             await _mirror(s, entry)
             await s.commit()
-        self._changed(tenant_id)
+        await self._changed(tenant_id)
         return entry
 
     async def release(self, tenant_id: str, handoff_id: str, agent: str, *, force: bool = False) -> HandoffEntry:
@@ -313,7 +341,7 @@ class HandoffQueue:
                 raise HandoffConflict(why)
             await _mirror(s, entry)
             await s.commit()
-        self._changed(tenant_id)
+        await self._changed(tenant_id)
         return entry
 
     async def replied(self, handoff_id: str, agent: str, *, keep: bool) -> HandoffEntry | None:
@@ -331,7 +359,7 @@ class HandoffQueue:
                 entry.closed_at = None if keep else now
             await _mirror(s, entry)
             await s.commit()
-        self._changed(entry.tenant_id)
+        await self._changed(entry.tenant_id)
         return entry
 
     async def close(self, tenant_id: str, handoff_id: str, status: str) -> HandoffEntry:
@@ -343,7 +371,7 @@ class HandoffQueue:
                 entry.status, entry.closed_at = status, utcnow()
                 await _mirror(s, entry)
                 await s.commit()
-        self._changed(tenant_id)
+        await self._changed(tenant_id)
         return entry
 
     async def get(self, tenant_id: str, handoff_id: str) -> HandoffEntry:
@@ -377,7 +405,7 @@ class HandoffQueue:
             )
             s.add(note)
             await s.commit()
-        self._changed(tenant_id)
+        await self._changed(tenant_id)
         return note_json(note)
 
     async def notes(self, tenant_id: str, handoff_id: str) -> list[dict[str, Any]]:
