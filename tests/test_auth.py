@@ -65,7 +65,11 @@ def _request(client: httpx.Client, method: str, path: str, key: str | None) -> h
     url = url.replace("{thread_id}", "nope").replace("{document_id}", "nope")
     headers = {"X-Api-Key": key} if key else {}
     body = {} if method in ("POST", "PUT", "PATCH") else None
-    return client.request(method, url, json=body, headers=headers)
+    r = client.send(client.build_request(method, url, json=body, headers=headers), stream=True)
+    if not r.headers.get("content-type", "").startswith("text/event-stream"):
+        r.read()  # a stream that was let in (`GET /handoffs/stream`) never ends: its status is the answer
+    r.close()
+    return r
 
 
 def test_every_route_declares_a_scope() -> None:

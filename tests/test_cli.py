@@ -82,6 +82,29 @@ def test_documents_upload_list_delete_from_the_command_line(settings: Settings, 
     assert run(settings, "documents", "delete", doc_id).returncode == 1
 
 
+LOADED = """
+import sys
+from concierge.cli.main import main
+from concierge.tools.documents.embeddings import _minilm_runtime
+from concierge.tools.tokens import _load
+try:
+    main(sys.argv[1:])
+finally:
+    print(f"embedder={_minilm_runtime.cache_info().currsize} encoding={_load.cache_info().currsize}")
+"""
+
+
+def test_commands_that_never_search_load_no_embedding_model(settings: Settings) -> None:
+    """`documents list` and `policies list` only read rows: the model and the encoding (~0.5-1 s) stay unloaded."""
+    env = {**os.environ, **PATIENT_ENV, "CONCIERGE_DATA_DIR": str(settings.data_dir), "LANGSMITH_TRACING": "false"}
+    for args in (["documents", "list"], ["policies", "list"]):
+        out = subprocess.run(
+            [sys.executable, "-c", LOADED, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert out.returncode == 0, out.stderr
+        assert "embedder=0 encoding=0" in out.stdout, (args, out.stdout)
+
+
 def test_command_mistakes_print_one_line_and_what_to_run(tmp_path: Path) -> None:
     empty = Settings(data_dir=tmp_path / "empty")
     cases = [

@@ -3,6 +3,8 @@ uploaded, the job created and followed, its model registered (once) as a candida
 policy compared on an evaluation set before any rollout; no key, bad input and another tenant's job."""
 
 import json
+import subprocess
+import sys
 
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
@@ -79,3 +81,10 @@ def test_a_fine_tuned_model_becomes_a_candidate_policy(settings: Settings) -> No
         r = client.post("/policies/compare", json={"a": 0, "b": version, "set": "small"}, timeout=120)
         assert r.status_code == 200, r.text
         assert stub.calls(done["fine_tuned_model"])
+
+
+def test_the_server_starts_without_the_openai_client() -> None:
+    """`openai` is imported where a job is started or followed, not when the app and its routes are (~0.3 s)."""
+    code = "import sys, concierge.server.app, concierge.cli.learning; print('openai' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False", out.stdout + out.stderr

@@ -18,7 +18,8 @@ from concierge.tools.db.migrate import upgrade
 from concierge.tools.db.models import Tenant
 from concierge.tools.settings import Settings
 from concierge.tools.support.handoffs import HandoffConflict, HandoffQueue
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, add_tenant_sync
+from tests.sse import Follower
 
 PG_URL = os.environ.get("CONCIERGE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
@@ -348,3 +349,84 @@ def test_an_agent_is_named_by_its_key_and_only_supervisors_review(live_server: L
         assert review.status_code == 403 and "admin" in review.json()["detail"]
         forced = niamh.post(f"/handoffs/{item['handoff_id']}/release", json={"force": True})
         assert forced.status_code == 403
+
+
+def test_the_console_hears_the_queue_change_live(live_server: LiveServer, settings: Settings) -> None:
+    """`GET /handoffs/stream`: every change an agent's console shows, as it happens, for the key's tenant only."""
+    key = json.loads((settings.data_dir / "demo-keys.json").read_text())["secret"]
+    other = add_tenant_sync(settings, "other-shop", scopes=["handoff:resolve"])
+    with live_server.client(timeout=30) as admin:
+        chat_only = admin.post("/admin/tenants/demo/keys", json={"scopes": ["chat"], "name": "widget"}).json()["key"]
+    with live_server.client(chat_only) as widget:
+        assert widget.get("/handoffs/stream").status_code == 403
+    console = Follower(live_server.url, "/handoffs/stream", {"X-Api-Key": key}).start()
+    elsewhere = Follower(live_server.url, "/handoffs/stream", {"X-Api-Key": other}).start()
+    try:
+        assert console.events[0] == ("ready", {"tenant_id": "demo"}), "the tenant is the key's"
+        with live_server.client(timeout=30) as client:
+            thread = client.post("/threads", json={}).json()["thread_id"]
+            client.post(f"/threads/{thread}/runs/wait", json=ask("Can I speak to a human?"))
+            queued = console.wait("queued", thread_id=thread, status="waiting")
+            handoff = queued["handoff_id"]
+            client.post(f"/handoffs/{handoff}/claim", headers=agent("niamh"))
+            console.wait("claimed", handoff_id=handoff, assignee="niamh")
+            client.post(f"/handoffs/{handoff}/notes", headers=agent("niamh"), json={"text": "regular"})
+            console.wait("note", handoff_id=handoff)
+            client.post(f"/handoffs/{handoff}/reply", headers=agent("niamh"), json={"text": "Hi!", "keep": True})
+            console.wait("held", handoff_id=handoff)
+            client.post(f"/threads/{thread}/runs/wait", json=ask("Are you still there?"))
+            wrote = console.wait("customer_wrote", handoff_id=handoff)
+            assert wrote["status"] == "claimed" and wrote["turn"] > queued["turn"]
+            client.post(f"/handoffs/{handoff}/release", headers=agent("niamh"))
+            console.wait("released", handoff_id=handoff, status="waiting")
+            client.post(f"/handoffs/{handoff}/resolve", headers=agent("niamh"))
+            console.wait("closed", handoff_id=handoff, status="resolved")
+        kinds = [e for e, d in console.events if (d or {}).get("handoff_id") == handoff]
+        assert kinds == ["queued", "claimed", "note", "held", "customer_wrote", "released", "closed"], kinds
+        assert [e for e, _ in elsewhere.events] == ["ready"], "another tenant's console hears none of it"
+    finally:
+        console.close()
+        elsewhere.close()
+
+
+async def test_a_watcher_hears_another_processes_changes_and_stops_with_its_last_follower(tmp_path: Path) -> None:
+    """Two queues on one database, as two replicas: a change made through one reaches the other's watcher within
+    its poll; the watcher is the tenant's alone, and ends when nobody follows it."""
+    db_a, db_b = (AppDatabase(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite'}") for _ in range(2))
+    try:
+        await upgrade(db_a.engine)
+        async with db_a.session() as s:
+            s.add_all([Tenant(id="shop", name="Shop"), Tenant(id="rival", name="Rival")])
+            await s.commit()
+        a, b = HandoffQueue(db_a), HandoffQueue(db_b, poll_s=0.05)
+
+        async def enqueue(tenant: str, thread: str, turn: int = 1) -> str:
+            fields = {"run_id": "", "reason": "asked_for_human", "question": "a person please", "summary": ""}
+            made = await a.enqueue(
+                tenant_id=tenant, thread_id=thread, turn=turn, draft="", sources=[], customer={}, **fields
+            )
+            return made.id
+
+        async with b.watch("shop") as first, b.watch("shop") as second, b.watch("rival") as rival:
+            handoff = await enqueue("shop", "t1")
+            for q in (first, second):
+                event = await asyncio.wait_for(q.get(), 5)
+                assert (event["kind"], event["handoff_id"], event["status"]) == ("queued", handoff, "waiting")
+            # One change at a time (two within one poll of another replica's are one look: the later one's event).
+            for change, kind in (
+                (a.claim("shop", handoff, "aoife"), "claimed"),
+                (a.add_note("shop", handoff, "aoife", "regular"), "note"),
+                (enqueue("shop", "t1", turn=2), "customer_wrote"),
+                (a.release("shop", handoff, "aoife"), "released"),
+                (a.close("shop", handoff, "resolved"), "closed"),
+            ):
+                await change
+                event = await asyncio.wait_for(first.get(), 5)
+                assert (event["kind"], event["handoff_id"]) == (kind, handoff), event
+            assert event["status"] == "resolved" and second.qsize() == 5
+            assert rival.empty(), "another tenant's watcher hears nothing"
+            assert set(b._watchers) == {"shop", "rival"}
+        assert b._watchers == {}, "the last follower gone, the watcher stops"
+    finally:
+        await db_a.dispose()
+        await db_b.dispose()

@@ -202,6 +202,8 @@ def test_openapi_fuzzed_with_valid_keys_never_5xx_and_every_4xx_says_why(
         operation = result.ok()
         if operation.method.upper() == "DELETE" and "keys" in operation.path:
             continue  # revoking keys at random would end the run; covered by test_auth
+        if operation.path == "/handoffs/stream":
+            continue  # a stream that lets the key in never ends; tenants and scopes: test_handoffs, test_auth
         _fuzz(operation, GenerationMode.POSITIVE, server.url, key, calls, failures)()
     elapsed = time.monotonic() - started
     print(f"schemathesis operations={len({c for c, _ in calls})} calls={len(calls)} seconds={elapsed:.1f}")

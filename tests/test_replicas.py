@@ -20,6 +20,7 @@ from langgraph_sdk import get_client
 from tests.postgres import PG_URL, copy_seeded, create_schema, drop_schema
 from tests.provider_stubs import OpenAIStub, answer
 from tests.replicas import CONCIERGE, ServerProcess, demo_key
+from tests.sse import Follower
 
 HUMAN = {"messages": [{"role": "user", "content": "Can I speak to a real person please?"}]}
 QUESTIONS = ["How much is the Kestrel fountain pen?", "Is the Lumen clip light in stock?", "When is the book club?"]
@@ -82,6 +83,7 @@ def replicas(
             "CONCIERGE_MIGRATE_ON_START": "false",
             "CONCIERGE_RUN_POLL_S": "0.1",
             "CONCIERGE_STREAM_POLL_S": "0.05",
+            "CONCIERGE_HANDOFF_WATCH_S": "30",  # the console's stream hears the other replica by its nudge alone
         }
         if prefix:
             env |= {"REDIS_URL": REDIS_URL, "CONCIERGE_REDIS_PREFIX": prefix}
@@ -133,6 +135,31 @@ async def test_a_handoff_raised_through_one_replica_is_resumed_through_the_other
     final = heard[-1].data
     assert final["messages"][-1]["content"] == "Hello, Niamh here.", "the reply reached the customer on replica A"
     assert (await ca.threads.get(tid))["status"] == "idle"
+
+
+def test_a_console_on_one_replica_hears_the_queue_change_through_the_other(
+    replicas: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """The handoff queue's stream on replica B hears a change made through replica A from A's nudge (PostgreSQL
+    NOTIFY, or Redis pub/sub), then reads the database they share: at once, not at its poll 30 s later."""
+    a, b = replicas
+    console = Follower(b.url, "/handoffs/stream", {"X-Api-Key": b.key}).start()
+    try:
+        with httpx.Client(base_url=a.url, headers={"X-Api-Key": a.key}, timeout=60) as ca:
+            thread = ca.post("/threads", json={}).json()["thread_id"]
+            started = time.monotonic()
+            ca.post(f"/threads/{thread}/runs/wait", json={"input": HUMAN})
+            handoff = console.wait("queued", thread_id=thread)["handoff_id"]
+            claimed = time.monotonic()
+            assert ca.post(f"/handoffs/{handoff}/claim", headers={"X-Agent-Id": "niamh"}).status_code == 200
+            console.wait("claimed", handoff_id=handoff, assignee="niamh")
+            heard_s = time.monotonic() - claimed
+            assert ca.post(f"/handoffs/{handoff}/resolve", headers={"X-Agent-Id": "niamh"}).status_code == 200
+            console.wait("closed", handoff_id=handoff, status="resolved")
+        print(f"handoff_stream_cross_replica_s={heard_s:.2f} queued_after_s={claimed - started:.2f}")
+        assert heard_s < 5, "nudged, not polled (CONCIERGE_HANDOFF_WATCH_S is 30 s)"
+    finally:
+        console.close()
 
 
 async def test_enqueued_runs_across_replicas_keep_their_order(replicas: tuple[ServerProcess, ServerProcess]) -> None:

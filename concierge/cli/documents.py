@@ -29,17 +29,19 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from concierge.tools.db.models import Document, Tenant
-    from concierge.tools.documents.ingest import UploadRejected, delete_document, ingest_file
     from concierge.tools.toolbox import Toolbox
 
     tenant_id = args.tenant or settings.default_tenant
-    tools = await Toolbox.from_settings(settings).open()
+    # Only an upload embeds: `list` and `delete` leave the embedding model and the extractors unloaded.
+    tools = await Toolbox.from_settings(settings).open(warm=args.action == "upload")
     failed = False
     try:
         async with tools.db.session() as s:
             if await s.get(Tenant, tenant_id) is None:
                 raise SystemExit(f"concierge documents: tenant {tenant_id!r} not found")
         if args.action == "upload":
+            from concierge.tools.documents.ingest import UploadRejected, ingest_file
+
             for path in args.paths:
                 try:
                     doc = await ingest_file(tools, tenant_id, path, path.name, title=args.title)
@@ -59,6 +61,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                     note = d.error or f"{d.pages} pages, {d.chunks} chunks"
                     print(f"{d.id}  {d.status:<10}  {d.media_type:<15}  {d.filename}  ({note})")
         else:
+            from concierge.tools.documents.ingest import delete_document
+
             for doc_id in args.ids:
                 ok = await delete_document(tools, tenant_id, doc_id)
                 print(f"{doc_id}: {'deleted' if ok else 'not found'}")

@@ -123,15 +123,18 @@ def add_parsers(sub: Any) -> None:
 
 
 @asynccontextmanager
-async def _app(settings: Settings) -> AsyncIterator["AppState"]:
-    """The tools and a graph on an in-memory checkpointer (imported here: `concierge --help` stays quick)."""
+async def _app(settings: Settings, warm: bool = False) -> AsyncIterator["AppState"]:
+    """The tools and a graph on an in-memory checkpointer (imported here: `concierge --help` stays quick).
+
+    `warm` for the commands that run the graph over a set (compare, experiments start); the others never search.
+    """
     from langgraph.checkpoint.memory import InMemorySaver
 
     from concierge.graph.graph import build_graph
     from concierge.server.deps import AppState
     from concierge.tools.toolbox import Toolbox
 
-    tools = await Toolbox.from_settings(settings).open()
+    tools = await Toolbox.from_settings(settings).open(warm=warm)
     try:
         yield AppState(tools=tools, graph=build_graph(InMemorySaver()))
     finally:
@@ -158,7 +161,8 @@ def _value(raw: str) -> Any:
 
 async def run(settings: Settings, args: argparse.Namespace) -> None:
     tenant = args.tenant or settings.default_tenant
-    async with _app(settings) as app:
+    searches = args.command == "compare" or getattr(args, "experiments_command", None) == "start"
+    async with _app(settings, warm=searches) as app:
         await _check_tenant(app, tenant)
         await _run(app, tenant, args)
 

@@ -12,7 +12,7 @@ FIGURES = ("approved", "exported", "below_threshold", "train", "validation", "me
 
 async def export_training(settings: Settings, tenant_id: str, min_quality: int, out: Path, seed: str) -> dict:
     """Write the files, print where and the statistics; the last line holds the figures as key=value."""
-    tools = await Toolbox.from_settings(settings).open()
+    tools = await Toolbox.from_settings(settings).open(warm=False)  # counts tokens, never searches
     try:
         async with tools.db.session() as s:
             tenant = await s.get(Tenant, tenant_id)

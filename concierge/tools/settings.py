@@ -216,6 +216,13 @@ class Settings(BaseSettings):
     event_retention_s: float = Field(
         default=3600.0, description="How long the events of a finished run stay in the log for rejoining streams."
     )
+    handoff_watch_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the agents' console stream reads a tenant's handoff queue whatever happens: changes "
+        "reach it at once from its own replica, and from others by a nudge (Redis pub/sub or PostgreSQL NOTIFY); "
+        "this catches what a lost nudge, or SQLite (no nudges), leaves.",
+    )
     sse_heartbeat_s: float = Field(
         default=5.0, description="Seconds between `: heartbeat` comments on a quiet event stream."
     )

@@ -26,6 +26,7 @@ from concierge.tools.support.corrections import Corrections
 from concierge.tools.support.feedback import FeedbackStore
 from concierge.tools.support.handoffs import HandoffQueue
 from concierge.tools.support.langsmith import LangSmithFeedback
+from concierge.tools.support.nudges import make_nudges
 from concierge.tools.support.signing import FeedbackLinks
 from concierge.tools.tokens import encoding
 from concierge.tools.web.cache import build_web_search
@@ -67,7 +68,7 @@ class Toolbox:
     def __post_init__(self) -> None:
         self.usage = UsageLedger(self.db)
         self.feedback = FeedbackStore(self.db, self.langsmith)
-        self.handoffs = HandoffQueue(self.db)
+        self.handoffs = HandoffQueue(self.db, self.settings.handoff_watch_s, make_nudges(self.settings, self.db))
         self.corrections = Corrections(self.db, self.langsmith)
         self.policies = Policies(self.db)
         self.evalsets = EvalSets(self.db)
@@ -102,8 +103,12 @@ class Toolbox:
             langsmith=LangSmithFeedback.from_settings(settings),
         )
 
-    async def open(self, migrate: bool = True) -> "Toolbox":
-        """Migrate the database (unless a deploy step did) and load what would otherwise block the event loop."""
+    async def open(self, migrate: bool = True, warm: bool = True) -> "Toolbox":
+        """Migrate the database (unless a deploy step did) and load what would otherwise block the event loop.
+
+        `warm=False` leaves the token encoding and the local embedding model to load on first use: a command that
+        only reads or writes rows (`concierge documents list`, `policies list`) never pays the ~0.5-1 s for them.
+        """
         if migrate:
             await upgrade(self.db.engine)
         secret = await asyncio.to_thread(load_or_create_secret, self.settings.secret_key, self.settings.data_dir)
@@ -114,12 +119,15 @@ class Toolbox:
             if migrate:
                 raise
             log.exception("could not seal provider keys: is the database migrated? (`concierge migrate`)")
+        if not warm:
+            return self
         await asyncio.to_thread(encoding)
         if (load := getattr(getattr(self.documents, "embedder", None), "load", None)) is not None:
             await asyncio.to_thread(load)  # the local embedding model: ~0.5 s, better here than in a first search
         return self
 
     async def close(self) -> None:
+        await self.handoffs.aclose()
         if self.langsmith is not None:
             await self.langsmith.drain()
         await self.models.aclose()

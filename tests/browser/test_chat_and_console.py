@@ -18,6 +18,8 @@ from tests.loopback import ThreadedServer
 
 QUESTION = "Can I return opened perfume?"
 TIMEOUT_MS = 20_000
+LIVE_MS = 10_000
+"""What the console's stream has to show a change within (it reads everything again only once a minute)."""
 
 
 @pytest.fixture(scope="module")
@@ -98,12 +100,18 @@ def test_customer_agent_and_supervisor(browser, site: Site, shop: str) -> None:
         item.wait_for(timeout=TIMEOUT_MS)
         assert "Bot answer not helpful" in item.inner_text()
         assert re.search(r"Waiting \d+ (s|min)", item.inner_text())
-        # The queue is live: a conversation handed over now shows up without a reload.
+        # The queue is live (its stream; the console reads it again only once a minute otherwise): a conversation
+        # handed over now shows up without a reload, and another agent claiming it too.
+        console.locator("#queue-live").get_by_text("Live").wait_for(timeout=TIMEOUT_MS)
         with httpx.Client(base_url=site.url, headers={"X-Api-Key": site.keys["secret"]}, timeout=30) as c:
             other = c.post("/threads", json={}).json()["thread_id"]
             ask = {"input": {"messages": [{"role": "user", "content": "I'd like to speak to a human"}]}}
             assert c.post(f"/threads/{other}/runs/wait", json=ask).status_code == 200
-        console.locator("#queue li").filter(has_text="Asked for a person").wait_for(timeout=TIMEOUT_MS)
+            second = console.locator("#queue li").filter(has_text="Asked for a person")
+            second.wait_for(timeout=LIVE_MS)
+            [handed] = [h for h in c.get("/handoffs").json() if h["thread_id"] == other]
+            assert c.post(f"/handoffs/{handed['handoff_id']}/claim", headers={"X-Agent-Id": "brian"}).is_success
+            second.get_by_text("claimed by brian").wait_for(timeout=LIVE_MS)
         item.get_by_role("button", name=re.compile("^Claim")).click()
         detail = console.locator("#detail")
         detail.get_by_text("Bot answer not helpful · claimed · niamh").wait_for(timeout=TIMEOUT_MS)
@@ -113,6 +121,12 @@ def test_customer_agent_and_supervisor(browser, site: Site, shop: str) -> None:
         console.get_by_label("New note").fill("regular customer")
         console.get_by_role("button", name="Add note").click()
         console.locator("#notes").get_by_text("regular customer").wait_for(timeout=TIMEOUT_MS)
+        # Another agent's note on the open conversation appears in it as it is written.
+        with httpx.Client(base_url=site.url, headers={"X-Api-Key": site.keys["secret"]}, timeout=30) as c:
+            handoff_id = next(h["handoff_id"] for h in c.get("/handoffs").json() if h["thread_id"] == thread_id)
+            note = {"text": "she called yesterday too"}
+            assert c.post(f"/handoffs/{handoff_id}/notes", headers={"X-Agent-Id": "brian"}, json=note).is_success
+        console.locator("#notes").get_by_text("she called yesterday too").wait_for(timeout=LIVE_MS)
         assert_accessible(console, "the console with a conversation open")
         screenshot(console, "console-conversation")
 

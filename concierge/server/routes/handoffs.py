@@ -4,13 +4,17 @@ Agents act with the `handoff:resolve` scope; supervisors (`admin`) also take con
 corrections. A reply resumes the paused graph through the same run machinery as `POST /threads/{id}/runs/wait`,
 so the customer sees it on the thread (and its join stream) as an assistant message written by a person.
 Claiming is atomic in the database: of two agents claiming at once, on any replica, one wins, the other gets 409.
+`GET /handoffs/stream` is the queue's changes as Server-Sent Events, what the console listens to.
 """
 
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Security
 from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from sse_starlette import ServerSentEvent
 
 from concierge.server.auth import Principal, require
 from concierge.server.deps import App, CurrentTenant
@@ -18,7 +22,7 @@ from concierge.server.routes.threads import announce_state
 from concierge.server.runs import admit, thread_config
 from concierge.server.schemas import RunCommand, RunCreate
 from concierge.server.serialize import jsonable
-from concierge.server.streams import run_result
+from concierge.server.streams import StreamResponse, run_result
 from concierge.state.human import HUMAN_AGENT, interrupt_kind
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.models import HandoffEntry, Tenant, Thread
@@ -133,6 +137,24 @@ async def queue(
         unclaimed=assignee == "none",
     )
     return [handoff_json(e) for e in entries]
+
+
+@router.get("/stream")
+async def stream(agent: Agent, app: App) -> StreamResponse:
+    """The tenant's queue as it changes, as Server-Sent Events: `ready` once following (then read the queue to
+    catch up), then `queued`, `claimed`, `released`, `held`, `closed`, `customer_wrote` and `note`, each with the
+    handoff's `handoff_id`, `thread_id`, `status`, `assignee` and `turn`. Changes made on another replica arrive
+    within `CONCIERGE_HANDOFF_WATCH_S`. Only the key's tenant's handoffs, whatever the request says."""
+    handoffs, tenant_id = app.tools.handoffs, agent.tenant.id
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        async with handoffs.watch(tenant_id) as queue:
+            yield ServerSentEvent(event="ready", data=json.dumps({"tenant_id": tenant_id}))
+            while True:
+                change = await queue.get()
+                yield ServerSentEvent(event=change["kind"], data=json.dumps(change))
+
+    return StreamResponse(events(), heartbeat_s=app.tools.settings.sse_heartbeat_s)
 
 
 @router.get("/{handoff_id}")

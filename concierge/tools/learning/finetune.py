@@ -11,9 +11,8 @@ without a price is never called. Nothing reaches customers until the candidate i
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from sqlalchemy import select
 
 from concierge.tools.auth.secrets import SecretBox
@@ -26,6 +25,9 @@ from concierge.tools.learning.policies import Policies
 from concierge.tools.llm.providers import MODELS, ProviderConfig
 from concierge.tools.support.corrections import Corrections
 from concierge.tools.support.training import export, system_prompt
+
+if TYPE_CHECKING:  # imported where a job is started or followed: the server and CLI start without it (~0.3 s)
+    import openai
 
 TERMINAL = ("succeeded", "failed", "cancelled")
 DEFAULT_BASE = "gpt-4o-mini-2024-07-18"
@@ -73,7 +75,9 @@ class FineTunes:
     deployment_openai: ProviderConfig | None = None
     timeout_s: float = 60.0
 
-    async def _client(self, tenant_id: str) -> openai.AsyncOpenAI:
+    async def _client(self, tenant_id: str) -> "openai.AsyncOpenAI":
+        import openai
+
         own = (await provider_settings(self.db, self.secrets, tenant_id)).get("openai")
         config = ProviderConfig.parse("openai", own) if own else self.deployment_openai
         if config is None or not config.api_key:
@@ -86,6 +90,8 @@ class FineTunes:
 
     async def start(self, tenant_id: str, *, base_model: str, min_quality: int, actor: str) -> FineTuneJob:
         """Export the approved corrections at or over `min_quality`, upload the files, create the job."""
+        import openai
+
         async with self.db.session() as s:
             tenant = await s.get(Tenant, tenant_id)
         if tenant is None:
@@ -161,6 +167,8 @@ class FineTunes:
 
     async def refresh(self, tenant_id: str, job_id: str, actor: str) -> FineTuneJob:
         """Ask OpenAI how the job is doing; once it succeeded, register its model as a candidate policy (once)."""
+        import openai
+
         row = await self.get(tenant_id, job_id)
         if row.status not in TERMINAL:
             client = await self._client(tenant_id)

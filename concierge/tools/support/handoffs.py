@@ -7,25 +7,37 @@ than queue a second one. A claim is one conditional UPDATE (`... WHERE assignee 
 The queue fields are mirrored into the thread's metadata in the same transaction (`handoff`, `handoff_id`,
 `reason`, `priority`, `waiting_since`, `assignee`), so `threads.search(status="interrupted", metadata=...)` lists
 the same queue for tools that speak the Agent Server API, such as LangChain's Agent Inbox.
+
+`watch(tenant)` is the queue's changes as they happen, for the agents' console: one watcher per tenant and
+process compares what the console shows of the open handoffs (status, holder, the customer's turn, notes) with
+the database: at once after a change made here or nudged by another replica (`nudges.py`: Redis pub/sub or
+PostgreSQL NOTIFY), and every `poll_s` whatever happens. The database is the one source, so a lost nudge costs a
+poll interval, never an event, and a console's events are its own tenant's only.
 """
 
+import asyncio
+import contextlib
+import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from concierge.tools.db.base import utcnow
 from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.events import writing
 from concierge.tools.db.models import HandoffEntry, HandoffNote, Thread
+from concierge.tools.support.nudges import Nudges
 
 OPEN = ("waiting", "claimed", "held")
 CLOSED = ("answered", "ignored", "resolved")
 PRIORITY = {"asked_for_human": "high", "not_helpful": "high", "follow_up": "high", "cannot_do": "normal"}
 METADATA_KEYS = ("handoff", "handoff_id", "reason", "priority", "waiting_since", "assignee")
+log = logging.getLogger(__name__)
 
 
 class HandoffNotFound(LookupError):
@@ -62,9 +74,174 @@ def handoff_json(entry: HandoffEntry, now: datetime | None = None) -> dict[str, 
     }
 
 
+class Shown(NamedTuple):
+    """What the console shows of a handoff: a change in any of it is an event."""
+
+    thread_id: str
+    status: str
+    assignee: str | None
+    turn: int
+    notes: int
+
+
+def changes(before: dict[str, Shown], after: dict[str, Shown]) -> list[dict[str, Any]]:
+    """The events between two views of the queue: `queued`, `claimed`, `released`, `held` (an agent replied and
+    keeps it), `closed` (answered, ignored or resolved), `customer_wrote` (a new turn in an open conversation),
+    `note`; each with the handoff's id, thread, status, holder and turn."""
+    out: list[dict[str, Any]] = []
+
+    def event(kind: str, handoff_id: str, now: Shown | None, was: Shown) -> None:
+        shown = now or was
+        out.append(
+            {
+                "kind": kind,
+                "handoff_id": handoff_id,
+                "thread_id": shown.thread_id,
+                "status": now.status if now else None,
+                "assignee": shown.assignee,
+                "turn": shown.turn,
+            }
+        )
+
+    for handoff_id, now in after.items():
+        was = before.get(handoff_id)
+        if was is None:
+            if now.status in OPEN:
+                event("queued", handoff_id, now, now)
+            continue
+        if now.status in CLOSED:
+            if was.status in OPEN:
+                event("closed", handoff_id, now, was)
+        elif now.turn != was.turn:
+            event("customer_wrote", handoff_id, now, was)
+        elif now.status != was.status or now.assignee != was.assignee:
+            kind = {"waiting": "released", "held": "held"}.get(now.status, "claimed")
+            event(kind, handoff_id, now, was)
+        if now.notes > was.notes:
+            event("note", handoff_id, now, was)
+    for handoff_id, was in before.items():
+        if handoff_id not in after:  # gone with its thread
+            event("closed", handoff_id, None, was)
+    return out
+
+
+@dataclass
+class _Watcher:
+    subscribers: set[asyncio.Queue[dict[str, Any]]] = field(default_factory=set)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
 @dataclass
 class HandoffQueue:
     db: AppDatabase
+    poll_s: float = 1.0
+    """How often a watched tenant's queue is read anyway (changes another replica made without a nudge)."""
+    nudges: Nudges | None = None
+    _watchers: dict[str, _Watcher] = field(default_factory=dict, init=False, repr=False)
+    _listener: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _origin: str = field(default_factory=lambda: uuid.uuid4().hex, init=False, repr=False)
+
+    async def _changed(self, tenant_id: str) -> None:
+        """A change committed here: the tenant's watcher here looks now, and other replicas' are nudged."""
+        if (w := self._watchers.get(tenant_id)) is not None:
+            w.wake.set()
+        if self.nudges is not None:
+            try:
+                await self.nudges.publish(f"{self._origin}:{tenant_id}")
+            except Exception as exc:  # the change is made; other replicas see it at their next poll
+                log.warning("handoff nudge not sent (%s): other replicas see the change at their next poll", exc)
+
+    def _nudged(self, message: str) -> None:
+        origin, _, tenant_id = message.partition(":")
+        if origin != self._origin and (w := self._watchers.get(tenant_id)) is not None:
+            w.wake.set()
+
+    async def _listen(self) -> None:
+        assert self.nudges is not None
+        try:
+            await self.nudges.listen(self._nudged)
+        except Exception as exc:
+            log.warning("handoff nudges: not listening (%s); other replicas' changes come by the poll", exc)
+
+    async def view(self, tenant_id: str, also: Iterable[str] = ()) -> dict[str, Shown]:
+        """The tenant's open handoffs (and those of `also`, to see how they closed) as the console shows them."""
+        notes = (
+            select(func.count())
+            .where(HandoffNote.handoff_id == HandoffEntry.id)
+            .correlate(HandoffEntry)
+            .scalar_subquery()
+        )
+        ids = list(also)
+        query = select(
+            HandoffEntry.id,
+            HandoffEntry.thread_id,
+            HandoffEntry.status,
+            HandoffEntry.assignee,
+            HandoffEntry.turn,
+            notes,
+        ).where(
+            HandoffEntry.tenant_id == tenant_id,
+            or_(HandoffEntry.status.in_(OPEN), HandoffEntry.id.in_(ids)) if ids else HandoffEntry.status.in_(OPEN),
+        )
+        async with self.db.session() as s:
+            return {row[0]: Shown(*row[1:]) for row in await s.execute(query)}
+
+    @contextlib.asynccontextmanager
+    async def watch(self, tenant_id: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        """The tenant's queue events from now on (see `changes`), until the caller leaves."""
+        w = self._watchers.get(tenant_id)
+        if w is None:
+            shown = await self.view(tenant_id)  # the baseline, before the caller reads the queue to catch up
+            w = self._watchers.get(tenant_id)  # another follower may have started one meanwhile
+            if w is None:
+                loop = asyncio.get_running_loop()
+                w = self._watchers[tenant_id] = _Watcher()
+                w.task = loop.create_task(self._follow(tenant_id, w, shown), name=f"handoff-watch-{tenant_id}")
+                if self.nudges is not None and self._listener is None:
+                    self._listener = loop.create_task(self._listen(), name="handoff-nudges")
+        q: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        w.subscribers.add(q)
+        try:
+            yield q
+        finally:
+            w.subscribers.discard(q)
+            if not w.subscribers:
+                if self._watchers.get(tenant_id) is w:
+                    del self._watchers[tenant_id]
+                if w.task is not None:
+                    w.task.cancel()
+                if not self._watchers and self._listener is not None:
+                    self._listener.cancel()
+                    self._listener = None
+
+    async def _follow(self, tenant_id: str, w: _Watcher, shown: dict[str, Shown]) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(w.wake.wait(), self.poll_s)
+            w.wake.clear()
+            try:
+                now = await self.view(tenant_id, also=shown)
+            except Exception:  # the database is away for a moment: the next look catches up
+                log.exception("handoff watch: could not read tenant %s's queue", tenant_id)
+                continue
+            events = changes(shown, now)
+            shown = {k: v for k, v in now.items() if v.status in OPEN}
+            for q in w.subscribers:
+                for e in events:
+                    q.put_nowait(e)
+
+    async def aclose(self) -> None:
+        """Stop every watcher (the server is shutting down)."""
+        watchers, self._watchers = list(self._watchers.values()), {}
+        tasks = [w.task for w in watchers if w.task is not None] + ([self._listener] if self._listener else [])
+        self._listener = None
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.nudges is not None:
+            await self.nudges.aclose()
 
     async def open_for(self, tenant_id: str, thread_id: str) -> HandoffEntry | None:
         """The thread's open handoff, if any: then the customer's message goes to a person."""
@@ -112,7 +289,8 @@ class HandoffQueue:
             entry.draft, entry.sources, entry.customer = draft, sources, customer
             await _mirror(s, entry)
             await s.commit()
-            return entry
+        await self._changed(tenant_id)
+        return entry
 
     async def claim(self, tenant_id: str, handoff_id: str, agent: str) -> HandoffEntry:
         """Take a waiting conversation; HandoffConflict (-> 409) if another agent has it."""
@@ -136,7 +314,8 @@ class HandoffQueue:
                 raise HandoffConflict(why)
             await _mirror(s, entry)
             await s.commit()
-            return entry
+        await self._changed(tenant_id)
+        return entry
 
     async def release(self, tenant_id: str, handoff_id: str, agent: str, *, force: bool = False) -> HandoffEntry:
         """Put a claimed conversation back in the queue (its holder, or a supervisor with `force`)."""
@@ -162,7 +341,8 @@ class HandoffQueue:
                 raise HandoffConflict(why)
             await _mirror(s, entry)
             await s.commit()
-            return entry
+        await self._changed(tenant_id)
+        return entry
 
     async def replied(self, handoff_id: str, agent: str, *, keep: bool) -> HandoffEntry | None:
         """The agent's reply reached the customer: the bot takes over again, unless the agent keeps it."""
@@ -179,7 +359,8 @@ class HandoffQueue:
                 entry.closed_at = None if keep else now
             await _mirror(s, entry)
             await s.commit()
-            return entry
+        await self._changed(entry.tenant_id)
+        return entry
 
     async def close(self, tenant_id: str, handoff_id: str, status: str) -> HandoffEntry:
         """Close a handoff (`ignored` or `resolved`); closing a closed one leaves its first outcome."""
@@ -190,7 +371,8 @@ class HandoffQueue:
                 entry.status, entry.closed_at = status, utcnow()
                 await _mirror(s, entry)
                 await s.commit()
-            return entry
+        await self._changed(tenant_id)
+        return entry
 
     async def get(self, tenant_id: str, handoff_id: str) -> HandoffEntry:
         async with self.db.session() as s:
@@ -223,7 +405,8 @@ class HandoffQueue:
             )
             s.add(note)
             await s.commit()
-            return note_json(note)
+        await self._changed(tenant_id)
+        return note_json(note)
 
     async def notes(self, tenant_id: str, handoff_id: str) -> list[dict[str, Any]]:
         async with self.db.session() as s:

@@ -1,5 +1,8 @@
 /* The agent console: the live queue, one conversation with the bot's draft and sources, reply, notes, resolve,
-   and the supervisors' review of corrections. Everything through /handoffs and /corrections with the agent's key. */
+   and the supervisors' review of corrections. Everything through /handoffs and /corrections with the agent's key.
+   Live: GET /handoffs/stream (Server-Sent Events, read with fetch since EventSource cannot send the key) says what
+   changed; the queue and the open conversation are read again when it concerns them, once on every (re)connect,
+   and every minute whatever happens. */
 (function () {
   "use strict";
   var C = window.Concierge, el = C.el;
@@ -13,6 +16,8 @@
   var CLOSED = ["answered", "ignored", "resolved"];
   var sending = false;
   var queue = [], loadedAt = 0, current = null, detail = null, timer = null;
+  var FALLBACK_MS = 60000, RETRY_MS = [1000, 2000, 5000, 15000];
+  var stream = null, pending = null, reopen = false;
 
   function $(id) { return document.getElementById(id); }
   function fail(e) { C.showError(e.message); }
@@ -187,6 +192,83 @@
     });
   }
 
+  /* The queue's changes as they happen. A change reads the queue again (and the open conversation, if it is the
+     one that changed), a burst of them once; `ready`, on every (re)connect, is the catch-up read. */
+  function follow(attempt) {
+    if (stream) stream.abort();
+    if (!C.key() || !window.ReadableStream || !window.AbortController) {
+      setLive("");
+      return catchUp(true);
+    }
+    var ctrl = stream = new AbortController(), used = C.key();
+    var headers = { "X-Api-Key": used, Accept: "text/event-stream" };
+    if (C.agent()) headers["X-Agent-Id"] = C.agent();
+    fetch("/handoffs/stream", { headers: headers, signal: ctrl.signal, cache: "no-store" }).then(function (r) {
+      if (!r.ok || !r.body) {
+        var err = new Error("the live queue answered " + r.status);
+        err.status = r.status;
+        throw err;
+      }
+      var reader = r.body.getReader(), decoder = new TextDecoder(), buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (C.key() !== used) { // signed out, or in with another key: this stream is not theirs
+            if (stream === ctrl) stream = null;
+            ctrl.abort();
+            return setLive("");
+          }
+          if (chunk.done) throw new Error("the live queue ended");
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var blocks = buffer.split(/\r?\n\r?\n/);
+          buffer = blocks.pop();
+          blocks.forEach(function (b) { if (heard(b)) attempt = 0; });
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function (e) {
+      if (ctrl.signal.aborted || stream !== ctrl) return;
+      stream = null;
+      if (!attempt) catchUp(true); // what the console shows meanwhile; then the minute's read until reconnected
+      if (e.status === 401 || e.status === 403) return setLive(""); // this key may not follow it
+      setLive("Reconnecting…");
+      setTimeout(function () { if (!stream) follow(attempt + 1); }, RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
+    });
+  }
+  function heard(block) {
+    var event = "message", data = [];
+    block.split(/\r?\n/).forEach(function (line) {
+      if (line.indexOf("event:") === 0) event = line.slice(6).trim();
+      else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+    });
+    if (!data.length) return false; // a heartbeat
+    var change = JSON.parse(data.join("\n"));
+    if (event === "ready") {
+      setLive("Live");
+      catchUp(true);
+    } else {
+      catchUp(change.handoff_id === current);
+    }
+    return true;
+  }
+  function catchUp(withDetail) {
+    reopen = reopen || withDetail;
+    if (pending) return;
+    pending = setTimeout(function () {
+      pending = null;
+      refreshQueue();
+      if (reopen && current) openHandoff(current); // the customer's new messages, notes by others, who holds it
+      reopen = false;
+    }, 100);
+  }
+  function setLive(text) {
+    var live = $("queue-live");
+    if (live) {
+      live.textContent = text;
+      live.hidden = !text;
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     $("reply-form").addEventListener("submit", reply);
     $("note-form").addEventListener("submit", addNote);
@@ -198,13 +280,10 @@
     $("release").addEventListener("click", act("release"));
     $("resolve").addEventListener("click", act("resolve"));
     C.onSignIn(function () {
-      refreshQueue();
       refreshReview();
+      follow(0); // its `ready` reads the queue
       if (!timer) {
-        timer = setInterval(function () {
-          refreshQueue();
-          if (current) openHandoff(current); // the customer's new messages, notes by others, who holds it
-        }, 3000);
+        timer = setInterval(function () { if (C.key()) catchUp(true); }, FALLBACK_MS); // whatever the stream says
         setInterval(tick, 1000);
         setInterval(function () { if (C.key() && !document.querySelector("#review select:focus")) refreshReview(); }, 10000);
       }
