@@ -307,6 +307,8 @@ _PHRASES = {
 """Attributes asked by a phrase rather than a word: how long to charge is a charging time, not how long it runs."""
 _PHRASE_ONLY = frozenset({"charging", "battery"})
 """Attributes no single word asks."""
+
+
 def phrased(text: str) -> list[str]:
     """The attributes a question asks by a phrase (`_PHRASES`)."""
     return [n for n, p in _PHRASES.items() if p.search(text) and not (n == "charging" and PER_CHARGE.search(text))]
@@ -326,7 +328,10 @@ def phrase_words(text: str) -> dict[str, frozenset[str]]:
 
 _HOW_MEASURES = {"long": {"time", "length"}, "heavy": {"mass"}, "warm": {"temperature"}, "tall": {"length"}}
 """How-words that fix the measure asked: other measures' attributes the question's nouns suggest are not asked."""
-PER_CHARGE = re.compile(r"\b(?:per|on a|on one|on a single|on a full|between|each|a single|one) (?:full )?(?:charges?|battery|batteries)\b", re.I)
+PER_CHARGE = re.compile(
+    r"\b(?:per|on a|on one|on a single|on a full|between|each|a single|one) (?:full )?(?:charges?|battery|batteries)\b",
+    re.I,
+)
 """A time "per charge" is how long an item runs, never how long it takes to charge."""
 _HOW = re.compile(r"\bhow (big|large|small|long|wide|tall|heavy|warm|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I)
 _HOW_ATTRIBUTE = {

@@ -464,8 +464,7 @@ def _rival_key(key: str, attr: Attribute, asked: set[str]) -> bool:
     if head & attr.keys and attr.name not in _ANY_THINGS:
         return False  # "User weight limit" is a limit, the load's, whatever weight qualifies it
     return any(
-        said & other.keys
-        and (attr.name in _ANY_THINGS or said & other.keys - attr.keys)
+        said & other.keys and (attr.name in _ANY_THINGS or said & other.keys - attr.keys)
         for other in ATTRIBUTES
         if other.dimension == attr.dimension and other.name not in asked and other.name not in _ANY_THINGS
     )
