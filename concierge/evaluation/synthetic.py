@@ -1939,8 +1939,8 @@ def _shape_questions(b: Business, products: list[Product], rng: random.Random) -
             [f"How much does that {noun} weigh?", f"is that {noun} heavy?"]
             if first == "weight"
             else [
-                rng.choice(b.attrs[first].asks).format(name=p.name).replace(p.name, f"that {noun}"),
-                rng.choice(b.attrs[first].asks).format(name=p.name).replace(p.name, noun),
+                rng.choice(b.attrs[first].asks).format(name=p.name).replace(f"the {p.name}", f"that {noun}"),
+                rng.choice(b.attrs[first].asks).format(name=p.name).replace(f"the {p.name}", f"the {noun}"),
             ]
         )
         out.append(
