@@ -254,29 +254,49 @@ def _mention(sentence: str, name: str, others: tuple[str, ...] = ()) -> str | No
     ("the TrailMaster" for the TrailMaster X4 Tent). Another item's whole name in it is no mention of this one
     ("the Aster 700 Shelf" does not name the Aster Shelf), nor is a sibling model ("Aster 700 Mk I", or a
     bare "Aster" for the Aster 700): the words after the shared one must agree when either is a model mark."""
-    low = fold(sentence).casefold()
-    full = fold(name).casefold()
+    low = _folded(sentence)
+    full = _folded(name)
     for other in others:
-        o = fold(other).casefold()
-        if o != full and o not in full and o in low:
+        o = _folded(other)
+        if o != full and o in low and o not in full:
             low = low.replace(o, " ")
     if full in low:
         return "name"
-    if not any(c.isupper() for c in name[1:]):
+    words = _marks(name)
+    if not words:
         return None
-    words = _words(name)
     shared = _shared(others)
     found = None
-    for i, w in enumerate(words):
-        if len(w) < 6 or w.isdigit() or w in _COMMON:
+    for i, w in words:
+        if w not in low:  # a plain substring test first: most sentences hold none of the name's words
             continue
-        for m in re.finditer(rf"\b{re.escape(w)}\b", low):
-            sibling, marked = _sibling(words[i + 1 :], re.findall(r"[^\W_]+", low[m.end() :])[:4])
+        for m in _word_pattern(w).finditer(low):
+            sibling, marked = _sibling(_words(name)[i + 1 :], re.findall(r"[^\W_]+", low[m.end() :])[:4])
             if sibling:
                 found = "sibling"
             elif w not in shared or marked:  # a word others share names it only with its model mark
                 return "name"
     return found
+
+
+@lru_cache(maxsize=32_768)
+def _folded(text: str) -> str:
+    """The text without accents, case-folded: sources repeat their sentences, and names come back every call."""
+    return fold(text).casefold()
+
+
+@lru_cache(maxsize=4096)
+def _marks(name: str) -> tuple[tuple[int, str], ...]:
+    """The words of a name that name it on their own (long, no number, no everyday noun), with their places;
+    none for a name in plain words ("Gift wrapping"), which only its whole name names."""
+    if not any(c.isupper() for c in name[1:]):
+        return ()
+    return tuple((i, w) for i, w in enumerate(_words(name)) if len(w) >= 6 and not w.isdigit() and w not in _COMMON)
+
+
+@lru_cache(maxsize=4096)
+def _word_pattern(word: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(word)}\b")
 
 
 @lru_cache(maxsize=4096)
