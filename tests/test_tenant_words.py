@@ -114,3 +114,14 @@ async def test_price_conflicts_in_the_products_currency(currency: str) -> None:
     }
     [note] = price_conflicts([product, doc])
     assert "230" in note and f"250.00 {currency}" in note
+
+
+def test_phrases_ask_battery_figures() -> None:
+    from concierge.tools.analysis.units import asked_attributes
+
+    assert [a.name for a in asked_attributes("how big is the battery in it?")][:1] == ["battery"]
+    assert "dimensions" not in [a.name for a in asked_attributes("how big is the battery in it?")]
+    assert asked_attributes("how long does it take to charge?")[0].name == "charging"
+    assert "charging" not in [a.name for a in asked_attributes("how long does it run on one charge?")]
+    assert "runtime" in [a.name for a in asked_attributes("how long does the battery last?")]
+    assert "battery" not in [a.name for a in asked_attributes("how long does the battery last?")]

@@ -126,6 +126,10 @@ async def resolve(
         # "How much does it weigh?" with nothing in focus, and no word of the catalog for "it" to stand for ("I
         # opened a bottle of X and..."): no item to answer for; the answer asks which.
         return message, "none", UNRESOLVED, None
+    if _between_two(state) and refers_back(message):
+        # "Is it in stock?" right after naming two items: either could be meant, and a fact about the wrong one
+        # is worse than asking which (the answer's citations name no choice the customer made).
+        return message, "none", UNRESOLVED, None
     typed = _type_word(message, before, words) if before is not None else None
     if typed is not None:  # "how much cable comes with the microphone?" of the microphone in focus
         return typed, "rules", before, before
@@ -184,6 +188,13 @@ def _ordinal(state: State, message: str, words: Vocabulary | None, turn: int) ->
         return None
     item = words.by_key(listed[place])
     return (_focus(item, turn, "answer"), m.group(0)) if item is not None else None
+
+
+def _between_two(state: State) -> bool:
+    """Whether the last message named several items and settled on none of them."""
+    last = state.get("analysis") or {}
+    named = [i for i in last.get("items") or [] if i.get("id") and i.get("origin") == "named"]
+    return len(named) >= 2 and not (last.get("focus") or {}).get("id")
 
 
 _PRICE_RANK = re.compile(
