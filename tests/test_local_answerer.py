@@ -476,3 +476,12 @@ def test_the_asking_clause_of_a_chatty_question() -> None:
     blocks = _manual(name, "- Net weight: 2800 g", "- Lead length: 4.5 metres")
     said = f"Is the {name} light enough to carry around all day - what does it weigh?"
     assert "2800 g" in _ask(said, blocks, name)
+
+
+def test_a_count_of_cups_and_how_hot_are_a_capacity_and_a_temperature() -> None:
+    name = "Brio Arc Kettle"
+    blocks = _manual(name, "- Capacity: 1.7 L", "- Heat-up time: 4 minutes", "- Max temperature: 100 °C")
+    assert "1.7 L (about 7.2 cups)" in _ask(f"How many cups does the {name} make?", blocks, name)
+    assert "100 °C" in _ask(f"How hot does the {name} get?", blocks, name)
+    assert "4 minutes" in _ask(f"How long does the {name} take to warm up?", blocks, name)
+    assert _ask(f"How loud is the {name}?", blocks, name) == DECLINE

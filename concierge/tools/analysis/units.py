@@ -36,6 +36,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "km": ("length", 100000.0),
     "mi": ("length", 160934.4),
     "qt": ("volume", 0.946353),
+    "cup": ("volume", 0.2365882365),
     "s": ("time", 1 / 60),
     "ah": ("charge", 1000.0),
     "kw": ("power", 1000.0),
@@ -74,6 +75,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "km": ("km", "kms", "kilometer", "kilometers", "kilometre", "kilometres"),
     "mi": ("mi", "mile", "miles"),
     "qt": ("qt", "quart", "quarts"),
+    "cup": ("cup", "cups"),
     "s": ("s", "sec", "secs", "second", "seconds"),
     "ah": ("ah", "amp hour", "amp hours", "amp-hour", "amp-hours", "ampere hours"),
     "kw": ("kw", "kilowatt", "kilowatts"),
@@ -188,6 +190,10 @@ def number_in(text: str) -> int | None:
     return int(m.group(1)) if m.group(1).isdigit() else _NUMBER_WORDS[m.group(1)]
 
 
+_PLURAL = {"cup": "cups"}
+"""Units shown spelt out, not as a symbol."""
+
+
 def convert_phrase(q: Quantity, wanted: list[str]) -> str:
     """ "(about 1.1 kg)" when the customer asked in another unit of the same dimension, else ""."""
     for unit in wanted:
@@ -196,7 +202,8 @@ def convert_phrase(q: Quantity, wanted: list[str]) -> str:
         value = q.to(unit)
         if value is not None:
             shown = f"{value:.1f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:.0f}"
-            return f" (about {shown} {unit.replace('°', '°').upper() if unit.startswith('°') else unit})"
+            label = unit.upper() if unit.startswith("°") else _PLURAL.get(unit, unit)
+            return f" (about {shown} {label})"
     return ""
 
 
@@ -233,7 +240,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     _attr(
         "temperature",
-        "temperature degrees warm warmer warmest cold colder rated rating fahrenheit celsius comfort",
+        "temperature degrees warm warmer warmest cold colder hot hotter hottest rated rating fahrenheit celsius "
+        "comfort",
         "temperature comfort limit",
         "temperature",
     ),
@@ -326,14 +334,23 @@ def phrase_words(text: str) -> dict[str, frozenset[str]]:
     return out
 
 
-_HOW_MEASURES = {"long": {"time", "length"}, "heavy": {"mass"}, "warm": {"temperature"}, "tall": {"length"}}
+_HOW_MEASURES = {
+    "long": {"time", "length"},
+    "heavy": {"mass"},
+    "warm": {"temperature"},
+    "hot": {"temperature"},
+    "cold": {"temperature"},
+    "tall": {"length"},
+}
 """How-words that fix the measure asked: other measures' attributes the question's nouns suggest are not asked."""
 PER_CHARGE = re.compile(
     r"\b(?:per|on a|on one|on a single|on a full|between|each|a single|one) (?:full )?(?:charges?|battery|batteries)\b",
     re.I,
 )
 """A time "per charge" is how long an item runs, never how long it takes to charge."""
-_HOW = re.compile(r"\bhow (big|large|small|long|wide|tall|heavy|warm|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I)
+_HOW = re.compile(
+    r"\bhow (big|large|small|long|wide|tall|heavy|warm|hot|cold|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I
+)
 _HOW_ATTRIBUTE = {
     "big": "dimensions",
     "large": "dimensions",
@@ -342,6 +359,8 @@ _HOW_ATTRIBUTE = {
     "tall": "dimensions",
     "heavy": "weight",
     "warm": "temperature",
+    "hot": "temperature",
+    "cold": "temperature",
 }
 
 
