@@ -720,6 +720,10 @@ def _by_meaning(reading: Reading, scored: list[Scored], embed: Embed | None) -> 
 _SPEC_MEANING = 0.35
 """Similarity a spec line of the item asked must reach to answer by meaning alone ("speeds" for "Gears: 14")."""
 _SPEC_MARGIN = 0.12
+_SPEC_SURE = 0.55
+_SPEC_SURE_MARGIN = 0.25
+"""How clearly a line some of the question's words reach must say it by meaning ("air speed" and "Max air
+velocity: 220 km/h", 0.70 against 0.30 for the next line)."""
 _HOW_DIMENSIONS = {
     "long": {"length", "time"},
     "far": {"length"},
@@ -747,17 +751,15 @@ def _spec_by_meaning(
     if its figure is of the kind the question asks ("how long" is a length or a time, never lumens)."""
     if embed is None or len(reading.asked) != 1 or not scored or scored[0].coverage >= _CONFIDENT:
         return scored
-    # Only a line no word of the question reaches ("Gears" for "speeds"): a line that matches some words and
-    # lacks others ("Footprint: Sold separately" for "a footprint groundsheet") is the words' to judge.
+    # A line no word of the question reaches ("Gears" for "speeds") answers by meaning; a line that matches some
+    # words and lacks others ("Footprint: Sold separately" for "a footprint groundsheet") only when meaning is sure.
     names = set().union(*(stems(a) for a in reading.asked))
     asked = {a.name for a in attributes}
-
     specs = [
         s
         for s in scored
         if not s.catalog
         and s.subject in reading.asked
-        and not s.hits - names
         and (key_value(s.sentence) is not None or any(c.isdigit() for c in s.sentence))
         and not _rival_line(s.sentence, [a for a in attributes if a.dimension], asked)
     ]
@@ -772,6 +774,8 @@ def _spec_by_meaning(
     second = sims[order[1]] if len(order) > 1 else 0.0
     if sims[best] < _SPEC_MEANING or sims[best] - second < _SPEC_MARGIN:
         return scored
+    if specs[best].hits - names and (sims[best] < _SPEC_SURE or sims[best] - second < _SPEC_SURE_MARGIN):
+        return scored  # a line some words reach and others miss is the words' to judge, unless meaning is sure
     wanted = {a.dimension for a in attributes if a.dimension}
     how = _HOW_WORD.search(reading.words)
     if how:
