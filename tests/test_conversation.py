@@ -215,3 +215,35 @@ async def test_and_the_other_one_asks_the_same_of_it(context: Context) -> None:
     _, second = await turns(context, "How much is the Kestrel Fountain Pen?", "And the Fenwick Letter Writing Set?")
     assert second["analysis"]["question"] == "How much is the Fenwick Letter Writing Set?"
     assert "22.00" in second["messages"][-1].content
+
+
+async def test_the_cheaper_one_is_the_lower_priced_of_the_two_named(context: Context) -> None:
+    _, second = await turns(
+        context,
+        "I'm deciding between the Kestrel Fountain Pen and the Fenwick Letter Writing Set.",
+        "Is the cheaper one in stock?",
+    )
+    assert second["analysis"]["focus"]["id"] == "catalog:product:ST-0005", "22.00 EUR against 48.00 EUR"
+    assert second["analysis"]["question"] == "Is the Fenwick Letter Writing Set in stock?"
+    _, third = await turns(
+        context,
+        "I'm deciding between the Kestrel Fountain Pen and the Fenwick Letter Writing Set.",
+        "How much is the more expensive one?",
+    )
+    assert third["analysis"]["focus"]["id"] == "catalog:product:ST-0001"
+    assert "48.00" in third["messages"][-1].content
+
+
+async def test_the_item_in_focus_called_by_its_type_word(context: Context) -> None:
+    _, second = await turns(context, "Tell me about the Kestrel Fountain Pen", "Is the pen in stock?")
+    assert second["analysis"]["question"] == "Is the Kestrel Fountain Pen in stock?"
+    assert "6 in stock" in second["messages"][-1].content
+    _, third = await turns(context, "Tell me about the Kestrel Fountain Pen", "Which pens do you have under 30 EUR?")
+    assert third["analysis"]["question"] == "Which pens do you have under 30 EUR?", "a question of the catalog at large"
+
+
+async def test_it_after_two_items_asks_which(context: Context) -> None:
+    _, second = await turns(
+        context, "I'm deciding between the Kestrel Fountain Pen and the Fenwick Letter Writing Set.", "Is it in stock?"
+    )
+    assert second["messages"][-1].content.startswith("Which product do you mean?")

@@ -151,7 +151,7 @@ def test_the_demo_conversations_are_well_formed() -> None:
     assert all(t.expected_sources or t.kind == "unanswerable" for c in conversations for t in c.turns)
 
 
-@pytest.mark.parametrize("key", ["bikes", "hardware", "kitchen", "garden"])
+@pytest.mark.parametrize("key", ["bikes", "hardware", "kitchen", "garden", "audio"])
 def test_synthetic_businesses_take_their_references_from_their_own_data(key: str, tmp_path: Path) -> None:
     """Every figure a generated question requires is in the manual or catalog row it names as its source, the
     same seed builds the same set, and a holdout business is marked as one."""
@@ -234,3 +234,33 @@ async def test_eval_runs_a_business_folder_and_keeps_holdout_misses_unread(
     assert "business-shop: 8 products accepted, 9 documents ingested" in out
     assert summary["questions"] == 5 and summary["facts_correct"] == 0.8 and summary["wrong_item"] == 0
     assert "1 holdout misses not shown" in out and "exactly" not in out
+
+
+def test_the_audio_business_asks_the_shapes_real_customers_use(tmp_path: Path) -> None:
+    """Figures nobody states asked close to a stated key, a sibling model, a part's warranty (all to decline);
+    follow-ups by type word and price rank, and an "it" either of two items could be (to ask, never guess)."""
+    from concierge.evaluation import synthetic
+
+    root = synthetic.build("audio", tmp_path / "audio")
+    conversations = load_set(root / "questions.jsonl")
+    turns = [t for c in conversations for t in c.turns]
+    questions = [t.question for t in turns]
+    assert any(" Mk II " in q for t, q in zip(turns, questions, strict=True) if t.kind == "unanswerable")
+    assert any("covered by the warranty" in q or "guaranteed" in q for q in questions)
+    assert any(
+        q.startswith(
+            ("How much does the cheaper", "what does the cheaper", "what does the less", "How much does the more")
+        )
+        for q in questions
+    )
+    assert any(
+        " that headset" in q or " that speaker" in q or " that microphone" in q or " that power bank" in q
+        for q in questions
+    )
+    unclear = [
+        c
+        for c in conversations
+        if len(c.turns) == 2 and c.turns[1].kind == "unanswerable" and len(c.turns[1].items) == 2
+    ]
+    assert unclear, "an 'it' after two items must be asked about"
+    assert "audio" in synthetic.DEV_BUSINESSES and "audio" not in synthetic.HOLDOUT_BUSINESSES

@@ -487,3 +487,65 @@ def test_a_measure_is_answered_by_a_figure_not_by_its_word() -> None:
     header = Header(question=None, focus=["Tessel P88 Piano"], items=["Tessel P88 Piano"])
     answer = compose_answer("How much does the Tessel P88 Piano weigh?", piano, header=header)
     assert "11.7 kg" in answer and "weighted keys" not in answer
+
+
+def _manual(name: str, *lines: str) -> list[SourceBlock]:
+    return [
+        SourceBlock(1, f"{name} manual — about {name}", "\n".join(lines)),
+        SourceBlock(2, f"Our catalog: {name}", f"{name} by Aurel costs 99.00 GBP and is 4 in stock."),
+    ]
+
+
+def _ask(question: str, blocks: list[SourceBlock], name: str) -> str:
+    return compose_answer(question, blocks, header=Header(question, [name], [name]))
+
+
+def test_how_long_it_runs_and_how_long_it_charges_are_two_figures() -> None:
+    name = "Aurel Drift Headset"
+    both = _manual(name, "- Playback time: 34 hours", "- Recharge time: 4 hours", "- Net weight: 300 g")
+    assert "34 hours" in _ask(f"How long does the battery last on the {name}?", both, name)
+    assert "34 hours" in _ask(f"How long does the {name} run on one charge?", both, name)
+    assert "4 hours" in _ask(f"How long does the {name} take to charge?", both, name)
+    assert "4 hours" in _ask(f"How long before the {name} is topped up from flat?", both, name)
+    playing = _manual(name, "Expect 20 h of listening per charge.", "- Net weight: 300 g")
+    assert _ask(f"How long does the {name} take to charge?", playing, name) == DECLINE
+    charging = _manual(name, "- Charging time: 3 hours", "- Net weight: 300 g")
+    assert _ask(f"How long does the battery last on the {name}?", charging, name) == DECLINE
+
+
+def test_a_guarantee_free_of_charge_is_no_charging_time() -> None:
+    name = "Aurel Quill Microphone"
+    blocks = _manual(name, "We repair or replace the microphone free of charge for three years if a fault appears.")
+    assert _ask(f"How long does the {name} take to charge?", blocks, name) == DECLINE
+    assert "three years" in _ask(f"Does the {name} come with a warranty?", blocks, name)
+
+
+def test_a_battery_capacity_asked_in_everyday_words() -> None:
+    name = "Aurel Reserve Power Bank"
+    blocks = _manual(name, "- Capacity: 16400 mAh", "- Charging time: 3 hours", "- Item weight: 800 g")
+    assert "16400 mAh" in _ask(f"How big is the battery in the {name}?", blocks, name)
+    assert _ask(f"What's the output wattage of the {name}?", blocks, name) == DECLINE, "'Power' names the item"
+
+
+def test_a_sibling_model_is_not_the_item() -> None:
+    name = "Sonora Quill 300 Microphone"
+    blocks = _manual(name, "- Net weight: 2800 g", "- Lead length: 4.5 metres")
+    assert "2800 g" in _ask(f"How much does the {name} weigh?", blocks, name)
+    assert _ask("How much does the Sonora Quill 300 Mk II Microphone weigh?", blocks, name) == DECLINE
+    assert "4.5 metres" in _ask(f"How long is the cord on the {name}?", blocks, name)
+
+
+def test_the_asking_clause_of_a_chatty_question() -> None:
+    name = "Sonora Quill 300 Microphone"
+    blocks = _manual(name, "- Net weight: 2800 g", "- Lead length: 4.5 metres")
+    said = f"Is the {name} light enough to carry around all day - what does it weigh?"
+    assert "2800 g" in _ask(said, blocks, name)
+
+
+def test_a_count_of_cups_and_how_hot_are_a_capacity_and_a_temperature() -> None:
+    name = "Brio Arc Kettle"
+    blocks = _manual(name, "- Capacity: 1.7 L", "- Heat-up time: 4 minutes", "- Max temperature: 100 °C")
+    assert "1.7 L (about 7.2 cups)" in _ask(f"How many cups does the {name} make?", blocks, name)
+    assert "100 °C" in _ask(f"How hot does the {name} get?", blocks, name)
+    assert "4 minutes" in _ask(f"How long does the {name} take to warm up?", blocks, name)
+    assert _ask(f"How loud is the {name}?", blocks, name) == DECLINE

@@ -179,3 +179,14 @@ async def test_siblings_are_told_apart_by_their_marks(tools: Toolbox) -> None:
     assert words.sibling_named("and on the Wi-Fi version?", af4).key == "F4W"
     assert words.sibling_named("does it have wifi?", af4) is None, "a feature asked of the focus"
     assert words.sibling_named("and the price?", t3) is None
+
+
+def test_phrases_ask_battery_figures() -> None:
+    from concierge.tools.analysis.units import asked_attributes
+
+    assert [a.name for a in asked_attributes("how big is the battery in it?")][:1] == ["battery"]
+    assert "dimensions" not in [a.name for a in asked_attributes("how big is the battery in it?")]
+    assert asked_attributes("how long does it take to charge?")[0].name == "charging"
+    assert "charging" not in [a.name for a in asked_attributes("how long does it run on one charge?")]
+    assert "runtime" in [a.name for a in asked_attributes("how long does the battery last?")]
+    assert "battery" not in [a.name for a in asked_attributes("how long does the battery last?")]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEV_BUSINESSES = ("bikes", "garden", "office")
+DEV_BUSINESSES = ("bikes", "garden", "office", "audio")
 HOLDOUT_BUSINESSES = ("hardware", "kitchen")
 
 
@@ -89,6 +89,15 @@ class Business:
     follow-ups about two items, features no source states."""
     features: tuple[str, ...] = ()
     """Features no source states, asked as "Does the {name} have {feature}?": must be declined."""
+    shapes: bool = False
+    """Ask the shapes real customers use beyond the template's own wordings (`_shape_questions`): figures nobody
+    states asked in words close to a stated key, a sibling model's figure, a part's warranty, follow-ups naming
+    the item by its type word or its price rank, and a follow-up whose "it" could be either of two items."""
+    near: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per category: questions about a figure no source of its items states, worded close to a key that is stated
+    ("how long does the {name} take to charge?" of a speaker whose manual gives only its playback time)."""
+    parts: tuple[str, ...] = ()
+    """Parts of the items no source gives a warranty for ("the battery"): "is the battery covered?" is declined."""
 
 
 WARRANTY = Attr(
@@ -1231,7 +1240,231 @@ OFFICE = Business(
 )
 
 
-BUSINESSES = {b.key: b for b in (BIKES, HARDWARE, KITCHEN, GARDEN, OFFICE)}
+AUDIO = Business(
+    key="audio",
+    name="Soundhaus Audio",
+    description="A portable audio shop: headsets, portable speakers, power banks and microphones.",
+    currency="GBP",
+    brands=("Aurel", "Klangwerk", "Sonora", "Tessel"),
+    categories=(
+        Category(
+            "Headsets",
+            "headset",
+            "headsets",
+            ("playback", "charge", "weight", "driver"),
+            (60, 400),
+            ("Drift", "Cadence", "Lull", "Nocturne"),
+        ),
+        Category(
+            "Portable Speakers",
+            "speaker",
+            "speakers",
+            ("playback", "power", "range", "weight"),
+            (40, 350),
+            ("Pebble", "Tide", "Crest"),
+        ),
+        Category(
+            "Power Banks",
+            "power bank",
+            "power banks",
+            ("battery", "ports", "charge", "weight"),
+            (20, 120),
+            ("Reserve", "Spark", "Cellar"),
+        ),
+        Category(
+            "Microphones",
+            "microphone",
+            "microphones",
+            ("pattern", "cable", "weight"),
+            (50, 300),
+            ("Quill", "Vesper", "Murmur"),
+        ),
+    ),
+    attrs={
+        "weight": Attr(
+            **{
+                **WEIGHT_KG.__dict__,
+                "low": 0.2,
+                "high": 3.5,
+                "step": 0.1,
+                "alt": (("g", 1000.0),),
+                "asks": (
+                    "How much does the {name} weigh?",
+                    "how heavy is the {name}?",
+                    "Is the {name} light enough to carry around all day - what does it weigh?",
+                ),
+                "followups": ("how heavy is it?", "and what does it weigh?", "is it heavy?"),
+            }
+        ),
+        "playback": Attr(
+            "playback",
+            ("Playback time", "Battery life", "Run time"),
+            ("h", "hours"),
+            low=6,
+            high=40,
+            step=1,
+            asks=(
+                "How long does the battery last on the {name}?",
+                "how many hours of music do I get from the {name}?",
+                "How long will the {name} play on a single charge?",
+                "what's the battery life like on the {name}?",
+            ),
+            followups=(
+                "how long does the battery last?",
+                "and how many hours will it play for?",
+                "how long does it run on one charge?",
+            ),
+            prose=("The {name} plays for up to {value} on a full charge.", "Expect {value} of listening per charge."),
+        ),
+        "charge": Attr(
+            "charge",
+            ("Charging time", "Recharge time", "Time to full charge"),
+            ("h", "hours"),
+            low=1,
+            high=5,
+            step=0.5,
+            alt=(("min", 60.0),),
+            asks=(
+                "How long does the {name} take to charge?",
+                "how long to fully charge the {name}?",
+                "How long before the {name} is topped up from flat?",
+            ),
+            followups=("and how long does it take to charge?", "how long to recharge it?"),
+            prose=("A full recharge of the {name} takes {value}.",),
+        ),
+        "driver": Attr(
+            "driver",
+            ("Driver size", "Driver diameter", "Drivers"),
+            ("mm",),
+            low=30,
+            high=50,
+            step=1,
+            asks=("How big are the speakers inside the {name}?", "what size drivers does the {name} use?"),
+            followups=("how big are the drivers in it?",),
+            prose=("The {name} uses {value} drivers.",),
+        ),
+        "power": Attr(
+            "power",
+            ("Output power", "Amplifier output", "Rated output"),
+            ("W", "watts"),
+            low=5,
+            high=60,
+            step=1,
+            asks=("How powerful is the {name}?", "how many watts is the {name}?", "What's the output of the {name}?"),
+            followups=("how powerful is it?", "and how many watts does it put out?"),
+            prose=("The {name} delivers {value} of output.",),
+            more="more powerful",
+        ),
+        "range": Attr(
+            "range",
+            ("Bluetooth range", "Wireless range", "Range"),
+            ("m", "metres"),
+            low=10,
+            high=40,
+            step=5,
+            asks=(
+                "How far from my phone can the {name} be?",
+                "what's the bluetooth range of the {name}?",
+                "how far away can I walk with my phone before the {name} cuts out?",
+            ),
+            followups=("how far from my phone can I go?", "and its range?"),
+            prose=("The {name} keeps its connection up to {value} away.",),
+        ),
+        "battery": Attr(
+            "battery",
+            ("Battery capacity", "Cell capacity", "Capacity"),
+            ("mAh",),
+            low=5000,
+            high=26800,
+            step=100,
+            asks=(
+                "How much charge does the {name} hold?",
+                "how big is the battery in the {name}?",
+                "What's the mAh of the {name}?",
+            ),
+            followups=("how big is its battery?", "and how much charge does it store?"),
+            prose=("The {name} stores {value}.",),
+        ),
+        "ports": Attr(
+            "ports",
+            ("USB ports", "Output ports", "Outputs"),
+            low=1,
+            high=4,
+            step=1,
+            asks=(
+                "How many devices can I charge at once with the {name}?",
+                "how many phones can the {name} charge at the same time?",
+                "How many USB ports does the {name} have?",
+            ),
+            followups=("how many things can it charge at once?",),
+            prose=("The {name} has {value} USB outputs.",),
+        ),
+        "cable": Attr(
+            "cable",
+            ("Cable length", "Cord length", "Lead length"),
+            ("m", "metres"),
+            low=1,
+            high=5,
+            step=0.5,
+            asks=(
+                "How long is the cord on the {name}?",
+                "how much cable comes with the {name}?",
+                "What length of lead does the {name} have?",
+            ),
+            followups=("how long is the cord?", "and the cable length?"),
+            prose=("The {name} ships with a {value} cable.",),
+        ),
+        "pattern": Attr(
+            "pattern",
+            ("Polar pattern", "Pickup pattern"),
+            words=("cardioid", "omnidirectional", "supercardioid", "figure-8"),
+            asks=("What pickup pattern does the {name} use?", "what's the polar pattern of the {name}?"),
+            followups=("which pickup pattern does it have?",),
+            prose=("The {name} has a {value} pickup pattern.",),
+        ),
+    },
+    absent=(
+        "What country is the {name} made in?",
+        "Who designed the {name}?",
+        "When was the {name} first released?",
+    ),
+    features=(
+        "active noise cancelling",
+        "a carry case",
+        "a replaceable battery",
+        "an equaliser app",
+        "a wall mount",
+        "wireless charging",
+    ),
+    near={
+        "Headsets": (
+            "How loud can the {name} get?",
+            "What's the impedance of the {name}?",
+            "how far from my phone can I be with the {name}?",
+        ),
+        "Portable Speakers": (
+            "How long does the {name} take to charge?",
+            "how waterproof is the {name}?",
+            "What size are the drivers in the {name}?",
+        ),
+        "Power Banks": (
+            "What's the output wattage of the {name}?",
+            "How many times can the {name} charge my phone?",
+            "how long does the battery last on the {name}?",
+        ),
+        "Microphones": (
+            "How far from the {name} should I sit?",
+            "What's the sensitivity of the {name}?",
+            "how long does the {name} take to charge?",
+        ),
+    },
+    parts=("battery", "charging cable", "ear cushions", "carry strap"),
+    policy={"returns_days": 45, "free_shipping_over": 40, "delivery_days": "1 to 3", "price_match": False},
+    variety=True,
+    shapes=True,
+)
+
+BUSINESSES = {b.key: b for b in (BIKES, HARDWARE, KITCHEN, GARDEN, OFFICE, AUDIO)}
 
 
 @dataclass
@@ -1672,6 +1905,72 @@ def _varied_questions(b: Business, products: list[Product], rng: random.Random) 
     return out
 
 
+def _shape_questions(b: Business, products: list[Product], rng: random.Random) -> list[dict]:
+    """Shapes real customers use that the template's own wordings do not: a figure nobody states asked close to a
+    stated key, a sibling model's figure, a part's warranty (all declined); follow-ups that name the item by its
+    type word ("that speaker") or its price rank ("the cheaper one"), or change the attribute in other words; and
+    a follow-up whose "it" could be either of two items just named, which must ask or decline, never guess."""
+    out: list[dict] = []
+    by_cat = {c.name: [p for p in products if p.category is c] for c in b.categories}
+    for cat in b.categories:  # a figure no source of these items states, in words close to one that is stated
+        for template in rng.sample(list(b.near.get(cat.name, ())), k=min(2, len(b.near.get(cat.name, ())))):
+            p = rng.choice(by_cat[cat.name])
+            out.append(_turn(template.format(name=p.name), "unanswerable", [], "I don't know.", [], [p]))
+    for p in rng.sample(products, 3):  # a sibling model nobody sells
+        attr = rng.choice(list(p.values))
+        sibling = f"{p.name.removesuffix(' ' + p.category.noun.title())} Mk II {p.category.noun.title()}"
+        q = rng.choice(b.attrs[attr].asks).format(name=sibling)
+        out.append(_turn(q, "unanswerable", [], "I don't know.", [], [p]))
+    for p in rng.sample(products, 2):  # a part's own warranty, which no source states
+        part = rng.choice(b.parts)
+        q = rng.choice(
+            [
+                f"Is the {part} of the {p.name} covered by the warranty?",
+                f"How long is the {part} on the {p.name} guaranteed?",
+            ]
+        )
+        out.append(_turn(q, "unanswerable", [], "I don't know.", [], [p]))
+    for p in rng.sample(products, 4):  # the item by its type word, then an attribute in other words
+        first, second = rng.sample(list(p.values), 2)
+        noun = p.category.noun
+        opener = rng.choice([f"I'm looking at the {p.name}.", f"Tell me about the {p.name}"])
+        turn = _fact(b, p, first, rng)
+        turn["question"] = rng.choice(
+            [f"How much does that {noun} weigh?", f"is that {noun} heavy?"]
+            if first == "weight"
+            else [
+                rng.choice(b.attrs[first].asks).format(name=p.name).replace(f"the {p.name}", f"that {noun}"),
+                rng.choice(b.attrs[first].asks).format(name=p.name).replace(f"the {p.name}", f"the {noun}"),
+            ]
+        )
+        out.append(
+            {
+                "turns": [
+                    _turn(opener, "statement" if opener.startswith("I'm") else "fact", [_cat(p), _doc(p)], "", [], [p]),
+                    turn,
+                    _fact(b, p, second, rng, follow=True),
+                ]
+            }
+        )
+    for cat in rng.sample(list(b.categories), 3):  # two items named, then one of them by price rank, or either
+        x, y = rng.sample(by_cat[cat.name], 2)
+        if x.price == y.price:
+            continue
+        cheap, dear = sorted((x, y), key=lambda p: p.price)
+        pick, word = rng.choice([(cheap, "cheaper"), (dear, "more expensive"), (cheap, "less expensive")])
+        said = _turn(
+            f"I'm deciding between the {x.name} and the {y.name}.", "statement", [_cat(x), _cat(y)], "", [], [x, y]
+        )
+        asked = _fact(b, pick, "weight", rng)
+        asked["question"] = rng.choice([f"How much does the {word} one weigh?", f"what does the {word} one weigh?"])
+        asked["expected_sources"] = [_doc(pick)]
+        out.append({"turns": [said, asked]})
+        attr = rng.choice(list(x.values))
+        unclear = _turn(rng.choice(b.attrs[attr].followups), "unanswerable", [], "Which one do you mean?", [], [x, y])
+        out.append({"turns": [dict(said), unclear]})
+    return out
+
+
 def questions(b: Business, products: list[Product], rng: random.Random) -> list[dict]:
     """Single questions and conversations, each with its references drawn from the generated data."""
     out: list[dict] = []
@@ -1886,6 +2185,9 @@ def questions(b: Business, products: list[Product], rng: random.Random) -> list[
     )
     if b.variety:
         for row in _varied_questions(b, products, rng):
+            add(row)
+    if b.shapes:
+        for row in _shape_questions(b, products, rng):
             add(row)
     for row in out:
         row["split"] = "holdout" if b.key in HOLDOUT_BUSINESSES else "dev"

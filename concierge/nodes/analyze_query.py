@@ -111,6 +111,8 @@ async def resolve(
     if named is None and before is not None and words is not None and (focused := words.by_key(before["id"])):
         named = words.sibling_named(message, focused)  # "and the Pro?"
     picked = _ordinal(state, message, words, turn) if named is None else None
+    if picked is None and named is None:
+        picked = await _by_price(state, message, words, turn, tools, ctx)
     if picked is not None:
         # "the second one" of the items the last answer listed (or the last question compared)
         focus, phrase = picked
@@ -126,6 +128,13 @@ async def resolve(
         # "How much does it weigh?" with nothing in focus, and no word of the catalog for "it" to stand for ("I
         # opened a bottle of X and..."): no item to answer for; the answer asks which.
         return message, "none", UNRESOLVED, None
+    if _between_two(state) and refers_back(message):
+        # "Is it in stock?" right after naming two items: either could be meant, and a fact about the wrong one
+        # is worse than asking which (the answer's citations name no choice the customer made).
+        return message, "none", UNRESOLVED, None
+    typed = _type_word(message, before, words) if before is not None else None
+    if typed is not None:  # "how much cable comes with the microphone?" of the microphone in focus
+        return typed, "rules", before, before
     if before is None or not follows_up(message, words):
         return message, "none", None, before
     before, carried = await _with_options(before, message, before.get("options") or [], tools, ctx)
@@ -181,6 +190,67 @@ def _ordinal(state: State, message: str, words: Vocabulary | None, turn: int) ->
         return None
     item = words.by_key(listed[place])
     return (_focus(item, turn, "answer"), m.group(0)) if item is not None else None
+
+
+def _between_two(state: State) -> bool:
+    """Whether the last message named several items and settled on none of them."""
+    last = state.get("analysis") or {}
+    named = [i for i in last.get("items") or [] if i.get("id") and i.get("origin") == "named"]
+    return len(named) >= 2 and not (last.get("focus") or {}).get("id")
+
+
+_PRICE_RANK = re.compile(
+    r"\bthe (cheaper|cheapest|less expensive|least expensive|lower[- ]priced|more expensive|most expensive|pricier|"
+    r"priciest|dearer|dearest|higher[- ]priced)(?: (?:one|option|item|product|model|choice)s?\b|"
+    r"(?=\s*(?:[?,.!;]|$|\b(?:is|does|do|has|have|weigh|weighs)\b)))",
+    re.I,
+)
+_LOWER_PRICE = ("cheap", "less", "least", "lower")
+
+
+async def _by_price(
+    state: State, message: str, words: Vocabulary | None, turn: int, tools: Toolbox, ctx: Context
+) -> tuple[Focus, str] | None:
+    """ "the cheaper one" of the items the last turn named: the one the catalog prices lowest (or highest)."""
+    m = _PRICE_RANK.search(message)
+    if m is None or words is None:
+        return None
+    listed = [i["id"] for i in (state.get("analysis") or {}).get("items") or [] if i.get("id")]
+    skus = [i.split(":", 2)[2] for i in listed if i.startswith("catalog:product:")]
+    if len(skus) < 2:
+        return None
+    hits = await tools.catalog.products(ctx.tenant_id, skus)
+    if len(hits) < 2 or len({h.price for h in hits}) < len(hits):
+        return None  # a tie names no one item
+    low = m.group(1).lower().startswith(_LOWER_PRICE)
+    chosen = (min if low else max)(hits, key=lambda h: h.price)
+    item = words.by_key(f"catalog:product:{chosen.sku}")
+    return (_focus(item, turn, "answer"), m.group(0)) if item is not None else None
+
+
+_CATALOG_SHAPE = re.compile(
+    r"\b(?:cheapest|dearest|any|which|all|other|another|every|most|least|under|over|below|above|best|similar)\b|"
+    r"\bdo you (?:have|sell|carry|stock)\b",
+    re.I,
+)
+
+
+def _type_word(message: str, focus: Focus, words: Vocabulary | None) -> str | None:
+    """ "that headset", "the microphone": the item in focus called by its type word (the last word of its name
+    or of its category), in a message that asks nothing of the catalog at large. The message with the item's
+    name for it; None otherwise."""
+    if words is None or not focus.get("id") or _CATALOG_SHAPE.search(message):
+        return None
+    item = words.by_key(focus["id"])
+    if item is None:
+        return None
+    types = {w.lower().rstrip("s") for w in (item.name.split()[-1:] + item.category.split()[-1:]) if len(w) > 2}
+    for word in sorted(types, key=len, reverse=True):
+        m = re.search(rf"\b(?:the|that|this)\s+{re.escape(word)}s?\b", message, re.I)
+        if m:
+            out = f"{message[: m.start()]}the {focus['name']}{message[m.end() :]}"
+            return out[:1].upper() + out[1:]
+    return None
 
 
 def _tidy_name(message: str, phrase: str, name: str) -> str:

@@ -36,6 +36,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "km": ("length", 100000.0),
     "mi": ("length", 160934.4),
     "qt": ("volume", 0.946353),
+    "cup": ("volume", 0.2365882365),
     "s": ("time", 1 / 60),
     "ah": ("charge", 1000.0),
     "kw": ("power", 1000.0),
@@ -74,6 +75,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "km": ("km", "kms", "kilometer", "kilometers", "kilometre", "kilometres"),
     "mi": ("mi", "mile", "miles"),
     "qt": ("qt", "quart", "quarts"),
+    "cup": ("cup", "cups"),
     "s": ("s", "sec", "secs", "second", "seconds"),
     "ah": ("ah", "amp hour", "amp hours", "amp-hour", "amp-hours", "ampere hours"),
     "kw": ("kw", "kilowatt", "kilowatts"),
@@ -188,6 +190,10 @@ def number_in(text: str) -> int | None:
     return int(m.group(1)) if m.group(1).isdigit() else _NUMBER_WORDS[m.group(1)]
 
 
+_PLURAL = {"cup": "cups"}
+"""Units shown spelt out, not as a symbol."""
+
+
 def convert_phrase(q: Quantity, wanted: list[str]) -> str:
     """ "(about 1.1 kg)" when the customer asked in another unit of the same dimension, else ""."""
     for unit in wanted:
@@ -196,7 +202,8 @@ def convert_phrase(q: Quantity, wanted: list[str]) -> str:
         value = q.to(unit)
         if value is not None:
             shown = f"{value:.1f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:.0f}"
-            return f" (about {shown} {unit.replace('°', '°').upper() if unit.startswith('°') else unit})"
+            label = unit.upper() if unit.startswith("°") else _PLURAL.get(unit, unit)
+            return f" (about {shown} {label})"
     return ""
 
 
@@ -233,7 +240,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     _attr(
         "temperature",
-        "temperature degrees warm warmer warmest cold colder rated rating fahrenheit celsius comfort",
+        "temperature degrees warm warmer warmest cold colder hot hotter hottest rated rating fahrenheit celsius "
+        "comfort",
         "temperature comfort limit",
         "temperature",
     ),
@@ -264,7 +272,12 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("pressure", "pressure psi", "pressure", "pressure"),
     _attr("speed", "fast faster speed spin spins rpm", "speed", "rotation"),
     _attr("range", "far range distance", "range distance", "length"),
-    _attr("runtime", "runtime life", "runtime life", "time"),
+    _attr(
+        "runtime", "runtime life playback playtime listening play plays", "runtime life playback playtime run", "time"
+    ),
+    # Only their phrases ask these (`_PHRASES`): "charge" alone is also "free of charge" or "charge my phone".
+    _attr("charging", "charge charging recharge recharging topped flat empty", "charging charge recharge", "time"),
+    _attr("battery", "mah battery", "battery capacity cell", "charge"),
     _attr("fuel", "fuel gas propane butane", "fuel type fuel"),
     _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours runtime"),
     _attr("frequency", "often frequently", "every interval frequency replace change", "time"),
@@ -286,14 +299,69 @@ MATERIALS = frozenset(
 _PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
 
 
-_PHRASED = frozenset({"load"})
+_PHRASED = frozenset({"load", "charging", "battery"})
 """Attributes only their own words ask for: "in kg" asks a weight, never what an item bears."""
 _LOAD = re.compile(
     r"\bhow (?:much weight|heavy (?:a|an) \w+) (?:can|will|does|do|could)\b|\bweight (?:limit|capacity|rating)\b|"
     r"\bmax(?:imum)? (?:load|weight)\b|\bload capacity\b",
     re.I,
 )
-_HOW = re.compile(r"\bhow (big|large|small|long|wide|tall|heavy|warm|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I)
+_PHRASES = {
+    "charging": re.compile(
+        r"\bhow long\b.{0,60}\b(?:re)?charg|\b(?:re)?charg\w*\s+(?:time|takes?)\b|\btop(?:ped|s)? (?:it |\w+ )?up\b|"
+        r"\bfrom (?:flat|empty)\b",
+        re.I,
+    ),
+    "battery": re.compile(
+        r"\bhow (?:big|large) is (?:the|its|it's|their) battery\b|\bbattery (?:capacity|size)\b|"
+        r"\bhow much (?:charge|energy|juice) does\b.{0,60}\b(?:hold|store|have)\b|\bsize battery\b",
+        re.I,
+    ),
+    "runtime": re.compile(
+        r"\bbattery\b.{0,30}\blasts?\b|\blasts?\b.{0,30}\bbattery\b|\bbattery life\b|"
+        r"\bhow long (?:does|will|can|would) .{0,40}\b(?:run|play|go|work)\b",
+        re.I,
+    ),
+}
+"""Attributes asked by a phrase rather than a word: how long to charge is a charging time, not how long it runs."""
+_PHRASE_ONLY = frozenset({"charging", "battery"})
+"""Attributes no single word asks."""
+
+
+def phrased(text: str) -> list[str]:
+    """The attributes a question asks by a phrase (`_PHRASES`)."""
+    return [n for n, p in _PHRASES.items() if p.search(text) and not (n == "charging" and PER_CHARGE.search(text))]
+
+
+def phrase_words(text: str) -> dict[str, frozenset[str]]:
+    """The stems of the phrases that ask an attribute ("topped up from flat": charging), by attribute: words no
+    source needs to hold, the attribute's figure answers them."""
+    out: dict[str, frozenset[str]] = {}
+    for name in phrased(text):
+        out[name] = frozenset().union(*(stems(m.group(0)) for m in _PHRASES[name].finditer(text)))
+    runtime = PER_CHARGE.search(text)
+    if runtime:
+        out["runtime"] = frozenset(stems(runtime.group(0)))
+    return out
+
+
+_HOW_MEASURES = {
+    "long": {"time", "length"},
+    "heavy": {"mass"},
+    "warm": {"temperature"},
+    "hot": {"temperature"},
+    "cold": {"temperature"},
+    "tall": {"length"},
+}
+"""How-words that fix the measure asked: other measures' attributes the question's nouns suggest are not asked."""
+PER_CHARGE = re.compile(
+    r"\b(?:per|on a|on one|on a single|on a full|between|each|a single|one) (?:full )?(?:charges?|battery|batteries)\b",
+    re.I,
+)
+"""A time "per charge" is how long an item runs, never how long it takes to charge."""
+_HOW = re.compile(
+    r"\bhow (big|large|small|long|wide|tall|heavy|warm|hot|cold|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I
+)
 _HOW_ATTRIBUTE = {
     "big": "dimensions",
     "large": "dimensions",
@@ -302,6 +370,8 @@ _HOW_ATTRIBUTE = {
     "tall": "dimensions",
     "heavy": "weight",
     "warm": "temperature",
+    "hot": "temperature",
+    "cold": "temperature",
 }
 
 
@@ -315,7 +385,7 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
     """The attributes a question asks about, most specific first ("how much does it weigh" is weight, not price).
     Words of the item names in `names` ask nothing ("Sleeping Bag" is no question about sleeping)."""
     q = stems(question) - stems(names)
-    found = [a for a in ATTRIBUTES if a.cues & q]
+    found = [a for a in ATTRIBUTES if a.cues & q and a.name not in _PHRASE_ONLY]
     said = question  # the question without the item names ("30 ml" of a name asks for no volume)
     for name in sorted(re.split(r"\s{2,}|\|", names), key=len, reverse=True):
         if name.strip():
@@ -336,6 +406,15 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
     elif how and how.group(1).lower() in _HOW_ATTRIBUTE:
         attr = BY_NAME[_HOW_ATTRIBUTE[how.group(1).lower()]]
         found = [attr, *(a for a in found if a is not attr)]
+    for name in phrased(said):
+        found = [BY_NAME[name], *(a for a in found if a.name != name)]
+        if name == "battery":  # "how big is the battery" asks no size of the item
+            found = [a for a in found if a.name != "dimensions"]
+    if how and how.group(1).lower() in _HOW_MEASURES:  # "how long does the battery last" asks no battery capacity
+        kinds = _HOW_MEASURES[how.group(1).lower()]
+        found = [a for a in found if a.dimension is None or a.dimension in kinds]
+    if PER_CHARGE.search(said) and BY_NAME["runtime"] not in found:
+        found.append(BY_NAME["runtime"])
     if _LOAD.search(question):  # "how much weight can it carry?" asks what it bears, not what it weighs
         found = [BY_NAME["load"], *(a for a in found if a.name not in ("load", "weight"))]
     for unit in units_named(said):

@@ -31,12 +31,14 @@ from concierge.tools.analysis.units import (
     BY_NAME,
     ITEM_ROW,
     MATERIALS,
+    PER_CHARGE,
     UNIT_STEMS,
     Attribute,
     asked_attributes,
     convert_phrase,
     document_lines,
     key_value,
+    phrase_words,
     quantities,
     units_named,
 )
@@ -77,6 +79,8 @@ _SYNONYMS = {
     "refund": ("return",),
     "sell": ("stock", "carri", "cost"),
     "window": ("day", "within", "period"),
+    "warranti": ("guarante", "repair"),
+    "guarante": ("warranti", "repair"),
     "wrote": ("author", "writer"),
     "write": ("author", "writer"),
     "written": ("author", "writer"),
@@ -114,6 +118,11 @@ _SYNONYMS = {
     "collect": ("pick",),
     "waterproof": ("ip67", "ip68", "ipx7", "ipx8", "ipx4", "water"),
     "swim": ("ip68", "ipx8", "water"),
+    # Everyday names of the same part: "how long is the cord" asks the "Cable length".
+    "cord": ("cabl", "lead"),
+    "lead": ("cabl", "cord"),
+    "cabl": ("cord", "lead"),
+    "wire": ("cabl", "cord"),
 }
 _HEADER_WEIGHT = 0.6
 _ALSO_GOOD = 0.7
@@ -176,7 +185,9 @@ def focus(question: str) -> str:
     clauses = [c for c in _CLAUSES.split(question) if c.strip()]
     asking = [c for c in clauses if c.rstrip().endswith("?")]
     chosen = " ".join(asking) if asking else (clauses or [question])[-1]
-    return chosen if len(stems(chosen)) >= 2 else question
+    if len(stems(chosen)) >= 2 or (asking and len(clauses) > 1 and asked_attributes(chosen)):
+        return chosen  # "is it light enough to carry around - what does it weigh?" asks the weight
+    return question
 
 
 @dataclass(frozen=True)
@@ -255,29 +266,49 @@ def _mention(sentence: str, name: str, others: tuple[str, ...] = ()) -> str | No
     ("the TrailMaster" for the TrailMaster X4 Tent). Another item's whole name in it is no mention of this one
     ("the Aster 700 Shelf" does not name the Aster Shelf), nor is a sibling model ("Aster 700 Mk I", or a
     bare "Aster" for the Aster 700): the words after the shared one must agree when either is a model mark."""
-    low = fold(sentence).casefold()
-    full = fold(name).casefold()
+    low = _folded(sentence)
+    full = _folded(name)
     for other in others:
-        o = fold(other).casefold()
-        if o != full and o not in full and o in low:
+        o = _folded(other)
+        if o != full and o in low and o not in full:
             low = low.replace(o, " ")
     if full in low:
         return "name"
-    if not any(c.isupper() for c in name[1:]):
+    words = _marks(name)
+    if not words:
         return None
-    words = _words(name)
     shared = _shared(others)
     found = None
-    for i, w in enumerate(words):
-        if len(w) < 6 or w.isdigit() or w in _COMMON:
+    for i, w in words:
+        if w not in low:  # a plain substring test first: most sentences hold none of the name's words
             continue
-        for m in re.finditer(rf"\b{re.escape(w)}\b", low):
-            sibling, marked = _sibling(words[i + 1 :], re.findall(r"[^\W_]+", low[m.end() :])[:4])
+        for m in _word_pattern(w).finditer(low):
+            sibling, marked = _sibling(_words(name)[i + 1 :], re.findall(r"[^\W_]+", low[m.end() :])[:4])
             if sibling:
                 found = "sibling"
             elif w not in shared or marked:  # a word others share names it only with its model mark
                 return "name"
     return found
+
+
+@lru_cache(maxsize=32_768)
+def _folded(text: str) -> str:
+    """The text without accents, case-folded: sources repeat their sentences, and names come back every call."""
+    return fold(text).casefold()
+
+
+@lru_cache(maxsize=4096)
+def _marks(name: str) -> tuple[tuple[int, str], ...]:
+    """The words of a name that name it on their own (long, no number, no everyday noun), with their places;
+    none for a name in plain words ("Gift wrapping"), which only its whole name names."""
+    if not any(c.isupper() for c in name[1:]):
+        return ()
+    return tuple((i, w) for i, w in enumerate(_words(name)) if len(w) >= 6 and not w.isdigit() and w not in _COMMON)
+
+
+@lru_cache(maxsize=4096)
+def _word_pattern(word: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(word)}\b")
 
 
 @lru_cache(maxsize=4096)
@@ -302,6 +333,28 @@ def _sibling(name_rest: tuple[str, ...], said_rest: list[str]) -> tuple[bool, bo
     if len(name_rest) > len(said_rest) and _MODEL_MARK.match(name_rest[len(said_rest)]):
         return True, marked
     return False, marked
+
+
+def _another_model(text: str, name: str) -> bool:
+    """Whether the text names a sibling of the item rather than the item: its name's words in order with a model
+    mark put among them ("Quill 300 Mk II Microphone" for the Quill 300 Microphone)."""
+    said = _words(text)
+    words = _words(name)
+    if not words or words[0] not in said:
+        return False
+    for start in (i for i, w in enumerate(said) if w == words[0]):
+        i, j, extra = start, 0, False
+        while i < len(said) and j < len(words):
+            if said[i] == words[j]:
+                j += 1
+            elif _MODEL_MARK.match(said[i]) and not _MODEL_MARK.match(words[j]) and j > 0:
+                extra = True
+            else:
+                break
+            i += 1
+        if j == len(words) and extra:
+            return True
+    return False
 
 
 _MODEL_MARK = re.compile(r"^(?:\d\w*|mk|mark|[ivx]{1,4}|pro|plus|lite|max|mini|xl|xr|gen|se)$")
@@ -344,6 +397,8 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
 
 _FILLER = frozenset(stems("much many"))
 _MADE = frozenset(stems("made make wood"))
+_FREE_OF_CHARGE = re.compile(r"\b(?:free of|no extra|at no) charge\b", re.I)
+_CHARGE_STEMS = frozenset(stems("charge free"))
 _MADE_STEM = next(iter(stems("made")), "made")
 _MADE_OF = re.compile(r"\bmade\s+(?:of|from|out|with|in|by|entirely|mostly|using)\b", re.I)
 _WHO_MADE = re.compile(
@@ -352,7 +407,7 @@ _WHO_MADE = re.compile(
     re.I,
 )
 _BY_MAKER = re.compile(r"\bby [A-Z]")
-_PREPOSITIONS = frozenset(stems("under over about within without across along"))
+_PREPOSITIONS = frozenset(stems("under over about within without across along come comes"))
 """Words no source needs to hold for the answer to be there ("is it under warranty?")."""
 _HOW_MUCH_OF = re.compile(
     r"\bhow much (?!is\b|are\b|does\b|do\b|did\b|will\b|would\b|was\b|were\b|for\b|it\b|the\b|'s\b|"
@@ -431,6 +486,29 @@ def _heads_another(key: str, attr: Attribute) -> bool:
     )
 
 
+def _rival_line(sentence: str, measured: list[Attribute], asked: set[str]) -> bool:
+    """A spec line whose key names another attribute of the measure asked than the ones asked."""
+    if not measured:
+        return False
+    kv = key_value(sentence)
+    return kv is not None and any(_rival_key(kv[0], a, asked) for a in measured)
+
+
+def _rival_key(key: str, attr: Attribute, asked: set[str]) -> bool:
+    """Whether a spec key names another attribute of the same measure than the ones asked: "Recharge time" is a
+    time, but a charging time, no answer to how long the battery lasts ("Playback time" none to how long it
+    takes to charge)."""
+    said = stems(key)
+    head = stems(re.sub(r"\([^)]*\)", " ", key).split()[-1]) if key.split() else set()
+    if head & attr.keys and attr.name not in _ANY_THINGS:
+        return False  # "User weight limit" is a limit, the load's, whatever weight qualifies it
+    return any(
+        said & other.keys and (attr.name in _ANY_THINGS or said & other.keys - attr.keys)
+        for other in ATTRIBUTES
+        if other.dimension == attr.dimension and other.name not in asked and other.name not in _ANY_THINGS
+    )
+
+
 _ANY_THINGS = frozenset({"duration", "dimensions"})
 """Measures of anything: "Warranty Duration" is still the warranty's, "Blade size" the blade's."""
 
@@ -444,10 +522,15 @@ def _attribute_score(
         return 0.0, 0.0
     kv = key_value(sentence)
     best = (0.0, 0.0)
+    asked = {a.name for a in attributes}
     for attr in attributes:
         if attr.name in ("price", "stock", "duration"):
             continue  # the catalog's own sentences state these
+        if attr.name == "charging" and PER_CHARGE.search(sentence):
+            continue  # "10 hours per charge" is how long it runs
         if kv is not None and stems(kv[0]) & attr.keys:
+            if _rival_key(kv[0], attr, asked):
+                continue  # "Recharge time: 4 h" does not say how long the battery lasts
             if _heads_another(kv[0], attr):
                 score = _SPEC_NO_UNIT  # "Weight capacity: 80 kg" is a capacity, though it says "weight"
             elif attr.dimension is None:
@@ -525,7 +608,8 @@ def weigh(
         return [], set()
     vocabulary = set().union(*(u[2] | u[3] for u in units))
     # A word with everyday synonyms or an attribute meaning ("sell", "weigh") is no typo of a source's word.
-    meaningful = {t for t in q if _SYNONYMS.get(t)} | set().union(*(a.cues for a in attributes))
+    phrases = phrase_words(reading.words)
+    meaningful = {t for t in q if _SYNONYMS.get(t)} | set().union(*(a.cues for a in attributes), *phrases.values())
     spelt = {t: t if t in meaningful else _respell(t, vocabulary) for t in q}
     q = set(spelt.values())
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
@@ -542,9 +626,10 @@ def weigh(
     if attributes and all(a.name != "price" for a in attributes):
         synonyms = {t: v - {"price", "cost"} for t, v in synonyms.items()}
     unit_words = q & UNIT_STEMS
+    own_names = set().union(*(stems(a) for a in reading.asked)) if reading.asked else set()
     for attr in attributes:
-        for t in (q & attr.cues) - unit_words:
-            synonyms[t] |= attr.keys
+        for t in (q & (attr.cues | phrases.get(attr.name, frozenset()))) - unit_words:
+            synonyms[t] |= attr.keys - own_names  # the "Power" of a "Power Bank" states no power
     # Rare terms tell more; a term no source holds weighs most, so its absence lowers coverage.
     df = {t: sum(1 for u in units if t in u[2] or t in u[3]) for t in q}
     # The asked item's own name says which item, not what about it: a sentence holding only the name (its price
@@ -574,11 +659,15 @@ def weigh(
     measured = [a for a in attributes if a.dimension]
     asked_words = set().union(*(a.cues | a.keys for a in measured)) | (stems(how.group(1)) if how else set())
     beside = q - name_terms - _FILLER - asked_words - unit_words - _PREPOSITIONS
+    charging = any(a.name == "charging" for a in attributes)
+    asked_names_attr = {a.name for a in attributes}
     for n, sentence, terms, header, subject, catalog in units:
         if subject and subject in reading.asked and not catalog:
             terms = terms | asked_names  # a manual's spec line is about its product without naming it
         if dims and any(x.dimension in dims for x in quantities(sentence)):
             terms = terms | unit_words  # "60 liters" answers "how many litres"
+        if _FREE_OF_CHARGE.search(sentence):
+            terms = terms - _CHARGE_STEMS  # "free of charge" says nothing of charging
         hits = matched(terms)
         if _MADE_STEM in hits and not _MADE_OF.search(sentence):
             hits = hits - {_MADE_STEM}  # "made for everyday use" says nothing of what, where or by whom
@@ -611,6 +700,9 @@ def weigh(
             and not any(x.dimension in dims for x in quantities(sentence))
         ):
             # "how much does it weigh?" is a figure: "88 fully weighted keys" shares its word, not its answer
+            coverage = words = min(coverage, _NAME_ONLY)
+        if (charging and PER_CHARGE.search(sentence)) or _rival_line(sentence, measured, asked_names_attr):
+            # "10 hours per charge" is how long it runs; "Charging time: 3 h" not how long the battery lasts
             coverage = words = min(coverage, _NAME_ONLY)
         if not reading.asked:  # a spec line of no item in particular needs words too
             floor, bonus = min(floor, coverage + _UNANCHORED), bonus / 2
@@ -661,6 +753,10 @@ def _by_meaning(reading: Reading, scored: list[Scored], embed: Embed | None) -> 
 _SPEC_MEANING = 0.35
 """Similarity a spec line of the item asked must reach to answer by meaning alone ("speeds" for "Gears: 14")."""
 _SPEC_MARGIN = 0.12
+_SPEC_SURE = 0.55
+_SPEC_SURE_MARGIN = 0.25
+"""How clearly a line some of the question's words reach must say it by meaning ("air speed" and "Max air
+velocity: 220 km/h", 0.70 against 0.30 for the next line)."""
 _HOW_DIMENSIONS = {
     "long": {"length", "time"},
     "far": {"length"},
@@ -688,16 +784,17 @@ def _spec_by_meaning(
     if its figure is of the kind the question asks ("how long" is a length or a time, never lumens)."""
     if embed is None or len(reading.asked) != 1 or not scored or scored[0].coverage >= _CONFIDENT:
         return scored
-    # Only a line no word of the question reaches ("Gears" for "speeds"): a line that matches some words and
-    # lacks others ("Footprint: Sold separately" for "a footprint groundsheet") is the words' to judge.
+    # A line no word of the question reaches ("Gears" for "speeds") answers by meaning; a line that matches some
+    # words and lacks others ("Footprint: Sold separately" for "a footprint groundsheet") only when meaning is sure.
     names = set().union(*(stems(a) for a in reading.asked))
+    asked = {a.name for a in attributes}
     specs = [
         s
         for s in scored
         if not s.catalog
         and s.subject in reading.asked
-        and not s.hits - names
         and (key_value(s.sentence) is not None or any(c.isdigit() for c in s.sentence))
+        and not _rival_line(s.sentence, [a for a in attributes if a.dimension], asked)
     ]
     if not specs:
         return scored
@@ -710,6 +807,8 @@ def _spec_by_meaning(
     second = sims[order[1]] if len(order) > 1 else 0.0
     if sims[best] < _SPEC_MEANING or sims[best] - second < _SPEC_MARGIN:
         return scored
+    if specs[best].hits - names and (sims[best] < _SPEC_SURE or sims[best] - second < _SPEC_SURE_MARGIN):
+        return scored  # a line some words reach and others miss is the words' to judge, unless meaning is sure
     wanted = {a.dimension for a in attributes if a.dimension}
     how = _HOW_WORD.search(reading.words)
     if how:
@@ -760,6 +859,8 @@ def compose_answer(
     reading = Reading.of(question, header)
     if UNKNOWN_ITEM in reading.asked:
         return CLARIFY  # "it" with nothing in focus: a fact about a guessed item would be worse than asking
+    if len(reading.asked) == 1 and _another_model(reading.words, reading.asked[0]):
+        return DECLINE  # "the Aster 700 Mk II" is another model than the Aster 700 the catalog sells
     listed = next((b for b in blocks if header is not None and b.n == header.listing), None)
     if listed is not None and sentences(listed.text):
         return cite(sentences(listed.text)[0], listed.n)  # the catalog, filtered and sorted, answers it exactly
