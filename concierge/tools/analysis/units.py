@@ -422,6 +422,8 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
         found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found and a.name not in _PHRASED]
     if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
         found = [a for a in found if a.name != "price"]  # "how much does it weigh": "much" alone is no price
+    if re.search(r"\bwhere\b", question, re.I):
+        found = [a for a in found if a.name != "material"]  # "where is it made?" asks a place, not a material
     return tuple(found)
 
 

@@ -899,6 +899,11 @@ def compose_answer(
     feature = _HAS_FEATURE.search(reading.words)
     if feature and reading.asked and picked and not stems(feature.group(1).split()[-1]) & covered:
         return DECLINE  # "does it have a carry bag?": no sentence holding "bag" is no answer, whatever else it says
+    if _ASKS_YEAR.search(reading.words) and not any(_YEAR.search(p.sentence) for p in picked):
+        return DECLINE  # "what year did it come out?" is a date: a "two-year warranty" is no answer
+    part = _PART.search(reading.words)
+    if part and reading.asked and picked and not _part_is_named(part.group(1), reading, covered):
+        return DECLINE  # "how long is the cable?": the amplifier's dimensions are not the cable's length
     # A price comes from the catalog, always more current than a document: its sentence joins the answer.
     if (
         any(a.name == "price" for a in asked_attributes(reading.words, reading.names))
@@ -908,6 +913,26 @@ def compose_answer(
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
     return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
+
+
+_ASKS_YEAR = re.compile(
+    r"\b(?:what|which) year\b|\bwhen (?:was|were|did)\b.*\b(?:released|launched|introduced|come out|came out)\b",
+    re.I,
+)
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_PART = re.compile(r"\bhow (?:long|wide|big|thick|heavy|tall) (?:is|are) (?:the|its|their) ([^\W\d_]+)\b", re.I)
+"""The thing a "how long is the X?" question measures: the item itself, a key of it, or a part of it."""
+
+
+def _part_is_named(word: str, reading: Reading, covered: set[str]) -> bool:
+    """Whether "how long is the <word>?" asks about what the answer covers: the item asked (its name), a measure
+    ("how wide is the opening"? no: "the width"), or a word the picked sentences hold ("the cable": "Cable length")."""
+    said = stems(word)
+    if not said:
+        return True
+    names = set().union(*(stems(a) for a in reading.asked))
+    measures = set().union(*(a.keys | a.cues for a in ATTRIBUTES))
+    return bool(said & (names | measures | covered | set().union(*(_SYNONYMS.get(t, ()) for t in covered))))
 
 
 def _names_the_key(missing: set[str], reading: Reading, top: Scored) -> set[str]:
