@@ -11,6 +11,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from concierge.tools.db.sqlite_driver import one_trip_dbapi
+
 POOL = {"pool_size": 20, "max_overflow": 10}
 """Connections kept open per process: enough for fifty turns at once. SQLAlchemy's default keeps 5 and closes the
 10 more it opens under load after each use, so a busy server kept connecting (a PostgreSQL backend and its
@@ -28,6 +30,9 @@ class AppDatabase:
             # Every table in this schema: lets several databases (tests, tenants of a host) share one server.
             self.connect_args = {"server_settings": {"search_path": schema}}
         sqlite = url.startswith("sqlite")
+        driver: dict[str, Any] = {}
+        if sqlite and url.startswith("sqlite+aiosqlite"):
+            driver["module"] = one_trip_dbapi()
         self.engine: AsyncEngine = create_async_engine(
             url,
             json_serializer=lambda v: json.dumps(v, default=str),
@@ -36,6 +41,7 @@ class AppDatabase:
             # only read (no transaction is open then): `_rollback_if_open` skips those.
             pool_reset_on_return=None if sqlite else "rollback",
             **POOL,
+            **driver,
         )
         if sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
