@@ -45,7 +45,7 @@ def _statement(conn: sqlite3.Connection, operation: str, parameters: Any, many: 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor that holds no aiosqlite cursor: each `execute` is one trip, its rows buffered here."""
 
-    __slots__ = ("_description", "_rowcount", "_lastrowid")
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
     _awaitable_cursor_close = False
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
