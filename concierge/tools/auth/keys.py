@@ -161,7 +161,7 @@ async def find_key_and_tenant(db: AppDatabase, key: str) -> KeyLookup | None:
     two, every run all three); None for an unknown or revoked key."""
     if not key.startswith(tuple(PREFIXES.values())):
         return None
-    async with db.session() as s:
+    async with db.read_session() as s:
         row = (await s.execute(_KEY_LOOKUP, {"key_hash": hash_key(key)})).first()
     if row is None or row[0].revoked_at is not None:
         return None

@@ -197,7 +197,7 @@ class Catalog:
     async def _load(self, tenant_id: str) -> ProductIndex:
         idx = self._indexes.get(tenant_id)
         now = monotonic()
-        async with self.db.session() as s:
+        async with self.db.read_session() as s:
             version = await current_version(s, tenant_id)
             if idx is None or idx.version != version:
                 rows = (
@@ -344,7 +344,7 @@ class Catalog:
             ]
         else:
             windows = [(now, now + timedelta(days=14))]
-        async with self.db.session() as s:
+        async with self.db.read_session() as s:
             services = (await s.scalars(select(Service).where(Service.tenant_id == tenant_id))).all()
             ranked = sorted(((self._score_service(sv, terms), sv) for sv in services), key=lambda x: -x[0])
             best = ranked[0][0] if ranked else 0.0

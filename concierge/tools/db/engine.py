@@ -47,6 +47,12 @@ class AppDatabase:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "reset", _rollback_if_open)
         self.session: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: a session opens a transaction at its first statement and rolls it back when it closes, two
+        # round trips more than its reads; under READ COMMITTED each statement sees its own snapshot anyway, so a
+        # session that only reads loses nothing without one. SQLite opens no transaction to read.
+        reader = self.engine if sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read_session: async_sessionmaker[AsyncSession] = async_sessionmaker(reader, expire_on_commit=False)
+        """Sessions that only read (no commit: every statement is its own): a turn's lookups, a poll."""
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -129,14 +129,14 @@ class DatabaseEventLog:
         return LoggedEvent(row.thread_id, row.run_id, row.ordinal, row.seq, row.event, row.data)
 
     async def run_events(self, thread_id: str, run_id: str, ordinal: int | None, after_seq: int) -> list[LoggedEvent]:
-        async with self.db.session() as s:
+        async with self.db.read_session() as s:
             rows = await s.scalars(
                 select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.seq > after_seq).order_by(RunEvent.seq)
             )
             return [self._of(r) for r in rows]
 
     async def thread_events(self, thread_id: str, after: Position) -> list[LoggedEvent]:
-        async with self.db.session() as s:
+        async with self.db.read_session() as s:
             rows = await s.scalars(
                 select(RunEvent)
                 .where(

@@ -295,7 +295,7 @@ class RunStore:
         pick = select(Thread.id).where(Thread.id.in_(waiting), Thread.id.not_in(running)).limit(1)
         if self.postgres:
             pick = pick.with_for_update(skip_locked=True)
-        async with self.db.session() as s:
+        async with self.db.read_session() as s:
             # A read first: most wake-ups find nothing queued, and a read takes no lock (a write would, on SQLite).
             if await s.scalar(select(Run.id).where(Run.status == "pending").limit(1)) is None:
                 return None
@@ -414,7 +414,7 @@ class RunStore:
         """The cancellations asked for these runs (`run id -> action`), read without renewing their lease."""
         if not run_ids:
             return {}
-        async with self.db.session() as s:
+        async with self.db.read_session() as s:
             rows = await s.execute(select(Run.id, Run.cancel).where(Run.id.in_(run_ids), Run.cancel.is_not(None)))
             return {run_id: action for run_id, action in rows}
 

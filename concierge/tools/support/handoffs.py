@@ -245,7 +245,7 @@ class HandoffQueue:
 
     async def open_for(self, tenant_id: str, thread_id: str) -> HandoffEntry | None:
         """The thread's open handoff, if any: then the customer's message goes to a person."""
-        async with self.db.session() as s:
+        async with self.db.read_session() as s:
             return await s.scalar(_open(tenant_id, thread_id))
 
     async def enqueue(
