@@ -1,6 +1,7 @@
 """Rate limits per key and per tenant (memory, and Redis when it runs here), and body limits enforced while the
 body streams in: a real server over real sockets."""
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -146,3 +147,25 @@ def test_an_upload_over_the_limit_is_refused_before_its_body_is_read(settings: S
             assert client.get("/ok").status_code == 200
     finally:
         server.stop()
+
+
+async def test_memory_windows_move_and_forget_idle_keys() -> None:
+    """In memory: a moving window (no burst of twice the limit across an edge), and keys whose window emptied go."""
+    from limits import parse
+
+    from concierge.tools.auth.ratelimit import MemoryWindows
+
+    windows = MemoryWindows()
+    item = parse("2/second")
+    assert windows.hit(item, ["a"]) is None
+    await asyncio.sleep(0.4)
+    assert windows.hit(item, ["a"]) is None
+    wait = windows.hit(item, ["a"])
+    assert wait is not None and 0 < wait <= 0.6, "the third hit in a second waits for the first to leave the window"
+    assert windows.hit(item, ["b"]) is None, "another key counts on its own"
+    await asyncio.sleep(wait + 0.01)
+    assert windows.hit(item, ["a"]) is None, "the first hit left the window: room for one"
+    assert windows.hit(item, ["a"]) is not None, "the second is still inside it"
+    await asyncio.sleep(1.01)
+    windows._sweep(time.monotonic())
+    assert windows._hits == {}, "idle keys are forgotten"
