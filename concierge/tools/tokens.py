@@ -51,4 +51,10 @@ def _load(name: str) -> tiktoken.Encoding:
 
 
 def count_tokens(text: str, name: str = DEFAULT_ENCODING) -> int:
+    return _count(text, name)
+
+
+@lru_cache(maxsize=4096)
+def _count(text: str, name: str) -> int:
+    """Remembered: every turn counts the same passages (a catalog item, a policy paragraph) and the same history."""
     return len(encoding(name).encode(text, disallowed_special=()))
