@@ -17,6 +17,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, BaseMessage, SystemMessage
+from langchain_core.messages.ai import add_ai_message_chunks
 from langgraph.runtime import Runtime
 
 from concierge.state import Context, State
@@ -71,17 +72,28 @@ class Call:
 async def stream_call(model: BaseChatModel, messages: list[BaseMessage], timeout_s: float, config: dict) -> Call:
     started = time.perf_counter()
     first: float | None = None
-    answer: AIMessageChunk | None = None
-    chunks = 0
+    parts: list[AIMessageChunk] = []
+    error: Exception | None = None
     try:
         async with asyncio.timeout(timeout_s):
             async for chunk in model.astream(messages, config=config):
                 first = first or time.perf_counter()
-                chunks += 1
-                answer = chunk if answer is None else answer + chunk
+                parts.append(chunk)
     except Exception as exc:
-        return Call(answer, exc, chunks, started, first, time.perf_counter())
-    return Call(answer, None, chunks, started, first, time.perf_counter())
+        error = exc
+    return Call(_joined(parts), error, len(parts), started, first, time.perf_counter())
+
+
+def _joined(parts: list[AIMessageChunk]) -> AIMessageChunk | None:
+    """The chunks as one message, merged once: adding each token to the answer so far built a new message a token."""
+    if not parts:
+        return None
+    if len(parts) == 1 or not all(isinstance(p, AIMessageChunk) for p in parts):
+        answer = parts[0]
+        for part in parts[1:]:
+            answer = answer + part
+        return answer
+    return add_ai_message_chunks(parts[0], *parts[1:])
 
 
 class _Turn:

@@ -70,7 +70,7 @@ async def follow_run(
             # often to read the log (fifty streams polling ten times a second cost a turn's worth of CPU).
             timeout = max(poll_s, LOCAL_CHECK_S) if run.id in ex.active else poll_s
             try:
-                item = await asyncio.wait_for(q.get(), timeout=timeout)
+                item = await _next(q, timeout)
             except TimeoutError:
                 if run.id in ex.active:
                     continue
@@ -103,6 +103,13 @@ async def follow_run(
         ex.broker.unsubscribe_run(run.id, q)
 
 
+async def _next(q: asyncio.Queue, timeout_s: float) -> Any:
+    """The queue's next item, or TimeoutError: `asyncio.wait_for` without the task it starts for every call (a
+    stream waits once an event, a turn's tokens included)."""
+    async with asyncio.timeout(timeout_s):
+        return await q.get()
+
+
 def _until_control(events: list[LoggedEvent], after_seq: int) -> tuple[list[LoggedEvent], bool]:
     """The events after `after_seq` up to the control event, and whether it came (the run is over)."""
     out: list[LoggedEvent] = []
@@ -129,7 +136,7 @@ async def run_result(app: AppState, run: RunRecord, queue: asyncio.Queue | None 
                 if run.status not in INFLIGHT:
                     return await _thread_result(app, run.thread_id, run.error)
             try:
-                item = await asyncio.wait_for(q.get(), timeout=app.tools.settings.run_poll_s)
+                item = await _next(q, app.tools.settings.run_poll_s)
             except TimeoutError:
                 continue
             if isinstance(item, RunEnded):
@@ -180,7 +187,7 @@ async def follow_thread(app: AppState, thread_id: str, after: Position | None, m
                     yield ServerSentEvent(data=e.data, event=e.event, id=e.id)
             pending = []
             try:
-                item = await asyncio.wait_for(q.get(), timeout=app.tools.settings.run_poll_s)
+                item = await _next(q, app.tools.settings.run_poll_s)
             except TimeoutError:
                 pending = await ex.log.thread_events(thread_id, last)
                 continue
