@@ -117,6 +117,9 @@ async def test_a_handoff_raised_through_one_replica_is_resumed_through_the_other
     assert paused["__interrupt__"][0]["value"]["action_request"]["action"] == "handoff", a.tail()
     waiting = await cb.threads.search(status="interrupted")
     assert tid in [t["thread_id"] for t in waiting], "the other replica sees the paused thread"
+    tagged = (await ca.threads.create(metadata={"case": "replica-search"}))["thread_id"]
+    found = await cb.threads.search(metadata={"case": "replica-search"})
+    assert [t["thread_id"] for t in found] == [tagged], "metadata search on PostgreSQL (JSONB containment)"
 
     async def customer() -> list[Any]:  # waiting on replica A
         heard = []

@@ -4,10 +4,9 @@ Metadata and values match by JSON containment (`{"a": {"b": 1}}` matches `{"a": 
 inside PostgreSQL with `@>`; on SQLite, the embedded default, in Python over the tenant's threads.
 """
 
-import json
 from typing import Any
 
-from sqlalchemy import Select, cast, func, select
+from sqlalchemy import Select, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from concierge.tools.db.engine import AppDatabase
@@ -46,9 +45,9 @@ def _filtered(
     if not postgres:
         return stmt, True
     if metadata:
-        stmt = stmt.where(cast(Thread.meta, JSONB).op("@>")(cast(json.dumps(metadata), JSONB)))
+        stmt = stmt.where(cast(Thread.meta, JSONB).op("@>")(literal(metadata, JSONB)))
     if values:
-        stmt = stmt.where(cast(Thread.values, JSONB).op("@>")(cast(json.dumps(values), JSONB)))
+        stmt = stmt.where(cast(Thread.values, JSONB).op("@>")(literal(values, JSONB)))
     return stmt, False
 
 
