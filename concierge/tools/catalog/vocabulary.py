@@ -110,7 +110,7 @@ class Vocabulary:
     categories: dict[str, str] = field(default_factory=dict)
     """Folded, lower-cased category -> the category as the catalog writes it."""
     _name_terms: list[list[str]] = field(default_factory=list)
-    """Each item's name terms: its word stems, then its standalone numbers (`#15`)."""
+    """Each item's name words as stems (its standalone numbers are in `_name_numbers`, as `#15`)."""
     _postings: dict[str, list[int]] = field(default_factory=dict)
     _idf: dict[str, float] = field(default_factory=dict)
     _models: dict[str, int] = field(default_factory=dict)
