@@ -241,6 +241,11 @@ def ours(name: str, data: Path, log: Path, extra: dict[str, str] | None = None) 
         "CONCIERGE_DATA_DIR": str(data),
         "CONCIERGE_LOG_LEVEL": "WARNING",
         "LANGSMITH_TRACING": "false",
+        # The load is one key's: the sequential turns and four loads of ~150 requests come to ~740 in about a
+        # minute, past the default 600/minute per key (one run lost a whole load, 100 turns, which fits a 429 on
+        # its thread creations); `langgraph dev` limits nothing. Limits are not what is measured here.
+        "CONCIERGE_RATE_LIMIT_KEY": "1000000/minute",
+        "CONCIERGE_RATE_LIMIT_TENANT": "1000000/minute",
         **(extra or {}),
     }
     port = free_port()
