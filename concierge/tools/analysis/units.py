@@ -165,6 +165,67 @@ def quantities(text: str) -> list[Quantity]:
     return found
 
 
+_NUM = r"(\d+(?:[.,]\d+)?)"
+_UNIT = rf"({_ALTERNATION})(?![a-z0-9])"
+_RANGE = re.compile(rf"{_NUM}\s?(?:{_UNIT})?\s?(?:–|—|-|to)\s?{_NUM}\s?{_UNIT}", re.I)
+_AT_MOST = re.compile(
+    rf"\b(?:up to|max(?:imum)?\.?(?: (?:load|weight|user weight|capacity))?:?|under|less than|no more than|below|at most|not over)\s?{_NUM}\s?{_UNIT}|"
+    rf"(?:≤|<)\s?{_NUM}\s?{_UNIT}|{_NUM}\s?{_UNIT}\s(?:or less|or under|max(?:imum)?)\b",
+    re.I,
+)
+_AT_LEAST = re.compile(
+    rf"\b(?:from|at least|over|more than|above|min(?:imum)?\.?)\s?{_NUM}\s?{_UNIT}|(?:≥|>)\s?{_NUM}\s?{_UNIT}|"
+    rf"{_NUM}\s?{_UNIT}(?:\+|\s(?:or more|and (?:up|over|above)|upwards)\b)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A range a line states of one measure ("5–12 kg", "up to 25 mm", "7 kg and up"), in the dimension's base
+    unit; None for an open end."""
+
+    dimension: str
+    low: float | None
+    high: float | None
+    text: str
+
+    def holds(self, q: Quantity) -> bool:
+        v = q.base
+        return (self.low is None or v >= self.low - 1e-9) and (self.high is None or v <= self.high + 1e-9)
+
+
+def bounds(text: str) -> list[Bound]:
+    """The ranges a line states: what a size, a clip or a bed is for ("for dogs up to 20 kg")."""
+    out: list[Bound] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(low: str | None, high: str | None, spelling: str, m: re.Match[str], first: str | None = None) -> None:
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            return
+        unit = unit_of(spelling)
+        if unit is None:
+            return
+        if first is not None and unit_of(first) is not None and UNITS[unit_of(first) or unit][0] != UNITS[unit][0]:
+            return  # "5 kg - 12 cm" is two figures, not a range
+
+        def base(n: str | None) -> float | None:
+            return None if n is None else Quantity(float(n.replace(",", ".")), unit, "").base
+
+        taken.append((m.start(), m.end()))
+        out.append(Bound(UNITS[unit][0], base(low), base(high), m.group(0)))
+
+    for m in _RANGE.finditer(text):
+        add(m.group(1), m.group(3), m.group(4), m, m.group(2))
+    for m in _AT_MOST.finditer(text):
+        g = [x for x in m.groups() if x is not None]
+        add(None, g[0], g[1], m)
+    for m in _AT_LEAST.finditer(text):
+        g = [x for x in m.groups() if x is not None]
+        add(g[0], None, g[1], m)
+    return out
+
+
 def units_named(text: str) -> list[str]:
     """Units a question names without a number ("how many liters", "in kg", "how many degrees Fahrenheit")."""
     return list(_units_named(text))
@@ -299,6 +360,10 @@ MATERIALS = frozenset(
 _PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
 
 
+_HOW_MUCH_IS = re.compile(
+    r"\bhow much (?:is|are|was|were|would|will|'s)\b(?![^?]*\b(?:weigh\w*|hold\w*|fit|carry|take|last|left|room)\b)",
+    re.I,
+)
 _PHRASED = frozenset({"load", "charging", "battery"})
 """Attributes only their own words ask for: "in kg" asks a weight, never what an item bears."""
 _LOAD = re.compile(
@@ -422,6 +487,9 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
         found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found and a.name not in _PHRASED]
     if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
         found = [a for a in found if a.name != "price"]  # "how much does it weigh": "much" alone is no price
+    if _HOW_MUCH_IS.search(said) and all(a.name in ("price", "dimensions") for a in found):
+        # "how much is that size?", "how much are the large ones?": a price, whatever else the words name
+        found = [BY_NAME["price"], *(a for a in found if a.name not in ("price", "dimensions"))]
     if re.search(r"\bwhere\b", question, re.I):
         found = [a for a in found if a.name != "material"]  # "where is it made?" asks a place, not a material
     return tuple(found)

@@ -41,7 +41,7 @@ def _value_pattern(value: str) -> re.Pattern[str] | None:
     if not parts:
         return None
     body = r"[\s\-]*".join(re.escape(p) for p in parts)
-    return re.compile(rf"(?<![\w.]){body}(?![\w])")
+    return re.compile(rf"(?<![\w.'’]){body}(?![\w'’])")  # "she's" names no size S
 
 
 def named_values(question: str, variants: tuple[Variant, ...] | list[Variant]) -> set[str]:

@@ -35,6 +35,7 @@ from concierge.tools.analysis.units import (
     UNIT_STEMS,
     Attribute,
     asked_attributes,
+    bounds,
     convert_phrase,
     document_lines,
     key_value,
@@ -599,8 +600,13 @@ def weigh(
         for s in sentences(b.text):
             if len(s.split()) < 2 or s.endswith("?"):
                 continue
-            if stale_prices and not b.label.startswith(_CATALOG) and _stated_prices(s) - catalog_prices:
-                continue
+            if (
+                stale_prices
+                and not b.label.startswith(_CATALOG)
+                and (subject or reading.asked)
+                and _stated_prices(s) - catalog_prices
+            ):
+                continue  # a page's price of a catalog item; a policy's price of a service the catalog lacks stays
             if _about_other(reading, s, subject) or _other_tier(reading, s):
                 continue
             units.append((b.n, s, _with_roots(stems(s)), stems(b.label), subject, b.label.startswith(_CATALOG)))
@@ -660,12 +666,15 @@ def weigh(
     asked_words = set().union(*(a.cues | a.keys for a in measured)) | (stems(how.group(1)) if how else set())
     beside = q - name_terms - _FILLER - asked_words - unit_words - _PREPOSITIONS
     charging = any(a.name == "charging" for a in attributes)
+    pricing = BY_NAME["price"].keys if any(a.name == "price" for a in attributes) else frozenset()
     asked_names_attr = {a.name for a in attributes}
     for n, sentence, terms, header, subject, catalog in units:
         if subject and subject in reading.asked and not catalog:
             terms = terms | asked_names  # a manual's spec line is about its product without naming it
         if dims and any(x.dimension in dims for x in quantities(sentence)):
             terms = terms | unit_words  # "60 liters" answers "how many litres"
+        if pricing and not catalog and ANY_AMOUNT.search(sentence):
+            terms = terms | pricing  # "Dog wash: £8 for 30 minutes" states a price without the word
         if _FREE_OF_CHARGE.search(sentence):
             terms = terms - _CHARGE_STEMS  # "free of charge" says nothing of charging
         hits = matched(terms)
@@ -864,6 +873,9 @@ def compose_answer(
     listed = next((b for b in blocks if header is not None and b.n == header.listing), None)
     if listed is not None and sentences(listed.text):
         return cite(sentences(listed.text)[0], listed.n)  # the catalog, filtered and sorted, answers it exactly
+    fitted = fit(reading, blocks)
+    if fitted:
+        return fitted
     compared = compare(reading, blocks)
     if compared:
         return compared
@@ -908,11 +920,54 @@ def compose_answer(
     if (
         any(a.name == "price" for a in asked_attributes(reading.words, reading.names))
         and not _HOW_MUCH_OF.search(reading.words)
-    ) and not any(p.catalog for p in picked):
+    ) and not any(p.catalog or ANY_AMOUNT.search(p.sentence) for p in picked):
         from_catalog = next((s for s in scored if s.catalog and _COSTS.search(s.sentence)), None)
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
     return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
+
+
+_CHOOSES = re.compile(r"\b(?:which|what)\b[^?]*\b(?:size|one|model|version|should|need|get|buy|pick)\b", re.I)
+_YES_NO = re.compile(r"(?:^|[,;:.!?-])\s*(?:will|would|can|could|does|do|is|are|should)\b", re.I)
+"""A clause asking yes or no: "My dog wears a 30 mm collar, will the clip fit?"."""
+_FIT_WORDS = frozenset(stems("fit fits suit suits suitable enough ok okay right work take hold"))
+
+
+def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
+    """A figure the customer gives checked against the ranges the asked item's page states: "my dog is 30 kg,
+    which size?" picks the size whose range holds 30 kg; "a 30 mm collar, will the clip fit?" is answered no by
+    "fits collars up to 25 mm". None when the question gives no figure, or no line of the item states a range of
+    that measure."""
+    if len(reading.asked) != 1:
+        return None
+    facts = _FACTS.search(reading.text)
+    said = reading.text[: facts.start()] if facts else reading.text
+    for name in sorted(reading.asked + reading.others, key=len, reverse=True):
+        said = re.sub(re.escape(name), " ", said, flags=re.I)  # "the 50mm f/1.8" names a lens, not a length
+    stated = quantities(said)
+    if len(stated) != 1:
+        return None
+    given = stated[0]
+    lines = [
+        (b.n, s)
+        for b in blocks
+        if not b.label.startswith(_CATALOG) and _subject(b.label) == reading.asked[0]
+        for s in sentences(b.text)
+    ]
+    ranged = [(n, s, r) for n, s in lines for r in bounds(s) if r.dimension == given.dimension]
+    if len({s for _, s, _ in ranged}) >= 2 and _CHOOSES.search(said):
+        holding = [(n, s, r) for n, s, r in ranged if r.holds(given)]
+        if not holding:
+            return None
+        n, line, _ = min(holding, key=lambda x: (x[2].high is None, x[2].high or 0.0, -(x[2].low or 0.0)))
+        return f"For {given.text}: {cite(line, n)}"
+    if len({(r.low, r.high) for _, _, r in ranged}) == 1 and (_YES_NO.search(focus(said)) or stems(said) & _FIT_WORDS):
+        n, line, r = max(ranged, key=lambda x: len(stems(said) & stems(x[1])))  # one range, however often said
+        shared = stems(said) & stems(line) - set().union(*(stems(a) for a in reading.asked)) - UNIT_STEMS
+        if not shared - _FIT_WORDS and not (stems(said) & _FIT_WORDS):
+            return None  # the figure and the range may measure different things
+        return f"{'Yes' if r.holds(given) else 'No'}: {cite(line, n)}"
+    return None
 
 
 _ASKS_YEAR = re.compile(
