@@ -61,7 +61,7 @@ async def outdoor(tools: Toolbox) -> Toolbox:
         ),
         (
             "tell me about your hiking jackets",
-            "We sell 2 jackets: Breeze Jacket (120.00 USD), Gale Hiking Jacket (110.00 USD).",
+            "We sell 2 hiking jackets: Breeze Jacket (120.00 USD), Gale Hiking Jacket (110.00 USD).",
         ),
         (
             "Any tents under $100?",

@@ -549,3 +549,42 @@ def test_a_count_of_cups_and_how_hot_are_a_capacity_and_a_temperature() -> None:
     assert "100 °C" in _ask(f"How hot does the {name} get?", blocks, name)
     assert "4 minutes" in _ask(f"How long does the {name} take to warm up?", blocks, name)
     assert _ask(f"How loud is the {name}?", blocks, name) == DECLINE
+
+
+SIZE_GUIDE = [
+    SourceBlock(1, "Our catalog: Dale Harness", "Dale Harness by Dale costs 24.99 GBP and up, and is 20 in stock."),
+    SourceBlock(
+        2,
+        "dale-harness (Size guide) — about Dale Harness",
+        "| Size | Chest girth | Dog weight |\n|---|---|---|\n| S | 43–58 cm | 5–12 kg |\n| M | 56–76 cm | 12–25 kg |\n"
+        "| L | 71–96 cm | 25–45 kg |\nThe clip fits collars up to 25 mm wide.",
+    ),
+    SourceBlock(3, "policies (In-store services)", "- Self-service dog wash: £8 for 30 minutes, towels included"),
+]
+ON_HARNESS = Header(question=None, focus=["Dale Harness"], items=["Dale Harness"])
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("My terrier is 30 kg, which size should I get?", "For 30 kg: L: 71–96 cm, 25–45 kg [2]"),
+        ("she's 10 kg. What size?", "For 10 kg: S: 43–58 cm, 5–12 kg [2]"),
+        ("My dog wears a 30mm collar, will the clip fit it?", "No: The clip fits collars up to 25 mm wide [2]."),
+        ("His collar is 2 cm wide - will the clip fit?", "Yes: The clip fits collars up to 25 mm wide [2]."),
+    ],
+)
+def test_a_figure_the_customer_gives_is_checked_against_the_ranges_stated(question: str, expected: str) -> None:
+    assert compose_answer(question, SIZE_GUIDE, header=ON_HARNESS) == expected
+
+
+def test_a_range_no_line_holds_is_no_answer_by_itself() -> None:
+    answer = compose_answer("My dog is 60 kg, which size should I get?", SIZE_GUIDE, header=ON_HARNESS)
+    assert not answer.startswith("For 60 kg"), answer
+
+
+def test_a_service_the_catalog_lacks_is_priced_by_its_policy() -> None:
+    """The catalog's price wins over a page's for a catalog item; a service only a policy prices keeps its price,
+    and the catalog's price of an item the question does not name does not join it."""
+    assert compose_answer("How much does it cost to use your dog wash?", SIZE_GUIDE) == (
+        "Self-service dog wash: £8 for 30 minutes, towels included [3]"
+    )

@@ -155,6 +155,8 @@ F4W,Dishly AF4 Wi-Fi Automatic Feeder,119,Feeders,Dishly
 C50,Orla Z50 Mirrorless Camera (Body Only),649,Cameras,Orla
 C50B,Orla Z50 II Mirrorless Camera (Body Only),899,Cameras,Orla
 L28,Kestrel 24-70mm f/2.8 DG II,999,Lenses,Kestrel
+K1,Potter K1 Gooseneck Kettle,38,Kettles,Potter
+K1P,Potter K1 Pro Electric Gooseneck Kettle,89,Kettles,Potter
 """
 
 
@@ -174,6 +176,10 @@ async def test_siblings_are_told_apart_by_their_marks(tools: Toolbox) -> None:
     assert words.best_named("the Orla Z50").key == "C50"
     assert words.best_named("Is the Kestrel f/2.8 sharp?").key == "L28"
     assert words.best_named("any gps trackers?") is None
+    # a shorter name is not the one asked when the text says a word only the longer holds, unless it says it whole
+    assert words.best_named("How heavy is the K1 Pro kettle?").key == "K1P"
+    assert words.best_named("the K1 kettle").key == "K1"
+    assert words.best_named("Potter K1 Gooseneck Kettle. Hobs: gas, electric, induction").key == "K1"
     t3, af4 = words.by_key("catalog:product:T3"), words.by_key("catalog:product:F4")
     assert words.sibling_named("and the Pro?", t3).key == "T3P"
     assert words.sibling_named("and on the Wi-Fi version?", af4).key == "F4W"

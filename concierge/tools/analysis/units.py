@@ -169,7 +169,8 @@ _NUM = r"(\d+(?:[.,]\d+)?)"
 _UNIT = rf"({_ALTERNATION})(?![a-z0-9])"
 _RANGE = re.compile(rf"{_NUM}\s?(?:{_UNIT})?\s?(?:–|—|-|to)\s?{_NUM}\s?{_UNIT}", re.I)
 _AT_MOST = re.compile(
-    rf"\b(?:up to|max(?:imum)?\.?(?: (?:load|weight|user weight|capacity))?:?|under|less than|no more than|below|at most|not over)\s?{_NUM}\s?{_UNIT}|"
+    r"\b(?:up to|max(?:imum)?\.?(?: (?:load|weight|user weight|capacity))?:?|under|less than|no more than|below|"
+    rf"at most|not over)\s?{_NUM}\s?{_UNIT}|"
     rf"(?:≤|<)\s?{_NUM}\s?{_UNIT}|{_NUM}\s?{_UNIT}\s(?:or less|or under|max(?:imum)?)\b",
     re.I,
 )
@@ -314,6 +315,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("material", "material materials made fabric fabrics wood", "material materials fabric shell lining"),
     _attr("color", "color colour colors colours", "color colour colors colours"),
     _attr("warranty", "warranty guarantee guaranteed", "warranty guarantee"),
+    _attr("origin", "origin origins", "origin grown sourced garden farm estate region country comes made produced"),
     _attr("occupancy", "people person persons occupants sleeps sleep fits", "capacity occupancy sleeps person people"),
     _attr(
         "power",
@@ -380,6 +382,10 @@ _PHRASES = {
     "battery": re.compile(
         r"\bhow (?:big|large) is (?:the|its|it's|their) battery\b|\bbattery (?:capacity|size)\b|"
         r"\bhow much (?:charge|energy|juice) does\b.{0,60}\b(?:hold|store|have)\b|\bsize battery\b",
+        re.I,
+    ),
+    "origin": re.compile(
+        r"\bwhere(?:'s| is| are| does| do| was| were)\b.{0,50}\b(?:from|grown|made|produced|sourced|come)\b",
         re.I,
     ),
     "runtime": re.compile(

@@ -34,7 +34,7 @@ _LISTING = re.compile(
 )
 _PEOPLE = re.compile(
     r"\b(?:for|sleeps?|fits?|holds?|houses?)\s+(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\s*"
-    r"(?:people|persons?|adults|campers|of us|occupants)?\b|"
+    r"(?:(?:people|persons?|adults|campers|of us|occupants)\b|(?=[?.!,;]|$))|"  # "for one mug" is no party of one
     r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)[- ](?:person|people|man|occupants?)\b",
     re.I,
 )
@@ -71,12 +71,16 @@ class Shape:
     """With `kind`: the products whose names use it."""
     bounds: tuple[Bound, ...] = ()
     """Figures bounded by the question ("under 3 lbs"), read from each product's spec lines."""
+    also: tuple[tuple[str, str], ...] = ()
+    """Further words of item names the question qualifies the products with ("green" tea), as `kind`."""
     question: str = ""
     """The question, for picking which spec a bound is about ("weighs under", "a range of at least")."""
 
     def describe(self, currency: str) -> str:
         """ "tents under 300 USD for 4 people", in the question's terms."""
         what = self.category.lower() if self.category else self.kind[1] if self.kind else "products"
+        if self.also:
+            what = f"{' '.join(w for _, w in self.also)} {what}"  # "green tea"
         parts = [what]
         if self.brand:
             parts.append(f"from {self.brand}")
@@ -100,10 +104,13 @@ def shape_of(question: str, words: Vocabulary) -> Shape | None:
         return None
     brands, categories = words.brands_in(question), words.categories_in(question)
     kind = None
+    taken = stems(" ".join(brands + categories))
+    kinds = [k for k in words.kind_words(question) if k[0] not in taken and k[0] not in _LISTING_WORDS]
     if not categories:
-        taken = stems(" ".join(brands))
-        kinds = [k for k in words.kind_words(question) if k[0] not in taken and k[0] not in _LISTING_WORDS]
         kind = kinds[0] if kinds else None
+    # "any green tea?": besides the category or kind word, every other word of item names the question says
+    # must be said of a product (its name, category, tags or description) for it to be listed
+    also = tuple(k for k in kinds if k != kind)
     lo, hi = price_bounds(question)
     bounds = tuple(bounds_in(question))
     people_match = _PEOPLE.search(question)
@@ -130,9 +137,15 @@ def shape_of(question: str, words: Vocabulary) -> Shape | None:
         people=people,
         kind=kind,
         skus=frozenset(it.key for it in words.items_with(kind[0]) if it.kind == "product") if kind else frozenset(),
+        also=also,
         bounds=bounds,
         question=question,
     )
+
+
+def _said_of(entry: Entry) -> set[str]:
+    """The stems a product's entry says of it: name, category, tags and description."""
+    return stems(" ".join([entry.name, entry.category or "", " ".join(entry.tags), entry.description or ""]))
 
 
 def capacity_of(entry: Entry) -> int | None:
@@ -178,6 +191,8 @@ def matching(entries: list[Entry], shape: Shape, sheet: SpecSheet | None = None)
         if shape.brand and (e.brand or "").casefold() != shape.brand.casefold():
             continue
         if shape.kind and e.sku not in shape.skus:
+            continue
+        if shape.also and not all(t in _said_of(e) for t, _ in shape.also):
             continue
         if shape.max_price is not None and e.price > shape.max_price:
             continue

@@ -250,6 +250,11 @@ class Vocabulary:
     def _fewest_unsaid(self, sharing: set[int], found: set[str], said_numbers: set[str]) -> set[int]:
         """Of names holding the same words, the one with the fewest words and numbers the text leaves unsaid; all
         of them when several tie."""
+        # Unless one name is said whole, a name holding more of the words said comes first: "the K1 Pro kettle" is
+        # not the "K1 Gooseneck Kettle", however short.
+        said = {j: len([t for t in self._name_terms[j] if t in found]) for j in sharing}
+        if not any(said[j] == len(self._name_terms[j]) for j in sharing):
+            sharing = {j for j in sharing if said[j] == max(said.values())}
         unsaid = {
             j: len([t for t in self._name_terms[j] if t not in found])
             + len([n for n in self._name_numbers[j] if n not in said_numbers])

@@ -514,6 +514,13 @@ _ANY_THINGS = frozenset({"duration", "dimensions"})
 """Measures of anything: "Warranty Duration" is still the warranty's, "Blade size" the blade's."""
 
 
+_PLACE = re.compile(
+    r"\b(?:comes? from|grown (?:in|on|at|by)|made in|produced in|sourced from|roasted in|from)\b[^.]{0,40}?"
+    r"\b(?:in|of|from)?\s?[A-Z][a-z]+",
+)
+"""A place a sentence says something comes from: "grown in Huila", "comes from a family garden in Yame"."""
+
+
 def _attribute_score(
     sentence: str, attributes: list[Attribute], subject_ok: bool, catalog: bool = False, bare: bool = True
 ) -> tuple[float, float]:
@@ -560,6 +567,8 @@ def _attribute_score(
             and [q.dimension for q in quantities(sentence)] == [attr.dimension]
         ):
             score = _QUANTITY_ONLY  # "At just 6.9 kg, it is easy to carry": the one figure of that kind
+        elif attr.name == "origin" and not catalog and _PLACE.search(sentence):
+            score = _QUANTITY_PROSE  # "comes from a family garden in Yame": where it is from, without "origin"
         elif attr.name == "material" and not catalog and stems(sentence) & MATERIALS:
             score = _QUANTITY_PROSE  # "made by hand from 100% New Zealand wool": the material, not the making
         else:
@@ -961,13 +970,16 @@ def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
             return None
         n, line, _ = min(holding, key=lambda x: (x[2].high is None, x[2].high or 0.0, -(x[2].low or 0.0)))
         return f"For {given.text}: {cite(line, n)}"
-    if len({(r.low, r.high) for _, _, r in ranged}) == 1 and (_YES_NO.search(focus(said)) or stems(said) & _FIT_WORDS):
-        n, line, r = max(ranged, key=lambda x: len(stems(said) & stems(x[1])))  # one range, however often said
-        shared = stems(said) & stems(line) - set().union(*(stems(a) for a in reading.asked)) - UNIT_STEMS
-        if not shared - _FIT_WORDS and not (stems(said) & _FIT_WORDS):
-            return None  # the figure and the range may measure different things
-        return f"{'Yes' if r.holds(given) else 'No'}: {cite(line, n)}"
-    return None
+    if not (_YES_NO.search(focus(said)) or stems(said) & _FIT_WORDS):
+        return None
+    # A yes or no from the one range the lines sharing the question's words state ("collar" for a clip's limit):
+    # a range of the same measure on another line may measure another thing (a chest girth).
+    own = set().union(*(stems(a) for a in reading.asked)) | UNIT_STEMS | _FIT_WORDS
+    topical = [(n, s, r) for n, s, r in ranged if stems(said) & stems(s) - own]
+    if len({(r.low, r.high) for _, _, r in topical}) != 1:
+        return None
+    n, line, r = max(topical, key=lambda x: len(stems(said) & stems(x[1])))  # one range, however often said
+    return f"{'Yes' if r.holds(given) else 'No'}: {cite(line, n)}"
 
 
 _ASKS_YEAR = re.compile(
