@@ -196,7 +196,10 @@ def _grouped(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str
         if options == [("Title", "Default Title")] or not options:
             if first:  # a product sold in one version: its SKU, price and stock are the product's
                 current.update(
-                    sku=current["sku"] or sku or None, price=price or None, stock=stock or None, regular_price=regular or None
+                    sku=current["sku"] or sku or None,
+                    price=price or None,
+                    stock=stock or None,
+                    regular_price=regular or None,
                 )
                 continue
             out.append((pos, {REJECTED: f"variant of {current['name']!r} names no option value", KEY: sku or None}))
