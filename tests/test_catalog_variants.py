@@ -2,6 +2,7 @@
 answerer states the price and stock of the variant a customer names ("the 15 inch one", "in 16GB")."""
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -129,15 +130,19 @@ async def test_woocommerce_export_links_variations_to_their_parent(tools: Toolbo
         {"kind": "products", "row": 7, "key": "CAP-BLK", "reason": "parent: no variable product 'id:999' in the file"}
     ]
     hoodie = await _variants(tools, "apparel", "HOOD-TRAIL")
-    assert [(v.options, str(v.price), v.stock) for v in hoodie] == [
-        ({"Size": "S", "Colour": "Grey"}, "59.00", 7),
-        ({"Size": "M", "Colour": "Grey"}, "59.00", 0),
-        ({"Size": "L", "Colour": "Navy"}, "49.00", 4),  # on sale: the price paid now
+    assert [(v.options, str(v.price), v.stock, v.regular_price) for v in hoodie] == [
+        ({"Size": "S", "Colour": "Grey"}, "59.00", 7, None),
+        ({"Size": "M", "Colour": "Grey"}, "59.00", 0, None),
+        ({"Size": "L", "Colour": "Navy"}, "49.00", 4, Decimal("59.00")),  # on sale: the price paid now, and before
     ]
     async with tools.db.session() as s:
         parent = await s.scalar(select(Product).where(Product.tenant_id == "apparel", Product.sku == "HOOD-TRAIL"))
         assert parent is not None and (str(parent.price), parent.stock, parent.category) == ("49.00", 11, "Hoodies")
-        assert parent.description == "Midweight brushed fleece with a kangaroo pocket.\nMachine washable at 30°C."
+        assert parent.regular_price == Decimal("59.00"), "its cheapest version is on sale"
+        # The short description first, then the long one.
+        assert parent.description == (
+            "Brushed fleece hoodie.\nMidweight brushed fleece with a kangaroo pocket.\nMachine washable at 30°C."
+        )
 
 
 GROUPED = """name,sku,price,stock,option1_name,option1_value,option2_name,option2_value
@@ -230,7 +235,13 @@ async def test_the_answer_states_the_variant_asked_for(tools: Toolbox) -> None:
 
     assert first["context"]["sources"][0]["id"] == "catalog:product:nimbus-pro-laptop"
     text = first["context"]["text"]
-    assert "Available in: 13 inch, 16GB at 1099.00 USD (5 in stock); 13 inch, 32GB at 1349.00 USD" in text, text
+    assert (
+        "Available in: 13 inch, 16GB at 1099.00 USD (on sale, regular price 1199.00 USD; 5 in stock); "
+        "13 inch, 32GB at 1349.00 USD (currently out of stock)" in text
+    ), text
+    # The versions on sale (a Shopify compare-at price) say their regular price; the product's "from" price
+    # has none of its own to say.
+    assert "costs 1099.00 USD and up, and is 20 in stock." in text, text
     answer = first["messages"][-1].content
     assert "1299.00 USD" in answer and "1549.00 USD" in answer, answer
     assert "12 in stock" in answer and "only 3 left" in answer, answer
@@ -303,6 +314,7 @@ def test_api_import_reports_variants(live_server: LiveServer, settings: Settings
             "price": "1299.00",
             "currency": "USD",
             "stock": 12,
+            "regular_price": "1399.00",
         }
 
 
@@ -363,4 +375,5 @@ async def test_a_colour_or_size_not_sold_is_answered_with_the_ones_there_are(too
     answer = second["messages"][-1].content
     assert "does not come in XL" in answer and "S, M and L" in answer, answer
     answer = third["messages"][-1].content
-    assert "49.00 EUR" in answer and "59.00" not in answer, answer
+    assert "49.00 EUR" in answer and "on sale, regular price 59.00 EUR" in answer, answer
+    assert answer.count("59.00") == 1, "no figure of another version: only this one's regular price"

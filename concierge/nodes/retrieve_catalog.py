@@ -1,6 +1,7 @@
 """Look the question up in the tenant's live catalog: products, services and free slots."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from langgraph.runtime import Runtime
@@ -37,6 +38,19 @@ def _variant_stock(v: Variant) -> str:
     return "stock not stated" if v.stock is None else _stock(v.stock)
 
 
+def on_sale(regular: Decimal | None, currency: str) -> str:
+    """What follows a sale price ("costs 499.00 EUR (on sale, regular price 549.00 EUR)"): the figure after
+    "costs" stays the one the customer pays now."""
+    return f" (on sale, regular price {regular} {currency})" if regular is not None else ""
+
+
+def _variant_note(p: ProductHit, v: Variant) -> str:
+    """A variant's stock, after its sale if it is on sale: "(on sale, regular price 59.00 EUR; 4 in stock)"."""
+    regular = p.regular_of(v)
+    sale = f"on sale, regular price {regular} {v.currency}; " if regular is not None else ""
+    return f"({sale}{_variant_stock(v)})"
+
+
 MAX_VARIANTS_LISTED = 12
 """Variants listed in a product's entry; a question naming option values gets its own, however many there are."""
 
@@ -45,7 +59,7 @@ def available_in(p: ProductHit) -> str:
     """The variants with their price and stock, on one line: "Available in: 15 inch, 16GB at 1299.00 USD (12 in
     stock); ..."."""
     listed = "; ".join(
-        f"{v.label} at {v.price} {v.currency} ({_variant_stock(v)})" for v in p.variants[:MAX_VARIANTS_LISTED]
+        f"{v.label} at {v.price} {v.currency} {_variant_note(p, v)}" for v in p.variants[:MAX_VARIANTS_LISTED]
     )
     more = len(p.variants) - MAX_VARIANTS_LISTED
     return f"Available in: {listed}" + (f"; and {more} more versions" if more > 0 else "")
@@ -75,10 +89,12 @@ def asked_variants(p: ProductHit, question: str) -> str:
         rest = [x for _, x in v.options if x not in named]
         also = f" (with {', '.join(rest)})" if rest else ""
         stock = f" and is {_stock(v.stock)}" if v.stock is not None else ""
-        return f"The {p.name} in {said}{also} costs {v.price} {v.currency}{stock}."
+        return (
+            f"The {p.name} in {said}{also} costs {v.price} {v.currency}{on_sale(p.regular_of(v), v.currency)}{stock}."
+        )
     ways = [
         f"{v.price} {v.currency} with {', '.join(x for _, x in v.options if x not in named) or v.label} "
-        f"({_variant_stock(v)})"
+        f"{_variant_note(p, v)}"
         for v in chosen[:MAX_VARIANTS_LISTED]
     ]
     return f"The {p.name} in {said} costs {', '.join(ways[:-1])} and {ways[-1]}."
@@ -95,7 +111,9 @@ def product_item(p: ProductHit, question: str = "") -> RetrievedItem:
     stock = f" and is {_stock(p.stock)}" if p.stock is not None else ""
     # "costs N" stays the figure's wording (the answerer reads it); a product whose versions differ costs "N and up".
     up = " and up," if len({v.price for v in p.variants}) > 1 else ""
-    facts = f"{p.name}{model}{brand} costs {p.price} {p.currency}{up}{stock}."
+    # An item on sale says its regular price after the price paid now; versions on sale say theirs in their list.
+    sale = "" if up else on_sale(p.regular_price, p.currency)
+    facts = f"{p.name}{model}{brand} costs {p.price} {p.currency}{sale}{up}{stock}."
     if p.variants:
         facts += "\n" + available_in(p)
         asked = asked_variants(p, question)
@@ -112,6 +130,7 @@ def product_item(p: ProductHit, question: str = "") -> RetrievedItem:
             "kind": "product",
             "sku": p.sku,
             "price": str(p.price),
+            "regular_price": None if p.regular_price is None else str(p.regular_price),
             "currency": p.currency,
             "stock": p.stock,
             "category": p.category,
@@ -119,8 +138,8 @@ def product_item(p: ProductHit, question: str = "") -> RetrievedItem:
             "model_number": p.model_number,
             "needs_enrichment": p.needs_enrichment,
             "enrichment_reason": p.enrichment_reason,
-            "variants": [v.as_dict() for v in p.variants],
-            "asked_variants": [v.as_dict() for v in named_variants(question, p.variants)],
+            "variants": [p.variant_dict(v) for v in p.variants],
+            "asked_variants": [p.variant_dict(v) for v in named_variants(question, p.variants)],
         },
     )
 

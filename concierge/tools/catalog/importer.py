@@ -52,6 +52,7 @@ _ALIASES = {
     "quantity": "stock",
     "service_code": "service",
     "service_id": "service",
+    "compare_at_price": "regular_price",
 }
 _SERVICE_ALIASES = {"id": "code", "sku": "code"}
 
@@ -98,17 +99,32 @@ class _Row(BaseModel):
 
 
 class _Priced(_Row):
-    """What a product and a variant row both carry: their own SKU, price, currency and stock."""
+    """What a product and a variant row both carry: their own SKU, price, currency and stock, and the regular
+    price when the price is a sale price."""
 
     sku: str | None = Field(default=None, max_length=64)
     price: Decimal
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     stock: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    regular_price: Decimal | None = None
+    """The price before the sale (WooCommerce's regular price, Shopify's compare-at price); None when not on sale."""
 
     @field_validator("price", mode="before")
     @classmethod
     def _price(cls, v: Any) -> Decimal:
         return _money(v)
+
+    @field_validator("regular_price", mode="before")
+    @classmethod
+    def _regular(cls, v: Any) -> Decimal | None:
+        return None if v is None else _money(v)
+
+    @model_validator(mode="after")
+    def _on_sale(self) -> "_Priced":
+        """A regular price no higher than the price is no sale (shops leave compare-at prices behind)."""
+        if self.regular_price is not None and self.regular_price <= self.price:
+            self.regular_price = None
+        return self
 
     @field_validator("sku", mode="before")
     @classmethod
@@ -366,7 +382,9 @@ def _product_with_variants(pos: int, raw: dict[str, Any], checked: list[tuple[in
         except ValidationError as exc:
             bad.append((where, _key(v, "sku"), f"variant: {_why(exc)}"))
     if good:
-        raw["price"] = min(v.price for v in good)  # "from": what the cheapest version costs
+        cheapest = min(good, key=lambda v: v.price)
+        raw["price"] = cheapest.price  # "from": what the cheapest version costs
+        raw["regular_price"] = cheapest.regular_price  # and what it cost before its sale, if it is on sale
         if raw.get("stock") in (None, "") and all(v.stock is not None for v in good):
             raw["stock"] = sum(v.stock or 0 for v in good)
     elif variants_raw and raw.get("price") in (None, ""):
@@ -477,6 +495,7 @@ async def _store_variants(
                 row.stock,
                 position,
             )
+            match.regular_price = row.regular_price
             match.currency = (row.currency or currency).upper()
             counts.accepted += 1
         for gone in left:

@@ -53,6 +53,10 @@ class Entry:
     stock: int | None
     variants: tuple[Variant, ...] = ()
     """The versions the product is sold in (sizes, memories, colours), each with its price and stock."""
+    regular_price: Decimal | None = None
+    """The price before a sale when `price` is a sale price."""
+    variant_regular_prices: tuple[Decimal | None, ...] = ()
+    """Each variant's price before its sale (None: not on sale), in the order of `variants`."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,17 @@ class Filters:
 class ProductIndex:
     """One tenant's products at one catalog version, as numpy arrays for scoring thousands at once."""
 
-    def __init__(self, version: int, rows: list[Any], variants: dict[int, tuple[Variant, ...]] | None = None) -> None:
-        """`rows` have the columns of `Entry` (tags as a list); `variants` are by product id."""
+    def __init__(
+        self,
+        version: int,
+        rows: list[Any],
+        variants: dict[int, tuple[Variant, ...]] | None = None,
+        variant_regular_prices: dict[int, tuple[Decimal | None, ...]] | None = None,
+    ) -> None:
+        """`rows` have the columns of `Entry` (tags as a list); `variants` and their regular prices are by
+        product id."""
         variants = variants or {}
+        regulars = variant_regular_prices or {}
         self.version = version
         self.entries: list[Entry] = []
         postings: dict[str, dict[int, float]] = defaultdict(dict)
@@ -111,6 +123,8 @@ class ProductIndex:
                 r.currency,
                 r.stock,
                 variants.get(r.id, ()),
+                getattr(r, "regular_price", None),
+                regulars.get(r.id, ()),
             )
             self.entries.append(entry)
             cats.append(categories.setdefault(entry.category.casefold(), len(categories)))

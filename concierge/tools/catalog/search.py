@@ -45,6 +45,22 @@ class ProductHit:
     stock: int | None
     score: float
     variants: tuple[Variant, ...] = ()
+    regular_price: Decimal | None = None
+    """The price before a sale when `price` is a sale price (for a product sold in versions: its cheapest one's)."""
+    variant_regular_prices: tuple[Decimal | None, ...] = ()
+    """Each variant's price before its sale (None: not on sale), in the order of `variants`."""
+
+    def regular_of(self, variant: Variant) -> Decimal | None:
+        """A variant's price before its sale, if it is on sale."""
+        for v, regular in zip(self.variants, self.variant_regular_prices, strict=False):
+            if v == variant:
+                return regular
+        return None
+
+    def variant_dict(self, variant: Variant) -> dict[str, Any]:
+        """A variant as the API and the retrieved item's metadata give it, with its regular price."""
+        regular = self.regular_of(variant)
+        return {**variant.as_dict(), "regular_price": None if regular is None else str(regular)}
 
     @property
     def enrichment_reason(self) -> str | None:
@@ -62,7 +78,9 @@ class ProductHit:
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["price"] = str(self.price)
-        out["variants"] = [v.as_dict() for v in self.variants]
+        out["regular_price"] = None if self.regular_price is None else str(self.regular_price)
+        out["variants"] = [self.variant_dict(v) for v in self.variants]
+        del out["variant_regular_prices"]
         out["needs_enrichment"] = self.needs_enrichment
         out["enrichment_reason"] = self.enrichment_reason
         return out
@@ -101,6 +119,7 @@ _INDEX_COLUMNS = (
     Product.price,
     Product.currency,
     Product.stock,
+    Product.regular_price,
 )
 NEXT_FREE_DAYS = 28
 NEXT_FREE_SLOTS = 3
@@ -133,12 +152,18 @@ def _hit(e: Entry, score: float) -> ProductHit:
         e.stock,
         round(score, 3),
         e.variants,
+        e.regular_price,
+        e.variant_regular_prices,
     )
 
 
-async def _variants(s: Any, tenant_id: str) -> dict[int, tuple[Variant, ...]]:
-    """The tenant's product variants by product id, in the shop's order."""
+async def _variants(
+    s: Any, tenant_id: str
+) -> tuple[dict[int, tuple[Variant, ...]], dict[int, tuple[Decimal | None, ...]]]:
+    """The tenant's product variants by product id, in the shop's order, and their regular prices (None: not on
+    sale) in the same order."""
     out: dict[int, list[Variant]] = {}
+    regulars: dict[int, list[Decimal | None]] = {}
     rows = await s.execute(
         select(
             ProductVariant.product_id,
@@ -147,15 +172,17 @@ async def _variants(s: Any, tenant_id: str) -> dict[int, tuple[Variant, ...]]:
             ProductVariant.price,
             ProductVariant.currency,
             ProductVariant.stock,
+            ProductVariant.regular_price,
         )
         .where(ProductVariant.tenant_id == tenant_id)
         .order_by(ProductVariant.product_id, ProductVariant.position, ProductVariant.id)
     )
-    for product_id, sku, options, price, currency, stock in rows:
+    for product_id, sku, options, price, currency, stock, regular in rows:
         out.setdefault(product_id, []).append(
             Variant(sku, tuple((str(k), str(v)) for k, v in (options or {}).items()), price, currency, stock)
         )
-    return {k: tuple(v) for k, v in out.items()}
+        regulars.setdefault(product_id, []).append(regular)
+    return {k: tuple(v) for k, v in out.items()}, {k: tuple(v) for k, v in regulars.items()}
 
 
 def _free(slot: Slot, tz: ZoneInfo) -> FreeSlot:
@@ -206,10 +233,10 @@ class Catalog:
                 services = (
                     await s.execute(select(Service.code, Service.name).where(Service.tenant_id == tenant_id))
                 ).all()
-                variants = await _variants(s, tenant_id)
+                variants, regulars = await _variants(s, tenant_id)
                 idx = None
         if idx is None:
-            idx = await asyncio.to_thread(ProductIndex, version, rows, variants)
+            idx = await asyncio.to_thread(ProductIndex, version, rows, variants, regulars)
             vocabulary = await asyncio.to_thread(Vocabulary.build, version, rows, services)
             # Both at once: a concurrent turn that finds the new index must find its vocabulary too.
             self._indexes[tenant_id], self._vocabularies[tenant_id] = idx, vocabulary

@@ -10,6 +10,7 @@ import, such as an extra image), so no row disappears without a reason.
 import html
 import re
 from collections.abc import Iterable
+from datetime import date
 from html.parser import HTMLParser
 from typing import Any, Literal
 
@@ -77,6 +78,21 @@ def html_text(text: str | None) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def descriptions(*texts: str) -> str:
+    """A product's descriptions (a shop's short one, then its long one) as one plain text, none said twice: the
+    short one often holds the main selling text, so search and answers need both."""
+    out: list[str] = []
+    for text in (html_text(t) for t in texts):
+        if not text:
+            continue
+        flat = " ".join(text.split()).casefold()
+        if any(flat in " ".join(o.split()).casefold() for o in out):
+            continue
+        out = [o for o in out if " ".join(o.split()).casefold() not in flat]
+        out.append(text)
+    return "\n".join(out)
+
+
 def _get(row: dict[str, Any], *names: str) -> str:
     for name in names:
         value = row.get(name)
@@ -94,14 +110,27 @@ def _category(*candidates: str) -> str:
     return ""
 
 
-def _variant(pos: int, options: list[tuple[str, str]], sku: str, price: str, stock: str) -> dict[str, Any]:
-    return {"row": pos, "sku": sku or None, "options": options, "price": price or None, "stock": stock or None}
+def _variant(
+    pos: int, options: list[tuple[str, str]], sku: str, price: str, stock: str, regular: str = ""
+) -> dict[str, Any]:
+    return {
+        "row": pos,
+        "sku": sku or None,
+        "options": options,
+        "price": price or None,
+        "stock": stock or None,
+        "regular_price": regular or None,
+    }
 
 
-def read(rows: list[tuple[int, dict[str, Any]]], shop: ShopFormat) -> list[tuple[int, dict[str, Any]]]:
-    """The rows of a shop export (columns as read, with their line numbers) as product rows with `variants`."""
+def read(
+    rows: list[tuple[int, dict[str, Any]]], shop: ShopFormat, today: date | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of a shop export (columns as read, with their line numbers) as product rows with `variants`.
+
+    `today` decides whether a WooCommerce sale price with dates applies (default: today)."""
     normed = [(pos, {norm(k): v for k, v in row.items() if k}) for pos, row in rows]
-    return _woocommerce(normed) if shop == "woocommerce" else _grouped(normed)
+    return _woocommerce(normed, today or date.today()) if shop == "woocommerce" else _grouped(normed)
 
 
 def _grouped(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
@@ -123,7 +152,9 @@ def _grouped(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str
                 KEY: handle or _get(row, "variant_sku", "sku") or name,
                 "sku": handle or _get(row, "variant_sku", "sku") or None,
                 "name": name,
-                "description": html_text(_get(row, "body_html", "body", "description")),
+                "description": descriptions(
+                    _get(row, "short_description"), _get(row, "body_html", "body", "description")
+                ),
                 "brand": _get(row, "vendor", "brand") or None,
                 "category": _category(_get(row, "type", "category"), _get(row, "product_category")),
                 "tags": _get(row, "tags") or None,
@@ -150,6 +181,8 @@ def _grouped(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str
         values = [_get(row, f"option{i}_value", f"option_value_{i}") for i in range(1, OPTIONS + 1)]
         sku = _get(row, "variant_sku", "sku")
         price = _get(row, "variant_price", "price")
+        # Shopify's "compare at" price is the one struck through: the regular price of a version on sale.
+        regular = _get(row, "variant_compare_at_price", "compare_at_price")
         stock = _get(row, "variant_inventory_qty", "stock", "quantity", "qty")
         first = owner is None
         if first and not price:
@@ -162,17 +195,35 @@ def _grouped(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str
         options = [(n or f"Option {i}", v) for i, (n, v) in enumerate(zip(names, values, strict=True), 1) if v]
         if options == [("Title", "Default Title")] or not options:
             if first:  # a product sold in one version: its SKU, price and stock are the product's
-                current.update(sku=current["sku"] or sku or None, price=price or None, stock=stock or None)
+                current.update(
+                    sku=current["sku"] or sku or None,
+                    price=price or None,
+                    stock=stock or None,
+                    regular_price=regular or None,
+                )
                 continue
             out.append((pos, {REJECTED: f"variant of {current['name']!r} names no option value", KEY: sku or None}))
             continue
-        current["variants"].append(_variant(pos, options, sku, price, stock))
+        current["variants"].append(_variant(pos, options, sku, price, stock, regular))
     return out
 
 
-def _woo_price(row: dict[str, Any]) -> str:
-    """What the customer pays now: the sale price when there is one."""
-    return _get(row, "sale_price") or _get(row, "regular_price")
+def _day(text: str) -> date | None:
+    """A WooCommerce sale date ("2026-12-01", "2026-12-01 00:00:00", "2026-12-01T00:00:00"), or None."""
+    try:
+        return date.fromisoformat(text.strip()[:10]) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def _woo_price(row: dict[str, Any], today: date) -> tuple[str, str]:
+    """What the customer pays now and, on sale, the regular price: the sale price applies from its start day to
+    its end day included, when the export gives them."""
+    sale, regular = _get(row, "sale_price"), _get(row, "regular_price")
+    starts, ends = _day(_get(row, "date_sale_price_starts")), _day(_get(row, "date_sale_price_ends"))
+    if sale and (starts is None or starts <= today) and (ends is None or today <= ends):
+        return sale, regular
+    return regular or sale, ""
 
 
 def _woo_stock(row: dict[str, Any]) -> str:
@@ -192,7 +243,7 @@ def _woo_options(row: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _woocommerce(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+def _woocommerce(rows: list[tuple[int, dict[str, Any]]], today: date) -> list[tuple[int, dict[str, Any]]]:
     """WooCommerce: `simple` and `variable` rows are products; `variation` rows point at theirs with `Parent`
     ("id:123" or the parent's SKU)."""
     out: list[tuple[int, dict[str, Any]]] = []
@@ -201,7 +252,8 @@ def _woocommerce(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict
         kinds = {k.strip() for k in _get(row, "type").lower().split(",")}
         if "variation" in kinds:
             continue
-        if kinds & {"grouped", "external"} and not _woo_price(row):
+        price, regular = _woo_price(row, today)
+        if kinds & {"grouped", "external"} and not price:
             out.append((pos, {SKIPPED: f"{_get(row, 'name')!r} is a {'/'.join(sorted(kinds))} product with no price"}))
             continue
         sku = _get(row, "sku")
@@ -209,14 +261,14 @@ def _woocommerce(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict
             KEY: sku or _get(row, "name"),
             "sku": sku or None,
             "name": _get(row, "name"),
-            "description": html_text(_get(row, "description") or _get(row, "short_description")),
+            "description": descriptions(_get(row, "short_description"), _get(row, "description")),
             "brand": _get(row, "brands", "brand") or None,
             "category": _category(_get(row, "categories")),
             "tags": _get(row, "tags") or None,
             "variants": [],
         }
         if "variable" not in kinds:
-            product.update(price=_woo_price(row) or None, stock=_woo_stock(row) or None)
+            product.update(price=price or None, stock=_woo_stock(row) or None, regular_price=regular or None)
         if _get(row, "published") == "-1":
             out.append((pos, {SKIPPED: f"{product['name']!r} is a draft: not for sale", KEY: product[KEY]}))
             continue
@@ -239,6 +291,7 @@ def _woocommerce(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict
         if not options:
             out.append((pos, {REJECTED: f"variation of {product['name']!r} has no attribute value", KEY: sku or None}))
             continue
-        product["variants"].append(_variant(pos, options, sku, _woo_price(row), _woo_stock(row)))
+        price, regular = _woo_price(row, today)
+        product["variants"].append(_variant(pos, options, sku, price, _woo_stock(row), regular))
     out.sort(key=lambda x: x[0])
     return out

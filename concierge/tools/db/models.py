@@ -160,6 +160,9 @@ class Product(Base):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     stock: Mapped[int | None] = mapped_column(Integer, default=None)
     """None when the tenant's catalog does not say (a price list without stock): never shown as 0."""
+    regular_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
+    """The price before a sale when `price` is a sale price (for a product sold in versions: its cheapest one's);
+    None when not on sale."""
 
 
 class ProductVariant(Base):
@@ -180,6 +183,8 @@ class ProductVariant(Base):
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     stock: Mapped[int | None] = mapped_column(Integer, default=None)
+    regular_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
+    """The price before a sale when `price` is a sale price; None when not on sale."""
     position: Mapped[int] = mapped_column(Integer, default=0)
     """The variant's place in the shop's list."""
 
