@@ -588,3 +588,30 @@ def test_a_service_the_catalog_lacks_is_priced_by_its_policy() -> None:
     assert compose_answer("How much does it cost to use your dog wash?", SIZE_GUIDE) == (
         "Self-service dog wash: £8 for 30 minutes, towels included [3]"
     )
+
+
+TEA = [
+    SourceBlock(1, "Our catalog: Dun Tea", "Dun Tea by Leaf & Co costs 6.50 GBP and is 41 in stock."),
+    SourceBlock(
+        2,
+        "dun-tea (Dun Tea) — about Dun Tea",
+        "A malty black tea, grown in Upper Dun.\nBrewing guide\nWater: freshly boiled, 100 °C\n"
+        "Steep: 3-5 minutes, longer for a stronger brew\nProcess: washed, then rolled\n"
+        "The 60 g tin holds up to 20 g of leaf per scoop, and at 390 g it travels well.",
+    ),
+]
+ON_TEA = Header(question=None, focus=["Dun Tea"], items=["Dun Tea"])
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how long do I brew it?", "3-5 minutes"),  # a heading over spec lines says what they are about
+        ("is it natural or washed?", "washed"),  # the choice the sources do not state is no missing word
+        ("where is it from?", "Upper Dun"),
+    ],
+)
+def test_headings_choices_and_origins(question: str, expected: str) -> None:
+    answer = compose_answer(question, TEA, header=ON_TEA)
+    assert expected in answer, answer
+    assert "Brewing guide [" not in answer, "a heading is never the answer"

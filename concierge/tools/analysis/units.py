@@ -468,7 +468,7 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
         # "how long does it take / last / run" asks for a time; "how long is it" for a length.
         timed = re.search(
             r"\b(take|takes|last|lasts|run|runs|charge|charges|charging|keep|keeps|stay|stays|boil|wait|go|goes|going|"
-            r"between|before|until)\b",
+            r"between|before|until|brew|brewing|steep|steeping|infuse|soak|cook|bake|heat|roast|dry|dries|cure)\b",
             said,
             re.I,
         )

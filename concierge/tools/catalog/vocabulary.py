@@ -226,7 +226,12 @@ class Vocabulary:
             distinctive = sharing == {i} and own
             # Two things only this name has ("the Cub 15" of the "Voltline Cub 15 Practice Amp") name it, however
             # long the rest of its name: shop titles trail descriptions customers never repeat.
-            loose = threshold <= NAMED and (len(set(owned) | marks) >= 2 or sibling or marked)
+            # A word only this name has, said with another of its words or its category's ("the Assam tea", "the
+            # Huila coffee"), names it too: not when that other word is said in the plural ("hiking jackets" asks
+            # for every jacket for hiking).
+            paired = bool(owned) and len(set(matched) | (self._category_of(i) & found)) >= 2
+            paired = paired and not self._said_plural(text, set(matched) - set(owned))
+            loose = threshold <= NAMED and (len(set(owned) | marks) >= 2 or sibling or marked or paired)
             if distinctive and (share >= threshold or loose):
                 out[i] = max(share, threshold)
         # Words the whole names in the text already account for name nothing more: "the Alder Crest Shelf or
@@ -246,6 +251,17 @@ class Vocabulary:
                 out[i] = 1.0
         ranked = sorted(out.items(), key=lambda x: (-x[1], -len(self._name_terms[x[0]])))
         return [(round(score, 3), self.items[i]) for i, score in ranked]
+
+    def _category_of(self, i: int) -> set[str]:
+        return set(_terms(self.items[i].category)) if self.items[i].category else set()
+
+    @staticmethod
+    def _said_plural(text: str, terms: set[str]) -> bool:
+        """Whether the text says one of these stems in the plural ("jackets" for "jacket")."""
+        for w in re.findall(r"[^\W\d_]+", text.lower()):
+            if len(w) > 3 and w.endswith("s") and not w.endswith("ss") and stem(w) in terms and stem(w) != w:
+                return True
+        return False
 
     def _fewest_unsaid(self, sharing: set[int], found: set[str], said_numbers: set[str]) -> set[int]:
         """Of names holding the same words, the one with the fewest words and numbers the text leaves unsaid; all

@@ -34,6 +34,7 @@ from concierge.tools.analysis.units import (
     PER_CHARGE,
     UNIT_STEMS,
     Attribute,
+    Quantity,
     asked_attributes,
     bounds,
     convert_phrase,
@@ -521,6 +522,32 @@ _PLACE = re.compile(
 """A place a sentence says something comes from: "grown in Huila", "comes from a family garden in Yame"."""
 
 
+def _is_heading(line: str, following: str) -> bool:
+    """A line that titles the spec lines below it ("Brewing guide" over "Water: 100 °C"): a few words, no figure,
+    no sentence mark, and a "Key: value" line next. Never an answer itself."""
+    words = line.split()
+    return (
+        0 < len(words) <= 4
+        and not any(c.isdigit() for c in line)
+        and line.rstrip()[-1:] not in ".!?:;,"
+        and key_value(line) is None
+        and key_value(following) is not None
+    )
+
+
+_OF_SOMETHING = re.compile(r"\s+of\s+(?!the\b|it\b|its\b)[^\W\d_]")
+
+
+def _own_figures(sentence: str) -> list[Quantity]:
+    """The figures a sentence states of its item: "holds up to 20 g of beans" measures the beans, not the item."""
+    out = []
+    for q in quantities(sentence):
+        at = sentence.find(q.text)
+        if at < 0 or not _OF_SOMETHING.match(sentence, at + len(q.text)):
+            out.append(q)
+    return out
+
+
 def _attribute_score(
     sentence: str, attributes: list[Attribute], subject_ok: bool, catalog: bool = False, bare: bool = True
 ) -> tuple[float, float]:
@@ -564,7 +591,7 @@ def _attribute_score(
             and bare
             and kv is None
             and attr.dimension
-            and [q.dimension for q in quantities(sentence)] == [attr.dimension]
+            and [q.dimension for q in _own_figures(sentence)].count(attr.dimension) == 1
         ):
             score = _QUANTITY_ONLY  # "At just 6.9 kg, it is easy to carry": the one figure of that kind
         elif attr.name == "origin" and not catalog and _PLACE.search(sentence):
@@ -606,7 +633,14 @@ def weigh(
     stale_prices = any(a.name == "price" for a in attributes) and bool(catalog_prices)
     for b in blocks:
         subject = _subject(b.label)
-        for s in sentences(b.text):
+        said = sentences(b.text)
+        heading: set[str] = set()
+        for i, s in enumerate(said):
+            if _is_heading(s, said[i + 1] if i + 1 < len(said) else ""):
+                heading = stems(s)  # "Brewing guide" over "Steep: 3-5 minutes": the lines below are about it
+                continue
+            if heading and key_value(s) is None:
+                heading = set()
             if len(s.split()) < 2 or s.endswith("?"):
                 continue
             if (
@@ -618,8 +652,9 @@ def weigh(
                 continue  # a page's price of a catalog item; a policy's price of a service the catalog lacks stays
             if _about_other(reading, s, subject) or _other_tier(reading, s):
                 continue
-            units.append((b.n, s, _with_roots(stems(s)), stems(b.label), subject, b.label.startswith(_CATALOG)))
-    if not q or not units:
+            catalog = b.label.startswith(_CATALOG)
+            units.append((b.n, s, _with_roots(stems(s)), stems(b.label) | heading, subject, catalog, heading))
+    if not units or not (q or (reading.asked and attributes)):
         return [], set()
     vocabulary = set().union(*(u[2] | u[3] for u in units))
     # A word with everyday synonyms or an attribute meaning ("sell", "weigh") is no typo of a source's word.
@@ -651,7 +686,14 @@ def weigh(
     # line) does not answer "how many speeds is the X?" (see `_NAME_ONLY`). When the question's other words are
     # all stop words ("how long is the X?"), the attribute it asks stands in for them, spelt as sources spell it.
     name_terms = set().union(*(stems(a) for a in reading.asked)) & q if reading.asked else set()
-    if name_terms and not q - name_terms - _FILLER and attributes:
+    for a, b in _EITHER.findall(reading.words):
+        # "natural or washed?": a choice no source holds asks nothing the sources lack when they hold the other
+        sa, sb = stems(a) & q, stems(b) & q
+        if sa and sb and not any(df[t] for t in sa) and any(df[t] for t in sb):
+            q -= sa
+        elif sa and sb and not any(df[t] for t in sb) and any(df[t] for t in sa):
+            q -= sb
+    if (name_terms or reading.asked) and not q - name_terms - _FILLER and attributes:
         asked = attributes[0]
         pseudo = f"\x00{asked.name}"
         q.add(pseudo)
@@ -677,7 +719,7 @@ def weigh(
     charging = any(a.name == "charging" for a in attributes)
     pricing = BY_NAME["price"].keys if any(a.name == "price" for a in attributes) else frozenset()
     asked_names_attr = {a.name for a in attributes}
-    for n, sentence, terms, header, subject, catalog in units:
+    for n, sentence, terms, header, subject, catalog, heading in units:
         if subject and subject in reading.asked and not catalog:
             terms = terms | asked_names  # a manual's spec line is about its product without naming it
         if dims and any(x.dimension in dims for x in quantities(sentence)):
@@ -703,7 +745,7 @@ def weigh(
         kv = key_value(sentence) if asks_more and not catalog and not floor else None
         if (
             kv is not None
-            and not matched(stems(kv[0] if kv[1][:1].isdigit() else sentence)) - name_terms
+            and not matched(stems(kv[0] if kv[1][:1].isdigit() else sentence) | heading) - name_terms
             and not ITEM_ROW.match(sentence)
         ):
             # A spec line states what its key names (or, worded, its value: "Colours: blue, red"): "Weight: 20 kg,
@@ -896,6 +938,8 @@ def compose_answer(
     # A specific word of the question that no source mentions ("battery" of a lamp whose entry never says
     # it has one) means the sources cannot hold the answer, unless one sentence covers nearly all the rest.
     # A word no source holds ("calories") is not made up for by a spec line of the attribute: words must be sure.
+    if missing and scored:
+        missing -= _other_choice(reading, scored[0])
     if missing and max(s.words for s in scored) < _CONFIDENT:
         missing -= _names_the_key(missing, reading, scored[0]) | _verb_of(reading)
     if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
@@ -1000,6 +1044,23 @@ def _part_is_named(word: str, reading: Reading, covered: set[str]) -> bool:
     names = set().union(*(stems(a) for a in reading.asked))
     measures = set().union(*(a.keys | a.cues for a in ATTRIBUTES))
     return bool(said & (names | measures | covered | set().union(*(_SYNONYMS.get(t, ()) for t in covered))))
+
+
+_EITHER = re.compile(r"\b([^\W\d_]{3,})\s+or\s+([^\W\d_]{3,})\b", re.I)
+
+
+def _other_choice(reading: Reading, top: Scored) -> set[str]:
+    """ "natural or washed?": the choice the best line does not state is no word the sources lack, when it states
+    the other ("Process: washed")."""
+    out: set[str] = set()
+    said = _with_roots(stems(top.sentence))
+    for a, b in _EITHER.findall(reading.words):
+        sa, sb = stems(a), stems(b)
+        if sa & said and not sb & said:
+            out |= sb
+        elif sb & said and not sa & said:
+            out |= sa
+    return out
 
 
 def _names_the_key(missing: set[str], reading: Reading, top: Scored) -> set[str]:
