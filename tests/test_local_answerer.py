@@ -609,6 +609,7 @@ ON_TEA = Header(question=None, focus=["Dun Tea"], items=["Dun Tea"])
         ("how long do I brew it?", "3-5 minutes"),  # a heading over spec lines says what they are about
         ("is it natural or washed?", "washed"),  # the choice the sources do not state is no missing word
         ("where is it from?", "Upper Dun"),
+        ("how heavy is the Dun Tea?", "390 g"),  # "20 g of leaf" measures the leaf
     ],
 )
 def test_headings_choices_and_origins(question: str, expected: str) -> None:
