@@ -535,11 +535,16 @@ def _is_heading(line: str, following: str) -> bool:
     )
 
 
-_OF_SOMETHING = re.compile(r"\s+of\s+(?!the\b|it\b|its\b)[^\W\d_]")
+_NOT_QUALIFIED = "of and or to in on at for with it is so but when each per empty total".split()
+_OF_SOMETHING = re.compile(
+    r"\s+(?:of\s+(?!the\b|it\b|its\b)[^\W\d_]|(?!(?:" + "|".join(_NOT_QUALIFIED) + r")\b)[a-z]{3,})"
+)
+"""What follows a figure that measures something else: "20 g of beans", "a 60 g tin"."""
 
 
 def _own_figures(sentence: str) -> list[Quantity]:
-    """The figures a sentence states of its item: "holds up to 20 g of beans" measures the beans, not the item."""
+    """The figures a sentence states of its item: "holds up to 20 g of beans" measures the beans and "the 60 g tin"
+    the tin, not the item."""
     out = []
     for q in quantities(sentence):
         at = sentence.find(q.text)
