@@ -377,3 +377,15 @@ async def test_a_colour_or_size_not_sold_is_answered_with_the_ones_there_are(too
     answer = third["messages"][-1].content
     assert "49.00 EUR" in answer and "on sale, regular price 59.00 EUR" in answer, answer
     assert answer.count("59.00") == 1, "no figure of another version: only this one's regular price"
+
+
+def test_a_size_is_named_in_any_spelling_of_its_amount() -> None:
+    from concierge.tools.catalog.variants import Variant, named_values
+
+    bags = [
+        Variant("a", (("Size", "250g"),), Decimal(9), "GBP", 3),
+        Variant("b", (("Size", "1kg"),), Decimal(30), "GBP", 3),
+    ]
+    assert named_values("what's the price for a kilo bag?", bags) == {"1kg"}
+    assert named_values("the 250 grams one", bags) == {"250g"}
+    assert named_values("a 1 litre bottle", bags) == set(), "a volume is no weight"

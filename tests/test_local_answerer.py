@@ -616,3 +616,23 @@ def test_headings_choices_and_origins(question: str, expected: str) -> None:
     answer = compose_answer(question, TEA, header=ON_TEA)
     assert expected in answer, answer
     assert "Brewing guide [" not in answer, "a heading is never the answer"
+
+
+def test_what_it_holds_and_what_delivery_costs_from_the_customers_own_words() -> None:
+    feeder = [
+        SourceBlock(1, "Our catalog: Dish F4", "Dish F4 by Dish costs 69.00 GBP and is 5 in stock."),
+        SourceBlock(
+            2,
+            "dish-f4 (Dish F4) — about Dish F4",
+            "| Feature | Details |\n|---|---|\n| Hopper capacity | 4 L (about 1.6 kg of dry food) |\n"
+            "| Suitable food | dry kibble 3–12 mm |",
+        ),
+        SourceBlock(
+            3, "policies (Delivery)", "- Standard delivery: £3.95, free on orders over £40\n- Nail clipping: £10"
+        ),
+    ]
+    on_feeder = Header(question=None, focus=["Dish F4"], items=["Dish F4"])
+    assert "4 L" in compose_answer("How much kibble can I put in the F4?", feeder, header=on_feeder)
+    assert compose_answer("If I spend £30, what will postage cost me?", feeder) == (
+        "Standard delivery: £3.95, free on orders over £40 [3]"
+    )

@@ -384,6 +384,12 @@ _PHRASES = {
         r"\bhow much (?:charge|energy|juice) does\b.{0,60}\b(?:hold|store|have)\b|\bsize battery\b",
         re.I,
     ),
+    "capacity": re.compile(
+        r"\bhow much (?:[^\W\d_]+ ){1,2}(?:can|could|will|does|do|would) (?:i|you|we|it|they|the [^\W\d_]+) "
+        r"(?:put|fit|get|load|pour|store|hold|take|carry)\b(?! up\b)|\bhow (?:many|much) (?:[^\W\d_]+ ){0,2}"
+        r"(?:fits?|goes|go) in\b",
+        re.I,
+    ),
     "origin": re.compile(
         r"\bwhere(?:'s| is| are| does| do| was| were)\b.{0,50}\b(?:from|grown|made|produced|sourced|come)\b",
         re.I,
@@ -479,6 +485,8 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
         found = [attr, *(a for a in found if a is not attr)]
     for name in phrased(said):
         found = [BY_NAME[name], *(a for a in found if a.name != name)]
+        if name == "capacity":  # "how much water can I put in it" asks what it holds: no price, no waterproofing
+            found = [a for a in found if a.name in ("capacity",) or a.dimension == "volume"]
         if name == "battery":  # "how big is the battery" asks no size of the item
             found = [a for a in found if a.name != "dimensions"]
     if how and how.group(1).lower() in _HOW_MEASURES:  # "how long does the battery last" asks no battery capacity

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from concierge.tools.analysis.units import quantities
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -44,13 +46,22 @@ def _value_pattern(value: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w.'’]){body}(?![\w'’])")  # "she's" names no size S
 
 
+_ONE_UNIT = re.compile(r"\b(?:a|an|one)\s+(?=(?:kilo|kilogram|kg|litre|liter|pound|lb|gallon|metre|meter)s?\b)", re.I)
+
+
 def named_values(question: str, variants: tuple[Variant, ...] | list[Variant]) -> set[str]:
-    """The option values of these variants that the question names."""
+    """The option values of these variants that the question names; a size also in another spelling of the same
+    amount ("a kilo bag" names "1kg", "half a litre" no more than "500 ml" does)."""
     text = question.casefold()
+    said = [(q.dimension, q.base) for q in quantities(_ONE_UNIT.sub("1 ", text))]
     out = set()
     for value in {v for variant in variants for _, v in variant.options}:
         pattern = _value_pattern(value)
-        if pattern is not None and pattern.search(text):
+        if (pattern is not None and pattern.search(text)) or (
+            said
+            and (mine := quantities(value))
+            and any(d == mine[0].dimension and abs(mine[0].base - b) < 1e-9 for d, b in said)
+        ):
             out.add(value)
     return out
 

@@ -109,6 +109,10 @@ _SYNONYMS = {
     "heavi": ("weight",),
     "fee": ("cost", "charg"),
     "ship": ("deliveri",),
+    "postag": ("deliveri", "ship", "post"),
+    "post": ("deliveri", "ship"),
+    "spend": ("order", "price", "cost"),
+    "spent": ("order", "price", "cost"),
     # Everyday verbs for what manuals say in their own words.
     "swap": ("chang", "replac"),
     "replac": ("chang",),
@@ -669,6 +673,8 @@ def weigh(
     q = set(spelt.values())
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
     guessed = {new for old, new in spelt.items() if new != old}
+    # "If I spend £30": the customer's amount is no word to find ("30 minutes")
+    q -= {t for m in ANY_AMOUNT.finditer(reading.words) for t in stems(re.sub(r"[^\d.,]", " ", m.group(0)))}
     if _HOW_MUCH_OF.search(reading.words):
         # "how much suspension travel", "how much torque": an amount of something, not a price
         attributes = [a for a in attributes if a.name != "price"]
