@@ -117,6 +117,8 @@ def test_answers_citing_another_item_are_caught() -> None:
     other_product = {"source": "catalog", "id": "catalog:product:7", "title": "G", "locator": "our catalog"}
     assert not cites_another_item(q, [own])
     assert cites_another_item(q, [other_doc]) and cites_another_item(q, [other_product])
+    own_page = {"source": "documents", "id": "documents:y:1", "title": "2", "locator": "About"}
+    assert not cites_another_item(q, [own_page]), "the item's own page, named by its key, is no other item's"
     assert contains("rated 20°F to 60°F", "20F|20°F") and not contains("rated 30F", "20F|20°F")
 
 

@@ -636,3 +636,18 @@ def test_what_it_holds_and_what_delivery_costs_from_the_customers_own_words() ->
     assert compose_answer("If I spend £30, what will postage cost me?", feeder) == (
         "Standard delivery: £3.95, free on orders over £40 [3]"
     )
+
+
+def test_a_word_two_other_names_share_names_neither() -> None:
+    """ "from espresso to French press" in the big grinder's entry names neither the espresso blend nor the espresso
+    class: it is still the big grinder's fact, never the mini's."""
+    blocks = [
+        SourceBlock(1, "Our catalog: Tal H2 Mini Grinder", "Tal H2 Mini Grinder by Tal costs 79.00 GBP."),
+        SourceBlock(2, "Our catalog: Tal H2 Grinder", "A precise hand grinder with steel burrs, from espresso to press."),
+    ]
+    header = Header(
+        question=None,
+        focus=["Tal H2 Mini Grinder"],
+        items=["Tal H2 Mini Grinder", "Tal H2 Grinder", "Ridge Espresso Blend", "Home Espresso Class"],
+    )
+    assert compose_answer("Could I use the H2 Mini for espresso?", blocks, header=header) == DECLINE

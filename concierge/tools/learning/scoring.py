@@ -134,6 +134,8 @@ def cites_another_item(q: Question, citations: list[dict[str, Any]]) -> bool:
         return False
     products = {e["id"] for e in q.expected_sources if e["source"] == "catalog"} | set(q.items)
     titles = {e["title"].lower() for e in q.expected_sources if e["source"] == "documents"}
+    # an expected item's own page (named, in a set of per-item documents, by the item's key) is that item's
+    titles |= {i.rsplit(":", 1)[-1].lower() for i in q.items}
     for c in citations:
         if c["source"] == "catalog" and c["id"].startswith("catalog:product:") and c["id"] not in products:
             # a listing cites its first product; another product of the expected ones is not "another item"

@@ -391,7 +391,8 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
         return False
     if "sibling" in said:
         return True  # "the earlier Aster 700 Mk I managed 58 cm", in the Aster 700's own manual
-    others = [o for o in reading.others if _mentions(sentence, o, reading.asked)]
+    # a word two other names share ("espresso") names neither of them
+    others = [o for o in reading.others if _mentions(sentence, o, (*reading.asked, *_rivals(reading, o)))]
     if others:
         # A sentence naming several items ("tours, the tasting and classes are refunded") still
         # speaks of the asked one if it uses a word of its name no named other shares.
