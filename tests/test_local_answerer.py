@@ -643,7 +643,7 @@ def test_a_word_two_other_names_share_names_neither() -> None:
     class: it is still the big grinder's fact, never the mini's."""
     blocks = [
         SourceBlock(1, "Our catalog: Tal H2 Mini Grinder", "Tal H2 Mini Grinder by Tal costs 79.00 GBP."),
-        SourceBlock(2, "Our catalog: Tal H2 Grinder", "A precise hand grinder with steel burrs, from espresso to press."),
+        SourceBlock(2, "Our catalog: Tal H2 Grinder", "A precise hand grinder with steel burrs, espresso to press."),
     ]
     header = Header(
         question=None,
