@@ -651,3 +651,17 @@ def test_a_word_two_other_names_share_names_neither() -> None:
         items=["Tal H2 Mini Grinder", "Tal H2 Grinder", "Ridge Espresso Blend", "Home Espresso Class"],
     )
     assert compose_answer("Could I use the H2 Mini for espresso?", blocks, header=header) == DECLINE
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "we've got an induction hob at home, will the Dun Kettle work on it?",
+        "What kind of hobs does the Dun Kettle suit?",
+    ],
+)
+def test_words_that_set_the_scene_need_no_source(question: str) -> None:
+    blocks = [SourceBlock(1, "dun-kettle (Dun Kettle) — about Dun Kettle", "Hobs: gas, electric and induction")]
+    header = Header(question=None, focus=["Dun Kettle"], items=["Dun Kettle"])
+    assert "induction [1]" in compose_answer(question, blocks, header=header)
+    assert compose_answer("Will the Dun Kettle work on a camping stove?", blocks, header=header) == DECLINE

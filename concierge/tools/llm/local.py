@@ -25,7 +25,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from rapidfuzz import fuzz, process
 
 from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
-from concierge.tools.analysis.text import fold, stems
+from concierge.tools.analysis.text import fold, stem, stems
 from concierge.tools.analysis.units import (
     ATTRIBUTES,
     BY_NAME,
@@ -698,6 +698,7 @@ def weigh(
     # line) does not answer "how many speeds is the X?" (see `_NAME_ONLY`). When the question's other words are
     # all stop words ("how long is the X?"), the attribute it asks stands in for them, spelt as sources spell it.
     name_terms = set().union(*(stems(a) for a in reading.asked)) & q if reading.asked else set()
+    q -= {t for t in _situation(reading) if not df.get(t)}  # "at home" need not be found, nor count against
     for a, b in _EITHER.findall(reading.words):
         # "natural or washed?": a choice no source holds asks nothing the sources lack when they hold the other
         sa, sb = stems(a) & q, stems(b) & q
@@ -951,7 +952,7 @@ def compose_answer(
     # it has one) means the sources cannot hold the answer, unless one sentence covers nearly all the rest.
     # A word no source holds ("calories") is not made up for by a spec line of the attribute: words must be sure.
     if missing and scored:
-        missing -= _other_choice(reading, scored[0])
+        missing -= _other_choice(reading, scored[0]) | _situation(reading)
     if missing and max(s.words for s in scored) < _CONFIDENT:
         missing -= _names_the_key(missing, reading, scored[0]) | _verb_of(reading)
     if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
@@ -1058,6 +1059,24 @@ def _part_is_named(word: str, reading: Reading, covered: set[str]) -> bool:
     return bool(said & (names | measures | covered | set().union(*(_SYNONYMS.get(t, ()) for t in covered))))
 
 
+_ASKING = re.compile(
+    r"\b(?:how|what|which|where|when|who|why)\b|(?:^|[,;:]\s*)(?:will|would|can|could|does|do|is|are|should)\b", re.I
+)
+_KIND_OF = re.compile(r"\b(kind|sort|type)s? of\b", re.I)
+
+
+def _situation(reading: Reading) -> set[str]:
+    """Words that set the scene rather than ask: before the question proper ("we've got an induction hob at
+    home, will it work on it?", "once it reaches temperature how long ...") and "what kind of": a source need
+    not hold them."""
+    text = reading.words
+    out = {stem(m.group(1)) for m in _KIND_OF.finditer(text)}
+    m = _ASKING.search(text)
+    if m and m.start() > 0:
+        out |= stems(text[: m.start()]) - stems(text[m.start() :])
+    return out
+
+
 _EITHER = re.compile(r"\b([^\W\d_]{3,})\s+or\s+([^\W\d_]{3,})\b", re.I)
 
 
@@ -1105,7 +1124,7 @@ def _verb_of(reading: Reading) -> set[str]:
     """The verb right after the item's name in a question asking how much or what ("what air speed does the X
     reach", "how many lumens does the X give"): it says how the item does it, not what it has. Never in a
     question asking where, when or who, whose verb is the point ("where is the X manufactured?")."""
-    if len(reading.asked) != 1 or not _ASKS_WHAT.match(reading.words):
+    if len(reading.asked) != 1 or not (_ASKS_WHAT.match(reading.words) or _YES_NO.search(reading.words)):
         return set()
     m = re.search(rf"{re.escape(reading.asked[0])}\s+([^\W\d_]+)", reading.words, re.I)
     return stems(m.group(1)) if m else set()
