@@ -9,7 +9,7 @@ They are the offline default; a model may rewrite instead (`rewrite_prompt`), an
 import re
 from typing import Any
 
-from concierge.tools.analysis.text import WORD, fold, stems
+from concierge.tools.analysis.text import STOPWORDS, WORD, fold, stems
 
 _PRONOUN = re.compile(
     r"\b(it|its|it's|itself|that one|this one|the one|that|this|these|those|they|them|their|theirs|one)\b", re.I
@@ -101,10 +101,67 @@ def standalone_several(message: str, names: list[str]) -> str:
     return _tidy(out if out != message else f"{message.rstrip(' ?.!')} of {joined}?")
 
 
+_COMPARES = re.compile(r"^\s*which\b|\bwhich (?:one|of|is)\b", re.I)
+
+
+def compares(message: str) -> bool:
+    """Whether a message asks which of several items wins ("which one is cheaper?", "which is lighter?")."""
+    return bool(_COMPARES.search(message))
+
+
+_THAN = re.compile(r"\b(?:[^\W\d_]+er|more [^\W\d_]+|less [^\W\d_]+|better|worse)\s+than\s+(?P<rival>[^?.!,;]+)", re.I)
+
+
+def than_whom(message: str) -> tuple[str, str, str] | None:
+    """ "Is it quieter than the small one?" -> ("Is it quieter than ", "the small one", "?"): the part that asks,
+    what it is measured against, and what follows; None when the message compares with nothing."""
+    m = _THAN.search(message)
+    if m is None:
+        return None
+    return message[: m.start("rival")], m.group("rival").strip(), message[m.end("rival") :]
+
+
+_OTHER = re.compile(r"^(?:the )?(?:other|previous|first|last|earlier)(?: one)?$|^(?:that|this)(?: one)?$", re.I)
+
+
+def means_the_other(phrase: str) -> bool:
+    """ "the other one", "the previous one", "that one": an item the conversation named before, not by name."""
+    return bool(_OTHER.match(phrase.strip(" ?.!")))
+
+
+_DETERMINER = re.compile(r"\b(?:a|an|the|your|any|some|my|our)\s+", re.I)
+
+
+def topic_of(question: str) -> str | None:
+    """What a question about no catalog item is about, for a later "it": the words after its last determiner
+    ("do you do a coffee subscription?" -> "coffee subscription"), else the content words it ends with ("do you
+    do subscriptions?" -> "subscriptions"); None when it ends with neither."""
+    body = re.sub(r"\s*\([^)]*\)\s*$", "", question).rstrip(" ?.!")
+    spans = [m.end() for m in _DETERMINER.finditer(body)]
+    for start in reversed(spans):
+        words = []
+        for w in WORD.findall(body[start:]):
+            if w.lower() in STOPWORDS:
+                break
+            words.append(w)
+        if words:
+            return " ".join(words[:3])
+    tail = []
+    for w in reversed(WORD.findall(body)):
+        if w.lower() in STOPWORDS or len(tail) == 3:
+            break
+        tail.insert(0, w)
+    return " ".join(tail) or None
+
+
 _SAME_FOR = re.compile(
     r"^\s*(?:and|also|what about|how about|and what about|what of|same for|and for|ok(?:ay)?,? and)\b", re.I
 )
-_SAME_FOR_REST = re.compile(r"^[\s?.!,]*(?:the|then|one|please|too)?[\s?.!,]*$", re.I)
+_SAME_FOR_FILLER = frozenset(
+    "the then one ones please too on for with in about of version versions model models variant edition type "
+    "instead small smaller smallest little big bigger biggest large larger largest".split()
+)
+"""Words beside an item's name that ask nothing more of it: "and on the Wi-Fi version?", "and the small one?"."""
 
 
 def said_name(text: str, name: str) -> str | None:
@@ -134,11 +191,12 @@ def same_for(message: str, name: str, previous_question: str, previous_name: str
     beyond naming the item."""
     lead = _SAME_FOR.match(message)
     before = said_name(previous_question, previous_name) if previous_name else None
-    said = said_name(message[lead.end() :], name) if lead else None
-    if not lead or not before or not said:
+    if not lead or not before:
         return None
+    # A sibling called by its size ("and the small one?") says none of its name.
+    said = said_name(message[lead.end() :], name) or "\x00"
     rest = message[lead.end() :].replace(said, " ")
-    if not _SAME_FOR_REST.match(rest) or name.casefold() == previous_name.casefold():
+    if not set(WORD.findall(rest.lower())) <= _SAME_FOR_FILLER or name.casefold() == previous_name.casefold():
         return None
     return previous_question.replace(before, name)
 
