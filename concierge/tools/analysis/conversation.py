@@ -129,6 +129,7 @@ def means_the_other(phrase: str) -> bool:
     return bool(_OTHER.match(phrase.strip(" ?.!")))
 
 
+_CLAUSE_WORDS = frozenset("while because since before after until unless though although whether".split())
 _DETERMINER = re.compile(r"\b(?:a|an|the|your|any|some|my|our)\s+", re.I)
 
 
@@ -136,19 +137,22 @@ def topic_of(question: str) -> str | None:
     """What a question about no catalog item is about, for a later "it": the words after its last determiner
     ("do you do a coffee subscription?" -> "coffee subscription"), else the content words it ends with ("do you
     do subscriptions?" -> "subscriptions"); None when it ends with neither."""
-    body = re.sub(r"\s*\([^)]*\)\s*$", "", question).rstrip(" ?.!")
+    body = re.sub(r"\s*\([^)]*\)\s*$", "", question).strip()
+    if not (body.endswith("?") or _ASKS.match(body)):
+        return None  # "Hi, I'm a gold member" is about nothing a later "it" means
+    body = body.rstrip(" ?.!")
     spans = [m.end() for m in _DETERMINER.finditer(body)]
     for start in reversed(spans):
         words = []
         for w in WORD.findall(body[start:]):
-            if w.lower() in STOPWORDS:
+            if w.lower() in STOPWORDS or w.lower() in _CLAUSE_WORDS:
                 break
             words.append(w)
         if words:
             return " ".join(words[:3])
     tail = []
     for w in reversed(WORD.findall(body)):
-        if w.lower() in STOPWORDS or len(tail) == 3:
+        if w.lower() in STOPWORDS or w.lower() in _CLAUSE_WORDS or len(tail) == 3:
             break
         tail.insert(0, w)
     return " ".join(tail) or None

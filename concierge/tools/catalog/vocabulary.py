@@ -98,6 +98,9 @@ def message_terms(text: str) -> set[str]:
 _SMALLER = frozenset({"small", "smaller", "smallest", "little", "compact", "tiny", "mini"})
 _BIGGER = frozenset({"big", "bigger", "biggest", "large", "larger", "largest", "huge"})
 _COMPARATIVE_SIZE = frozenset({"smaller", "bigger", "larger"})
+_SIZED = re.compile(
+    rf"\bthe\s+({'|'.join(sorted(_SMALLER | _BIGGER))})(?:\s+(?:one|model|version)s?\b|(?=\s*(?:[?.!,;]|$)))", re.I
+)
 
 
 def _model_size(name: str) -> tuple[str, float] | None:
@@ -299,14 +302,15 @@ class Vocabulary:
             if it != focus and said & set(_terms(it.name)) and own & set(_terms(it.name))
         ]
         if not fits:
-            return self.sized_sibling(pointed, focus)
+            return self.sized_sibling(text, focus)
         return fits[0] if len(fits) == 1 else None
 
     def sized_sibling(self, text: str, focus: CatalogItem) -> CatalogItem | None:
         """ "the small one" after the F35 fountain: the sibling (the same name with another model number, "AquaFlo
         F20 Drinking Fountain") whose number is lower, "the big one" higher; of several on that side, the nearest
         ("smaller") or the farthest ("smallest", "small"). None unless the text says a size and one sibling fits."""
-        said = {w.lower() for w in re.findall(r"[^\W_]+", text)}
+        # "the small one", "the bigger model"; not "the large size", a version of the item itself.
+        said = {m.group(1).lower() for m in _SIZED.finditer(text)}
         down, up = said & _SMALLER, said & _BIGGER
         if bool(down) == bool(up):
             return None
