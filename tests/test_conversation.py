@@ -343,3 +343,30 @@ def test_topics_and_comparisons_are_read() -> None:
     assert than_whom("Is it quieter than the small one?") == ("Is it quieter than ", "the small one", "?")
     assert than_whom("Is it quiet?") is None
     assert compares("which is cheaper?") and compares("Which one is lighter?") and not compares("Is it light?")
+
+
+async def test_is_it_cheaper_measures_it_against_the_item_before(shop: Context) -> None:
+    _, _, third = await turns(shop, "How heavy is the Corvo R2?", "and the Plus?", "is it cheaper?")
+    analysis = third["analysis"]
+    assert analysis["question"] == "Is the Corvo R2 Plus Backpack cheaper than the Corvo R2 Backpack?"
+    assert analysis["focus"]["id"] == "catalog:product:corvo-r2-plus"
+    assert "80.00" in third["messages"][-1].content and "110.00" in third["messages"][-1].content
+
+
+async def test_those_after_a_listing_are_the_items_listed(shop: Context) -> None:
+    first, second = await turns(shop, "Which backpacks do you have?", "how much are those?")
+    assert "Corvo R2 Backpack" in first["messages"][-1].content, first["messages"][-1].content
+    ids = {i["id"] for i in second["analysis"]["items"]}
+    assert ids == {"catalog:product:corvo-r2", "catalog:product:corvo-r2-plus"}, second["analysis"]
+    assert "80.00" in second["messages"][-1].content and "110.00" in second["messages"][-1].content
+
+
+async def test_the_topic_of_the_last_turn_is_nearer_than_an_item_before_it(shop: Context) -> None:
+    """ "it" after a question about a service means the service, though a backpack was named before; a fact only
+    items have ("in stock") is still asked of the backpack."""
+    _, _, fourth, fifth = await turns(
+        shop, "How heavy is the Corvo R2?", "Do you have a repair service?", "how long does it take?", "is it in stock?"
+    )
+    assert fourth["analysis"]["question"] == "How long does the repair service take?"
+    assert "10 working days" in fourth["messages"][-1].content
+    assert fifth["analysis"]["question"] == "Is the Corvo R2 Backpack in stock?"

@@ -19,6 +19,7 @@ from concierge.state import Context, State
 from concierge.state.records import CustomerFacts, Feedback, Focus, HumanHold, SourceName
 from concierge.tools.analysis.conversation import (
     about_several,
+    bare_comparison,
     compares,
     customer_facts,
     is_short,
@@ -33,7 +34,7 @@ from concierge.tools.analysis.conversation import (
     with_facts,
 )
 from concierge.tools.analysis.query import analyze
-from concierge.tools.analysis.units import asked_attributes
+from concierge.tools.analysis.units import ATTRIBUTES, asked_attributes
 from concierge.tools.catalog.variants import carried_phrase, chosen_values
 from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
 from concierge.tools.llm.prompts import UNKNOWN_ITEM
@@ -128,11 +129,11 @@ async def resolve(
         # "And the Y?" after a question about X asks the same of Y.
         swapped = same_for(message, named.name, last.get("question") or "", (before or {}).get("name") or "")
         return (swapped, "rules", focus, focus) if swapped else (message, "none", focus, focus)
-    topic = (state.get("analysis") or {}).get("topic")
-    if before is None and topic and refers_back(message) and (words is None or not words.named(message)):
+    topic = _topic_meant(state, message, words)
+    if topic is not None:
         # "can I pause it?" after "do you do a coffee subscription?": "it" is what the last question was about,
-        # which is no catalog item.
-        return standalone(message, topic), "rules", None, None
+        # which is no catalog item; an item named before stays in focus for later.
+        return standalone(message, topic), "rules", None, before
     if before is None and words is not None and refers_back(message) and words.kind_of(message) is None:
         # "How much does it weigh?" with nothing in focus, and no word of the catalog for "it" to stand for ("I
         # opened a bottle of X and..."): no item to answer for; the answer asks which.
@@ -162,6 +163,26 @@ async def resolve(
 _THOSE = re.compile(r"\b(?:those|these|they|them|their)\b", re.I)
 
 
+_ITEM_ONLY = frozenset({"price", "duration"})
+"""Attributes a service or a policy has too ("how much is it?", "how long does it take?"); any other one asked
+("is it in stock?") is asked of a catalog item."""
+
+
+def _topic_meant(state: State, message: str, words: Vocabulary | None) -> str | None:
+    """What the last question was about, when it was no catalog item and its answer gave none, and this message
+    says "it" of it: the nearer antecedent than an item named turns ago. None when the message names an item
+    or asks what only items have."""
+    last = state.get("analysis") or {}
+    topic = last.get("topic")
+    if not topic or not refers_back(message) or (words is not None and words.named(message)):
+        return None
+    if any(c["id"].startswith("catalog:") for c in state.get("citations") or []):
+        return None  # the answer gave an item: "it" is that one
+    if any(a.name not in _ITEM_ONLY for a in asked_attributes(message)):
+        return None
+    return topic
+
+
 def _several(state: State, message: str, words: Vocabulary | None) -> list[Focus]:
     """The items the last turn named, when this message names none and speaks of them together ("they",
     "which one", "both"); for "which one is cheaper?" after "and the Pro?", the two items of the latest turns;
@@ -185,11 +206,19 @@ def _several(state: State, message: str, words: Vocabulary | None) -> list[Focus
     return []
 
 
+_COMPARATIVES = frozenset(w for a in ATTRIBUTES for w in a.cues_words)
+
+
 def _against(state: State, message: str, words: Vocabulary | None) -> tuple[str, list[Focus]] | None:
     """ "Is it quieter than the small one?": the item in focus against the one it is measured with (named, a
     sibling called by what sets it apart or by its size, or "the other one" of the latest turns), as a question
-    naming both, and the two items, the focus first."""
+    naming both, and the two items, the focus first. "is it cheaper?" after "and the Pro?" measures it against
+    the item before."""
+    if (state.get("analysis") or {}).get("topic"):
+        return None  # the last turn was about no item: "is it cheaper?" is not about an older one
     said = than_whom(message)
+    if said is None and bare_comparison(message, _COMPARATIVES):
+        said = (message.rstrip(" ?.!") + " than ", "the other one", "?")
     if said is None or words is None:
         return None
     head, rival_text, tail = said

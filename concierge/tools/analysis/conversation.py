@@ -97,7 +97,7 @@ def standalone_several(message: str, names: list[str]) -> str:
         return _tidy(f"{message.rstrip(' ?.!')}, " + " or ".join(f"the {n}" for n in names) + "?")
     joined = " and ".join(f"the {n}" for n in names)
     out = re.sub(r"\b(?:their|theirs)\b", f"{joined}'s", message, count=1, flags=re.I)
-    out = re.sub(r"\b(?:they|them|both|the two|these two|those two)\b", joined, out, count=1, flags=re.I)
+    out = re.sub(r"\b(?:they|them|both|the two|these two|those two|those|these)\b", joined, out, count=1, flags=re.I)
     return _tidy(out if out != message else f"{message.rstrip(' ?.!')} of {joined}?")
 
 
@@ -121,6 +121,23 @@ def than_whom(message: str) -> tuple[str, str, str] | None:
     return message[: m.start("rival")], m.group("rival").strip(), message[m.end("rival") :]
 
 
+_BARE_COMPARISON = re.compile(
+    r"^\s*(?:is|are|was)\s+(?:it|this|that|this one|that one)\s+(?:any\s+|much\s+|a bit\s+|a lot\s+)?"
+    r"(?P<word>(?:more |less )?[^\W\d_]+)\s*[?.!]*\s*$",
+    re.I,
+)
+
+
+def bare_comparison(message: str, comparatives: frozenset[str]) -> bool:
+    """ "is it cheaper?" (one of `comparatives`, or "more X"/"less X" of one): a comparison with the item named
+    before, not said."""
+    m = _BARE_COMPARISON.match(message)
+    if m is None:
+        return False
+    word = m.group("word").lower().split()
+    return word[-1] in comparatives and (len(word) == 2 or word[-1].endswith("er"))
+
+
 _OTHER = re.compile(r"^(?:the )?(?:other|previous|first|last|earlier)(?: one)?$|^(?:that|this)(?: one)?$", re.I)
 
 
@@ -135,8 +152,9 @@ _DETERMINER = re.compile(r"\b(?:a|an|the|your|any|some|my|our)\s+", re.I)
 
 def topic_of(question: str) -> str | None:
     """What a question about no catalog item is about, for a later "it": the words after its last determiner
-    ("do you do a coffee subscription?" -> "coffee subscription"), else the content words it ends with ("do you
-    do subscriptions?" -> "subscriptions"); None when it ends with neither."""
+    ("do you do a coffee subscription?" -> "coffee subscription"), else the service matter it names ("how much is
+    delivery to Ireland?" -> "delivery"), else the content words it ends with ("do you do subscriptions?" ->
+    "subscriptions"); None when it ends with none of them."""
     body = re.sub(r"\s*\([^)]*\)\s*$", "", question).strip()
     if not (body.endswith("?") or _ASKS.match(body)):
         return None  # "Hi, I'm a gold member" is about nothing a later "it" means
@@ -150,6 +168,9 @@ def topic_of(question: str) -> str | None:
             words.append(w)
         if words:
             return " ".join(words[:3])
+    matter = _MEMBERSHIP_TOPICS.search(body)
+    if matter:  # "How much is delivery to Ireland?" is about delivery
+        return matter.group(0)
     tail = []
     for w in reversed(WORD.findall(body)):
         if w.lower() in STOPWORDS or w.lower() in _CLAUSE_WORDS or len(tail) == 3:
