@@ -308,7 +308,8 @@ class Vocabulary:
     def sized_sibling(self, text: str, focus: CatalogItem) -> CatalogItem | None:
         """ "the small one" after the F35 fountain: the sibling (the same name with another model number, "AquaFlo
         F20 Drinking Fountain") whose number is lower, "the big one" higher; of several on that side, the nearest
-        ("smaller") or the farthest ("smallest", "small"). None unless the text says a size and one sibling fits."""
+        ("smaller") or the farthest ("smallest", "small"). None when the text says no size (or both) or no sibling is
+        on that side."""
         # "the small one", "the bigger model"; not "the large size", a version of the item itself.
         said = {m.group(1).lower() for m in _SIZED.finditer(text)}
         down, up = said & _SMALLER, said & _BIGGER
