@@ -12,11 +12,14 @@ from concierge.graph.graph import build_graph
 from concierge.state import Context
 from concierge.tools.analysis.conversation import (
     about_several,
+    compares,
     customer_facts,
     refers_back,
     same_for,
     standalone,
     standalone_several,
+    than_whom,
+    topic_of,
     with_facts,
 )
 from concierge.tools.llm.providers import ProviderConfig
@@ -247,3 +250,123 @@ async def test_it_after_two_items_asks_which(context: Context) -> None:
         context, "I'm deciding between the Kestrel Fountain Pen and the Fenwick Letter Writing Set.", "Is it in stock?"
     )
     assert second["messages"][-1].content.startswith("Which product do you mean?")
+
+
+_SHOP_CSV = "\n".join(
+    [
+        "Handle,Title,Body (HTML),Vendor,Type,Tags,Option1 Name,Option1 Value,Variant SKU,Variant Price,"
+        "Variant Inventory Qty,Published",
+        'lumio-l10,Lumio L10 Desk Lamp,<p>Small desk lamp.</p>,Lumio,Lighting,"lamp, desk",Title,Default Title,'
+        "LU-L10,30.00,8,TRUE",
+        'lumio-l25,Lumio L25 Desk Lamp,<p>Large desk lamp.</p>,Lumio,Lighting,"lamp, desk",Title,Default Title,'
+        "LU-L25,55.00,4,TRUE",
+        'corvo-r2,Corvo R2 Backpack,<p>Everyday backpack.</p>,Corvo,Bags,"bag, backpack",Title,Default Title,'
+        "CO-R2,80.00,6,TRUE",
+        'corvo-r2-plus,Corvo R2 Plus Backpack,<p>The R2 with a laptop sleeve.</p>,Corvo,Bags,"bag, backpack",'
+        "Title,Default Title,CO-R2P,110.00,3,TRUE",
+    ]
+)
+_SHOP_PAGES = {
+    "lumio-l10.md": "# Lumio L10 Desk Lamp\n\nBrightness: 300 lm\nWeight: 0.6 kg\n",
+    "lumio-l25.md": "# Lumio L25 Desk Lamp\n\nBrightness: 800 lm\nWeight: 1.9 kg\n",
+    "corvo-r2.md": "# Corvo R2 Backpack\n\nVolume: 18 litres\nWeight: 0.9 kg\n",
+    "corvo-r2-plus.md": "# Corvo R2 Plus Backpack\n\nVolume: 24 litres\nWeight: 1.2 kg\n",
+    "policies.md": (
+        "# Policies\n\n## Repair service\n\nWe run a repair service for any bag bought from us. You can book the "
+        "repair service online and track it from your account; a repair takes 10 working days.\n"
+    ),
+}
+
+
+@pytest.fixture
+async def shop(tools: Toolbox, context: Context, tmp_path) -> Context:
+    """A small shop as it publishes itself: lamps that differ by model number, a backpack and its Plus sibling,
+    and a service that is no catalog item."""
+    from concierge.evaluation.harness import load_business
+
+    folder = tmp_path / "shop"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "products.csv").write_text(_SHOP_CSV)
+    for name, text in _SHOP_PAGES.items():
+        (folder / "docs" / name).write_text(text)
+    tenant_id = await load_business(tools, folder)
+    return replace(context, tenant_id=tenant_id, business_name="Shop")
+
+
+async def test_which_one_after_a_sibling_compares_both(shop: Context) -> None:
+    """ "which one is cheaper?" after "and the Plus?" compares the two items of the latest turns."""
+    _, second, third = await turns(shop, "How heavy is the Corvo R2?", "and the Plus?", "which one is cheaper?")
+    assert second["analysis"]["focus"]["id"] == "catalog:product:corvo-r2-plus"
+    analysis = third["analysis"]
+    assert {i["id"] for i in analysis["items"]} == {"catalog:product:corvo-r2", "catalog:product:corvo-r2-plus"}
+    assert "Corvo R2 Backpack" in analysis["question"] and "Corvo R2 Plus Backpack" in analysis["question"]
+    answer = third["messages"][-1].content
+    assert "80.00" in answer and "110.00" in answer, answer
+    assert answer.startswith("The Corvo R2 Backpack is cheaper"), answer
+
+
+async def test_than_the_small_one_is_the_sibling_with_the_lower_number(shop: Context) -> None:
+    _, second, third = await turns(
+        shop, "How much does the Lumio L25 weigh?", "Is it brighter than the small one?", "how much is it?"
+    )
+    analysis = second["analysis"]
+    assert analysis["question"] == "Is the Lumio L25 Desk Lamp brighter than the Lumio L10 Desk Lamp?"
+    assert [i["id"] for i in analysis["items"]] == ["catalog:product:lumio-l25", "catalog:product:lumio-l10"]
+    assert "800 lm" in second["messages"][-1].content and "300 lm" in second["messages"][-1].content
+    assert "55.00" in third["messages"][-1].content, "'it' is still the lamp in focus"
+    _, again = await turns(shop, "How much does the Lumio L10 weigh?", "and the bigger one?")
+    assert again["analysis"]["question"] == "How much does the Lumio L25 Desk Lamp weigh?"
+    assert "1.9 kg" in again["messages"][-1].content
+
+
+async def test_and_on_the_other_version_asks_the_last_question_of_it(shop: Context) -> None:
+    _, second = await turns(shop, "What is the volume of the Corvo R2?", "and on the Plus version?")
+    assert second["analysis"]["question"] == "What is the volume of the Corvo R2 Plus Backpack?"
+    assert "24 litres" in second["messages"][-1].content
+
+
+async def test_it_after_a_question_about_no_item_is_its_topic(shop: Context) -> None:
+    """ "can I track it?" after a question about a service the catalog does not sell: the service, not "which
+    product do you mean?"."""
+    first, second = await turns(shop, "Do you have a repair service?", "how long does it take?")
+    assert first["analysis"]["topic"] == "repair service"
+    assert second["analysis"]["question"] == "How long does the repair service take?"
+    assert "10 working days" in second["messages"][-1].content
+    [alone] = await turns(shop, "how long does it take?")
+    assert alone["messages"][-1].content.startswith("Which product do you mean?"), "no topic before it: ask"
+
+
+def test_topics_and_comparisons_are_read() -> None:
+    assert topic_of("do you do a gift wrapping service?") == "gift wrapping service"
+    assert topic_of("Can I cancel my order?") == "order"
+    assert topic_of("Hi, I'm a gold member") is None
+    assert than_whom("Is it quieter than the small one?") == ("Is it quieter than ", "the small one", "?")
+    assert than_whom("Is it quiet?") is None
+    assert compares("which is cheaper?") and compares("Which one is lighter?") and not compares("Is it light?")
+
+
+async def test_is_it_cheaper_measures_it_against_the_item_before(shop: Context) -> None:
+    _, _, third = await turns(shop, "How heavy is the Corvo R2?", "and the Plus?", "is it cheaper?")
+    analysis = third["analysis"]
+    assert analysis["question"] == "Is the Corvo R2 Plus Backpack cheaper than the Corvo R2 Backpack?"
+    assert analysis["focus"]["id"] == "catalog:product:corvo-r2-plus"
+    assert "80.00" in third["messages"][-1].content and "110.00" in third["messages"][-1].content
+
+
+async def test_those_after_a_listing_are_the_items_listed(shop: Context) -> None:
+    first, second = await turns(shop, "Which backpacks do you have?", "how much are those?")
+    assert "Corvo R2 Backpack" in first["messages"][-1].content, first["messages"][-1].content
+    ids = {i["id"] for i in second["analysis"]["items"]}
+    assert ids == {"catalog:product:corvo-r2", "catalog:product:corvo-r2-plus"}, second["analysis"]
+    assert "80.00" in second["messages"][-1].content and "110.00" in second["messages"][-1].content
+
+
+async def test_the_topic_of_the_last_turn_is_nearer_than_an_item_before_it(shop: Context) -> None:
+    """ "it" after a question about a service means the service, though a backpack was named before; a fact only
+    items have ("in stock") is still asked of the backpack."""
+    _, _, fourth, fifth = await turns(
+        shop, "How heavy is the Corvo R2?", "Do you have a repair service?", "how long does it take?", "is it in stock?"
+    )
+    assert fourth["analysis"]["question"] == "How long does the repair service take?"
+    assert "10 working days" in fourth["messages"][-1].content
+    assert fifth["analysis"]["question"] == "Is the Corvo R2 Backpack in stock?"

@@ -19,17 +19,22 @@ from concierge.state import Context, State
 from concierge.state.records import CustomerFacts, Feedback, Focus, HumanHold, SourceName
 from concierge.tools.analysis.conversation import (
     about_several,
+    bare_comparison,
+    compares,
     customer_facts,
     is_short,
+    means_the_other,
     refers_back,
     rewrite_prompt,
     same_for,
     standalone,
     standalone_several,
+    than_whom,
+    topic_of,
     with_facts,
 )
 from concierge.tools.analysis.query import analyze
-from concierge.tools.analysis.units import asked_attributes
+from concierge.tools.analysis.units import ATTRIBUTES, asked_attributes
 from concierge.tools.catalog.variants import carried_phrase, chosen_values
 from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
 from concierge.tools.llm.prompts import UNKNOWN_ITEM
@@ -124,6 +129,11 @@ async def resolve(
         # "And the Y?" after a question about X asks the same of Y.
         swapped = same_for(message, named.name, last.get("question") or "", (before or {}).get("name") or "")
         return (swapped, "rules", focus, focus) if swapped else (message, "none", focus, focus)
+    topic = _topic_meant(state, message, words)
+    if topic is not None:
+        # "can I pause it?" after "do you do a coffee subscription?": "it" is what the last question was about,
+        # which is no catalog item; an item named before stays in focus for later.
+        return standalone(message, topic), "rules", None, before
     if before is None and words is not None and refers_back(message) and words.kind_of(message) is None:
         # "How much does it weigh?" with nothing in focus, and no word of the catalog for "it" to stand for ("I
         # opened a bottle of X and..."): no item to answer for; the answer asks which.
@@ -150,13 +160,101 @@ async def resolve(
     return standalone(message, name), "rules", before, before
 
 
+_THOSE = re.compile(r"\b(?:those|these|they|them|their)\b", re.I)
+
+
+_ITEM_ONLY = frozenset({"price", "duration"})
+"""Attributes a service or a policy has too ("how much is it?", "how long does it take?"); any other one asked
+("is it in stock?") is asked of a catalog item."""
+
+
+def _topic_meant(state: State, message: str, words: Vocabulary | None) -> str | None:
+    """What the last question was about, when it was no catalog item and its answer gave none, and this message
+    says "it" of it: the nearer antecedent than an item named turns ago. None when the message names an item
+    or asks what only items have."""
+    last = state.get("analysis") or {}
+    topic = last.get("topic")
+    if not topic or not refers_back(message) or (words is not None and words.named(message)):
+        return None
+    if any(c["id"].startswith("catalog:") for c in state.get("citations") or []):
+        return None  # the answer gave an item: "it" is that one
+    if any(a.name not in _ITEM_ONLY for a in asked_attributes(message)):
+        return None
+    return topic
+
+
 def _several(state: State, message: str, words: Vocabulary | None) -> list[Focus]:
     """The items the last turn named, when this message names none and speaks of them together ("they",
-    "which one", "both")."""
-    if words is None or not about_several(message) or words.named(message, ALSO_NAMED):
+    "which one", "both"); for "which one is cheaper?" after "and the Pro?", the two items of the latest turns;
+    for "those" after an answer that listed items, the items it listed."""
+    if words is None or words.named(message, ALSO_NAMED):
         return []
-    last = [i for i in (state.get("analysis") or {}).get("items") or [] if i.get("id")]
-    return last[:MAX_ITEMS] if len(last) > 1 else []
+    last_turn = state.get("analysis") or {}
+    last = [i for i in last_turn.get("items") or [] if i.get("id")]
+    # "which is your cheapest grinder?" asks the catalog, not the items just discussed.
+    comparing = compares(message) and not words.kind_words(message)
+    if about_several(message) or comparing:
+        if len(last) > 1:
+            return last[:MAX_ITEMS]
+        recent = [i for i in last_turn.get("recent") or [] if i.get("id")]
+        if comparing and len(recent) > 1:
+            return recent[:2]
+    if _THOSE.search(message) and len(last) < 2 and not last_turn.get("focus"):
+        listed = [it for key in _listed(state) if (it := words.by_key(key)) is not None]
+        turn = state.get("turn", 0) + 1
+        return [_focus(it, turn, "answer") for it in listed[:MAX_ITEMS]] if len(listed) > 1 else []
+    return []
+
+
+_COMPARATIVES = frozenset(w for a in ATTRIBUTES for w in a.cues_words)
+
+
+def _against(state: State, message: str, words: Vocabulary | None) -> tuple[str, list[Focus]] | None:
+    """ "Is it quieter than the small one?": the item in focus against the one it is measured with (named, a
+    sibling called by what sets it apart or by its size, or "the other one" of the latest turns), as a question
+    naming both, and the two items, the focus first. "is it cheaper?" after "and the Pro?" measures it against
+    the item before."""
+    if (state.get("analysis") or {}).get("topic"):
+        return None  # the last turn was about no item: "is it cheaper?" is not about an older one
+    said = than_whom(message)
+    if said is None and bare_comparison(message, _COMPARATIVES):
+        said = (message.rstrip(" ?.!") + " than ", "the other one", "?")
+    if said is None or words is None:
+        return None
+    head, rival_text, tail = said
+    before = previous_focus(state, words)
+    if before is None or not before.get("id") or not refers_back(head) or words.named(head, ALSO_NAMED):
+        return None
+    focused = words.by_key(before["id"])
+    if focused is None:
+        return None
+    rival = words.best_named(rival_text) or words.sibling_named(rival_text, focused)
+    if rival is None and means_the_other(rival_text):
+        recent = (state.get("analysis") or {}).get("recent") or []
+        other = next((f for f in recent if f.get("id") and f["id"] != focused.item_id), None)
+        rival = words.by_key(other["id"]) if other else None
+    if rival is None or rival.item_id == focused.item_id:
+        return None
+    turn = state.get("turn", 0) + 1
+    question = f"{standalone(head, focused.name).rstrip()} the {rival.name}{tail}"
+    return question, [_focus(focused, turn, "named"), _focus(rival, turn, "named")]
+
+
+def _recent(items: list[Focus], last: dict[str, Any]) -> list[Focus]:
+    """This turn's items, then those of the latest turns, newest first, each once."""
+    seen: dict[str, Focus] = {}
+    for f in [*items, *(last.get("recent") or last.get("items") or [])]:
+        if f.get("id") and f["id"] not in seen:
+            seen[f["id"]] = f
+    return list(seen.values())[:MAX_ITEMS]
+
+
+def _listed(state: State) -> list[str]:
+    """The catalog items the last answer named, in the order it named them."""
+    answer = next((m.text for m in reversed(state["messages"][:-1]) if isinstance(m, AIMessage)), "")
+    sources = (state.get("context") or {}).get("sources") or []
+    named = {s["id"]: answer.find(s["title"]) for s in sources if s["id"].startswith("catalog:") and s["title"]}
+    return sorted((i for i, at in named.items() if at >= 0), key=lambda i: named[i])
 
 
 _ORDINAL = re.compile(
@@ -178,11 +276,7 @@ def _ordinal(state: State, message: str, words: Vocabulary | None, turn: int) ->
     last = state.get("analysis") or {}
     listed = [i["id"] for i in last.get("items") or [] if i.get("id")]
     if len(listed) < 2:
-        # The items the last answer named, in the order it named them.
-        answer = next((m.text for m in reversed(state["messages"][:-1]) if isinstance(m, AIMessage)), "")
-        sources = (state.get("context") or {}).get("sources") or []
-        named = {s["id"]: answer.find(s["title"]) for s in sources if s["id"].startswith("catalog:") and s["title"]}
-        listed = sorted((i for i, at in named.items() if at >= 0), key=lambda i: named[i])
+        listed = _listed(state)
     if len(listed) < 2:
         return None
     place = _ORDINALS[m.group(1).lower()]
@@ -215,7 +309,10 @@ async def _by_price(
     m = _PRICE_RANK.search(message)
     if m is None or words is None:
         return None
-    listed = [i["id"] for i in (state.get("analysis") or {}).get("items") or [] if i.get("id")]
+    last = state.get("analysis") or {}
+    listed = [i["id"] for i in last.get("items") or [] if i.get("id")]
+    if len(listed) < 2:  # "the cheaper one" after "and the Pro?": the items of the latest turns
+        listed = [i["id"] for i in last.get("recent") or [] if i.get("id")][:2]
     skus = [i.split(":", 2)[2] for i in listed if i.startswith("catalog:product:")]
     if len(skus) < 2:
         return None
@@ -289,9 +386,13 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
     words = await tools.catalog.vocabulary(ctx.tenant_id) if "catalog" in ctx.sources else None
     message = latest_question(state)
     several = _several(state, message, words)
+    against = None if several else _against(state, message, words)
     if several:  # "how much are they?" about the items the last turn named
         question, rewritten_by = standalone_several(message, [f["name"] for f in several]), "rules"
         focus, keep = None, previous_focus(state, words)
+    elif against is not None:  # "is it quieter than the small one?": the item in focus and its sibling
+        (question, several), rewritten_by = against, "rules"
+        focus = keep = several[0]
     else:
         question, rewritten_by, focus, keep = await resolve(state, message, words, tools, ctx, turn)
     facts: CustomerFacts = customer_facts(message, dict(state.get("customer") or {}))  # type: ignore[assignment]
@@ -313,7 +414,20 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
         items.insert(0, focus)
     if focus is UNRESOLVED:
         items = [UNRESOLVED]
-    analysis.update(original=message, rewritten_by=rewritten_by, focus=focus, items=items)
+    last = state.get("analysis") or {}
+    # A question about no item keeps what it was about for a later "it": the topic it carried over, or its own.
+    topic = None
+    if focus is None and not items:
+        carried = last.get("topic")
+        topic = carried if carried and carried in question and carried not in message else topic_of(message)
+    analysis.update(
+        original=message,
+        rewritten_by=rewritten_by,
+        focus=focus,
+        items=items,
+        recent=_recent([i for i in items if i is not UNRESOLVED], last),
+        topic=topic,
+    )
     update: dict = {
         "turn": turn,
         "analysis": analysis,

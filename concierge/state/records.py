@@ -64,6 +64,10 @@ class QueryAnalysis(TypedDict):
     """The item the question is about, which retrieval puts first."""
     items: NotRequired[list["Focus"]]
     """Every catalog item the question names (two for a comparison), the focus among them."""
+    recent: NotRequired[list["Focus"]]
+    """The items of the latest turns, newest first: what "which one is cheaper?" compares after "and the Pro?"."""
+    topic: NotRequired[str | None]
+    """What a question about no catalog item was about ("coffee subscription"): what a later "it" means."""
 
 
 class RetrievedItem(TypedDict):

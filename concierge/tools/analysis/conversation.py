@@ -9,7 +9,7 @@ They are the offline default; a model may rewrite instead (`rewrite_prompt`), an
 import re
 from typing import Any
 
-from concierge.tools.analysis.text import WORD, fold, stems
+from concierge.tools.analysis.text import STOPWORDS, WORD, fold, stems
 
 _PRONOUN = re.compile(
     r"\b(it|its|it's|itself|that one|this one|the one|that|this|these|those|they|them|their|theirs|one)\b", re.I
@@ -97,14 +97,96 @@ def standalone_several(message: str, names: list[str]) -> str:
         return _tidy(f"{message.rstrip(' ?.!')}, " + " or ".join(f"the {n}" for n in names) + "?")
     joined = " and ".join(f"the {n}" for n in names)
     out = re.sub(r"\b(?:their|theirs)\b", f"{joined}'s", message, count=1, flags=re.I)
-    out = re.sub(r"\b(?:they|them|both|the two|these two|those two)\b", joined, out, count=1, flags=re.I)
+    out = re.sub(r"\b(?:they|them|both|the two|these two|those two|those|these)\b", joined, out, count=1, flags=re.I)
     return _tidy(out if out != message else f"{message.rstrip(' ?.!')} of {joined}?")
+
+
+_COMPARES = re.compile(r"^\s*which\b|\bwhich (?:one|of|is)\b", re.I)
+
+
+def compares(message: str) -> bool:
+    """Whether a message asks which of several items wins ("which one is cheaper?", "which is lighter?")."""
+    return bool(_COMPARES.search(message))
+
+
+_THAN = re.compile(r"\b(?:[^\W\d_]+er|more [^\W\d_]+|less [^\W\d_]+|better|worse)\s+than\s+(?P<rival>[^?.!,;]+)", re.I)
+
+
+def than_whom(message: str) -> tuple[str, str, str] | None:
+    """ "Is it quieter than the small one?" -> ("Is it quieter than ", "the small one", "?"): the part that asks,
+    what it is measured against, and what follows; None when the message compares with nothing."""
+    m = _THAN.search(message)
+    if m is None:
+        return None
+    return message[: m.start("rival")], m.group("rival").strip(), message[m.end("rival") :]
+
+
+_BARE_COMPARISON = re.compile(
+    r"^\s*(?:is|are|was)\s+(?:it|this|that|this one|that one)\s+(?:any\s+|much\s+|a bit\s+|a lot\s+)?"
+    r"(?P<word>(?:more |less )?[^\W\d_]+)\s*[?.!]*\s*$",
+    re.I,
+)
+
+
+def bare_comparison(message: str, comparatives: frozenset[str]) -> bool:
+    """ "is it cheaper?" (one of `comparatives`, or "more X"/"less X" of one): a comparison with the item named
+    before, not said."""
+    m = _BARE_COMPARISON.match(message)
+    if m is None:
+        return False
+    word = m.group("word").lower().split()
+    return word[-1] in comparatives and (len(word) == 2 or word[-1].endswith("er"))
+
+
+_OTHER = re.compile(r"^(?:the )?(?:other|previous|first|last|earlier)(?: one)?$|^(?:that|this)(?: one)?$", re.I)
+
+
+def means_the_other(phrase: str) -> bool:
+    """ "the other one", "the previous one", "that one": an item the conversation named before, not by name."""
+    return bool(_OTHER.match(phrase.strip(" ?.!")))
+
+
+_CLAUSE_WORDS = frozenset("while because since before after until unless though although whether".split())
+_DETERMINER = re.compile(r"\b(?:a|an|the|your|any|some|my|our)\s+", re.I)
+
+
+def topic_of(question: str) -> str | None:
+    """What a question about no catalog item is about, for a later "it": the words after its last determiner
+    ("do you do a coffee subscription?" -> "coffee subscription"), else the service matter it names ("how much is
+    delivery to Ireland?" -> "delivery"), else the content words it ends with ("do you do subscriptions?" ->
+    "subscriptions"); None when it ends with none of them."""
+    body = re.sub(r"\s*\([^)]*\)\s*$", "", question).strip()
+    if not (body.endswith("?") or _ASKS.match(body)):
+        return None  # "Hi, I'm a gold member" is about nothing a later "it" means
+    body = body.rstrip(" ?.!")
+    spans = [m.end() for m in _DETERMINER.finditer(body)]
+    for start in reversed(spans):
+        words = []
+        for w in WORD.findall(body[start:]):
+            if w.lower() in STOPWORDS or w.lower() in _CLAUSE_WORDS:
+                break
+            words.append(w)
+        if words:
+            return " ".join(words[:3])
+    matter = _MEMBERSHIP_TOPICS.search(body)
+    if matter:  # "How much is delivery to Ireland?" is about delivery
+        return matter.group(0)
+    tail = []
+    for w in reversed(WORD.findall(body)):
+        if w.lower() in STOPWORDS or w.lower() in _CLAUSE_WORDS or len(tail) == 3:
+            break
+        tail.insert(0, w)
+    return " ".join(tail) or None
 
 
 _SAME_FOR = re.compile(
     r"^\s*(?:and|also|what about|how about|and what about|what of|same for|and for|ok(?:ay)?,? and)\b", re.I
 )
-_SAME_FOR_REST = re.compile(r"^[\s?.!,]*(?:the|then|one|please|too)?[\s?.!,]*$", re.I)
+_SAME_FOR_FILLER = frozenset(
+    "the then one ones please too on for with in about of version versions model models variant edition type "
+    "instead small smaller smallest little big bigger biggest large larger largest".split()
+)
+"""Words beside an item's name that ask nothing more of it: "and on the Wi-Fi version?", "and the small one?"."""
 
 
 def said_name(text: str, name: str) -> str | None:
@@ -134,11 +216,12 @@ def same_for(message: str, name: str, previous_question: str, previous_name: str
     beyond naming the item."""
     lead = _SAME_FOR.match(message)
     before = said_name(previous_question, previous_name) if previous_name else None
-    said = said_name(message[lead.end() :], name) if lead else None
-    if not lead or not before or not said:
+    if not lead or not before:
         return None
+    # A sibling called by its size ("and the small one?") says none of its name.
+    said = said_name(message[lead.end() :], name) or "\x00"
     rest = message[lead.end() :].replace(said, " ")
-    if not _SAME_FOR_REST.match(rest) or name.casefold() == previous_name.casefold():
+    if not set(WORD.findall(rest.lower())) <= _SAME_FOR_FILLER or name.casefold() == previous_name.casefold():
         return None
     return previous_question.replace(before, name)
 

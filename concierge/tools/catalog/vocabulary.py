@@ -95,6 +95,28 @@ def message_terms(text: str) -> set[str]:
     return stems(text) | stems(" ".join(joined)) | stems(" ".join(_compounds(text)))
 
 
+_SMALLER = frozenset({"small", "smaller", "smallest", "little", "compact", "tiny", "mini"})
+_BIGGER = frozenset({"big", "bigger", "biggest", "large", "larger", "largest", "huge"})
+_COMPARATIVE_SIZE = frozenset({"smaller", "bigger", "larger"})
+_SIZED = re.compile(
+    rf"\bthe\s+({'|'.join(sorted(_SMALLER | _BIGGER))})(?:\s+(?:one|model|version)s?\b|(?=\s*(?:[?.!,;]|$)))", re.I
+)
+
+
+def _model_size(name: str) -> tuple[str, float] | None:
+    """A name's family (its words without the model number) and the number its model says: "AquaFlo F35 Drinking
+    Fountain" -> ("aquaflo drinking fountain", 35); None for a name with no number or several."""
+    words = re.findall(r"[^\W_]+(?:[-.][^\W_]+)*", name.lower())
+    numbered = [w for w in words if re.search(r"\d", w)]
+    if len(numbered) != 1:
+        return None
+    digits = re.findall(r"\d+(?:\.\d+)?", numbered[0])
+    if len(digits) != 1:
+        return None
+    family = " ".join(w if w != numbered[0] else re.sub(r"[\d.]+", "#", w) for w in words)
+    return family, float(digits[0])
+
+
 @dataclass
 class Vocabulary:
     """What the tenant's catalog calls things, for one catalog version."""
@@ -295,7 +317,34 @@ class Vocabulary:
             for _, it in self.named(f"{text} {focus.name}")
             if it != focus and said & set(_terms(it.name)) and own & set(_terms(it.name))
         ]
+        if not fits:
+            return self.sized_sibling(text, focus)
         return fits[0] if len(fits) == 1 else None
+
+    def sized_sibling(self, text: str, focus: CatalogItem) -> CatalogItem | None:
+        """ "the small one" after the F35 fountain: the sibling (the same name with another model number, "AquaFlo
+        F20 Drinking Fountain") whose number is lower, "the big one" higher; of several on that side, the nearest
+        ("smaller") or the farthest ("smallest", "small"). None when the text says no size (or both) or no sibling is
+        on that side."""
+        # "the small one", "the bigger model"; not "the large size", a version of the item itself.
+        said = {m.group(1).lower() for m in _SIZED.finditer(text)}
+        down, up = said & _SMALLER, said & _BIGGER
+        if bool(down) == bool(up):
+            return None
+        mine = _model_size(focus.name)
+        if mine is None:
+            return None
+        family, number = mine
+        side = []
+        for it in self.items:
+            theirs = _model_size(it.name) if it != focus and it.kind == focus.kind else None
+            if theirs is not None and theirs[0] == family and (theirs[1] < number if down else theirs[1] > number):
+                side.append((abs(theirs[1] - number), it))
+        if not side:
+            return None
+        side.sort(key=lambda x: x[0])
+        nearest = bool((down | up) & _COMPARATIVE_SIZE)
+        return side[0][1] if nearest or len(side) == 1 else side[-1][1]
 
     def _by_number(self, sharing: set[int], text: str) -> set[int]:
         """Of names sharing the same words, those the text's numbers single out: "Aster Shelf" is not the
