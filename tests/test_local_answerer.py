@@ -665,3 +665,18 @@ def test_words_that_set_the_scene_need_no_source(question: str) -> None:
     header = Header(question=None, focus=["Dun Kettle"], items=["Dun Kettle"])
     assert "induction [1]" in compose_answer(question, blocks, header=header)
     assert compose_answer("Will the Dun Kettle work on a camping stove?", blocks, header=header) == DECLINE
+
+
+def test_the_customers_own_things_and_model_numbers() -> None:
+    """ "my lab" is the customer's dog, no word a page must hold; the 2 of "H2" is no figure to answer by."""
+    tracker = [
+        SourceBlock(1, "pawl-t3 (Pawl T3 Pro) — about Pawl T3 Pro", "Water resistance: IP68 (1.5 m for 30 minutes)"),
+    ]
+    header = Header(question=None, focus=["Pawl T3 Pro"], items=["Pawl T3 Pro"])
+    answer = compose_answer("can my lab go swimming with the T3 Pro on?", tracker, header=header)
+    assert "IP68" in answer, answer
+    grinder = [
+        SourceBlock(1, "tal-h2-mini (Tal H2 Mini) — about Tal H2 Mini", "The H2 Mini is the H2 cut down for travel."),
+    ]
+    header = Header(question=None, focus=["Tal H2 Mini"], items=["Tal H2 Mini"])
+    assert compose_answer("whats the warranty on the H2 Mini?", grinder, header=header) == DECLINE

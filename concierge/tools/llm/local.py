@@ -849,6 +849,10 @@ _HOW_DIMENSIONS = {
 _HOW_WORD = re.compile(r"\bhow (\w+)\b", re.I)
 
 
+_FIGURE = re.compile(r"(?<![^\W\d_])\d")
+"""A number of its own: "32 mm", "2,000"; not the 2 of a model's name ("H2")."""
+
+
 def _spec_by_meaning(
     reading: Reading, scored: list[Scored], attributes: list[Attribute], embed: Embed | None
 ) -> list[Scored]:
@@ -866,7 +870,7 @@ def _spec_by_meaning(
         for s in scored
         if not s.catalog
         and s.subject in reading.asked
-        and (key_value(s.sentence) is not None or any(c.isdigit() for c in s.sentence))
+        and (key_value(s.sentence) is not None or _FIGURE.search(s.sentence))
         and not _rival_line(s.sentence, [a for a in attributes if a.dimension], asked)
     ]
     if not specs:
@@ -882,6 +886,8 @@ def _spec_by_meaning(
         return scored
     if specs[best].hits - names and (sims[best] < _SPEC_SURE or sims[best] - second < _SPEC_SURE_MARGIN):
         return scored  # a line some words reach and others miss is the words' to judge, unless meaning is sure
+    if key_value(specs[best].sentence) is None and sims[best] < _SPEC_SURE:
+        return scored  # prose holding a figure says many things: only a sure likeness makes it the answer
     wanted = {a.dimension for a in attributes if a.dimension}
     how = _HOW_WORD.search(reading.words)
     if how:
@@ -1062,6 +1068,7 @@ def _part_is_named(word: str, reading: Reading, covered: set[str]) -> bool:
 _ASKING = re.compile(
     r"\b(?:how|what|which|where|when|who|why)\b|(?:^|[,;:]\s*)(?:will|would|can|could|does|do|is|are|should)\b", re.I
 )
+_THEIRS = re.compile(r"\b(?:my|our|his|her|their)\s+([^\W\d_]{3,})\b", re.I)
 _KIND_OF = re.compile(r"\b(kind|sort|type)s? of\b", re.I)
 
 
@@ -1071,6 +1078,7 @@ def _situation(reading: Reading) -> set[str]:
     not hold them."""
     text = reading.words
     out = {stem(m.group(1)) for m in _KIND_OF.finditer(text)}
+    out |= {stem(m.group(1)) for m in _THEIRS.finditer(text)}  # "my lab", "his collar": the customer's own things
     m = _ASKING.search(text)
     if m and m.start() > 0:
         out |= stems(text[: m.start()]) - stems(text[m.start() :])
