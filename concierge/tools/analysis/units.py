@@ -38,6 +38,10 @@ UNITS: dict[str, tuple[str, float]] = {
     "qt": ("volume", 0.946353),
     "cup": ("volume", 0.2365882365),
     "s": ("time", 1 / 60),
+    "day": ("time", 1440.0),
+    "week": ("time", 10080.0),
+    "month": ("time", 43830.0),
+    "year": ("time", 525960.0),
     "ah": ("charge", 1000.0),
     "kw": ("power", 1000.0),
     "v": ("voltage", 1.0),
@@ -77,6 +81,10 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "qt": ("qt", "quart", "quarts"),
     "cup": ("cup", "cups"),
     "s": ("s", "sec", "secs", "second", "seconds"),
+    "day": ("day", "days"),
+    "week": ("week", "weeks", "wk", "wks"),
+    "month": ("month", "months"),
+    "year": ("year", "years", "yr", "yrs"),
     "ah": ("ah", "amp hour", "amp hours", "amp-hour", "amp-hours", "ampere hours"),
     "kw": ("kw", "kilowatt", "kilowatts"),
     "v": ("v", "volt", "volts"),
@@ -424,6 +432,7 @@ def phrase_words(text: str) -> dict[str, frozenset[str]]:
 
 _HOW_MEASURES = {
     "long": {"time", "length"},
+    "soon": {"time"},
     "heavy": {"mass"},
     "warm": {"temperature"},
     "hot": {"temperature"},
@@ -437,7 +446,7 @@ PER_CHARGE = re.compile(
 )
 """A time "per charge" is how long an item runs, never how long it takes to charge."""
 _HOW = re.compile(
-    r"\bhow (big|large|small|long|wide|tall|heavy|warm|hot|cold|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I
+    r"\bhow (big|large|small|long|soon|wide|tall|heavy|warm|hot|cold|much (?:does|do|will) \w+ (?:weigh|hold))\b", re.I
 )
 _HOW_ATTRIBUTE = {
     "big": "dimensions",
@@ -470,11 +479,14 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
     for word in re.findall(r"[^\W\d_]+", names):
         said = re.sub(rf"\b{re.escape(word)}\b", " ", said, flags=re.I)
     how = _HOW.search(question)
-    if how and how.group(1).lower() == "long":
+    if how and how.group(1).lower() == "soon":
+        found = [BY_NAME["duration"], *(a for a in found if a.name != "duration")]  # "how soon can I wash it?"
+    elif how and how.group(1).lower() == "long":
         # "how long does it take / last / run" asks for a time; "how long is it" for a length.
         timed = re.search(
             r"\b(take|takes|last|lasts|run|runs|charge|charges|charging|keep|keeps|stay|stays|boil|wait|go|goes|going|"
-            r"between|before|until|brew|brewing|steep|steeping|infuse|soak|cook|bake|heat|roast|dry|dries|cure)\b",
+            r"between|before|until|brew|brewing|steep|steeping|infuse|soak|cook|bake|heat|roast|dry|dries|cure|hold|"
+            r"holds|need|needs|valid|set aside|stuck|book)\b",
             said,
             re.I,
         )

@@ -107,6 +107,7 @@ _SYNONYMS = {
     "loud": ("nois", "sound"),
     "quiet": ("nois", "sound"),
     "heavi": ("weight",),
+    "soon": ("hour", "day", "week", "minut", "wait", "after"),
     "fee": ("cost", "charg"),
     "ship": ("deliveri",),
     "postag": ("deliveri", "ship", "post"),
@@ -258,8 +259,15 @@ class Reading:
     def words(self) -> str:
         """The question without the facts appended to it, then the asking part of it (`focus`), then the facts."""
         facts = _FACTS.search(self.text)
-        body = self.text[: facts.start()] if facts else self.text
+        body = _PHRASAL.sub(
+            lambda m: _PHRASAL_WORDS[m.group(0).lower()], self.text[: facts.start()] if facts else self.text
+        )
         return f"{focus(body)} {facts.group(1)}" if facts else focus(body)
+
+
+_PHRASAL_WORDS = {"hold up": "last", "holds up": "lasts", "keep going": "last", "keeps going": "lasts"}
+_PHRASAL = re.compile(r"\b(?:" + "|".join(_PHRASAL_WORDS) + r")\b", re.I)
+"""Phrasal verbs as the one word sources use: "how long will it hold up?" asks how long it lasts."""
 
 
 def _mentions(sentence: str, name: str, others: tuple[str, ...] | list[str] = ()) -> bool:
@@ -569,6 +577,10 @@ def _attribute_score(
     best = (0.0, 0.0)
     asked = {a.name for a in attributes}
     for attr in attributes:
+        if attr.name == "duration" and not catalog and kv is None:
+            if "time" in {q.dimension for q in quantities(sentence)} and stems(sentence) & (attr.keys | attr.cues):
+                best = max(best, _QUANTITY_PROSE)  # "Expect it to last 8 to 10 weeks"
+            continue
         if attr.name in ("price", "stock", "duration"):
             continue  # the catalog's own sentences state these
         if attr.name == "charging" and PER_CHARGE.search(sentence):
@@ -666,6 +678,11 @@ def weigh(
             units.append((b.n, s, _with_roots(stems(s)), stems(b.label) | heading, subject, catalog, heading))
     if not units or not (q or (reading.asked and attributes)):
         return [], set()
+    if attributes and attributes[0].name == "dimensions" and _HOW_LONG_IS.search(reading.words):
+        # "how long is a bridal trial?": a time where the sources measure times and no lengths
+        measures = {x.dimension for u in units for x in quantities(u[1])}
+        if "time" in measures and "length" not in measures and not units_named(reading.words):
+            attributes = [BY_NAME["duration"], *attributes[1:]]
     vocabulary = set().union(*(u[2] | u[3] for u in units))
     # A word with everyday synonyms or an attribute meaning ("sell", "weigh") is no typo of a source's word.
     phrases = phrase_words(reading.words)
@@ -1045,6 +1062,7 @@ def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     return f"{'Yes' if r.holds(given) else 'No'}: {cite(line, n)}"
 
 
+_HOW_LONG_IS = re.compile(r"\bhow long (?:is|are|was|will be)\b", re.I)
 _ASKS_YEAR = re.compile(
     r"\b(?:what|which) year\b|\bwhen (?:was|were|did)\b.*\b(?:released|launched|introduced|come out|came out)\b",
     re.I,
