@@ -680,3 +680,18 @@ def test_the_customers_own_things_and_model_numbers() -> None:
     ]
     header = Header(question=None, focus=["Tal H2 Mini"], items=["Tal H2 Mini"])
     assert compose_answer("whats the warranty on the H2 Mini?", grinder, header=header) == DECLINE
+
+
+def test_how_long_it_lasts_in_weeks_and_how_soon() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "mini-tint (Mini Tint) — about Mini Tint",
+            "It takes about 2 hours and costs $165.\nExpect a Mini Tint to last 8 to 10 weeks.\n"
+            "First wash: wait 48 hours after the tint.",
+        )
+    ]
+    header = Header(question=None, focus=["Mini Tint"], items=["Mini Tint"])
+    assert "10 weeks" in compose_answer("how many weeks will a mini tint last?", blocks, header=header)
+    assert "48 hours" in compose_answer("how soon can I wash my hair after it?", blocks, header=header)
+    assert "2 hours" in compose_answer("how long does the mini tint take?", blocks, header=header)

@@ -370,6 +370,11 @@ MATERIALS = frozenset(
 _PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
 
 
+_TIMED_QUESTION = re.compile(
+    r"\bhow (?:long|soon|quickly|fast)\b|\b(?:time|minutes?|hours?|days?|weeks?|months?|years?|duration|last|lasts|"
+    r"lasting)\b|\bwhen\b",
+    re.I,
+)
 _HOW_MUCH_IS = re.compile(
     r"\bhow much (?:is|are|was|were|would|will|'s)\b(?![^?]*\b(?:weigh\w*|hold\w*|fit|carry|take|last|left|room)\b)",
     re.I,
@@ -513,6 +518,8 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
         found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found and a.name not in _PHRASED]
     if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
         found = [a for a in found if a.name != "price"]  # "how much does it weigh": "much" alone is no price
+    if any(a.name == "duration" for a in found) and not _TIMED_QUESTION.search(question):
+        found = [a for a in found if a.name != "duration"]  # "what batteries does it take?" asks no time
     if _HOW_MUCH_IS.search(said) and all(a.name in ("price", "dimensions") for a in found):
         # "how much is that size?", "how much are the large ones?": a price, whatever else the words name
         found = [BY_NAME["price"], *(a for a in found if a.name not in ("price", "dimensions"))]

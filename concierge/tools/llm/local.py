@@ -733,6 +733,8 @@ def weigh(
     asks_more = bool(name_terms and q - name_terms - _FILLER)
     who_made = bool(_WHO_MADE.search(reading.words))  # "who makes it?" is answered by "X by <maker>"
     total = sum(idf.values())
+    if not total:
+        return [], set()  # nothing left to look for once the scene and the filler are set aside
 
     def matched(terms: set[str]) -> set[str]:
         return {t for t in q if t in terms or synonyms[t] & terms}
@@ -759,6 +761,9 @@ def weigh(
         if _FREE_OF_CHARGE.search(sentence):
             terms = terms - _CHARGE_STEMS  # "free of charge" says nothing of charging
         hits = matched(terms)
+        for asked_verb, rival in _RIVAL_TIMES if "duration" in asked_names_attr else ():
+            if asked_verb in hits and rival in terms and asked_verb not in terms:
+                hits = hits - {asked_verb}  # "it takes 2 hours" is not how long it lasts, nor the reverse
         if _MADE_STEM in hits and not _MADE_OF.search(sentence):
             hits = hits - {_MADE_STEM}  # "made for everyday use" says nothing of what, where or by whom
         from_header = matched(header) - hits
@@ -810,6 +815,7 @@ def weigh(
     return scored, missing
 
 
+_RIVAL_TIMES = (("last", "take"), ("take", "last"))
 _TESTIMONIAL = re.compile(r"^(?:I|I'm|I've|I'd|My|We bought|We used)\b|\b(?:I bought|I purchased|I recently)\b")
 _TESTIMONIAL_WEIGHT = 0.85
 _SEMANTIC_POOL = 4
