@@ -369,9 +369,13 @@ def _why(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _norm(name: Any) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
+
+
 def _column(name: Any, kind: Kind) -> str:
     """Our name for a column: lower case, punctuation as "_", then the aliases (see `_ALIASES`)."""
-    key = re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
+    key = _norm(name)
     key = _ALIASES.get(key, key)
     return _SERVICE_ALIASES.get(key, key) if kind == "services" else key
 
@@ -385,7 +389,7 @@ def _canonical(row: dict[str, Any], kind: Kind) -> dict[str, Any]:
         if k is None:
             continue
         key = _column(k, kind)
-        own = re.sub(r"[^a-z0-9]+", "_", str(k).strip().lower()).strip("_") == key
+        own = _norm(k) == key
         if key not in out or (own and key not in exact):
             out[key] = v
         if own:
@@ -428,27 +432,26 @@ class IgnoredColumn:
     reason: str
 
 
-def _ignored(names: list[str], rows: dict[Kind, list[dict[str, Any]]]) -> list[IgnoredColumn]:
+def _ignored(names: list[str], kind: Kind, rows: dict[Kind, list[dict[str, Any]]]) -> list[IgnoredColumn]:
     """The columns of a file the import does not store, so its owner sees what was not read: columns nothing in
     the catalog holds, a second column for something another column already gives, and columns one kind of row
-    has no place for (a service's stock)."""
+    has no place for (a service's stock). `kind` is the file's, whose names its columns were read under."""
     kinds = [k for k, r in rows.items() if r] or list(rows)
     out: list[IgnoredColumn] = []
-    seen: dict[str, str] = {}
-    for name in names:
-        if not name or not str(name).strip():
-            continue
+    named = [n for n in names if n and str(n).strip()]
+    winner = {c: n for n, c in ((n, _column(n, kind)) for n in reversed(named))}  # the first column wins ...
+    winner |= {c: n for n, c in ((n, _column(n, kind)) for n in reversed(named)) if _norm(n) == c}  # ... ours first
+    for name in named:
         per_kind = {k: _column(name, k) for k in kinds}
-        own = {k for k, c in per_kind.items() if re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_") == c}
-        canonical = next(iter(per_kind.values()), "")
-        readers = [k for k, c in per_kind.items() if c in _READ[k] or c == "item_type"]
+        canonical = _column(name, kind)
+        # a Type/Kind column is read when it sorts services from products; else it is a product type we do not keep
+        readers = [k for k, c in per_kind.items() if c in _READ[k] or (c == "item_type" and rows.get("services"))]
         if not readers:
             out.append(IgnoredColumn(name, "not read: the catalog has no place for it"))
             continue
-        if canonical in seen and not own:
-            out.append(IgnoredColumn(name, f"not read: column {seen[canonical]!r} gives the {canonical}"))
+        if winner[canonical] != name:
+            out.append(IgnoredColumn(name, f"not read: column {winner[canonical]!r} gives the {canonical}"))
             continue
-        seen.setdefault(canonical, name)
         unstored = [
             k for k in kinds if k not in readers and any(str(r.get(per_kind[k]) or "").strip() for r in rows.get(k, []))
         ]
@@ -511,7 +514,7 @@ def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dic
         # A booking system's list: services (with a duration, or typed so) and retail products in one file.
         out = {"products": [(p, r) for p, r in rows if not _is_service(r)]}
         out["services"] = [(p, _as_service(r)) for p, r in rows if _is_service(r)]
-    ignored = _ignored(names, {k: [r for _, r in v] for k, v in out.items()})
+    ignored = _ignored(names, kind, {k: [r for _, r in v] for k, v in out.items()})
     return {**out, IGNORED: ignored}  # type: ignore[dict-item]
 
 
