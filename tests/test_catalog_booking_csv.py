@@ -168,3 +168,17 @@ async def test_a_products_only_file_imports_as_before(tools: Toolbox) -> None:
     report = await import_catalog(tools.db, "camp", typed.encode(), "typed.csv")
     assert report.accepted_by_kind == {"products": 1}
     assert [c.column for c in report.ignored] == ["Type"]
+
+
+async def test_a_file_that_now_lists_an_item_as_a_service_moves_it(tools: Toolbox) -> None:
+    """An owner's first import before services were read made products of them: the next import of the same kind
+    of file moves them, so the catalog does not hold one item twice."""
+    await _tenant(tools, "moved")
+    first = await import_catalog(
+        tools.db, "moved", b"ID,Name,Price\ncut-60,Signature Cut,85\ndryer,Dryer,189\n", "a.csv"
+    )
+    assert first.accepted_by_kind == {"products": 2}
+    report = await import_catalog(tools.db, "moved", SALON.encode(), "catalog.csv")
+    assert report.moved == ["cut-60"] and report.as_dict()["moved"] == ["cut-60"]
+    assert set(await _rows(tools, Product, "moved")) == {"dryer", "spray"}
+    assert set(await _rows(tools, Service, "moved")) == {"cut-60", "gloss"}

@@ -334,6 +334,8 @@ class ImportReport:
     """How many rows of each kind were imported (a booking system's list: its services and its products)."""
     ignored: list["IgnoredColumn"] = field(default_factory=list)
     """The file's columns the import did not store, each with the reason."""
+    moved: list[str] = field(default_factory=list)
+    """SKUs of products an earlier import made of rows this file lists as services: removed, now services."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -349,6 +351,7 @@ class ImportReport:
             "by_kind": self.by_kind,
             "accepted_by_kind": self.accepted_by_kind,
             "ignored": [asdict(c) for c in self.ignored],
+            "moved": self.moved,
         }
 
 
@@ -465,6 +468,8 @@ FORMAT = "format"
 """Key of `parse_file`'s answer naming the shop export it recognised."""
 IGNORED = "ignored"
 """Key of `parse_file`'s answer listing the columns of a CSV the import does not store (`IgnoredColumn`)."""
+SORTED = "sorted"
+"""Key of `parse_file`'s answer set when a products CSV listed services too (see `ImportReport.moved`)."""
 
 
 def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dict[Kind, list[tuple[int, dict]]]:
@@ -514,7 +519,8 @@ def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dic
         # A booking system's list: services (with a duration, or typed so) and retail products in one file.
         out = {"products": [(p, r) for p, r in rows if not _is_service(r)]}
         out["services"] = [(p, _as_service(r)) for p, r in rows if _is_service(r)]
-    ignored = _ignored(names, kind, {k: [r for _, r in v] for k, v in out.items()})
+        out[SORTED] = True  # type: ignore[index]
+    ignored = _ignored(names, kind, {k: [r for _, r in v] for k, v in out.items() if k in KINDS})
     return {**out, IGNORED: ignored}  # type: ignore[dict-item]
 
 
@@ -668,6 +674,7 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
     fmt = parsed.pop(FORMAT, None)  # type: ignore[call-overload]
     report.format = fmt if isinstance(fmt, str) else None
     report.ignored = list(parsed.pop(IGNORED, None) or [])  # type: ignore[call-overload]
+    sorted_out = bool(parsed.pop(SORTED, False))  # type: ignore[call-overload]
     checked = await asyncio.to_thread(validate, parsed)
 
     def good(kind: Kind) -> list[tuple[int, str | None, Any]]:
@@ -736,6 +743,16 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
             sv.code: sv for sv in await s.scalars(select(Service).where(Service.tenant_id == tenant_id))
         }
         services = good("services")
+        if sorted_out and services:
+            # A products file that now lists an item as a service: the product an earlier import made of it goes,
+            # or the catalog would hold it twice.
+            codes = {row.code or _slug(row.name) for _, _, row in services}
+            gone = (
+                await s.scalars(select(Product).where(Product.tenant_id == tenant_id, Product.sku.in_(list(codes))))
+            ).all()
+            for product in gone:
+                await s.delete(product)
+            report.moved = sorted(p.sku for p in gone)
         for _, _, row in services:
             code = row.code or _slug(row.name)
             service = services_by_code.get(code)
