@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from concierge.cli.catalog import format_report
 from concierge.tools.catalog.importer import import_catalog, parse_file
 from concierge.tools.db.models import Product, Service, Tenant
 from concierge.tools.toolbox import Toolbox
@@ -182,3 +183,11 @@ async def test_a_file_that_now_lists_an_item_as_a_service_moves_it(tools: Toolbo
     assert report.moved == ["cut-60"] and report.as_dict()["moved"] == ["cut-60"]
     assert set(await _rows(tools, Product, "moved")) == {"dryer", "spray"}
     assert set(await _rows(tools, Service, "moved")) == {"cut-60", "gloss"}
+
+
+async def test_the_terminal_report_counts_each_kind_and_names_ignored_columns(tools: Toolbox) -> None:
+    await _tenant(tools, "term")
+    report = await import_catalog(tools.db, "term", SALON.encode(), "catalog.csv")
+    text = format_report({"tenant_id": "term", **report.as_dict()})
+    assert "accepted: services=2 products=2" in text or "accepted: products=2 services=2" in text
+    assert "ignored column 'Bookable Online': not read: the catalog has no place for it" in text
