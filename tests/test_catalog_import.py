@@ -110,7 +110,7 @@ async def test_json_with_products_services_and_slots(tools: Toolbox) -> None:
         (b"", "x.csv", "empty"),
         (b"{not json", "x.json", "malformed JSON"),
         (b'{"items": []}', "x.json", "products, services or slots"),
-        (b"title,cost\nA,1\n", "x.csv", "name"),
+        (b"label,cost\nA,1\n", "x.csv", "name"),  # "title" is a name (an alias)
         (b"\xff\xfe\x00", "x.csv", "UTF-8"),
     ],
 )

@@ -17,6 +17,9 @@ def format_report(report: dict) -> str:
     ]
     if report.get("format"):
         lines[0] += f" format={report['format']}"
+    by_kind = report.get("accepted_by_kind") or {}
+    if len(by_kind) > 1:
+        lines.append("accepted: " + " ".join(f"{k}={n}" for k, n in by_kind.items()))
     variants = report.get("variants") or {}
     if any(variants.values()):
         lines.append("variants: " + " ".join(f"{k}={v}" for k, v in variants.items()))
@@ -26,6 +29,8 @@ def format_report(report: dict) -> str:
     for r in report.get("skipped", []):
         key = f" ({r['key']})" if r["key"] else ""
         lines.append(f"  skipped {r['kind']} row {r['row']}{key}: {r['reason']}")
+    for c in report.get("ignored", []):
+        lines.append(f"  ignored column {c['column']!r}: {c['reason']}")
     return "\n".join(lines)
 
 

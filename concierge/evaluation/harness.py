@@ -79,7 +79,8 @@ async def _load_folder(tools: Toolbox, tenant: Tenant, catalog: Path, documents:
     tools.catalog.invalidate(tenant.id)
     for document in documents:
         await ingest_file(tools, tenant.id, document, document.name)
-    print(f"{tenant.id}: {report.as_dict()['accepted']} products accepted, {len(documents)} documents ingested")
+    kinds = ", ".join(f"{n} {k}" for k, n in report.accepted_by_kind.items()) or "no rows"
+    print(f"{tenant.id}: {kinds} accepted, {len(documents)} documents ingested")
     return tenant.id
 
 

@@ -38,24 +38,64 @@ class CatalogFileError(ValueError):
     """The file as a whole cannot be read (not CSV or JSON, no header, wrong shape): nothing was imported."""
 
 
-# Column names people use for the same thing, mapped to ours.
+# Column names people use for the same thing, mapped to ours. Headers are compared lower-cased with every run of
+# other characters as one "_" ("Duration (mins)" -> "duration_mins"), so case and punctuation do not matter.
 _ALIASES = {
-    "id": "sku",
-    "product_id": "sku",
+    **dict.fromkeys(("item_name", "product_name", "service_name", "title", "product_title", "item_title"), "name"),
+    **dict.fromkeys(("id", "product_id", "item_id", "item_code", "product_code", "item_sku", "product_sku"), "sku"),
     "model": "model_number",
     "model_no": "model_number",
     "modelnumber": "model_number",
     "mpn": "model_number",
-    "duration": "duration_minutes",
-    "minutes": "duration_minutes",
-    "qty": "stock",
-    "quantity": "stock",
+    **dict.fromkeys(("retail_price", "unit_price", "selling_price", "sell_price", "list_price"), "price"),
+    **dict.fromkeys(
+        (
+            "qty",
+            "quantity",
+            "stock_on_hand",
+            "on_hand",
+            "qty_on_hand",
+            "quantity_on_hand",
+            "inventory",
+            "inventory_qty",
+            "inventory_quantity",
+            "stock_level",
+            "stock_qty",
+            "stock_quantity",
+        ),
+        "stock",
+    ),
+    **dict.fromkeys(
+        ("product_category", "item_category", "service_category", "category_name", "department"), "category"
+    ),
+    **dict.fromkeys(("brand_name", "manufacturer", "vendor"), "brand"),
+    **dict.fromkeys(
+        ("item_description", "product_description", "service_description", "details", "desc"), "description"
+    ),
+    **dict.fromkeys(
+        (
+            "duration",
+            "minutes",
+            "mins",
+            "duration_min",
+            "duration_mins",
+            "duration_in_minutes",
+            "length_min",
+            "length_mins",
+            "service_duration",
+            "time_mins",
+        ),
+        "duration_minutes",
+    ),
+    **dict.fromkeys(("type", "kind", "item_type", "record_type"), "item_type"),
     "service_code": "service",
     "service_id": "service",
     "compare_at_price": "regular_price",
 }
-_SERVICE_ALIASES = {"id": "code", "sku": "code"}
-
+_SERVICE_ALIASES = {"id": "code", "sku": "code", "service_code": "code", "service_id": "code"}
+"""A services file's own key; applied after `_ALIASES`, so "Item ID" is a service's code too."""
+_SERVICE_TYPES = frozenset({"service", "services", "appointment"})
+"""What a Type/Kind column says of a row that is a service in a products file."""
 
 MAX_PRICE = Decimal(10) ** 10
 """Prices are stored as NUMERIC(12, 2)."""
@@ -202,6 +242,32 @@ class ServiceRow(_Row):
     def _text_key(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int | float) else v
 
+    @field_validator("duration_minutes", mode="before")
+    @classmethod
+    def _minutes(cls, v: Any) -> Any:
+        return _duration(v)
+
+
+_DURATION = re.compile(
+    r"(?:(?P<h>\d+(?:[.,]\d+)?)\s*(?:h|hr|hrs|hour|hours)\b\.?)?\s*(?:(?P<m>\d+)\s*(?:m|min|mins|minute|minutes)?\b\.?)?",
+    re.IGNORECASE,
+)
+
+
+def _duration(v: Any) -> Any:
+    """Minutes from what booking systems write: "60", "60.0", "45 min", "1h 30m", "1.5 hours", "1:30"."""
+    if not isinstance(v, str):
+        return v
+    text = v.strip()
+    if re.fullmatch(r"\d+(\.0+)?", text):
+        return int(float(text))
+    if clock := re.fullmatch(r"(\d+):([0-5]\d)", text):
+        return int(clock[1]) * 60 + int(clock[2])
+    match = _DURATION.fullmatch(text)
+    if match and (match["h"] or match["m"]):
+        return round(float((match["h"] or "0").replace(",", ".")) * 60) + int(match["m"] or 0)
+    return v
+
 
 class SlotRow(_Row):
     service: str = Field(min_length=1, max_length=64)
@@ -264,6 +330,12 @@ class ImportReport:
     variants: VariantCounts = field(default_factory=VariantCounts)
     format: str | None = None
     """The shop export recognised by its header (shopify, woocommerce, grouped), if any."""
+    accepted_by_kind: dict[str, int] = field(default_factory=dict)
+    """How many rows of each kind were imported (a booking system's list: its services and its products)."""
+    ignored: list["IgnoredColumn"] = field(default_factory=list)
+    """The file's columns the import did not store, each with the reason."""
+    moved: list[str] = field(default_factory=list)
+    """SKUs of products an earlier import made of rows this file lists as services: removed, now services."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -277,6 +349,9 @@ class ImportReport:
             "variants": asdict(self.variants),
             "format": self.format,
             "by_kind": self.by_kind,
+            "accepted_by_kind": self.accepted_by_kind,
+            "ignored": [asdict(c) for c in self.ignored],
+            "moved": self.moved,
         }
 
 
@@ -297,21 +372,104 @@ def _why(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _norm(name: Any) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
+
+
+def _column(name: Any, kind: Kind) -> str:
+    """Our name for a column: lower case, punctuation as "_", then the aliases (see `_ALIASES`)."""
+    key = _norm(name)
+    key = _ALIASES.get(key, key)
+    return _SERVICE_ALIASES.get(key, key) if kind == "services" else key
+
+
 def _canonical(row: dict[str, Any], kind: Kind) -> dict[str, Any]:
-    out = {}
+    """A row under our column names. A column already named as ours wins over an alias of it ("SKU" over "ID");
+    otherwise the first of two columns for the same thing wins."""
+    out: dict[str, Any] = {}
+    exact: set[str] = set()
     for k, v in row.items():
         if k is None:
             continue
-        key = re.sub(r"[^a-z0-9]+", "_", str(k).strip().lower()).strip("_")
-        if kind == "services":
-            key = _SERVICE_ALIASES.get(key, key)
-        key = _ALIASES.get(key, key)
-        out.setdefault(key, v)
+        key = _column(k, kind)
+        own = _norm(k) == key
+        if key not in out or (own and key not in exact):
+            out[key] = v
+        if own:
+            exact.add(key)
+    return out
+
+
+_READ: dict[Kind, frozenset[str]] = {
+    "products": frozenset(
+        {"sku", "name", "description", "category", "brand", "model_number", "tags", "price", "currency", "stock"}
+        | {"regular_price", "variants"}
+    ),
+    "services": frozenset({"code", "name", "description", "duration_minutes", "price", "currency"}),
+    "slots": frozenset({"service", "start", "end", "capacity", "booked"}),
+}
+"""The columns each kind of row stores; any other column of a file is reported as ignored."""
+
+
+def _is_service(row: dict[str, Any]) -> bool:
+    """A products file's row that is a service: its Type/Kind says so, or (no type given) it has a duration."""
+    said = str(row.get("item_type") or "").strip().lower()
+    if said:
+        return said in _SERVICE_TYPES
+    return bool(str(row.get("duration_minutes") or "").strip())
+
+
+def _as_service(row: dict[str, Any]) -> dict[str, Any]:
+    """A products file's service row under the services' names (its SKU or ID is the service's code)."""
+    out = dict(row)
+    sku = out.pop("sku", None)
+    if out.get("code") in (None, ""):
+        out["code"] = sku
+    return out
+
+
+@dataclass
+class IgnoredColumn:
+    column: str
+    """As the file names it."""
+    reason: str
+
+
+def _ignored(names: list[str], kind: Kind, rows: dict[Kind, list[dict[str, Any]]]) -> list[IgnoredColumn]:
+    """The columns of a file the import does not store, so its owner sees what was not read: columns nothing in
+    the catalog holds, a second column for something another column already gives, and columns one kind of row
+    has no place for (a service's stock). `kind` is the file's, whose names its columns were read under."""
+    kinds = [k for k, r in rows.items() if r] or list(rows)
+    out: list[IgnoredColumn] = []
+    named = [n for n in names if n and str(n).strip()]
+    winner = {c: n for n, c in ((n, _column(n, kind)) for n in reversed(named))}  # the first column wins ...
+    winner |= {c: n for n, c in ((n, _column(n, kind)) for n in reversed(named)) if _norm(n) == c}  # ... ours first
+    for name in named:
+        per_kind = {k: _column(name, k) for k in kinds}
+        canonical = _column(name, kind)
+        # a Type/Kind column is read when it sorts services from products; else it is a product type we do not keep
+        readers = [k for k, c in per_kind.items() if c in _READ[k] or (c == "item_type" and rows.get("services"))]
+        if not readers:
+            out.append(IgnoredColumn(name, "not read: the catalog has no place for it"))
+            continue
+        if winner[canonical] != name:
+            out.append(IgnoredColumn(name, f"not read: column {winner[canonical]!r} gives the {canonical}"))
+            continue
+        unstored = [
+            k for k in kinds if k not in readers and any(str(r.get(per_kind[k]) or "").strip() for r in rows.get(k, []))
+        ]
+        if unstored:
+            kept = f" (kept for {', '.join(readers)})" if readers else ""
+            out.append(IgnoredColumn(name, f"not stored for {', '.join(unstored)}{kept}"))
     return out
 
 
 FORMAT = "format"
 """Key of `parse_file`'s answer naming the shop export it recognised."""
+IGNORED = "ignored"
+"""Key of `parse_file`'s answer listing the columns of a CSV the import does not store (`IgnoredColumn`)."""
+SORTED = "sorted"
+"""Key of `parse_file`'s answer set when a products CSV listed services too (see `ImportReport.moved`)."""
 
 
 def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dict[Kind, list[tuple[int, dict]]]:
@@ -350,12 +508,20 @@ def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dic
     if shop is not None:
         raw = [(reader.line_num, r) for r in reader]
         return {"products": shop_exports.read(raw, shop), FORMAT: shop}  # type: ignore[dict-item]
-    columns = set(_canonical(dict.fromkeys(reader.fieldnames or []), kind))
+    names = [n for n in reader.fieldnames or [] if n is not None]
+    columns = set(_canonical(dict.fromkeys(names), kind))
     needed = {"service", "start"} if kind == "slots" else {"name"}
     if not needed <= columns:
         raise CatalogFileError(f"CSV {kind} need a header row with the columns: {', '.join(sorted(needed))}")
     rows = [(reader.line_num, _canonical(r, kind)) for r in reader]
-    return {kind: rows}
+    out = {kind: rows}
+    if kind == "products" and columns & {"duration_minutes", "item_type"}:
+        # A booking system's list: services (with a duration, or typed so) and retail products in one file.
+        out = {"products": [(p, r) for p, r in rows if not _is_service(r)]}
+        out["services"] = [(p, _as_service(r)) for p, r in rows if _is_service(r)]
+        out[SORTED] = True  # type: ignore[index]
+    ignored = _ignored(names, kind, {k: [r for _, r in v] for k, v in out.items() if k in KINDS})
+    return {**out, IGNORED: ignored}  # type: ignore[dict-item]
 
 
 async def import_catalog(
@@ -507,6 +673,8 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
     report = ImportReport()
     fmt = parsed.pop(FORMAT, None)  # type: ignore[call-overload]
     report.format = fmt if isinstance(fmt, str) else None
+    report.ignored = list(parsed.pop(IGNORED, None) or [])  # type: ignore[call-overload]
+    sorted_out = bool(parsed.pop(SORTED, False))  # type: ignore[call-overload]
     checked = await asyncio.to_thread(validate, parsed)
 
     def good(kind: Kind) -> list[tuple[int, str | None, Any]]:
@@ -557,6 +725,7 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
                     }
                     report.created += 1
                 report.accepted += 1
+                report.accepted_by_kind["products"] = report.accepted_by_kind.get("products", 0) + 1
             if new:
                 await s.execute(insert(Product), list(new.values()))
             by_columns: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
@@ -574,6 +743,16 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
             sv.code: sv for sv in await s.scalars(select(Service).where(Service.tenant_id == tenant_id))
         }
         services = good("services")
+        if sorted_out and services:
+            # A products file that now lists an item as a service: the product an earlier import made of it goes,
+            # or the catalog would hold it twice.
+            codes = {row.code or _slug(row.name) for _, _, row in services}
+            gone = (
+                await s.scalars(select(Product).where(Product.tenant_id == tenant_id, Product.sku.in_(list(codes))))
+            ).all()
+            for product in gone:
+                await s.delete(product)
+            report.moved = sorted(p.sku for p in gone)
         for _, _, row in services:
             code = row.code or _slug(row.name)
             service = services_by_code.get(code)
@@ -592,6 +771,7 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
                     continue
                 setattr(service, name, "" if value is None and name == "description" else value)
             report.accepted += 1
+            report.accepted_by_kind["services"] = report.accepted_by_kind.get("services", 0) + 1
 
         slots = good("slots")
         if slots:
@@ -625,6 +805,7 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
                     slot.end, slot.capacity, slot.booked = end, row.capacity, row.booked
                     report.updated += 1
                 report.accepted += 1
+                report.accepted_by_kind["slots"] = report.accepted_by_kind.get("slots", 0) + 1
 
         if report.accepted:
             await bump_version(s, tenant_id)
