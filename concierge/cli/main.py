@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         metavar="NAME|DIR",
         help="evaluate a business written as shops publish it: one of concierge/evaluation/sets/businesses "
-        "(fretline and muddypaws are development ones, framewell a holdout nobody tunes on) or any folder with "
+        "(fretline, muddypaws, emberbean and saltshear are development ones, framewell, repsmith and bobbinloft "
+        "holdouts nobody tunes on) or any folder with "
         "products.csv, docs/ and questions.jsonl (and business.json for its name and currency)",
     )
     ev.add_argument(
