@@ -695,13 +695,3 @@ def test_how_long_it_lasts_in_weeks_and_how_soon() -> None:
     assert "10 weeks" in compose_answer("how many weeks will a mini tint last?", blocks, header=header)
     assert "48 hours" in compose_answer("how soon can I wash my hair after it?", blocks, header=header)
     assert "2 hours" in compose_answer("how long does the mini tint take?", blocks, header=header)
-
-
-def test_an_item_named_only_to_compare_with_is_not_the_subject() -> None:
-    blocks = [
-        SourceBlock(1, "vela-air-pro (Vela Air Pro) — about Vela Air Pro", "It weighs 590 g, more than the Air."),
-        SourceBlock(2, "vela-air (Vela Air) — about Vela Air", "Weight: 500 g"),
-    ]
-    header = Header(question=None, focus=["Vela Air"], items=["Vela Air", "Vela Air Pro"])
-    answer = compose_answer("How heavy is the Vela Air?", blocks, header=header)
-    assert "500 g" in answer and "590" not in answer, answer

@@ -59,10 +59,6 @@ _ROMAN = frozenset({"ii", "iv", "vi", "ix", "xi"})
 """Two-letter generation marks of model names ("Z50 II"): the word that tells a sibling apart."""
 
 
-_SIBLING_MARKS = frozenset({"pro", "plus", "lite", "max", "mini", "ultra", "xl", "se", "ii", "iii", "iv", "mk"})
-"""Words that make a model's sibling: "Pro", "Mini", "II"."""
-
-
 def _worth(term: str) -> bool:
     """A stem worth matching: no bare number, no one-letter word; two characters only as a model mark ("T3",
     "X4", "II")."""
@@ -236,16 +232,9 @@ class Vocabulary:
                 sharing = self._by_number(sharing, text)
             # "the T3" of a "T3 GPS Tracker" and a "T3 Pro GPS Tracker": the sibling whose mark ("Pro", "II") goes
             # unsaid is not the one asked, when the words said are a model's.
-            marks = {t for t in matched if any(c.isdigit() for c in t) or t in _SIBLING_MARKS}
+            marks = {t for t in matched if any(c.isdigit() for c in t)}
             marks |= {n for n in self._name_numbers[i] if n in said_numbers}
-            sibling = len(sharing) > 1 and (
-                bool(marks)
-                or (
-                    len(matched) >= 2  # "the cheapest backpack" names no backpack, "the Veloce Air" one
-                    and self._marked_apart(sharing, found)
-                    and not self._said_plural(text, set(matched))
-                )
-            )
+            sibling = len(sharing) > 1 and bool(marks)
             if sibling:
                 sharing = self._fewest_unsaid(sharing, found, said_numbers)
             share = got / total if total else 0.0
@@ -284,12 +273,6 @@ class Vocabulary:
                 out[i] = 1.0
         ranked = sorted(out.items(), key=lambda x: (-x[1], -len(self._name_terms[x[0]])))
         return [(round(score, 3), self.items[i]) for i, score in ranked]
-
-    def _marked_apart(self, sharing: set[int], found: set[str]) -> bool:
-        """Whether names holding the same words differ by a model mark left unsaid ("the Veloce Air" of a "Veloce
-        Air Hair Dryer" and a "Veloce Air Pro Hair Dryer"): the one without it is the one asked."""
-        marked = [any(t in _SIBLING_MARKS and t not in found for t in self._name_terms[j]) for j in sharing]
-        return any(marked) and not all(marked)
 
     def _category_of(self, i: int) -> set[str]:
         return set(_terms(self.items[i].category)) if self.items[i].category else set()

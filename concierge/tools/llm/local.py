@@ -386,13 +386,6 @@ def _rivals(reading: Reading, name: str) -> list[str]:
     return [*reading.others, *(a for a in reading.asked if a != name)]
 
 
-_COMPARED = re.compile(
-    r"\b(?:unlike|than|compared (?:to|with)|versus|vs\.?|as|like)\s+(?:the\s+|our\s+)?(?:[a-z]+\s+)?"
-    r"[A-Z0-9][\w-]*(?:\s+[A-Z0-9][\w-]*)*"
-)
-"""An item named only to compare with ("unlike the X", "more than the X", "the same formula as our X")."""
-
-
 def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     """A sentence that states a fact of another item than the one asked: it names another and not the asked
     one, or comes from a source about another item and names no asked one."""
@@ -401,9 +394,6 @@ def _about_other(reading: Reading, sentence: str, subject: str) -> bool:
     row = ITEM_ROW.match(sentence)
     if row:  # a row of a table of several items is about the item its row names, whatever the document
         return not any(_mentions(row.group(1), a, _rivals(reading, a)) for a in reading.asked)
-    if subject and subject not in reading.asked:
-        # "Unlike the Veloce Air, it has...", "a little more than the Air", on the Pro's own page: about the Pro
-        sentence = _COMPARED.sub(" ", sentence)
     said = [_mention(sentence, a, tuple(_rivals(reading, a))) for a in reading.asked]
     if "name" in said:
         return False
