@@ -122,9 +122,9 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         metavar="NAME|DIR",
         help="evaluate a business written as shops publish it: one of concierge/evaluation/sets/businesses "
-        "(fretline, muddypaws, emberbean and saltshear are development ones, framewell, repsmith and bobbinloft "
-        "holdouts nobody tunes on) or any folder with "
-        "products.csv, docs/ and questions.jsonl (and business.json for its name and currency)",
+        "(fretline, muddypaws, emberbean, saltshear and dicetower are development ones, framewell, repsmith, "
+        "bobbinloft and leafwell holdouts nobody tunes on) or any folder with products.csv, docs/ and "
+        "questions.jsonl (and business.json for its name and currency)",
     )
     ev.add_argument(
         "--split", choices=["dev", "holdout", "holdout2"], default=None, help="only the questions of this split"
