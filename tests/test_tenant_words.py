@@ -50,6 +50,20 @@ async def test_the_vocabulary_comes_from_the_catalog(tools: Toolbox) -> None:
     assert query_type("What happens at the perfume consultation?", words) == "general"
 
 
+async def test_a_document_is_about_the_item_its_title_names_not_one_its_opening_mentions(tools: Toolbox) -> None:
+    """A page's subject decides which item its facts are about: a service page that mentions a game in passing is
+    still the service's; a shop-wide page that points to an item's page is about no item."""
+    await _outdoor(tools)
+    words = await tools.catalog.vocabulary("outdoor")
+    page = "trailmaster-x4\nTrailMaster X4\nRoomier than the SkyView 2-Person Tent, with a porch for your boots."
+    assert words.subject(page).key == "T1", "the title names it, however whole the sibling's name in the text"
+    manual = "manual-7.pdf\nUser guide\nThe TrailMaster X4 Tent sleeps four. Unlike the SkyView, it has two doors."
+    assert words.subject(manual).key == "T1", "a manual names its product whole in its opening"
+    policies = "policies\nWhere we are\nOpen daily. See the CozyNights page for sleeping bag care."
+    assert words.subject(policies) is None, "a shop-wide page merely pointing to an item is about none"
+    assert words.subject("cozynights-sleeping-bag\nCozyNights Sleeping Bag\nWarm to -5 C.").key == "B1"
+
+
 async def test_a_new_import_changes_the_vocabulary_at_once(tools: Toolbox) -> None:
     await _outdoor(tools)
     before = await tools.catalog.vocabulary("outdoor")

@@ -78,7 +78,7 @@ def expanded(question: str, names: str = "") -> str:
 def tag_subjects(items: list[RetrievedItem], heads: dict[str, str], words: Vocabulary) -> None:
     """Set `metadata.about` (the document's item id), `metadata.subject` (its name) and `metadata.about_names`
     (it and every item the passage names) on each passage."""
-    subjects = {doc: words.best_named(head) for doc, head in heads.items()}
+    subjects = {doc: words.subject(head) for doc, head in heads.items()}
     for item in items:
         meta = item["metadata"]
         subject = subjects.get(str(meta.get("document_id")))

@@ -82,7 +82,7 @@ async def read_sheet(
     heads = await index.heads(tenant_id, [d for d, _ in documents]) if documents else {}
     titles = dict(documents)
     for doc_id, head in heads.items():
-        item = words.best_named(head)
+        item = words.subject(head)
         if item is None or item.kind != "product":
             continue
         for chunk in await index.document_chunks(tenant_id, doc_id):

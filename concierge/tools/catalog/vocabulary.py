@@ -372,6 +372,18 @@ class Vocabulary:
             return whole[0] if len(whole) == 1 else None
         return named[0][1]
 
+    def subject(self, head: str) -> CatalogItem | None:
+        """The item a document is about, from its head (title, then its opening text): the one its title or first
+        line names; else one whose whole name its opening holds. An item the opening merely mentions ("see the
+        Table Reservation page") is not what a shop-wide page is about."""
+        lines = head.split("\n")
+        top = self.best_named("\n".join(lines[:2]))
+        if top is not None:
+            return top
+        named = self.named(head)
+        whole = [it for s, it in named if s >= 0.999 and fold(it.name).casefold() in fold(head).casefold()]
+        return whole[0] if len(whole) == 1 else None
+
     def kind_words(self, text: str) -> list[tuple[str, str]]:
         """Words of the text that item names use, as (stem, the word as typed), rarest first: "boots" in
         "any hiking boots?" picks the boots among everything for hiking."""
