@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from concierge.tools.analysis.text import everyday_stems
 from concierge.tools.llm.local import DECLINE, LocalAnswerer, compose_answer
 from concierge.tools.llm.prompts import Header, SourceBlock, format_block, parse_context, render_system_prompt
 from concierge.tools.tokens import count_tokens
@@ -695,3 +696,24 @@ def test_how_long_it_lasts_in_weeks_and_how_soon() -> None:
     assert "10 weeks" in compose_answer("how many weeks will a mini tint last?", blocks, header=header)
     assert "48 hours" in compose_answer("how soon can I wash my hair after it?", blocks, header=header)
     assert "2 hours" in compose_answer("how long does the mini tint take?", blocks, header=header)
+
+
+def test_everyday_wording_no_source_holds_is_phrasing_a_rare_word_is_the_thing_asked() -> None:
+    """ "on your site", "running late", "stay at its best" are how customers put it; "caffeine" or "wheelchair" no
+    page holds means the pages do not say."""
+    policies = [
+        SourceBlock(1, "policies (Prices and taxes)", "All prices are in dollars and do not include taxes."),
+        SourceBlock(
+            2,
+            "cafe-tables (FAQ)",
+            "We hold your table for 15 minutes after the booked time.\n"
+            "Cancellation is free up to 24 hours before your booking.",
+        ),
+    ]
+    assert "do not include taxes" in compose_answer("do the prices on your site include tax?", policies)
+    answer = compose_answer("running 20 min late for our table booking tonight, will you still hold it??", policies)
+    assert "15 minutes" in answer, answer
+    assert compose_answer("is the table area wheelchair accessible?", policies) == DECLINE
+    assert compose_answer("how much caffeine do you add to the prices?", policies) == DECLINE
+    assert {"site", "late", "stay"} <= everyday_stems("on your site, running late, does it stay fresh")
+    assert not everyday_stems("caffeine wheelchair bluetooth warranty")

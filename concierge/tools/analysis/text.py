@@ -78,3 +78,16 @@ def stems(text: str) -> set[str]:
 def stem_list(text: str) -> list[str]:
     """`stems` in the order the words come, repeats removed."""
     return list(dict.fromkeys(stem(w) for w in keywords(text)))
+
+
+EVERYDAY = 5.2
+"""Zipf frequency (log10 of uses per billion words) from which an English word is everyday wording: "stay",
+"again", "work", "site", "later" are how a customer phrases a question, while "caffeine", "bluetooth", "warranty"
+or "loyalty" (below it) name the thing asked, which a source must hold."""
+
+
+def everyday_stems(text: str) -> set[str]:
+    """Stems of the words of `text` that are everyday English (see `EVERYDAY`)."""
+    from wordfreq import zipf_frequency  # its word lists load on first use (~0.2 s), not on import of this module
+
+    return {stem(w) for w in keywords(text) if w.isalpha() and zipf_frequency(w, "en") >= EVERYDAY}

@@ -25,7 +25,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from rapidfuzz import fuzz, process
 
 from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
-from concierge.tools.analysis.text import fold, stem, stems
+from concierge.tools.analysis.text import everyday_stems, fold, stem, stems
 from concierge.tools.analysis.units import (
     ATTRIBUTES,
     BY_NAME,
@@ -687,7 +687,8 @@ def weigh(
     # A word with everyday synonyms or an attribute meaning ("sell", "weigh") is no typo of a source's word.
     phrases = phrase_words(reading.words)
     meaningful = {t for t in q if _SYNONYMS.get(t)} | set().union(*(a.cues for a in attributes), *phrases.values())
-    spelt = {t: t if t in meaningful else _respell(t, vocabulary) for t in q}
+    everyday = everyday_stems(reading.words)  # a real word, no typo of a source's ("late" is not "later")
+    spelt = {t: t if t in meaningful or t in everyday else _respell(t, vocabulary) for t in q}
     q = set(spelt.values())
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
     guessed = {new for old, new in spelt.items() if new != old}
@@ -716,6 +717,13 @@ def weigh(
     # all stop words ("how long is the X?"), the attribute it asks stands in for them, spelt as sources spell it.
     name_terms = set().union(*(stems(a) for a in reading.asked)) & q if reading.asked else set()
     q -= {t for t in _situation(reading) if not df.get(t)}  # "at home" need not be found, nor count against
+    # Everyday wording no source holds ("stay at its best", "on your site", "if we're running late") phrases the
+    # question: the sources say it in their own words, so it weighs like a word most sentences hold and is never
+    # missing. A rare word none holds ("caffeine") stays missing; so does a word naming the attribute asked ("how
+    # big", "what size").
+    cues = set().union(*(a.cues | a.keys for a in attributes)) if attributes else set()
+    phrasing = {t for t in everyday if not df.get(t)} - name_terms - cues
+    df.update(dict.fromkeys(phrasing & q, len(units)))
     for a, b in _EITHER.findall(reading.words):
         # "natural or washed?": a choice no source holds asks nothing the sources lack when they hold the other
         sa, sb = stems(a) & q, stems(b) & q
