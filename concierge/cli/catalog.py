@@ -31,6 +31,11 @@ def format_report(report: dict) -> str:
         lines.append(f"  skipped {r['kind']} row {r['row']}{key}: {r['reason']}")
     for c in report.get("ignored", []):
         lines.append(f"  ignored column {c['column']!r}: {c['reason']}")
+    for c in report.get("combined", []):
+        rows = ", ".join(str(r) for r in c["rows"])
+        lines.append(f"  combined {c['kind']} rows {rows} ({c['key']}): {c['note']}")
+    for change in report.get("rekeyed", []):
+        lines.append(f"  rekeyed {change}: stored before under the old key")
     return "\n".join(lines)
 
 

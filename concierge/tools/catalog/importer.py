@@ -6,8 +6,11 @@ stored values (a price list without a stock column does not zero the stock).
 
 Shop exports (Shopify, WooCommerce and alike, recognised by their headers) bring products with variants: each
 variant row is kept as a `ProductVariant` (updated in place by its SKU, else by its option values), and the
-product's price is its lowest variant price, its stock their sum. Every row the import does not use is in the
-report with its line and the reason: `rejected` (could not be used) or `skipped` (nothing to import in it).
+product's price is its lowest variant price, its stock their sum. A plain CSV that lists a product's versions
+as rows sharing its `Handle` (or name) with a `Variant` column brings the same. A service listed in several rows
+(its options, its dated sessions) is one service from its lowest price, each option a line of its description
+(services have no variants). Every row the import does not use is in the report with its line and the reason:
+`rejected` (could not be used) or `skipped` (nothing to import in it).
 """
 
 import asyncio
@@ -15,6 +18,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -68,7 +72,8 @@ _ALIASES = {
     **dict.fromkeys(
         ("product_category", "item_category", "service_category", "category_name", "department"), "category"
     ),
-    **dict.fromkeys(("brand_name", "manufacturer", "vendor"), "brand"),
+    **dict.fromkeys(("brand_name", "manufacturer", "vendor", "publisher", "maker", "make", "label"), "brand"),
+    **dict.fromkeys(("slug", "product_handle", "url_handle"), "handle"),
     **dict.fromkeys(
         ("item_description", "product_description", "service_description", "details", "desc"), "description"
     ),
@@ -92,8 +97,16 @@ _ALIASES = {
     "service_id": "service",
     "compare_at_price": "regular_price",
 }
-_SERVICE_ALIASES = {"id": "code", "sku": "code", "service_code": "code", "service_id": "code"}
+_SERVICE_ALIASES = {"id": "code", "sku": "code", "handle": "code", "service_code": "code", "service_id": "code"}
 """A services file's own key; applied after `_ALIASES`, so "Item ID" is a service's code too."""
+_COLUMNS = frozenset(_ALIASES.values()) | {
+    *("sku", "handle", "name", "description", "category", "brand", "model_number", "tags", "price", "currency"),
+    *("stock", "regular_price", "code", "service", "start", "end", "capacity", "booked", "duration_minutes"),
+    *shop_exports.OPTION_COLUMNS,
+}
+"""Every column the import knows by name (`_compound` reads a header of several of their words)."""
+_FILLERS = frozenset({"product", "products", "item", "items", "service", "services", "of", "and", "or", "the"})
+"""Words of a header that add nothing to what its other words name ("Product Brand")."""
 _SERVICE_TYPES = frozenset({"service", "services", "appointment"})
 """What a Type/Kind column says of a row that is a service in a products file."""
 
@@ -103,7 +116,19 @@ MAX_COUNT = 2**31 - 1
 """Stock, capacity and durations are 32-bit integers on PostgreSQL."""
 
 
+_LETTERS = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
+"""Letters that are no base letter with a mark, so NFKD leaves them whole."""
+
+
 def _slug(text: str) -> str:
+    """A key made from a name, accented letters as their base letters ("Château" -> "chateau", not "ch-teau")."""
+    plain = unicodedata.normalize("NFKD", text.lower().translate(_LETTERS))
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:64]
+
+
+def _old_slug(text: str) -> str:
+    """The key earlier imports made from a name (accented letters dropped): found and renamed on re-import."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:64]
 
 
@@ -194,6 +219,15 @@ class ProductRow(_Priced):
     _variants: list["VariantRow"] | None = PrivateAttr(default=None)
     """The product's variants when its file lists them (then the stored ones are replaced by these)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _handle(cls, data: Any) -> Any:
+        """A handle (a shop's URL key) is the product's key, over a SKU: the SKUs are its versions'."""
+        handle = data.get("handle") if isinstance(data, dict) else None
+        if handle is not None and str(handle).strip():
+            return {**data, "sku": handle}
+        return data
+
     @field_validator("tags", mode="before")
     @classmethod
     def _split_tags(cls, v: Any) -> Any:
@@ -246,6 +280,46 @@ class ServiceRow(_Row):
     @classmethod
     def _minutes(cls, v: Any) -> Any:
         return _duration(v)
+
+    _options: list["ServiceOption"] | None = PrivateAttr(default=None)
+    """The options its file lists it with (rows of one service), each a line of its description."""
+
+
+class ServiceOption(_Row):
+    """One row of a service its file lists in several (a table size, a dated session): what a customer reads of
+    it. `stock` is the places left."""
+
+    row: int
+    label: str = Field(min_length=1)
+    price: Decimal
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    stock: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    duration_minutes: int | None = Field(default=None, gt=0, le=MAX_COUNT)
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _price(cls, v: Any) -> Decimal:
+        return _money(v)
+
+    @field_validator("stock", mode="before")
+    @classmethod
+    def _whole(cls, v: Any) -> Any:
+        return int(float(v)) if isinstance(v, str) and re.fullmatch(r"\d+(\.0+)?", v.strip()) else v
+
+    @field_validator("duration_minutes", mode="before")
+    @classmethod
+    def _minutes(cls, v: Any) -> Any:
+        return _duration(v)
+
+    def line(self, service: ServiceRow) -> str:
+        """ "Thu 28 January 2027: 12.00 CAD, 6 places left." (the file's currency, when it gives one)."""
+        currency = (self.currency or service.currency or "").upper()
+        parts = [f"{self.price} {currency}".strip()]
+        if self.duration_minutes is not None and self.duration_minutes != service.duration_minutes:
+            parts.append(f"{self.duration_minutes} min")
+        if self.stock is not None:
+            parts.append("no places left" if not self.stock else f"{self.stock} place{'s' * (self.stock > 1)} left")
+        return f"{self.label}: {', '.join(parts)}."
 
 
 _DURATION = re.compile(
@@ -319,6 +393,17 @@ class VariantCounts:
 
 
 @dataclass
+class Combined:
+    """Rows of one service that the catalog holds as one (it has no variants for services): the service's price is
+    the lowest, each row a line of its description."""
+
+    kind: Kind
+    key: str
+    rows: list[int]
+    note: str
+
+
+@dataclass
 class ImportReport:
     accepted: int = 0
     created: int = 0
@@ -336,6 +421,12 @@ class ImportReport:
     """The file's columns the import did not store, each with the reason."""
     moved: list[str] = field(default_factory=list)
     """SKUs of products an earlier import made of rows this file lists as services: removed, now services."""
+    combined: list[Combined] = field(default_factory=list)
+    """Services listed in several rows (options, dated sessions), each kept as one with its options described."""
+    rekeyed: list[str] = field(default_factory=list)
+    """"old -> new": items an earlier import stored under another key (its name's slug before the file's handle
+    was read or before accented letters were kept, or a version's SKU before its rows were one product), now
+    under this file's key; a second one of them is folded into the first, so no item is held twice."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -352,6 +443,8 @@ class ImportReport:
             "accepted_by_kind": self.accepted_by_kind,
             "ignored": [asdict(c) for c in self.ignored],
             "moved": self.moved,
+            "combined": [asdict(c) for c in self.combined],
+            "rekeyed": self.rekeyed,
         }
 
 
@@ -376,10 +469,28 @@ def _norm(name: Any) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
 
 
+def _compound(key: str) -> str:
+    """A header of several words that name one column between them ("Brand/Publisher", "ID/SKU", "Publisher
+    Name") as that column. A word the import does not know keeps the header unread: it may make it another
+    thing ("Cost Price", "Stock Status", "Duration (hours)")."""
+    named: set[str] = set()
+    for part in key.split("_"):
+        column = _ALIASES.get(part, part)
+        if part in _FILLERS:
+            continue  # "Service Price" is the price, not a slot's service
+        if column not in _COLUMNS:
+            return key
+        named.add(column)
+    if len(named) > 1:
+        named.discard("name")  # "Publisher Name" is the publisher
+    return named.pop() if len(named) == 1 else key
+
+
 def _column(name: Any, kind: Kind) -> str:
-    """Our name for a column: lower case, punctuation as "_", then the aliases (see `_ALIASES`)."""
+    """Our name for a column: lower case, punctuation as "_", then the aliases (see `_ALIASES`), else the one
+    column its words name (see `_compound`)."""
     key = _norm(name)
-    key = _ALIASES.get(key, key)
+    key = _ALIASES.get(key, key) if key in _ALIASES or key in _COLUMNS else _compound(key)
     return _SERVICE_ALIASES.get(key, key) if kind == "services" else key
 
 
@@ -403,7 +514,7 @@ def _canonical(row: dict[str, Any], kind: Kind) -> dict[str, Any]:
 _READ: dict[Kind, frozenset[str]] = {
     "products": frozenset(
         {"sku", "name", "description", "category", "brand", "model_number", "tags", "price", "currency", "stock"}
-        | {"regular_price", "variants"}
+        | {"regular_price", "variants", "handle"}
     ),
     "services": frozenset({"code", "name", "description", "duration_minutes", "price", "currency"}),
     "slots": frozenset({"service", "start", "end", "capacity", "booked"}),
@@ -420,12 +531,58 @@ def _is_service(row: dict[str, Any]) -> bool:
 
 
 def _as_service(row: dict[str, Any]) -> dict[str, Any]:
-    """A products file's service row under the services' names (its SKU or ID is the service's code)."""
+    """A products file's service row under the services' names (its handle, else its SKU or ID, is the service's
+    code)."""
     out = dict(row)
-    sku = out.pop("sku", None)
-    if out.get("code") in (None, ""):
+    sku, handle = out.pop("sku", None), out.pop("handle", None)
+    if handle is not None and str(handle).strip():
+        out["code"] = handle
+    elif out.get("code") in (None, ""):
         out["code"] = sku
     return out
+
+
+def _service_options(
+    rows: list[tuple[int, dict[str, Any]]], written: dict[str, str], key: str | None
+) -> tuple[list[tuple[int, dict[str, Any]]], set[str]]:
+    """A plain CSV's service rows with the rows of one service that name its options (a table size, a dated
+    session) made one service row with `options`; other rows as they are. Returns the rows and the option columns
+    read (see `shop_exports.plain_products`)."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    read: set[str] = set()
+    for group in shop_exports.same_item(rows, key):
+        columns = shop_exports.option_columns(group, written)
+        if not columns:
+            out.extend(group)
+            continue
+        read.update(columns)
+        first_pos, first = group[0]
+        service = {k: v for k, v in first.items() if k not in columns and k != "stock"}
+        service["options"] = []
+        name = shop_exports.first_text(group, "name")
+        described = shop_exports.texts(str(r.get("description") or "").strip() for _, r in group)
+        service |= {"name": name or None, "description": described or None}
+        service["duration_minutes"] = shop_exports.first_text(group, "duration_minutes") or None
+        seen: dict[tuple[tuple[str, str], ...], int] = {}
+        for pos, row in group:
+            options = shop_exports.options_of(row, columns, written)
+            if not options:
+                if pos != first_pos:
+                    reason = f"option of {name!r} names no option value ({', '.join(written[c] for c in columns)})"
+                    out.append((pos, {shop_exports.REJECTED: reason, shop_exports.KEY: row.get("code")}))
+                continue
+            same = tuple((k.casefold(), v.casefold()) for k, v in options)
+            if same in seen:
+                reason = f"option of {name!r} with the same values as line {seen[same]}: {dict(options)}"
+                out.append((pos, {shop_exports.REJECTED: reason, shop_exports.KEY: row.get("code")}))
+                continue
+            seen[same] = pos
+            label = ", ".join(v for _, v in options)
+            fields = {k: row.get(k) for k in ("price", "currency", "stock", "duration_minutes")}
+            service["options"].append({"row": pos, "label": label, **fields})
+        out.append((first_pos, service))
+    out.sort(key=lambda x: x[0])
+    return out, read
 
 
 @dataclass
@@ -435,10 +592,13 @@ class IgnoredColumn:
     reason: str
 
 
-def _ignored(names: list[str], kind: Kind, rows: dict[Kind, list[dict[str, Any]]]) -> list[IgnoredColumn]:
+def _ignored(
+    names: list[str], kind: Kind, rows: dict[Kind, list[dict[str, Any]]], options: dict[Kind, set[str]]
+) -> list[IgnoredColumn]:
     """The columns of a file the import does not store, so its owner sees what was not read: columns nothing in
     the catalog holds, a second column for something another column already gives, and columns one kind of row
-    has no place for (a service's stock). `kind` is the file's, whose names its columns were read under."""
+    has no place for (a service's stock). `kind` is the file's, whose names its columns were read under;
+    `options` the columns each kind read as its items' options (a size where an item's rows differ in it)."""
     kinds = [k for k, r in rows.items() if r] or list(rows)
     out: list[IgnoredColumn] = []
     named = [n for n in names if n and str(n).strip()]
@@ -448,7 +608,11 @@ def _ignored(names: list[str], kind: Kind, rows: dict[Kind, list[dict[str, Any]]
         per_kind = {k: _column(name, k) for k in kinds}
         canonical = _column(name, kind)
         # a Type/Kind column is read when it sorts services from products; else it is a product type we do not keep
-        readers = [k for k, c in per_kind.items() if c in _READ[k] or (c == "item_type" and rows.get("services"))]
+        readers = [
+            k
+            for k, c in per_kind.items()
+            if c in _READ[k] or c in options.get(k, ()) or (c == "item_type" and rows.get("services"))
+        ]
         if not readers:
             out.append(IgnoredColumn(name, "not read: the catalog has no place for it"))
             continue
@@ -461,6 +625,15 @@ def _ignored(names: list[str], kind: Kind, rows: dict[Kind, list[dict[str, Any]]
         if unstored:
             kept = f" (kept for {', '.join(readers)})" if readers else ""
             out.append(IgnoredColumn(name, f"not stored for {', '.join(unstored)}{kept}"))
+            continue
+        left = [
+            k
+            for k in readers
+            if per_kind[k] in options.get(k, set()) - _READ[k]
+            and any(str(r.get(per_kind[k]) or "").strip() for r in rows.get(k, []))
+        ]
+        if left:
+            out.append(IgnoredColumn(name, "read only where an item's rows differ in it (as its options)"))
     return out
 
 
@@ -520,8 +693,36 @@ def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dic
         out = {"products": [(p, r) for p, r in rows if not _is_service(r)]}
         out["services"] = [(p, _as_service(r)) for p, r in rows if _is_service(r)]
         out[SORTED] = True  # type: ignore[index]
-    ignored = _ignored(names, kind, {k: [r for _, r in v] for k, v in out.items() if k in KINDS})
+    written: dict[str, str] = {}
+    for name in names:
+        if (column := _column(name, kind)) in shop_exports.OPTION_COLUMNS:
+            written.setdefault(column, name)
+    options: dict[Kind, set[str]] = {}
+    if written and out.get("products"):
+        key = "handle" if "handle" in columns else None
+        out["products"], options["products"] = shop_exports.plain_products(out["products"], written, key)
+    if written and out.get("services"):
+        key = "code" if "handle" in columns or (kind == "services" and "code" in columns) else None
+        out["services"], options["services"] = _service_options(out["services"], written, key)
+    ignored = _ignored(names, kind, {k: [r for _, r in v] for k, v in out.items() if k in KINDS}, options)
+    if "handle" in columns and "sku" in columns:
+        ignored += _shadowed_skus(names, kind, rows, out.get("products", []))
     return {**out, IGNORED: ignored}  # type: ignore[dict-item]
+
+
+def _shadowed_skus(
+    names: list[str], kind: Kind, rows: list[tuple[int, dict[str, Any]]], products: list[tuple[int, dict[str, Any]]]
+) -> list[IgnoredColumn]:
+    """The SKU column of a file with handles, where it keys nothing: the handle is an item's key, a SKU only its
+    versions'; an item in one version (or a service) has no place for its own."""
+    versions = {v.get("row") for _, p in products for v in p.get("variants") or [] if isinstance(v, dict)}
+    if not any(
+        str(r.get("handle") or "").strip() and str(r.get("sku") or "").strip() for p, r in rows if p not in versions
+    ):
+        return []
+    skus = [n for n in names if _column(n, kind) == "sku"]
+    column = next((n for n in skus if _norm(n) == "sku"), skus[0])
+    return [IgnoredColumn(column, "not read where a row has a handle and no variant: the handle is its key")]
 
 
 async def import_catalog(
@@ -570,10 +771,73 @@ def _product_with_variants(pos: int, raw: dict[str, Any], checked: list[tuple[in
     return row
 
 
+def _service_with_options(
+    pos: int, raw: dict[str, Any], key: str | None, checked: list[tuple[int, str | None, Any]]
+) -> Any:
+    """A service its file lists in several rows, its options checked one by one: a bad one is reported on its own
+    line, the service's price is the lowest ("from") and each option a line of its description."""
+    raw = dict(raw)
+    good: list[ServiceOption] = []
+    for option in raw.pop("options"):
+        option = {"row": pos, **option} if isinstance(option, dict) else option
+        try:
+            good.append(ServiceOption.model_validate(option))
+        except ValidationError as exc:
+            where, label = (option.get("row"), option.get("label")) if isinstance(option, dict) else (pos, None)
+            checked.append((where, key, f"option {label!r}: {_why(exc)}"))
+    if good:
+        raw["price"] = min(o.price for o in good)
+    try:
+        row = ServiceRow.model_validate(raw)
+    except ValidationError as exc:
+        reason = _why(exc) + ("" if good else " (none of its options could be imported)")
+        checked += [(o.row, key, f"service on line {pos} was rejected: {reason}") for o in good if o.row != pos]
+        return reason
+    row._options = good
+    row.description = "\n".join([*filter(None, [row.description]), *(o.line(row) for o in good)])
+    return row
+
+
+async def _rekey(
+    s: Any, model: type[Product] | type[Service], tenant_id: str, wanted: dict[str, tuple[str, list[str]]]
+) -> list[str]:
+    """Items an earlier import stored under another key than this file gives them, renamed to it (or, when the
+    key is taken, removed as a second copy): `wanted` maps each key of the file to its item's name and the keys it
+    may have had (its name's slug as earlier imports made it, its versions' SKUs). Only an item of the same name
+    is renamed, and never under a key the file itself lists. Returns "old -> new" for the report."""
+    column = "sku" if model is Product else "code"
+    olds: dict[str, str] = {}
+    for new, (_, before) in wanted.items():
+        for old in before:
+            if old != new and old not in wanted:
+                olds.setdefault(old, new)
+    if not olds:
+        return []
+    keyed = getattr(model, column)
+    stored = {
+        getattr(x, column): x
+        for x in await s.scalars(select(model).where(model.tenant_id == tenant_id, keyed.in_([*olds, *wanted])))
+    }
+    out = []
+    for old, new in olds.items():
+        item = stored.get(old)
+        if item is None or " ".join(item.name.casefold().split()) != " ".join(wanted[new][0].casefold().split()):
+            continue
+        if new in stored:
+            await s.delete(item)
+        else:
+            setattr(item, column, new)
+            stored[new] = item
+        del stored[old]
+        out.append(f"{old} -> {new}")
+    await s.flush()
+    return out
+
+
 def validate(parsed: dict[Kind, list[tuple[int, dict]]]) -> dict[Kind, list[tuple[int, str | None, Any]]]:
     """Each row as (position, key, a validated row or the reason it was rejected as a string)."""
     models: dict[Kind, tuple[type[_Row], tuple[str, ...]]] = {
-        "products": (ProductRow, ("sku", "name")),
+        "products": (ProductRow, ("handle", "sku", "name")),
         "services": (ServiceRow, ("code", "name")),
         "slots": (SlotRow, ("service",)),
     }
@@ -593,6 +857,9 @@ def validate(parsed: dict[Kind, list[tuple[int, dict]]]) -> dict[Kind, list[tupl
                 continue
             if kind == "products" and isinstance(raw, dict) and "variants" in raw:
                 checked.append((pos, key, _product_with_variants(pos, raw, checked)))
+                continue
+            if kind == "services" and isinstance(raw, dict) and isinstance(raw.get("options"), list):
+                checked.append((pos, key, _service_with_options(pos, raw, key, checked)))
                 continue
             try:
                 checked.append((pos, key, model.model_validate(raw)))
@@ -696,6 +963,11 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
 
         products = good("products")
         if products:
+            wanted: dict[str, tuple[str, list[str]]] = {}
+            for _, _, row in products:
+                before = [_old_slug(row.name), _slug(row.name), *(v.sku for v in row._variants or [] if v.sku)]
+                wanted.setdefault(row.sku or _slug(row.name), (row.name, []))[1].extend(before)
+            report.rekeyed += await _rekey(s, Product, tenant_id, wanted)
             existing = dict(
                 (await s.execute(select(Product.sku, Product.id).where(Product.tenant_id == tenant_id))).all()
             )
@@ -739,10 +1011,17 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
             if with_variants:
                 await _store_variants(s, tenant_id, tenant.currency, with_variants, report.variants)
 
+        services = good("services")
+        if services:
+            codes: dict[str, tuple[str, list[str]]] = {}
+            for _, _, row in services:
+                codes.setdefault(row.code or _slug(row.name), (row.name, []))[1].extend(
+                    [_old_slug(row.name), _slug(row.name)]
+                )
+            report.rekeyed += await _rekey(s, Service, tenant_id, codes)
         services_by_code: dict[str, Service] = {
             sv.code: sv for sv in await s.scalars(select(Service).where(Service.tenant_id == tenant_id))
         }
-        services = good("services")
         if sorted_out and services:
             # A products file that now lists an item as a service: the product an earlier import made of it goes,
             # or the catalog would hold it twice.
@@ -770,6 +1049,13 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
                 if value is None and name == "currency":
                     continue
                 setattr(service, name, "" if value is None and name == "description" else value)
+            if row._options is not None:
+                lowest = min(o.price for o in row._options)
+                note = (
+                    f"{len(row._options)} option(s) in one service (a service has no variants): its price is the "
+                    f"lowest, {lowest}; each option is a line of its description"
+                )
+                report.combined.append(Combined("services", code, [o.row for o in row._options], note))
             report.accepted += 1
             report.accepted_by_kind["services"] = report.accepted_by_kind.get("services", 0) + 1
 

@@ -5,11 +5,14 @@ empty `Title`; WooCommerce gives `variation` rows a `Parent`. Each variant row h
 "16GB"), its own SKU, price and stock. Here every row becomes part of one product dict (with `variants`), or a
 row the import reports: `_rejected` (a reason the import could not use it) or `_skipped` (a row with nothing to
 import, such as an extra image), so no row disappears without a reason.
+
+A plain CSV a small shop keeps itself (no shop's header) may list a product's versions the same way: rows sharing a
+`Handle` (or a name) with a `Variant` column. `plain_products` groups them into the same product dicts.
 """
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from html.parser import HTMLParser
 from typing import Any, Literal
@@ -19,6 +22,11 @@ ShopFormat = Literal["shopify", "woocommerce", "grouped"]
 REJECTED = "_rejected"
 SKIPPED = "_skipped"
 KEY = "_key"
+VARIANT_COLUMNS = ("variant", "variant_name", "option", "option_value")
+"""Columns of a plain CSV that name a row's version of its item ("English edition", "Table for 5-8")."""
+DIFFERING_COLUMNS = ("size", "colour", "color", "edition", "format")
+"""Columns of a plain CSV that name a version only where an item's rows differ in them (else they describe it)."""
+OPTION_COLUMNS = VARIANT_COLUMNS + DIFFERING_COLUMNS
 OPTIONS = 3
 """Shopify has three option columns; WooCommerce exports as many attributes as the shop uses (read up to 9)."""
 
@@ -295,3 +303,110 @@ def _woocommerce(rows: list[tuple[int, dict[str, Any]]], today: date) -> list[tu
         product["variants"].append(_variant(pos, options, sku, price, _woo_stock(row), regular))
     out.sort(key=lambda x: x[0])
     return out
+
+
+def same_item(rows: list[tuple[int, dict[str, Any]]], key: str | None) -> list[list[tuple[int, dict[str, Any]]]]:
+    """A plain CSV's rows of one item together, in the order the items first appear: rows with the same `key`
+    value (a handle, a code) or, for rows without one, the same name; a row with neither stands alone."""
+    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for pos, row in rows:
+        own = _get(row, key) if key else ""
+        name = " ".join(_get(row, "name").casefold().split())
+        groups.setdefault(f"key:{own}" if own else f"name:{name}" if name else f"row:{pos}", []).append((pos, row))
+    return list(groups.values())
+
+
+def option_columns(rows: Sequence[tuple[int, dict[str, Any]]], columns: Iterable[str]) -> list[str]:
+    """The columns that name the versions among one item's rows: a variant column with a value in any of them,
+    and a size, colour, edition or format that differs between them."""
+    have = set(columns)
+    named = [c for c in VARIANT_COLUMNS if c in have and any(_get(r, c) for _, r in rows)]
+    differ = [c for c in DIFFERING_COLUMNS if c in have and len({_get(r, c).casefold() for _, r in rows}) > 1]
+    return named + differ
+
+
+def options_of(row: dict[str, Any], columns: list[str], written: dict[str, str]) -> list[tuple[str, str]]:
+    """A row's option values under its file's column names: [("Variant", "English edition")]."""
+    return [(written.get(c, c), _get(row, c)) for c in columns if _get(row, c)]
+
+
+def _tags(rows: Sequence[tuple[int, dict[str, Any]]]) -> list[str] | None:
+    """Every tag of an item's rows, once each, in order: a version's own tag ("français") finds the item too."""
+    out: dict[str, str] = {}
+    for _, row in rows:
+        tags = row.get("tags")
+        for tag in re.split(r"[;|,]", tags) if isinstance(tags, str) else tags or []:
+            if str(tag).strip():
+                out.setdefault(str(tag).strip().casefold(), str(tag).strip())
+    return list(out.values()) or None
+
+
+def first_text(rows: Sequence[tuple[int, dict[str, Any]]], column: str) -> str:
+    """The first value an item's rows give in a column (a version's row may leave the item's name out)."""
+    return next((_get(r, column) for _, r in rows if _get(r, column)), "")
+
+
+def texts(values: Iterable[str]) -> str:
+    """An item's descriptions from its rows, each said once."""
+    out: dict[str, str] = {}
+    for text in values:
+        if text:
+            out.setdefault(" ".join(text.split()).casefold(), text)
+    return "\n".join(out.values())
+
+
+def plain_products(
+    rows: list[tuple[int, dict[str, Any]]], written: dict[str, str], key: str | None
+) -> tuple[list[tuple[int, dict[str, Any]]], set[str]]:
+    """A plain CSV's product rows (under the importer's column names) with the rows of one product that name its
+    versions made one product with `variants`, as `_grouped` makes them from a shop export; other rows as they
+    are. `written` maps the file's option columns to its own spelling of them (the options' names); `key` is
+    the column that keys a product (the handle), if the file has one. Returns the rows and the option columns
+    read.
+
+    A product's key is its handle; without one, the SKU of a product in one version, else its name's slug (its
+    versions' SKUs are theirs: the first one's would change when the rows are reordered)."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    read: set[str] = set()
+    for group in same_item(rows, key):
+        columns = option_columns(group, written)
+        if not columns:
+            out.extend(group)  # one version, or the same row twice: each row as it is, as before
+            continue
+        read.update(columns)
+        first_pos, first = group[0]
+        name = first_text(group, "name")
+        handle = _get(first, key) if key else ""
+        product: dict[str, Any] = {
+            KEY: handle or name,
+            "sku": handle or (_get(first, "sku") if len(group) == 1 else "") or None,
+            "name": name or None,
+            "description": texts(_get(r, "description") for _, r in group) or None,
+            "category": first_text(group, "category") or None,
+            "brand": first_text(group, "brand") or None,
+            "model_number": first_text(group, "model_number") or None,
+            "currency": first_text(group, "currency") or None,
+            "tags": _tags(group),
+            "variants": [],
+        }
+        seen: dict[tuple[tuple[str, str], ...], int] = {}
+        for pos, row in group:
+            options = options_of(row, columns, written)
+            sku = _get(row, "sku")
+            if not options:
+                if pos != first_pos:
+                    reason = f"variant of {name!r} names no option value ({', '.join(written[c] for c in columns)})"
+                    out.append((pos, {REJECTED: reason, KEY: sku or None}))
+                # else: the product's own row, its versions on the rows that follow
+                continue
+            same = tuple((k.casefold(), v.casefold()) for k, v in options)
+            if same in seen:
+                reason = f"variant of {name!r} with the same options as line {seen[same]}: {dict(options)}"
+                out.append((pos, {REJECTED: reason, KEY: sku or None}))
+                continue
+            seen[same] = pos
+            variant = _variant(pos, options, sku, _get(row, "price"), _get(row, "stock"), _get(row, "regular_price"))
+            product["variants"].append({**variant, "currency": _get(row, "currency") or None})
+        out.append((first_pos, product))
+    out.sort(key=lambda x: x[0])
+    return out, read
