@@ -64,6 +64,21 @@ async def test_a_document_is_about_the_item_its_title_names_not_one_its_opening_
     assert words.subject("cozynights-sleeping-bag\nCozyNights Sleeping Bag\nWarm to -5 C.").key == "B1"
 
 
+async def test_a_name_said_whole_beside_a_longer_name_that_holds_it(tools: Toolbox) -> None:
+    """A game and its expansion share every word of the game's name: said whole, as written, it is the game;
+    a word only the expansion has makes it the expansion."""
+    async with tools.db.session() as s:
+        s.add(Tenant(id="games", name="Games", timezone="UTC", currency="CAD"))
+        await s.commit()
+    rows = "sku,name,price\nG1,Château des Brumes,69.95\nG2,Château des Brumes : Les Caves (expansion),34.95\n"
+    await import_catalog(tools.db, "games", rows.encode(), "games.csv")
+    words = await tools.catalog.vocabulary("games")
+    assert words.best_named("how many players is chateau des brumes?").key == "G1"
+    assert words.best_named("is Château des Brumes : Les Caves in stock?").key == "G2"
+    assert words.best_named("how much is the les caves expansion").key == "G2"
+    assert words.best_named("anything like chateau brumes?") is None, "not said as written: either"
+
+
 async def test_a_new_import_changes_the_vocabulary_at_once(tools: Toolbox) -> None:
     await _outdoor(tools)
     before = await tools.catalog.vocabulary("outdoor")

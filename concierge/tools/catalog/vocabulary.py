@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from concierge.tools.analysis.text import fold, keywords, stem, stem_list, stems
+from concierge.tools.analysis.text import WORD, fold, keywords, stem, stem_list, stems
 
 ItemKind = Literal["product", "service"]
 NAMED = 0.5
@@ -230,6 +230,8 @@ class Vocabulary:
             sharing = set(self._postings[matched[0]]).intersection(*(self._postings[t] for t in matched[1:]))
             if len(sharing) > 1:
                 sharing = self._by_number(sharing, text)
+            if len(sharing) > 1:
+                sharing = self._said_whole(sharing, found, text)
             # "the T3" of a "T3 GPS Tracker" and a "T3 Pro GPS Tracker": the sibling whose mark ("Pro", "II") goes
             # unsaid is not the one asked, when the words said are a model's.
             marks = {t for t in matched if any(c.isdigit() for c in t)}
@@ -345,6 +347,19 @@ class Vocabulary:
         side.sort(key=lambda x: x[0])
         nearest = bool((down | up) & _COMPARATIVE_SIZE)
         return side[0][1] if nearest or len(side) == 1 else side[-1][1]
+
+    def _said_whole(self, sharing: set[int], found: set[str], text: str) -> set[int]:
+        """Of names that all hold the words said, the one the text says whole, as written: "Château des Brumes" is
+        the game, not "Château des Brumes : Les Caves (expansion)"; unless a longer name holds more of the words
+        said ("Château des Brumes : Les Caves" is the expansion)."""
+        held = {j: len(found & set(self._name_terms[j])) for j in sharing}
+        said = " ".join(WORD.findall(fold(text).casefold()))
+        whole = {
+            j
+            for j in sharing
+            if re.search(rf"\b{re.escape(' '.join(WORD.findall(fold(self.items[j].name).casefold())))}\b", said)
+        }
+        return whole if len(whole) == 1 and held[next(iter(whole))] == max(held.values()) else sharing
 
     def _by_number(self, sharing: set[int], text: str) -> set[int]:
         """Of names sharing the same words, those the text's numbers single out: "Aster Shelf" is not the
