@@ -389,3 +389,20 @@ def test_a_size_is_named_in_any_spelling_of_its_amount() -> None:
     assert named_values("what's the price for a kilo bag?", bags) == {"1kg"}
     assert named_values("the 250 grams one", bags) == {"250g"}
     assert named_values("a 1 litre bottle", bags) == set(), "a volume is no weight"
+
+
+def test_a_word_only_one_option_value_holds_names_it() -> None:
+    """Shops label options the long way ("Mini (41 x 63 mm) - 100 sleeves", "Édition française"); a customer says
+    the word that sets one apart ("the mini ones", "the French edition", "the gold one")."""
+
+    def variants(*values: str) -> list[Variant]:
+        return [Variant(None, (("Variant", v),), Decimal("9.95"), "CAD", 1) for v in values]
+
+    sleeves = variants("Standard (63.5 x 88 mm) - 100 sleeves", "Mini (41 x 63 mm) - 100 sleeves")
+    assert [v.label for v in named_variants("how much are the mini size sleeves", sleeves)] == [sleeves[1].label]
+    assert named_variants("how much are your sleeves", sleeves) == [], "a word every value holds names none"
+    editions = variants("English edition", "Édition française")
+    assert named_variants("the version francaise please", editions) == [editions[1]]
+    finishes = variants("Gunmetal", "Antique gold")
+    assert named_variants("is the gold one more expensive?", finishes) == [finishes[1]]
+    assert named_variants("is the gold one more expensive?", variants("Antique gold")) == [], "one value: no choice"

@@ -82,7 +82,7 @@ def asked_variants(p: ProductHit, question: str) -> str:
         return " ".join(missing)
     if missing:
         return " ".join(missing)  # "the 15 inch in 64GB": the 15 inch ones are in the list below
-    named = named_values(question, chosen)
+    named = named_values(question, p.variants)
     said = ", ".join(v for _, v in chosen[0].options if v in named)
     if len(chosen) == 1:
         v = chosen[0]

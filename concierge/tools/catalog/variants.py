@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from concierge.tools.analysis.text import STOPWORDS, fold
 from concierge.tools.analysis.units import quantities
 
 
@@ -54,16 +55,35 @@ def named_values(question: str, variants: tuple[Variant, ...] | list[Variant]) -
     amount ("a kilo bag" names "1kg", "half a litre" no more than "500 ml" does)."""
     text = question.casefold()
     said = [(q.dimension, q.base) for q in quantities(_ONE_UNIT.sub("1 ", text))]
+    values = {v for variant in variants for _, v in variant.options}
+    own = _own_words(values)
+    words = set(_WORD.findall(fold(text)))
     out = set()
-    for value in {v for variant in variants for _, v in variant.options}:
+    for value in values:
         pattern = _value_pattern(value)
-        if (pattern is not None and pattern.search(text)) or (
-            said
-            and (mine := quantities(value))
-            and any(d == mine[0].dimension and abs(mine[0].base - b) < 1e-9 for d, b in said)
+        if (
+            (pattern is not None and pattern.search(text))
+            or (
+                said
+                and (mine := quantities(value))
+                and any(d == mine[0].dimension and abs(mine[0].base - b) < 1e-9 for d, b in said)
+            )
+            or own[value] & words
         ):
             out.add(value)
     return out
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def _own_words(values: set[str]) -> dict[str, set[str]]:
+    """Each value's words no other value holds: "mini" of "Mini (41 x 63 mm) - 100 sleeves", "gold" of "Antique
+    gold", "française" of "Édition française", so the question need not repeat a shop's whole label."""
+    words = {v: set(_WORD.findall(fold(v).casefold())) - STOPWORDS for v in values}
+    if len(values) < 2:
+        return {v: set() for v in values}
+    return {v: w - set().union(*(o for u, o in words.items() if u != v)) for v, w in words.items()}
 
 
 def named_variants(question: str, variants: tuple[Variant, ...] | list[Variant]) -> list[Variant]:
