@@ -717,3 +717,22 @@ def test_everyday_wording_no_source_holds_is_phrasing_a_rare_word_is_the_thing_a
     assert compose_answer("how much caffeine do you add to the prices?", policies) == DECLINE
     assert {"site", "late", "stay"} <= everyday_stems("on your site, running late, does it stay fresh")
     assert not everyday_stems("caffeine wheelchair bluetooth warranty")
+
+
+def test_the_asked_items_own_fact_is_not_padded_with_a_shop_wide_line() -> None:
+    own = "It's a game for 2 to 5 players aged 7 and up, and most games are over in 20 minutes, so it gets played."
+    blocks = [
+        SourceBlock(
+            1,
+            "firefly-game (Firefly Game) — about Firefly Game",
+            f"{own}\nLeave the tokens in daylight for 10 minutes before you play, then dim the lights.",
+        ),
+        SourceBlock(
+            2,
+            "policies (Bookings)",
+            "Café tables are booked on our website or by phone.\nPrivate events for 9 people or more: mail us.",
+        ),
+    ]
+    header = Header(question=None, focus=["Firefly Game"], items=["Firefly Game"])
+    answer = compose_answer("Firefly Game - how many people can play it?", blocks, header=header)
+    assert answer == f"{own[:-1]} [1].", answer

@@ -1008,6 +1008,8 @@ def compose_answer(
             continue
         if any(item.sentence.lower() == p.sentence.lower() for p in picked):
             continue
+        if picked and picked[0].subject in reading.asked and item.subject not in reading.asked:
+            continue  # the asked item's own fact leads: a shop-wide line sharing a word ("9 people or more") is noise
         covered |= item.hits
         answered.add(item.subject)
         picked.append(item)
