@@ -56,6 +56,7 @@ def test_references_are_found(message: str, refers: bool) -> None:
         ("what's the warranty on it", "What's the warranty on the TrailMaster X4 Tent"),
         ("and what does it weigh itself?", "And what does the TrailMaster X4 Tent weigh?"),
         ("Is the TrailMaster X4 Tent waterproof?", "Is the TrailMaster X4 Tent waterproof?"),
+        ("can five of us sleep in the family one?", "Can five of us sleep in the TrailMaster X4 Tent?"),
     ],
 )
 def test_standalone_questions_name_the_item(message: str, expected: str) -> None:

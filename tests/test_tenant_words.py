@@ -70,13 +70,18 @@ async def test_a_name_said_whole_beside_a_longer_name_that_holds_it(tools: Toolb
     async with tools.db.session() as s:
         s.add(Tenant(id="games", name="Games", timezone="UTC", currency="CAD"))
         await s.commit()
-    rows = "sku,name,price\nG1,Château des Brumes,69.95\nG2,Château des Brumes : Les Caves (expansion),34.95\n"
+    rows = (
+        "sku,name,price,category\nG1,Château des Brumes,69.95,Board Games\n"
+        "G2,Château des Brumes : Les Caves (expansion),34.95,Expansions\n"
+    )
     await import_catalog(tools.db, "games", rows.encode(), "games.csv")
     words = await tools.catalog.vocabulary("games")
     assert words.best_named("how many players is chateau des brumes?").key == "G1"
     assert words.best_named("is Château des Brumes : Les Caves in stock?").key == "G2"
     assert words.best_named("how much is the les caves expansion").key == "G2"
     assert words.best_named("anything like chateau brumes?") is None, "not said as written: either"
+    game = words.best_named("Château des Brumes")
+    assert words.sibling_named("and with the expansion?", game).key == "G2", "the one name holding both"
 
 
 async def test_a_new_import_changes_the_vocabulary_at_once(tools: Toolbox) -> None:

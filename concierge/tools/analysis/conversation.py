@@ -51,6 +51,8 @@ def is_short(message: str) -> bool:
 
 _REPLACE = [
     (re.compile(r"\b(?:that one|this one|the one)\b", re.I), "the {name}"),
+    # "the travel one" of the item in focus: its word describes the item, it asks nothing of it
+    (re.compile(r"\b(?:that|this|the) [^\W\d_]+ one\b", re.I), "the {name}"),
     (
         re.compile(r"\bit's\b(?=\s+(?:made|rated|waterproof|available|in stock|suitable|good|heavy|light|warm))", re.I),
         "the {name} is",

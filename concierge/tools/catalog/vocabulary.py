@@ -320,6 +320,13 @@ class Vocabulary:
             if it != focus and said & set(_terms(it.name)) and own & set(_terms(it.name))
         ]
         if not fits:
+            # "and with the expansion?" after the game: the one name holding the game's words and the word said
+            fits = [
+                it
+                for it in self.items
+                if it != focus and it.kind == focus.kind and (said | own) <= set(_terms(it.name))
+            ]
+        if not fits:
             return self.sized_sibling(text, focus)
         return fits[0] if len(fits) == 1 else None
 
