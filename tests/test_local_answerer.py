@@ -736,3 +736,17 @@ def test_the_asked_items_own_fact_is_not_padded_with_a_shop_wide_line() -> None:
     header = Header(question=None, focus=["Firefly Game"], items=["Firefly Game"])
     answer = compose_answer("Firefly Game - how many people can play it?", blocks, header=header)
     assert answer == f"{own[:-1]} [1].", answer
+
+
+def test_a_remark_after_a_colon_is_said_as_written_not_as_a_property() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "forge-dice (Forge Dice) — about Forge Dice",
+            "Weight: 150 g\nA word of warning: metal dice are hard on wood and glass.",
+        )
+    ]
+    header = Header(question=None, focus=["Forge Dice"], items=["Forge Dice"])
+    answer = compose_answer("are the Forge Dice hard on wood?", blocks, header=header)
+    assert answer == "A word of warning: metal dice are hard on wood and glass [1].", answer
+    assert compose_answer("how heavy are the Forge Dice?", blocks, header=header).startswith("The weight of the Forge")

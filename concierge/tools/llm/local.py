@@ -941,6 +941,10 @@ def _respell(term: str, vocabulary: set[str]) -> str:
     return best[0] if best and best[0][0] == term[0] else term
 
 
+_LEAD_IN = re.compile(r"^(?:a|an|the|one|some|our|your|please|note|tip|warning)\b", re.I)
+"""A key that leads into a remark rather than naming a property: "A word of warning: ...", "Note: ..."."""
+
+
 def phrase(item: Scored, wanted_units: list[str]) -> str:
     """A spec line as a sentence about its item: "Weight: 3.5 lbs" -> "The X's weight: 3.5 lbs (about 1.6 kg)"."""
     kv = key_value(item.sentence)
@@ -949,8 +953,8 @@ def phrase(item: Scored, wanted_units: list[str]) -> str:
     key, value = kv
     if _mentions(value, item.subject) and len(value.split()) >= 6:
         return value  # "Warranty Duration: The X is covered by ..." reads best as its own sentence
-    if _mentions(item.sentence, item.subject) or len(value.split()) > _SHORT_VALUE:
-        return item.sentence  # prose that happens to hold a colon is no spec line
+    if _mentions(item.sentence, item.subject) or len(value.split()) > _SHORT_VALUE or _LEAD_IN.match(key):
+        return item.sentence  # prose that happens to hold a colon ("A word of warning: ...") is no spec line
     q = quantities(value)
     extra = convert_phrase(q[0], wanted_units) if q else ""
     return f"The {key[:1].lower() + key[1:]} of the {item.subject}: {value.rstrip('.')}{extra}."
