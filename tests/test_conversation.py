@@ -371,3 +371,12 @@ async def test_the_topic_of_the_last_turn_is_nearer_than_an_item_before_it(shop:
     assert fourth["analysis"]["question"] == "How long does the repair service take?"
     assert "10 working days" in fourth["messages"][-1].content
     assert fifth["analysis"]["question"] == "Is the Corvo R2 Backpack in stock?"
+
+
+def test_an_option_chosen_stays_beside_the_name() -> None:
+    assert standalone("how much is the navy one?", "Trail Hoodie", frozenset({"navy"})) == (
+        "How much is the navy Trail Hoodie?"
+    )
+    assert standalone("how much is the travel one?", "Firefly Voyage", frozenset({"navy"})) == (
+        "How much is the Firefly Voyage?"
+    )

@@ -157,7 +157,8 @@ async def resolve(
         if done is not None:
             await tools.usage.record([{**done.usage, "tenant_id": ctx.tenant_id, "thread_id": None, "run_id": None}])
             return done.question, "model", before, before
-    return standalone(message, name), "rules", before, before
+    chosen = frozenset(w.casefold() for v in before.get("options") or [] for w in re.findall(r"[^\W\d_]+", v))
+    return standalone(message, name, chosen), "rules", before, before
 
 
 _THOSE = re.compile(r"\b(?:those|these|they|them|their)\b", re.I)

@@ -51,8 +51,9 @@ def is_short(message: str) -> bool:
 
 _REPLACE = [
     (re.compile(r"\b(?:that one|this one|the one)\b", re.I), "the {name}"),
-    # "the travel one" of the item in focus: its word describes the item, it asks nothing of it
-    (re.compile(r"\b(?:that|this|the) [^\W\d_]+ one\b", re.I), "the {name}"),
+    # "the travel one" of the item in focus: its word describes the item, it asks nothing of it (an option value
+    # chosen, "the navy one", stays: see `standalone`)
+    (re.compile(r"\b(?:that|this|the) ([^\W\d_]+) one\b", re.I), "the {name}"),
     (
         re.compile(r"\bit's\b(?=\s+(?:made|rated|waterproof|available|in stock|suitable|good|heavy|light|warm))", re.I),
         "the {name} is",
@@ -64,9 +65,10 @@ _REPLACE = [
 ]
 
 
-def standalone(message: str, name: str) -> str:
+def standalone(message: str, name: str, options: frozenset[str] = frozenset()) -> str:
     """The message with its reference replaced by the item's name: "Is it in stock?" -> "Is the X in stock?";
-    "and the price?" -> "and the price of the X?". Idempotent when the name is already there."""
+    "and the price?" -> "and the price of the X?". Idempotent when the name is already there. `options`: words of
+    the item's option values the message chose, kept beside the name ("the navy one" -> "the navy X")."""
     if name.casefold() in message.casefold():
         return message
     protected = _DUMMY_IT.sub(lambda m: m.group(0).replace("it", "\x00"), message)
@@ -74,7 +76,12 @@ def standalone(message: str, name: str) -> str:
         protected = re.sub(r"\s+itself\b", "", protected, flags=re.I)  # "what does it weigh itself?"
     for pattern, template in _REPLACE:
         if pattern.search(protected):
-            out = pattern.sub(template.format(name=name), protected, count=1)
+            named = template.format(name=name)
+
+            def said(m: re.Match[str], named: str = named) -> str:
+                return f"the {m.group(1)} {name}" if m.groups() and m.group(1).casefold() in options else named
+
+            out = pattern.sub(said, protected, count=1)
             return _tidy(out.replace("\x00", "it"))
     body = message.rstrip(" ?.!")
     return _tidy(f"{body} of the {name}?")
