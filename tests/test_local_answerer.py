@@ -750,3 +750,13 @@ def test_a_remark_after_a_colon_is_said_as_written_not_as_a_property() -> None:
     answer = compose_answer("are the Forge Dice hard on wood?", blocks, header=header)
     assert answer == "A word of warning: metal dice are hard on wood and glass [1].", answer
     assert compose_answer("how heavy are the Forge Dice?", blocks, header=header).startswith("The weight of the Forge")
+
+
+def test_a_range_guides_row_naming_the_asked_item_is_its_fact() -> None:
+    blocks = [
+        SourceBlock(1, "fairway (Fairway Lawn Mower) — about Fairway Lawn Mower", "Cut width: 35 centimetres"),
+        SourceBlock(2, "mowers-guide (Mowers at a glance)", "Fairway — Grass box: 60 ltr\nStriper — Grass box: 35 L"),
+    ]
+    header = Header(question=None, focus=["Fairway Lawn Mower"], items=["Fairway Lawn Mower", "Striper Lawn Mower"])
+    answer = compose_answer("How big is the grass box on the Fairway Lawn Mower?", blocks, header=header)
+    assert "60 ltr" in answer and "35 L" not in answer, answer

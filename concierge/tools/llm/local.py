@@ -1012,7 +1012,12 @@ def compose_answer(
             continue
         if any(item.sentence.lower() == p.sentence.lower() for p in picked):
             continue
-        if picked and picked[0].subject in reading.asked and item.subject not in reading.asked:
+        if (
+            picked
+            and picked[0].subject in reading.asked
+            and item.subject not in reading.asked
+            and not any(_mentions(item.sentence, a, _rivals(reading, a)) for a in reading.asked)
+        ):
             continue  # the asked item's own fact leads: a shop-wide line sharing a word ("9 people or more") is noise
         covered |= item.hits
         answered.add(item.subject)
