@@ -760,3 +760,17 @@ def test_a_range_guides_row_naming_the_asked_item_is_its_fact() -> None:
     header = Header(question=None, focus=["Fairway Lawn Mower"], items=["Fairway Lawn Mower", "Striper Lawn Mower"])
     answer = compose_answer("How big is the grass box on the Fairway Lawn Mower?", blocks, header=header)
     assert "60 ltr" in answer and "35 L" not in answer, answer
+
+
+def test_a_choice_needs_one_of_its_sides() -> None:
+    box = [
+        SourceBlock(
+            1,
+            "caves (Caves Expansion) — about Caves Expansion",
+            "In the box you'll find the cellar board, 48 cards and a rulebook.\nBox size: 30 x 30 cm",
+        ),
+        SourceBlock(2, "cafe (Café)", "Our café menu (coffee, tea, sandwiches and snacks) is served at the table."),
+        SourceBlock(3, "caves (Caves Expansion)", "Beneath the old château lie the wine cellars."),
+    ]
+    assert compose_answer("do you serve beer or coffee in the café?", box) != DECLINE, "one side is stated"
+    assert compose_answer("do you serve beer or wine in the café?", box) == DECLINE, "neither side is"

@@ -1030,6 +1030,8 @@ def compose_answer(
     part = _PART.search(reading.words)
     if part and reading.asked and picked and not _part_is_named(part.group(1), reading, covered):
         return DECLINE  # "how long is the cable?": the amplifier's dimensions are not the cable's length
+    if _unstated_choice(reading, picked, blocks):
+        return DECLINE
     # A price comes from the catalog, always more current than a document: its sentence joins the answer.
     if (
         any(a.name == "price" for a in asked_attributes(reading.words, reading.names))
@@ -1039,6 +1041,20 @@ def compose_answer(
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
     return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
+
+
+def _unstated_choice(reading: Reading, picked: list[Scored], blocks: list[SourceBlock]) -> bool:
+    """ "beer or wine?": a choice none of the sources holds one side of is answered only by a line stating the
+    other side; a café menu listing neither says nothing of either."""
+    if not picked:
+        return False
+    held = set().union(*(_with_roots(stems(b.text)) for b in blocks))
+    said = _with_roots(stems(" ".join(p.sentence for p in picked)))
+    for a, b in _EITHER.findall(reading.words):
+        sa, sb = stems(a), stems(b)
+        if (not sa & held or not sb & held) and not (sa | sb) & said:
+            return True
+    return False
 
 
 _CHOOSES = re.compile(r"\b(?:which|what)\b[^?]*\b(?:size|one|model|version|should|need|get|buy|pick)\b", re.I)
