@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from concierge.tools.analysis.text import everyday_stems
-from concierge.tools.llm.local import DECLINE, LocalAnswerer, compose_answer
+from concierge.tools.llm.local import CLARIFY, DECLINE, LocalAnswerer, compose_answer
 from concierge.tools.llm.prompts import Header, SourceBlock, format_block, parse_context, render_system_prompt
 from concierge.tools.tokens import count_tokens
 
@@ -774,3 +774,16 @@ def test_a_choice_needs_one_of_its_sides() -> None:
     ]
     assert compose_answer("do you serve beer or coffee in the café?", box) != DECLINE, "one side is stated"
     assert compose_answer("do you serve beer or wine in the café?", box) == DECLINE, "neither side is"
+
+
+def test_two_items_lines_as_good_as_each_other_with_none_asked_ask_which() -> None:
+    """ "How heavy is the Veloce Air?" of an Air and an Air Pro, no item in focus: the Pro's weight would be a fact
+    of another item, so the answer asks which."""
+    blocks = [
+        SourceBlock(1, "air-pro (Veloce Air Pro) — about Veloce Air Pro", "It weighs 1.3 lb (590 g)."),
+        SourceBlock(2, "air (Veloce Air) — about Veloce Air", "Weight: 1.1 lb (500 g)"),
+    ]
+    header = Header(question=None, focus=[], items=["Veloce Air Pro", "Veloce Air"])
+    assert compose_answer("How heavy is the Veloce?", blocks, header=header) == CLARIFY
+    asked = Header(question=None, focus=["Veloce Air"], items=["Veloce Air Pro", "Veloce Air"])
+    assert "1.1 lb" in compose_answer("How heavy is the Veloce Air?", blocks, header=asked)

@@ -998,6 +998,8 @@ def compose_answer(
         missing -= _names_the_key(missing, reading, scored[0]) | _verb_of(reading)
     if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
         return DECLINE
+    if _between_items(reading, scored):
+        return CLARIFY
     wanted_units = units_named(reading.words)
     # Greedy: a further sentence must cover a question term the answer lacks, and be nearly as good.
     picked: list[Scored] = []
@@ -1041,6 +1043,23 @@ def compose_answer(
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
     return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
+
+
+def _between_items(reading: Reading, scored: list[Scored]) -> bool:
+    """No item asked ("how heavy is the Veloce Air?" of an Air and an Air Pro) and the best lines, as good as each
+    other, are two items' own: a fact of either may be the other's, so the answer asks which."""
+    if reading.asked or len(scored) < 2:
+        return False
+    first, second = scored[0], scored[1]
+    return bool(
+        first.subject
+        and second.subject
+        and first.subject != second.subject
+        and second.coverage >= first.coverage - _TIED_ITEMS
+    )
+
+
+_TIED_ITEMS = 0.1
 
 
 def _unstated_choice(reading: Reading, picked: list[Scored], blocks: list[SourceBlock]) -> bool:
