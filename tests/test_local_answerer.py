@@ -787,3 +787,17 @@ def test_two_items_lines_as_good_as_each_other_with_none_asked_ask_which() -> No
     assert compose_answer("How heavy is the Veloce?", blocks, header=header) == CLARIFY
     asked = Header(question=None, focus=["Veloce Air"], items=["Veloce Air Pro", "Veloce Air"])
     assert "1.1 lb" in compose_answer("How heavy is the Veloce Air?", blocks, header=asked)
+
+
+def test_a_word_after_a_verb_sharing_a_keys_stem_is_no_part_of_the_key() -> None:
+    """ "played solo" is not "Playing time": the playing time does not say whether it can be played alone."""
+    blocks = [
+        SourceBlock(
+            1,
+            "ironwake (Ironwake) — about Ironwake",
+            "Playing time: 120-180 minutes\nPlan on a 45-minute teach the first time you play.",
+        )
+    ]
+    header = Header(question=None, focus=["Ironwake"], items=["Ironwake"])
+    assert compose_answer("can Ironwake be played solo?", blocks, header=header) == DECLINE
+    assert "120-180" in compose_answer("what is the playing time of Ironwake?", blocks, header=header)

@@ -1190,7 +1190,9 @@ def _names_the_key(missing: set[str], reading: Reading, top: Scored) -> set[str]
         return set()
     key = stems(kv[0])
     attributes = asked_attributes(reading.words, reading.names)
-    said = [stems(w) for w in re.findall(r"[^\W_]+", reading.words)]
+    typed = re.findall(r"[^\W_]+", reading.words)
+    said = [stems(w) for w in typed]
+    key_words = set(re.findall(r"[^\W_]+", kv[0].casefold()))
     # a word of the key, or a word asking an attribute the key names ("life", a "Runtime"), never a measure of
     # anything ("size" names no "Cut width": "blade size" asks of a blade)
     specific = [a for a in attributes if a.name not in _ANY_THINGS]
@@ -1201,7 +1203,9 @@ def _names_the_key(missing: set[str], reading: Reading, top: Scored) -> set[str]
         while j >= 0 and said[j] & missing:  # the words qualifying the key word, right before it
             out |= said[j] & missing
             j -= 1
-        if i + 1 < len(said):  # or the one it qualifies: "power consumption" of a "Power" line
+        if i + 1 < len(said) and typed[i].casefold() in key_words:
+            # or the one it qualifies: "power consumption" of a "Power" line (the key's own word, not "played solo"
+            # of a "Playing time")
             out |= said[i + 1] & missing
     return out
 
