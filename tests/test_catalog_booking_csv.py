@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from concierge.cli.catalog import format_report
+from concierge.nodes.retrieve_catalog import service_item
 from concierge.tools.catalog.importer import import_catalog, parse_file
 from concierge.tools.db.models import Product, Service, Tenant
 from concierge.tools.toolbox import Toolbox
@@ -119,6 +120,10 @@ async def test_services_and_products_in_one_file(tools: Toolbox) -> None:
     # the answer path finds the imported service with its price and duration
     hits = await tools.catalog.search_services("salon", "how long does a signature cut take", [date.today()], "UTC", 3)
     assert hits and hits[0].code == "cut-60"
+    # with no slot in the schedule at all, its entry says nothing of free slots (not "no free slots")
+    assert not hits[0].scheduled and "slots" not in service_item(hits[0])["text"]
+    [club] = await tools.catalog.search_services("demo", "book club", [date.today()], "Europe/Dublin", 1)
+    assert club.scheduled and "slots" in service_item(club)["text"]
 
     again = await import_catalog(tools.db, "salon", SALON.encode(), "catalog.csv")
     assert (again.created, again.updated, again.accepted_by_kind) == (0, 4, {"products": 2, "services": 2})

@@ -10,7 +10,7 @@ from langgraph.runtime import Runtime
 
 from concierge.nodes.retrieve_catalog import retrieve_catalog
 from concierge.state import Context
-from concierge.tools.analysis.query import analyze, dates_in
+from concierge.tools.analysis.query import analyze, calendar_days, dates_in, same_day
 from concierge.tools.analysis.when import time_windows
 from concierge.tools.catalog.importer import import_catalog
 from concierge.tools.catalog.search import Catalog, price_ceiling
@@ -123,6 +123,25 @@ def _hours(windows: list[tuple[datetime, datetime]]) -> list[tuple[str, int, int
 )
 def test_time_windows_in_the_tenant_zone(text: str, expected: list) -> None:
     assert _hours(time_windows(text, SATURDAY_10AM)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("any places left on the 13th of February?", {(2, 13)}),
+        ("is there space on jan 21?", {(1, 21)}),
+        ("Thu 28 January 2027: 12.00, 6 places left.", {(1, 28)}),
+        ("can I still get a spot on the 28th?", {(None, 28)}),
+        ("When: every Thursday, 19:00 to 21:30", set()),
+    ],
+)
+def test_calendar_days_need_no_year(text: str, days: set) -> None:
+    assert calendar_days(text)[0] == days
+
+
+def test_a_day_without_its_month_is_that_day_of_any_month() -> None:
+    assert same_day({(None, 28)}, {(1, 28)}) and same_day({(1, 28)}, {(1, 28), (2, 4)})
+    assert not same_day({(2, 28)}, {(1, 28)}) and not same_day({(1, 21)}, {(1, 28)})
 
 
 def test_time_windows_follow_the_zone_and_roll_over() -> None:

@@ -103,6 +103,19 @@ async def test_how_long_does_it_take_asks_about_the_service_in_focus(context: Co
     assert "25.00 EUR" in third["messages"][-1].content
 
 
+async def test_a_day_and_a_place_asked_are_of_the_service_in_focus(context: Context) -> None:
+    """ "can I still get a place on Saturday?" is long for a follow-up, but a day and a word of availability with
+    a bookable service in focus ask about that service; the same with a product in focus asks nothing of it."""
+    _, second = await turns(
+        context, "How much is a perfume consultation?", "Is there any chance I could still get a place this Saturday?"
+    )
+    assert "Perfume consultation" in second["analysis"]["question"], second["analysis"]
+    _, other = await turns(
+        context, "How much is the Kestrel fountain pen?", "Is there any chance I could still get a place this Saturday?"
+    )
+    assert other["analysis"].get("focus") is None
+
+
 async def test_an_answers_item_becomes_the_focus(context: Context) -> None:
     """ "Which is your cheapest X?" names no product; its answer does, and "it" then means that one."""
     first, second = await turns(context, "What's the cheapest perfume you sell?", "Is it in stock?")

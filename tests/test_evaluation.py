@@ -120,6 +120,7 @@ def test_answers_citing_another_item_are_caught() -> None:
     own_page = {"source": "documents", "id": "documents:y:1", "title": "2", "locator": "About"}
     assert not cites_another_item(q, [own_page]), "the item's own page, named by its key, is no other item's"
     assert contains("rated 20°F to 60°F", "20F|20°F") and not contains("rated 30F", "20F|20°F")
+    assert contains("a 90-minute practice run", "90 min|1.5 hours") and not contains("a 9-minute run", "90 min")
 
 
 def test_the_contoso_set_is_well_formed_and_marked() -> None:

@@ -801,3 +801,42 @@ def test_a_word_after_a_verb_sharing_a_keys_stem_is_no_part_of_the_key() -> None
     header = Header(question=None, focus=["Ironwake"], items=["Ironwake"])
     assert compose_answer("can Ironwake be played solo?", blocks, header=header) == DECLINE
     assert "120-180" in compose_answer("what is the playing time of Ironwake?", blocks, header=header)
+
+
+def test_a_day_asked_is_found_as_a_date_not_as_its_words() -> None:
+    """ "jan 21" is the line of Thursday 21 January, not "19:00 to 21:30"; a day no line names is not answered."""
+    blocks = [
+        SourceBlock(
+            1,
+            "Our catalog: Learn-to-Play Night",
+            "Learn-to-Play Night takes 150 minutes and costs 12.00 CAD.\n"
+            "Thu 21 January 2027: 12.00, no places left.\nThu 28 January 2027: 12.00, 6 places left.",
+        ),
+        SourceBlock(
+            2,
+            "night (Learn-to-Play Night) — about Learn-to-Play Night",
+            "When: every Thursday, 19:00 to 21:30\nBonus: 10% off a game taught that evening if you buy it the same night",
+        ),
+    ]
+    header = Header(question=None, focus=["Learn-to-Play Night"], items=["Learn-to-Play Night"])
+    answer = compose_answer("is there still space on the learn to play night on jan 21?", blocks, header=header)
+    assert "no places left" in answer and "28 January" not in answer, answer
+    assert "6 places left" in compose_answer("any spot on the 28th at the learn to play night?", blocks, header=header)
+    assert compose_answer("any places on the learn to play night on 4 March?", blocks, header=header) == DECLINE
+
+
+def test_how_long_is_a_service_asks_its_time_though_its_page_measures_a_distance() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "Our catalog: Bridal Hair Trial",
+            "Bridal Hair Trial takes 90 minutes and costs 120.00 USD.",
+        ),
+        SourceBlock(
+            2,
+            "bridal (Bridal Hair Trial) — about Bridal Hair Trial",
+            "Travel within 15 miles of the salon: a flat $75 travel fee.",
+        ),
+    ]
+    header = Header(question=None, focus=["Bridal Hair Trial"], items=["Bridal Hair Trial"])
+    assert "90 minutes" in compose_answer("how long is a bridal hair trial?", blocks, header=header)

@@ -33,7 +33,7 @@ from concierge.tools.analysis.conversation import (
     topic_of,
     with_facts,
 )
-from concierge.tools.analysis.query import analyze
+from concierge.tools.analysis.query import analyze, calendar_days
 from concierge.tools.analysis.units import ATTRIBUTES, asked_attributes
 from concierge.tools.catalog.variants import carried_phrase, chosen_values
 from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
@@ -97,6 +97,23 @@ def follows_up(message: str, words: Vocabulary | None) -> bool:
     return bool(_ASKS.match(message)) and (words is None or not words.kind_words(message))
 
 
+_AVAILABILITY = re.compile(
+    r"\b(?:spots?|space|places?|seats?|slots?|availab\w*|openings?|room|book(?:ed|ing)?|full|sold out)\b", re.I
+)
+_DAY_WORDS = re.compile(
+    r"\b(?:today|tonight|tomorrow|(?:this |next )?weekend|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)\b", re.I
+)
+
+
+def _books_focus(message: str, focus: Focus, words: Vocabulary | None) -> bool:
+    """ "can I still get a spot on the 28th?" with a bookable service in focus asks about that service's day,
+    however long the message: a day and a word of availability, and no item named."""
+    if focus.get("kind") != "service" or (words is not None and words.named(message)):
+        return False
+    dated = bool(calendar_days(message)[0] or _DAY_WORDS.search(message))
+    return dated and bool(_AVAILABILITY.search(message))
+
+
 def _history(state: State) -> list[tuple[str, str]]:
     pairs = []
     for m in state["messages"][:-1]:
@@ -145,7 +162,7 @@ async def resolve(
     typed = _type_word(message, before, words) if before is not None else None
     if typed is not None:  # "how much cable comes with the microphone?" of the microphone in focus
         return typed, "rules", before, before
-    if before is None or not follows_up(message, words):
+    if before is None or not (follows_up(message, words) or _books_focus(message, before, words)):
         return message, "none", None, before
     before, carried = await _with_options(before, message, before.get("options") or [], tools, ctx)
     # The version chosen earlier ("in 16GB") stays what "it" means: "how much is it?" prices that version.

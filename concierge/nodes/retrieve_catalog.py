@@ -158,6 +158,8 @@ def service_item(s: ServiceHit) -> RetrievedItem:
     facts = f"{s.name} takes {s.duration_minutes} minutes and costs {s.price} {s.currency}."
     if s.slots:
         slots = f"Free {s.name} slots: {_when(s.slots)}."
+    elif not s.scheduled:
+        slots = ""  # booked by its own page's dates or by phone: the schedule knows nothing of it
     else:
         # One sentence, so an answer quoting the "no" also gives the alternative.
         later = f"; the next free ones are {_when(s.next_free)}" if s.next_free else ""
@@ -166,7 +168,7 @@ def service_item(s: ServiceHit) -> RetrievedItem:
         id=f"catalog:service:{s.code}",
         source="catalog",
         title=s.name,
-        text=f"{facts}\n{slots}\n{s.description}".strip(),
+        text="\n".join(part for part in (facts, slots, s.description) if part),
         score=s.score,
         metadata={
             "kind": "service",

@@ -19,7 +19,9 @@ _DUMMY_IT = re.compile(
     r"\b(?:is|was) it (?:possible|true|ok|okay|worth|necessary|allowed|too late|raining)\b|"
     r"\bhow long does it take (?:to|for) (?:ship|deliver|arrive|get|receive|process|refund)|"
     r"\bwhat time is it\b|\bhow much does it cost to (?:ship|deliver|post|send|return)\b|\bit depends\b|"
-    r"\b(?:have|having|get|getting|had) it (?:delivered|shipped|sent|posted|gift[- ]wrapped|wrapped)\b",
+    r"\b(?:have|having|get|getting|had) it (?:delivered|shipped|sent|posted|gift[- ]wrapped|wrapped)\b|"
+    r"\b(?:this|that) (?:morning|afternoon|evening|night|weekend|week|month|year|time|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",  # "this Saturday" is a day, no thing referred to
     re.I,
 )
 _ELLIPTIC = re.compile(

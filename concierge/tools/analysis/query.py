@@ -171,6 +171,33 @@ def _month_days(low: str, today: date) -> list[date]:
     return found
 
 
+CalendarDay = tuple[int | None, int]
+"""(month 1-12, or None when only the day is said: "the 28th"; day of the month)."""
+
+
+def calendar_days(text: str) -> tuple[set[CalendarDay], str]:
+    """Days of the month a text names ("13th of February", "Jan 21", "Thu 28 January 2027", "the 28th"), with no
+    year needed, and the text with them cut out: a question's date is matched as a date, not as the words "13th"
+    and "february" (nor "21" against "21:30")."""
+    low = text.lower()
+    found: set[CalendarDay] = set()
+
+    def take(day: str, month: str | None) -> str:
+        if 1 <= int(day) <= 31:
+            found.add((_MONTHS.index(month[:3]) + 1 if month else None, int(day)))
+        return " "
+
+    low = re.sub(rf"\b{_DAY}(?: of)? {_MONTH}", lambda m: take(m.group(1), m.group(2)), low)
+    low = re.sub(rf"\b{_MONTH} (?:the )?{_DAY}\b(?!:)", lambda m: take(m.group(2), m.group(1)), low)
+    low = re.sub(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", lambda m: take(m.group(1), None), low)
+    return found, low
+
+
+def same_day(asked: set[CalendarDay], named: set[CalendarDay]) -> bool:
+    """Whether a day named is one asked; a day said without its month ("the 28th") is the 28th of any month."""
+    return any(d == e and (m is None or n is None or m == n) for m, d in asked for n, e in named)
+
+
 def entities(text: str, today: date) -> Entities:
     return Entities(
         products=[p for p in _TITLE_PHRASE.findall(text)],

@@ -105,6 +105,9 @@ class ServiceHit:
     slots: list[FreeSlot] = field(default_factory=list)
     next_free: list[FreeSlot] = field(default_factory=list)
     """When the asked period has no free slot: the first ones after it, so the customer gets an alternative."""
+    scheduled: bool = True
+    """Whether the service has slots in the schedule at all: one booked by its own page's dates ("Thu 28
+    January: 6 places left") or by phone has none, and "no free slots" would then say what nobody knows."""
 
 
 _INDEX_COLUMNS = (
@@ -412,6 +415,10 @@ class Catalog:
                     later = [
                         FreeSlot(r.start.astimezone(tz), r.end.astimezone(tz), r.capacity - r.booked) for r in rows
                     ]
+                scheduled = (
+                    bool(slots or later)
+                    or (await s.scalar(select(Slot.id).where(Slot.service_id == sv.id).limit(1))) is not None
+                )
                 hits.append(
                     ServiceHit(
                         sv.code,
@@ -423,6 +430,7 @@ class Catalog:
                         round(score, 3),
                         slots[:slots_per_service],
                         later,
+                        scheduled,
                     )
                 )
         return hits

@@ -7,6 +7,7 @@ A question may bring the conversation before it (`history`: [{role, content}]).
 """
 
 import json
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,9 +123,13 @@ def matches(source: dict[str, Any], expected: dict[str, str]) -> bool:
 
 
 def contains(answer: str, figure: str) -> bool:
-    """The answer states the figure, in one of its spellings ("20F|20°F")."""
-    low = answer.lower()
-    return any(alt.strip().lower() in low for alt in figure.split("|"))
+    """The answer states the figure, in one of its spellings ("20F|20°F"); a figure joined to its unit by a
+    hyphen ("a 90-minute trial") states it as the spaced spelling does ("90 min")."""
+    low = _UNIT_HYPHEN.sub(" ", answer.lower())
+    return any(_UNIT_HYPHEN.sub(" ", alt.strip().lower()) in low for alt in figure.split("|"))
+
+
+_UNIT_HYPHEN = re.compile(r"(?<=\d)-(?=[^\W\d_])")
 
 
 def cites_another_item(q: Question, citations: list[dict[str, Any]]) -> bool:

@@ -25,6 +25,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from rapidfuzz import fuzz, process
 
 from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
+from concierge.tools.analysis.query import calendar_days, same_day
 from concierge.tools.analysis.text import everyday_stems, fold, stem, stems
 from concierge.tools.analysis.units import (
     ATTRIBUTES,
@@ -72,6 +73,7 @@ _SYNONYMS = {
     "space": ("free", "place"),
     "seat": ("free", "place"),
     "place": ("free",),
+    "spot": ("free", "place", "seat", "space"),
     "address": ("street",),
     "money": ("refund",),
     "back": ("refund",),
@@ -645,6 +647,9 @@ def weigh(
     tier than the customer's, are left out."""
     reading = question if isinstance(question, Reading) else Reading(question)
     q = stems(reading.words)
+    asked_days, undated = calendar_days(reading.words)
+    if asked_days:
+        q = stems(undated) | {_DATE}  # "places left on the 13th of February?" is matched by the date it names
     attributes = asked_attributes(reading.words, reading.names)
     # A question in the sources (an FAQ's own heading) is never an answer.
     units = []
@@ -675,18 +680,25 @@ def weigh(
             if _about_other(reading, s, subject) or _other_tier(reading, s):
                 continue
             catalog = b.label.startswith(_CATALOG)
-            units.append((b.n, s, _with_roots(stems(s)), stems(b.label) | heading, subject, catalog, heading))
+            terms = _with_roots(stems(s))
+            if asked_days and same_day(asked_days, calendar_days(s)[0]):
+                terms.add(_DATE)
+            units.append((b.n, s, terms, stems(b.label) | heading, subject, catalog, heading))
     if not units or not (q or (reading.asked and attributes)):
         return [], set()
     if attributes and attributes[0].name == "dimensions" and _HOW_LONG_IS.search(reading.words):
-        # "how long is a bridal trial?": a time where the sources measure times and no lengths
+        # "how long is a bridal trial?": a time where the sources measure times and no lengths, or where the
+        # asked item's catalog entry states a time (a service's: "takes 90 minutes")
         measures = {x.dimension for u in units for x in quantities(u[1])}
-        if "time" in measures and "length" not in measures and not units_named(reading.words):
+        timed = any(u[5] and u[4] in reading.asked and _times(u[1]) for u in units)
+        if "time" in measures and ("length" not in measures or timed) and not units_named(reading.words):
             attributes = [BY_NAME["duration"], *attributes[1:]]
     vocabulary = set().union(*(u[2] | u[3] for u in units))
     # A word with everyday synonyms or an attribute meaning ("sell", "weigh") is no typo of a source's word.
     phrases = phrase_words(reading.words)
-    meaningful = {t for t in q if _SYNONYMS.get(t)} | set().union(*(a.cues for a in attributes), *phrases.values())
+    meaningful = (
+        {_DATE} | {t for t in q if _SYNONYMS.get(t)} | set().union(*(a.cues for a in attributes), *phrases.values())
+    )
     everyday = everyday_stems(reading.words)  # a real word, no typo of a source's ("late" is not "later")
     spelt = {t: t if t in meaningful or t in everyday else _respell(t, vocabulary) for t in q}
     q = set(spelt.values())
@@ -823,6 +835,8 @@ def weigh(
     return scored, missing
 
 
+_DATE = "\x00date"
+"""The term a line holds when it names the day of the month the question asks about."""
 _RIVAL_TIMES = (("last", "take"), ("take", "last"))
 _TESTIMONIAL = re.compile(r"^(?:I|I'm|I've|I'd|My|We bought|We used)\b|\b(?:I bought|I purchased|I recently)\b")
 _TESTIMONIAL_WEIGHT = 0.85
@@ -1120,6 +1134,10 @@ def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
         return None
     n, line, r = max(topical, key=lambda x: len(stems(said) & stems(x[1])))  # one range, however often said
     return f"{'Yes' if r.holds(given) else 'No'}: {cite(line, n)}"
+
+
+def _times(sentence: str) -> bool:
+    return any(x.dimension == "time" for x in quantities(sentence))
 
 
 _HOW_LONG_IS = re.compile(r"\bhow long (?:is|are|was|will be)\b", re.I)
