@@ -815,7 +815,7 @@ def test_a_day_asked_is_found_as_a_date_not_as_its_words() -> None:
         SourceBlock(
             2,
             "night (Learn-to-Play Night) — about Learn-to-Play Night",
-            "When: every Thursday, 19:00 to 21:30\nBonus: 10% off a game taught that evening if you buy it the same night",
+            "When: every Thursday, 19:00 to 21:30\nBonus: 10% off a game taught that evening",
         ),
     ]
     header = Header(question=None, focus=["Learn-to-Play Night"], items=["Learn-to-Play Night"])
