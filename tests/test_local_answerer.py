@@ -840,3 +840,31 @@ def test_how_long_is_a_service_asks_its_time_though_its_page_measures_a_distance
     ]
     header = Header(question=None, focus=["Bridal Hair Trial"], items=["Bridal Hair Trial"])
     assert "90 minutes" in compose_answer("how long is a bridal hair trial?", blocks, header=header)
+
+
+def test_the_asked_items_own_line_answers_before_a_shop_wide_one_as_good() -> None:
+    blocks = [
+        SourceBlock(2, "returns (Returns)", "Card sleeves: unopened packs only."),
+        SourceBlock(
+            1,
+            "ironwake (Ironwake) — about Ironwake",
+            "There are 220 cards: 180 in standard size (63.5 x 88 mm) and 40 in mini size (41 x 63 mm).",
+        ),
+    ]
+    header = Header(question=None, focus=["Ironwake"], items=["Ironwake"])
+    answer = compose_answer("which sleeve sizes do I need for Ironwake?", blocks, header=header)
+    assert "40 in mini size" in answer and "unopened" not in answer, answer
+
+
+def test_a_current_draw_is_read_in_milliamps_and_currently_asks_none() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "driftwood (Driftwood Overdrive) — about Driftwood Overdrive",
+            "Controls: Drive, Tone, Level.\nPower requirements: 9V DC, center negative; it draws 12 mA.",
+        ),
+        SourceBlock(2, "Our catalog: Driftwood Overdrive", "Driftwood Overdrive costs 89.00 GBP and is 9 in stock."),
+    ]
+    header = Header(question=None, focus=["Driftwood Overdrive"], items=["Driftwood Overdrive"])
+    assert "12 mA" in compose_answer("How much current does the Driftwood Overdrive draw?", blocks, header=header)
+    assert "9 in stock" in compose_answer("Is the Driftwood Overdrive currently in stock?", blocks, header=header)

@@ -51,6 +51,8 @@ UNITS: dict[str, tuple[str, float]] = {
     "db": ("loudness", 1.0),
     "rpm": ("rotation", 1.0),
     "psi": ("pressure", 1.0),
+    "ma": ("current", 0.001),
+    "a": ("current", 1.0),
     "bar": ("pressure", 14.5038),
     "lm": ("light", 1.0),
     "gpm": ("flow", 3.785411784),
@@ -94,6 +96,8 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "db": ("db", "dba", "db(a)", "decibel", "decibels"),
     "rpm": ("rpm", "revolutions per minute"),
     "psi": ("psi",),
+    "ma": ("ma", "milliamp", "milliamps", "milliampere", "milliamperes"),
+    "a": ("amp", "amps", "ampere", "amperes"),
     "bar": ("bar", "bars"),
     "lm": ("lm", "lumen", "lumens"),
     "gpm": ("gpm", "gallons per minute", "gallon per minute"),
@@ -339,6 +343,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     _attr("brightness", "bright brighter brightest brightness lumens", "brightness output lumens light", "light"),
     _attr("voltage", "volt volts voltage", "voltage", "voltage"),
+    # Only its phrases ask it (`_PHRASES`): "current" alone is also "currently in stock".
+    _attr("current", "amps amperage milliamps draw draws", "current draw consumption", "current"),
     _attr("torque", "torque", "torque", "torque"),
     _attr("pressure", "pressure psi", "pressure", "pressure"),
     _attr("speed", "fast faster speed spin spins rpm", "speed", "rotation"),
@@ -412,9 +418,12 @@ _PHRASES = {
         r"\bhow long (?:does|will|can|would) .{0,40}\b(?:run|play|go|work)\b",
         re.I,
     ),
+    "current": re.compile(
+        r"\bhow (?:much|many) (?:current|amps|milliamps)\b|\b(?:current|power) draw\b|\bamperage\b", re.I
+    ),
 }
 """Attributes asked by a phrase rather than a word: how long to charge is a charging time, not how long it runs."""
-_PHRASE_ONLY = frozenset({"charging", "battery"})
+_PHRASE_ONLY = frozenset({"charging", "battery", "current"})
 """Attributes no single word asks."""
 
 

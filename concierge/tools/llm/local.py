@@ -1014,6 +1014,7 @@ def compose_answer(
         return DECLINE
     if _between_items(reading, scored):
         return CLARIFY
+    scored = _own_first(reading, scored)
     wanted_units = units_named(reading.words)
     # Greedy: a further sentence must cover a question term the answer lacks, and be nearly as good.
     picked: list[Scored] = []
@@ -1030,7 +1031,7 @@ def compose_answer(
             continue
         if (
             picked
-            and picked[0].subject in reading.asked
+            and _of_asked(reading, picked[0])
             and item.subject not in reading.asked
             and not any(_mentions(item.sentence, a, _rivals(reading, a)) for a in reading.asked)
         ):
@@ -1057,6 +1058,26 @@ def compose_answer(
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
     return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
+
+
+def _of_asked(reading: Reading, item: Scored) -> bool:
+    """Whether a line is the asked item's own, or names it ("Forêt des Lucioles uses Euro size" on a sleeves page)."""
+    return item.subject in reading.asked or any(_mentions(item.sentence, a, _rivals(reading, a)) for a in reading.asked)
+
+
+_OWN_FIRST = 0.05
+"""How near a line of the asked item must come to a shop-wide line to answer before it."""
+
+
+def _own_first(reading: Reading, scored: list[Scored]) -> list[Scored]:
+    """The asked item's own line before a shop-wide one nearly as good ("which sleeve sizes for Ironwake?": the
+    game's "180 standard and 40 mini", not the returns policy's "Card sleeves: unopened packs only")."""
+    if not reading.asked or not scored or _of_asked(reading, scored[0]) or scored[0].subject:
+        return scored
+    own = next((s for s in scored[1:4] if _of_asked(reading, s)), None)
+    if own is None or scored[0].coverage - own.coverage > _OWN_FIRST:
+        return scored
+    return [own] + [s for s in scored if s is not own]
 
 
 def _between_items(reading: Reading, scored: list[Scored]) -> bool:
