@@ -868,3 +868,17 @@ def test_a_current_draw_is_read_in_milliamps_and_currently_asks_none() -> None:
     header = Header(question=None, focus=["Driftwood Overdrive"], items=["Driftwood Overdrive"])
     assert "12 mA" in compose_answer("How much current does the Driftwood Overdrive draw?", blocks, header=header)
     assert "9 in stock" in compose_answer("Is the Driftwood Overdrive currently in stock?", blocks, header=header)
+
+
+def test_what_size_a_part_is_its_own_spec_line_not_the_items_measure() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "h2 (Tallis H2 Grinder) — about Tallis H2 Grinder",
+            "Height: 19 cm (7.5 in)\nBurrs: 38 mm hardened stainless steel, conical\nDo not wash the burrs with water.",
+        )
+    ]
+    header = Header(question=None, focus=["Tallis H2 Grinder"], items=["Tallis H2 Grinder"])
+    answer = compose_answer("what size burrs does the Tallis H2 Grinder use?", blocks, header=header)
+    assert "38 mm" in answer and "19 cm" not in answer, answer
+    assert "19 cm" in compose_answer("what size is the Tallis H2 Grinder?", blocks, header=header)

@@ -771,6 +771,11 @@ def weigh(
     charging = any(a.name == "charging" for a in attributes)
     pricing = BY_NAME["price"].keys if any(a.name == "price" for a in attributes) else frozenset()
     asked_names_attr = {a.name for a in attributes}
+    part = _part_asked(reading)
+    if part and not any(
+        u[4] in reading.asked and (kv := key_value(u[1])) is not None and stems(kv[0]) & part for u in units
+    ):
+        part = set()  # "what size sleeves fit the game?": sleeves are no part the game's own spec lines name
     for n, sentence, terms, header, subject, catalog, heading in units:
         if subject and subject in reading.asked and not catalog:
             terms = terms | asked_names  # a manual's spec line is about its product without naming it
@@ -797,6 +802,14 @@ def weigh(
         )
         words = coverage
         floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog, bare=not beside)
+        if part and dims and subject_ok:
+            # "what size burrs does it use?": "Burrs: 38 mm" states the part's size; "Height: 19 cm" the item's
+            key = key_value(sentence)
+            if key is not None and stems(key[0]) & part and any(x.dimension in dims for x in quantities(key[1])):
+                floor, bonus = _SPEC_STRONG
+            elif not terms & part:
+                floor, bonus = 0.0, 0.0
+                coverage = words = min(coverage, _NAME_ONLY)  # a line without the part says nothing of its size
         kv = key_value(sentence) if asks_more and not catalog and not floor else None
         if (
             kv is not None
@@ -1045,7 +1058,7 @@ def compose_answer(
     if _ASKS_YEAR.search(reading.words) and not any(_YEAR.search(p.sentence) for p in picked):
         return DECLINE  # "what year did it come out?" is a date: a "two-year warranty" is no answer
     part = _PART.search(reading.words)
-    if part and reading.asked and picked and not _part_is_named(part.group(1), reading, covered):
+    if part and part.group(1) and reading.asked and picked and not _part_is_named(part.group(1), reading, covered):
         return DECLINE  # "how long is the cable?": the amplifier's dimensions are not the cable's length
     if _unstated_choice(reading, picked, blocks):
         return DECLINE
@@ -1167,8 +1180,25 @@ _ASKS_YEAR = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-_PART = re.compile(r"\bhow (?:long|wide|big|thick|heavy|tall) (?:is|are) (?:the|its|their) ([^\W\d_]+)\b", re.I)
-"""The thing a "how long is the X?" question measures: the item itself, a key of it, or a part of it."""
+_PART = re.compile(
+    r"\bhow (?:long|wide|big|thick|heavy|tall) (?:is|are) (?:the|its|their) ([^\W\d_]+)\b|"
+    r"\bwhat size (?:of )?(?:the )?(?!(?:is|are|was|does|do|did|would|should|will|can|could|fits?|for)\b)"
+    r"([^\W\d_]+)\b",
+    re.I,
+)
+"""The thing a "how long is the X?" or "what size X?" question measures: the item itself, a key of it, or a part."""
+
+
+def _part_asked(reading: Reading) -> set[str]:
+    """The stems of the part a question measures ("what size burrs does it use?": "burr"), when it is neither the
+    item asked nor a measure; empty otherwise."""
+    m = _PART.search(reading.words)
+    if m is None or not reading.asked or not m.group(2):
+        return set()  # "how long is the lead?" is checked on the answer (`_part_is_named`), lead or cord
+    said = stems(m.group(2))
+    names = set().union(*(stems(a) for a in reading.asked))
+    measures = set().union(*(a.keys | a.cues for a in ATTRIBUTES))
+    return set() if said & (names | measures) else said
 
 
 def _part_is_named(word: str, reading: Reading, covered: set[str]) -> bool:
