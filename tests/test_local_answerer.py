@@ -882,3 +882,13 @@ def test_what_size_a_part_is_its_own_spec_line_not_the_items_measure() -> None:
     answer = compose_answer("what size burrs does the Tallis H2 Grinder use?", blocks, header=header)
     assert "38 mm" in answer and "19 cm" not in answer, answer
     assert "19 cm" in compose_answer("what size is the Tallis H2 Grinder?", blocks, header=header)
+
+
+def test_a_misspelt_attribute_word_still_asks_its_attribute() -> None:
+    blocks = [
+        SourceBlock(1, "Our catalog: Tallis H2 Mini", "Tallis H2 Mini by Tallis costs 79.00 GBP and is 5 in stock."),
+        SourceBlock(2, "h2-mini (Tallis H2 Mini) — about Tallis H2 Mini", "Weight: 390 g"),
+    ]
+    header = Header(question=None, focus=["Tallis H2 Mini"], items=["Tallis H2 Mini"])
+    answer = compose_answer("how much do the Tallis H2 Mini wiegh?", blocks, header=header)
+    assert "390 g" in answer and "79.00" not in answer, answer

@@ -264,9 +264,28 @@ class Reading:
         body = _PHRASAL.sub(
             lambda m: _PHRASAL_WORDS[m.group(0).lower()], self.text[: facts.start()] if facts else self.text
         )
+        body = _cue_typos(body)
         return f"{focus(body)} {facts.group(1)}" if facts else focus(body)
 
 
+@lru_cache(maxsize=4096)
+def _cue_typos(text: str) -> str:
+    """Misspelt words that ask an attribute ("how much do they wiegh?") as spelt right: the attribute asked
+    decides what answers (a weight, not a price). Only a word no English word list holds is respelt."""
+    from wordfreq import zipf_frequency
+
+    def fixed(m: re.Match[str]) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if len(low) < _SPECIFIC or low in _CUE_WORDS or zipf_frequency(low, "en") > 0:
+            return word
+        best = process.extractOne(low, _CUE_WORDS, scorer=fuzz.ratio, score_cutoff=_TYPO_SIMILARITY)
+        return best[0] if best and best[0][0] == low[0] else word
+
+    return re.sub(r"[^\W\d_]+", fixed, text)
+
+
+_CUE_WORDS = frozenset(w for a in ATTRIBUTES for w in a.words if w.isalpha())
 _PHRASAL_WORDS = {"hold up": "last", "holds up": "lasts", "keep going": "last", "keeps going": "lasts"}
 _PHRASAL = re.compile(r"\b(?:" + "|".join(_PHRASAL_WORDS) + r")\b", re.I)
 """Phrasal verbs as the one word sources use: "how long will it hold up?" asks how long it lasts."""
