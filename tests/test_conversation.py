@@ -393,3 +393,23 @@ def test_an_option_chosen_stays_beside_the_name() -> None:
     assert standalone("how much is the travel one?", "Firefly Voyage", frozenset({"navy"})) == (
         "How much is the Firefly Voyage?"
     )
+
+
+def test_asked_of_one_item_and_answered_with_anothers_entry_it_is_that_one() -> None:
+    """Asked about the Balayage, answered with the Mini Balayage's catalog entry alone: "it" next is the Mini; an
+    answer citing the asked item (or several) leaves the focus where the question put it."""
+    from types import SimpleNamespace
+
+    from concierge.nodes.analyze_query import previous_focus
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    words = Vocabulary.build(
+        1, [], [SimpleNamespace(code="balayage", name="Balayage"), SimpleNamespace(code="mini", name="Mini Balayage")]
+    )
+    asked = {"kind": "service", "id": "catalog:service:balayage", "name": "Balayage", "turn": 1, "origin": "named"}
+    state = {"analysis": {"focus": asked}, "generation": {"text": "..."}, "turn": 1}
+    mini = [{"n": 1, "id": "catalog:service:mini"}]
+    assert previous_focus({**state, "citations": mini}, words)["id"] == "catalog:service:mini"
+    both = [*mini, {"n": 2, "id": "catalog:service:balayage"}]
+    assert previous_focus({**state, "citations": both}, words)["id"] == "catalog:service:balayage"
+    assert previous_focus({**state, "citations": []}, words)["id"] == "catalog:service:balayage"

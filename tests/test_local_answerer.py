@@ -892,3 +892,26 @@ def test_a_misspelt_attribute_word_still_asks_its_attribute() -> None:
     header = Header(question=None, focus=["Tallis H2 Mini"], items=["Tallis H2 Mini"])
     answer = compose_answer("how much do the Tallis H2 Mini wiegh?", blocks, header=header)
     assert "390 g" in answer and "79.00" not in answer, answer
+
+
+def test_another_items_line_that_does_not_name_it_is_said_with_its_name() -> None:
+    blocks = [
+        SourceBlock(1, "Our catalog: Balayage", "Balayage takes 210 minutes and costs 240.00 USD."),
+        SourceBlock(2, "Our catalog: Mini Balayage", "Balayage painted around the face and parting only."),
+    ]
+    header = Header(question=None, focus=["Balayage"], items=["Balayage", "Mini Balayage"])
+    answer = compose_answer("balayage only around my face and parting?", blocks, header=header)
+    assert answer.startswith("Mini Balayage: Balayage painted around the face"), answer
+
+
+def test_how_long_on_batteries_is_the_battery_only_running_time() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "af4 (AF4 Feeder) — about AF4 Feeder",
+            "Power: mains adapter, plus 3 x D batteries as backup\nBattery-only running: up to 6 months",
+        )
+    ]
+    header = Header(question=None, focus=["AF4 Feeder"], items=["AF4 Feeder"])
+    answer = compose_answer("how long can the AF4 Feeder keep going on just batteries?", blocks, header=header)
+    assert "6 months" in answer, answer

@@ -71,6 +71,12 @@ def previous_focus(state: State, words: Vocabulary | None) -> Focus | None:
     its answer cited (the cheapest stove, the one tent that fits four), else the older focus."""
     last = state.get("analysis") or {}
     if last.get("focus") and last["focus"]["id"]:
+        # Asked about X, answered with Y's catalog entry alone ("balayage only around my face?" -> the Mini
+        # Balayage): "it" is then the item the answer gave.
+        cited = {c["id"] for c in state.get("citations") or [] if c["id"].startswith("catalog:")}
+        given = words.by_key(next(iter(cited))) if words is not None and len(cited) == 1 else None
+        if given is not None and given.item_id != last["focus"]["id"] and state.get("generation") is not None:
+            return _focus(given, state.get("turn", 0), "answer")
         return last["focus"]
     if words is not None and state.get("generation") is not None:
         for citation in sorted(state.get("citations", []), key=lambda c: c["n"]):

@@ -414,7 +414,7 @@ _PHRASES = {
         re.I,
     ),
     "runtime": re.compile(
-        r"\bbattery\b.{0,30}\blasts?\b|\blasts?\b.{0,30}\bbattery\b|\bbattery life\b|"
+        r"\bbatter(?:y|ies)\b.{0,30}\blasts?\b|\blasts?\b.{0,30}\bbatter(?:y|ies)\b|\bbattery life\b|"
         r"\bhow long (?:does|will|can|would) .{0,40}\b(?:run|play|go|work)\b",
         re.I,
     ),

@@ -74,6 +74,10 @@ _SYNONYMS = {
     "seat": ("free", "place"),
     "place": ("free",),
     "spot": ("free", "place", "seat", "space"),
+    # Asking for advice: the sources say what is "recommended", "a good way", "ideal" or "best" for it.
+    "suggest": ("recommend", "good", "ideal", "best"),
+    "recommend": ("suggest", "good", "ideal", "best"),
+    "advis": ("recommend", "good", "ideal", "best"),
     "address": ("street",),
     "money": ("refund",),
     "back": ("refund",),
@@ -1089,7 +1093,15 @@ def compose_answer(
         from_catalog = next((s for s in scored if s.catalog and _COSTS.search(s.sentence)), None)
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
-    return " ".join(cite(phrase(p, wanted_units), p.n) for p in picked)
+    return " ".join(cite(_named(p, reading, phrase(p, wanted_units)), p.n) for p in picked)
+
+
+def _named(item: Scored, reading: Reading, said: str) -> str:
+    """Another item's line that does not name it ("Balayage painted around the face" of the Mini Balayage, for
+    "balayage only around my face?") is said with its name, so the customer knows which item it is."""
+    if not item.subject or item.subject in reading.asked or _folded(item.subject) in _folded(said):
+        return said
+    return f"{item.subject}: {said}"
 
 
 def _of_asked(reading: Reading, item: Scored) -> bool:
