@@ -196,3 +196,16 @@ def test_words_other_named_items_account_for_name_nothing_more() -> None:
     words = Vocabulary.build(1, rows, [])
     named = words.named("Which is lighter, the Ovaline Elevate Desk or the Kinsey Rise Desk?", 0.75)
     assert sorted(item.key for _, item in named) == ["D1", "D2"]
+
+
+def test_a_model_code_said_names_its_item_over_plain_words_naming_another() -> None:
+    from types import SimpleNamespace
+
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    rows = [
+        SimpleNamespace(sku=sku, name=name, category="", brand="", model_number="", tags=[])
+        for sku, name in [("K", "Brewcraft K1 Pro Electric Kettle"), ("G", "Gyokuro Green Tea - Yame")]
+    ]
+    words = Vocabulary.build(1, rows, [])
+    assert words.best_named("I want to make green tea with the K1 Pro, how low can it go?").key == "K"

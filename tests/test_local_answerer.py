@@ -915,3 +915,30 @@ def test_how_long_on_batteries_is_the_battery_only_running_time() -> None:
     header = Header(question=None, focus=["AF4 Feeder"], items=["AF4 Feeder"])
     answer = compose_answer("how long can the AF4 Feeder keep going on just batteries?", blocks, header=header)
     assert "6 months" in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("sews up to 1,100 stitches per minute", [(1100.0, "rate")]),
+        ("Its 1,200 W base", [(1200.0, "power")]),
+        ("weighs 1,5 kg", [(1.5, "mass")]),
+        ("3 minutes per side", [(3.0, "time")]),
+    ],
+)
+def test_figures_read_thousands_decimal_commas_and_rates(text: str, found: list) -> None:
+    from concierge.tools.analysis.units import quantities
+
+    assert [(q.value, q.dimension) for q in quantities(text)] == found
+
+
+def test_how_fast_is_a_rate_of_things_per_minute() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "xr (Stitchwell XR) — about Stitchwell XR",
+            "Needle threader and drop-in bobbin.\nWeight: 6.8 kg\nUp to 850 stitches per minute.",
+        )
+    ]
+    header = Header(question=None, focus=["Stitchwell XR"], items=["Stitchwell XR"])
+    assert "850 stitches per minute" in compose_answer("how fast does the Stitchwell XR sew?", blocks, header=header)

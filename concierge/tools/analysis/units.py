@@ -49,7 +49,10 @@ UNITS: dict[str, tuple[str, float]] = {
     "kwh": ("energy", 1000.0),
     "nm": ("torque", 1.0),
     "db": ("loudness", 1.0),
-    "rpm": ("rotation", 1.0),
+    "rpm": ("rate", 1.0),
+    "/min": ("rate", 1.0),  # "1,100 stitches per minute": how fast, in things per minute (`_RATE`)
+    "/s": ("rate", 60.0),
+    "/h": ("rate", 1 / 60),
     "psi": ("pressure", 1.0),
     "ma": ("current", 0.001),
     "a": ("current", 1.0),
@@ -121,7 +124,9 @@ _NUMBER_WORDS = {
     "eleven": 11,
     "twelve": 12,
 }
-_QUANTITY = re.compile(rf"(-?\d+(?:[.,]\d+)?)\s?(?:-\s?)?({_ALTERNATION})(?![a-z0-9])(?!/[a-z])", re.I)
+_QUANTITY = re.compile(
+    rf"(-?\d{{1,3}}(?:,\d{{3}})+(?![\d.])|-?\d+(?:[.,]\d+)?)\s?(?:-\s?)?({_ALTERNATION})(?![a-z0-9])(?!/[a-z])", re.I
+)
 """A number and its unit; "200 km/h" is no length (a rate's unit is no unit this module measures in)."""
 _BARE_F = {"f", "c", "'", '"', "in", "m", "g", "l", "h", "w", "s", "v", "bar", "bars", "mi", "nm", "ah", "sec"}
 """Spellings that are ordinary letters or words on their own: only units right after a number."""
@@ -165,7 +170,8 @@ _WORD_AFTER = re.compile(r"\s+[a-z]", re.I)
 
 
 def quantities(text: str) -> list[Quantity]:
-    """Every number-with-unit in `text`: "40 liters", "3.5 lbs", "-10°F", "80 inches" ("33 in stock" is none)."""
+    """Every number-with-unit in `text`: "40 liters", "3.5 lbs", "-10°F", "80 inches" ("33 in stock" is none),
+    and rates of things per unit of time ("1,100 stitches per minute")."""
     found = []
     for m in _QUANTITY.finditer(text):
         unit = unit_of(m.group(2))
@@ -173,8 +179,26 @@ def quantities(text: str) -> list[Quantity]:
             continue
         if m.group(2).lower() in ("in", "s") and _WORD_AFTER.match(text, m.end()):
             continue
-        found.append(Quantity(float(m.group(1).replace(",", ".")), unit, m.group(0)))
+        found.append(Quantity(_number(m.group(1)), unit, m.group(0)))
+    for m in _RATE.finditer(text):
+        found.append(Quantity(_number(m.group(1)), _PER[m.group(2).lower()[:3]], m.group(0)))
     return found
+
+
+def _number(written: str) -> float:
+    """ "1,100" is a thousand and a hundred (a comma before three digits groups them); "2,5" is two and a half."""
+    if re.fullmatch(r"-?\d{1,3}(?:,\d{3})+", written):
+        return float(written.replace(",", ""))
+    return float(written.replace(",", "."))
+
+
+_RATE = re.compile(
+    r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+(?:[^\W\d_]+\s+){1,2}?(?:per|a|an|each|every)\s+"
+    r"(minute|min|second|sec|hour|hr)\b",
+    re.I,
+)
+"""Things per unit of time: "1,100 stitches per minute", "up to 20 cups an hour"."""
+_PER = {"min": "/min", "sec": "/s", "hou": "/h", "hr": "/h"}
 
 
 _NUM = r"(\d+(?:[.,]\d+)?)"
@@ -347,7 +371,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("current", "amps amperage milliamps draw draws", "current draw consumption", "current"),
     _attr("torque", "torque", "torque", "torque"),
     _attr("pressure", "pressure psi", "pressure", "pressure"),
-    _attr("speed", "fast faster speed spin spins rpm", "speed", "rotation"),
+    _attr("speed", "fast faster speed spin spins rpm", "speed", "rate"),
     _attr("range", "far range distance", "range distance", "length"),
     _attr(
         "runtime", "runtime life playback playtime listening play plays", "runtime life playback playtime run", "time"

@@ -23,6 +23,14 @@ NAMED_CACHE = 20_000
 _MIN_TERM = 3
 
 
+def _name_words(name: str) -> list[str]:
+    return re.findall(r"[^\W_]+", fold(name).casefold())
+
+
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
 @dataclass(frozen=True)
 class CatalogItem:
     """A product or service as a conversation refers to it."""
@@ -391,7 +399,12 @@ class Vocabulary:
             said = fold(text).casefold()
             tied = [it for s, it in named if s >= named[0][0] - 1e-9]
             whole = [it for it in tied if fold(it.name).casefold() in said] or [it for s, it in named if s >= 0.999]
-            return whole[0] if len(whole) == 1 else None
+            if len(whole) == 1:
+                return whole[0]
+            # A model code said ("the K1 Pro") names its item more surely than plain words ("green tea") do another.
+            words = set(re.findall(r"[^\W_]+", said))
+            coded = [it for it in tied if any(_has_digit(w) and w in words for w in _name_words(it.name))]
+            return coded[0] if len(coded) == 1 else None
         return named[0][1]
 
     def subject(self, head: str) -> CatalogItem | None:

@@ -627,12 +627,10 @@ def _attribute_score(
             and stems(sentence) & (attr.keys | attr.cues)
         ):
             score = _QUANTITY_PROSE
-        elif (
-            kv is not None
-            and _ONLY_MEASURE.get(attr.dimension or "") is attr
-            and attr.dimension in {q.dimension for q in quantities(kv[1])}
-        ):
-            score = _QUANTITY_PROSE  # "Flux: 900 lm": lumens measure brightness alone, whatever the key
+        elif _ONLY_MEASURE.get(attr.dimension or "") is attr and attr.dimension in {
+            q.dimension for q in quantities(kv[1] if kv is not None else sentence)
+        }:
+            score = _QUANTITY_PROSE  # "Flux: 900 lm", "850 stitches per minute": the unit names the measure
         elif (
             not catalog
             and bare
@@ -920,7 +918,7 @@ _HOW_DIMENSIONS = {
     "hot": {"temperature"},
     "cold": {"temperature"},
     "warm": {"temperature"},
-    "fast": {"rotation", "time"},
+    "fast": {"rate", "time"},
     "loud": {"loudness"},
     "bright": {"light"},
     "tall": {"length"},
