@@ -942,3 +942,19 @@ def test_how_fast_is_a_rate_of_things_per_minute() -> None:
     ]
     header = Header(question=None, focus=["Stitchwell XR"], items=["Stitchwell XR"])
     assert "850 stitches per minute" in compose_answer("how fast does the Stitchwell XR sew?", blocks, header=header)
+
+
+def test_a_deposit_asked_is_the_pages_deposit_not_the_catalog_price() -> None:
+    """ "How much do you take up front?" asks the deposit: the page's $50 is no stale copy of the $280 price."""
+    blocks = [
+        SourceBlock(1, "Our catalog: Keratin Smoothing", "Keratin Smoothing takes 165 minutes and costs 280.00 USD."),
+        SourceBlock(
+            2,
+            "keratin (Keratin Smoothing) — about Keratin Smoothing",
+            "Price: from $280\nDeposit: $50, taken when you book and taken off the final bill",
+        ),
+    ]
+    header = Header(question=None, focus=["Keratin Smoothing"], items=["Keratin Smoothing"])
+    answer = compose_answer("how much do you take up front when I book the Keratin Smoothing?", blocks, header=header)
+    assert "$50" in answer and "280" not in answer, answer
+    assert "280.00 USD" in compose_answer("how much is the Keratin Smoothing?", blocks, header=header)

@@ -290,7 +290,19 @@ def _cue_typos(text: str) -> str:
 
 
 _CUE_WORDS = frozenset(w for a in ATTRIBUTES for w in a.words if w.isalpha())
-_PHRASAL_WORDS = {"hold up": "last", "holds up": "lasts", "keep going": "last", "keeps going": "lasts"}
+_PHRASAL_WORDS = {
+    "hold up": "last",
+    "holds up": "lasts",
+    "keep going": "last",
+    "keeps going": "lasts",
+    # "how much do you take up front?" asks the deposit
+    "take up front": "deposit",
+    "take upfront": "deposit",
+    "charge up front": "deposit",
+    "charge upfront": "deposit",
+    "up front": "deposit",
+    "upfront": "deposit",
+}
 _PHRASAL = re.compile(r"\b(?:" + "|".join(_PHRASAL_WORDS) + r")\b", re.I)
 """Phrasal verbs as the one word sources use: "how long will it hold up?" asks how long it lasts."""
 
@@ -679,6 +691,8 @@ def weigh(
         to_decimal(m.group(1)) for b in blocks if b.label.startswith(_CATALOG) for m in _COSTS.finditer(b.text)
     }
     stale_prices = any(a.name == "price" for a in attributes) and bool(catalog_prices)
+    # A price the question names beside the item's ("the deposit", "the travel fee") is none the catalog states.
+    other_price = q - set().union(*(stems(a) for a in reading.asked)) - BY_NAME["price"].cues - _FILLER
     for b in blocks:
         subject = _subject(b.label)
         said = sentences(b.text)
@@ -696,6 +710,7 @@ def weigh(
                 and not b.label.startswith(_CATALOG)
                 and (subject or reading.asked)
                 and _stated_prices(s) - catalog_prices
+                and not stems(s) & other_price
             ):
                 continue  # a page's price of a catalog item; a policy's price of a service the catalog lacks stays
             if _about_other(reading, s, subject) or _other_tier(reading, s):
