@@ -354,6 +354,10 @@ def test_values_no_version_has_are_a_plain_no() -> None:
     assert not_offered("size 47?", shoes) == [("Size", "47", ["40", "42"])] and not_offered("size 42?", shoes) == []
     tent = [v(("Colour", "Red")), v(("Colour", "Blue"))]
     assert not_offered("the Red Rock in green?", tent, "Red Rock Tent") == [("Colour", "green", ["Red", "Blue"])]
+    beans = [v(("Size", "250g")), v(("Size", "1kg"))]
+    assert not_offered("is Morning Ridge a single origin or a blend?", beans, "Morning Ridge Blend") == []
+    hoodie = [v(("Size", "S")), v(("Size", "M"))]
+    assert not_offered("a large hoodie?", hoodie, "Trail Hoodie") == [("Size", "large", ["S", "M"])]
 
 
 async def test_a_colour_or_size_not_sold_is_answered_with_the_ones_there_are(tools: Toolbox) -> None:

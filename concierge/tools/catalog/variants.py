@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from concierge.tools.analysis.text import STOPWORDS, fold
+from concierge.tools.analysis.text import STOPWORDS, fold, stem
 from concierge.tools.analysis.units import quantities
 
 
@@ -143,13 +143,20 @@ def _size_key(value: str) -> str:
     return _SIZE_CANON.get(key, key)
 
 
-def _asked_sizes(question: str) -> list[str]:
+def _asked_sizes(question: str, own: set[str] = frozenset()) -> list[str]:
     """Size words the question asks for, where it asks for a size: "in XL", "a large one", "size M", "the small
-    version" ("large" in "a large choice" and the letters "M" and "L" elsewhere ask for none)."""
+    version", "a large hoodie" of a hoodie ("large" in "a large choice", "single" in "a single origin" and the
+    letters "M" and "L" elsewhere ask for none). `own`: the words of the product's name."""
     out = []
     for m in [*_WORD_SIZE.finditer(question), *_LETTER_SIZE.finditer(question)]:
-        if _LETTER_CONTEXT.search(question[: m.start()]) or _AFTER_SIZE.match(question[m.end() :]):
+        after = question[m.end() :]
+        if _AFTER_SIZE.match(after):
             out.append(m.group(1))
+        elif _LETTER_CONTEXT.search(question[: m.start()]):
+            following = re.match(r"\s*([^\W\d_]+)", after)
+            # A word after it that is no word of the product's name describes something else ("a single origin").
+            if following is None or stem(following.group(1)) in {stem(w) for w in own} or m.re is _LETTER_SIZE:
+                out.append(m.group(1))
     return out
 
 
@@ -208,7 +215,7 @@ def not_offered(
             found = [(option, w, values) for w in dict.fromkeys(asked)]
         if not found and _is_size_option(option, values):
             sold = {_size_key(v) for v in values}
-            asked = [w for w in _asked_sizes(question) if _size_key(w) not in sold and w.casefold() not in own]
+            asked = [w for w in _asked_sizes(question, own) if _size_key(w) not in sold and w.casefold() not in own]
             found = [(option, w, values) for w in dict.fromkeys(asked)]
         out += found
     return out
