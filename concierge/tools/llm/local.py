@@ -295,12 +295,11 @@ _PHRASAL_WORDS = {
     "holds up": "lasts",
     "keep going": "last",
     "keeps going": "lasts",
-    # "how much do you take up front?" asks the deposit
+    # "how much do you take up front?" asks the deposit ("is the port up front?" asks no payment)
     "take up front": "deposit",
-    "take upfront": "deposit",
+    "pay up front": "pay a deposit",
+    "paid up front": "paid a deposit",
     "charge up front": "deposit",
-    "charge upfront": "deposit",
-    "up front": "deposit",
     "upfront": "deposit",
 }
 _PHRASAL = re.compile(r"\b(?:" + "|".join(_PHRASAL_WORDS) + r")\b", re.I)
