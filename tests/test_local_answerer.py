@@ -958,3 +958,21 @@ def test_a_deposit_asked_is_the_pages_deposit_not_the_catalog_price() -> None:
     answer = compose_answer("how much do you take up front when I book the Keratin Smoothing?", blocks, header=header)
     assert "$50" in answer and "280" not in answer, answer
     assert "280.00 USD" in compose_answer("how much is the Keratin Smoothing?", blocks, header=header)
+
+
+def test_a_party_size_picks_the_range_that_holds_it() -> None:
+    tables = [
+        SourceBlock(
+            1,
+            "Our catalog: Table Reservation",
+            "Table Reservation takes 60 minutes and costs 10.00 CAD.\nTable for 2-4: 10.00.\nTable for 5-8: 18.00.",
+        )
+    ]
+    header = Header(question=None, focus=["Table Reservation"], items=["Table Reservation"])
+    answer = compose_answer("There'll be 6 of us, how much is the Table Reservation?", tables, header=header)
+    assert answer.startswith("For 6 people: Table for 5-8: 18.00"), answer
+    game = [SourceBlock(1, "voyage (Voyage) — about Voyage", "Players: 2-4\nPlaying time: 15 minutes")]
+    header = Header(question=None, focus=["Voyage"], items=["Voyage"])
+    assert compose_answer("Can five of us play the Voyage?", game, header=header).startswith("No: Players: 2-4")
+    assert compose_answer("can 3 of us play the Voyage?", game, header=header).startswith("Yes")
+    assert "15 minutes" in compose_answer("what is the playing time of the Voyage?", game, header=header)

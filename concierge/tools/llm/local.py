@@ -41,6 +41,7 @@ from concierge.tools.analysis.units import (
     convert_phrase,
     document_lines,
     key_value,
+    number_in,
     phrase_words,
     quantities,
     units_named,
@@ -1040,7 +1041,7 @@ def compose_answer(
     listed = next((b for b in blocks if header is not None and b.n == header.listing), None)
     if listed is not None and sentences(listed.text):
         return cite(sentences(listed.text)[0], listed.n)  # the catalog, filtered and sorted, answers it exactly
-    fitted = fit(reading, blocks)
+    fitted = party_fit(reading, blocks) or fit(reading, blocks)
     if fitted:
         return fitted
     compared = compare(reading, blocks)
@@ -1211,6 +1212,52 @@ def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
         return None
     n, line, r = max(topical, key=lambda x: len(stems(said) & stems(x[1])))  # one range, however often said
     return f"{'Yes' if r.holds(given) else 'No'}: {cite(line, n)}"
+
+
+_COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_PARTY = re.compile(
+    rf"\b{_COUNT} of us\b|\b(?:party|group|table) of {_COUNT}\b|"
+    rf"\b{_COUNT} (?:people|persons|guests|players|adults)\b",
+    re.I,
+)
+"""How many people the customer says they are: "there'll be 6 of us", "a party of 5", "for seven people"."""
+_PEOPLE_RANGE = re.compile(
+    r"\b(\d{1,2})\s?(?:-|–|to)\s?(\d{1,2})\s+(?:people|persons|guests|players|adults)\b|"
+    r"\b(?:table|tables|group|groups|party|parties|room|rooms) (?:for|of) (\d{1,2})\s?(?:-|–|to)\s?(\d{1,2})\b|"
+    r"\b(?:players|people|guests|persons|group size|party size)\s*:\s*(\d{1,2})\s?(?:-|–|to)\s?(\d{1,2})\b",
+    re.I,
+)
+"""A range of people a line states: "2 to 4 players", "Table for 5-8", "Players: 2-4"."""
+
+
+def party_fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
+    """The number of people the customer gives checked against the ranges the asked item's lines state: "6 of us,
+    how much is a table?" picks "Table for 5-8: 18.00"; "can five of us play it?" is answered by "2-4 players"."""
+    if len(reading.asked) != 1:
+        return None
+    party = _PARTY.search(reading.text)
+    if party is None:
+        return None
+    count = number_in(next(g for g in party.groups() if g))
+    lines = [
+        (b.n, s, tuple(int(g) for g in m.groups() if g is not None)[:2])
+        for b in blocks
+        if _subject(b.label) == reading.asked[0] or b.label == f"{_CATALOG}{reading.asked[0]}"
+        for s in sentences(b.text)
+        for m in [_PEOPLE_RANGE.search(s)]
+        if m is not None
+    ]
+    if count is None or not lines:
+        return None
+    people = f"{count} {'person' if count == 1 else 'people'}"
+    ranges = {r for _, _, r in lines}
+    if len(ranges) >= 2:
+        holding = [(n, s) for n, s, (low, high) in lines if low <= count <= high]
+        return f"For {people}: {cite(holding[0][1], holding[0][0])}" if holding else None
+    if not _YES_NO.search(focus(reading.text)):
+        return None
+    n, line, (low, high) = lines[0]
+    return f"{'Yes' if low <= count <= high else 'No'}: {cite(line, n)}"
 
 
 def _times(sentence: str) -> bool:
