@@ -976,3 +976,11 @@ def test_a_party_size_picks_the_range_that_holds_it() -> None:
     assert compose_answer("Can five of us play the Voyage?", game, header=header).startswith("No: Players: 2-4")
     assert compose_answer("can 3 of us play the Voyage?", game, header=header).startswith("Yes")
     assert "15 minutes" in compose_answer("what is the playing time of the Voyage?", game, header=header)
+
+
+def test_a_party_size_against_an_upper_bound() -> None:
+    tent = [SourceBlock(1, "ridge (Ridge Tent) — about Ridge Tent", "A tunnel tent that sleeps 4.\nWeight: 3.1 kg")]
+    header = Header(question=None, focus=["Ridge Tent"], items=["Ridge Tent"])
+    assert compose_answer("will the Ridge Tent do for 5 people?", tent, header=header).startswith("No: A tunnel tent")
+    assert compose_answer("is the Ridge Tent ok for 3 people?", tent, header=header).startswith("Yes")
+    assert "3.1 kg" in compose_answer("how heavy is the Ridge Tent?", tent, header=header)

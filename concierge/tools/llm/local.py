@@ -1228,11 +1228,27 @@ _PEOPLE_RANGE = re.compile(
     re.I,
 )
 """A range of people a line states: "2 to 4 players", "Table for 5-8", "Players: 2-4"."""
+_PEOPLE_MAX = re.compile(
+    r"\b(?:sleeps|seats)\s+(\d{1,2})\b|\bup to (\d{1,2}) (?:people|persons|guests|players|adults)\b|"
+    r"\b(?:players|people|guests|persons|group size|party size)\s*:\s*up to (\d{1,2})\b",
+    re.I,
+)
+"""At most so many people: "sleeps 4", "for up to 6 guests", "Players: up to 8"."""
+
+
+def _people_range(sentence: str) -> tuple[int, int] | None:
+    m = _PEOPLE_RANGE.search(sentence)
+    if m is not None:
+        low, high = (int(g) for g in m.groups() if g is not None)
+        return low, high
+    m = _PEOPLE_MAX.search(sentence)
+    return (1, int(next(g for g in m.groups() if g is not None))) if m is not None else None
 
 
 def party_fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     """The number of people the customer gives checked against the ranges the asked item's lines state: "6 of us,
-    how much is a table?" picks "Table for 5-8: 18.00"; "can five of us play it?" is answered by "2-4 players"."""
+    how much is a table?" picks "Table for 5-8: 18.00"; "can five of us play it?" is answered by "2-4 players", "will
+    it fit 5 people?" by "sleeps 4"."""
     if len(reading.asked) != 1:
         return None
     party = _PARTY.search(reading.text)
@@ -1240,12 +1256,11 @@ def party_fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
         return None
     count = number_in(next(g for g in party.groups() if g))
     lines = [
-        (b.n, s, tuple(int(g) for g in m.groups() if g is not None)[:2])
+        (b.n, s, r)
         for b in blocks
         if _subject(b.label) == reading.asked[0] or b.label == f"{_CATALOG}{reading.asked[0]}"
         for s in sentences(b.text)
-        for m in [_PEOPLE_RANGE.search(s)]
-        if m is not None
+        if (r := _people_range(s)) is not None
     ]
     if count is None or not lines:
         return None
