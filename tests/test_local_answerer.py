@@ -123,6 +123,18 @@ def test_comparisons_read_each_items_own_figure() -> None:
     assert "2.5 lbs [2]" in answer and "3 lbs [5]" in answer
 
 
+def test_a_price_comparison_states_each_catalog_price() -> None:
+    blocks = [
+        SourceBlock(1, "Our catalog: T3 Pro Tracker", "T3 Pro Tracker by Wayfind costs 89.99 GBP and is 7 in stock."),
+        SourceBlock(2, "Our catalog: T3 Tracker", "T3 Tracker by Wayfind costs 59.99 GBP and is 12 in stock."),
+    ]
+    header = Header(question=None, focus=["T3 Tracker", "T3 Pro Tracker"], items=[])
+    answer = compose_answer("which is cheaper, the T3 or the T3 Pro?", blocks, header=header)
+    assert answer == (
+        "The T3 Tracker is cheaper: T3 Tracker, costs 59.99 GBP [2]. T3 Pro Tracker, costs 89.99 GBP [1]."
+    )
+
+
 def test_a_word_no_source_holds_still_declines() -> None:
     assert compose_answer("How many calories does the Ridge 40 Backpack burn?", MANUAL, header=ASKED) == DECLINE
     assert compose_answer("What is the battery life of the Ridge 40 Backpack?", MANUAL, header=ASKED) == DECLINE

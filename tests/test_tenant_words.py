@@ -219,6 +219,11 @@ async def test_siblings_are_told_apart_by_their_marks(tools: Toolbox) -> None:
     assert words.sibling_named("and on the Wi-Fi version?", af4).key == "F4W"
     assert words.sibling_named("does it have wifi?", af4) is None, "a feature asked of the focus"
     assert words.sibling_named("and the price?", t3) is None
+    # "the T3 or the T3 Pro" says every word of the Pro's name: each side of the "or" names its own sibling
+    for asked in ("which is cheaper, the T3 or the T3 Pro?", "is the T3 Pro lighter than the T3?"):
+        assert {it.key for _, it in words.named(asked)} == {"T3", "T3P"}, asked
+    assert words.best_named("which is cheaper, the T3 or the T3 Pro?") is None, "two asked, neither alone"
+    assert {it.key for _, it in words.named("Is the T3 Pro or the Z50 II heavier?")} == {"T3P", "C50B"}
 
 
 def test_phrases_ask_battery_figures() -> None:

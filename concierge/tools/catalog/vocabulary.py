@@ -20,6 +20,8 @@ NAMED = 0.5
 """Share of a name's weight (rarer words weigh more) a message must mention to name the item."""
 MOSTLY = 0.75
 NAMED_CACHE = 20_000
+_ALTERNATIVES = re.compile(r"\s*(?:\bor\b|\bvs\b\.?|\bversus\b|\bthan\b|\bcompared (?:to|with)\b)\s*", re.I)
+"""What separates the items a question weighs against each other: "the T3 or the T3 Pro", "X vs Y", "lighter than"."""
 _MIN_TERM = 3
 
 
@@ -208,11 +210,25 @@ class Vocabulary:
         key = (text, threshold)
         hit = self._named_cache.get(key)
         if hit is None:
-            hit = self._named(text, threshold)
+            hit = self._named(text, threshold) + self._alternatives(text, threshold)
             if len(self._named_cache) > NAMED_CACHE:
                 self._named_cache.clear()
             self._named_cache[key] = hit
         return hit
+
+    def _alternatives(self, text: str, threshold: float) -> list[tuple[float, CatalogItem]]:
+        """Items named by one side of an "X or Y" that the whole text, read as one bag of words, does not name:
+        "the T3 or the T3 Pro" says every word of the T3 Pro's name, so read whole it names the Pro alone."""
+        sides = [side for side in _ALTERNATIVES.split(text) if side.strip()]
+        if len(sides) < 2:
+            return []
+        whole = {it.item_id for _, it in self._named(text, threshold)}
+        extra: dict[str, tuple[float, CatalogItem]] = {}
+        for side in sides:
+            for score, it in self._named(side)[:1]:  # each side on its own names its item as a message would
+                if it.item_id not in whole:
+                    extra.setdefault(it.item_id, (score, it))
+        return list(extra.values())
 
     def _named(self, text: str, threshold: float = NAMED) -> list[tuple[float, CatalogItem]]:
         """Items whose name the text mentions, best first, as (share of the name's weight mentioned, item).

@@ -494,6 +494,7 @@ def _subject(label: str) -> str:
 _CATALOG = "Our catalog: "
 _SHORT_VALUE = 8
 _COSTS = re.compile(r"\bcosts (\d+(?:\.\d+)?)")
+_COSTS_IN = re.compile(r"\bcosts \d+(?:\.\d+)?(?: [A-Z]{3})?")
 
 
 def _stated_prices(sentence: str) -> set:
@@ -1566,6 +1567,8 @@ def compare(reading: Reading, blocks: list[SourceBlock]) -> str | None:
 
 
 def _stated(attribute: str, scored: Scored) -> str:
+    if attribute == "price" and (cost := _COSTS_IN.search(scored.sentence)):
+        return cost.group(0)  # "costs 59.99 GBP", not the catalog entry's whole sentence
     kv = key_value(scored.sentence)
     if kv is not None:
         return f"{kv[0][:1].lower() + kv[0][1:]} {kv[1].rstrip('.')}"
