@@ -996,3 +996,44 @@ def test_a_party_size_against_an_upper_bound() -> None:
     assert compose_answer("will the Ridge Tent do for 5 people?", tent, header=header).startswith("No: A tunnel tent")
     assert compose_answer("is the Ridge Tent ok for 3 people?", tent, header=header).startswith("Yes")
     assert "3.1 kg" in compose_answer("how heavy is the Ridge Tent?", tent, header=header)
+
+
+TRACKER = [
+    SourceBlock(
+        1, "Our catalog: Wayfind T3 Tracker", "Wayfind T3 Tracker by Wayfind costs 59.99 GBP and is 12 in stock."
+    ),
+    SourceBlock(
+        2,
+        "wayfind-t3 (What's in the box) — about Wayfind T3 Tracker",
+        "- T3 tracker\n- Collar clip (fits collars up to 25 mm)\n- Magnetic USB charging cable\n- Quick start guide\n"
+        "Warranty: 1 year from Wayfind.",
+    ),
+    SourceBlock(
+        3,
+        "wayfind-t3 (Specification) — about Wayfind T3 Tracker",
+        "Weight: 32 g\nBattery: 600 mAh, up to 5 days\nWater resistance: IP68 (1.5 m for 30 minutes)\n"
+        "Charging time: 2 hours",
+    ),
+]
+T3 = Header(question=None, focus=["Wayfind T3 Tracker"], items=["Wayfind T3 Tracker"])
+
+
+def test_a_list_its_heading_matched_is_answered_whole() -> None:
+    """The box's list, not its first item; and its last item ("Quick start guide") is no heading of the line after."""
+    assert compose_answer("what comes in the box with the T3?", TRACKER, header=T3) == (
+        "T3 tracker; Collar clip (fits collars up to 25 mm); Magnetic USB charging cable; Quick start guide [2]."
+    )
+    assert compose_answer("does the T3 come with a charging cable?", TRACKER, header=T3) == (
+        "Magnetic USB charging cable [2]"
+    )
+
+
+def test_a_spec_key_the_question_names_answers_the_measure_asked_of_it() -> None:
+    """ "how long does the battery last?": the "Battery" line's days; a "Water resistance" line's minutes are no
+    duration, and a charging question still reads the charging time."""
+    assert compose_answer("How long does the battery last on the T3?", TRACKER, header=T3) == (
+        "The battery of the Wayfind T3 Tracker: 600 mAh, up to 5 days [3]."
+    )
+    assert compose_answer("how long does the T3 take to charge?", TRACKER, header=T3) == (
+        "The charging time of the Wayfind T3 Tracker: 2 hours [3]."
+    )

@@ -171,6 +171,23 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+def bullet_lists(text: str) -> list[list[str]]:
+    """A source's bulleted lists, each a run of its items as `sentences` gives them ("- T3 tracker" -> "T3 tracker")."""
+    runs: list[list[str]] = []
+    previous = False
+    for raw in text.splitlines():
+        line = _MARKUP.sub("", raw).strip()
+        if not line:
+            continue
+        bullet = bool(_BULLET.match(line))
+        if bullet:
+            if not previous:
+                runs.append([])
+            runs[-1].append(_BULLET.sub("", line))
+        previous = bullet
+    return runs
+
+
 _ABBREVIATION = re.compile(
     r"\b(?:approx|e\.g|i\.e|vs|no|incl|ca|est|min|max|dept|st|co|inc|ltd|mr|mrs|ms|dr|nr)\.$", re.I
 )
@@ -662,6 +679,28 @@ def _attribute_score(
     return best
 
 
+def _keyed_other(sentence: str, attributes: list[Attribute]) -> bool:
+    """A spec line whose key names another attribute than the ones asked: "Water resistance: IP68 (1.5 m for 30
+    minutes)" states how waterproof, not how long anything lasts, whatever figure its value holds."""
+    kv = key_value(sentence)
+    if kv is None:
+        return False
+    key = stems(kv[0])
+    if any(key & a.keys for a in attributes):
+        return False
+    asked = {a.name for a in attributes}
+    return any(key & a.keys for a in ATTRIBUTES if a.name not in asked and a.name not in _ANY_THINGS)
+
+
+def _key_asked(sentence: str, asked: set[str], dims: set[str]) -> tuple[float, float] | None:
+    """A spec line whose key the question says and whose value measures what it asks: "how long does the battery
+    last?" of "Battery: 1,100 mAh, up to 10 days". Below a line whose key names the attribute itself."""
+    kv = key_value(sentence)
+    if kv is None or not (key := stems(kv[0])) or not key <= asked:
+        return None
+    return _QUANTITY_PROSE if any(x.dimension in dims for x in quantities(kv[1])) else None
+
+
 def _semantic(question: str, candidates: list[str], embed: Embed | None) -> list[float]:
     """Cosine similarity of each candidate to the question by meaning (MiniLM), 0 without a model."""
     if embed is None or not candidates:
@@ -697,9 +736,10 @@ def weigh(
     for b in blocks:
         subject = _subject(b.label)
         said = sentences(b.text)
+        listed = {line for run in bullet_lists(b.text) for line in run}
         heading: set[str] = set()
         for i, s in enumerate(said):
-            if _is_heading(s, said[i + 1] if i + 1 < len(said) else ""):
+            if s not in listed and _is_heading(s, said[i + 1] if i + 1 < len(said) else ""):
                 heading = stems(s)  # "Brewing guide" over "Steep: 3-5 minutes": the lines below are about it
                 continue
             if heading and key_value(s) is None:
@@ -823,6 +863,8 @@ def weigh(
         if _FREE_OF_CHARGE.search(sentence):
             terms = terms - _CHARGE_STEMS  # "free of charge" says nothing of charging
         hits = matched(terms)
+        if attributes and _keyed_other(sentence, attributes):
+            hits &= terms  # its figure in minutes does not make "Water resistance: IP68 (1 m for 30 min)" a duration
         for asked_verb, rival in _RIVAL_TIMES if "duration" in asked_names_attr else ():
             if asked_verb in hits and rival in terms and asked_verb not in terms:
                 hits = hits - {asked_verb}  # "it takes 2 hours" is not how long it lasts, nor the reverse
@@ -847,6 +889,8 @@ def weigh(
             elif not terms & part:
                 floor, bonus = 0.0, 0.0
                 coverage = words = min(coverage, _NAME_ONLY)  # a line without the part says nothing of its size
+        if not floor and dims and subject_ok and (named_key := _key_asked(sentence, q, dims)):
+            floor, bonus = named_key  # "how long does the battery last?": "Battery: 1,100 mAh, up to 10 days"
         kv = key_value(sentence) if asks_more and not catalog and not floor else None
         if (
             kv is not None
@@ -1065,6 +1109,9 @@ def compose_answer(
     if _between_items(reading, scored):
         return CLARIFY
     scored = _own_first(reading, scored)
+    whole = _whole_list(scored, blocks)
+    if whole:
+        return whole
     wanted_units = units_named(reading.words)
     # Greedy: a further sentence must cover a question term the answer lacks, and be nearly as good.
     picked: list[Scored] = []
@@ -1108,6 +1155,23 @@ def compose_answer(
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
     return " ".join(cite(_named(p, reading, phrase(p, wanted_units)), p.n) for p in picked)
+
+
+_LONGEST_LIST = 12
+
+
+def _whole_list(scored: list[Scored], blocks: list[SourceBlock]) -> str | None:
+    """ "What comes in the box?": when the best lines are items of one bulleted list, tied (what matched was the
+    list's heading, no one item), the answer is the whole list, not its first item."""
+    top = scored[0]
+    tied = {s.sentence for s in scored if s.n == top.n and abs(s.coverage - top.coverage) < 1e-9}
+    if len(tied) < 2:
+        return None
+    block = next((b for b in blocks if b.n == top.n), None)
+    run = next((r for r in bullet_lists(block.text) if top.sentence in r), None) if block else None
+    if run is None or not tied <= set(run) or len(run) > _LONGEST_LIST:
+        return None
+    return cite("; ".join(line.rstrip(".;,") for line in run) + ".", top.n)
 
 
 def _named(item: Scored, reading: Reading, said: str) -> str:
