@@ -1037,3 +1037,26 @@ def test_a_spec_key_the_question_names_answers_the_measure_asked_of_it() -> None
     assert compose_answer("how long does the T3 take to charge?", TRACKER, header=T3) == (
         "The charging time of the Wayfind T3 Tracker: 2 hours [3]."
     )
+
+
+def test_a_difference_is_what_each_page_says_of_the_other() -> None:
+    """ "Unlike the K1, ..." on the K1 Pro's page answers how the two differ; a page line with the Pro's own mark
+    after the shared code ("the K1 Pro is electric") does not name the K1."""
+    blocks = [
+        SourceBlock(
+            1, "Our catalog: Potter K1 Kettle", "Potter K1 Kettle by Potter costs 38.00 GBP and is 9 in stock."
+        ),
+        SourceBlock(
+            2,
+            "potter-k1-pro (Potter K1 Pro Kettle) — about Potter K1 Pro Kettle",
+            "The K1 Pro is an electric kettle with a 1,200 W base. Unlike the K1, which sits on your hob, it heats "
+            "itself. It holds 0.9 L, a little less than the K1. Warranty: 2 years.",
+        ),
+        SourceBlock(3, "potter-k1 (Potter K1 Kettle) — about Potter K1 Kettle", "A stovetop kettle. Weight: 620 g."),
+    ]
+    header = Header(question=None, focus=["Potter K1 Kettle", "Potter K1 Pro Kettle"], items=[])
+    assert compose_answer("what's the difference between the K1 and the K1 Pro?", blocks, header=header) == (
+        "Unlike the K1, which sits on your hob, it heats itself [2]. It holds 0.9 L, a little less than the K1 [2]."
+    )
+    plain = Header(question=None, focus=["Potter K1 Kettle", "Potter K1 Pro Kettle"], items=[])
+    assert compose_answer("what's the difference between the K1 and the K1 Pro?", blocks[:1], header=plain) == DECLINE

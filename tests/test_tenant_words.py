@@ -223,6 +223,9 @@ async def test_siblings_are_told_apart_by_their_marks(tools: Toolbox) -> None:
     for asked in ("which is cheaper, the T3 or the T3 Pro?", "is the T3 Pro lighter than the T3?"):
         assert {it.key for _, it in words.named(asked)} == {"T3", "T3P"}, asked
     assert words.best_named("which is cheaper, the T3 or the T3 Pro?") is None, "two asked, neither alone"
+    for asked in ("what's the difference between the K1 and the K1 Pro?", "how does the K1 compare to the K1 Pro?"):
+        assert {it.key for _, it in words.named(asked)} == {"K1", "K1P"}, asked
+    assert [it.key for _, it in words.named("the K1 and the kettle descaler")] == ["K1"], "no 'between', no split"
     assert {it.key for _, it in words.named("Is the T3 Pro or the Z50 II heavier?")} == {"T3P", "C50B"}
 
 

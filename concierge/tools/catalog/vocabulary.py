@@ -20,8 +20,12 @@ NAMED = 0.5
 """Share of a name's weight (rarer words weigh more) a message must mention to name the item."""
 MOSTLY = 0.75
 NAMED_CACHE = 20_000
-_ALTERNATIVES = re.compile(r"\s*(?:\bor\b|\bvs\b\.?|\bversus\b|\bthan\b|\bcompared (?:to|with)\b)\s*", re.I)
+_ALTERNATIVES = re.compile(
+    r"\s*(?:\bor\b|\bvs\b\.?|\bversus\b|\bthan\b|\bagainst\b|\bcompare[sd]? (?:to|with)\b)\s*", re.I
+)
 """What separates the items a question weighs against each other: "the T3 or the T3 Pro", "X vs Y", "lighter than"."""
+_BETWEEN = re.compile(r"\b(?:between|both)\b", re.I)
+_BETWEEN_AND = re.compile(r"\s*\b(?:and|&)\s+", re.I)
 _MIN_TERM = 3
 
 
@@ -220,6 +224,8 @@ class Vocabulary:
         """Items named by one side of an "X or Y" that the whole text, read as one bag of words, does not name:
         "the T3 or the T3 Pro" says every word of the T3 Pro's name, so read whole it names the Pro alone."""
         sides = [side for side in _ALTERNATIVES.split(text) if side.strip()]
+        if _BETWEEN.search(text):  # "the difference between the K1 and the K1 Pro"
+            sides = [part for side in sides for part in _BETWEEN_AND.split(side) if part.strip()]
         if len(sides) < 2:
             return []
         whole = {it.item_id for _, it in self._named(text, threshold)}

@@ -1092,7 +1092,7 @@ def compose_answer(
     compared = compare(reading, blocks)
     if compared:
         return compared
-    overview = _overview(reading, blocks)
+    overview = _overview(reading, blocks) or difference(reading, blocks, max_sentences)
     if overview:
         return overview
     scored, missing = weigh(reading, blocks, embed)
@@ -1486,6 +1486,49 @@ def _overview(reading: Reading, blocks: list[SourceBlock]) -> str | None:
         return None
     said = [s for s in sentences(entry.text) if len(s.split()) >= 3][:2]
     return " ".join(cite(s, entry.n) for s in said) or None
+
+
+_DIFFERENCE = re.compile(
+    r"\b(?:differen(?:ce|ces|t)|differ|compare[sd]?|comparison|vs\.?|versus|stacks? up|better)\b", re.I
+)
+
+
+def difference(reading: Reading, blocks: list[SourceBlock], most: int = 3) -> str | None:
+    """ "What's the difference between the K1 and the K1 Pro?": what the asked items' own sources say of one
+    against the other ("Unlike the K1, which sits on your hob, the K1 Pro is an electric kettle"), in their order.
+    None when no such sentence is there (the general answer then does what it can)."""
+    if len(reading.asked) != 2 or not _DIFFERENCE.search(reading.words):
+        return None
+    found: list[tuple[int, int, str]] = []
+    for b in blocks:
+        subject = _subject(b.label)
+        if subject not in reading.asked or b.label.startswith(_CATALOG):
+            continue
+        other = next(a for a in reading.asked if a != subject)
+        for i, s in enumerate(sentences(b.text)):
+            if _names_other(s, other, subject):  # a page naming the other item says how the two differ
+                found.append((b.n, i, s))
+    return " ".join(cite(s, n) for n, _, s in found[:most]) or None
+
+
+def _names_other(sentence: str, other: str, subject: str) -> bool:
+    """Whether a page about `subject` names `other` in this sentence: a word of its name that the subject's lacks,
+    written as a name ("the F20", "our Glazed Ceramic Planter"); or, when the subject's name holds the other's
+    whole (the "K1 Pro" of the "K1"), their shared model code without the subject's mark after it ("Unlike the
+    K1, which sits on your hob")."""
+    own = set(_words(subject))
+    theirs = [w for w in _words(other) if w not in own]
+    said = re.findall(r"[^\W_]+", sentence)
+    folded = [_folded(w) for w in said]
+    if theirs:
+        return any(f in theirs and (w[:1].isupper() or _has_figure(w)) for w, f in zip(said, folded, strict=True))
+    marks = own - set(_words(other))
+    codes = {w for w in _words(other) if _has_figure(w)}
+    return any(f in codes and (i + 1 == len(folded) or folded[i + 1] not in marks) for i, f in enumerate(folded))
+
+
+def _has_figure(word: str) -> bool:
+    return any(c.isdigit() for c in word)
 
 
 _COMPARATIVES: dict[str, tuple[str, int]] = {
