@@ -80,6 +80,37 @@ async def test_shape_questions_are_answered_from_the_catalog(
     assert hits
 
 
+async def test_a_category_word_that_qualifies_another_names_no_category(tools: Toolbox) -> None:
+    """ "the game table" is a table, not one of the board games; "any game sleeves?" with sleeves described for
+    cards, not games, lists the sleeves there are rather than saying none; "in stock?" lists the stock."""
+    async with tools.db.session() as s:
+        s.add(Tenant(id="games", name="Games", timezone="UTC", currency="CAD"))
+        await s.commit()
+    catalog = b"""sku,name,price,category,description,stock
+G1,Harbour Lights,39.95,Board Games,A family board game.,4
+G2,Ironwake,139.95,Board Games,A naval campaign game.,0
+T1,Erable Game Table,3450,Furniture,Solid maple table with a play vault.,1
+T2,Folding Card Table,89,Furniture,A light table.,3
+G3,Game Night Dice Kit,19,Accessories,Dice for any game.,8
+C1,Gardien Card Sleeves,5.95,Card Sleeves,Sleeves for standard cards.,30
+"""
+    await import_catalog(tools.db, "games", catalog, "products.csv")
+    words = await tools.catalog.vocabulary("games")
+    assert words.categories_in("do you have the game table in stock?") == []
+    assert words.categories_in("what board games do you have?") == ["Board Games"]
+    shape = shape_of("do you have the game table in stock?", words)
+    assert shape is not None
+    sentence, _ = await tools.catalog.shaped("games", shape)
+    assert sentence == "We sell one of these (game table): Erable Game Table (3450.00 CAD, 1 in stock)."
+    shape = shape_of("what board games do you have in stock?", words)
+    sentence, _ = await tools.catalog.shaped("games", shape)  # type: ignore[arg-type]
+    assert sentence.endswith("Harbour Lights (39.95 CAD, 4 in stock), Ironwake (139.95 CAD, out of stock).")
+    shape = shape_of("any game sleeves?", words)
+    sentence, _ = await tools.catalog.shaped("games", shape)  # type: ignore[arg-type]
+    assert sentence.startswith("We sell no game "), sentence
+    assert sentence.endswith("the nearest is the Gardien Card Sleeves at 5.95 CAD."), sentence
+
+
 @pytest.mark.parametrize(
     "question",
     ["How much is the Ridgeline X4 Tent?", "What is your return policy for tents?", "Is the Breeze Jacket warm?"],

@@ -407,6 +407,11 @@ def test_a_word_only_one_option_value_holds_names_it() -> None:
     assert named_variants("how much are your sleeves", sleeves) == [], "a word every value holds names none"
     editions = variants("English edition", "Édition française")
     assert named_variants("the version francaise please", editions) == [editions[1]]
+    assert named_variants("is it in French too?", editions) == [editions[1]], "a language by its English name"
+    assert named_variants("the english one", editions) == [editions[0]]
+    tables = variants("6 seats (183 x 107 cm)", "8 seats (244 x 107 cm)")
+    assert named_variants("how much is the 8 seat one?", tables) == [tables[1]], "a count said in the singular"
+    assert named_variants("a table for 8 people", tables) == [], "a count of something else"
     finishes = variants("Gunmetal", "Antique gold")
     assert named_variants("is the gold one more expensive?", finishes) == [finishes[1]]
     assert named_variants("is the gold one more expensive?", variants("Antique gold")) == [], "one value: no choice"

@@ -35,7 +35,7 @@ from concierge.tools.analysis.conversation import (
 )
 from concierge.tools.analysis.query import analyze, calendar_days
 from concierge.tools.analysis.units import ATTRIBUTES, asked_attributes
-from concierge.tools.catalog.variants import carried_phrase, chosen_values
+from concierge.tools.catalog.variants import carried_phrase, chosen_values, value_words
 from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
 from concierge.tools.llm.prompts import UNKNOWN_ITEM
 from concierge.tools.llm.rewrite import model_rewrite, rewrite_models
@@ -180,7 +180,7 @@ async def resolve(
         if done is not None:
             await tools.usage.record([{**done.usage, "tenant_id": ctx.tenant_id, "thread_id": None, "run_id": None}])
             return done.question, "model", before, before
-    chosen = frozenset(w.casefold() for v in before.get("options") or [] for w in re.findall(r"[^\W\d_]+", v))
+    chosen = frozenset(w for v in before.get("options") or [] for w in value_words(v))
     return standalone(message, name, chosen), "rules", before, before
 
 

@@ -12,7 +12,7 @@ from concierge.state.records import RetrievedItem
 from concierge.tools.analysis.when import time_windows
 from concierge.tools.catalog.search import FreeSlot, ProductHit, ServiceHit, price_ceiling
 from concierge.tools.catalog.shape import Shape, shape_of
-from concierge.tools.catalog.variants import Variant, named_values, named_variants, not_offered
+from concierge.tools.catalog.variants import Variant, named_values, named_variants, not_offered, spoken
 from concierge.tools.toolbox import context_of, toolbox
 
 
@@ -83,7 +83,7 @@ def asked_variants(p: ProductHit, question: str) -> str:
     if missing:
         return " ".join(missing)  # "the 15 inch in 64GB": the 15 inch ones are in the list below
     named = named_values(question, p.variants)
-    said = ", ".join(v for _, v in chosen[0].options if v in named)
+    said = ", ".join(spoken(v, question) for _, v in chosen[0].options if v in named)
     if len(chosen) == 1:
         v = chosen[0]
         rest = [x for _, x in v.options if x not in named]

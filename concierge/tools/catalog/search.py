@@ -263,7 +263,14 @@ class Catalog:
         stated = figures(idx.entries, shape, sheet)
         if not chosen:
             loose = replace(
-                shape, min_price=None, max_price=None, people=None, superlative=None, order="price_asc", bounds=()
+                shape,
+                min_price=None,
+                max_price=None,
+                people=None,
+                superlative=None,
+                order="price_asc",
+                bounds=(),
+                also=(),  # "any game sleeves?": no sleeves described as for games, but sleeves all the same
             )
             if loose != replace(shape, order="price_asc"):
                 alternatives = matching(idx.entries, loose)

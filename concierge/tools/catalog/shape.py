@@ -79,7 +79,12 @@ class Shape:
     def describe(self, currency: str) -> str:
         """ "tents under 300 USD for 4 people", in the question's terms."""
         what = self.category.lower() if self.category else self.kind[1] if self.kind else "products"
-        if self.also:
+        if self.also and self.kind and not self.category:  # "game table", in the question's order
+            said = [
+                w for _, w in sorted([*self.also, self.kind], key=lambda x: self.question.lower().find(x[1].lower()))
+            ]
+            what = " ".join(said)
+        elif self.also:
             what = f"{' '.join(w for _, w in self.also)} {what}"  # "green tea"
         parts = [what]
         if self.brand:
@@ -217,9 +222,13 @@ def matching(entries: list[Entry], shape: Shape, sheet: SpecSheet | None = None)
     return out
 
 
-def _priced(e: Entry, said: dict[str, str] | None = None) -> str:
+_ASKS_STOCK = re.compile(r"\b(?:in stock|stocked|available|availability|left)\b", re.I)
+
+
+def _priced(e: Entry, said: dict[str, str] | None = None, stock: bool = False) -> str:
     figure = f"{said[e.sku]}, " if said and e.sku in said else ""
-    return f"{e.name} ({figure}{e.price} {e.currency})"
+    held = "" if not stock or e.stock is None else ", out of stock" if e.stock <= 0 else f", {e.stock} in stock"
+    return f"{e.name} ({figure}{e.price} {e.currency}{held})"
 
 
 def summary(shape: Shape, chosen: list[Entry], alternatives: list[Entry], said: dict[str, str] | None = None) -> str:
@@ -242,7 +251,8 @@ def summary(shape: Shape, chosen: list[Entry], alternatives: list[Entry], said: 
         others = ", ".join(_priced(e, said) for e in chosen[1:MAX_LISTED])
         then = f" Next: {others}." if others else ""
         return f"The {shape.superlative} of our {what} is the {top.name} at {top.price} {top.currency}.{then}"
-    listed = ", ".join(_priced(e, said) for e in chosen[:MAX_LISTED])
+    stock = bool(_ASKS_STOCK.search(shape.question))  # "do you have the game table in stock?"
+    listed = ", ".join(_priced(e, said, stock) for e in chosen[:MAX_LISTED])
     more = f" and {len(chosen) - MAX_LISTED} more" if len(chosen) > MAX_LISTED else ""
     if len(chosen) == 1:
         return f"We sell one of these ({what}): {listed}."

@@ -58,11 +58,15 @@ def named_values(question: str, variants: tuple[Variant, ...] | list[Variant]) -
     values = {v for variant in variants for _, v in variant.options}
     own = _own_words(values)
     words = set(_WORD.findall(fold(text)))
+    words |= {_ENDONYMS[w] for w in words if w in _ENDONYMS}
+    counted = {(_number_key(n), stem(w)) for n, w in _COUNTED.findall(fold(text))}
     out = set()
     for value in values:
         pattern = _value_pattern(value)
+        head = _COUNTED.match(fold(value).casefold())
         if (
             (pattern is not None and pattern.search(text))
+            or (head is not None and (_number_key(head.group(1)), stem(head.group(2))) in counted)
             or (
                 said
                 and (mine := quantities(value))
@@ -75,12 +79,41 @@ def named_values(question: str, variants: tuple[Variant, ...] | list[Variant]) -
 
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
+_COUNTED = re.compile(r"(\d+(?:[.,]\d+)?)\s*-?\s*([^\W\d_]{3,})")
+"""A count and what it counts: "8 seats (244 x 107 cm)" is asked as "the 8 seat one"."""
+_ENDONYMS = {
+    "francais": "french", "francaise": "french", "anglais": "english", "espanol": "spanish", "espanola": "spanish",
+    "deutsch": "german", "deutsche": "german", "italiano": "italian", "italiana": "italian", "nederlands": "dutch",
+    "portugues": "portuguese", "portuguesa": "portuguese", "polski": "polish", "svenska": "swedish",
+}  # fmt: skip
+"""Languages as editions name themselves ("Édition française"), and as customers ask for them ("in French")."""
+
+
+def value_words(value: str) -> set[str]:
+    """The words a customer may call an option value by: its own ("navy", "française", "francaise") and, for a
+    language, the English name ("french")."""
+    own = {w.casefold() for w in re.findall(r"[^\W\d_]+", value)}
+    folded = {fold(w) for w in own}
+    return own | folded | {_ENDONYMS[w] for w in folded if w in _ENDONYMS}
+
+
+def spoken(value: str, question: str) -> str:
+    """The value with the English name of its language when the question asks by that ("Édition française
+    (French)"), so an answer states the word the customer used."""
+    said = set(_WORD.findall(fold(question).casefold()))
+    english = [_ENDONYMS[w] for w in _WORD.findall(fold(value).casefold()) if w in _ENDONYMS]
+    return f"{value} ({english[0].title()})" if english and english[0] in said else value
+
+
+def _number_key(number: str) -> float:
+    return float(number.replace(",", "."))
 
 
 def _own_words(values: set[str]) -> dict[str, set[str]]:
     """Each value's words no other value holds: "mini" of "Mini (41 x 63 mm) - 100 sleeves", "gold" of "Antique
     gold", "française" of "Édition française", so the question need not repeat a shop's whole label."""
     words = {v: set(_WORD.findall(fold(v).casefold())) - STOPWORDS for v in values}
+    words = {v: w | {_ENDONYMS[x] for x in w if x in _ENDONYMS} for v, w in words.items()}
     if len(values) < 2:
         return {v: set() for v in values}
     return {v: w - set().union(*(o for u, o in words.items() if u != v)) for v, w in words.items()}

@@ -21,7 +21,9 @@ NAMED = 0.5
 MOSTLY = 0.75
 NAMED_CACHE = 20_000
 _ALTERNATIVES = re.compile(
-    r"\s*(?:\bor\b|\bvs\b\.?|\bversus\b|\bthan\b|\bagainst\b|\bcompare[sd]? (?:to|with)\b)\s*", re.I
+    r"\s*(?:\bor\b|\bvs\b\.?|\bversus\b|\bthan\b|\bagainst\b|\bcompare[sd]? (?:to|with)\b"
+    r"|\bdiffer(?:s|ent)? from\b)\s*",
+    re.I,
 )
 """What separates the items a question weighs against each other: "the T3 or the T3 Pro", "X vs Y", "lighter than"."""
 _BETWEEN = re.compile(r"\b(?:between|both)\b", re.I)
@@ -479,6 +481,13 @@ class Vocabulary:
                 out.append(brand)
         return out
 
+    def _qualifies(self, head: str, low: str) -> bool:
+        """Whether the text says a category's head word only before another word of item names, which is then the
+        thing asked: "the game table" is a table, not a game; "board game sleeves" are sleeves."""
+        said = [stem(w) for w in re.findall(r"[^\W_]+", low)]
+        at = [i for i, t in enumerate(said) if t == head]
+        return bool(at) and all(i + 1 < len(said) and said[i + 1] in self._postings for i in at)
+
     def categories_in(self, text: str) -> list[str]:
         """Categories the text names, allowing plurals and a missing word ("stoves" for "Camping Stoves")."""
         # A category's whole name said ("e-bikes", "E bike", "road bikes") names it before any other whose last
@@ -505,7 +514,7 @@ class Vocabulary:
             hit = terms & q
             # "camping stove" and "stoves" both name "Camping Stoves"; "camping" alone names no category.
             head = _terms(key)[-1]
-            if hit == terms or head in q:
+            if (hit == terms or head in q) and not self._qualifies(head, low):
                 out.append((len(hit), category))
         out.sort(key=lambda x: -x[0])
         return [c for _, c in out]

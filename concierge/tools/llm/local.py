@@ -1514,8 +1514,9 @@ def difference(reading: Reading, blocks: list[SourceBlock], most: int = 3) -> st
 def _names_other(sentence: str, other: str, subject: str) -> bool:
     """Whether a page about `subject` names `other` in this sentence: a word of its name that the subject's lacks,
     written as a name ("the F20", "our Glazed Ceramic Planter"); or, when the subject's name holds the other's
-    whole (the "K1 Pro" of the "K1"), their shared model code without the subject's mark after it ("Unlike the
-    K1, which sits on your hob")."""
+    whole (the "K1 Pro" of the "K1", the "Mini Balayage" of the "Balayage"), their shared model code (else the
+    other's last word) without the subject's mark beside it ("Unlike the K1, which sits on your hob", "Unlike our
+    full Balayage")."""
     own = set(_words(subject))
     theirs = [w for w in _words(other) if w not in own]
     said = re.findall(r"[^\W_]+", sentence)
@@ -1523,8 +1524,13 @@ def _names_other(sentence: str, other: str, subject: str) -> bool:
     if theirs:
         return any(f in theirs and (w[:1].isupper() or _has_figure(w)) for w, f in zip(said, folded, strict=True))
     marks = own - set(_words(other))
-    codes = {w for w in _words(other) if _has_figure(w)}
-    return any(f in codes and (i + 1 == len(folded) or folded[i + 1] not in marks) for i, f in enumerate(folded))
+    codes = [w for w in _words(other) if _has_figure(w)] or list(_words(other))[-1:]
+    return any(
+        f in codes
+        and (i + 1 == len(folded) or folded[i + 1] not in marks)
+        and (i == 0 or folded[i - 1] not in marks)  # "the Mini Balayage" is not the Balayage
+        for i, f in enumerate(folded)
+    )
 
 
 def _has_figure(word: str) -> bool:
