@@ -229,6 +229,26 @@ def test_table_rows_are_spec_lines_and_stop_words_still_ask() -> None:
     assert compose_answer("How bright is the Keep Bike Lock?", LOCK_MANUAL, header=KEEP) == DECLINE
 
 
+def test_table_columns_name_their_figures() -> None:
+    """A row's figures carry their column's name (a version, or what they measure); a row saying one thing in
+    every column says it once; a key written "Overall (L × W)" is the dimensions'."""
+    from concierge.tools.analysis.units import document_lines
+
+    table = (
+        "| Dimensions | 6 seats | 8 seats |\n|---|---|---|\n| Overall (L × W) | 183 × 107 cm | 244 × 107 cm |\n"
+        "| Height | 76 cm | 76 cm |"
+    )
+    assert document_lines(table) == ["Overall (L × W): 183 × 107 cm (6 seats), 244 × 107 cm (8 seats)", "Height: 76 cm"]
+    blocks = [
+        SourceBlock(1, "Our catalog: Erable Table", "Erable Table by Boisvert costs 3450.00 CAD and is 1 in stock."),
+        SourceBlock(2, "erable (Sizes) — about Erable Table", table),
+    ]
+    header = Header(question=None, focus=["Erable Table"], items=["Erable Table"])
+    assert compose_answer("how big is the 8 seat Erable Table?", blocks, header=header).startswith(
+        "Overall (L × W): 183 × 107 cm (6 seats), 244 × 107 cm (8 seats) [2]"
+    )
+
+
 def test_comparisons_read_prose_figures_and_any_comparative() -> None:
     both = Header(question=None, focus=["Keep Bike Lock", "Bastion Bike Lock"], items=KEEP.items)
     answer = compose_answer("Which is lighter, the Keep Bike Lock or the Bastion Bike Lock?", LOCK_MANUAL, header=both)
@@ -580,8 +600,11 @@ ON_HARNESS = Header(question=None, focus=["Dale Harness"], items=["Dale Harness"
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("My terrier is 30 kg, which size should I get?", "For 30 kg: L: 71–96 cm, 25–45 kg [2]"),
-        ("she's 10 kg. What size?", "For 10 kg: S: 43–58 cm, 5–12 kg [2]"),
+        (
+            "My terrier is 30 kg, which size should I get?",
+            "For 30 kg: L: 71–96 cm (Chest girth), 25–45 kg (Dog weight) [2]",
+        ),
+        ("she's 10 kg. What size?", "For 10 kg: S: 43–58 cm (Chest girth), 5–12 kg (Dog weight) [2]"),
         ("My dog wears a 30mm collar, will the clip fit it?", "No: The clip fits collars up to 25 mm wide [2]."),
         ("His collar is 2 cm wide - will the clip fit?", "Yes: The clip fits collars up to 25 mm wide [2]."),
     ],

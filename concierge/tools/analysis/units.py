@@ -642,8 +642,20 @@ def document_lines(text: str) -> list[str]:
         if rows is not None:
             out.extend(rows)
         elif len(cells) >= 2:
-            out.append(f"{cells[0]}: {', '.join(cells[1:])}")
+            out.append(f"{cells[0]}: {_row_values(cells[1:], header)}")
     return out
+
+
+def _row_values(values: list[str], header: list[str] | None) -> str:
+    """A spec row's values: one when every column says the same ("Height: 76 cm"), else each with its column's
+    name, a version ("183 × 107 cm (6 seats), 244 × 107 cm (8 seats)") or what it measures ("71–96 cm (Chest
+    girth), 25–45 kg (Dog weight)")."""
+    if len(set(values)) == 1:
+        return values[0]
+    labels = header[1:] if header is not None and len(header) == len(values) + 1 else []
+    if labels and all(labels):
+        return ", ".join(f"{v} ({h})" for v, h in zip(values, labels, strict=True))
+    return ", ".join(values)
 
 
 def _dashed(line: str) -> re.Match[str] | None:
@@ -659,7 +671,7 @@ def key_value(line: str) -> tuple[str, str] | None:
     or a table row ("| Capacity | 40 L |"); None for prose."""
     row = table_row(line)
     line = row if row is not None else re.sub(r"^\s*[-*\u2022]\s+", "", _SPEC_MARKS.sub("", line))
-    m = re.match(r"^\s*([A-Z][\w /&()'-]{1,40}?)\s*:\s+(\S.*)$", line) or _dashed(line)
+    m = re.match(r"^\s*([A-Z][\w /&()'×-]{1,40}?)\s*:\s+(\S.*)$", line) or _dashed(line)
     if not m or len(m.group(1).split()) > 5 or any(c.isdigit() for c in m.group(1)):
         return None
     if m.group(1).split()[0].lower() in _NOT_KEYS:

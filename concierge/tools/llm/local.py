@@ -621,6 +621,15 @@ def _own_figures(sentence: str) -> list[Quantity]:
     return out
 
 
+_MEASURED_AS = re.compile(r"\b[LWHD]\s*[×x]\s*[LWHD]\b")
+_DIMENSIONS_KEY = frozenset(stems("dimensions"))
+
+
+def _key_stems(key: str) -> set[str]:
+    """A spec key's stems; "Overall (L × W)" names the dimensions by its letters."""
+    return stems(key) | (_DIMENSIONS_KEY if _MEASURED_AS.search(key) else set())
+
+
 def _attribute_score(
     sentence: str, attributes: list[Attribute], subject_ok: bool, catalog: bool = False, bare: bool = True
 ) -> tuple[float, float]:
@@ -640,7 +649,7 @@ def _attribute_score(
             continue  # the catalog's own sentences state these
         if attr.name == "charging" and PER_CHARGE.search(sentence):
             continue  # "10 hours per charge" is how long it runs
-        if kv is not None and stems(kv[0]) & attr.keys:
+        if kv is not None and _key_stems(kv[0]) & attr.keys:
             if _rival_key(kv[0], attr, asked):
                 continue  # "Recharge time: 4 h" does not say how long the battery lasts
             if _heads_another(kv[0], attr):
@@ -1239,6 +1248,9 @@ _YES_NO = re.compile(r"(?:^|[,;:.!?-])\s*(?:will|would|can|could|does|do|is|are|
 _FIT_WORDS = frozenset(stems("fit fits suit suits suitable enough ok okay right work take hold"))
 
 
+_PARENTHESES = re.compile(r"\([^()]*\)")
+
+
 def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     """A figure the customer gives checked against the ranges the asked item's page states: "my dog is 30 kg,
     which size?" picks the size whose range holds 30 kg; "a 30 mm collar, will the clip fit?" is answered no by
@@ -1272,7 +1284,8 @@ def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     # A yes or no from the one range the lines sharing the question's words state ("collar" for a clip's limit):
     # a range of the same measure on another line may measure another thing (a chest girth).
     own = set().union(*(stems(a) for a in reading.asked)) | UNIT_STEMS | _FIT_WORDS
-    topical = [(n, s, r) for n, s, r in ranged if stems(said) & stems(s) - own]
+    # (a column's name beside a figure, "5–12 kg (Dog weight)", says what that figure measures, not this line's topic)
+    topical = [(n, s, r) for n, s, r in ranged if stems(said) & stems(_PARENTHESES.sub(" ", s)) - own]
     if len({(r.low, r.high) for _, _, r in topical}) != 1:
         return None
     n, line, r = max(topical, key=lambda x: len(stems(said) & stems(x[1])))  # one range, however often said
