@@ -64,6 +64,10 @@ async def outdoor(tools: Toolbox) -> Toolbox:
             "We sell 2 hiking jackets: Breeze Jacket (120.00 USD), Gale Hiking Jacket (110.00 USD).",
         ),
         (
+            "It's my first trip, which tent should I get?",
+            "We sell 3 tents: Basecamp Lodge Tent (350.00 USD), Ridgeline X4 Tent (250.00 USD), Skylark 2-Person Tent",
+        ),
+        (
             "Any tents under $100?",
             "We sell no tents under 100 USD; the nearest is the Skylark 2-Person Tent at 200.00 USD.",
         ),

@@ -229,8 +229,28 @@ async def test_siblings_are_told_apart_by_their_marks(tools: Toolbox) -> None:
     assert {it.key for _, it in words.named("Is the T3 Pro or the Z50 II heavier?")} == {"T3P", "C50B"}
 
 
+async def test_the_last_side_of_an_or_lends_its_noun_to_the_first(tools: Toolbox) -> None:
+    """ "the resin or the metal dice": "the resin" alone names nothing, "the resin dice" does."""
+    async with tools.db.session() as s:
+        s.add(Tenant(id="dice", name="Dice", timezone="UTC", currency="CAD"))
+        await s.commit()
+    catalog = b"""sku,name,price,category
+R1,Aurore Resin Dice Set,24,Dice
+M1,Forge Metal Dice Set,49,Dice
+T1,Felt Dice Tray,19,Accessories
+"""
+    await import_catalog(tools.db, "dice", catalog, "products.csv")
+    words = await tools.catalog.vocabulary("dice")
+    for asked in ("what's the difference between the resin and the metal dice?", "the resin or the metal dice?"):
+        assert {it.key for _, it in words.named(asked)} == {"R1", "M1"}, asked
+    assert words.named("the resin") == []
+
+
 def test_phrases_ask_battery_figures() -> None:
-    from concierge.tools.analysis.units import asked_attributes
+    from concierge.tools.analysis.units import asked_attributes, units_named
+
+    assert units_named("which amp should I get?") == [], "an amplifier, not an ampere"
+    assert units_named("how many amps does it draw?") == ["a"]
 
     assert [a.name for a in asked_attributes("how big is the battery in it?")][:1] == ["battery"]
     assert "dimensions" not in [a.name for a in asked_attributes("how big is the battery in it?")]

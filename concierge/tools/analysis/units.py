@@ -128,8 +128,9 @@ _QUANTITY = re.compile(
     rf"(-?\d{{1,3}}(?:,\d{{3}})+(?![\d.])|-?\d+(?:[.,]\d+)?)\s?(?:-\s?)?({_ALTERNATION})(?![a-z0-9])(?!/[a-z])", re.I
 )
 """A number and its unit; "200 km/h" is no length (a rate's unit is no unit this module measures in)."""
-_BARE_F = {"f", "c", "'", '"', "in", "m", "g", "l", "h", "w", "s", "v", "bar", "bars", "mi", "nm", "ah", "sec"}
-"""Spellings that are ordinary letters or words on their own: only units right after a number."""
+_BARE_F = {"f", "c", "'", '"', "in", "m", "g", "l", "h", "w", "s", "v", "bar", "bars", "mi", "nm", "ah", "sec", "amp"}
+"""Spellings that are ordinary letters or words on their own ("which amp?" is an amplifier): only units right after
+a number."""
 
 
 @dataclass(frozen=True)

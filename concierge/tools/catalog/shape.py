@@ -29,7 +29,8 @@ _LISTING = re.compile(
     r"\b(what|which)\b.{0,40}\b(do you|have you|you)\b.{0,12}\b(have|sell|carry|stock|got|offer)\b|"
     r"\b(do|does) you\b.{0,10}\b(have|sell|carry|stock|offer)\b|\bhave you got\b|\banything (from|by)\b|"
     r"\b(show|list|tell) me\b.{0,30}\b(your|all|the)\b|\byour (selection|range)\b|\bany\b.{0,30}\bfrom\b|"
-    r"\boptions?\b|\bchoices?\b|\bselection\b",
+    r"\boptions?\b|\bchoices?\b|\bselection\b|"
+    r"\bwhich\s+[^\W\d_]+(?:\s+[^\W\d_]+)?\s+(?:should|would|could|do you recommend|is best|is right)\b",
     re.I,
 )
 _PEOPLE = re.compile(

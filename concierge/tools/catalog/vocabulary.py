@@ -232,8 +232,11 @@ class Vocabulary:
             return []
         whole = {it.item_id for _, it in self._named(text, threshold)}
         extra: dict[str, tuple[float, CatalogItem]] = {}
+        # "the resin or the metal dice": the last side's head noun is the others' too
+        tail = re.findall(r"[^\W_]+", sides[-1])[-1:]
         for side in sides:
-            for score, it in self._named(side)[:1]:  # each side on its own names its item as a message would
+            # each side on its own names its item as a message would
+            for score, it in (self._named(side) or self._named(" ".join([side, *tail])))[:1]:
                 if it.item_id not in whole:
                     extra.setdefault(it.item_id, (score, it))
         return list(extra.values())
