@@ -7,7 +7,7 @@ from concierge.nodes.retrieve_catalog import retrieve_catalog
 from concierge.state import Context
 from concierge.tools.analysis.query import analyze
 from concierge.tools.catalog.importer import import_catalog
-from concierge.tools.catalog.shape import shape_of
+from concierge.tools.catalog.shape import cheaper_than, shape_of
 from concierge.tools.db.models import Tenant
 from concierge.tools.toolbox import Toolbox
 
@@ -244,3 +244,20 @@ def test_a_model_code_said_names_its_item_over_plain_words_naming_another() -> N
     ]
     words = Vocabulary.build(1, rows, [])
     assert words.best_named("I want to make green tea with the K1 Pro, how low can it go?").key == "K"
+
+
+async def test_anything_cheaper_lists_the_focus_category_below_its_price(outdoor: Toolbox) -> None:
+    idx = await outdoor.catalog.index("outdoor")
+    (blaze,) = idx.by_skus(["S3"])
+    shape = cheaper_than("is there anything cheaper?", blaze)
+    assert shape is not None
+    sentence, hits = await outdoor.catalog.shaped("outdoor", shape)
+    assert sentence == (
+        "We sell 2 camping stoves cheaper than the Blaze Camping Stove: Ember Camping Stove (80.00 USD), "
+        "Pocket Camping Stove (60.00 USD)."
+    )
+    assert [h.sku for h in hits] == ["S2", "S1"]
+    (pocket,) = idx.by_skus(["S1"])
+    sentence, _ = await outdoor.catalog.shaped("outdoor", cheaper_than("any cheaper options?", pocket))  # type: ignore[arg-type]
+    assert sentence.startswith("We sell no camping stoves cheaper than the Pocket Camping Stove")
+    assert cheaper_than("is it cheaper online?", blaze) is None

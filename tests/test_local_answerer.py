@@ -1083,3 +1083,18 @@ def test_a_difference_is_what_each_page_says_of_the_other() -> None:
     )
     plain = Header(question=None, focus=["Potter K1 Kettle", "Potter K1 Pro Kettle"], items=[])
     assert compose_answer("what's the difference between the K1 and the K1 Pro?", blocks[:1], header=plain) == DECLINE
+
+
+def test_a_sentence_leaning_on_the_one_before_brings_it() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "policies (Running late)",
+            "We hold your appointment for 15 minutes. After that we may have to shorten the service or reschedule "
+            "you, and a late cancellation fee may apply.",
+        )
+    ]
+    assert compose_answer("will you shorten the service or reschedule me?", blocks) == (
+        "We hold your appointment for 15 minutes. After that we may have to shorten the service or reschedule you, "
+        "and a late cancellation fee may apply [1]."
+    )

@@ -11,7 +11,7 @@ from concierge.state import Context
 from concierge.state.records import RetrievedItem
 from concierge.tools.analysis.when import time_windows
 from concierge.tools.catalog.search import FreeSlot, ProductHit, ServiceHit, price_ceiling
-from concierge.tools.catalog.shape import Shape, shape_of
+from concierge.tools.catalog.shape import Shape, cheaper_than, shape_of
 from concierge.tools.catalog.variants import Variant, named_values, named_variants, not_offered, spoken
 from concierge.tools.toolbox import context_of, toolbox
 
@@ -191,6 +191,11 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
 
     async def search() -> list[RetrievedItem]:
         shape = shape_of(question, await catalog.vocabulary(ctx.tenant_id)) if not analysis.get("items") else None
+        focus = analysis.get("focus") or {}
+        if shape is None and str(focus.get("id", "")).startswith("catalog:product:"):
+            # "is there anything cheaper?" of the product in focus
+            entries = (await catalog.index(ctx.tenant_id)).by_skus([focus["id"].split(":", 2)[2]])
+            shape = cheaper_than(analysis.get("original") or question, entries[0]) if entries else None
         if shape is not None:
             return await shaped(shape)
         products = await catalog.search_products(

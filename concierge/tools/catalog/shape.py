@@ -76,6 +76,8 @@ class Shape:
     """Further words of item names the question qualifies the products with ("green" tea), as `kind`."""
     question: str = ""
     """The question, for picking which spec a bound is about ("weighs under", "a range of at least")."""
+    cheaper_than: str | None = None
+    """ "Anything cheaper?" of the item in focus: its name (`max_price` is just below its price)."""
 
     def describe(self, currency: str) -> str:
         """ "tents under 300 USD for 4 people", in the question's terms."""
@@ -94,7 +96,9 @@ class Shape:
             parts.append(f"for {self.people} people")
         # "tents under 3 lbs", "e-bikes with at least 100 km"
         parts += [b.text if b.op in ("<", ">") else f"with {b.text}" for b in self.bounds]
-        if self.min_price is not None and self.max_price is not None:
+        if self.cheaper_than:
+            parts.append(f"cheaper than the {self.cheaper_than}")
+        elif self.min_price is not None and self.max_price is not None:
             parts.append(f"between {self.min_price} and {self.max_price} {currency}")
         elif self.max_price is not None:
             parts.append(f"under {self.max_price} {currency}")
@@ -146,6 +150,28 @@ def shape_of(question: str, words: Vocabulary) -> Shape | None:
         also=also,
         bounds=bounds,
         question=question,
+    )
+
+
+_CHEAPER_ONE = re.compile(
+    r"\b(?:anything|something|any|one|ones|options?|alternatives?|version|model)\b.{0,20}?"
+    r"\b(?:cheaper|less expensive|more affordable|lower[- ]priced)\b|"
+    r"\b(?:cheaper|less expensive|more affordable)\s+(?:one|ones|option|options|alternative|alternatives|version)\b",
+    re.I,
+)
+
+
+def cheaper_than(question: str, entry: Entry) -> Shape | None:
+    """ "Is there anything cheaper?" with a product in focus: the products of its category below its price, the
+    dearest first (the nearest to what the customer looked at)."""
+    if not _CHEAPER_ONE.search(question) or not entry.category:
+        return None
+    return Shape(
+        order="price_desc",
+        category=entry.category,
+        max_price=entry.price - Decimal("0.01"),
+        question=question,
+        cheaper_than=entry.name,
     )
 
 

@@ -1163,7 +1163,29 @@ def compose_answer(
         from_catalog = next((s for s in scored if s.catalog and _COSTS.search(s.sentence)), None)
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
-    return " ".join(cite(_named(p, reading, phrase(p, wanted_units)), p.n) for p in picked)
+    said = [_with_antecedent(p, blocks, picked, _named(p, reading, phrase(p, wanted_units))) for p in picked]
+    return " ".join(cite(text, p.n) for text, p in zip(said, picked, strict=True))
+
+
+_LEANS_BACK = re.compile(
+    r"^(?:after that|before that|until then|by then|otherwise|in that case|if not|if so|"
+    r"(?:that|this) (?:means|makes|is why|way))\b",
+    re.I,
+)
+"""Openings that refer to the sentence before: "After that we may have to shorten the service"."""
+
+
+def _with_antecedent(item: Scored, blocks: list[SourceBlock], picked: list[Scored], said: str) -> str:
+    """A sentence that leans on the one before ("We hold your appointment for 15 minutes. After that ..."), with it
+    (unless the answer states it already); alone it would say nothing the customer can use."""
+    if not _LEANS_BACK.match(item.sentence):
+        return said
+    block = next((b for b in blocks if b.n == item.n), None)
+    lines = sentences(block.text) if block else []
+    at = lines.index(item.sentence) if item.sentence in lines else 0
+    if at == 0 or any(p.sentence == lines[at - 1] for p in picked):
+        return said
+    return f"{lines[at - 1]} {said}"
 
 
 _LONGEST_LIST = 12
