@@ -261,3 +261,4 @@ async def test_anything_cheaper_lists_the_focus_category_below_its_price(outdoor
     sentence, _ = await outdoor.catalog.shaped("outdoor", cheaper_than("any cheaper options?", pocket))  # type: ignore[arg-type]
     assert sentence.startswith("We sell no camping stoves cheaper than the Pocket Camping Stove")
     assert cheaper_than("is it cheaper online?", blaze) is None
+    assert cheaper_than("what does the cheaper one weigh?", blaze) is None, "a reference to one already named"

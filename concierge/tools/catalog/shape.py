@@ -154,11 +154,12 @@ def shape_of(question: str, words: Vocabulary) -> Shape | None:
 
 
 _CHEAPER_ONE = re.compile(
-    r"\b(?:anything|something|any|one|ones|options?|alternatives?|version|model)\b.{0,20}?"
-    r"\b(?:cheaper|less expensive|more affordable|lower[- ]priced)\b|"
-    r"\b(?:cheaper|less expensive|more affordable)\s+(?:one|ones|option|options|alternative|alternatives|version)\b",
+    r"\b(?:anything|something|any)\b.{0,20}?\b(?:cheaper|less expensive|more affordable|lower[- ]priced)\b|"
+    r"\b(?:a|any|some|other)\s+(?:cheaper|less expensive|more affordable)\s+(?:one|ones|options?|alternatives?|"
+    r"version|model)\b|\bcheaper (?:options|alternatives)\b",
     re.I,
 )
+"""Asking for something cheaper than the item in focus; "the cheaper one" is a reference, not this."""
 
 
 def cheaper_than(question: str, entry: Entry) -> Shape | None:
