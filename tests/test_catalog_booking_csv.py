@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from concierge.cli.catalog import format_report
 from concierge.nodes.retrieve_catalog import service_item
+from concierge.state import Context
 from concierge.tools.catalog.importer import import_catalog, parse_file
 from concierge.tools.db.models import Product, Service, Tenant
 from concierge.tools.toolbox import Toolbox
@@ -196,3 +197,38 @@ async def test_the_terminal_report_counts_each_kind_and_names_ignored_columns(to
     text = format_report({"tenant_id": "term", **report.as_dict()})
     assert "accepted: services=2 products=2" in text or "accepted: products=2 services=2" in text
     assert "ignored column 'Bookable Online': not read: the catalog has no place for it" in text
+
+
+async def test_anything_cheaper_than_a_service_lists_its_cheaper_kin(tools: Toolbox, context: Context) -> None:
+    """Services have no category: "anything cheaper?" of the Balayage lists the services sharing a word of its name
+    at a lower price, and says so plainly when there are none."""
+    from dataclasses import replace
+
+    from langgraph.runtime import Runtime
+
+    from concierge.nodes.retrieve_catalog import retrieve_catalog
+    from concierge.tools.analysis.query import analyze
+
+    await _tenant(tools, "salon2")
+    rows = """Item ID,Item Name,Category,Description,Retail Price,Duration (mins)
+bal,Balayage,Colour,Hand-painted colour.,240.00,210
+mini,Mini Balayage,Colour,Around the face only.,165.00,120
+cut,Express Cut,Cuts,A quick cut.,40.00,30
+"""
+    await import_catalog(tools.db, "salon2", rows.encode(), "services.csv")
+    ctx = replace(context, tenant_id="salon2")
+
+    async def ask(code: str, name: str) -> list:
+        analysis = analyze(
+            f"Is there anything cheaper of the {name}?", today=date(2026, 12, 1), depth=1, available=["catalog"]
+        )
+        analysis.update(original="is there anything cheaper?", focus={"id": f"catalog:service:{code}", "name": name})
+        return (await retrieve_catalog({"analysis": analysis}, Runtime(context=ctx)))["retrieved"]
+
+    items = await ask("bal", "Balayage")
+    assert items[0]["id"] == "catalog:service:mini"
+    assert items[0]["metadata"]["listing"] == (
+        "We offer 1 service cheaper than the Balayage: Mini Balayage (165.00 USD, 120 minutes)."
+    )
+    items = await ask("mini", "Mini Balayage")
+    assert items[0]["metadata"]["listing"] == "We offer nothing like the Mini Balayage for less than 165.00 USD."

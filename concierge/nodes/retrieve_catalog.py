@@ -9,9 +9,10 @@ from langgraph.runtime import Runtime
 from concierge.nodes.retrieval import RetrievalTask, run_source
 from concierge.state import Context
 from concierge.state.records import RetrievedItem
+from concierge.tools.analysis.text import keywords
 from concierge.tools.analysis.when import time_windows
 from concierge.tools.catalog.search import FreeSlot, ProductHit, ServiceHit, price_ceiling
-from concierge.tools.catalog.shape import Shape, cheaper_than, shape_of
+from concierge.tools.catalog.shape import CHEAPER_ONE, Shape, cheaper_than, shape_of
 from concierge.tools.catalog.variants import Variant, named_values, named_variants, not_offered, spoken
 from concierge.tools.toolbox import context_of, toolbox
 
@@ -154,6 +155,18 @@ def _slot(x: FreeSlot) -> dict:
     return {"start": x.start.isoformat(), "end": x.end.isoformat(), "free": x.free}
 
 
+def listing_item(sentence: str, title: str) -> RetrievedItem:
+    """A catalog-shape answer that names no item ("We sell no tents under 100 USD.")."""
+    return RetrievedItem(
+        id=f"catalog:{title.split()[-1].casefold()}",
+        source="catalog",
+        title=title,
+        text=sentence,
+        score=1.0,
+        metadata={"kind": "listing", "listing": sentence},
+    )
+
+
 def service_item(s: ServiceHit) -> RetrievedItem:
     facts = f"{s.name} takes {s.duration_minutes} minutes and costs {s.price} {s.currency}."
     if s.slots:
@@ -192,10 +205,15 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
     async def search() -> list[RetrievedItem]:
         shape = shape_of(question, await catalog.vocabulary(ctx.tenant_id)) if not analysis.get("items") else None
         focus = analysis.get("focus") or {}
+        said = analysis.get("original") or question
         if shape is None and str(focus.get("id", "")).startswith("catalog:product:"):
             # "is there anything cheaper?" of the product in focus
             entries = (await catalog.index(ctx.tenant_id)).by_skus([focus["id"].split(":", 2)[2]])
-            shape = cheaper_than(analysis.get("original") or question, entries[0]) if entries else None
+            shape = cheaper_than(said, entries[0]) if entries else None
+        elif shape is None and str(focus.get("id", "")).startswith("catalog:service:") and CHEAPER_ONE.search(said):
+            listed = await cheaper_services(focus["id"].split(":", 2)[2], focus["name"])
+            if listed:
+                return listed
         if shape is not None:
             return await shaped(shape)
         products = await catalog.search_products(
@@ -223,6 +241,28 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
         services = sorted(services, key=lambda s: s.code not in codes)
         return [service_item(s) for s in services] + [product_item(p, question) for p in products]
 
+    async def cheaper_services(code: str, name: str) -> list[RetrievedItem]:
+        """ "Anything cheaper?" of a service in focus: the services sharing a word of its name ("Mini Balayage"
+        for the Balayage) at a lower price, dearest first; services have no category to go by."""
+        found = await catalog.search_services(ctx.tenant_id, name, [], ctx.timezone, 50)
+        mine = next((sv for sv in found if sv.code == code), None)
+        if mine is None:
+            return []
+        words = set(keywords(name))
+        cheaper = sorted(
+            (sv for sv in found if sv.price < mine.price and words & set(keywords(sv.name))), key=lambda sv: -sv.price
+        )
+        if not cheaper:
+            sentence = f"We offer nothing like the {name} for less than {mine.price} {mine.currency}."
+            return [listing_item(sentence, "Our services")]
+        listed = ", ".join(f"{sv.name} ({sv.price} {sv.currency}, {sv.duration_minutes} minutes)" for sv in cheaper)
+        items = [service_item(sv) for sv in cheaper[: ctx.max_results]]
+        kind = "service" if len(cheaper) == 1 else "services"
+        sentence = f"We offer {len(cheaper)} {kind} cheaper than the {name}: {listed}."
+        items[0]["text"] = f"{sentence}\n{items[0]['text']}"
+        items[0]["metadata"]["listing"] = sentence
+        return items
+
     async def shaped(shape: Shape) -> list[RetrievedItem]:
         """Cheapest, by brand, by category, under a price, for N people: the catalog filtered and sorted, the
         answer's sentence leading the first product it names."""
@@ -233,16 +273,7 @@ async def retrieve_catalog(task: RetrievalTask, runtime: Runtime[Context]) -> di
         sentence, hits = await catalog.shaped(ctx.tenant_id, shape, sheet)
         items = [product_item(p, question) for p in hits[: ctx.max_results]]
         if not items:
-            return [
-                RetrievedItem(
-                    id="catalog:products",
-                    source="catalog",
-                    title="Our products",
-                    text=sentence,
-                    score=1.0,
-                    metadata={"kind": "listing", "listing": sentence},
-                )
-            ]
+            return [listing_item(sentence, "Our products")]
         items[0]["text"] = f"{sentence}\n{items[0]['text']}"
         items[0]["metadata"]["listing"] = sentence
         return items

@@ -153,7 +153,7 @@ def shape_of(question: str, words: Vocabulary) -> Shape | None:
     )
 
 
-_CHEAPER_ONE = re.compile(
+CHEAPER_ONE = re.compile(
     r"\b(?:anything|something|any)\b.{0,20}?\b(?:cheaper|less expensive|more affordable|lower[- ]priced)\b|"
     r"\b(?:a|any|some|other)\s+(?:cheaper|less expensive|more affordable)\s+(?:one|ones|options?|alternatives?|"
     r"version|model)\b|\bcheaper (?:options|alternatives)\b",
@@ -165,7 +165,7 @@ _CHEAPER_ONE = re.compile(
 def cheaper_than(question: str, entry: Entry) -> Shape | None:
     """ "Is there anything cheaper?" with a product in focus: the products of its category below its price, the
     dearest first (the nearest to what the customer looked at)."""
-    if not _CHEAPER_ONE.search(question) or not entry.category:
+    if not CHEAPER_ONE.search(question) or not entry.category:
         return None
     return Shape(
         order="price_desc",
