@@ -182,6 +182,8 @@ async def test_shop_titles_are_named_the_way_customers_shorten_them(tools: Toolb
 
 
 SIBLINGS = b"""sku,name,price,category,brand
+VA,Veloce Air Hair Dryer,189,Dryers,Veloce
+VAP,Veloce Air Pro Hair Dryer,279,Dryers,Veloce
 T3,Wayfind T3 GPS Tracker,59,Trackers,Wayfind
 T3P,Wayfind T3 Pro GPS Tracker,89,Trackers,Wayfind
 F4,Dishly AF4 Automatic Feeder,79,Feeders,Dishly
@@ -210,6 +212,10 @@ async def test_siblings_are_told_apart_by_their_marks(tools: Toolbox) -> None:
     assert words.best_named("the Orla Z50").key == "C50"
     assert words.best_named("Is the Kestrel f/2.8 sharp?").key == "L28"
     assert words.best_named("any gps trackers?") is None
+    # a sibling whose extra word is a model mark ("Pro") goes unsaid: the plain model is the one named
+    assert words.best_named("how heavy is the Wayfind T3?").key == "T3"
+    assert words.best_named("How heavy is the Veloce Air?").key == "VA"
+    assert words.best_named("do you sell veloce dryers?") is None, "in the plural: both"
     # a shorter name is not the one asked when the text says a word only the longer holds, unless it says it whole
     assert words.best_named("How heavy is the K1 Pro kettle?").key == "K1P"
     assert words.best_named("the K1 kettle").key == "K1"

@@ -72,6 +72,8 @@ def _numbers(text: str) -> list[str]:
 
 
 _ROMAN = frozenset({"ii", "iv", "vi", "ix", "xi"})
+_MARK_WORDS = frozenset(stem_list("pro plus mini max lite xl ultra"))
+"""Words that make a sibling model of a name ("Veloce Air" and "Veloce Air Pro")."""
 """Two-letter generation marks of model names ("Z50 II"): the word that tells a sibling apart."""
 
 
@@ -272,6 +274,16 @@ class Vocabulary:
             marks = {t for t in matched if any(c.isdigit() for c in t)}
             marks |= {n for n in self._name_numbers[i] if n in said_numbers}
             sibling = len(sharing) > 1 and bool(marks)
+            if (
+                len(sharing) > 1
+                and not sibling
+                and i in sharing
+                and set(matched) - self._category_terms
+                and not self._said_plural(text, set(matched))
+                and self._marked_siblings(i, sharing, found)
+            ):
+                # "the Veloce Air" beside the "Veloce Air Pro": the others differ from it by an unsaid model mark
+                sharing, sibling = {i}, True
             if sibling:
                 sharing = self._fewest_unsaid(sharing, found, said_numbers)
             share = got / total if total else 0.0
@@ -310,6 +322,16 @@ class Vocabulary:
                 out[i] = 1.0
         ranked = sorted(out.items(), key=lambda x: (-x[1], -len(self._name_terms[x[0]])))
         return [(round(score, 3), self.items[i]) for i, score in ranked]
+
+    def _marked_siblings(self, i: int, sharing: set[int], found: set[str]) -> bool:
+        """Whether every other name holding the words said is this one's plus an unsaid model mark ("Pro", "Plus",
+        "Mini", "Max", "Lite", "XL"): then the words said name this one, the plain model."""
+        mine = set(self._name_terms[i])
+        for j in sharing - {i}:
+            extra = set(self._name_terms[j]) - mine
+            if not mine <= set(self._name_terms[j]) or not extra or not extra <= _MARK_WORDS or extra & found:
+                return False
+        return True
 
     def _category_of(self, i: int) -> set[str]:
         return set(_terms(self.items[i].category)) if self.items[i].category else set()
