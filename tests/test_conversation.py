@@ -71,6 +71,11 @@ def test_customer_facts_are_kept_and_used() -> None:
     assert customer_facts("my membership status is platinum") == {"membership": "Platinum"}
     assert with_facts("What is your return policy?", facts).endswith("(membership status Gold)")
     assert with_facts("Is the tent waterproof?", facts) == "Is the tent waterproof?", "facts only where they matter"
+    # The party size bears on what the customer said, not on the item's name in the standalone question
+    cancel = "and if we have to cancel of the Café Table Reservation?"
+    assert with_facts(cancel, facts, "and if we have to cancel?") == cancel
+    price = "how much is the Café Table Reservation?"
+    assert with_facts(price, facts, "how much is it?").endswith("(for 4 people)")
 
 
 async def turns(context: Context, *messages: str) -> list[dict[str, Any]]:

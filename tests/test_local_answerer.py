@@ -1098,3 +1098,73 @@ def test_a_sentence_leaning_on_the_one_before_brings_it() -> None:
         "We hold your appointment for 15 minutes. After that we may have to shorten the service or reschedule you, "
         "and a late cancellation fee may apply [1]."
     )
+
+
+SHOP_HOURS = [
+    SourceBlock(
+        1,
+        "policies (Returns)",
+        "If something arrives damaged, contact us within 48 hours. Orders placed by 10:00 leave the same day.",
+    ),
+    SourceBlock(
+        2, "policies (Roastery shop)", "Tuesday to Friday 8:00-16:00, Saturday 9:00-15:00. Closed Sundays and Mondays."
+    ),
+    SourceBlock(3, "workshop (Workshop) — about Espresso Workshop", "Duration: 2.5 hours, starting at 10:00"),
+]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what are your opening hours?",
+        "what time do you close on saturday?",
+        "until when can I come in on thursday?",
+        "are you open tomorrow?",
+        "how late are you open on fridays",
+    ],
+)
+def test_opening_hours_are_the_lines_giving_times_of_day(question: str) -> None:
+    """Not "within 48 hours", nor a deadline ("by 10:00"), nor a workshop's duration: a span of times, with its days
+    ("Tuesday to Friday" holds Thursday)."""
+    assert compose_answer(question, SHOP_HOURS) == "Tuesday to Friday 8:00-16:00, Saturday 9:00-15:00 [2].", question
+
+
+def test_a_day_asked_of_a_service_says_whose_hours_they_are() -> None:
+    blocks = [SourceBlock(1, "tables (When can I reserve?) — about Table Booking", "Saturday: 11:00 - midnight")]
+    header = Header(question=None, focus=["Table Booking"], items=["Table Booking"])
+    answer = compose_answer("until what time can I book the Table Booking on saturdays?", blocks, header=header)
+    assert answer == "Table Booking: Saturday: 11:00 - midnight [1]", answer
+
+
+def test_a_price_and_whether_there_is_one_to_buy_in_one_question() -> None:
+    blocks = [
+        SourceBlock(1, "Our catalog: Ironwake", "Ironwake by Longbarrow costs 139.95 CAD and is currently out of stock"),
+        SourceBlock(2, "policies (Loyalty)", "Get one stamp for every $10 you spend in the boutique."),
+    ]
+    header = Header(question=None, focus=["Ironwake"], items=["Ironwake"])
+    for question in ("how much is Ironwake and can i grab one this weekend?", "how much is Ironwake, do you have one?"):
+        assert compose_answer(question, blocks, header=header) == (
+            "Ironwake by Longbarrow costs 139.95 CAD and is currently out of stock [1]."
+        ), question
+
+
+def test_a_party_size_said_before_answers_a_price_not_a_cancellation() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "Our catalog: Table Reservation",
+            "Table Reservation takes 60 minutes and costs 10.00 CAD.\nTable for 2-4: 10.00.\nTable for 5-8: 18.00.",
+        ),
+        SourceBlock(
+            2,
+            "tables (FAQ) — about Table Reservation",
+            "Cancellation is free up to 24 hours before your booking. Bring your own games at no extra cost.",
+        ),
+    ]
+    header = Header(question=None, focus=["Table Reservation"], items=["Table Reservation"])
+    cancel = "and if someone gets sick and we have to cancel the Table Reservation? (for 6 people)"
+    assert compose_answer(cancel, blocks, header=header) == (
+        "Cancellation is free up to 24 hours before your booking [2]."
+    )
+    price = "and how much is the Table Reservation? (for 6 people)"
+    assert compose_answer(price, blocks, header=header).startswith("For 6 people: Table for 5-8: 18.00")

@@ -420,7 +420,7 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
     else:
         question, rewritten_by, focus, keep = await resolve(state, message, words, tools, ctx, turn)
     facts: CustomerFacts = customer_facts(message, dict(state.get("customer") or {}))  # type: ignore[assignment]
-    question = with_facts(question, dict(facts))
+    question = with_facts(question, dict(facts), message)
     if rewritten_by == "none" and question != message:
         rewritten_by = "rules"
     analysis: Any = analyze(

@@ -309,19 +309,21 @@ _MEMBERSHIP_TOPICS = re.compile(
 )
 _PARTY_TOPICS = re.compile(
     r"\b(book|booking|reserve|table|slots?|seats?|places?|room|sleeps?|fit|people|"
-    r"persons?|capacity|size)\b",
+    r"persons?|capacity|size|enough|how much|price|prices|cost|costs)\b",
     re.I,
 )
 
 
-def with_facts(question: str, facts: dict[str, Any]) -> str:
-    """The question with the customer's facts that bear on it: "What is your return policy? (Gold member)"."""
+def with_facts(question: str, facts: dict[str, Any], said: str | None = None) -> str:
+    """The question with the customer's facts that bear on it: "What is your return policy? (Gold member)". A party
+    size bears on what the customer said (`said`, the question itself when not given) asking a price or a fit: the
+    item's name in a standalone question ("the Café Table Reservation") is no such topic."""
     notes = []
     tier = facts.get("membership")
     if tier and _MEMBERSHIP_TOPICS.search(question) and tier.casefold() not in question.casefold():
         notes.append(f"membership status {tier}" if tier != "None" else "no membership")
     size = facts.get("party_size")
-    if size and _PARTY_TOPICS.search(question) and not re.search(rf"\b{size}\b", question):
+    if size and _PARTY_TOPICS.search(said or question) and not re.search(rf"\b{size}\b", question):
         notes.append(f"for {size} people")
     if not notes:
         return question

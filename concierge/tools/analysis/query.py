@@ -193,6 +193,29 @@ def calendar_days(text: str) -> tuple[set[CalendarDay], str]:
     return found, low
 
 
+_DAY_NAME = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?s?\.?"
+_DAY_SPAN = re.compile(rf"\b({_DAY_NAME})\s*(?:-|–|—|to|through|thru|till|until)\s*({_DAY_NAME})(?!\w)", re.I)
+_FULL_DAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I)
+
+
+def _weekday(word: str) -> int:
+    return next(i for i, d in enumerate(_WEEKDAYS) if word.lower().startswith(d[:3]))
+
+
+def weekdays_in(text: str) -> set[str]:
+    """The days of the week a text names, spans spelt out: "Tuesday to Friday 8:00-16:00" names Friday, "Mon–Sat"
+    Wednesday, "weekends" Saturday and Sunday. A short name counts only in a span ("Sun" is also the sun)."""
+    found = {m.group(1).lower() for m in _FULL_DAY.finditer(text)}
+    for m in _DAY_SPAN.finditer(text):
+        first, last = _weekday(m.group(1)), _weekday(m.group(2))
+        found |= {_WEEKDAYS[(first + i) % 7] for i in range((last - first) % 7 + 1)}
+    if re.search(r"\bweekends?\b", text, re.I):
+        found |= {"saturday", "sunday"}
+    if re.search(r"\bweekdays\b", text, re.I):
+        found |= set(_WEEKDAYS[:5])
+    return found
+
+
 def same_day(asked: set[CalendarDay], named: set[CalendarDay]) -> bool:
     """Whether a day named is one asked; a day said without its month ("the 28th") is the 28th of any month."""
     return any(d == e and (m is None or n is None or m == n) for m, d in asked for n, e in named)

@@ -386,7 +386,18 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("load", "load payload limit", "load payload capacity limit max user duty", "mass"),
     _attr("price", "price cost costs much expensive cheap cheaper cheapest pay", "price cost"),
     _attr("stock", "stock available availability left", "stock available"),
+    # Only its phrases ask it (`_PHRASES`): "hours" alone is also how long something takes. A time of day states it
+    # without any of its words ("Saturday 9:00-15:00"): such a line holds `CLOCK_TERM`.
+    Attribute(
+        "hours",
+        frozenset(stems("open opening close closing")),
+        frozenset(stems("open opening close closing closed")) | {"\x00clock"},
+        None,
+        frozenset("open opening close closing".split()),
+    ),
 )
+CLOCK_TERM = "\x00clock"
+"""The term of a line holding a time of day (`CLOCK_TIME`): what "what time do you close?" asks for."""
 BY_NAME = {a.name: a for a in ATTRIBUTES}
 MATERIALS = frozenset(
     stems(
@@ -400,6 +411,11 @@ MATERIALS = frozenset(
 """What things are made of: a sentence naming one answers "what is it made of?" without saying "material"."""
 _PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
 
+
+CLOCK = r"(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}[:h]\d{2}|midnight|noon|midday)"
+"""A time of day as shops write their hours: "9am", "17:30", "9.30 pm", "18h00", "midnight"."""
+CLOCK_TIME = re.compile(rf"(?<![\w:.]){CLOCK}(?![\w:])", re.I)
+CLOCK_RANGE = re.compile(rf"(?<![\w:.]){CLOCK}\s*(?:-|–|—|to|until|till)\s*{CLOCK}(?![\w:])", re.I)
 
 _TIMED_QUESTION = re.compile(
     r"\bhow (?:long|soon|quickly|fast)\b|\b(?:time|minutes?|hours?|days?|weeks?|months?|years?|duration|last|lasts|"
@@ -446,9 +462,27 @@ _PHRASES = {
     "current": re.compile(
         r"\bhow (?:much|many) (?:current|amps|milliamps)\b|\b(?:current|power) draw\b|\bamperage\b", re.I
     ),
+    "hours": re.compile(
+        r"\bwhat time\b|\b(?:until|till|til) when\b|\bhow (?:late|early)\b.{0,30}\b(?:open|close|closed|come|"
+        r"book|reserve|stay|drop)\b|\b(?:opening|closing|business|shop|store|salon|cafe|café) (?:hours|times?)\b|"
+        r"\b(?:are|is) (?:you|y'all|u|it|the \w+) (?:open|closed)\b|"
+        r"\b(?:when|what days?) (?:do|are|does|is) (?:you|it|the \w+) (?:open|close|closed)\b|"
+        r"\bdo you (?:open|close)\b|"
+        r"\bopen (?:on|at|today|tonight|tomorrow|late|early|this)\b",
+        re.I,
+    ),
+    # "can I grab one this weekend?", "do you have it?": whether there is one to buy, in the customer's words
+    "stock": re.compile(
+        r"\b(?:do|does|did) (?:you|ya|u|the shop) (?:have|carry|stock) (?:it|one|them|this|that|those)\b|"
+        r"\b(?:have|has) (?:you|ya|u) got (?:it|one|them|this|that|those)\b|"
+        r"\b(?:can|could|may) (?:i|we) (?:grab|get|buy|pick up|pick|order|collect) (?:one|it|them|a copy)"
+        r"(?: (?:today|tonight|tomorrow|now|right now|this (?:weekend|week|morning|afternoon|evening)|"
+        r"on (?:\w+day|the weekend)))?\b",
+        re.I,
+    ),
 }
 """Attributes asked by a phrase rather than a word: how long to charge is a charging time, not how long it runs."""
-_PHRASE_ONLY = frozenset({"charging", "battery", "current"})
+_PHRASE_ONLY = frozenset({"charging", "battery", "current", "hours"})
 """Attributes no single word asks."""
 
 
@@ -554,11 +588,14 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
         found = [a for a in found if a.name != "price"]  # "how much does it weigh": "much" alone is no price
     if any(a.name == "duration" for a in found) and not _TIMED_QUESTION.search(question):
         found = [a for a in found if a.name != "duration"]  # "what batteries does it take?" asks no time
-    if _HOW_MUCH_IS.search(said) and all(a.name in ("price", "dimensions") for a in found):
-        # "how much is that size?", "how much are the large ones?": a price, whatever else the words name
+    if _HOW_MUCH_IS.search(said) and all(a.name in ("price", "dimensions", "stock") for a in found):
+        # "how much is that size?", "how much are the large ones?": a price, whatever else the words name; "how
+        # much is it and do you have one?" asks its stock as well
         found = [BY_NAME["price"], *(a for a in found if a.name not in ("price", "dimensions"))]
     if re.search(r"\bwhere\b", question, re.I):
         found = [a for a in found if a.name != "material"]  # "where is it made?" asks a place, not a material
+    if any(a.name == "hours" for a in found):
+        found = [BY_NAME["hours"]]  # "what are your opening hours?" asks no duration, runtime or frequency
     return tuple(found)
 
 

@@ -25,11 +25,14 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from rapidfuzz import fuzz, process
 
 from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
-from concierge.tools.analysis.query import calendar_days, same_day
+from concierge.tools.analysis.query import calendar_days, same_day, weekdays_in
 from concierge.tools.analysis.text import everyday_stems, fold, stem, stems
 from concierge.tools.analysis.units import (
     ATTRIBUTES,
     BY_NAME,
+    CLOCK_RANGE,
+    CLOCK_TERM,
+    CLOCK_TIME,
     ITEM_ROW,
     MATERIALS,
     PER_CHARGE,
@@ -647,6 +650,14 @@ def _attribute_score(
             continue
         if attr.name in ("price", "stock", "duration"):
             continue  # the catalog's own sentences state these
+        if attr.name == "hours":
+            if CLOCK_RANGE.search(kv[1] if kv is not None else "") or (
+                CLOCK_RANGE.search(sentence) and weekdays_in(sentence)
+            ):
+                best = max(best, _SPEC_STRONG)  # "Saturday: 9 am to 5 pm", "Tuesday to Friday 8:00-16:00"
+            elif _states_hours(sentence):
+                best = max(best, _QUANTITY_PROSE)  # "we close at 6pm"
+            continue
         if attr.name == "charging" and PER_CHARGE.search(sentence):
             continue  # "10 hours per charge" is how long it runs
         if kv is not None and _key_stems(kv[0]) & attr.keys:
@@ -686,6 +697,23 @@ def _attribute_score(
             continue
         best = max(best, score)
     return best
+
+
+_OPEN_WORDS = re.compile(r"\b(?:open|opens|opening|close|closes|closing|closed|until|till)\b", re.I)
+
+
+def _states_hours(sentence: str) -> bool:
+    """A line giving hours: a span of times ("10:00 to 18:00") or a time with a day or an opening word ("Sunday
+    10am", "we close at 6pm"); "orders placed by 10:00" is a deadline, not an opening hour."""
+    return bool(CLOCK_RANGE.search(sentence)) or bool(
+        CLOCK_TIME.search(sentence) and (weekdays_in(sentence) or _OPEN_WORDS.search(sentence))
+    )
+
+
+def _keyed_measure(sentence: str) -> bool:
+    """A spec line keyed by a measure ("Duration: 2.5 hours, starting at 10:00"): its time of day is no opening hour."""
+    kv = key_value(sentence)
+    return kv is not None and any(stems(kv[0]) & a.keys for a in ATTRIBUTES if a.name != "hours")
 
 
 def _keyed_other(sentence: str, attributes: list[Attribute]) -> bool:
@@ -769,6 +797,9 @@ def weigh(
             terms = _with_roots(stems(s))
             if asked_days and same_day(asked_days, calendar_days(s)[0]):
                 terms.add(_DATE)
+            terms |= stems(" ".join(weekdays_in(s)))  # "Tuesday to Friday 8:00-16:00" answers "on Friday?"
+            if _states_hours(s):
+                terms.add(CLOCK_TERM)
             units.append((b.n, s, terms, stems(b.label) | heading, subject, catalog, heading))
     if not units or not (q or (reading.asked and attributes)):
         return [], set()
@@ -855,6 +886,9 @@ def weigh(
     asked_words = set().union(*(a.cues | a.keys for a in measured)) | (stems(how.group(1)) if how else set())
     beside = q - name_terms - _FILLER - asked_words - unit_words - _PREPOSITIONS
     charging = any(a.name == "charging" for a in attributes)
+    opening = any(a.name == "hours" for a in attributes)
+    if opening:
+        q -= _NOW_WORDS  # "are you open tomorrow?": the week's hours answer it; no source says "tomorrow"
     pricing = BY_NAME["price"].keys if any(a.name == "price" for a in attributes) else frozenset()
     asked_names_attr = {a.name for a in attributes}
     part = _part_asked(reading)
@@ -871,6 +905,9 @@ def weigh(
             terms = terms | pricing  # "Dog wash: £8 for 30 minutes" states a price without the word
         if _FREE_OF_CHARGE.search(sentence):
             terms = terms - _CHARGE_STEMS  # "free of charge" says nothing of charging
+        if opening and (CLOCK_TERM not in terms or _keyed_measure(sentence)):
+            # "within 48 hours" is no opening hour, nor "Duration: 2.5 hours, starting at 10:00"
+            terms = terms - _HOURS_WORDS - {CLOCK_TERM}
         hits = matched(terms)
         if attributes and _keyed_other(sentence, attributes):
             hits &= terms  # its figure in minutes does not make "Water resistance: IP68 (1 m for 30 min)" a duration
@@ -927,6 +964,8 @@ def weigh(
         coverage = max(coverage + bonus, floor)
         if _TESTIMONIAL.search(sentence):
             coverage *= _TESTIMONIAL_WEIGHT  # a customer's review is an opinion, not the shop's fact
+        if opening and subject and subject not in reading.asked:
+            coverage *= _ITEM_HOURS_WEIGHT  # "are you open today?" asks the shop's hours before a service's
         scored.append(Scored(coverage, n, sentence, frozenset(hits), subject, catalog, words))
     scored.sort(key=lambda x: -x.coverage)  # stable: ties keep the context's own ranking
     scored = _by_meaning(reading, scored, embed)
@@ -938,11 +977,15 @@ def weigh(
     return scored, missing
 
 
+_NOW_WORDS = frozenset(stems("today tomorrow tonight now currently"))
+_HOURS_WORDS = frozenset(stems("hour hours time times"))
+"""Words of "what are your opening hours?" that a line without a time of day holds in another sense."""
 _DATE = "\x00date"
 """The term a line holds when it names the day of the month the question asks about."""
 _RIVAL_TIMES = (("last", "take"), ("take", "last"))
 _TESTIMONIAL = re.compile(r"^(?:I|I'm|I've|I'd|My|We bought|We used)\b|\b(?:I bought|I purchased|I recently)\b")
 _TESTIMONIAL_WEIGHT = 0.85
+_ITEM_HOURS_WEIGHT = 0.9
 _SEMANTIC_POOL = 4
 _SEMANTIC_WEIGHT = 0.25
 _SEMANTIC_FLOOR = 0.3
@@ -1072,6 +1115,8 @@ def phrase(item: Scored, wanted_units: list[str]) -> str:
         return value  # "Warranty Duration: The X is covered by ..." reads best as its own sentence
     if _mentions(item.sentence, item.subject) or len(value.split()) > _SHORT_VALUE or _LEAD_IN.match(key):
         return item.sentence  # prose that happens to hold a colon ("A word of warning: ...") is no spec line
+    if weekdays_in(key):
+        return f"{item.subject}: {item.sentence}"  # "Saturday: 11:00 - midnight" is no property of the item
     q = quantities(value)
     extra = convert_phrase(q[0], wanted_units) if q else ""
     return f"The {key[:1].lower() + key[1:]} of the {item.subject}: {value.rstrip('.')}{extra}."
@@ -1315,6 +1360,11 @@ def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
 
 
 _COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_ASKS_FIT = re.compile(
+    r"\bhow much\b|\b(?:price|prices|cost|costs|fit|fits|seat|seats|sleep|sleeps|enough|room|big enough|which one)\b",
+    re.I,
+)
+"""What a party size said earlier in the conversation can answer: a price, or whether it fits."""
 _PARTY = re.compile(
     rf"\b{_COUNT} of us\b|\b(?:party|group|table) of {_COUNT}\b|"
     rf"\b{_COUNT} (?:people|persons|guests|players|adults)\b",
@@ -1354,6 +1404,9 @@ def party_fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     party = _PARTY.search(reading.text)
     if party is None:
         return None
+    facts = _FACTS.search(reading.text)
+    if facts and party.start() >= facts.start() and not _ASKS_FIT.search(reading.words):
+        return None  # a party size said earlier answers "how much is it?", not "and if we have to cancel?"
     count = number_in(next(g for g in party.groups() if g))
     lines = [
         (b.n, s, r)
@@ -1420,6 +1473,8 @@ def _part_is_named(word: str, reading: Reading, covered: set[str]) -> bool:
 _ASKING = re.compile(
     r"\b(?:how|what|which|where|when|who|why)\b|(?:^|[,;:]\s*)(?:will|would|can|could|does|do|is|are|should)\b", re.I
 )
+_IF_CLAUSE = re.compile(r"\bif\s+([^,;?]+?)\s*(?:,|\band\b|\bthen\b)\s*([^?]*[^\W\d_][^?]*)", re.I)
+"""A condition and what is asked under it."""
 _THEIRS = re.compile(r"\b(?:my|our|his|her|their)\s+([^\W\d_]{3,})\b", re.I)
 _KIND_OF = re.compile(r"\b(kind|sort|type)s? of\b", re.I)
 
@@ -1434,6 +1489,8 @@ def _situation(reading: Reading) -> set[str]:
     m = _ASKING.search(text)
     if m and m.start() > 0:
         out |= stems(text[: m.start()]) - stems(text[m.start() :])
+    for m in _IF_CLAUSE.finditer(text):  # "if someone gets sick and we have to cancel?": the cancelling is asked
+        out |= stems(m.group(1)) - stems(m.group(2))
     return out
 
 
