@@ -1138,13 +1138,13 @@ def test_a_day_asked_of_a_service_says_whose_hours_they_are() -> None:
 
 def test_a_price_and_whether_there_is_one_to_buy_in_one_question() -> None:
     blocks = [
-        SourceBlock(1, "Our catalog: Ironwake", "Ironwake by Longbarrow costs 139.95 CAD and is currently out of stock"),
+        SourceBlock(1, "Our catalog: Ironwake", "Ironwake by Longbarrow costs 139.95 CAD and is out of stock."),
         SourceBlock(2, "policies (Loyalty)", "Get one stamp for every $10 you spend in the boutique."),
     ]
     header = Header(question=None, focus=["Ironwake"], items=["Ironwake"])
     for question in ("how much is Ironwake and can i grab one this weekend?", "how much is Ironwake, do you have one?"):
         assert compose_answer(question, blocks, header=header) == (
-            "Ironwake by Longbarrow costs 139.95 CAD and is currently out of stock [1]."
+            "Ironwake by Longbarrow costs 139.95 CAD and is out of stock [1]."
         ), question
 
 
