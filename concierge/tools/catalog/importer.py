@@ -4,12 +4,13 @@ Re-importing updates rows in place, keyed by product `sku`, service `code` and s
 same file twice changes nothing and a corrected file fixes what it names. Columns a file leaves out keep their
 stored values (a price list without a stock column does not zero the stock).
 
-Shop exports (Shopify, WooCommerce and alike, recognised by their headers) bring products with variants: each
-variant row is kept as a `ProductVariant` (updated in place by its SKU, else by its option values), and the
-product's price is its lowest variant price, its stock their sum. A plain CSV that lists a product's versions
-as rows sharing its `Handle` (or name) with a `Variant` column brings the same. A service listed in several rows
-(its options, its dated sessions) is one service from its lowest price, each option a line of its description
-(services have no variants). Every row the import does not use is in the report with its line and the reason:
+Shop exports (Shopify, WooCommerce, Lightspeed eCom, Square and alike, recognised by their headers) bring products
+with variants: each variant row is kept as a `ProductVariant` (updated in place by its SKU, else by its option
+values), and the product's price is its lowest variant price, its stock their sum (not stated when the export
+says a version's stock is not tracked). A plain CSV that lists a product's versions as rows sharing its `Handle`
+(or name) with a `Variant` column brings the same. A service listed in several rows (its options, its dated
+sessions) is one service from its lowest price, each option a line of its description (services have no
+variants). Every row the import does not use is in the report with its line and the reason:
 `rejected` (could not be used) or `skipped` (nothing to import in it).
 """
 
@@ -218,6 +219,8 @@ class ProductRow(_Priced):
     tags: list[str] | None = None
     _variants: list["VariantRow"] | None = PrivateAttr(default=None)
     """The product's variants when its file lists them (then the stored ones are replaced by these)."""
+    _untracked: bool = PrivateAttr(default=False)
+    """Its file says its stock is not tracked: stock None is stored (not stated), over any stored count."""
 
     @model_validator(mode="before")
     @classmethod
@@ -414,7 +417,7 @@ class ImportReport:
     """Rows with nothing to import (an export's extra image rows, draft products), each with the reason."""
     variants: VariantCounts = field(default_factory=VariantCounts)
     format: str | None = None
-    """The shop export recognised by its header (shopify, woocommerce, grouped), if any."""
+    """The shop export recognised by its header (shopify, woocommerce, grouped, lightspeed, square), if any."""
     accepted_by_kind: dict[str, int] = field(default_factory=dict)
     """How many rows of each kind were imported (a booking system's list: its services and its products)."""
     ignored: list["IgnoredColumn"] = field(default_factory=list)
@@ -680,7 +683,21 @@ def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dic
     shop = shop_exports.detect(reader.fieldnames or []) if kind == "products" else None
     if shop is not None:
         raw = [(reader.line_num, r) for r in reader]
-        return {"products": shop_exports.read(raw, shop), FORMAT: shop}  # type: ignore[dict-item]
+        rows = shop_exports.read(raw, shop)
+        if shop not in shop_exports.POS_FORMATS:
+            return {"products": rows, FORMAT: shop}  # type: ignore[dict-item]
+        # A till's or web shop's export: its services (if it marks any) besides its products, and every column
+        # it has that the import does not store, with the reason.
+        kinds: dict[Kind, list[tuple[int, dict]]] = {"products": [], "services": []}
+        for pos, row in rows:
+            kinds[row.pop(shop_exports.KIND, "products")].append((pos, row))
+        unread = shop_exports.unread(list(reader.fieldnames or []), shop, raw)
+        found: dict[Any, Any] = {**kinds, FORMAT: shop, IGNORED: [IgnoredColumn(c, why) for c, why in unread]}
+        if kinds["services"]:
+            found[SORTED] = True
+        else:
+            del found["services"]
+        return found
     names = [n for n in reader.fieldnames or [] if n is not None]
     columns = set(_canonical(dict.fromkeys(names), kind))
     needed = {"service", "start"} if kind == "slots" else {"name"}
@@ -738,6 +755,7 @@ def _product_with_variants(pos: int, raw: dict[str, Any], checked: list[tuple[in
     product's price is its lowest variant price and its stock their sum."""
     raw = dict(raw)
     variants_raw = raw.pop("variants", None)
+    untracked = bool(raw.pop(shop_exports.UNTRACKED, False))
     if variants_raw is not None and not isinstance(variants_raw, list):
         return "variants: must be a list"
     good: list[VariantRow] = []
@@ -768,6 +786,7 @@ def _product_with_variants(pos: int, raw: dict[str, Any], checked: list[tuple[in
     checked += bad
     if variants_raw is not None:
         row._variants = good
+    row._untracked = untracked and row.stock is None
     return row
 
 
@@ -874,7 +893,7 @@ def _product_values(row: ProductRow) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in row.model_fields_set - {"sku"}:
         value = getattr(row, name)
-        if value is None and name in ("stock", "currency"):
+        if value is None and (name == "currency" or (name == "stock" and not row._untracked)):
             continue
         if name == "currency":
             value = value.upper()

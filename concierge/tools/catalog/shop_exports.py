@@ -8,6 +8,14 @@ import, such as an extra image), so no row disappears without a reason.
 
 A plain CSV a small shop keeps itself (no shop's header) may list a product's versions the same way: rows sharing a
 `Handle` (or a name) with a `Variant` column. `plain_products` groups them into the same product dicts.
+
+Tills and web shops that export one row per version, each repeating its product's fields, are read the same way:
+a Lightspeed eCom export (`Internal_ID`, `EN_Title_Short` or another language's `XX_Title_Short`, `EN_URL`,
+`EN_Variant` "Battery: 418 Wh", `Price_Old`, `Stock_Track`/`Stock_Level`, `Category_1`/`Category_2`) and a Square
+item library (`Reference Handle`, `Item Name`, `Variation Name`, `Option Name 1`/`Option Value 1`, `Online Sale
+Price`, `Item Type`, `Current Quantity <location>`). A version whose stock is not tracked has stock None (not
+stated), never 0; a Square appointment service with a duration is a service row (`KIND`), and `unread` names the
+columns these formats leave unread, each with the reason.
 """
 
 import html
@@ -17,11 +25,17 @@ from datetime import date
 from html.parser import HTMLParser
 from typing import Any, Literal
 
-ShopFormat = Literal["shopify", "woocommerce", "grouped"]
+ShopFormat = Literal["shopify", "woocommerce", "grouped", "lightspeed", "square"]
+POS_FORMATS = ("lightspeed", "square")
+"""Formats read with every column accounted for (`unread`) and with rows of other kinds than products (`KIND`)."""
 
 REJECTED = "_rejected"
 SKIPPED = "_skipped"
 KEY = "_key"
+KIND = "_kind"
+"""A row of a shop export that is no product: its kind ("services")."""
+UNTRACKED = "_untracked"
+"""A product whose export says its stock is not tracked: its stock is None (not stated), even over a stored one."""
 VARIANT_COLUMNS = ("variant", "variant_name", "option", "option_value")
 """Columns of a plain CSV that name a row's version of its item ("English edition", "Table for 5-8")."""
 DIFFERING_COLUMNS = ("size", "colour", "color", "edition", "format")
@@ -38,6 +52,10 @@ def norm(column: str) -> str:
 def detect(columns: Iterable[str]) -> ShopFormat | None:
     """Which shop exported a CSV, from its header row."""
     have = {norm(c) for c in columns if c}
+    if language(have) and {"internal_id", "internal_variant_id"} & have:
+        return "lightspeed"
+    if {"item_name", "variation_name"} <= have and {"reference_handle", "token"} & have:
+        return "square"
     if {"handle", "title", "variant_price"} <= have:
         return "shopify"
     if {"type", "name", "parent", "regular_price"} <= have:
@@ -138,6 +156,10 @@ def read(
 
     `today` decides whether a WooCommerce sale price with dates applies (default: today)."""
     normed = [(pos, {norm(k): v for k, v in row.items() if k}) for pos, row in rows]
+    if shop == "lightspeed":
+        return _lightspeed(normed)
+    if shop == "square":
+        return _square(normed)
     return _woocommerce(normed, today or date.today()) if shop == "woocommerce" else _grouped(normed)
 
 
@@ -410,3 +432,280 @@ def plain_products(
         out.append((first_pos, product))
     out.sort(key=lambda x: x[0])
     return out, read
+
+
+# Point-of-sale and web-shop exports with one row per version, each repeating its product's fields.
+
+_NO = frozenset({"n", "no", "0", "false", "hidden", "invisible"})
+_YES = frozenset({"y", "yes", "1", "true"})
+_DEFAULT_VERSIONS = frozenset({"", "default", "default variant", "regular"})
+"""What a shop names the one version of a product sold in one (Lightspeed "Default", Square "Regular")."""
+_TITLE = re.compile(r"([a-z]{2})_title_short")
+
+
+def language(columns: Iterable[str]) -> str | None:
+    """The language prefix of a Lightspeed export's texts ("en" of `EN_Title_Short`): English when the export
+    has it, else the first language its columns give."""
+    found = [m[1] for c in columns if (m := _TITLE.fullmatch(norm(c)))]
+    return "en" if "en" in found else found[0] if found else None
+
+
+def _items(rows: list[tuple[int, dict[str, Any]]], *keys: str) -> list[list[tuple[int, dict[str, Any]]]]:
+    """An export's rows of one product together, in the order the products first appear: the first of `keys`
+    a row has (an id, a handle, a name) says which product it is."""
+    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for pos, row in rows:
+        own = next(((k, _get(row, k)) for k in keys if _get(row, k)), None)
+        groups.setdefault(f"{own[0]}:{own[1].casefold()}" if own else f"row:{pos}", []).append((pos, row))
+    return list(groups.values())
+
+
+def _count(*values: str) -> tuple[str, bool]:
+    """A version's stock from its stock column(s) (one per location: summed), and whether any was given. A
+    negative count (sold more than was counted) is none left; a value that is no number is passed on to be
+    reported."""
+    total, given = 0, False
+    for value in values:
+        if not value:
+            continue
+        if not re.fullmatch(r"-?\d+(?:\.0+)?", value):
+            return value, True
+        total += max(0, int(float(value)))
+        given = True
+    return (str(total) if given else ""), given
+
+
+def _versions(
+    product: dict[str, Any],
+    versions: list[tuple[int, list[tuple[str, str]], str, str, str, str]],
+    out: list[tuple[int, dict[str, Any]]],
+) -> None:
+    """A product's versions, each (line, options, SKU, price, regular price, stock): a product in one version
+    without options takes its price and stock; otherwise each version with options is a variant, and one without
+    (or with the same options as another) is reported on its line."""
+    name = product.get("name")
+    if len(versions) == 1 and not versions[0][1]:
+        _, _, sku, price, regular, stock = versions[0]
+        product.update(sku=product["sku"] or sku or None, price=price or None, stock=stock or None)
+        product["regular_price"] = regular or None
+        return
+    seen: dict[tuple[tuple[str, str], ...], int] = {}
+    for pos, options, sku, price, regular, stock in versions:
+        if not options:
+            out.append((pos, {REJECTED: f"variant of {name!r} names no option value", KEY: sku or None}))
+            continue
+        same = tuple((k.casefold(), v.casefold()) for k, v in options)
+        if same in seen:
+            reason = f"variant of {name!r} with the same options as line {seen[same]}: {dict(options)}"
+            out.append((pos, {REJECTED: reason, KEY: sku or None}))
+            continue
+        seen[same] = pos
+        product["variants"].append(_variant(pos, options, sku, price, stock, regular))
+
+
+def _hidden(
+    group: list[tuple[int, dict[str, Any]]], key: str, name: str, why: str, out: list[tuple[int, dict[str, Any]]]
+) -> None:
+    """Every row of a product not for sale, skipped with the reason (its first row's names the product)."""
+    for i, (pos, _) in enumerate(group):
+        reason = f"{name!r} {why}: not for sale" if i == 0 else f"variant of {name!r}, which {why}"
+        out.append((pos, {SKIPPED: reason, KEY: key or None}))
+
+
+def _lightspeed_options(text: str) -> list[tuple[str, str]]:
+    """A Lightspeed variant title as options: "Battery: 418 Wh" -> [("Battery", "418 Wh")]; "Size: M, Colour: Red"
+    -> two; a title without a name ("Red") -> [("Variant", "Red")]; "Default" -> none."""
+    text = text.strip().strip('"').strip()
+    if text.casefold() in _DEFAULT_VERSIONS:
+        return []
+    parts = [p.strip().strip('"').strip() for p in text.split(",")]
+    if len(parts) > 1 and all(":" in p for p in parts):
+        pairs = [p.split(":", 1) for p in parts]
+    elif ":" in text:
+        pairs = [text.split(":", 1)]
+    else:
+        return [("Variant", text)]
+    return [(k.strip() or "Variant", v.strip()) for k, v in pairs if v.strip()]
+
+
+def _lightspeed(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+    """Lightspeed eCom: one row per variant, each repeating its product's fields; a product is its `Internal_ID`
+    (else its URL), keyed by its URL (its handle) as a Shopify product is. Texts are read in one language."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    lang = language(rows[0][1]) if rows else None
+    t = f"{lang}_"
+    for group in _items(rows, "internal_id", f"{t}url", f"{t}title_short"):
+        first_pos, first = group[0]
+        handle = _get(first, f"{t}url").strip("/")
+        name = first_text(group, f"{t}title_short")
+        if _get(first, "visible").lower() in _NO:
+            _hidden(group, handle or name, name, "is not visible in the shop", out)
+            continue
+        longer = first_text(group, f"{t}title_long")
+        levels = sorted((int(k.rsplit("_", 1)[1]), k) for k in first if re.fullmatch(r"category_\d+", k))
+        categories = [_get(first, k) for _, k in levels]
+        product: dict[str, Any] = {
+            KEY: handle or name,
+            "sku": handle or None,
+            "name": name or None,
+            "description": descriptions(
+                longer if longer.casefold() != name.casefold() else "",
+                _get(first, f"{t}description_short"),
+                _get(first, f"{t}description_long"),
+            ),
+            "brand": _get(first, "brand") or None,
+            "category": next((c for c in reversed(categories) if c), "")[:100] or None,
+            "stock": None,
+            "variants": [],
+        }
+        versions = []
+        for pos, row in group:
+            untracked = _get(row, "stock_track").lower() in _NO
+            stock, _ = ("", False) if untracked else _count(_get(row, "stock_level"))
+            if untracked:
+                product[UNTRACKED] = True
+            options = _lightspeed_options(_get(row, f"{t}variant"))
+            sku = _get(row, "sku", "article_code")
+            versions.append((pos, options, sku, _get(row, "price"), _get(row, "price_old"), stock))
+        _versions(product, versions, out)
+        out.append((first_pos, product))
+    out.sort(key=lambda x: x[0])
+    return out
+
+
+def _minutes(row: dict[str, Any]) -> str:
+    """A service's duration from any column that gives one ("Service Duration", "Duration (mins)", "Duration
+    (hours)": a bare number in hours is read as hours)."""
+    for column, value in row.items():
+        text = str(value or "").strip()
+        if "duration" in column and text:
+            return f"{text} h" if "hour" in column and re.fullmatch(r"\d+(?:[.,]\d+)?", text) else text
+    return ""
+
+
+def _square_options(row: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for i in range(1, 10):
+        name, value = _get(row, f"option_name_{i}"), _get(row, f"option_value_{i}")
+        if value:
+            out.append((name or f"Option {i}", value))
+    return out
+
+
+def _square(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+    """Square's item library: one row per variation, each repeating its item's fields; an item is its `Reference
+    Handle` (else its name), keyed by the handle without its "#". An `Appointments Service` item with a duration
+    is a service (its variations its options); without one it stays a product, its stock not stated."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    quantities = sorted({k for _, r in rows for k in r if k.startswith("current_quantity")})
+    for group in _items(rows, "reference_handle", "item_name"):
+        first_pos, first = group[0]
+        handle = _get(first, "reference_handle").lstrip("#").strip()
+        name = first_text(group, "item_name")
+        if _get(first, "archived").lower() in _YES:
+            _hidden(group, handle or name, name, "is archived", out)
+            continue
+        description = descriptions(_get(first, "description"))
+        several = len(group) > 1
+        versions = []
+        for pos, row in group:
+            options = _square_options(row)
+            variation = _get(row, "variation_name")
+            if not options and several and variation:
+                options = [("Variation", variation)]
+            price, sale = _get(row, "price"), _get(row, "online_sale_price")
+            stock, _ = _count(*(_get(row, k) for k in quantities))
+            versions.append((pos, options, _get(row, "sku"), sale or price, price if sale else "", stock))
+        duration = first_text([(p, {"d": _minutes(r)}) for p, r in group], "d")
+        if "service" in _get(first, "item_type").lower() and duration:
+            service: dict[str, Any] = {
+                KIND: "services",
+                KEY: handle or name,
+                "code": handle or None,
+                "name": name or None,
+                "description": description or None,
+                "duration_minutes": duration,
+                "price": versions[0][3] or None,
+            }
+            if several:
+                service["options"] = [
+                    {"row": pos, "label": ", ".join(v for _, v in options) or _get(row, "variation_name"), "price": p}
+                    | {"duration_minutes": _minutes(row) or None}
+                    for (pos, options, _, p, _, _), (_, row) in zip(versions, group, strict=True)
+                ]
+            out.append((first_pos, service))
+            continue
+        product: dict[str, Any] = {
+            KEY: handle or name,
+            "sku": handle or None,
+            "name": name or None,
+            "description": description,
+            "category": _category(_get(first, "categories", "category", "reporting_category")) or None,
+            "stock": None,
+            "variants": [],
+        }
+        if not any(v[5] for v in versions):
+            product[UNTRACKED] = True  # no count at any location: a service, or an item Square does not count
+        _versions(product, versions, out)
+        out.append((first_pos, product))
+    out.sort(key=lambda x: x[0])
+    return out
+
+
+def unread(columns: Sequence[str], shop: ShopFormat, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[str, str]]:
+    """The columns of a Lightspeed or Square export the import does not store, as (column, reason); `rows` are
+    the file's rows as read."""
+    normed = [(c, norm(c)) for c in columns if c and c.strip()]
+    have = {n for _, n in normed}
+    table = [{norm(k): v for k, v in r.items() if k} for _, r in rows]
+
+    def both(a: str, b: str) -> bool:
+        """Whether a row gives both columns (so the second is not read there)."""
+        return any(_get(r, a) and _get(r, b) for r in table)
+
+    out: list[tuple[str, str]] = []
+    if shop == "lightspeed":
+        lang = language([n for _, n in normed]) or "en"  # in the header's order, as the rows are read
+        read = {"internal_id", "visible", "brand", "price", "price_old", "stock_track", "stock_level", "sku"}
+        read |= {f"{lang}_{k}" for k in ("title_short", "title_long", "description_short", "description_long")}
+        read |= {f"{lang}_url", f"{lang}_variant"}
+        levels = [n for _, n in sorted((int(n.rsplit("_", 1)[1]), n) for n in have if re.fullmatch(r"category_\d+", n))]
+        for column, n in normed:
+            if n in levels:
+                if any(both(n, later) for later in levels[levels.index(n) + 1 :]):
+                    out.append((column, "read only where a later category column is empty: the most specific is kept"))
+            elif n == "article_code":
+                if both("sku", "article_code"):
+                    out.append((column, "read only where SKU is empty: column 'SKU' gives a variant's SKU"))
+            elif n not in read:
+                out.append((column, _why_unread(n, lang)))
+        return out
+    read = {"reference_handle", "item_name", "variation_name", "sku", "description", "categories", "category"}
+    read |= {"item_type", "price", "online_sale_price", "archived"}
+    for column, n in normed:
+        if re.fullmatch(r"option_(name|value)_\d+", n) or n.startswith("current_quantity") or "duration" in n:
+            continue
+        if n == "reporting_category":
+            if both("categories", "reporting_category") or both("category", "reporting_category"):
+                out.append((column, "read only where Categories is empty"))
+        elif n == "item_type":
+            services = any("service" in _get(r, "item_type").lower() and not _minutes(r) for r in table)
+            if services:
+                why = (
+                    "its services without a duration are products with stock not stated (a service needs its duration)"
+                )
+                out.append((column, f"read in part: {why}"))
+        elif n.startswith("price_"):
+            out.append((column, "not read: column 'Price' gives the price"))
+        elif n not in read:
+            out.append((column, _why_unread(n, None)))
+    return out
+
+
+def _why_unread(column: str, lang: str | None) -> str:
+    if "cost" in column:
+        return "not read: a cost price is never shown to customers"
+    other = re.fullmatch(r"([a-z]{2})_(title_short|title_long|description_short|description_long|url|variant)", column)
+    if lang and other and other[1] != lang:
+        return f"not read: the {lang.upper()} texts are read"
+    return "not read: the catalog has no place for it"

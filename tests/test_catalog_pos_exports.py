@@ -1,0 +1,303 @@
+"""Exports of web shops and tills with one row per version: a Lightspeed eCom product export and a Square item
+library are recognised by their headers and import as products keyed by their handle, with variants, sale prices,
+categories and stock (not stated where the export does not track it, never 0), Square's appointment services as
+services when a column gives their duration; every row is a product, a variant, a service, rejected or skipped,
+and every column left unread is reported with the reason."""
+
+import csv
+import io
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from concierge.nodes.retrieve_catalog import product_item
+from concierge.tools.catalog.importer import import_catalog
+from concierge.tools.catalog.search import ProductHit
+from concierge.tools.catalog.shop_exports import detect, language
+from concierge.tools.db.models import Product, ProductVariant, Service
+from concierge.tools.toolbox import Toolbox
+from tests.conftest import add_tenant
+
+
+def _csv(*rows: str) -> bytes:
+    """A CSV file from rows written with "|" between cells (cells hold commas)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(row.split("|") for row in rows)
+    return out.getvalue().encode()
+
+
+LS_HEADER = (
+    "Internal_ID|Internal_Variant_ID|Visible|Brand|Supplier|EN_Title_Short|EN_Title_Long|EN_Description_Short|"
+    "EN_Description_Long|EN_URL|EN_Variant|Price|Price_Old|Price_Cost|Tax|Stock_Track|Stock_Level|Article_Code|EAN|"
+    "SKU|Weight|Category_1|Category_2"
+)
+LIGHTSPEED = _csv(
+    LS_HEADER,
+    "101|1|Y|Vonk|Vonk BV|Stadsrijder E7|Vonk Stadsrijder E7 city e-bike|City e-bike with belt drive.|"
+    "<p>Mid-motor, <strong>Gates</strong> belt.</p>|vonk-e7|Battery: 418 Wh|2799.00||2050.00|21|Y|3|E7-418||E7-418|"
+    "25800|Bikes|E-bikes",
+    "101|2|Y|Vonk|Vonk BV|Stadsrijder E7|Vonk Stadsrijder E7 city e-bike|City e-bike with belt drive.|"
+    "<p>Mid-motor, <strong>Gates</strong> belt.</p>|vonk-e7|Battery: 625 Wh|3149.00||2310.00|21|Y|0|E7-625||E7-625|"
+    "26900|Bikes|E-bikes",
+    "102|3|Y|Vonk|Vonk BV|Bakfiets K2|Bakfiets K2|Cargo bike for two children.||vonk-k2|Default|4299.00|4599.00|"
+    "3180.00|21|Y|2|K2||K2|46000|Bikes|Cargo bikes",
+    "103|4|Y|Werkplaats||Puncture repair|Puncture repair (band plakken)|Price per wheel.||puncture-repair|"
+    "Wheel: Front wheel|15.00||||N|0|BP-V||BP-V||Workshop|Repairs",
+    "103|5|Y|Werkplaats||Puncture repair|Puncture repair (band plakken)|Price per wheel.||puncture-repair|"
+    "Wheel: Rear wheel, hub gear|27.50||||N|0|BP-A||BP-A||Workshop|Repairs",
+    "104|6|Y|Werkplaats||Standard service|Standard service|Yearly check-up.||standard-service|Default|69.00||||N|0|"
+    "KB||KB||Workshop|",
+    "105|7|N|Vonk|Vonk BV|Prototype X|Prototype X|Not yet.||prototype-x|Default|999.00||||Y|1|PX||PX||Bikes|",
+    "106|8|Y|Gracht||Double pannier|Double pannier|Roll-top.||gracht-pannier|Colour: Black|109.95||55.00||Y|-2|"
+    "GR-B||GR-B||Accessories|Bags",
+    "106|9|Y|Gracht||Double pannier|Double pannier|Roll-top.||gracht-pannier|Colour: Black|109.95||55.00||Y|1|"
+    "GR-B2||GR-B2||Accessories|Bags",
+    "106|10|Y|Gracht||Double pannier|Double pannier|Roll-top.||gracht-pannier|Default|109.95||55.00||Y|1|"
+    "GR-X||GR-X||Accessories|Bags",
+)
+
+
+async def _product(tools: Toolbox, tenant_id: str, sku: str) -> Product:
+    async with tools.db.session() as s:
+        product = await s.scalar(select(Product).where(Product.tenant_id == tenant_id, Product.sku == sku))
+        assert product is not None, sku
+        return product
+
+
+async def _variants(tools: Toolbox, tenant_id: str, sku: str) -> list[ProductVariant]:
+    product = await _product(tools, tenant_id, sku)
+    async with tools.db.session() as s:
+        rows = await s.scalars(
+            select(ProductVariant).where(ProductVariant.product_id == product.id).order_by(ProductVariant.position)
+        )
+        return list(rows)
+
+
+async def _said(tools: Toolbox, tenant_id: str, sku: str) -> str:
+    """What the catalog tells the answerer about one item."""
+    tools.catalog.invalidate(tenant_id)
+    hits: list[ProductHit] = await tools.catalog.products(tenant_id, [sku])
+    assert [h.sku for h in hits] == [sku]
+    return product_item(hits[0])["text"]
+
+
+def test_the_exports_are_recognised_by_their_headers() -> None:
+    assert detect(LS_HEADER.split("|")) == "lightspeed"
+    dutch = ["Internal_ID", "Internal_Variant_ID", "NL_Title_Short", "NL_URL", "NL_Variant", "Price"]
+    assert detect(dutch) == "lightspeed"
+    assert language(dutch) == "nl"
+    assert language(["Internal_ID", "NL_Title_Short", "EN_Title_Short", "DE_Title_Short"]) == "en"
+    assert detect(SQUARE_HEADER.split("|")) == "square"
+    assert detect(["Token", "Item Name", "Variation Name", "SKU", "Price"]) == "square", "before Reference Handle"
+    assert detect(["Name", "SKU", "Price", "Stock_Level"]) is None
+    assert detect(["Item Name", "Variation Name", "Price"]) is None, "a plain list's columns alone are no export"
+
+
+async def test_lightspeed_export_imports_products_by_handle_with_variants(tools: Toolbox) -> None:
+    await add_tenant(tools, "bikes", currency="EUR")
+    body = (await import_catalog(tools.db, "bikes", LIGHTSPEED, "export.csv")).as_dict()
+    assert body["format"] == "lightspeed"
+    assert (body["accepted"], body["created"]) == (5, 5)
+    assert body["accepted_by_kind"] == {"products": 5}
+    assert body["variants"] == {"accepted": 5, "created": 5, "updated": 0, "removed": 0}
+    rejected = {r["row"]: r["reason"] for r in body["rejected"]}
+    assert rejected == {
+        10: "variant of 'Double pannier' with the same options as line 9: {'Colour': 'Black'}",
+        11: "variant of 'Double pannier' names no option value",
+    }
+    skipped = {r["row"]: r["reason"] for r in body["skipped"]}
+    assert skipped == {8: "'Prototype X' is not visible in the shop: not for sale"}
+    # Every data row is accounted for: a product (its first row), a variant, rejected or skipped.
+    variant_rows = {2, 3, 5, 6, 9}
+    assert {2, 4, 5, 7, 9} | variant_rows | set(rejected) | set(skipped) == set(range(2, 12))
+
+    async with tools.db.session() as s:
+        skus = set(await s.scalars(select(Product.sku).where(Product.tenant_id == "bikes")))
+    assert skus == {"vonk-e7", "vonk-k2", "puncture-repair", "standard-service", "gracht-pannier"}
+
+    e7 = await _product(tools, "bikes", "vonk-e7")
+    assert (e7.name, e7.brand, e7.category, e7.price, e7.stock) == (
+        "Stadsrijder E7",
+        "Vonk",
+        "E-bikes",
+        Decimal("2799.00"),
+        3,
+    )
+    assert e7.description == "Vonk Stadsrijder E7 city e-bike\nCity e-bike with belt drive.\nMid-motor, Gates belt."
+    variants = await _variants(tools, "bikes", "vonk-e7")
+    assert [(v.sku, v.options, v.price, v.stock) for v in variants] == [
+        ("E7-418", {"Battery": "418 Wh"}, Decimal("2799.00"), 3),
+        ("E7-625", {"Battery": "625 Wh"}, Decimal("3149.00"), 0),
+    ]
+
+    k2 = await _product(tools, "bikes", "vonk-k2")
+    assert (k2.price, k2.regular_price, k2.stock, k2.category) == (
+        Decimal("4299.00"),
+        Decimal("4599.00"),
+        2,
+        "Cargo bikes",
+    )
+    assert await _variants(tools, "bikes", "vonk-k2") == [], "'Default' is a product sold in one version"
+    assert "2050" not in e7.description and "3180" not in (k2.description or ""), "a cost price is never said"
+
+    pannier = await _product(tools, "bikes", "gracht-pannier")
+    assert pannier.stock == 0, "stock below zero (oversold) is none left"
+
+    ignored = {c["column"]: c["reason"] for c in body["ignored"]}
+    assert ignored["Price_Cost"] == "not read: a cost price is never shown to customers"
+    assert ignored["Weight"] == "not read: the catalog has no place for it"
+    assert ignored["Category_1"].startswith("read only where a later category column is empty")
+    for read in ("EN_Title_Short", "EN_URL", "EN_Variant", "Price", "Price_Old", "Stock_Track", "SKU", "Category_2"):
+        assert read not in ignored, read
+
+
+async def test_untracked_stock_is_not_stated_never_out_of_stock(tools: Toolbox) -> None:
+    await add_tenant(tools, "bikes", currency="EUR")
+    # An earlier import (the same items as a plain list) stored a count of 0 for the workshop jobs.
+    earlier = _csv("Handle|Name|Price|Stock", "standard-service|Standard service|69.00|0", "puncture-repair|P|1.00|0")
+    await import_catalog(tools.db, "bikes", earlier, "list.csv")
+    assert (await _product(tools, "bikes", "standard-service")).stock == 0
+
+    await import_catalog(tools.db, "bikes", LIGHTSPEED, "export.csv")
+    service = await _product(tools, "bikes", "standard-service")
+    puncture = await _product(tools, "bikes", "puncture-repair")
+    assert (service.stock, puncture.stock) == (None, None), "Stock_Track N: not tracked, so not stated"
+    assert (service.category, puncture.category) == ("Workshop", "Repairs")
+    variants = await _variants(tools, "bikes", "puncture-repair")
+    assert [(v.options, v.price, v.stock) for v in variants] == [
+        ({"Wheel": "Front wheel"}, Decimal("15.00"), None),
+        ({"Wheel": "Rear wheel, hub gear"}, Decimal("27.50"), None),
+    ]
+    for sku in ("standard-service", "puncture-repair"):
+        said = await _said(tools, "bikes", sku)
+        assert "out of stock" not in said and "in stock" not in said, said
+    assert (await _said(tools, "bikes", "standard-service")).startswith(
+        "Standard service by Werkplaats costs 69.00 EUR."
+    )
+    # A tracked count of 0 is still said.
+    assert "625 Wh at 3149.00 EUR (currently out of stock)" in await _said(tools, "bikes", "vonk-e7")
+
+
+async def test_lightspeed_export_in_another_language(tools: Toolbox) -> None:
+    await add_tenant(tools, "fietsen", currency="EUR")
+    data = _csv(
+        "Internal_ID|NL_Title_Short|NL_Description_Long|NL_URL|NL_Variant|DE_Title_Short|Price|Stock_Track|"
+        "Stock_Level|SKU|Category_1",
+        "7|Ringslot R60|<p>Klassiek ringslot.</p>|ringslot-r60|Standaard|Rahmenschloss R60|39.95|Y|14|R60|Sloten",
+        "8|Kettingslot|Harde ketting.|kettingslot|Lengte: 85 cm|Kettenschloss|74.95|Y|5|K-85|Sloten",
+        "8|Kettingslot|Harde ketting.|kettingslot|Lengte: 110 cm|Kettenschloss|84.95|Y|0|K-110|Sloten",
+    )
+    body = (await import_catalog(tools.db, "fietsen", data, "export.csv")).as_dict()
+    assert body["format"] == "lightspeed" and body["rejected"] == []
+    chain = await _product(tools, "fietsen", "kettingslot")
+    described = (chain.name, chain.description, chain.category, chain.stock)
+    assert described == ("Kettingslot", "Harde ketting.", "Sloten", 5)
+    assert [v.options for v in await _variants(tools, "fietsen", "kettingslot")] == [
+        {"Lengte": "85 cm"},
+        {"Lengte": "110 cm"},
+    ]
+    lock = await _product(tools, "fietsen", "ringslot-r60")
+    assert (lock.name, lock.description) == ("Ringslot R60", "Klassiek ringslot.")
+    assert [v.options for v in await _variants(tools, "fietsen", "ringslot-r60")] == [{"Variant": "Standaard"}], (
+        "a title with no option name is the variant's value"
+    )
+    ignored = {c["column"]: c["reason"] for c in body["ignored"]}
+    assert ignored == {"DE_Title_Short": "not read: the NL texts are read"}
+
+
+SQUARE_HEADER = (
+    "Reference Handle|Token|Item Name|Variation Name|SKU|Description|Categories|Reporting Category|Item Type|"
+    "Weight (kg)|Price|Online Sale Price|Archived|Option Name 1|Option Value 1|Default Unit Cost|"
+    "Current Quantity Leeds|Current Quantity York|Price Leeds"
+)
+SQUARE = _csv(
+    SQUARE_HEADER,
+    "#lagoon-60|T1|Lagoon 60 Kit|Black|LG-B|<p>A 60 litre <strong>starter</strong> tank.</p>|Aquariums|Aquariums|"
+    "Physical good|14.5|149.99||N|Colour|Black|86.40|5|2|",
+    "#lagoon-60|T2|Lagoon 60 Kit|White|LG-W|<p>A 60 litre <strong>starter</strong> tank.</p>|Aquariums|Aquariums|"
+    "Physical good|14.5|159.99||N|Colour|White|92.10|-1|3|",
+    "#c1200|T3|C-1200 UV Filter|Regular|C1200|Canister filter with UV.|Filters|Filters|Physical good|7.2|139.99|"
+    "119.99|N|||79.80|4||",
+    "#flake|T4|Tropical Flake|50g|FL-50|Flake food.||Food|Physical good|0.08|4.99||N|||2.05|24||",
+    "#flake|T5|Tropical Flake|200g|FL-200|Flake food.||Food|Physical good|0.3|12.99||N|||5.70|10||",
+    "#water-testing|T6|Water Testing|Regular|SVC-WT|We test your water while you wait.|Services|Services|"
+    "Appointments Service||3.00||N||||||",
+    "#old-pump|T7|Old Pump|Regular|OP|Gone.|Filters|Filters|Physical good||9.99||Y|||||1|",
+    "|T8|Gravel|Regular|GRV|Aquarium gravel.|Substrates||Physical good||6.50||N|||||8|",
+)
+
+
+async def test_square_item_library_imports_items_by_handle(tools: Toolbox) -> None:
+    await add_tenant(tools, "fish", currency="GBP")
+    body = (await import_catalog(tools.db, "fish", SQUARE, "items.csv")).as_dict()
+    assert body["format"] == "square"
+    assert body["rejected"] == []
+    assert {r["row"]: r["reason"] for r in body["skipped"]} == {8: "'Old Pump' is archived: not for sale"}
+    assert body["accepted_by_kind"] == {"products": 5}
+    async with tools.db.session() as s:
+        skus = set(await s.scalars(select(Product.sku).where(Product.tenant_id == "fish")))
+    assert skus == {"lagoon-60", "c1200", "flake", "water-testing", "GRV"}, "the handle without '#', else the SKU"
+
+    lagoon = await _product(tools, "fish", "lagoon-60")
+    assert (lagoon.name, lagoon.category, lagoon.price, lagoon.description) == (
+        "Lagoon 60 Kit",
+        "Aquariums",
+        Decimal("149.99"),
+        "A 60 litre starter tank.",
+    )
+    variants = await _variants(tools, "fish", "lagoon-60")
+    assert [(v.sku, v.options, v.price, v.stock) for v in variants] == [
+        ("LG-B", {"Colour": "Black"}, Decimal("149.99"), 7),
+        ("LG-W", {"Colour": "White"}, Decimal("159.99"), 3),
+    ], "stock summed over the locations, a count below zero as none"
+    assert lagoon.stock == 10
+
+    uv = await _product(tools, "fish", "c1200")
+    assert (uv.price, uv.regular_price, uv.stock) == (Decimal("119.99"), Decimal("139.99"), 4)
+    assert "costs 119.99 GBP (on sale, regular price 139.99 GBP)" in await _said(tools, "fish", "c1200")
+
+    flake = await _variants(tools, "fish", "flake")
+    assert [(v.options, v.price) for v in flake] == [
+        ({"Variation": "50g"}, Decimal("4.99")),
+        ({"Variation": "200g"}, Decimal("12.99")),
+    ], "variations without an option: their names"
+    assert (await _product(tools, "fish", "flake")).category == "Food", "Reporting Category where none is given"
+
+    testing = await _product(tools, "fish", "water-testing")
+    assert (testing.price, testing.stock, testing.category) == (Decimal("3.00"), None, "Services")
+    assert "stock" not in await _said(tools, "fish", "water-testing")
+
+    ignored = {c["column"]: c["reason"] for c in body["ignored"]}
+    assert ignored["Default Unit Cost"] == "not read: a cost price is never shown to customers"
+    assert ignored["Price Leeds"] == "not read: column 'Price' gives the price"
+    assert ignored["Item Type"].startswith("read in part: its services without a duration are products")
+    for read in ("Reference Handle", "Item Name", "Variation Name", "Online Sale Price", "Current Quantity York"):
+        assert read not in ignored, read
+
+
+async def test_square_appointment_services_with_a_duration_are_services(tools: Toolbox) -> None:
+    await add_tenant(tools, "fish", currency="GBP")
+    await import_catalog(tools.db, "fish", SQUARE, "items.csv")  # no duration: the service is a product
+    data = _csv(
+        "Reference Handle|Token|Item Name|Variation Name|SKU|Description|Categories|Item Type|Price|Service Duration|"
+        "Current Quantity Leeds",
+        "#water-testing|T6|Water Testing|Regular|SVC-WT|We test your water.|Services|Appointments Service|3.00|15||",
+        "#maintenance|T9|Maintenance Visit|Small tank|SVC-M1|A home visit.|Services|Appointments Service|45.00|1h||",
+        "#maintenance|T10|Maintenance Visit|Large tank|SVC-M2|A home visit.|Services|Appointments Service|65.00|"
+        "1h 30m||",
+        "#heater|T11|Heater|Regular|HT|Heats.|Heating|Physical good|19.99||6",
+    )
+    report = await import_catalog(tools.db, "fish", data, "items.csv")
+    body = report.as_dict()
+    assert body["rejected"] == [] and body["accepted_by_kind"] == {"products": 1, "services": 2}
+    assert body["moved"] == ["water-testing"], "the product an earlier import made of the service is gone"
+    assert "Item Type" not in {c["column"] for c in body["ignored"]}
+    async with tools.db.session() as s:
+        services = {sv.code: sv for sv in await s.scalars(select(Service).where(Service.tenant_id == "fish"))}
+        products = set(await s.scalars(select(Product.sku).where(Product.tenant_id == "fish")))
+    assert "water-testing" not in products and "heater" in products
+    assert (services["water-testing"].duration_minutes, services["water-testing"].price) == (15, Decimal("3.00"))
+    visit = services["maintenance"]
+    assert (visit.name, visit.duration_minutes, visit.price) == ("Maintenance Visit", 60, Decimal("45.00"))
+    assert "Small tank: 45.00." in visit.description
+    assert "Large tank: 65.00, 90 min." in visit.description, "an option's own duration is said"
