@@ -1168,3 +1168,20 @@ def test_a_party_size_said_before_answers_a_price_not_a_cancellation() -> None:
     )
     price = "and how much is the Table Reservation? (for 6 people)"
     assert compose_answer(price, blocks, header=header).startswith("For 6 people: Table for 5-8: 18.00")
+
+
+def test_an_faqs_question_words_the_answer_below_it() -> None:
+    """The FAQ's question ("Can I play it on my own?") says what its answer is about in the customer's words;
+    its bare "Yes." comes with the line that says why."""
+    blocks = [
+        SourceBlock(
+            1,
+            "ironwake (FAQ) — about Ironwake",
+            "**Can I play it on my own?**\nYes. The automa deck plays against you, with three difficulty levels.\n"
+            "**How long is a game?**\nPlan on three hours, and a 45-minute teach the first time you play.",
+        )
+    ]
+    header = Header(question=None, focus=["Ironwake"], items=["Ironwake"])
+    assert compose_answer("can ironwake be played solo?", blocks, header=header) == (
+        "Yes. The automa deck plays against you, with three difficulty levels [1]."
+    )

@@ -62,6 +62,11 @@ DECLINE = (
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|\s+·\s+")  # "42 cm width · 7.4 kg weight": a list of figures
 # Everyday question words that stand for a fact a shop's sources state with another word.
+_SENSES = {
+    "solo": ("alon", "own", "singl"),
+    "mark": ("dent", "scratch", "stain", "damag"),
+}
+"""Everyday words and the words sources say them in: unlike `_SYNONYMS`, the word is missing when none is there."""
 _SYNONYMS = {
     "much": ("price", "cost"),
     "cost": ("price",),
@@ -103,6 +108,7 @@ _SYNONYMS = {
     "choic": ("sell",),
     "carri": ("have", "sell", "stock"),
     "offer": ("have", "sell"),
+    **_SENSES,
     "deliveri": ("ship",),
     "charg": ("cost", "fee", "free"),
     # How-adjectives and the spec words for their measure: "how deep" is a depth, "how strong" a power.
@@ -775,13 +781,18 @@ def weigh(
         said = sentences(b.text)
         listed = {line for run in bullet_lists(b.text) for line in run}
         heading: set[str] = set()
+        faq: set[str] = set()  # an FAQ's question, in the words of the answer below it
         for i, s in enumerate(said):
             if s not in listed and _is_heading(s, said[i + 1] if i + 1 < len(said) else ""):
                 heading = stems(s)  # "Brewing guide" over "Steep: 3-5 minutes": the lines below are about it
+                faq = set()
                 continue
             if heading and key_value(s) is None:
                 heading = set()
-            if len(s.split()) < 2 or s.endswith("?"):
+            if s.endswith("?"):
+                faq = stems(s)  # "Can I play it on my own?" over "Yes. The automa deck plays against you."
+                continue
+            if len(s.split()) < 2:
                 continue
             if (
                 stale_prices
@@ -800,7 +811,7 @@ def weigh(
             terms |= stems(" ".join(weekdays_in(s)))  # "Tuesday to Friday 8:00-16:00" answers "on Friday?"
             if _states_hours(s):
                 terms.add(CLOCK_TERM)
-            units.append((b.n, s, terms, stems(b.label) | heading, subject, catalog, heading))
+            units.append((b.n, s, terms, stems(b.label) | heading | faq, subject, catalog, heading))
     if not units or not (q or (reading.asked and attributes)):
         return [], set()
     if attributes and attributes[0].name == "dimensions" and _HOW_LONG_IS.search(reading.words):
@@ -971,7 +982,15 @@ def weigh(
     scored = _by_meaning(reading, scored, embed)
     scored = _spec_by_meaning(reading, scored, attributes, embed)
     measured = bool(dims) and any(q.dimension in dims for u in units for q in quantities(u[1]))
-    missing = {t for t in q if len(t) >= _SPECIFIC and df[t] == 0 and not synonyms[t]} - _PREPOSITIONS | guessed
+    # A word no source holds is missing; one of `_SENSES` too, unless a source holds a word of the same sense
+    # ("solo" is answered by "on your own", not by "Playing time").
+    missing = {
+        t
+        for t in q
+        if len(t) >= _SPECIFIC
+        and df[t] == 0
+        and (not synonyms[t] or (t in _SENSES and not set(_SENSES[t]) & vocabulary))
+    } - _PREPOSITIONS | guessed
     if measured:
         missing -= unit_words  # "how many lumens" is answered by "900 lm"
     return scored, missing
@@ -1220,14 +1239,19 @@ _LEANS_BACK = re.compile(
 """Openings that refer to the sentence before: "After that we may have to shorten the service"."""
 
 
+_BARE_REPLY = re.compile(r"^(?:yes|no|yep|nope|absolutely|of course|sadly not|not yet)[.!]?$", re.I)
+
+
 def _with_antecedent(item: Scored, blocks: list[SourceBlock], picked: list[Scored], said: str) -> str:
     """A sentence that leans on the one before ("We hold your appointment for 15 minutes. After that ..."), with it
     (unless the answer states it already); alone it would say nothing the customer can use."""
-    if not _LEANS_BACK.match(item.sentence):
-        return said
     block = next((b for b in blocks if b.n == item.n), None)
     lines = sentences(block.text) if block else []
     at = lines.index(item.sentence) if item.sentence in lines else 0
+    if at > 0 and _BARE_REPLY.match(lines[at - 1]) and said == item.sentence:
+        return f"{lines[at - 1]} {said}"  # an FAQ's "Yes." before the line that says why
+    if not _LEANS_BACK.match(item.sentence):
+        return said
     if at == 0 or any(p.sentence == lines[at - 1] for p in picked):
         return said
     return f"{lines[at - 1]} {said}"
