@@ -246,6 +246,22 @@ def test_a_model_code_said_names_its_item_over_plain_words_naming_another() -> N
     assert words.best_named("I want to make green tea with the K1 Pro, how low can it go?").key == "K"
 
 
+def test_one_everyday_word_of_a_longer_name_names_nothing() -> None:
+    """ "how long to charge it full?" is no question about the "Full overhaul"; "a full overhaul" is."""
+    from types import SimpleNamespace
+
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    rows = [
+        SimpleNamespace(sku=sku, name=name, category="Workshop", brand="", model_number="", tags=[])
+        for sku, name in [("O", "Full overhaul"), ("P", "Puncture repair")]
+    ]
+    words = Vocabulary.build(1, rows, [])
+    assert words.best_named("and the bigger battery, how long to charge it full?") is None
+    assert words.best_named("what do you do in a full overhaul?").key == "O"
+    assert words.best_named("how much is a puncture?").key == "P"
+
+
 async def test_anything_cheaper_lists_the_focus_category_below_its_price(outdoor: Toolbox) -> None:
     idx = await outdoor.catalog.index("outdoor")
     (blaze,) = idx.by_skus(["S3"])

@@ -1185,3 +1185,34 @@ def test_an_faqs_question_words_the_answer_below_it() -> None:
     assert compose_answer("can ironwake be played solo?", blocks, header=header) == (
         "Yes. The automa deck plays against you, with three difficulty levels [1]."
     )
+
+
+def test_a_unit_asked_is_not_answered_by_another_measure() -> None:
+    """ "how many lumens?" of a light whose page gives lux only: no answer, however alike the words."""
+    from concierge.tools.llm.local import SentenceVectors
+
+    blocks = [SourceBlock(1, "lx (Helder LX) — about Helder LX", "Light output: 60 lux\nCharging: USB-C, 3 hours")]
+    header = Header(question=None, focus=["Helder LX"], items=["Helder LX"])
+    question = "how many lumen does the helder lx put out?"
+    assert compose_answer(question, blocks, header=header, embed=SentenceVectors()) == DECLINE
+
+
+def test_when_it_is_back_in_stock_asks_a_date() -> None:
+    blocks = [SourceBlock(1, "Our catalog: K10 Chain", "K10 Chain costs 84.95 EUR and is currently out of stock.")]
+    header = Header(question=None, focus=["K10 Chain"], items=["K10 Chain"])
+    assert compose_answer("when is the K10 Chain back in stock?", blocks, header=header) == DECLINE
+    dated = [SourceBlock(2, "k10 (K10 Chain) — about K10 Chain", "The K10 Chain is expected back in stock in March.")]
+    assert "March" in compose_answer("when is the K10 Chain back in stock?", blocks + dated, header=header)
+
+
+def test_a_part_weighed_on_its_own_is_not_the_items_weight() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "e7 (Stadsrijder E7) — about Stadsrijder E7",
+            "The battery on its own weighs 2.6 kg.\n418 Wh: 418 Wh (Capacity), 25.8 kg (Bike weight incl. battery)",
+        )
+    ]
+    header = Header(question=None, focus=["Stadsrijder E7"], items=["Stadsrijder E7"])
+    assert "25.8 kg" in compose_answer("how heavy is the stadsrijder e7?", blocks, header=header)
+    assert "2.6 kg" in compose_answer("how heavy is the battery of the stadsrijder e7?", blocks, header=header)

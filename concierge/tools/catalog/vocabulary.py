@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from concierge.tools.analysis.text import WORD, fold, keywords, stem, stem_list, stems
+from concierge.tools.analysis.text import WORD, everyday_stems, fold, keywords, stem, stem_list, stems
 
 ItemKind = Literal["product", "service"]
 NAMED = 0.5
@@ -250,6 +250,7 @@ class Vocabulary:
         number names its product outright.
         """
         found = message_terms(text)
+        everyday = everyday_stems(text)
         said_numbers = {f"#{n}" for n in _numbers(text)}
         scores: dict[int, float] = {}
         for t in found:
@@ -264,6 +265,8 @@ class Vocabulary:
             # The words mentioned must single the item out: "sleeping bag" is every sleeping bag's name, none's
             # in particular; "Alpine tent" is one product even though other names hold "Alpine" or "tent".
             matched = [t for t in dict.fromkeys(terms) if t in found]
+            if len(matched) == 1 and len(set(terms)) > 1 and matched[0] in everyday and not said_numbers:
+                continue  # "charge it full" names no "Full overhaul": one everyday word of a longer name
             sharing = set(self._postings[matched[0]]).intersection(*(self._postings[t] for t in matched[1:]))
             if len(sharing) > 1:
                 sharing = self._by_number(sharing, text)

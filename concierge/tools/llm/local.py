@@ -37,6 +37,7 @@ from concierge.tools.analysis.units import (
     MATERIALS,
     PER_CHARGE,
     UNIT_STEMS,
+    UNITS,
     Attribute,
     Quantity,
     asked_attributes,
@@ -938,6 +939,9 @@ def weigh(
         )
         words = coverage
         floor, bonus = _attribute_score(sentence, attributes, subject_ok, catalog, bare=not beside)
+        alone = _PART_ALONE.search(sentence) if dims and not part else None
+        if alone and not stems(alone.group(1)) & (q | asked_names):
+            floor, bonus = 0.0, 0.0  # "The battery on its own weighs 2.6 kg" is not what the bike weighs
         if part and dims and subject_ok:
             # "what size burrs does it use?": "Burrs: 38 mm" states the part's size; "Height: 19 cm" the item's
             key = key_value(sentence)
@@ -1108,6 +1112,9 @@ def _spec_by_meaning(
         return scored
     if wanted and not dims and how and how.group(1).lower() in _HOW_DIMENSIONS:
         return scored  # "how long is it?" is not answered by a word ("Frame: steel")
+    said_units = {UNITS[u][0] for u in units_named(reading.words)}
+    if said_units and not dims & said_units:
+        return scored  # "how many lumens?" is not answered by "Light output: 60 lux"
     lifted = replace(specs[best], coverage=max(specs[best].coverage, _CONFIDENT), words=_CONFIDENT)
     return [lifted] + [s for s in scored if s is not specs[best]]
 
@@ -1179,6 +1186,8 @@ def compose_answer(
         missing -= _names_the_key(missing, reading, scored[0]) | _verb_of(reading)
     if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
         return DECLINE
+    if _WHEN_AGAIN.search(reading.words) and not _WHEN_SAID.search(scored[0].sentence):
+        return DECLINE  # "when is it back in stock?" asks a date: "currently out of stock" gives none
     if _between_items(reading, scored):
         return CLARIFY
     scored = _own_first(reading, scored)
@@ -1239,6 +1248,18 @@ _LEANS_BACK = re.compile(
 """Openings that refer to the sentence before: "After that we may have to shorten the service"."""
 
 
+_WHEN_AGAIN = re.compile(
+    r"\bwhen\b.{0,60}\b(?:back in stock|in stock again|restock\w*|available again|back on (?:sale|the shelves?)|"
+    r"come back|coming back|be back|arriv\w*)\b",
+    re.I,
+)
+_WHEN_SAID = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+    r"\b(?:next|this|coming) (?:week|month|season)\b|\bexpected\b|\bdue\b|\bwithin \d|\b\d+\s*(?:days?|weeks?)\b|"
+    r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}\b",
+    re.I,
+)
+"""When something is back, arrives: a date, a day, a span of time."""
 _BARE_REPLY = re.compile(r"^(?:yes|no|yep|nope|absolutely|of course|sadly not|not yet)[.!]?$", re.I)
 
 
@@ -1497,6 +1518,11 @@ def _part_is_named(word: str, reading: Reading, covered: set[str]) -> bool:
 _ASKING = re.compile(
     r"\b(?:how|what|which|where|when|who|why)\b|(?:^|[,;:]\s*)(?:will|would|can|could|does|do|is|are|should)\b", re.I
 )
+_PART_ALONE = re.compile(
+    r"\b(?:the|its|each|their)\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)\s+(?:on its own|on their own|alone|by itself|itself)\b",
+    re.I,
+)
+"""A part measured apart from its item: "the battery on its own weighs 2.6 kg"."""
 _IF_CLAUSE = re.compile(r"\bif\s+([^,;?]+?)\s*(?:,|\band\b|\bthen\b)\s*([^?]*[^\W\d_][^?]*)", re.I)
 """A condition and what is asked under it."""
 _THEIRS = re.compile(r"\b(?:my|our|his|her|their)\s+([^\W\d_]{3,})\b", re.I)
