@@ -1216,3 +1216,24 @@ def test_a_part_weighed_on_its_own_is_not_the_items_weight() -> None:
     header = Header(question=None, focus=["Stadsrijder E7"], items=["Stadsrijder E7"])
     assert "25.8 kg" in compose_answer("how heavy is the stadsrijder e7?", blocks, header=header)
     assert "2.6 kg" in compose_answer("how heavy is the battery of the stadsrijder e7?", blocks, header=header)
+
+
+def test_the_customers_height_against_the_riders_a_bike_is_for() -> None:
+    """ "I'm 1m93" (as the Dutch write it) against "for riders from 1.65 m up to 1.90 m": one range, two ends."""
+    blocks = [
+        SourceBlock(
+            1,
+            "e7 (Specifications) — about Stadsrijder E7",
+            "Frame: aluminium, one frame height of 53 cm, for riders from 1.65 m up to 1.90 m\nWheels: 28 inch",
+        )
+    ]
+    header = Header(question=None, focus=["Stadsrijder E7"], items=["Stadsrijder E7"])
+    assert compose_answer("Im 1m93, is the Stadsrijder E7 big enough for me?", blocks, header=header).startswith("No:")
+    assert compose_answer("I'm 178 cm, is the Stadsrijder E7 big enough?", blocks, header=header).startswith("Yes:")
+
+
+def test_a_budget_in_words_asks_the_price() -> None:
+    blocks = [SourceBlock(1, "Our catalog: Drukker Pump", "Drukker Pump costs 34.95 EUR and is 9 in stock.")]
+    header = Header(question=None, focus=["Drukker Pump"], items=["Drukker Pump"])
+    question = "I need a decent Drukker Pump but dont want to spend more than 40 euro"
+    assert compose_answer(question, blocks, header=header) == "Drukker Pump costs 34.95 EUR and is 9 in stock [1]."

@@ -114,6 +114,11 @@ def test_money_in_the_tenants_currency() -> None:
     assert price_bounds("a gift for less than €12,50") == (None, Decimal("12.50"))
     assert price_bounds("between 20 and 40 dollars") == (Decimal("20"), Decimal("40"))
     assert price_bounds("a backpack under 3 lbs") == (None, None), "a weight is not a price"
+    # "more than" after a negation is a ceiling; a budget is one too
+    assert price_bounds("a decent pump, but I don't want to spend more than 40 euro") == (None, Decimal("40"))
+    assert price_bounds("something no more than €40") == (None, Decimal("40"))
+    assert price_bounds("my budget is 40 euros") == (None, Decimal("40"))
+    assert price_bounds("anything more than 30 euro") == (Decimal("30"), None)
 
 
 def test_no_shop_words_in_tools_or_nodes() -> None:

@@ -75,7 +75,8 @@ def amounts(text: str, code: str) -> list[Decimal]:
 
 _BOUND = _NUMBER + r"(?:\s?(?:" + _ANY_SYMBOL + r"|(?:" + _ANY_WORD + r")\b))?"
 _CEILING = re.compile(
-    r"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than|within)\s*"
+    r"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than|within|"
+    r"budget(?: is| of)?(?: around| about| roughly)?)\s*"
     rf"(?:{_ANY_SYMBOL})?\s?{_BOUND}",
     re.I,
 )
@@ -84,6 +85,8 @@ _FLOOR = re.compile(
     rf"\b(?:over|above|more than|at least|min(?:imum)?)\s*{_NUMBER}\s?(?:{_ANY_SYMBOL}|(?:{_ANY_WORD})\b)",
     re.I,
 )
+_NOT_MORE = re.compile(r"(?:\bno|\bnot|n't|\bdont|\bnever|\bwithout)\b(?:\s+\w+){0,4}\s*$", re.I)
+"""A negation just before "more than": what follows is a ceiling."""
 _BETWEEN = re.compile(
     rf"\bbetween\s*(?:{_ANY_SYMBOL})?\s?{_NUMBER}\s*(?:{_ANY_SYMBOL}|(?:{_ANY_WORD})\b)?\s*(?:and|-|to)\s*"
     rf"(?:{_ANY_SYMBOL})?\s?{_BOUND}",
@@ -112,4 +115,7 @@ def price_bounds(text: str) -> tuple[Decimal | None, Decimal | None]:
     floor = next((m for m in _FLOOR.finditer(text) if _money_only(text, m)), None)
     hi = to_decimal(ceiling.group(1)) if ceiling else None
     lo = to_decimal(next(g for g in floor.groups() if g)) if floor else None
+    if floor and _NOT_MORE.search(text[max(0, floor.start() - 30) : floor.start()]):
+        # "no more than 40", "don't want to spend more than 40 euro": at most, not at least
+        return None, hi if hi is not None else lo
     return lo, hi

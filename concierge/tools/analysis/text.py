@@ -22,7 +22,7 @@ STOPWORDS = frozenset(
     looking wondering many really like just also don can re ll ve moment need make long bought anything
     something
     go goes going come comes coming put puts use using having instead he she him his her us im between into onto
-    than then""".split()
+    than then dont doesnt didnt cant wont isnt arent decent""".split()
 )
 """Words that ask nothing by themselves. Everyday verbs and pronouns of how customers talk ("can my dog go
 swimming with it on his collar?", "does it come with a plug?") are here: a source rarely repeats them."""

@@ -261,6 +261,13 @@ def bounds(text: str) -> list[Bound]:
     for m in _AT_LEAST.finditer(text):
         g = [x for x in m.groups() if x is not None]
         add(g[0], None, g[1], m)
+    # "for riders from 1.65 m up to 1.90 m": one range, said as its two ends
+    for dim in {b.dimension for b in out}:
+        lows = [b for b in out if b.dimension == dim and b.high is None]
+        highs = [b for b in out if b.dimension == dim and b.low is None]
+        if len(lows) == 1 and len(highs) == 1 and (lows[0].low or 0.0) < (highs[0].high or 0.0):
+            both = Bound(dim, lows[0].low, highs[0].high, f"{lows[0].text} {highs[0].text}")
+            out = [b for b in out if b not in (lows[0], highs[0])] + [both]
     return out
 
 
@@ -384,7 +391,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _attr("duration", "long duration last lasts take takes minutes hours", "duration time minutes hours runtime"),
     _attr("frequency", "often frequently", "every interval frequency replace change", "time"),
     _attr("load", "load payload limit", "load payload capacity limit max user duty", "mass"),
-    _attr("price", "price cost costs much expensive cheap cheaper cheapest pay", "price cost"),
+    _attr("price", "price cost costs much expensive cheap cheaper cheapest pay spend budget", "price cost"),
     _attr("stock", "stock available availability left", "stock available"),
     # Only its phrases ask it (`_PHRASES`): "hours" alone is also how long something takes. A time of day states it
     # without any of its words ("Saturday 9:00-15:00"): such a line holds `CLOCK_TERM`.
@@ -409,7 +416,7 @@ MATERIALS = frozenset(
     )
 )
 """What things are made of: a sentence naming one answers "what is it made of?" without saying "material"."""
-_PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay"))
+_PRICE_WORDS = frozenset(stems("price cost costs expensive cheap cheaper cheapest pay spend budget"))
 
 
 CLOCK = r"(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}[:h]\d{2}|midnight|noon|midday)"

@@ -834,7 +834,9 @@ def weigh(
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
     guessed = {new for old, new in spelt.items() if new != old}
     # "If I spend £30": the customer's amount is no word to find ("30 minutes")
-    q -= {t for m in ANY_AMOUNT.finditer(reading.words) for t in stems(re.sub(r"[^\d.,]", " ", m.group(0)))}
+    amount = {t for m in ANY_AMOUNT.finditer(reading.words) for t in stems(m.group(0))}  # "40 euro": both words
+    q -= amount | {spelt[t] for t in amount if t in spelt}
+    guessed -= {spelt[t] for t in amount if t in spelt}
     if _HOW_MUCH_OF.search(reading.words):
         # "how much suspension travel", "how much torque": an amount of something, not a price
         attributes = [a for a in attributes if a.name != "price"]
@@ -1374,6 +1376,7 @@ def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     said = reading.text[: facts.start()] if facts else reading.text
     for name in sorted(reading.asked + reading.others, key=len, reverse=True):
         said = re.sub(re.escape(name), " ", said, flags=re.I)  # "the 50mm f/1.8" names a lens, not a length
+    said = re.sub(r"\b(\d)\s?m\s?(\d{2})\b", r"\1.\2 m", said)  # "I'm 1m93": a height as the Dutch write it
     stated = quantities(said)
     if len(stated) != 1:
         return None
@@ -1396,14 +1399,18 @@ def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     # A yes or no from the one range the lines sharing the question's words state ("collar" for a clip's limit):
     # a range of the same measure on another line may measure another thing (a chest girth).
     own = set().union(*(stems(a) for a in reading.asked)) | UNIT_STEMS | _FIT_WORDS
+    asked = stems(said) | (_BODY_WORDS if _MY_BODY.search(said) else set())  # "I'm 1.93 m": riders' heights
     # (a column's name beside a figure, "5–12 kg (Dog weight)", says what that figure measures, not this line's topic)
-    topical = [(n, s, r) for n, s, r in ranged if stems(said) & stems(_PARENTHESES.sub(" ", s)) - own]
+    topical = [(n, s, r) for n, s, r in ranged if asked & stems(_PARENTHESES.sub(" ", s)) - own]
     if len({(r.low, r.high) for _, _, r in topical}) != 1:
         return None
     n, line, r = max(topical, key=lambda x: len(stems(said) & stems(x[1])))  # one range, however often said
     return f"{'Yes' if r.holds(given) else 'No'}: {cite(line, n)}"
 
 
+_MY_BODY = re.compile(r"\b(?:i'm|i am|im|my height is|i weigh)\s+(?:about |around |roughly )?\d", re.I)
+_BODY_WORDS = frozenset(stems("rider riders height tall user users person people body weight inseam you"))
+"""What a line measures of the customer: "for riders from 1.65 m up to 1.90 m", "users up to 120 kg"."""
 _COUNT = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _ASKS_FIT = re.compile(
     r"\bhow much\b|\b(?:price|prices|cost|costs|fit|fits|seat|seats|sleep|sleeps|enough|room|big enough|which one)\b",
