@@ -418,3 +418,32 @@ def test_asked_of_one_item_and_answered_with_anothers_entry_it_is_that_one() -> 
     both = [*mini, {"n": 2, "id": "catalog:service:balayage"}]
     assert previous_focus({**state, "citations": both}, words)["id"] == "catalog:service:balayage"
     assert previous_focus({**state, "citations": []}, words)["id"] == "catalog:service:balayage"
+
+
+def test_a_cited_page_about_an_item_makes_it_what_it_means_next() -> None:
+    """Asked "what do you do in a grote beurt?" and answered from the overhaul's own page: "it" is the overhaul."""
+    from types import SimpleNamespace
+
+    from concierge.nodes.analyze_query import previous_focus
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    words = Vocabulary.build(1, [], [SimpleNamespace(code="OH", name="Full overhaul")])
+    state: Any = {
+        "analysis": {"focus": None},
+        "generation": {"provider": "local"},
+        "citations": [{"n": 1, "id": "documents:c7", "source": "documents", "title": "full-overhaul", "locator": ""}],
+        "retrieved": [
+            {
+                "id": "documents:c7",
+                "source": "documents",
+                "title": "full-overhaul",
+                "text": "Full overhaul (grote beurt)",
+                "score": 1.0,
+                "metadata": {"about": ["catalog:service:OH"]},
+            }
+        ],
+    }
+    focus = previous_focus(state, words)
+    assert focus is not None and focus["id"] == "catalog:service:OH" and focus["origin"] == "answer"
+    state["retrieved"][0]["metadata"]["about"] = []  # a page about no item in particular gives no focus
+    assert previous_focus(state, words) is None

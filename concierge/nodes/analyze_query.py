@@ -79,8 +79,11 @@ def previous_focus(state: State, words: Vocabulary | None) -> Focus | None:
             return _focus(given, state.get("turn", 0), "answer")
         return last["focus"]
     if words is not None and state.get("generation") is not None:
+        # A cited page about one item ("full-overhaul") stands for that item as its catalog entry would.
+        about = {r["id"]: r["metadata"].get("about") or [] for r in state.get("retrieved") or []}
         for citation in sorted(state.get("citations", []), key=lambda c: c["n"]):
-            item = words.by_key(citation["id"])
+            subjects = about.get(citation["id"]) or []
+            item = words.by_key(citation["id"]) or (words.by_key(subjects[0]) if len(subjects) == 1 else None)
             if item is not None:
                 return _focus(item, state.get("turn", 0), "answer")
     return state.get("focus")

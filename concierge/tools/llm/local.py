@@ -329,6 +329,13 @@ _PHRASAL_WORDS = {
     "paid up front": "paid a deposit",
     "charge up front": "deposit",
     "upfront": "deposit",
+    # "what if I can't make it?" asks about cancelling
+    "can't make it": "have to cancel",
+    "cant make it": "have to cancel",
+    "can't make the appointment": "have to cancel the appointment",
+    "cant make the appointment": "have to cancel the appointment",
+    "can't come": "have to cancel",
+    "cant come": "have to cancel",
 }
 _PHRASAL = re.compile(r"\b(?:" + "|".join(_PHRASAL_WORDS) + r")\b", re.I)
 """Phrasal verbs as the one word sources use: "how long will it hold up?" asks how long it lasts."""
