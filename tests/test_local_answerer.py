@@ -1237,3 +1237,19 @@ def test_a_budget_in_words_asks_the_price() -> None:
     header = Header(question=None, focus=["Drukker Pump"], items=["Drukker Pump"])
     question = "I need a decent Drukker Pump but dont want to spend more than 40 euro"
     assert compose_answer(question, blocks, header=header) == "Drukker Pump costs 34.95 EUR and is 9 in stock [1]."
+
+
+def test_it_in_a_short_question_is_what_the_sentence_before_described() -> None:
+    """ "my e-bike shows an error code on the display. can you look at it?": the asking part says only "it"."""
+    blocks = [
+        SourceBlock(
+            1,
+            "diagnosis (E-bike diagnosis) — about E-bike diagnosis",
+            "What we do:\n- Read out and clear error codes of motor, display and battery\n- Software updates",
+        ),
+        SourceBlock(2, "policies (Workshop)", "You can look at our workshop through the window."),
+    ]
+    question = "my e-bike (bosch motor) is showing an error code on the display. can you guys look at it?"
+    assert compose_answer(question, blocks) == (
+        "E-bike diagnosis: Read out and clear error codes of motor, display and battery [1]"
+    )

@@ -79,14 +79,25 @@ def previous_focus(state: State, words: Vocabulary | None) -> Focus | None:
             return _focus(given, state.get("turn", 0), "answer")
         return last["focus"]
     if words is not None and state.get("generation") is not None:
-        # A cited page about one item ("full-overhaul") stands for that item as its catalog entry would.
-        about = {r["id"]: r["metadata"].get("about") or [] for r in state.get("retrieved") or []}
-        for citation in sorted(state.get("citations", []), key=lambda c: c["n"]):
-            subjects = about.get(citation["id"]) or []
-            item = words.by_key(citation["id"]) or (words.by_key(subjects[0]) if len(subjects) == 1 else None)
+        for item_id in _cited_items(state):
+            item = words.by_key(item_id)
             if item is not None:
                 return _focus(item, state.get("turn", 0), "answer")
     return state.get("focus")
+
+
+def _cited_items(state: State) -> list[str]:
+    """The catalog items the last answer cited, in citation order: a catalog entry, or a page about one item
+    ("full-overhaul"), which stands for its item as its entry would."""
+    about = {r["id"]: r["metadata"].get("about") or [] for r in state.get("retrieved") or []}
+    out = []
+    for citation in sorted(state.get("citations") or [], key=lambda c: c["n"]):
+        subjects = about.get(citation["id"]) or []
+        if citation["id"].startswith("catalog:"):
+            out.append(citation["id"])
+        elif len(subjects) == 1:
+            out.append(subjects[0])
+    return out
 
 
 def follows_up(message: str, words: Vocabulary | None) -> bool:
@@ -203,8 +214,8 @@ def _topic_meant(state: State, message: str, words: Vocabulary | None) -> str | 
     topic = last.get("topic")
     if not topic or not refers_back(message) or (words is not None and words.named(message)):
         return None
-    if any(c["id"].startswith("catalog:") for c in state.get("citations") or []):
-        return None  # the answer gave an item: "it" is that one
+    if _cited_items(state):
+        return None  # the answer gave an item (its entry, or its own page): "it" is that one
     if any(a.name not in _ITEM_ONLY for a in asked_attributes(message)):
         return None
     return topic

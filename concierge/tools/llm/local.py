@@ -226,9 +226,16 @@ def focus(question: str) -> str:
     clauses = [c for c in _CLAUSES.split(question) if c.strip()]
     asking = [c for c in clauses if c.rstrip().endswith("?")]
     chosen = " ".join(asking) if asking else (clauses or [question])[-1]
+    refers = asking and len(clauses) > 1 and _POINTS_BACK.search(chosen) and not asked_attributes(chosen)
+    if refers and len(stems(chosen)) <= _FEW_WORDS:
+        return question  # "the display shows an error code. can you look at it?": "it" is what came before
     if len(stems(chosen)) >= 2 or (asking and len(clauses) > 1 and asked_attributes(chosen)):
         return chosen  # "is it light enough to carry around - what does it weigh?" asks the weight
     return question
+
+
+_POINTS_BACK = re.compile(r"\b(?:it|that|this|them|those)\b", re.I)
+_FEW_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -1530,7 +1537,8 @@ def _part_is_named(word: str, reading: Reading, covered: set[str]) -> bool:
 
 
 _ASKING = re.compile(
-    r"\b(?:how|what|which|where|when|who|why)\b|(?:^|[,;:]\s*)(?:will|would|can|could|does|do|is|are|should)\b", re.I
+    r"\b(?:how|what|which|where|when|who|why)\b|(?:^|[,;:.!]\s*)(?:will|would|can|could|does|do|is|are|should)\b",
+    re.I,
 )
 _PART_ALONE = re.compile(
     r"\b(?:the|its|each|their)\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)\s+(?:on its own|on their own|alone|by itself|itself)\b",
