@@ -159,6 +159,8 @@ class Vocabulary:
     """A category's words name no item on their own ("massage" is no massage course)."""
     _name_numbers: list[list[str]] = field(default_factory=list)
     _number_postings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    _everyday: set[str] = field(default_factory=set)
+    """Name words that are everyday English ("full", "light"): one alone names no longer name."""
 
     @classmethod
     def build(cls, version: int, products: Iterable[Any], services: Iterable[Any]) -> "Vocabulary":
@@ -201,6 +203,7 @@ class Vocabulary:
 
     def _add(self, item: CatalogItem, postings: dict[str, list[int]]) -> None:
         terms = _terms(item.name)
+        self._everyday.update(everyday_stems(item.name))  # read here, in the build's thread: wordfreq reads files
         for t in dict.fromkeys(terms):
             postings[t].append(len(self.items))
         # A name's number weighs like a word when the share of the name a text says is reckoned ("the Cub 15" of
@@ -250,7 +253,6 @@ class Vocabulary:
         number names its product outright.
         """
         found = message_terms(text)
-        everyday = everyday_stems(text)
         said_numbers = {f"#{n}" for n in _numbers(text)}
         scores: dict[int, float] = {}
         for t in found:
@@ -265,7 +267,7 @@ class Vocabulary:
             # The words mentioned must single the item out: "sleeping bag" is every sleeping bag's name, none's
             # in particular; "Alpine tent" is one product even though other names hold "Alpine" or "tent".
             matched = [t for t in dict.fromkeys(terms) if t in found]
-            if len(matched) == 1 and len(set(terms)) > 1 and matched[0] in everyday and not said_numbers:
+            if len(matched) == 1 and len(set(terms)) > 1 and matched[0] in self._everyday and not said_numbers:
                 continue  # "charge it full" names no "Full overhaul": one everyday word of a longer name
             sharing = set(self._postings[matched[0]]).intersection(*(self._postings[t] for t in matched[1:]))
             if len(sharing) > 1:
