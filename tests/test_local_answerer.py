@@ -1253,3 +1253,18 @@ def test_it_in_a_short_question_is_what_the_sentence_before_described() -> None:
     assert compose_answer(question, blocks) == (
         "E-bike diagnosis: Read out and clear error codes of motor, display and battery [1]"
     )
+
+
+def test_a_feature_the_customers_own_thing_lacks_asks_nothing_of_the_item() -> None:
+    """ "my bike doesn't have a rack": the scene's "have a rack" is no "does it come with a rack?"."""
+    blocks = [
+        SourceBlock(
+            1,
+            "maxi (Pukkel Maxi) — about Pukkel Maxi",
+            "A bracket goes on the seat tube, so it also works on bikes without a carrier.\nWeight: 4.2 kg",
+        )
+    ]
+    header = Header(question=None, focus=["Pukkel Maxi"], items=["Pukkel Maxi"])
+    question = "My bike doesnt have a rack on the back, can I still use the Pukkel Maxi?"
+    assert compose_answer(question, blocks, header=header).startswith("A bracket goes on the seat tube")
+    assert compose_answer("does the Pukkel Maxi come with a rain cover?", blocks, header=header) == DECLINE

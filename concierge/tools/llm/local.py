@@ -1234,7 +1234,9 @@ def compose_answer(
         covered |= item.hits
         answered.add(item.subject)
         picked.append(item)
-    feature = _HAS_FEATURE.search(reading.words)
+    asking = _ASKING.search(reading.words)
+    # "my bike doesn't have a rack, can I still use it?": the scene's "have a rack" asks nothing of the item
+    feature = _HAS_FEATURE.search(reading.words, asking.start() if asking else 0)
     if feature and reading.asked and picked and not stems(feature.group(1).split()[-1]) & covered:
         return DECLINE  # "does it have a carry bag?": no sentence holding "bag" is no answer, whatever else it says
     if _ASKS_YEAR.search(reading.words) and not any(_YEAR.search(p.sentence) for p in picked):
