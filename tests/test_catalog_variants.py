@@ -358,6 +358,11 @@ def test_values_no_version_has_are_a_plain_no() -> None:
     assert not_offered("is Morning Ridge a single origin or a blend?", beans, "Morning Ridge Blend") == []
     hoodie = [v(("Size", "S")), v(("Size", "M"))]
     assert not_offered("a large hoodie?", hoodie, "Trail Hoodie") == [("Size", "large", ["S", "M"])]
+    # a size written with its measure ("XL / 58 cm") is still the XL asked
+    frames = [v(("Frame size", "M / 54 cm")), v(("Frame size", "XL / 58 cm"))]
+    assert not_offered("how heavy is it in XL?", frames) == []
+    assert not_offered("do you have it in XXL?", frames) == [("Frame size", "XXL", ["M / 54 cm", "XL / 58 cm"])]
+    assert [x.options for x in named_variants("how much is it in XL?", frames)] == [(("Frame size", "XL / 58 cm"),)]
 
 
 async def test_a_colour_or_size_not_sold_is_answered_with_the_ones_there_are(tools: Toolbox) -> None:

@@ -1268,3 +1268,20 @@ def test_a_feature_the_customers_own_thing_lacks_asks_nothing_of_the_item() -> N
     question = "My bike doesnt have a rack on the back, can I still use the Pukkel Maxi?"
     assert compose_answer(question, blocks, header=header).startswith("A bracket goes on the seat tube")
     assert compose_answer("does the Pukkel Maxi come with a rain cover?", blocks, header=header) == DECLINE
+
+
+def test_a_fact_of_another_version_is_no_answer_for_the_one_asked() -> None:
+    """ "how heavy is it in XL?" of a page giving size M's weight only: no answer, not M's weight."""
+    blocks = [
+        SourceBlock(
+            1,
+            "Our catalog: Kade GR2",
+            "Kade GR2 costs 1899.00 EUR and is 7 in stock.\n"
+            "Available in: M / 54 cm at 1899.00 EUR (2 in stock); XL / 58 cm at 1899.00 EUR (1 in stock)",
+        ),
+        SourceBlock(2, "gr2 (Kade GR2) — about Kade GR2", "A complete GR2 in size M (54) weighs 9.6 kg."),
+    ]
+    header = Header(question=None, focus=["Kade GR2"], items=["Kade GR2"])
+    assert compose_answer("how heavy is the Kade GR2 in XL?", blocks, header=header) == DECLINE
+    assert "9.6 kg" in compose_answer("how heavy is the Kade GR2 in size M?", blocks, header=header)
+    assert "9.6 kg" in compose_answer("how heavy is the Kade GR2?", blocks, header=header)

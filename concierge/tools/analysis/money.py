@@ -30,8 +30,12 @@ _SYMBOLS = {w for ws in CURRENCY_WORDS.values() for w in ws if not w.isalpha()}
 _NAMES = {w for ws in CURRENCY_WORDS.values() for w in ws if w.isalpha()} | {c.lower() for c in CURRENCY_WORDS}
 _ANY_SYMBOL = "|".join(re.escape(w) for w in sorted(_SYMBOLS, key=len, reverse=True))
 _ANY_WORD = "|".join(sorted(_NAMES, key=len, reverse=True))
-ANY_AMOUNT = re.compile(rf"(?:(?:{_ANY_SYMBOL})\s?{_NUMBER}|{_NUMBER}\s?(?:{_ANY_SYMBOL}|(?:{_ANY_WORD})\b))", re.I)
-"""An amount with any currency mark before or after it."""
+_ANY_CODE = "|".join(CURRENCY_WORDS)
+ANY_AMOUNT = re.compile(
+    rf"(?:(?:{_ANY_SYMBOL})\s?{_NUMBER}|\b(?:{_ANY_CODE})\s?{_NUMBER}|{_NUMBER}\s?(?:{_ANY_SYMBOL}|(?:{_ANY_WORD})\b))",
+    re.I,
+)
+"""An amount with any currency mark before or after it ("€15", "EUR 2.50", "15 euro")."""
 
 
 def currency_words(code: str) -> tuple[str, ...]:

@@ -60,8 +60,12 @@ def named_values(question: str, variants: tuple[Variant, ...] | list[Variant]) -
     words = set(_WORD.findall(fold(text)))
     words |= {_ENDONYMS[w] for w in words if w in _ENDONYMS}
     counted = {(_number_key(n), stem(w)) for n, w in _COUNTED.findall(fold(text))}
+    sizes = {_size_key(w) for w in _asked_sizes(question)}  # "in XL" names "XL / 58 cm"
     out = set()
     for value in values:
+        if sizes and _size_key(_first_word(value)) in sizes:
+            out.add(value)
+            continue
         pattern = _value_pattern(value)
         head = _COUNTED.match(fold(value).casefold())
         if (
@@ -171,6 +175,11 @@ _SIZE_CANON = {"small": "s", "medium": "m", "large": "l", "extra-small": "xs", "
 _AFTER_SIZE = re.compile(r"^\s*(?:one|size|version|model)\b", re.I)
 
 
+def _first_word(value: str) -> str:
+    """ "XL / 58 cm", "M (54)": a size value's first word is its size."""
+    return re.split(r"\s*[/(]|\s", value.strip())[0]
+
+
 def _size_key(value: str) -> str:
     key = re.sub(r"[\s-]+", "-", value.strip().casefold())
     return _SIZE_CANON.get(key, key)
@@ -247,7 +256,7 @@ def not_offered(
             asked = [w for w in re.findall(r"[^\W\d_]+", text) if w in COLOURS and w not in sold and w not in own]
             found = [(option, w, values) for w in dict.fromkeys(asked)]
         if not found and _is_size_option(option, values):
-            sold = {_size_key(v) for v in values}
+            sold = {_size_key(v) for v in values} | {_size_key(_first_word(v)) for v in values}
             asked = [w for w in _asked_sizes(question, own) if _size_key(w) not in sold and w.casefold() not in own]
             found = [(option, w, values) for w in dict.fromkeys(asked)]
         out += found

@@ -520,6 +520,45 @@ def _other_tier(reading: Reading, sentence: str) -> bool:
     return said is not None and said != reading.tier
 
 
+_AVAILABLE_IN = re.compile(r"^Available in: (.+)$", re.M)
+
+
+def _version_word(value: str) -> str:
+    """ "XL / 58 cm" -> "XL", "625 Wh at ..." -> "625": what a sentence names a version by."""
+    return re.split(r"\s*[/(]|\s", value.strip())[0]
+
+
+def _names_version(sentence: str, word: str) -> bool:
+    if len(word) <= 3 and word.isalpha():  # "M", "XL": a size, said as one ("size M", "in XL", "M (54)", "XL:")
+        return bool(re.search(rf"(?:\b(?:size|in)\s+{word}\b|^{word}:|\b{word}(?=\s*[(/]))", sentence))
+    return bool(re.search(rf"(?<![\w.,]){re.escape(word)}(?![\w])", sentence, re.I))
+
+
+def _versions_said(reading: Reading, blocks: list[SourceBlock]) -> tuple[set[str], set[str]]:
+    """The versions of the asked item the question names and the ones it does not, by the words sentences name them
+    by ("XL" of "XL / 58 cm"), from its catalog entry's "Available in:" line; both empty when it names none."""
+    if len(reading.asked) != 1:
+        return set(), set()
+    entry = next((b for b in blocks if b.label == f"{_CATALOG}{reading.asked[0]}"), None)
+    m = _AVAILABLE_IN.search(entry.text) if entry is not None else None
+    if m is None:
+        return set(), set()
+    words = {_version_word(v.split(" at ")[0]) for v in m.group(1).split("; ")} - {""}
+    said = {w for w in words if _names_version(reading.words, w)}
+    return (said, words - said) if said else (set(), set())
+
+
+def _other_version(sentence: str, versions: tuple[set[str], set[str]]) -> bool:
+    """A sentence about another version than the one asked ("how heavy is it in XL?": "in size M it weighs 9.6
+    kg"), naming none of those asked."""
+    said, others = versions
+    return (
+        bool(said)
+        and not any(_names_version(sentence, w) for w in said)
+        and any(_names_version(sentence, w) for w in others)
+    )
+
+
 def _with_roots(terms: set[str]) -> set[str]:
     """A sentence's stems plus the verbs of its "-able" words: "Machine washable" answers "can it go in the washing
     machine?" ("washabl" -> "wash"), "adjustable" an "adjust"."""
@@ -791,6 +830,7 @@ def weigh(
     stale_prices = any(a.name == "price" for a in attributes) and bool(catalog_prices)
     # A price the question names beside the item's ("the deposit", "the travel fee") is none the catalog states.
     other_price = q - set().union(*(stems(a) for a in reading.asked)) - BY_NAME["price"].cues - _FILLER
+    versions = _versions_said(reading, blocks)
     for b in blocks:
         subject = _subject(b.label)
         said = sentences(b.text)
@@ -817,7 +857,7 @@ def weigh(
                 and not stems(s) & other_price
             ):
                 continue  # a page's price of a catalog item; a policy's price of a service the catalog lacks stays
-            if _about_other(reading, s, subject) or _other_tier(reading, s):
+            if _about_other(reading, s, subject) or _other_tier(reading, s) or _other_version(s, versions):
                 continue
             catalog = b.label.startswith(_CATALOG)
             terms = _with_roots(stems(s))
@@ -931,8 +971,8 @@ def weigh(
             terms = terms | unit_words  # "60 liters" answers "how many litres"
         if pricing and not catalog and ANY_AMOUNT.search(sentence):
             terms = terms | pricing  # "Dog wash: £8 for 30 minutes" states a price without the word
-        if _FREE_OF_CHARGE.search(sentence):
-            terms = terms - _CHARGE_STEMS  # "free of charge" says nothing of charging
+        if _FREE_OF_CHARGE.search(sentence) or (charging and ANY_AMOUNT.search(sentence)):
+            terms = terms - _CHARGE_STEMS  # "free of charge", "we charge EUR 2.50" say nothing of charging
         if opening and (CLOCK_TERM not in terms or _keyed_measure(sentence)):
             # "within 48 hours" is no opening hour, nor "Duration: 2.5 hours, starting at 10:00"
             terms = terms - _HOURS_WORDS - {CLOCK_TERM}
