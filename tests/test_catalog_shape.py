@@ -260,6 +260,9 @@ def test_one_everyday_word_of_a_longer_name_names_nothing() -> None:
     assert words.best_named("and the bigger battery, how long to charge it full?") is None
     assert words.best_named("what do you do in a full overhaul?").key == "O"
     assert words.best_named("how much is a puncture?").key == "P"
+    fit = Vocabulary.build(1, [], [SimpleNamespace(code="BF", name="Bike fit")])
+    assert fit.best_named("will you fit it for me?") is None, "a word said as a verb names nothing"
+    assert fit.best_named("how long does a bike fit take?").key == "BF"
 
 
 async def test_anything_cheaper_lists_the_focus_category_below_its_price(outdoor: Toolbox) -> None:

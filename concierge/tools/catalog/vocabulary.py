@@ -97,6 +97,10 @@ def _compounds(text: str) -> list[str]:
     return [re.sub(r"[-/.]", "", w) for w in re.findall(r"[^\W_]+(?:[-/.][^\W_]+)+", text.lower())]
 
 
+_BEFORE_PRONOUN = re.compile(r"\b([^\W\d_]{3,})\s+(?:it|them|this|that|these|those|me|us|him|her)\b", re.I)
+"""A word said as a verb: "fit it", "test them"."""
+
+
 def _singular(word: str) -> str:
     """ "bikes" -> "bike", "boxes" -> "box", "glass" stays: enough to say a category's name in the singular."""
     if word.endswith(("ches", "shes", "xes", "sses")):
@@ -253,6 +257,7 @@ class Vocabulary:
         number names its product outright.
         """
         found = message_terms(text)
+        verbs = stems(" ".join(_BEFORE_PRONOUN.findall(text)))
         said_numbers = {f"#{n}" for n in _numbers(text)}
         scores: dict[int, float] = {}
         for t in found:
@@ -267,8 +272,10 @@ class Vocabulary:
             # The words mentioned must single the item out: "sleeping bag" is every sleeping bag's name, none's
             # in particular; "Alpine tent" is one product even though other names hold "Alpine" or "tent".
             matched = [t for t in dict.fromkeys(terms) if t in found]
-            if len(matched) == 1 and len(set(terms)) > 1 and matched[0] in self._everyday and not said_numbers:
-                continue  # "charge it full" names no "Full overhaul": one everyday word of a longer name
+            if len(matched) == 1 and len(set(terms)) > 1 and not said_numbers and matched[0] in self._everyday | verbs:
+                # "charge it full" names no "Full overhaul", "will you fit it?" no "Bike fit": one everyday word of
+                # a longer name, or one said as a verb (before "it")
+                continue
             sharing = set(self._postings[matched[0]]).intersection(*(self._postings[t] for t in matched[1:]))
             if len(sharing) > 1:
                 sharing = self._by_number(sharing, text)
