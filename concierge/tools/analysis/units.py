@@ -283,7 +283,7 @@ def _units_named(text: str) -> tuple[str, ...]:
     for spelling, unit in _SPELLING_TO_UNIT.items():
         if spelling in _BARE_F or len(spelling) < 2:
             continue
-        if re.search(rf"(?<![a-z]){re.escape(spelling)}(?![a-z0-9])", low) and unit not in out:
+        if re.search(rf"(?<![a-z0-9]){re.escape(spelling)}(?![a-z0-9])", low) and unit not in out:
             out.append(unit)
     return tuple(out)
 
