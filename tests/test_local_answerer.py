@@ -1285,3 +1285,25 @@ def test_a_fact_of_another_version_is_no_answer_for_the_one_asked() -> None:
     assert compose_answer("how heavy is the Kade GR2 in XL?", blocks, header=header) == DECLINE
     assert "9.6 kg" in compose_answer("how heavy is the Kade GR2 in size M?", blocks, header=header)
     assert "9.6 kg" in compose_answer("how heavy is the Kade GR2?", blocks, header=header)
+
+
+def test_opening_hours_of_a_table_are_the_whole_week() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "policies (Opening hours)",
+            "| Day | Shop |\n|---|---|\n| Monday | 13:00 - 18:00 |\n| Tuesday - Friday | 09:00 - 18:00 |\n"
+            "| Saturday | 09:00 - 17:00 |\n| Sunday | closed |",
+        )
+    ]
+    assert compose_answer("what are your opening hours?", blocks) == (
+        "Monday: 13:00 - 18:00; Tuesday - Friday: 09:00 - 18:00; Saturday: 09:00 - 17:00; Sunday: closed [1]."
+    )
+    assert compose_answer("are you open on saturday?", blocks) == "Saturday: 09:00 - 17:00 [1]"
+
+
+def test_a_measure_asked_of_a_version_is_not_its_price_line() -> None:
+    blocks = [SourceBlock(1, "Our catalog: Kade GR2", "The Kade GR2 in XL / 58 cm costs 1899.00 EUR.")]
+    header = Header(question=None, focus=["Kade GR2"], items=["Kade GR2"])
+    assert compose_answer("how heavy is the Kade GR2 in XL?", blocks, header=header) == DECLINE
+    assert "1899.00 EUR" in compose_answer("how much is the Kade GR2 in XL?", blocks, header=header)

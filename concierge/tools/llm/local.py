@@ -1247,7 +1247,7 @@ def compose_answer(
     if _between_items(reading, scored):
         return CLARIFY
     scored = _own_first(reading, scored)
-    whole = _whole_list(scored, blocks)
+    whole = _whole_list(scored, blocks) or _whole_week(reading, scored, blocks)
     if whole:
         return whole
     wanted_units = units_named(reading.words)
@@ -1284,6 +1284,17 @@ def compose_answer(
     part = _PART.search(reading.words)
     if part and part.group(1) and reading.asked and picked and not _part_is_named(part.group(1), reading, covered):
         return DECLINE  # "how long is the cable?": the amplifier's dimensions are not the cable's length
+    measured = {a.dimension for a in asked_attributes(reading.words, reading.names) if a.dimension}
+    measured |= {"time"} if "length" in measured else set()  # "how long is a bridal trial?" is its time
+    if (
+        measured
+        and picked
+        and all(
+            p.catalog and _COSTS.search(p.sentence) and not {x.dimension for x in quantities(p.sentence)} & measured
+            for p in picked
+        )
+    ):
+        return DECLINE  # "how heavy is it in XL?": the version's price line states no weight
     if _unstated_choice(reading, picked, blocks):
         return DECLINE
     # A price comes from the catalog, always more current than a document: its sentence joins the answer.
@@ -1351,6 +1362,27 @@ def _whole_list(scored: list[Scored], blocks: list[SourceBlock]) -> str | None:
     if run is None or not tied <= set(run) or len(run) > _LONGEST_LIST:
         return None
     return cite("; ".join(line.rstrip(".;,") for line in run) + ".", top.n)
+
+
+def _day_row(line: str) -> bool:
+    """A row of hours keyed by its days: "Saturday: 9 am to 5 pm", "Wednesday, Thursday: 17:00 - 23:00"."""
+    m = re.match(r"^([^:]{2,40}):\s+\S", line)
+    return m is not None and bool(weekdays_in(m.group(1)))
+
+
+def _whole_week(reading: Reading, scored: list[Scored], blocks: list[SourceBlock]) -> str | None:
+    """ "What are your opening hours?" answered by a row of a table a row per day: every day's row, in page order
+    ("Sunday: closed" too); a day asked ("on Sunday") is its own row's alone."""
+    if weekdays_in(reading.words) or not any(a.name == "hours" for a in asked_attributes(reading.words, reading.names)):
+        return None
+    top = scored[0]
+    block = next((b for b in blocks if b.n == top.n), None)
+    if not _day_row(top.sentence) or block is None:
+        return None
+    rows = [line for line in sentences(block.text) if _day_row(line)]
+    if len(rows) < 2:
+        return None
+    return cite(_named(top, reading, "; ".join(line.rstrip(".;,") for line in rows[:7]) + "."), top.n)
 
 
 def _named(item: Scored, reading: Reading, said: str) -> str:
