@@ -14,9 +14,10 @@ from concierge.nodes.retrieve_catalog import product_item
 from concierge.tools.catalog.importer import import_catalog
 from concierge.tools.catalog.search import ProductHit
 from concierge.tools.catalog.shop_exports import detect, language
-from concierge.tools.db.models import Product, ProductVariant, Service
+from concierge.tools.db.models import Product, Service
 from concierge.tools.toolbox import Toolbox
 from tests.conftest import add_tenant
+from tests.test_catalog_sales import _product, _variants
 
 
 def _csv(*rows: str) -> bytes:
@@ -55,22 +56,6 @@ LIGHTSPEED = _csv(
     "106|10|Y|Gracht||Double pannier|Double pannier|Roll-top.||gracht-pannier|Default|109.95||55.00||Y|1|"
     "GR-X||GR-X||Accessories|Bags",
 )
-
-
-async def _product(tools: Toolbox, tenant_id: str, sku: str) -> Product:
-    async with tools.db.session() as s:
-        product = await s.scalar(select(Product).where(Product.tenant_id == tenant_id, Product.sku == sku))
-        assert product is not None, sku
-        return product
-
-
-async def _variants(tools: Toolbox, tenant_id: str, sku: str) -> list[ProductVariant]:
-    product = await _product(tools, tenant_id, sku)
-    async with tools.db.session() as s:
-        rows = await s.scalars(
-            select(ProductVariant).where(ProductVariant.product_id == product.id).order_by(ProductVariant.position)
-        )
-        return list(rows)
 
 
 async def _said(tools: Toolbox, tenant_id: str, sku: str) -> str:

@@ -136,6 +136,24 @@ def _category(*candidates: str) -> str:
     return ""
 
 
+def _distinct(
+    seen: dict[tuple[tuple[str, str], ...], int],
+    options: list[tuple[str, str]],
+    pos: int,
+    name: str,
+    sku: str,
+    out: list[tuple[int, dict[str, Any]]],
+) -> bool:
+    """Whether a version's options are new to its product; a repeat is rejected, naming the line it repeats."""
+    same = tuple((k.casefold(), v.casefold()) for k, v in options)
+    if same in seen:
+        reason = f"variant of {name!r} with the same options as line {seen[same]}: {dict(options)}"
+        out.append((pos, {REJECTED: reason, KEY: sku or None}))
+        return False
+    seen[same] = pos
+    return True
+
+
 def _variant(
     pos: int, options: list[tuple[str, str]], sku: str, price: str, stock: str, regular: str = ""
 ) -> dict[str, Any]:
@@ -421,12 +439,8 @@ def plain_products(
                     out.append((pos, {REJECTED: reason, KEY: sku or None}))
                 # else: the product's own row, its versions on the rows that follow
                 continue
-            same = tuple((k.casefold(), v.casefold()) for k, v in options)
-            if same in seen:
-                reason = f"variant of {name!r} with the same options as line {seen[same]}: {dict(options)}"
-                out.append((pos, {REJECTED: reason, KEY: sku or None}))
+            if not _distinct(seen, options, pos, name, sku, out):
                 continue
-            seen[same] = pos
             variant = _variant(pos, options, sku, _get(row, "price"), _get(row, "stock"), _get(row, "regular_price"))
             product["variants"].append({**variant, "currency": _get(row, "currency") or None})
         out.append((first_pos, product))
@@ -494,13 +508,8 @@ def _versions(
         if not options:
             out.append((pos, {REJECTED: f"variant of {name!r} names no option value", KEY: sku or None}))
             continue
-        same = tuple((k.casefold(), v.casefold()) for k, v in options)
-        if same in seen:
-            reason = f"variant of {name!r} with the same options as line {seen[same]}: {dict(options)}"
-            out.append((pos, {REJECTED: reason, KEY: sku or None}))
-            continue
-        seen[same] = pos
-        product["variants"].append(_variant(pos, options, sku, price, stock, regular))
+        if _distinct(seen, options, pos, name, sku, out):
+            product["variants"].append(_variant(pos, options, sku, price, stock, regular))
 
 
 def _hidden(
