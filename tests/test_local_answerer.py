@@ -1307,3 +1307,16 @@ def test_a_measure_asked_of_a_version_is_not_its_price_line() -> None:
     header = Header(question=None, focus=["Kade GR2"], items=["Kade GR2"])
     assert compose_answer("how heavy is the Kade GR2 in XL?", blocks, header=header) == DECLINE
     assert "1899.00 EUR" in compose_answer("how much is the Kade GR2 in XL?", blocks, header=header)
+
+
+def test_the_phrase_asking_a_measure_is_no_answer_by_itself() -> None:
+    """ "how long does it take to charge it?": "Rear carrier: takes a child seat" shares "take", not a time."""
+    blocks = [
+        SourceBlock(
+            1,
+            "k2 (Specifications) — about Bakfiets K2",
+            "Rear carrier: takes a child seat with carrier mount, max 27 kg\nWheels: 20 inch front, 26 inch rear",
+        )
+    ]
+    header = Header(question=None, focus=["Bakfiets K2"], items=["Bakfiets K2"])
+    assert compose_answer("How long does it take to charge the Bakfiets K2?", blocks, header=header) == DECLINE

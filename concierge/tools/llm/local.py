@@ -951,7 +951,8 @@ def weigh(
     # attribute's kind is then no answer by itself.
     how = _HOW_WORD.search(reading.words)
     measured = [a for a in attributes if a.dimension]
-    asked_words = set().union(*(a.cues | a.keys for a in measured)) | (stems(how.group(1)) if how else set())
+    asked_words = set().union(*(a.cues | a.keys | phrases.get(a.name, frozenset()) for a in measured))
+    asked_words |= stems(how.group(1)) if how else set()  # and the phrase asking it ("how long does it take to charge")
     beside = q - name_terms - _FILLER - asked_words - unit_words - _PREPOSITIONS
     charging = any(a.name == "charging" for a in attributes)
     opening = any(a.name == "hours" for a in attributes)
