@@ -951,9 +951,10 @@ def weigh(
     # attribute's kind is then no answer by itself.
     how = _HOW_WORD.search(reading.words)
     measured = [a for a in attributes if a.dimension]
-    asked_words = set().union(*(a.cues | a.keys | phrases.get(a.name, frozenset()) for a in measured))
-    asked_words |= stems(how.group(1)) if how else set()  # and the phrase asking it ("how long does it take to charge")
+    asked_words = set().union(*(a.cues | a.keys for a in measured)) | (stems(how.group(1)) if how else set())
     beside = q - name_terms - _FILLER - asked_words - unit_words - _PREPOSITIONS
+    # ...and the phrase asking it ("how long does it take to charge"): no answer by itself either
+    asking_words = asked_words | set().union(*(phrases.get(a.name, frozenset()) for a in measured))
     charging = any(a.name == "charging" for a in attributes)
     opening = any(a.name == "hours" for a in attributes)
     if opening:
@@ -1022,7 +1023,7 @@ def weigh(
         if (
             dims
             and said
-            and said <= asked_words
+            and said <= asking_words
             and not floor
             and not any(x.dimension in dims for x in quantities(sentence))
         ):
