@@ -420,3 +420,30 @@ def test_a_word_only_one_option_value_holds_names_it() -> None:
     finishes = variants("Gunmetal", "Antique gold")
     assert named_variants("is the gold one more expensive?", finishes) == [finishes[1]]
     assert named_variants("is the gold one more expensive?", variants("Antique gold")) == [], "one value: no choice"
+
+
+def test_a_version_named_by_the_rank_of_its_measure() -> None:
+    """ "the bigger battery", "the smaller one": the highest or lowest value of a measured option; "bigger than"
+    compares items and names none."""
+    from concierge.tools.catalog.variants import named_values
+
+    bikes = [
+        Variant("a", (("Battery", "400 Wh"),), Decimal(2500), "EUR", 2),
+        Variant("b", (("Battery", "600 Wh"),), Decimal(2900), "EUR", 0),
+    ]
+    assert named_values("how much for it with the bigger battery", bikes) == {"600 Wh"}
+    assert named_values("and the smaller one?", bikes) == {"400 Wh"}
+    assert named_values("is it bigger than the other bike?", bikes) == set()
+    assert named_values("with the longest warranty", bikes) == set(), "a rank of another measure"
+
+
+def test_the_version_an_answer_chose_is_what_that_one_means() -> None:
+    from concierge.tools.catalog.variants import answered_values
+
+    frames = [
+        Variant(s, (("Frame size", f"{s} / {cm} cm"),), Decimal(1500), "EUR", 1) for s, cm in [("S", 51), ("M", 54)]
+    ]
+    chart_row = "For 175 cm: M: 54 (Frame (cm)), 169 – 179 (Rider height (cm)) [1]"
+    assert answered_values(chart_row, frames) == ["M / 54 cm"]
+    listed = "Available in: S / 51 cm at 1500.00 EUR; M / 54 cm at 1500.00 EUR [1]"
+    assert answered_values(listed, frames) == [], "a list chooses none"

@@ -1320,3 +1320,18 @@ def test_the_phrase_asking_a_measure_is_no_answer_by_itself() -> None:
     ]
     header = Header(question=None, focus=["Bakfiets K2"], items=["Bakfiets K2"])
     assert compose_answer("How long does it take to charge the Bakfiets K2?", blocks, header=header) == DECLINE
+
+
+def test_a_size_chart_whose_column_names_the_unit_picks_the_row_holding_the_customer() -> None:
+    """A table's "Rider height (cm)" column gives its ranges their unit; a stock question names a version's
+    figure ("in M / 54 cm"), which is no figure of the customer's to check."""
+    chart = (
+        "| Size | Frame (cm) | Rider height (cm) |\n|---|---|---|\n"
+        "| S | 51 | 160 – 170 |\n| M | 54 | 169 – 179 |\n| L | 57 | 178 – 188 |\n"
+    )
+    blocks = [SourceBlock(1, "trail-x (Which size?) — about Trail X", chart)]
+    header = Header(question=None, focus=["Trail X"], items=["Trail X"])
+    answer = compose_answer("I'm 175 cm, which size Trail X should I get?", blocks, header=header)
+    assert answer.startswith("For 175 cm: M:"), answer
+    stock = compose_answer("Do you have the Trail X in M / 54 cm in stock?", blocks, header=header)
+    assert not stock.startswith(("Yes", "No")), stock

@@ -269,3 +269,12 @@ def test_phrases_ask_battery_figures() -> None:
     assert "charging" not in [a.name for a in asked_attributes("how long does it run on one charge?")]
     assert "runtime" in [a.name for a in asked_attributes("how long does the battery last?")]
     assert "battery" not in [a.name for a in asked_attributes("how long does the battery last?")]
+
+
+def test_how_much_for_an_item_asks_its_price() -> None:
+    """ "how much for the one with the bigger battery": a price, though "bigger" is a size word."""
+    from concierge.tools.analysis.units import asked_attributes
+
+    assert asked_attributes("how much for the city bike with the bigger battery")[0].name == "price"
+    assert asked_attributes("how much to fix a flat tyre?")[0].name == "price"
+    assert asked_attributes("how much for it to hold 20 litres?")[0].name != "price"

@@ -35,7 +35,7 @@ from concierge.tools.analysis.conversation import (
 )
 from concierge.tools.analysis.query import analyze, calendar_days
 from concierge.tools.analysis.units import ATTRIBUTES, asked_attributes
-from concierge.tools.catalog.variants import carried_phrase, chosen_values, value_words
+from concierge.tools.catalog.variants import answered_values, carried_phrase, chosen_values, value_words
 from concierge.tools.catalog.vocabulary import CatalogItem, Vocabulary
 from concierge.tools.llm.prompts import UNKNOWN_ITEM
 from concierge.tools.llm.rewrite import model_rewrite, rewrite_models
@@ -184,7 +184,7 @@ async def resolve(
         return typed, "rules", before, before
     if before is None or not (follows_up(message, words) or _books_focus(message, before, words)):
         return message, "none", None, before
-    before, carried = await _with_options(before, message, before.get("options") or [], tools, ctx)
+    before, carried = await _with_options(before, message, before.get("options") or _last_answer(state), tools, ctx)
     # The version chosen earlier ("in 16GB") stays what "it" means: "how much is it?" prices that version.
     name = f"{before['name']} in {carried}" if carried else before["name"]
     names = rewrite_models(tools.models, ctx.tier_models, ctx.providers) if turn > 1 else []
@@ -394,17 +394,25 @@ def _tidy_name(message: str, phrase: str, name: str) -> str:
     return out[:1].upper() + out[1:]
 
 
+def _last_answer(state: State) -> str:
+    """The last answer's text, whose choice of a version ("For 178 cm: M: ...") a follow-up may mean."""
+    return next((str(m.content) for m in reversed(state["messages"]) if isinstance(m, AIMessage)), "")
+
+
 async def _with_options(
-    focus: Focus, message: str, carried: list[str], tools: Toolbox, ctx: Context
+    focus: Focus, message: str, carried: list[str] | str, tools: Toolbox, ctx: Context
 ) -> tuple[Focus, str]:
-    """The focus with the option values chosen so far (this message's and earlier ones'), and those of them the
-    message does not name itself, as words to add to its standalone question ("16GB")."""
+    """The focus with the option values chosen so far (this message's and earlier ones', or, when the customer
+    chose none, those the last answer, given as text, chose), and those of them the message does not name itself,
+    as words to add to its standalone question ("16GB")."""
     if focus["kind"] != "product" or not focus["id"].startswith("catalog:product:"):
         return focus, ""
     hits = await tools.catalog.products(ctx.tenant_id, [focus["id"].split(":", 2)[2]])
     variants = hits[0].variants if hits else ()
     if not variants:
         return focus, ""
+    if isinstance(carried, str):
+        carried = answered_values(carried, variants)
     values = chosen_values(message, variants, carried)
     out: Focus = {k: v for k, v in focus.items() if k != "options"}  # type: ignore[assignment]
     if values:

@@ -205,6 +205,8 @@ _PER = {"min": "/min", "sec": "/s", "hou": "/h", "hr": "/h"}
 _NUM = r"(\d+(?:[.,]\d+)?)"
 _UNIT = rf"({_ALTERNATION})(?![a-z0-9])"
 _RANGE = re.compile(rf"{_NUM}\s?(?:{_UNIT})?\s?(?:–|—|-|to)\s?{_NUM}\s?{_UNIT}", re.I)
+_RANGE_COLUMN = re.compile(rf"{_NUM}\s?(?:–|—|-|to)\s?{_NUM}\s\((?:[^()]*\()?{_UNIT}\)", re.I)
+"""A table's range with the unit in its column's name: "165 – 173 (Rider height (cm))"."""
 _AT_MOST = re.compile(
     r"\b(?:up to|max(?:imum)?\.?(?: (?:load|weight|user weight|capacity))?:?|under|less than|no more than|below|"
     rf"at most|not over)\s?{_NUM}\s?{_UNIT}|"
@@ -255,6 +257,8 @@ def bounds(text: str) -> list[Bound]:
 
     for m in _RANGE.finditer(text):
         add(m.group(1), m.group(3), m.group(4), m, m.group(2))
+    for m in _RANGE_COLUMN.finditer(text):
+        add(m.group(1), m.group(2), m.group(3), m)
     for m in _AT_MOST.finditer(text):
         g = [x for x in m.groups() if x is not None]
         add(None, g[0], g[1], m)
@@ -430,7 +434,8 @@ _TIMED_QUESTION = re.compile(
     re.I,
 )
 _HOW_MUCH_IS = re.compile(
-    r"\bhow much (?:is|are|was|were|would|will|'s)\b(?![^?]*\b(?:weigh\w*|hold\w*|fit|carry|take|last|left|room)\b)",
+    r"\bhow much (?:is|are|was|were|would|will|'s|for|to)\b"
+    r"(?![^?]*\b(?:weigh\w*|hold\w*|fit|carry|take|last|left|room)\b)",
     re.I,
 )
 _PHRASED = frozenset({"load", "charging", "battery"})

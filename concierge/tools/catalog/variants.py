@@ -79,6 +79,35 @@ def named_values(question: str, variants: tuple[Variant, ...] | list[Variant]) -
             or own[value] & words
         ):
             out.add(value)
+    return out | _ranked_values(text, variants)
+
+
+_RANKED = re.compile(
+    r"\b(?:(bigger|larger|biggest|largest|longer|longest|higher|highest|stronger|strongest)"
+    r"|(smaller|smallest|shorter|shortest|lower|lowest|weaker|weakest))\b(?!\s+than\b)\s+(\w+)",
+    re.I,
+)
+"""A version by the rank of its measure: "with the bigger battery", "the smaller one"; "bigger than" compares."""
+_ANY_OPTION = frozenset({"one", "ones", "version", "versions", "model", "size", "option"})
+
+
+def _ranked_values(text: str, variants: tuple[Variant, ...] | list[Variant]) -> set[str]:
+    """The highest or lowest value of a measured option the question ranks by name ("the bigger battery" of
+    "418 Wh" and "625 Wh"), or of the only measured option ("the smaller one")."""
+    measured: dict[str, list[tuple[float, str]]] = {}
+    for option in dict.fromkeys(n for v in variants for n, _ in v.options):
+        values = list(dict.fromkeys(x for v in variants for n, x in v.options if n == option))
+        found = [_MEASURE.match(x.strip()) for x in values]
+        if len(values) > 1 and all(found) and len({m.group(3).casefold() for m in found if m}) == 1:
+            measured[option] = [(_number(m.group(1)), x) for m, x in zip(found, values, strict=True) if m]
+    out = set()
+    for m in _RANKED.finditer(text):
+        word = stem(m.group(3))
+        options = [o for o in measured if word in {stem(w) for w in _WORD.findall(o.casefold())}]
+        if not options and m.group(3) in _ANY_OPTION and len(measured) == 1:
+            options = list(measured)
+        for option in options:
+            out.add((max if m.group(1) else min)(measured[option])[1])
     return out
 
 
@@ -155,6 +184,8 @@ _WORD_SIZE = re.compile(
     re.I,
 )
 _LETTER_CONTEXT = re.compile(r"\b(?:in|size|an?|the)\s*$", re.I)
+_ROW_KEY = re.compile(r"(?:^|:\s)(XXS|XS|S|M|L|XL|XXL|XXXL|[2-5]XL):\s", re.M)
+"""A size as a size chart's row names it in an answer: "For 178 cm: M: 54 (Seat tube (cm)), ..."."""
 
 
 def _words_of(values: list[str]) -> set[str]:
@@ -283,6 +314,13 @@ def chosen_values(
             by_option.pop(option, None)
     order = list(dict.fromkeys(n for x in variants for n, _ in x.options))
     return [by_option[o] for o in order if o in by_option]
+
+
+def answered_values(answer: str, variants: tuple[Variant, ...] | list[Variant]) -> list[str]:
+    """The option values an answer chose ("For 178 cm: M: ..." of a size chart, "the 625 Wh version"), so "do
+    you have that one in stock?" asks of it; none when the answer names two values of one option (a list)."""
+    said = _ROW_KEY.sub(lambda m: f" size {m.group(1)} ", answer)
+    return chosen_values(said, variants)
 
 
 def carried_phrase(question: str, variants: tuple[Variant, ...] | list[Variant], chosen: list[str]) -> str:

@@ -1462,6 +1462,8 @@ def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
     that measure."""
     if len(reading.asked) != 1:
         return None
+    if any(a.name in ("price", "stock") for a in asked_attributes(reading.words, reading.names)):
+        return None  # "do you have the GR2 in M / 54 cm in stock?": the version's figure is no customer's
     facts = _FACTS.search(reading.text)
     said = reading.text[: facts.start()] if facts else reading.text
     for name in sorted(reading.asked + reading.others, key=len, reverse=True):
