@@ -447,3 +447,5 @@ def test_the_version_an_answer_chose_is_what_that_one_means() -> None:
     assert answered_values(chart_row, frames) == ["M / 54 cm"]
     listed = "Available in: S / 51 cm at 1500.00 EUR; M / 54 cm at 1500.00 EUR [1]"
     assert answered_values(listed, frames) == [], "a list chooses none"
+    seats = [Variant(m, (("Mount", f"{m} mount"),), Decimal(99), "EUR", 1) for m in ("Carrier", "Frame")]
+    assert answered_values("It also works on bikes without a carrier [1].", seats) == [], "a mention is no pick"

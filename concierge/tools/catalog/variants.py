@@ -184,7 +184,7 @@ _WORD_SIZE = re.compile(
     re.I,
 )
 _LETTER_CONTEXT = re.compile(r"\b(?:in|size|an?|the)\s*$", re.I)
-_ROW_KEY = re.compile(r"(?:^|:\s)(XXS|XS|S|M|L|XL|XXL|XXXL|[2-5]XL):\s", re.M)
+_ROW_KEY = re.compile(r"^(XXS|XS|S|M|L|XL|XXL|XXXL|[2-5]XL):\s", re.M)
 """A size as a size chart's row names it in an answer: "For 178 cm: M: 54 (Seat tube (cm)), ..."."""
 
 
@@ -316,10 +316,18 @@ def chosen_values(
     return [by_option[o] for o in order if o in by_option]
 
 
+_PICKED_FOR = re.compile(r"^For [^:]*\d[^:]*: ")
+"""How an answer that picks a version for the customer's figure begins: "For 178 cm: "."""
+
+
 def answered_values(answer: str, variants: tuple[Variant, ...] | list[Variant]) -> list[str]:
-    """The option values an answer chose ("For 178 cm: M: ..." of a size chart, "the 625 Wh version"), so "do
-    you have that one in stock?" asks of it; none when the answer names two values of one option (a list)."""
-    said = _ROW_KEY.sub(lambda m: f" size {m.group(1)} ", answer)
+    """The option values an answer picked for the customer's figure ("For 178 cm: M: ..." of a size chart), so
+    "do you have that one in stock?" asks of it. Values an answer merely mentions ("works without a carrier")
+    choose nothing, nor does a pick naming two values of one option."""
+    picked = _PICKED_FOR.match(answer)
+    if picked is None:
+        return []
+    said = _ROW_KEY.sub(lambda m: f" size {m.group(1)} ", answer[picked.end() :])
     return chosen_values(said, variants)
 
 
