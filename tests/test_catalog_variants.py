@@ -448,4 +448,5 @@ def test_the_version_an_answer_chose_is_what_that_one_means() -> None:
     listed = "Available in: S / 51 cm at 1500.00 EUR; M / 54 cm at 1500.00 EUR [1]"
     assert answered_values(listed, frames) == [], "a list chooses none"
     seats = [Variant(m, (("Mount", f"{m} mount"),), Decimal(99), "EUR", 1) for m in ("Carrier", "Frame")]
-    assert answered_values("It also works on bikes without a carrier [1].", seats) == [], "a mention is no pick"
+    absent = "It also works on bikes without a carrier [1]."
+    assert answered_values(absent, seats) == [], "a version said to be absent is no pick"

@@ -447,3 +447,21 @@ def test_a_cited_page_about_an_item_makes_it_what_it_means_next() -> None:
     assert focus is not None and focus["id"] == "catalog:service:OH" and focus["origin"] == "answer"
     state["retrieved"][0]["metadata"]["about"] = []  # a page about no item in particular gives no focus
     assert previous_focus(state, words) is None
+
+
+def test_a_name_with_a_size_number_is_named_without_it_or_before_a_full_stop() -> None:
+    """ "the Pika" of the only "Cinder Pika 78" (customers leave the size number out when no sibling needs it);
+    "the Ridge 88." at a sentence's end names the 88, not the 96."""
+    from types import SimpleNamespace
+
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    def product(sku: str, name: str) -> SimpleNamespace:
+        return SimpleNamespace(sku=sku, name=name, category="Skis", brand=None, model_number=None, tags=[])
+
+    words = Vocabulary.build(
+        1, [product("p78", "Cinder Pika 78"), product("r88", "Talus Ridge 88"), product("r96", "Talus Ridge 96")], []
+    )
+    assert words.best_named("is the pika on sale?").key == "p78"
+    assert words.best_named("hey, looking at the talus ridge 88. im 6'2, what length?").key == "r88"
+    assert words.best_named("is the ridge any good?") is None, "two Ridges: the number is needed"

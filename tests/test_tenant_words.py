@@ -278,3 +278,11 @@ def test_how_much_for_an_item_asks_its_price() -> None:
     assert asked_attributes("how much for the city bike with the bigger battery")[0].name == "price"
     assert asked_attributes("how much to fix a flat tyre?")[0].name == "price"
     assert asked_attributes("how much for it to hold 20 litres?")[0].name != "price"
+
+
+def test_a_noun_in_ance_meets_its_adjective() -> None:
+    from concierge.tools.analysis.text import stems
+
+    assert stems("pregnancy") == stems("pregnant")
+    assert stems("the distance") == stems("how distant")
+    assert stems("totally straight") == stems("straight"), "an intensifier asks nothing"

@@ -65,8 +65,8 @@ def stem_words(words: list[str], algorithm: str = "english") -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """One word's English stem, accents folded; a noun in "-ance"/"-ence" meets its adjective. Cached: the pure-Python stemmer costs ~0.3 ms a word, and
-    sources repeat their words turn after turn."""
+    """One word's English stem, accents folded; a noun in "-ance"/"-ence" meets its adjective. Cached: the
+    pure-Python stemmer costs ~0.3 ms a word, and sources repeat their words turn after turn."""
     out = stem_words([fold(word)])[0]
     # "pregnancy" and "pregnant", "distance" and "distant": the stemmer leaves "-anc"/"-enc" beside "-ant"/"-ent"
     return f"{out[:-1]}t" if out.endswith(("anc", "enc")) else out

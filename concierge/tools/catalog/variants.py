@@ -316,19 +316,19 @@ def chosen_values(
     return [by_option[o] for o in order if o in by_option]
 
 
+_NEGATED = re.compile(r"\b(?:without|no|not|never|nor)\s+(?:an?\s+|the\s+|any\s+)?[^\W\d_]+", re.I)
+"""A value an answer says is not there ("works without a carrier") is no version it chose."""
 _PICKED_FOR = re.compile(r"^For [^:]*\d[^:]*: ")
 """How an answer that picks a version for the customer's figure begins: "For 178 cm: "."""
 
 
 def answered_values(answer: str, variants: tuple[Variant, ...] | list[Variant]) -> list[str]:
-    """The option values an answer picked for the customer's figure ("For 178 cm: M: ..." of a size chart), so
-    "do you have that one in stock?" asks of it. Values an answer merely mentions ("works without a carrier")
-    choose nothing, nor does a pick naming two values of one option."""
+    """The option values an answer chose, so "do you have that one in stock?" asks of them: a size chart's row it
+    picked for the customer's figure ("For 178 cm: M: ..."), or the one version it names; not one it says is not
+    there ("works without a carrier"), nor any when it names two values of one option (a list)."""
     picked = _PICKED_FOR.match(answer)
-    if picked is None:
-        return []
-    said = _ROW_KEY.sub(lambda m: f" size {m.group(1)} ", answer[picked.end() :])
-    return chosen_values(said, variants)
+    said = _ROW_KEY.sub(lambda m: f" size {m.group(1)} ", answer[picked.end() :] if picked else answer)
+    return chosen_values(_NEGATED.sub(" ", said), variants)
 
 
 def carried_phrase(question: str, variants: tuple[Variant, ...] | list[Variant], chosen: list[str]) -> str:

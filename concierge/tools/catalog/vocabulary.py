@@ -67,8 +67,9 @@ which start with their number and measure something."""
 
 
 def _numbers(text: str) -> list[str]:
-    """The standalone numbers of a name ("Cub 15" -> 15): part of how customers say it, not in `_terms`."""
-    return re.findall(r"(?<![\w.,-])\d+(?![\w.,-])", text)
+    """The standalone numbers of a name ("Cub 15" -> 15): part of how customers say it, not in `_terms`. A
+    sentence's full stop or a list's comma after one ends it ("the Ridge 88. I'm 6'2"); "1.5" is no 1 and 5."""
+    return re.findall(r"(?<![\w.,-])\d+(?![\w-]|[.,]\d)", text)
 
 
 _ROMAN = frozenset({"ii", "iv", "vi", "ix", "xi"})
@@ -305,6 +306,11 @@ class Vocabulary:
             owned += [n for n in self._name_numbers[i] if n in said_numbers and len(self._number_postings[n]) == 1]
             # A model's mark and one more word that leave no other name ("the Z50 II", "T3 Pro") are its own too.
             marked = bool(marks) and len(matched) >= 2
+            if owned and not sibling and self._name_numbers[i]:
+                # "the Pika" of the "Cinder Pika 78", its only Pika: a size number customers leave out when no
+                # sibling needs it
+                numbers = sum(self._idf[n] for n in self._name_numbers[i] if n not in said_numbers)
+                share = max(share, round(got / (total - numbers), 6)) if total > numbers else share
             own = bool(owned) or share >= MOSTLY or sibling or marked
             distinctive = sharing == {i} and own
             # Two things only this name has ("the Cub 15" of the "Voltline Cub 15 Practice Amp") name it, however
