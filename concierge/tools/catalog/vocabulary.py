@@ -306,9 +306,9 @@ class Vocabulary:
             owned += [n for n in self._name_numbers[i] if n in said_numbers and len(self._number_postings[n]) == 1]
             # A model's mark and one more word that leave no other name ("the Z50 II", "T3 Pro") are its own too.
             marked = bool(marks) and len(matched) >= 2
-            if owned and not sibling and self._name_numbers[i]:
+            if owned and set(owned) == set(matched) and not sibling and self._name_numbers[i]:
                 # "the Pika" of the "Cinder Pika 78", its only Pika: a size number customers leave out when no
-                # sibling needs it
+                # sibling needs it (words other names share, "Brightwave ... Combo", are no such name)
                 numbers = sum(self._idf[n] for n in self._name_numbers[i] if n not in said_numbers)
                 share = max(share, round(got / (total - numbers), 6)) if total > numbers else share
             own = bool(owned) or share >= MOSTLY or sibling or marked
