@@ -286,3 +286,206 @@ async def test_square_appointment_services_with_a_duration_are_services(tools: T
     assert (visit.name, visit.duration_minutes, visit.price) == ("Maintenance Visit", 60, Decimal("45.00"))
     assert "Small tank: 45.00." in visit.description
     assert "Large tank: 65.00, 90 min." in visit.description, "an option's own duration is said"
+
+
+ECWID_COLUMNS = (
+    "type|product_internal_id|product_sku|product_name|product_price|product_compare_to_price|"
+    "product_is_inventory_tracked|product_quantity|product_is_available|product_description|product_category_1|"
+    "product_category_2|product_brand|product_subtitle|product_weight|product_option_name|product_option_type|"
+    "product_option_value|product_option_markup|product_variation_option_Size|product_variation_option_Colour|"
+    "product_variation_sku|url"
+).split("|")
+
+
+def _ecwid(*rows: dict[str, str]) -> bytes:
+    """An Ecwid product export: its header, then each row with the cells it gives (the rest empty)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, ECWID_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def _product_row(internal_id: str, sku: str, name: str, price: str, **cells: str) -> dict[str, str]:
+    return {"type": "product", "product_internal_id": internal_id, "product_sku": sku, "product_name": name} | {
+        "product_price": price,
+        "product_is_available": "true",
+        **cells,
+    }
+
+
+def _option_row(internal_id: str, sku: str, name: str, kind: str, value: str, markup: str) -> dict[str, str]:
+    """An option row: the option's name, type, one of its values and that value's price modifier."""
+    return {"type": "product_option", "product_internal_id": internal_id, "product_sku": sku} | {
+        "product_option_name": name,
+        "product_option_type": kind,
+        "product_option_value": value,
+        "product_option_markup": markup,
+    }
+
+
+def _variation_row(internal_id: str, sku: str, price: str, stock: str, own_sku: str, **choice: str) -> dict[str, str]:
+    """A variation row: its option values, its own SKU, price and stock (in the product's columns, as Ecwid
+    writes them), its product named by the ids it repeats."""
+    return {"type": "product_variation", "product_internal_id": internal_id, "product_sku": sku} | {
+        "product_price": price,
+        "product_is_inventory_tracked": "true",
+        "product_quantity": stock,
+        "product_variation_sku": own_sku,
+        **{f"product_variation_option_{k}": v for k, v in choice.items()},
+    }
+
+
+ECWID = _ecwid(
+    _product_row(
+        "501",
+        "TEE",
+        "Harbour Tee",
+        "25.00",
+        product_is_inventory_tracked="true",
+        product_quantity="6",
+        product_description="<p>Organic <strong>cotton</strong> tee.</p>",
+        product_category_1="Clothing",
+        product_category_2="Clothing/Tops",
+        product_brand="Harbour",
+        product_subtitle="Relaxed fit",
+        product_weight="0.2",
+        url="https://shop.example/Harbour-Tee-p501",
+    ),
+    _option_row("501", "TEE", "Size", "SIZE", "S", "0.00"),
+    _option_row("501", "TEE", "Size", "SIZE", "M", "0.00"),
+    _option_row("501", "TEE", "Size", "SIZE", "XL", "3.00"),
+    _option_row("501", "TEE", "Colour", "SWATCHES", "Sea blue", "0.00"),
+    _option_row("501", "TEE", "Gift wrap", "CHECKBOXES", "Gift wrap", "4.50"),
+    _variation_row("501", "TEE", "25.00", "4", "TEE-S", Size="S", Colour="Sea blue"),
+    _variation_row("501", "TEE", "27.00", "0", "TEE-M", Size="M", Colour="Sea blue"),
+    _variation_row("501", "TEE", "", "2", "TEE-XL", Size="XL", Colour="Sea blue"),
+    _product_row(
+        "502",
+        "MUG",
+        "Tide Mug",
+        "12.00",
+        product_compare_to_price="15.00",
+        product_is_inventory_tracked="true",
+        product_quantity="7",
+        product_category_1="Kitchen",
+        product_brand="Harbour",
+    ),
+    _product_row(
+        "503", "ENGRAVE", "Engraving", "10.00", product_is_inventory_tracked="false", product_category_1="Services"
+    ),
+    _option_row("503", "ENGRAVE", "Font", "RADIOBUTTONS", "Block", "0.00"),
+    _option_row("503", "ENGRAVE", "Font", "RADIOBUTTONS", "Script", "5.00"),
+    _product_row(
+        "504",
+        "CAP",
+        "Storm Cap",
+        "19.00",
+        product_is_available="false",
+        product_is_inventory_tracked="true",
+        product_quantity="3",
+    ),
+    _variation_row("504", "CAP", "19.00", "3", "CAP-GRY", Colour="Grey"),
+    _variation_row("999", "GONE", "9.00", "1", "GONE-S", Size="S"),
+)
+
+
+async def test_ecwid_export_imports_products_with_their_variations(tools: Toolbox) -> None:
+    assert detect(ECWID_COLUMNS) == "ecwid"
+    assert detect(["Type", "Product SKU", "Product Name", "Price"]) is None, "a plain list's columns are no export"
+    await add_tenant(tools, "harbour", currency="AUD")
+    body = (await import_catalog(tools.db, "harbour", ECWID, "products.csv")).as_dict()
+    assert body["format"] == "ecwid"
+    assert (body["accepted"], body["created"]) == (3, 3)
+    assert body["accepted_by_kind"] == {"products": 3}
+    assert body["variants"] == {"accepted": 3, "created": 3, "updated": 0, "removed": 0}
+    rejected = {r["row"]: r["reason"] for r in body["rejected"]}
+    assert rejected == {17: "variation of no product: no product row with product_internal_id '999' in the file"}
+    skipped = {r["row"]: r["reason"] for r in body["skipped"]}
+    assert skipped == {
+        15: "'Storm Cap' is disabled in the shop: not for sale",
+        16: "variant of 'Storm Cap', which is disabled in the shop",
+    }
+    # Every data row is accounted for: a product, an option read with its product, a variant, rejected or skipped.
+    products, options, variants = {2, 11, 12}, {3, 4, 5, 6, 7, 13, 14}, {8, 9, 10}
+    assert products | options | variants | set(rejected) | set(skipped) == set(range(2, 18))
+
+    async with tools.db.session() as s:
+        skus = set(await s.scalars(select(Product.sku).where(Product.tenant_id == "harbour")))
+    assert skus == {"TEE", "MUG", "ENGRAVE"}, "keyed by product_sku; the disabled product is not in the catalog"
+
+    tee = await _product(tools, "harbour", "TEE")
+    assert (tee.name, tee.brand, tee.category, tee.price, tee.stock) == (
+        "Harbour Tee",
+        "Harbour",
+        "Clothing",
+        Decimal("25.00"),
+        6,
+    )
+    assert tee.description == "Relaxed fit\nOrganic cotton tee.", "the subtitle, then the HTML description as text"
+    variants = await _variants(tools, "harbour", "TEE")
+    assert [(v.sku, v.options, v.price, v.stock) for v in variants] == [
+        ("TEE-S", {"Size": "S", "Colour": "Sea blue"}, Decimal("25.00"), 4),
+        ("TEE-M", {"Size": "M", "Colour": "Sea blue"}, Decimal("27.00"), 0),
+        ("TEE-XL", {"Size": "XL", "Colour": "Sea blue"}, Decimal("28.00"), 2),
+    ], "a variation without a price of its own costs its product's price plus its options' markups (+3.00)"
+
+    mug = await _product(tools, "harbour", "MUG")
+    assert (mug.price, mug.regular_price, mug.stock, mug.category) == (
+        Decimal("12.00"),
+        Decimal("15.00"),
+        7,
+        "Kitchen",
+    )
+    assert "costs 12.00 AUD (on sale, regular price 15.00 AUD)" in await _said(tools, "harbour", "MUG")
+
+    engraving = await _product(tools, "harbour", "ENGRAVE")
+    assert (engraving.price, engraving.stock) == (Decimal("10.00"), None), "add-on options do not change the price"
+    assert await _variants(tools, "harbour", "ENGRAVE") == []
+
+    ignored = {c["column"]: c["reason"] for c in body["ignored"]}
+    assert ignored["product_option_name"] == (
+        "read in part: options no variation combines (add-ons, priced by their markup) are not read, the catalog "
+        "has no place for them: 'Harbour Tee' (Gift wrap), 'Engraving' (Font)"
+    ), "the add-on option rows are reported once, not rejected row by row"
+    assert ignored["product_option_markup"].startswith("read only for a variation without a price")
+    assert ignored["product_category_2"].startswith("read only where an earlier category column is empty")
+    assert ignored["product_weight"] == ignored["url"] == "not read: the catalog has no place for it"
+    for read in (
+        "type",
+        "product_internal_id",
+        "product_sku",
+        "product_name",
+        "product_price",
+        "product_compare_to_price",
+        "product_is_inventory_tracked",
+        "product_quantity",
+        "product_is_available",
+        "product_description",
+        "product_category_1",
+        "product_brand",
+        "product_subtitle",
+        "product_option_value",
+        "product_variation_option_Size",
+        "product_variation_option_Colour",
+        "product_variation_sku",
+    ):
+        assert read not in ignored, read
+
+    again = (await import_catalog(tools.db, "harbour", ECWID, "products.csv")).as_dict()
+    assert (again["created"], again["updated"]) == (0, 3)
+    assert again["variants"] == {"accepted": 3, "created": 0, "updated": 3, "removed": 0}
+
+
+async def test_ecwid_stock_not_tracked_is_not_stated(tools: Toolbox) -> None:
+    await add_tenant(tools, "harbour", currency="AUD")
+    # An earlier import (a plain list) stored a count of 0 for the engraving.
+    await import_catalog(tools.db, "harbour", _csv("SKU|Name|Price|Stock", "ENGRAVE|Engraving|10.00|0"), "list.csv")
+    assert (await _product(tools, "harbour", "ENGRAVE")).stock == 0
+
+    await import_catalog(tools.db, "harbour", ECWID, "products.csv")
+    assert (await _product(tools, "harbour", "ENGRAVE")).stock is None, "product_is_inventory_tracked false"
+    said = await _said(tools, "harbour", "ENGRAVE")
+    assert "out of stock" not in said and "in stock" not in said, said
+    # A tracked count of 0 is still said.
+    assert "currently out of stock" in await _said(tools, "harbour", "TEE")

@@ -450,3 +450,11 @@ def test_the_version_an_answer_chose_is_what_that_one_means() -> None:
     seats = [Variant(m, (("Mount", f"{m} mount"),), Decimal(99), "EUR", 1) for m in ("Carrier", "Frame")]
     absent = "It also works on bikes without a carrier [1]."
     assert answered_values(absent, seats) == [], "a version said to be absent is no pick"
+
+
+def test_a_size_word_before_a_word_that_asks_nothing_is_a_size() -> None:
+    from concierge.tools.catalog.variants import named_values
+
+    helmets = [Variant(s, (("Size", s),), Decimal(99), "USD", n) for s, n in (("S", 2), ("M", 3), ("L", 0))]
+    assert named_values("is the orbit helmet in large in stock?", helmets) == {"L"}
+    assert named_values("do you have a large choice of helmets?", helmets) == set()

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from concierge.tools.analysis.text import everyday_stems
-from concierge.tools.llm.local import CLARIFY, DECLINE, LocalAnswerer, compose_answer
+from concierge.tools.llm.local import CLARIFY, DECLINE, LocalAnswerer, compose_answer, sentences
 from concierge.tools.llm.prompts import Header, SourceBlock, format_block, parse_context, render_system_prompt
 from concierge.tools.tokens import count_tokens
 
@@ -1335,3 +1335,20 @@ def test_a_size_chart_whose_column_names_the_unit_picks_the_row_holding_the_cust
     assert answer.startswith("For 175 cm: M:"), answer
     stock = compose_answer("Do you have the Trail X in M / 54 cm in stock?", blocks, header=header)
     assert not stock.startswith(("Yes", "No")), stock
+
+
+def test_a_height_in_feet_and_inches_picks_the_row_of_a_two_column_chart() -> None:
+    """ "I'm 6'2, 210 lbs": the height is the figure the chart's rows range over (the weight only one line's), and
+    a two-column table's rows ("5'9\\" – 6'0\\"": 177 cm) are lines of their own, never one run-on sentence."""
+    chart = (
+        "Most skiers end up with a ski between chin and nose height.\n"
+        "| Your height | Length |\n|---|---|\n"
+        "| under 5'5\" | 163 cm |\n| 5'5\" – 5'9\" | 170 cm |\n| 5'9\" – 6'0\" | 177 cm |\n| over 6'0\" | 184 cm |\n"
+        "If you weigh over 200 lbs, go one length up.\n"
+    )
+    assert "5'5\" – 5'9\": 170 cm" in sentences(chart)
+    blocks = [SourceBlock(1, "ridge (Which length?) — about Ridge 88", chart)]
+    header = Header(question=None, focus=["Ridge 88"], items=["Ridge 88"])
+    answer = compose_answer("looking at the ridge 88. im 6'2, 210 lbs. what length?", blocks, header=header)
+    assert "184 cm" in answer and answer.startswith("For 74 inches"), answer
+    assert "170 cm" in compose_answer("I'm 5' 7\", which length of the Ridge 88?", blocks, header=header)

@@ -170,9 +170,22 @@ def unit_of(spelling: str) -> str | None:
 _WORD_AFTER = re.compile(r"\s+[a-z]", re.I)
 
 
+_FEET_INCHES = re.compile(
+    r"(?<![\w.])([1-9])\s?(?:'|’|ft\.?|feet|foot)\s?(1[01]|\d)(?:\s?(?:\"|”|''|inch(?:es)?\b|in\b\.?))?(?![\d.,]\d)",
+    re.I,
+)
+"""A height as Americans write it: "6'2", "5' 9\"", "5 ft 10 in"."""
+
+
+def feet_inches(text: str) -> str:
+    """`text` with heights in feet and inches as inches ("6'2" -> "74 inches"), so they compare with ranges."""
+    return _FEET_INCHES.sub(lambda m: f"{int(m.group(1)) * 12 + int(m.group(2))} inches", text)
+
+
 def quantities(text: str) -> list[Quantity]:
     """Every number-with-unit in `text`: "40 liters", "3.5 lbs", "-10°F", "80 inches" ("33 in stock" is none),
-    and rates of things per unit of time ("1,100 stitches per minute")."""
+    "6'2" (74 inches), and rates of things per unit of time ("1,100 stitches per minute")."""
+    text = feet_inches(text)
     found = []
     for m in _QUANTITY.finditer(text):
         unit = unit_of(m.group(2))
@@ -236,7 +249,8 @@ class Bound:
 
 
 def bounds(text: str) -> list[Bound]:
-    """The ranges a line states: what a size, a clip or a bed is for ("for dogs up to 20 kg")."""
+    """The ranges a line states: what a size, a clip or a bed is for ("for dogs up to 20 kg", "5'9\" – 6'0\"")."""
+    text = feet_inches(text)
     out: list[Bound] = []
     taken: list[tuple[int, int]] = []
 
@@ -673,7 +687,12 @@ def document_lines(text: str) -> list[str]:
     """A document's lines with its spec lines made plain: table rows as "Key: value" (the rows of a table of
     several items as one line per figure naming its item, see `item_row`), leader dots ("Weight ...... 7 kg")
     as a colon, header rows and rules dropped."""
-    out: list[str] = []
+    return [line for line, _ in marked_lines(text)]
+
+
+def marked_lines(text: str) -> list[tuple[str, bool]]:
+    """`document_lines`, each with whether it was a table's row (a line of its own, never a wrapped sentence's)."""
+    out: list[tuple[str, bool]] = []
     raws = text.splitlines()
     header: list[str] | None = None
     for i, raw in enumerate(raws):
@@ -681,7 +700,7 @@ def document_lines(text: str) -> list[str]:
         if cells is None:
             header = None
             m = _LEADERS.match(raw)
-            out.append(f"{m.group(1).rstrip()}: {m.group(2)}" if m else raw)
+            out.append((f"{m.group(1).rstrip()}: {m.group(2)}" if m else raw, False))
             continue
         if not cells:
             continue
@@ -690,9 +709,9 @@ def document_lines(text: str) -> list[str]:
             continue
         rows = item_row(cells, header)
         if rows is not None:
-            out.extend(rows)
+            out.extend((row, True) for row in rows)
         elif len(cells) >= 2:
-            out.append(f"{cells[0]}: {_row_values(cells[1:], header)}")
+            out.append((f"{cells[0]}: {_row_values(cells[1:], header)}", True))
     return out
 
 

@@ -4,7 +4,7 @@ Re-importing updates rows in place, keyed by product `sku`, service `code` and s
 same file twice changes nothing and a corrected file fixes what it names. Columns a file leaves out keep their
 stored values (a price list without a stock column does not zero the stock).
 
-Shop exports (Shopify, WooCommerce, Lightspeed eCom, Square and alike, recognised by their headers) bring products
+Shop exports (Shopify, WooCommerce, Lightspeed eCom, Square, Ecwid and alike, known by their headers) bring products
 with variants: each variant row is kept as a `ProductVariant` (updated in place by its SKU, else by its option
 values), and the product's price is its lowest variant price, its stock their sum (not stated when the export
 says a version's stock is not tracked). A plain CSV that lists a product's versions as rows sharing its `Handle`
@@ -417,7 +417,7 @@ class ImportReport:
     """Rows with nothing to import (an export's extra image rows, draft products), each with the reason."""
     variants: VariantCounts = field(default_factory=VariantCounts)
     format: str | None = None
-    """The shop export recognised by its header (shopify, woocommerce, grouped, lightspeed, square), if any."""
+    """The shop export recognised by its header (shopify, woocommerce, grouped, lightspeed, square, ecwid), if any."""
     accepted_by_kind: dict[str, int] = field(default_factory=dict)
     """How many rows of each kind were imported (a booking system's list: its services and its products)."""
     ignored: list["IgnoredColumn"] = field(default_factory=list)

@@ -16,17 +16,26 @@ item library (`Reference Handle`, `Item Name`, `Variation Name`, `Option Name 1`
 Price`, `Item Type`, `Current Quantity <location>`). A version whose stock is not tracked has stock None (not
 stated), never 0; a Square appointment service with a duration is a service row (`KIND`), and `unread` names the
 columns these formats leave unread, each with the reason.
+
+An Ecwid product export (`type`, `product_internal_id`, `product_sku`, `product_name`, ...) gives each product a
+`product` row, then `product_option` rows (one per value of an option: `product_option_name`/`_value`, a price
+`product_option_markup`) and `product_variation` rows (a combination of option values in the
+`product_variation_option_<Option>` columns, with its own `product_variation_sku`, `product_price` and
+`product_quantity`), each repeating its product's `product_internal_id` and `product_sku`. The variations are the
+product's variants; options no variation combines (add-ons priced by their markup) have no place in the catalog and
+`unread` names them once.
 """
 
 import html
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any, Literal
 
-ShopFormat = Literal["shopify", "woocommerce", "grouped", "lightspeed", "square"]
-POS_FORMATS = ("lightspeed", "square")
+ShopFormat = Literal["shopify", "woocommerce", "grouped", "lightspeed", "square", "ecwid"]
+POS_FORMATS = ("lightspeed", "square", "ecwid")
 """Formats read with every column accounted for (`unread`) and with rows of other kinds than products (`KIND`)."""
 
 REJECTED = "_rejected"
@@ -49,9 +58,15 @@ def norm(column: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", column.strip().lower()).strip("_")
 
 
+_ECWID_OWN = frozenset({"product_variation_sku", "product_option_name", "product_is_inventory_tracked"})
+"""Columns only an Ecwid export has (with `type` and `product_name`, which a plain list may have too)."""
+
+
 def detect(columns: Iterable[str]) -> ShopFormat | None:
     """Which shop exported a CSV, from its header row."""
     have = {norm(c) for c in columns if c}
+    if {"type", "product_name"} <= have and have & {"product_internal_id", *_ECWID_OWN}:
+        return "ecwid"
     if language(have) and {"internal_id", "internal_variant_id"} & have:
         return "lightspeed"
     if {"item_name", "variation_name"} <= have and {"reference_handle", "token"} & have:
@@ -178,6 +193,8 @@ def read(
         return _lightspeed(normed)
     if shop == "square":
         return _square(normed)
+    if shop == "ecwid":
+        return _ecwid(normed, {norm(k): k for k in rows[0][1] if k} if rows else {})
     return _woocommerce(normed, today or date.today()) if shop == "woocommerce" else _grouped(normed)
 
 
@@ -661,6 +678,185 @@ def _square(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str,
     return out
 
 
+# Ecwid: a product's row, then the rows of its options and of its variations.
+
+_ECWID_CHOICE = "product_variation_option_"
+"""The start of the columns of a variation's option values (`product_variation_option_Colour`)."""
+_ECWID_ENABLED = ("product_is_available", "product_is_enabled", "product_enabled")
+"""Whether Ecwid shows a product in the shop (disabled: not for sale)."""
+_ECWID_ROWS = ("product_option", "product_variation")
+
+
+class _EcwidProduct:
+    """A product row of an Ecwid export with the option and variation rows that belong to it."""
+
+    def __init__(self, pos: int, row: dict[str, Any]) -> None:
+        self.pos, self.row = pos, row
+        self.name = _get(row, "product_name")
+        self.key = _get(row, "product_sku") or self.name
+        self.options: list[tuple[int, dict[str, Any]]] = []
+        self.variations: list[tuple[int, dict[str, Any]]] = []
+
+    @property
+    def disabled(self) -> bool:
+        return _get(self.row, *_ECWID_ENABLED).lower() in _NO
+
+    def named(self) -> dict[str, str]:
+        """Its options' names, normalised to as written, in the order its option rows give them."""
+        out: dict[str, str] = {}
+        for _, r in self.options:
+            if name := _get(r, "product_option_name"):
+                out.setdefault(norm(name), name)
+        return out
+
+    def choices(self, written: dict[str, str]) -> list[tuple[str, str]]:
+        """The columns of its variations' option values, each with its option's name as its option rows spell it
+        (else as the header does: `product_variation_option_Lens index` -> "Lens index"), in its options' order."""
+        named = self.named()
+        order = list(named)
+        out = []
+        for column in (k for k in self.variations[0][1] if k.startswith(_ECWID_CHOICE)) if self.variations else ():
+            own = column[len(_ECWID_CHOICE) :]
+            out.append((column, named.get(own) or written.get(column, column)[len(_ECWID_CHOICE) :].strip() or own))
+        return sorted(out, key=lambda c: order.index(norm(c[1])) if norm(c[1]) in order else len(order))
+
+    def add_ons(self) -> list[str]:
+        """The names of its options no variation combines (add-ons, priced by their markup)."""
+        chosen = {
+            k[len(_ECWID_CHOICE) :] for _, r in self.variations for k in r if k.startswith(_ECWID_CHOICE) and _get(r, k)
+        }
+        return [name for own, name in self.named().items() if own not in chosen]
+
+
+def _ecwid_rows(rows: list[tuple[int, dict[str, Any]]]) -> tuple[list[_EcwidProduct], list[tuple[int, dict[str, Any]]]]:
+    """An Ecwid export's products, each with its option and variation rows, and the rows that are no product's
+    (rejected or skipped, with the reason). An option or variation row is its product's by the
+    `product_internal_id` it repeats, else its `product_sku`, else (a file that gives neither) the product above it."""
+    products: list[_EcwidProduct] = []
+    by_id: dict[str, _EcwidProduct] = {}
+    by_sku: dict[str, _EcwidProduct] = {}
+    members: list[tuple[int, dict[str, Any], str, _EcwidProduct | None]] = []
+    out: list[tuple[int, dict[str, Any]]] = []
+    for pos, row in rows:
+        kind = _get(row, "type").lower() or ("product" if _get(row, "product_name") else "")
+        if kind == "product":
+            product = _EcwidProduct(pos, row)
+            products.append(product)
+            if own := _get(row, "product_internal_id"):
+                by_id.setdefault(own, product)
+            if sku := _get(row, "product_sku"):
+                by_sku.setdefault(sku, product)
+        elif kind in _ECWID_ROWS:
+            members.append((pos, row, kind, products[-1] if products else None))
+        elif kind == "category":
+            out.append((pos, {SKIPPED: f"category {_get(row, 'category_path')!r}: nothing to import"}))
+        else:
+            reason = f"type: {_get(row, 'type')!r} is no row type of an Ecwid export" if kind else "type: missing"
+            out.append((pos, {REJECTED: reason, KEY: _get(row, "product_sku") or None}))
+    for pos, row, kind, above in members:
+        own, sku = _get(row, "product_internal_id"), _get(row, "product_sku")
+        owner = (by_id.get(own) if own else None) or (by_sku.get(sku) if sku else None)
+        if owner is None and not (own or sku):
+            owner = above
+        if owner is None:
+            where = (
+                f"product_internal_id {own!r}" if own else f"product_sku {sku!r}" if sku else "no product row above it"
+            )
+            what = "option" if kind == "product_option" else "variation"
+            reason = f"{what} of no product: {'no product row with ' if own or sku else ''}{where} in the file"
+            out.append((pos, {REJECTED: reason, KEY: _get(row, "product_variation_sku", "product_sku") or None}))
+            continue
+        (owner.options if kind == "product_option" else owner.variations).append((pos, row))
+    return products, out
+
+
+_MARKUP = re.compile(r"([+-]?\d+(?:\.\d+)?)\s*(%?)")
+
+
+def _ecwid_price(product: _EcwidProduct, row: dict[str, Any], options: list[tuple[str, str]]) -> str:
+    """A variation's price: its own, else (Ecwid's default) its product's price plus its options' markups."""
+    own = _get(row, "product_price")
+    base = _get(product.row, "product_price")
+    if own or not base:
+        return own
+    try:
+        price = Decimal(base)
+    except InvalidOperation:
+        return base
+    chosen = {(norm(n), v.casefold()) for n, v in options}
+    for _, r in product.options:
+        markup = _MARKUP.fullmatch(_get(r, "product_option_markup"))
+        if markup and (norm(_get(r, "product_option_name")), _get(r, "product_option_value").casefold()) in chosen:
+            step = Decimal(markup[1])
+            price += Decimal(base) * step / 100 if markup[2] else step
+    return str(price.quantize(Decimal("0.01")))
+
+
+def _ecwid(rows: list[tuple[int, dict[str, Any]]], written: dict[str, str]) -> list[tuple[int, dict[str, Any]]]:
+    """Ecwid: a product's `product` row, then its option and variation rows; a product is keyed by its
+    `product_sku` (else its name), each variation a variant with its own SKU, price and stock. A disabled
+    product (`product_is_available` false) is skipped with its rows; stock not tracked is not stated. `written`
+    maps the export's columns (normalised) to its header's spelling, which names the variations' options."""
+    products, out = _ecwid_rows(rows)
+    for product in products:
+        row, name = product.row, product.name
+        if product.disabled:
+            out.append((product.pos, {SKIPPED: f"{name!r} is disabled in the shop: not for sale", KEY: product.key}))
+            for pos, _ in product.options:
+                out.append((pos, {SKIPPED: f"option of {name!r}, which is disabled in the shop"}))
+            for pos, r in product.variations:
+                reason = f"variant of {name!r}, which is disabled in the shop"
+                out.append((pos, {SKIPPED: reason, KEY: _get(r, "product_variation_sku") or None}))
+            continue
+        levels = sorted(
+            (int(k.rsplit("_", 1)[1]), k) for k in row if re.fullmatch(r"product_category_\d+", k) and _get(row, k)
+        )
+        category = _get(row, levels[0][1]).rsplit("/", 1)[-1].strip()[:100] if levels else ""
+        sku = _get(row, "product_sku")
+        item: dict[str, Any] = {
+            KEY: product.key,
+            "sku": sku or None,
+            "name": name or None,
+            "description": descriptions(_get(row, "product_subtitle"), _get(row, "product_description")),
+            "brand": _get(row, "product_brand") or None,
+            "category": category or None,
+            # the product's own price, unless its variations give theirs (then its price is their lowest)
+            "price": _get(row, "product_price") or None,
+            "regular_price": _get(row, "product_compare_to_price") or None,
+            "stock": None,
+            "variants": [],
+        }
+        tracked = _get(row, "product_is_inventory_tracked").lower()
+        regular = _get(row, "product_compare_to_price")
+        if not product.variations:
+            stock, _ = ("", False) if tracked in _NO else _count(_get(row, "product_quantity"))
+            item["stock"] = stock or None
+            if tracked in _NO:
+                item[UNTRACKED] = True
+            out.append((product.pos, item))
+            continue
+        choices = product.choices(written)
+        seen: dict[tuple[tuple[str, str], ...], int] = {}
+        for pos, r in product.variations:
+            options = [(label, _get(r, column)) for column, label in choices if _get(r, column)]
+            own_sku = _get(r, "product_variation_sku")
+            if not options:
+                out.append((pos, {REJECTED: f"variant of {name!r} names no option value", KEY: own_sku or None}))
+                continue
+            if not _distinct(seen, options, pos, name, own_sku, out):
+                continue
+            untracked = (_get(r, "product_is_inventory_tracked").lower() or tracked) in _NO
+            stock, _ = ("", False) if untracked else _count(_get(r, "product_quantity"))
+            if untracked:
+                item[UNTRACKED] = True
+            price = _ecwid_price(product, r, options)
+            was = _get(r, "product_compare_to_price") or regular
+            item["variants"].append(_variant(pos, options, own_sku, price, stock, was))
+        out.append((product.pos, item))
+    out.sort(key=lambda x: x[0])
+    return out
+
+
 def unread(columns: Sequence[str], shop: ShopFormat, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[str, str]]:
     """The columns of a Lightspeed or Square export the import does not store, as (column, reason); `rows` are
     the file's rows as read."""
@@ -673,6 +869,8 @@ def unread(columns: Sequence[str], shop: ShopFormat, rows: list[tuple[int, dict[
         return any(_get(r, a) and _get(r, b) for r in table)
 
     out: list[tuple[str, str]] = []
+    if shop == "ecwid":
+        return _ecwid_unread(normed, [(pos, t) for (pos, _), t in zip(rows, table, strict=True)])
     if shop == "lightspeed":
         lang = language([n for _, n in normed]) or "en"  # in the header's order, as the rows are read
         read = {"internal_id", "visible", "brand", "price", "price_old", "stock_track", "stock_level", "sku"}
@@ -707,6 +905,63 @@ def unread(columns: Sequence[str], shop: ShopFormat, rows: list[tuple[int, dict[
         elif n.startswith("price_"):
             out.append((column, "not read: column 'Price' gives the price"))
         elif n not in read:
+            out.append((column, _why_unread(n, None)))
+    return out
+
+
+_ECWID_READ = frozenset(
+    {"type", "product_internal_id", "product_sku", "product_name", "product_subtitle", "product_description"}
+    | {"product_brand", "product_price", "product_compare_to_price", "product_is_inventory_tracked"}
+    | {"product_quantity", "product_variation_sku", "product_option_value", *_ECWID_ENABLED}
+)
+_LISTED = 5
+"""How many products a reason names before it counts the rest."""
+
+
+def _ecwid_unread(normed: list[tuple[str, str]], rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[str, str]]:
+    """The columns of an Ecwid export the import does not store, as (column, reason); its add-on options (options
+    no variation combines) are named once, on `product_option_name`."""
+    products, _ = _ecwid_rows(rows)
+    kept = [p for p in products if not p.disabled]
+    levels = sorted((int(n.rsplit("_", 1)[1]), n) for _, n in normed if re.fullmatch(r"product_category_\d+", n))
+    out: list[tuple[str, str]] = []
+    for column, n in normed:
+        if n.startswith(_ECWID_CHOICE) or n in _ECWID_READ:
+            continue
+        if n in (k for _, k in levels):
+            earlier = [k for _, k in levels[: [k for _, k in levels].index(n)]]
+            if any(_get(p.row, n) and any(_get(p.row, k) for k in earlier) for p in kept):
+                out.append(
+                    (column, "read only where an earlier category column is empty: a product's first category is kept")
+                )
+        elif n == "product_option_name":
+            add_ons = [(p.name, names) for p in kept if (names := p.add_ons())]
+            if add_ons:
+                named = [f"{name!r} ({', '.join(names)})" for name, names in add_ons[:_LISTED]]
+                more = f" and {len(add_ons) - _LISTED} more" if len(add_ons) > _LISTED else ""
+                out.append(
+                    (
+                        column,
+                        "read in part: options no variation combines (add-ons, priced by their markup) are not read, "
+                        f"the catalog has no place for them: {', '.join(named)}{more}",
+                    )
+                )
+        elif n == "product_option_markup":
+            priced = [
+                p
+                for p in kept
+                for _, r in p.variations
+                if not _get(r, "product_price") and _get(p.row, "product_price")
+            ]
+            if priced:
+                out.append((column, "read only for a variation without a price: its product's price plus its markups"))
+            elif any(
+                (m := _MARKUP.fullmatch(_get(r, "product_option_markup"))) and Decimal(m[1])
+                for p in kept
+                for _, r in p.options
+            ):
+                out.append((column, "not read: each variation gives its own price"))
+        else:
             out.append((column, _why_unread(n, None)))
     return out
 

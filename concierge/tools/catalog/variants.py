@@ -228,7 +228,13 @@ def _asked_sizes(question: str, own: set[str] = frozenset()) -> list[str]:
         elif _LETTER_CONTEXT.search(question[: m.start()]):
             following = re.match(r"\s*([^\W\d_]+)", after)
             # A word after it that is no word of the product's name describes something else ("a single origin").
-            if following is None or stem(following.group(1)) in {stem(w) for w in own} or m.re is _LETTER_SIZE:
+            # A word that asks nothing after it ("in large in stock?") leaves it a size.
+            if (
+                following is None
+                or following.group(1).casefold() in STOPWORDS
+                or stem(following.group(1)) in {stem(w) for w in own}
+                or m.re is _LETTER_SIZE
+            ):
                 out.append(m.group(1))
     return out
 

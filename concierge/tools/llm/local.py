@@ -43,8 +43,8 @@ from concierge.tools.analysis.units import (
     asked_attributes,
     bounds,
     convert_phrase,
-    document_lines,
     key_value,
+    marked_lines,
     number_in,
     phrase_words,
     quantities,
@@ -160,15 +160,19 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 def sentences(text: str) -> list[str]:
     """Sentences of a source, with lines a PDF wrapped mid-sentence joined and bullet marks removed."""
     lines: list[str] = []
-    # Table rows read as spec lines ("| Weight | 3.9 kg |" -> "Weight: 3.9 kg"), leader dots as a colon.
-    for raw in document_lines(text):
+    chart_before = False
+    # Table rows read as spec lines ("| Weight | 3.9 kg |" -> "Weight: 3.9 kg"), leader dots as a colon; a size
+    # chart's row is a line of its own ("5'5\" – 5'9\": 170 cm" carries on no row before it).
+    for raw, row in marked_lines(text):
         line = _MARKUP.sub("", raw).strip()
         if not line:
             continue
-        if lines and _continues(lines[-1], line):
+        chart = row and bool(bounds(line))
+        if lines and not (chart and chart_before) and _continues(lines[-1], line):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(_BULLET.sub("", line))
+        chart_before = chart
     out: list[str] = []
     for line in lines:
         for piece in (p.strip() for p in _SENTENCE.split(line)):
@@ -531,7 +535,8 @@ def _version_word(value: str) -> str:
 def _names_version(sentence: str, word: str) -> bool:
     if len(word) <= 3 and word.isalpha():  # "M", "XL": a size, said as one ("size M", "in XL", "M (54)", "XL:")
         return bool(re.search(rf"(?:\b(?:size|in)\s+{word}\b|^{word}:|\b{word}(?=\s*[(/]))", sentence))
-    return bool(re.search(rf"(?<![\w.,]){re.escape(word)}(?![\w])", sentence, re.I))
+    after = r"(?![\d.,]\d|\d)" if word.isdigit() else r"(?![\w])"  # "625Wh" names the "625 Wh"
+    return bool(re.search(rf"(?<![\w.,]){re.escape(word)}{after}", sentence, re.I))
 
 
 def _versions_said(reading: Reading, blocks: list[SourceBlock]) -> tuple[set[str], set[str]]:
@@ -1307,6 +1312,8 @@ def compose_answer(
         from_catalog = next((s for s in scored if s.catalog and _COSTS.search(s.sentence)), None)
         if from_catalog is not None and from_catalog.coverage >= min_coverage and len(picked) < max_sentences:
             picked.append(from_catalog)
+    if not picked:
+        return DECLINE  # the line put first (an item's own) covered too little to be said
     said = [_with_antecedent(p, blocks, picked, _named(p, reading, phrase(p, wanted_units))) for p in picked]
     return " ".join(cite(text, p.n) for text, p in zip(said, picked, strict=True))
 
@@ -1446,7 +1453,9 @@ def _unstated_choice(reading: Reading, picked: list[Scored], blocks: list[Source
     return False
 
 
-_CHOOSES = re.compile(r"\b(?:which|what)\b[^?]*\b(?:size|one|model|version|should|need|get|buy|pick)\b", re.I)
+_CHOOSES = re.compile(
+    r"\b(?:which|what)\b[^?]*\b(?:size|length|width|one|model|version|should|need|get|buy|pick)\b", re.I
+)
 _YES_NO = re.compile(r"(?:^|[,;:.!?-])\s*(?:will|would|can|could|does|do|is|are|should)\b", re.I)
 """A clause asking yes or no: "My dog wears a 30 mm collar, will the clip fit?"."""
 _FIT_WORDS = frozenset(stems("fit fits suit suits suitable enough ok okay right work take hold"))
@@ -1470,16 +1479,21 @@ def fit(reading: Reading, blocks: list[SourceBlock]) -> str | None:
         said = re.sub(re.escape(name), " ", said, flags=re.I)  # "the 50mm f/1.8" names a lens, not a length
     said = re.sub(r"\b(\d)\s?m\s?(\d{2})\b", r"\1.\2 m", said)  # "I'm 1m93": a height as the Dutch write it
     stated = quantities(said)
-    if len(stated) != 1:
-        return None
-    given = stated[0]
     lines = [
         (b.n, s)
         for b in blocks
         if not b.label.startswith(_CATALOG) and _subject(b.label) == reading.asked[0]
         for s in sentences(b.text)
     ]
-    ranged = [(n, s, r) for n, s in lines for r in bounds(s) if r.dimension == given.dimension]
+    ranges = [(n, s, r) for n, s in lines for r in bounds(s)]
+    if len(stated) > 1:  # "I'm 6'2, 210 lbs": the figure of the measure the item's ranges state, a chart's first
+        stated = [q for q in stated if any(r.dimension == q.dimension for _, _, r in ranges)]
+        charted = [q for q in stated if len({s for _, s, r in ranges if r.dimension == q.dimension}) >= 2]
+        stated = charted if len(charted) == 1 else stated
+    if len(stated) != 1:
+        return None
+    given = stated[0]
+    ranged = [(n, s, r) for n, s, r in ranges if r.dimension == given.dimension]
     if len({s for _, s, _ in ranged}) >= 2 and _CHOOSES.search(said):
         holding = [(n, s, r) for n, s, r in ranged if r.holds(given)]
         if not holding:
