@@ -1352,3 +1352,13 @@ def test_a_height_in_feet_and_inches_picks_the_row_of_a_two_column_chart() -> No
     answer = compose_answer("looking at the ridge 88. im 6'2, 210 lbs. what length?", blocks, header=header)
     assert "184 cm" in answer and answer.startswith("For 74 inches"), answer
     assert "170 cm" in compose_answer("I'm 5' 7\", which length of the Ridge 88?", blocks, header=header)
+
+
+def test_a_last_question_without_its_mark_is_asked_too() -> None:
+    """ "is the pika on sale rn? how much is it": the price is asked, though its clause has no question mark."""
+    blocks = [
+        SourceBlock(1, "Our catalog: Pika 78", "Pika 78 costs 399.00 USD (on sale, regular price 499.00 USD)."),
+        SourceBlock(2, "pika (Pika 78) — about Pika 78", "Unlike the Ridge, the Pika is sold with bindings."),
+    ]
+    header = Header(question=None, focus=["Pika 78"], items=["Pika 78"])
+    assert "399.00" in compose_answer("is the pika on sale rn? how much is it", blocks, header=header)

@@ -229,6 +229,8 @@ def focus(question: str) -> str:
     """The part of a chatty message that asks: "I need a gift - what's the price of X?" -> "what's the price of X?"."""
     clauses = [c for c in _CLAUSES.split(question) if c.strip()]
     asking = [c for c in clauses if c.rstrip().endswith("?")]
+    if asking and len(clauses) > 1 and clauses[-1] not in asking and _ASKS_UNMARKED.match(clauses[-1]):
+        asking.append(clauses[-1])  # "is the pika on sale? how much is it" asks both, the last without its mark
     chosen = " ".join(asking) if asking else (clauses or [question])[-1]
     refers = asking and len(clauses) > 1 and _POINTS_BACK.search(chosen) and not asked_attributes(chosen)
     if refers and len(stems(chosen)) <= _FEW_WORDS:
@@ -239,6 +241,7 @@ def focus(question: str) -> str:
 
 
 _POINTS_BACK = re.compile(r"\b(?:it|that|this|them|those)\b", re.I)
+_ASKS_UNMARKED = re.compile(r"\s*(?:how|what|which|when|where|who|why|whats|what's)\b", re.I)
 _FEW_WORDS = 2
 
 
