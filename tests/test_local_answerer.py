@@ -1362,3 +1362,16 @@ def test_a_last_question_without_its_mark_is_asked_too() -> None:
     ]
     header = Header(question=None, focus=["Pika 78"], items=["Pika 78"])
     assert "399.00" in compose_answer("is the pika on sale rn? how much is it", blocks, header=header)
+
+
+def test_how_wide_is_not_answered_by_a_length() -> None:
+    blocks = [
+        SourceBlock(
+            1,
+            "ridge (Specifications) — about Ridge 96",
+            "Lengths: 172, 180 and 188 cm\nWaist width: 96 mm\nWeight: 1,850 g per ski at 180 cm",
+        )
+    ]
+    header = Header(question=None, focus=["Ridge 96"], items=["Ridge 96"])
+    answer = compose_answer("how wide is the ridge 96 underfoot?", blocks, header=header)
+    assert "96 mm" in answer and "172" not in answer, answer

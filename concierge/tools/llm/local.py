@@ -650,6 +650,22 @@ def _rival_key(key: str, attr: Attribute, asked: set[str]) -> bool:
     )
 
 
+_SIDES = {"wide": "width", "tall": "height", "high": "height", "deep": "depth", "thick": "thick", "long": "length"}
+_SIDE_STEMS = {side: stems(f"{word} {side}") for word, side in _SIDES.items()}
+
+
+def _other_side(sentence: str, question: str) -> bool:
+    """A spec line measuring another side than the one asked: "how wide is it?" is not answered by "Lengths: 172,
+    180 and 188 cm" (nor "how tall" by a width)."""
+    m = re.search(r"\bhow (wide|tall|high|deep|thick)\b", question, re.I)
+    kv = key_value(sentence) if m else None
+    if m is None or kv is None:
+        return False
+    key = stems(kv[0])
+    asked = _SIDE_STEMS[_SIDES[m.group(1).lower()]]
+    return not key & asked and any(key & other for side, other in _SIDE_STEMS.items() if other != asked)
+
+
 _ANY_THINGS = frozenset({"duration", "dimensions"})
 """Measures of anything: "Warranty Duration" is still the warranty's, "Blade size" the blade's."""
 
@@ -1036,6 +1052,9 @@ def weigh(
             and not any(x.dimension in dims for x in quantities(sentence))
         ):
             # "how much does it weigh?" is a figure: "88 fully weighted keys" shares its word, not its answer
+            coverage = words = min(coverage, _NAME_ONLY)
+        if _other_side(sentence, reading.words):
+            floor, bonus = 0.0, 0.0  # "how wide?": "Lengths: 172, 180 and 188 cm" measures another side
             coverage = words = min(coverage, _NAME_ONLY)
         if (charging and PER_CHARGE.search(sentence)) or _rival_line(sentence, measured, asked_names_attr):
             # "10 hours per charge" is how long it runs; "Charging time: 3 h" not how long the battery lasts
