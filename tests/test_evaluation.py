@@ -267,3 +267,44 @@ def test_the_audio_business_asks_the_shapes_real_customers_use(tmp_path: Path) -
     ]
     assert unclear, "an 'it' after two items must be asked about"
     assert "audio" in synthetic.DEV_BUSINESSES and "audio" not in synthetic.HOLDOUT_BUSINESSES
+
+
+async def test_the_shops_own_passage_keeps_a_place_beside_an_items_many_sections(
+    settings: Settings, tmp_path: Path, capsys
+) -> None:
+    """A service whose page has more sections than the context has places, asked something its policies answer
+    ("if I cancel my fitting the same morning, do I lose the deposit?"): the policies still reach the answer."""
+    from concierge.evaluation.harness import evaluate
+
+    folder = tmp_path / "optician"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "products.csv").write_text("sku,name,price,category\nFIT,Lens Fitting,120,Services\n")
+    sections = "\n\n".join(
+        f"## {title}\n\nThe lens fitting {text}."
+        for title, text in [
+            ("What happens", "measures your cornea and checks your tear film, and a deposit is taken when you book"),
+            ("Trial lenses", "includes trial lenses to take home for a week"),
+            ("Lesson", "includes a lesson in putting lenses in and taking them out"),
+            ("Follow-up", "includes a follow-up visit within two weeks of the fitting appointment"),
+            ("Who it is for", "is for new wearers and for people changing lens type"),
+            ("Booking", "is booked online or by phone, and the fitting appointment takes about an hour"),
+        ]
+    )
+    (folder / "docs" / "lens-fitting.md").write_text(f"# Lens Fitting\n\n{sections}\n")
+    (folder / "docs" / "policies.md").write_text(
+        "# Policies\n\n## Cancellations\n\nIf you cancel with less than 24 hours' notice, the deposit isn't refunded.\n"
+        "\n## Delivery\n\nOrders ship within two business days.\n"
+    )
+    question = {
+        "id": "c1",
+        "split": "dev",
+        "question": "if i cancel my lens fitting on the morning of the appointment do i lose the deposit?",
+        "kind": "fact",
+        "expected_sources": [{"source": "documents", "title": "policies", "section": ""}],
+        "items": [],
+        "answer": "Yes: with less than 24 hours' notice the deposit isn't refunded.",
+        "must_contain": ["24 hours"],
+    }
+    (folder / "questions.jsonl").write_text(json.dumps(question) + "\n")
+    summary = await evaluate(settings, "demo", None, tmp_path / "r.json", business=folder)
+    assert summary["facts_correct"] == 1.0, capsys.readouterr().out[-600:]

@@ -130,7 +130,13 @@ async def retrieve_documents(task: RetrievalTask, runtime: Runtime[Context]) -> 
                 i["metadata"]["relevance"] = round(relevance(i), 3)
         # Stable: passages about the items asked first, the best-matching section of their documents leading.
         items.sort(key=lambda i: (about_rank(i, wanted), -i["metadata"].get("relevance", 0.0)))
-        return items[: ctx.max_results * (len(named) if len(named) > 1 else 1)]
+        keep = ctx.max_results * (len(named) if len(named) > 1 else 1)
+        shop = next((i for i in items if about_rank(i, wanted) == 1), None)
+        if len(named) == 1 and shop is not None and shop not in items[:keep] and keep > 1:
+            # The shop's own best passage (its cancellation policy) keeps a place beside the item's pages: "if I
+            # cancel my fitting, do I lose the deposit?" is answered by the policies, not the fitting's page.
+            return [*items[: keep - 1], shop]
+        return items[:keep]
 
     async def _from_their_documents(
         items: list[RetrievedItem], named: list, question: str, options: SearchOptions

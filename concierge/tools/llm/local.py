@@ -126,6 +126,8 @@ _SYNONYMS = {
     "heavi": ("weight",),
     "soon": ("hour", "day", "week", "minut", "wait", "after"),
     "fee": ("cost", "charg"),
+    "lose": ("refund", "forfeit"),  # "do I lose the deposit?": "the deposit isn't refunded"
+    "lost": ("refund", "forfeit"),
     "ship": ("deliveri",),
     "postag": ("deliveri", "ship", "post"),
     "post": ("deliveri", "ship"),
