@@ -465,3 +465,39 @@ def test_a_name_with_a_size_number_is_named_without_it_or_before_a_full_stop() -
     assert words.best_named("is the pika on sale?").key == "p78"
     assert words.best_named("hey, looking at the talus ridge 88. im 6'2, what length?").key == "r88"
     assert words.best_named("is the ridge any good?") is None, "two Ridges: the number is needed"
+
+
+def test_the_other_one_is_the_item_of_the_latest_turns_not_in_focus() -> None:
+    """Sunglasses for fishing answered from the Bondi's page, then "the Noosa, is it in stock?", then "what about
+    the other one, how heavy is that?": the Bondi, which only an answer named."""
+    from types import SimpleNamespace
+
+    from concierge.nodes.analyze_query import _recent, _the_other
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    def product(sku: str, name: str) -> SimpleNamespace:
+        return SimpleNamespace(sku=sku, name=name, category="Sunglasses", brand=None, model_number=None, tags=[])
+
+    words = Vocabulary.build(1, [product("B", "Kirra Bondi"), product("N", "Kirra Noosa")], [])
+    bondi_page: Any = {
+        "id": "documents:b1",
+        "source": "documents",
+        "title": "bondi",
+        "text": "Polarised for fishing.",
+        "score": 1.0,
+        "metadata": {"about": ["catalog:product:B"]},
+    }
+    first: Any = {
+        "analysis": {"focus": None, "recent": []},
+        "generation": {"provider": "local"},
+        "citations": [{"n": 1, "id": "documents:b1", "source": "documents", "title": "bondi", "locator": ""}],
+        "retrieved": [bondi_page],
+    }
+    from concierge.nodes.analyze_query import _answered_items
+
+    noosa = {"kind": "product", "id": "catalog:product:N", "name": "Kirra Noosa", "turn": 2, "origin": "named"}
+    recent = _recent([noosa, *_answered_items(first, words)], first["analysis"])
+    second: Any = {"analysis": {"focus": noosa, "recent": recent}, "generation": None, "citations": []}
+    other = _the_other(second, "ok what about the other one, how heavy is that?", noosa, words)
+    assert other is not None and other.key == "B"
+    assert _the_other(second, "how heavy is it?", noosa, words) is None

@@ -152,6 +152,8 @@ async def resolve(
     before = previous_focus(state, words)
     if named is None and before is not None and words is not None and (focused := words.by_key(before["id"])):
         named = words.sibling_named(message, focused)  # "and the Pro?"
+    if named is None and words is not None:
+        named = _the_other(state, message, before, words)
     picked = _ordinal(state, message, words, turn) if named is None else None
     if picked is None and named is None:
         picked = await _by_price(state, message, words, turn, tools, ctx)
@@ -276,6 +278,26 @@ def _against(state: State, message: str, words: Vocabulary | None) -> tuple[str,
     turn = state.get("turn", 0) + 1
     question = f"{standalone(head, focused.name).rstrip()} the {rival.name}{tail}"
     return question, [_focus(focused, turn, "named"), _focus(rival, turn, "named")]
+
+
+def _answered_items(state: State, words: Vocabulary | None) -> list[Focus]:
+    """The items the last answer cited (a page about the Bondi, the Noosa's entry), for "the other one" later."""
+    if words is None or state.get("generation") is None:
+        return []
+    cited = [words.by_key(i) for i in _cited_items(state)]
+    return [_focus(it, state.get("turn", 0), "answer") for it in cited if it is not None]
+
+
+def _the_other(state: State, message: str, before: Focus | None, words: Vocabulary) -> CatalogItem | None:
+    """ "what about the other one?": the item of the latest turns that is not the one in focus."""
+    if not _THE_OTHER.search(message):
+        return None
+    recent = [*((state.get("analysis") or {}).get("recent") or []), *_answered_items(state, words)]
+    other = next((f for f in recent if f.get("id") and f["id"] != (before or {}).get("id")), None)
+    return words.by_key(other["id"]) if other else None
+
+
+_THE_OTHER = re.compile(r"\bthe other (?:one|model|version|pair|kind)\b", re.I)
 
 
 def _recent(items: list[Focus], last: dict[str, Any]) -> list[Focus]:
@@ -471,7 +493,7 @@ async def analyze_query(state: State, runtime: Runtime[Context]) -> dict:
         rewritten_by=rewritten_by,
         focus=focus,
         items=items,
-        recent=_recent([i for i in items if i is not UNRESOLVED], last),
+        recent=_recent([i for i in items if i is not UNRESOLVED] + _answered_items(state, words), last),
         topic=topic,
     )
     update: dict = {
