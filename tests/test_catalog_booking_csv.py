@@ -166,6 +166,7 @@ async def test_a_products_only_file_imports_as_before(tools: Toolbox) -> None:
         "price": products["T-1"]["price"],
         "currency": "USD",
         "stock": 4,
+        "stock_by_location": None,
         "regular_price": None,
     }
     assert str(products["T-1"]["price"]) == "199.00" and products["T-2"]["stock"] is None

@@ -8,15 +8,21 @@ import csv
 import io
 from decimal import Decimal
 
-from sqlalchemy import select
+from langgraph.checkpoint.memory import InMemorySaver
+from sqlalchemy import func, select
 
+from concierge.graph.graph import build_graph
 from concierge.nodes.retrieve_catalog import product_item
+from concierge.state import Context
 from concierge.tools.catalog.importer import import_catalog
 from concierge.tools.catalog.search import ProductHit
 from concierge.tools.catalog.shop_exports import detect, language
-from concierge.tools.db.models import Product, Service
+from concierge.tools.db.engine import AppDatabase
+from concierge.tools.db.migrate import upgrade
+from concierge.tools.db.models import Product, ProductVariant, Service, Tenant
 from concierge.tools.toolbox import Toolbox
-from tests.conftest import add_tenant
+from tests.conftest import PATIENT_BUDGETS, add_tenant
+from tests.postgres import PG_URL, pg_schema
 from tests.test_catalog_sales import _product, _variants
 
 
@@ -286,6 +292,180 @@ async def test_square_appointment_services_with_a_duration_are_services(tools: T
     assert (visit.name, visit.duration_minutes, visit.price) == ("Maintenance Visit", 60, Decimal("45.00"))
     assert "Small tank: 45.00." in visit.description
     assert "Large tank: 65.00, 90 min." in visit.description, "an option's own duration is said"
+
+
+SQUARE_LOCATIONS_HEADER = (
+    "Reference Handle|Token|Item Name|Variation Name|SKU|Description|Categories|Item Type|Price|Archived|"
+    "Option Name 1|Option Value 1|Enabled Alpine Denver|Current Quantity Alpine Denver|Stock Alert Count Alpine Denver|"
+    "Enabled Alpine Frisco|Current Quantity Alpine Frisco|Stock Alert Count Alpine Frisco"
+)
+SQUARE_LOCATIONS = _csv(
+    SQUARE_LOCATIONS_HEADER,
+    "#vista-92|V1|Vista 92|170 cm|V92-170|All-mountain ski.|Skis|Physical good|599.00|N|Length|170 cm|Y|3|1|Y|0|1",
+    "#vista-92|V2|Vista 92|177 cm|V92-177|All-mountain ski.|Skis|Physical good|599.00|N|Length|177 cm|Y|0|1|Y|2|1",
+    "#vista-92|V3|Vista 92|184 cm|V92-184|All-mountain ski.|Skis|Physical good|599.00|N|Length|184 cm|Y|1|1|Y|1|1",
+    "#glide-paste|G1|Glide Paste|Regular|GP|Rub-on wax.|Wax|Physical good|12.00|N|||Y|15|2|Y|20|2",
+    "#tune-kit|K1|Tune Kit|Basic|TK-B|Edge tuning kit.|Tools|Physical good|39.00|N|Kit|Basic|Y|4|1|N||",
+    "#tune-kit|K2|Tune Kit|Pro|TK-P|Edge tuning kit.|Tools|Physical good|79.00|N|Kit|Pro|Y|-2|1|Y|3|1",
+    "#ski-rental|R1|Ski Rental|1 Day|SR-1|Skis, boots and poles.|Rentals|Physical good|42.00|N|Length|1 Day|Y|||Y||",
+)
+"""A Square export of a seller with two locations, each version counted at each (a blank: not counted there)."""
+
+
+async def _stock_by_location(tools: Toolbox, tenant_id: str, sku: str) -> tuple[object, list[object]]:
+    """A product's stock per location and its variants' (option values with theirs), as stored."""
+    product = await _product(tools, tenant_id, sku)
+    variants = [
+        (", ".join(v.options.values()), v.stock, v.stock_by_location) for v in await _variants(tools, tenant_id, sku)
+    ]
+    return (product.stock, product.stock_by_location), variants
+
+
+async def test_square_stock_is_kept_per_location_with_its_sum(tools: Toolbox) -> None:
+    await add_tenant(tools, "alpine", currency="USD")
+    body = (await import_catalog(tools.db, "alpine", SQUARE_LOCATIONS, "items.csv")).as_dict()
+    assert body["rejected"] == [] and body["accepted"] == 4, body
+    ignored = {c["column"] for c in body["ignored"]}
+    assert not ignored & {"Current Quantity Alpine Denver", "Current Quantity Alpine Frisco"}, ignored
+
+    product, variants = await _stock_by_location(tools, "alpine", "vista-92")
+    assert variants == [
+        ("170 cm", 3, {"Alpine Denver": 3, "Alpine Frisco": 0}),
+        ("177 cm", 2, {"Alpine Denver": 0, "Alpine Frisco": 2}),
+        ("184 cm", 2, {"Alpine Denver": 1, "Alpine Frisco": 1}),
+    ], "each location's count, in the export's order; the stock their sum"
+    assert product == (7, {"Alpine Denver": 4, "Alpine Frisco": 3}), "the product's: its versions' per location"
+    glide = await _product(tools, "alpine", "glide-paste")
+    assert (glide.stock, glide.stock_by_location) == (35, {"Alpine Denver": 15, "Alpine Frisco": 20}), (
+        "an item in one version: its figures are the product's, as its stock is"
+    )
+    product, variants = await _stock_by_location(tools, "alpine", "tune-kit")
+    assert variants == [
+        ("Basic", 4, {"Alpine Denver": 4}),
+        ("Pro", 3, {"Alpine Denver": 0, "Alpine Frisco": 3}),
+    ], "a location that does not count a version is not said; below zero is none left"
+    assert product == (7, {"Alpine Denver": 4, "Alpine Frisco": 3})
+    product, variants = await _stock_by_location(tools, "alpine", "ski-rental")
+    assert (product, variants) == ((None, None), [("1 Day", None, None)]), "counted nowhere: not tracked, no figures"
+
+    # Re-import: new counts replace the stored ones, per location too; the variants keep their rows.
+    ids = [v.id for v in await _variants(tools, "alpine", "vista-92")]
+    recount = SQUARE_LOCATIONS.replace(b"177 cm,Y,0,1,Y,2,1", b"177 cm,Y,1,1,Y,0,1")
+    assert recount != SQUARE_LOCATIONS
+    again = await import_catalog(tools.db, "alpine", recount, "items.csv")
+    assert (again.updated, again.created, again.variants.updated) == (4, 0, 6)
+    assert [v.id for v in await _variants(tools, "alpine", "vista-92")] == ids
+    product, variants = await _stock_by_location(tools, "alpine", "vista-92")
+    assert variants[1] == ("177 cm", 1, {"Alpine Denver": 1, "Alpine Frisco": 0})
+    assert product == (6, {"Alpine Denver": 5, "Alpine Frisco": 1})
+
+    # The API's products give them beside the stock.
+    tools.catalog.invalidate("alpine")
+    [hit] = await tools.catalog.search_products("alpine", "vista 92", [], 1)
+    listed = hit.as_dict()
+    assert listed["stock_by_location"] == {"Alpine Denver": 5, "Alpine Frisco": 1}
+    assert listed["variants"][1]["stock_by_location"] == {"Alpine Denver": 1, "Alpine Frisco": 0}
+
+
+async def test_the_catalog_says_the_stock_at_the_location_asked(tools: Toolbox) -> None:
+    await add_tenant(tools, "alpine", currency="USD")
+    await import_catalog(tools.db, "alpine", SQUARE_LOCATIONS, "items.csv")
+    question = "do you have the Vista 92 in 177 cm at the Frisco store?"
+    context = Context(
+        tenant_id="alpine",
+        business_name="Alpine",
+        timezone="UTC",
+        tools=tools,
+        sources=["catalog"],
+        source_timeouts=PATIENT_BUDGETS,
+    )
+    graph = build_graph(InMemorySaver())
+    turn = await graph.ainvoke(
+        {"messages": [{"role": "user", "content": question}]}, {"configurable": {"thread_id": "at"}}, context=context
+    )
+    assert turn["context"]["sources"][0]["id"] == "catalog:product:vista-92"
+    text = turn["context"]["text"]
+    assert (
+        "The Vista 92 in 177 cm costs 599.00 USD and is only 2 left in stock (2 at Alpine Frisco, none at Alpine "
+        "Denver)." in text
+    ), "the asked version at each location, the one asked first"
+    assert "Vista 92 costs 599.00 USD and is 7 in stock (3 at Alpine Frisco, 4 at Alpine Denver)." in text, text
+    # In the list of versions, only where the locations differ, and short.
+    assert (
+        "Available in: 170 cm at 599.00 USD (only 3 left in stock, all at Alpine Denver); 177 cm at 599.00 USD "
+        "(only 2 left in stock, all at Alpine Frisco); 184 cm at 599.00 USD (only 2 left in stock)" in text
+    ), text
+
+    said = await _said(tools, "alpine", "tune-kit")
+    assert said.startswith(
+        "Tune Kit costs 39.00 USD and up, and is 7 in stock (4 at Alpine Denver, 3 at Alpine Frisco)."
+    )
+    assert "Basic at 39.00 USD (4 in stock); Pro at 79.00 USD (only 3 left in stock, all at Alpine Frisco)" in said
+    glide = await _said(tools, "alpine", "glide-paste")
+    assert glide.startswith(
+        "Glide Paste costs 12.00 USD and is 35 in stock (15 at Alpine Denver, 20 at Alpine Frisco)."
+    )
+    assert "stock not stated" in await _said(tools, "alpine", "ski-rental")
+
+
+async def test_stock_without_locations_is_said_as_before(tools: Toolbox) -> None:
+    await add_tenant(tools, "alpine", currency="USD")
+    await import_catalog(tools.db, "alpine", SQUARE_LOCATIONS, "items.csv")
+    # One location: its count is the shop's, nothing per location.
+    one = _csv(
+        "Reference Handle|Item Name|Variation Name|SKU|Price|Current Quantity Alpine Denver",
+        "#wax-scraper|Wax Scraper|Regular|WS|8.00|6",
+    )
+    await import_catalog(tools.db, "alpine", one, "items.csv")
+    scraper = await _product(tools, "alpine", "wax-scraper")
+    assert (scraper.stock, scraper.stock_by_location) == (6, None)
+    assert await _said(tools, "alpine", "wax-scraper") == "Wax Scraper costs 8.00 USD and is 6 in stock."
+    # A plain list with one stock column: the stock is its, the figures per location it does not give are gone.
+    await import_catalog(
+        tools.db, "alpine", _csv("Handle|Name|Price|Stock", "glide-paste|Glide Paste|12.00|30"), "l.csv"
+    )
+    glide = await _product(tools, "alpine", "glide-paste")
+    assert (glide.stock, glide.stock_by_location) == (30, None)
+    assert (await _said(tools, "alpine", "glide-paste")).startswith("Glide Paste costs 12.00 USD and is 30 in stock.\n")
+    # A list without stock leaves both as they were.
+    await import_catalog(tools.db, "alpine", _csv("Handle|Name|Price", "tune-kit|Tune Kit|39.00"), "l.csv")
+    assert (await _product(tools, "alpine", "tune-kit")).stock_by_location == {"Alpine Denver": 4, "Alpine Frisco": 3}
+    # Lightspeed gives one count per version.
+    await import_catalog(tools.db, "alpine", LIGHTSPEED, "export.csv")
+    product, variants = await _stock_by_location(tools, "alpine", "vonk-e7")
+    assert product == (3, None) and [v[2] for v in variants] == [None, None]
+    assert "418 Wh at 2799.00 USD (only 3 left in stock); 625 Wh at 3149.00 USD (currently out of stock)" in (
+        await _said(tools, "alpine", "vonk-e7")
+    )
+    async with tools.db.session() as s:
+        nulls = await s.scalar(
+            select(func.count())
+            .select_from(Product)
+            .where(Product.sku == "vonk-e7", Product.stock_by_location.is_(None))
+        )
+    assert nulls == 1, "stored as NULL, not as a JSON null"
+
+
+async def test_stock_by_location_on_postgresql() -> None:
+    async with pg_schema() as schema:
+        db = AppDatabase(PG_URL, schema)
+        try:
+            await upgrade(db.engine)
+            async with db.session() as s:
+                s.add(Tenant(id="alpine", name="Alpine", currency="USD"))
+                await s.commit()
+            await import_catalog(db, "alpine", SQUARE_LOCATIONS, "items.csv")
+            again = await import_catalog(db, "alpine", SQUARE_LOCATIONS, "items.csv")
+            assert (again.updated, again.variants.updated) == (4, 6)
+            async with db.session() as s:
+                vista = await s.scalar(select(Product).where(Product.sku == "vista-92"))
+                rows = await s.scalars(select(ProductVariant).where(ProductVariant.sku == "V92-177"))
+                assert [r.stock_by_location for r in rows] == [{"Alpine Denver": 0, "Alpine Frisco": 2}]
+                rental = await s.scalar(select(Product).where(Product.sku == "ski-rental"))
+            assert (vista.stock, vista.stock_by_location) == (7, {"Alpine Denver": 4, "Alpine Frisco": 3})
+            assert (rental.stock, rental.stock_by_location) == (None, None)
+        finally:
+            await db.dispose()
 
 
 ECWID_COLUMNS = (

@@ -314,8 +314,10 @@ def test_api_import_reports_variants(live_server: LiveServer, settings: Settings
             "price": "1299.00",
             "currency": "USD",
             "stock": 12,
+            "stock_by_location": None,
             "regular_price": "1399.00",
         }
+        assert hits[0]["stock_by_location"] is None, "a Shopify export gives one total"
 
 
 async def test_variants_on_postgresql() -> None:

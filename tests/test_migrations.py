@@ -23,13 +23,14 @@ from concierge.state import Context
 from concierge.tools.catalog.importer import import_catalog
 from concierge.tools.db.engine import AppDatabase
 from concierge.tools.db.migrate import current_revision, head, upgrade
-from concierge.tools.db.models import Product, Tenant, metadata
+from concierge.tools.db.models import Product, ProductVariant, Tenant, metadata
 from concierge.tools.db.retrieval_log import entries
 from concierge.tools.demo.seed import seed_demo
 from concierge.tools.settings import Settings
 from concierge.tools.toolbox import Toolbox
 from concierge.tools.web.cache import CachedWebSearch
 from tests.conftest import PATIENT_BUDGETS
+from tests.postgres import pg_schema
 from tests.test_catalog_import import BAD_CSV
 
 PG_URL = os.environ.get("CONCIERGE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -156,4 +157,69 @@ async def test_replicas_starting_together_migrate_once(pg_settings: Settings) ->
             assert await conn.run_sync(current_revision) == head()
     finally:
         for db in replicas:
+            await db.dispose()
+
+
+async def _stock_by_location_added(db: AppDatabase) -> None:
+    """A catalog stored before stock per location (revision 0012) keeps its rows on upgrade, with no figures per
+    location (NULL, not a JSON null), and a Square export with two locations then stores them."""
+    await upgrade(db.engine, "0012")
+    async with db.session() as s:
+        s.add(Tenant(id="old", name="Old Shop", currency="USD"))
+        await s.commit()
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO products (tenant_id, sku, name, description, category, tags, price, currency, stock) "
+                "VALUES ('old', 'tent', 'Ridge Tent', '', 'Tents', '[]', 199.00, 'USD', 4)"
+            )
+        )
+        product_id = await conn.scalar(text("SELECT id FROM products WHERE sku = 'tent'"))
+        await conn.execute(
+            text(
+                "INSERT INTO product_variants (tenant_id, product_id, sku, options, price, currency, stock, position) "
+                f"VALUES ('old', {product_id}, 'T-G', '{{\"Colour\": \"Green\"}}', 199.00, 'USD', 4, 0)"
+            )
+        )
+    await upgrade(db.engine)
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(current_revision) == head()
+        assert await conn.run_sync(_drift) == []
+        for table in ("products", "product_variants"):
+            columns = await conn.run_sync(lambda c, t=table: {x["name"] for x in inspect(c).get_columns(t)})
+            assert "stock_by_location" in columns, table
+            nulls = await conn.scalar(text(f"SELECT COUNT(*) FROM {table} WHERE stock_by_location IS NULL"))
+            assert nulls == 1, f"{table}: the stored row, with no figures per location"
+    async with db.session() as s:
+        tent = await s.scalar(select(Product).where(Product.tenant_id == "old", Product.sku == "tent"))
+        assert (tent.name, tent.stock, tent.stock_by_location) == ("Ridge Tent", 4, None)
+
+    square = (
+        "Reference Handle,Item Name,Variation Name,SKU,Price,Option Name 1,Option Value 1,"
+        "Current Quantity Main Street,Current Quantity Harbour\n"
+        "#tent,Ridge Tent,Green,T-G,199.00,Colour,Green,1,3\n"
+    )
+    report = await import_catalog(db, "old", square.encode(), "items.csv")
+    assert (report.updated, report.variants.updated) == (1, 1), report.as_dict()
+    async with db.session() as s:
+        tent = await s.scalar(select(Product).where(Product.tenant_id == "old", Product.sku == "tent"))
+        assert (tent.stock, tent.stock_by_location) == (4, {"Main Street": 1, "Harbour": 3})
+        variant = await s.scalar(select(ProductVariant).where(ProductVariant.product_id == tent.id))
+        assert (variant.stock, variant.stock_by_location) == (4, {"Main Street": 1, "Harbour": 3})
+
+
+async def test_stock_by_location_is_added_to_a_stored_catalog(tmp_path: Path) -> None:
+    db = AppDatabase(f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite'}")
+    try:
+        await _stock_by_location_added(db)
+    finally:
+        await db.dispose()
+
+
+async def test_stock_by_location_is_added_to_a_stored_catalog_on_postgresql() -> None:
+    async with pg_schema() as schema:
+        db = AppDatabase(PG_URL, schema)
+        try:
+            await _stock_by_location_added(db)
+        finally:
             await db.dispose()

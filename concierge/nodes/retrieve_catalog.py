@@ -1,5 +1,6 @@
 """Look the question up in the tenant's live catalog: products, services and free slots."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -23,6 +24,45 @@ def _stock(n: int) -> str:
     return f"only {n} left in stock" if n <= 3 else f"{n} in stock"
 
 
+Counts = tuple[tuple[str, int], ...] | None
+"""Stock per shop location, (location, count) in the shop's order; None when the catalog gives one total."""
+
+
+def _named_locations(counts: tuple[tuple[str, int], ...], question: str) -> set[str]:
+    """The locations the question names by a word of theirs no other location has ("the Frisco store" names
+    "Peakwax Frisco", not "Peakwax South Broadway")."""
+    words = {loc: set(re.findall(r"[^\W_]+", loc.casefold())) for loc, _ in counts}
+    asked = set(re.findall(r"[^\W_]+", question.casefold()))
+    named = set()
+    for loc, own in words.items():
+        others = set().union(*(w for other, w in words.items() if other != loc))
+        if (own - others) & asked:
+            named.add(loc)
+    return named
+
+
+def by_location(counts: Counts, question: str = "") -> str:
+    """Where the stock is, after the stock it adds up to: " (2 at Peakwax Frisco, none at Peakwax South
+    Broadway)", the locations the question names first; empty when the catalog gives one total or none is left
+    anywhere ("currently out of stock" says it)."""
+    if not counts or not any(n > 0 for _, n in counts):
+        return ""
+    named = _named_locations(counts, question)
+    ordered = sorted(counts, key=lambda c: c[0] not in named)
+    return " (" + ", ".join(f"{n if n > 0 else 'none'} at {loc}" for loc, n in ordered) + ")"
+
+
+def _by_location_short(counts: Counts) -> str:
+    """Where a version in a list of versions is, only when its locations differ: ", all at Peakwax Frisco" (held
+    at one of them), ": 3 at A, 1 at B" (at several); empty when each holds as many or none is left."""
+    if not counts or len({n for _, n in counts}) < 2:
+        return ""
+    held = [(loc, n) for loc, n in counts if n > 0]
+    if len(held) == 1:
+        return f", all at {held[0][0]}"
+    return ": " + ", ".join(f"{n} at {loc}" for loc, n in held)
+
+
 CREATOR_KEYS = frozenset(
     "author authors artist artists maker makers designer designers creator creators publisher manufacturer "
     "composer illustrator by".split()
@@ -36,7 +76,7 @@ def _facet_key(key: str) -> str:
 
 
 def _variant_stock(v: Variant) -> str:
-    return "stock not stated" if v.stock is None else _stock(v.stock)
+    return "stock not stated" if v.stock is None else _stock(v.stock) + _by_location_short(v.stock_by_location)
 
 
 def on_sale(regular: Decimal | None, currency: str) -> str:
@@ -46,7 +86,8 @@ def on_sale(regular: Decimal | None, currency: str) -> str:
 
 
 def _variant_note(p: ProductHit, v: Variant) -> str:
-    """A variant's stock, after its sale if it is on sale: "(on sale, regular price 59.00 EUR; 4 in stock)"."""
+    """A variant's stock, after its sale if it is on sale: "(on sale, regular price 59.00 EUR; 4 in stock)"; where
+    it is when the shop's locations hold different counts: "(only 2 left in stock, all at Peakwax Frisco)"."""
     regular = p.regular_of(v)
     sale = f"on sale, regular price {regular} {v.currency}; " if regular is not None else ""
     return f"({sale}{_variant_stock(v)})"
@@ -89,7 +130,7 @@ def asked_variants(p: ProductHit, question: str) -> str:
         v = chosen[0]
         rest = [x for _, x in v.options if x not in named]
         also = f" (with {', '.join(rest)})" if rest else ""
-        stock = f" and is {_stock(v.stock)}" if v.stock is not None else ""
+        stock = f" and is {_stock(v.stock)}{by_location(v.stock_by_location, question)}" if v.stock is not None else ""
         return (
             f"The {p.name} in {said}{also} costs {v.price} {v.currency}{on_sale(p.regular_of(v), v.currency)}{stock}."
         )
@@ -109,7 +150,7 @@ def product_item(p: ProductHit, question: str = "") -> RetrievedItem:
     creators = [v for k, v in facets if k.casefold() in CREATOR_KEYS]
     maker = p.brand or ", ".join(creators)
     brand = f" by {maker}" if maker else ""
-    stock = f" and is {_stock(p.stock)}" if p.stock is not None else ""
+    stock = f" and is {_stock(p.stock)}{by_location(p.stock_by_location, question)}" if p.stock is not None else ""
     # "costs N" stays the figure's wording (the answerer reads it); a product whose versions differ costs "N and up".
     up = " and up," if len({v.price for v in p.variants}) > 1 else ""
     # An item on sale says its regular price after the price paid now; versions on sale say theirs in their list.
@@ -134,6 +175,7 @@ def product_item(p: ProductHit, question: str = "") -> RetrievedItem:
             "regular_price": None if p.regular_price is None else str(p.regular_price),
             "currency": p.currency,
             "stock": p.stock,
+            "stock_by_location": None if p.stock_by_location is None else dict(p.stock_by_location),
             "category": p.category,
             "brand": p.brand,
             "model_number": p.model_number,

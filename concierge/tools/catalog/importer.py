@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -164,6 +164,13 @@ class _Row(BaseModel):
         return {k: _blank_to_none(v) for k, v in data.items()}
 
 
+def _whole_number(v: Any) -> Any:
+    """A count written as text ("12", "3.0") as a number; anything else as it is (to be checked)."""
+    if isinstance(v, str) and re.fullmatch(r"-?\d+(\.0+)?", v.strip()):
+        return int(float(v))
+    return v
+
+
 class _Priced(_Row):
     """What a product and a variant row both carry: their own SKU, price, currency and stock, and the regular
     price when the price is a sale price."""
@@ -174,6 +181,9 @@ class _Priced(_Row):
     stock: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     regular_price: Decimal | None = None
     """The price before the sale (WooCommerce's regular price, Shopify's compare-at price); None when not on sale."""
+    stock_by_location: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] | None = None
+    """Stock per shop location (location name to count) when the export gives it so (Square with several
+    locations); `stock` is their sum. None when the export gives one total."""
 
     @field_validator("price", mode="before")
     @classmethod
@@ -200,9 +210,23 @@ class _Priced(_Row):
     @field_validator("stock", mode="before")
     @classmethod
     def _whole(cls, v: Any) -> Any:
-        if isinstance(v, str) and re.fullmatch(r"-?\d+(\.0+)?", v.strip()):
-            v = int(float(v))
-        return cls._below_zero(v)
+        return cls._below_zero(_whole_number(v))
+
+    @field_validator("stock_by_location", mode="before")
+    @classmethod
+    def _per_location(cls, v: Any) -> Any:
+        """Each location's count read as the stock is (a whole number, below zero as the stock is); none is None."""
+        if not isinstance(v, dict):
+            return v
+        counts = {str(k).strip(): x for k, x in v.items() if str(k).strip() and x not in (None, "")}
+        return {k: cls._below_zero(_whole_number(x)) for k, x in counts.items()} or None
+
+    @model_validator(mode="after")
+    def _total(self) -> "_Priced":
+        """A stock given only per location is their sum."""
+        if self.stock is None and self.stock_by_location:
+            self.stock = sum(self.stock_by_location.values())
+        return self
 
     @classmethod
     def _below_zero(cls, v: Any) -> Any:
@@ -750,6 +774,15 @@ async def import_catalog(
     return await import_rows(db, tenant_id, parsed)
 
 
+def _per_location_sum(counts: list[dict[str, int]]) -> dict[str, int]:
+    """Versions' stock per location summed per location, the locations in the order they first come."""
+    out: dict[str, int] = {}
+    for by_location in counts:
+        for name, n in by_location.items():
+            out[name] = out.get(name, 0) + n
+    return out
+
+
 def _product_with_variants(pos: int, raw: dict[str, Any], checked: list[tuple[int, str | None, Any]]) -> Any:
     """A product row and its variants checked one by one: a bad variant is reported on its own line, the
     product's price is its lowest variant price and its stock their sum."""
@@ -772,6 +805,8 @@ def _product_with_variants(pos: int, raw: dict[str, Any], checked: list[tuple[in
         raw["regular_price"] = cheapest.regular_price  # and what it cost before its sale, if it is on sale
         if raw.get("stock") in (None, "") and all(v.stock is not None for v in good):
             raw["stock"] = sum(v.stock or 0 for v in good)
+            if not raw.get("stock_by_location") and all(v.stock_by_location is not None for v in good):
+                raw["stock_by_location"] = _per_location_sum([v.stock_by_location or {} for v in good])
     elif variants_raw and raw.get("price") in (None, ""):
         raw["price"] = None
     try:
@@ -889,9 +924,10 @@ def validate(parsed: dict[Kind, list[tuple[int, dict]]]) -> dict[Kind, list[tupl
 
 
 def _product_values(row: ProductRow) -> dict[str, Any]:
-    """The columns a row sets; fields the file left out are not touched."""
+    """The columns a row sets; fields the file left out are not touched. The stock per location goes with the
+    stock: set (None when the file gives one total) wherever the stock is."""
     values: dict[str, Any] = {}
-    for name in row.model_fields_set - {"sku"}:
+    for name in row.model_fields_set - {"sku", "stock_by_location"}:
         value = getattr(row, name)
         if value is None and (name == "currency" or (name == "stock" and not row._untracked)):
             continue
@@ -902,6 +938,8 @@ def _product_values(row: ProductRow) -> dict[str, Any]:
         elif value is None and name == "tags":
             value = []
         values[name] = value
+    if "stock" in values:
+        values["stock_by_location"] = row.stock_by_location if values["stock"] is not None else None
     return values
 
 
@@ -948,6 +986,7 @@ async def _store_variants(
                 position,
             )
             match.regular_price = row.regular_price
+            match.stock_by_location = row.stock_by_location if row.stock is not None else None
             match.currency = (row.currency or currency).upper()
             counts.accepted += 1
         for gone in left:
@@ -1011,6 +1050,7 @@ async def import_rows(db: AppDatabase, tenant_id: str, parsed: dict[Kind, list[t
                         "model_number": None,
                         "tags": [],
                         "stock": None,
+                        "stock_by_location": None,
                         "currency": tenant.currency,
                         **values,
                     }

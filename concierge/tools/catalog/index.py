@@ -57,6 +57,15 @@ class Entry:
     """The price before a sale when `price` is a sale price."""
     variant_regular_prices: tuple[Decimal | None, ...] = ()
     """Each variant's price before its sale (None: not on sale), in the order of `variants`."""
+    stock_by_location: tuple[tuple[str, int], ...] | None = None
+    """(location, count) when the export gives the stock per shop location; None when it gives one total."""
+
+
+def by_location(stored: Any) -> tuple[tuple[str, int], ...] | None:
+    """A stored stock per location ({"Frisco": 2}) as (location, count) pairs in its order; None when not given."""
+    if not isinstance(stored, dict) or not stored:
+        return None
+    return tuple((str(k), int(v)) for k, v in stored.items() if isinstance(v, int | float))
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,7 @@ class ProductIndex:
                 variants.get(r.id, ()),
                 getattr(r, "regular_price", None),
                 regulars.get(r.id, ()),
+                by_location(getattr(r, "stock_by_location", None)),
             )
             self.entries.append(entry)
             cats.append(categories.setdefault(entry.category.casefold(), len(categories)))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from concierge.tools.analysis.money import price_bounds
 from concierge.tools.analysis.text import keywords
-from concierge.tools.catalog.index import TYPO_TOLERANCE, Entry, Filters, ProductIndex
+from concierge.tools.catalog.index import TYPO_TOLERANCE, Entry, Filters, ProductIndex, by_location
 from concierge.tools.catalog.shape import Shape, figures, matching, summary
 from concierge.tools.catalog.specs import ChunkSource, SpecSheet, read_sheet
 from concierge.tools.catalog.variants import Variant
@@ -49,6 +49,9 @@ class ProductHit:
     """The price before a sale when `price` is a sale price (for a product sold in versions: its cheapest one's)."""
     variant_regular_prices: tuple[Decimal | None, ...] = ()
     """Each variant's price before its sale (None: not on sale), in the order of `variants`."""
+    stock_by_location: tuple[tuple[str, int], ...] | None = None
+    """(location, count) in the shop's order when the export gives the stock per shop location (for a product sold
+    in versions: theirs summed per location); None when it gives one total."""
 
     def regular_of(self, variant: Variant) -> Decimal | None:
         """A variant's price before its sale, if it is on sale."""
@@ -80,6 +83,7 @@ class ProductHit:
         out["price"] = str(self.price)
         out["regular_price"] = None if self.regular_price is None else str(self.regular_price)
         out["variants"] = [self.variant_dict(v) for v in self.variants]
+        out["stock_by_location"] = None if self.stock_by_location is None else dict(self.stock_by_location)
         del out["variant_regular_prices"]
         out["needs_enrichment"] = self.needs_enrichment
         out["enrichment_reason"] = self.enrichment_reason
@@ -123,6 +127,7 @@ _INDEX_COLUMNS = (
     Product.currency,
     Product.stock,
     Product.regular_price,
+    Product.stock_by_location,
 )
 NEXT_FREE_DAYS = 28
 NEXT_FREE_SLOTS = 3
@@ -157,6 +162,7 @@ def _hit(e: Entry, score: float) -> ProductHit:
         e.variants,
         e.regular_price,
         e.variant_regular_prices,
+        e.stock_by_location,
     )
 
 
@@ -176,14 +182,14 @@ async def _variants(
             ProductVariant.currency,
             ProductVariant.stock,
             ProductVariant.regular_price,
+            ProductVariant.stock_by_location,
         )
         .where(ProductVariant.tenant_id == tenant_id)
         .order_by(ProductVariant.product_id, ProductVariant.position, ProductVariant.id)
     )
-    for product_id, sku, options, price, currency, stock, regular in rows:
-        out.setdefault(product_id, []).append(
-            Variant(sku, tuple((str(k), str(v)) for k, v in (options or {}).items()), price, currency, stock)
-        )
+    for product_id, sku, options, price, currency, stock, regular, where in rows:
+        pairs = tuple((str(k), str(v)) for k, v in (options or {}).items())
+        out.setdefault(product_id, []).append(Variant(sku, pairs, price, currency, stock, by_location(where)))
         regulars.setdefault(product_id, []).append(regular)
     return {k: tuple(v) for k, v in out.items()}, {k: tuple(v) for k, v in regulars.items()}
 

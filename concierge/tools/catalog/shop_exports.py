@@ -14,8 +14,10 @@ a Lightspeed eCom export (`Internal_ID`, `EN_Title_Short` or another language's 
 `EN_Variant` "Battery: 418 Wh", `Price_Old`, `Stock_Track`/`Stock_Level`, `Category_1`/`Category_2`) and a Square
 item library (`Reference Handle`, `Item Name`, `Variation Name`, `Option Name 1`/`Option Value 1`, `Online Sale
 Price`, `Item Type`, `Current Quantity <location>`). A version whose stock is not tracked has stock None (not
-stated), never 0; a Square appointment service with a duration is a service row (`KIND`), and `unread` names the
-columns these formats leave unread, each with the reason.
+stated), never 0; a Square export with several locations gives each version's stock per location too
+(`stock_by_location`, location name to count; its `stock` is their sum); a Square appointment service with a
+duration is a service row (`KIND`), and `unread` names the columns these formats leave unread, each with the
+reason.
 
 An Ecwid product export (`type`, `product_internal_id`, `product_sku`, `product_name`, ...) gives each product a
 `product` row, then `product_option` rows (one per value of an option: `product_option_name`/`_value`, a price
@@ -170,7 +172,13 @@ def _distinct(
 
 
 def _variant(
-    pos: int, options: list[tuple[str, str]], sku: str, price: str, stock: str, regular: str = ""
+    pos: int,
+    options: list[tuple[str, str]],
+    sku: str,
+    price: str,
+    stock: str,
+    regular: str = "",
+    by_location: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     return {
         "row": pos,
@@ -179,6 +187,7 @@ def _variant(
         "price": price or None,
         "stock": stock or None,
         "regular_price": regular or None,
+        "stock_by_location": by_location,
     }
 
 
@@ -192,7 +201,7 @@ def read(
     if shop == "lightspeed":
         return _lightspeed(normed)
     if shop == "square":
-        return _square(normed)
+        return _square(normed, {norm(k): k for k in rows[0][1] if k} if rows else {})
     if shop == "ecwid":
         return _ecwid(normed, {norm(k): k for k in rows[0][1] if k} if rows else {})
     return _woocommerce(normed, today or date.today()) if shop == "woocommerce" else _grouped(normed)
@@ -506,27 +515,27 @@ def _count(*values: str) -> tuple[str, bool]:
     return (str(total) if given else ""), given
 
 
-def _versions(
-    product: dict[str, Any],
-    versions: list[tuple[int, list[tuple[str, str]], str, str, str, str]],
-    out: list[tuple[int, dict[str, Any]]],
-) -> None:
-    """A product's versions, each (line, options, SKU, price, regular price, stock): a product in one version
-    without options takes its price and stock; otherwise each version with options is a variant, and one without
-    (or with the same options as another) is reported on its line."""
+Version = tuple[int, list[tuple[str, str]], str, str, str, str, dict[str, int] | None]
+"""A version of a till's product: (line, options, SKU, price, regular price, stock, stock per location or None)."""
+
+
+def _versions(product: dict[str, Any], versions: list[Version], out: list[tuple[int, dict[str, Any]]]) -> None:
+    """A product's versions (`Version`): a product in one version without options takes its price and stock
+    (and its stock per location); otherwise each version with options is a variant, and one without (or with the
+    same options as another) is reported on its line."""
     name = product.get("name")
     if len(versions) == 1 and not versions[0][1]:
-        _, _, sku, price, regular, stock = versions[0]
+        _, _, sku, price, regular, stock, by_location = versions[0]
         product.update(sku=product["sku"] or sku or None, price=price or None, stock=stock or None)
-        product["regular_price"] = regular or None
+        product.update(regular_price=regular or None, stock_by_location=by_location)
         return
     seen: dict[tuple[tuple[str, str], ...], int] = {}
-    for pos, options, sku, price, regular, stock in versions:
+    for pos, options, sku, price, regular, stock, by_location in versions:
         if not options:
             out.append((pos, {REJECTED: f"variant of {name!r} names no option value", KEY: sku or None}))
             continue
         if _distinct(seen, options, pos, name, sku, out):
-            product["variants"].append(_variant(pos, options, sku, price, stock, regular))
+            product["variants"].append(_variant(pos, options, sku, price, stock, regular, by_location))
 
 
 def _hidden(
@@ -584,7 +593,7 @@ def _lightspeed(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[
             "stock": None,
             "variants": [],
         }
-        versions = []
+        versions: list[Version] = []
         for pos, row in group:
             untracked = _get(row, "stock_track").lower() in _NO
             stock, _ = ("", False) if untracked else _count(_get(row, "stock_level"))
@@ -592,7 +601,7 @@ def _lightspeed(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[
                 product[UNTRACKED] = True
             options = _lightspeed_options(_get(row, f"{t}variant"))
             sku = _get(row, "sku", "article_code")
-            versions.append((pos, options, sku, _get(row, "price"), _get(row, "price_old"), stock))
+            versions.append((pos, options, sku, _get(row, "price"), _get(row, "price_old"), stock, None))
         _versions(product, versions, out)
         out.append((first_pos, product))
     out.sort(key=lambda x: x[0])
@@ -618,12 +627,48 @@ def _square_options(row: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _square(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+_QUANTITY = re.compile(r"current[\s_]*quantity[\s_]*[-:]?\s*(.*)", re.I | re.S)
+"""A Square stock column and its location: "Current Quantity Peakwax Frisco"."""
+_WHOLE = re.compile(r"-?\d+(?:\.0+)?")
+
+
+def _locations(quantities: list[str], written: dict[str, str]) -> dict[str, str]:
+    """Square's stock columns (normalised) with the location each counts, as the header names it ("Current
+    Quantity Peakwax Frisco" -> "Peakwax Frisco"); none when the export has fewer than two locations (its one
+    count is the shop's)."""
+    out: dict[str, str] = {}
+    for column in quantities:
+        m = _QUANTITY.fullmatch(written.get(column, column).strip())
+        name = " ".join(m[1].split()) if m else ""
+        if name:
+            out[column] = name
+    return out if len(set(out.values())) > 1 else {}
+
+
+def _by_location(row: dict[str, Any], locations: dict[str, str]) -> dict[str, int] | None:
+    """A version's stock at each location that counts it (below zero: none left), in the export's order; None
+    when no location counts it, or a count is no number (the stock is then reported)."""
+    out: dict[str, int] = {}
+    for column, name in locations.items():
+        value = _get(row, column)
+        if not value:
+            continue
+        if not _WHOLE.fullmatch(value):
+            return None
+        out[name] = out.get(name, 0) + max(0, int(float(value)))
+    return out or None
+
+
+def _square(rows: list[tuple[int, dict[str, Any]]], written: dict[str, str]) -> list[tuple[int, dict[str, Any]]]:
     """Square's item library: one row per variation, each repeating its item's fields; an item is its `Reference
     Handle` (else its name), keyed by the handle without its "#". An `Appointments Service` item with a duration
-    is a service (its variations its options); without one it stays a product, its stock not stated."""
+    is a service (its variations its options); without one it stays a product, its stock not stated. A seller
+    with several locations has a `Current Quantity <location>` column for each: a version's stock is their sum,
+    and its stock per location is kept too. `written` maps the export's columns (normalised) to its header's
+    spelling, which names the locations."""
     out: list[tuple[int, dict[str, Any]]] = []
-    quantities = sorted({k for _, r in rows for k in r if k.startswith("current_quantity")})
+    quantities = list(dict.fromkeys(k for _, r in rows for k in r if k.startswith("current_quantity")))
+    locations = _locations(quantities, written)
     for group in _items(rows, "reference_handle", "item_name"):
         first_pos, first = group[0]
         handle = _get(first, "reference_handle").lstrip("#").strip()
@@ -633,7 +678,7 @@ def _square(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str,
             continue
         description = descriptions(_get(first, "description"))
         several = len(group) > 1
-        versions = []
+        versions: list[Version] = []
         for pos, row in group:
             options = _square_options(row)
             variation = _get(row, "variation_name")
@@ -641,7 +686,8 @@ def _square(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str,
                 options = [("Variation", variation)]
             price, sale = _get(row, "price"), _get(row, "online_sale_price")
             stock, _ = _count(*(_get(row, k) for k in quantities))
-            versions.append((pos, options, _get(row, "sku"), sale or price, price if sale else "", stock))
+            by_location = _by_location(row, locations)
+            versions.append((pos, options, _get(row, "sku"), sale or price, price if sale else "", stock, by_location))
         duration = first_text([(p, {"d": _minutes(r)}) for p, r in group], "d")
         if "service" in _get(first, "item_type").lower() and duration:
             service: dict[str, Any] = {
@@ -657,7 +703,7 @@ def _square(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str,
                 service["options"] = [
                     {"row": pos, "label": ", ".join(v for _, v in options) or _get(row, "variation_name"), "price": p}
                     | {"duration_minutes": _minutes(row) or None}
-                    for (pos, options, _, p, _, _), (_, row) in zip(versions, group, strict=True)
+                    for (pos, options, _, p, _, _, _), (_, row) in zip(versions, group, strict=True)
                 ]
             out.append((first_pos, service))
             continue

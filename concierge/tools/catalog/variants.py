@@ -22,6 +22,9 @@ class Variant:
     price: Decimal
     currency: str
     stock: int | None
+    stock_by_location: tuple[tuple[str, int], ...] | None = None
+    """(location, count) in the shop's order when its export gives the stock per location (then `stock` is their
+    sum); None when it gives one total."""
 
     @property
     def label(self) -> str:
@@ -35,6 +38,7 @@ class Variant:
             "price": str(self.price),
             "currency": self.currency,
             "stock": self.stock,
+            "stock_by_location": None if self.stock_by_location is None else dict(self.stock_by_location),
         }
 
 

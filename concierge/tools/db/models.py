@@ -160,6 +160,10 @@ class Product(Base):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     stock: Mapped[int | None] = mapped_column(Integer, default=None)
     """None when the tenant's catalog does not say (a price list without stock): never shown as 0."""
+    stock_by_location: Mapped[dict[str, int] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    """Stock per shop location (location name to count, in the export's order) when the export gives it per
+    location (a Square export of a seller with several stores); `stock` is then their sum. None when the export
+    gives one total. For a product sold in versions: its versions' counts summed per location."""
     regular_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
     """The price before a sale when `price` is a sale price (for a product sold in versions: its cheapest one's);
     None when not on sale."""
@@ -183,6 +187,8 @@ class ProductVariant(Base):
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     stock: Mapped[int | None] = mapped_column(Integer, default=None)
+    stock_by_location: Mapped[dict[str, int] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    """Stock per shop location (location name to count), `stock` their sum; None when the export gives one total."""
     regular_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
     """The price before a sale when `price` is a sale price; None when not on sale."""
     position: Mapped[int] = mapped_column(Integer, default=0)
