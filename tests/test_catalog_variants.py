@@ -460,3 +460,13 @@ def test_a_size_word_before_a_word_that_asks_nothing_is_a_size() -> None:
     helmets = [Variant(s, (("Size", s),), Decimal(99), "USD", n) for s, n in (("S", 2), ("M", 3), ("L", 0))]
     assert named_values("is the orbit helmet in large in stock?", helmets) == {"L"}
     assert named_values("do you have a large choice of helmets?", helmets) == set()
+
+
+def test_a_measured_version_said_by_its_number_alone() -> None:
+    """ "in a 177" of skis sold in 170 and 177 cm; "a 177 mm waist" measures something else."""
+    from concierge.tools.catalog.variants import named_values
+
+    skis = [Variant(None, (("Length", f"{n} cm"),), Decimal(649), "USD", 1) for n in (170, 177)]
+    assert named_values("do you have it in a 177 at the frisco store?", skis) == {"177 cm"}
+    assert named_values("how much is the 170 one?", skis) == {"170 cm"}
+    assert named_values("anything with a 177 mm waist?", skis) == set()

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from concierge.tools.analysis.text import STOPWORDS, fold, stem
-from concierge.tools.analysis.units import quantities
+from concierge.tools.analysis.units import quantities, unit_of
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def named_values(question: str, variants: tuple[Variant, ...] | list[Variant]) -
                 and any(d == mine[0].dimension and abs(mine[0].base - b) < 1e-9 for d, b in said)
             )
             or own[value] & words
+            or _bare_number(value, text)
         ):
             out.add(value)
     return out | _ranked_values(text, variants)
@@ -113,6 +114,18 @@ def _ranked_values(text: str, variants: tuple[Variant, ...] | list[Variant]) -> 
         for option in options:
             out.add((max if m.group(1) else min)(measured[option])[1])
     return out
+
+
+def _bare_number(value: str, text: str) -> bool:
+    """ "in a 177" of a "177 cm": a measured value said by its number alone, after "in", "a" or "the"."""
+    m = _MEASURE.match(value.strip())
+    if m is None:
+        return False
+    number = re.escape(m.group(1))
+    for said in re.finditer(rf"\b(?:in|a|an|the)\s+(?:a\s+)?{number}(?![\w.,'’])\s*([^\W\d_]*)", text):
+        if not said.group(1) or unit_of(said.group(1)) is None:  # "a 177 mm waist" measures something else
+            return True
+    return False
 
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
