@@ -1375,3 +1375,11 @@ def test_how_wide_is_not_answered_by_a_length() -> None:
     header = Header(question=None, focus=["Ridge 96"], items=["Ridge 96"])
     answer = compose_answer("how wide is the ridge 96 underfoot?", blocks, header=header)
     assert "134 - 96 - 120 mm" in answer and "172" not in answer, answer
+
+
+def test_the_stock_at_a_named_store_is_answered_by_the_line_naming_its_locations() -> None:
+    entry = "Pika 78 costs 399.00 USD and is 10 in stock (4 at Frisco, 6 at Denver)."
+    header = Header(question=None, focus=["Pika 78"], items=["Pika 78"])
+    blocks = [SourceBlock(1, "Our catalog: Pika 78", entry)]
+    stock = compose_answer("is the pika in stock at the frisco store?", blocks, header=header)
+    assert "4 at Frisco" in stock, stock

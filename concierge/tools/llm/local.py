@@ -126,6 +126,8 @@ _SYNONYMS = {
     "heavi": ("weight",),
     "soon": ("hour", "day", "week", "minut", "wait", "after"),
     "fee": ("cost", "charg"),
+    "store": ("stock", "shop"),  # "in stock at the Frisco store?": the stock line names its locations
+    "branch": ("stock", "shop"),
     "lose": ("refund", "forfeit"),  # "do I lose the deposit?": "the deposit isn't refunded"
     "lost": ("refund", "forfeit"),
     "ship": ("deliveri",),
