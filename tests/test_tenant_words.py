@@ -286,3 +286,4 @@ def test_a_noun_in_ance_meets_its_adjective() -> None:
     assert stems("pregnancy") == stems("pregnant")
     assert stems("the distance") == stems("how distant")
     assert stems("totally straight") == stems("straight"), "an intensifier asks nothing"
+    assert stems("if mine dies") == stems("dies"), "a possessive pronoun names nothing"
