@@ -1383,3 +1383,21 @@ def test_the_stock_at_a_named_store_is_answered_by_the_line_naming_its_locations
     blocks = [SourceBlock(1, "Our catalog: Pika 78", entry)]
     stock = compose_answer("is the pika in stock at the frisco store?", blocks, header=header)
     assert "4 at Frisco" in stock, stock
+
+
+def test_a_feature_asked_as_a_thing_and_now_or_later_offer_no_choice() -> None:
+    """ "does it have the MIPS thing?" asks about MIPS; "can I wash it now or should I wait?" offers no two things
+    to choose between, so a line answering only one side is still an answer."""
+    header = Header(question=None, focus=["Orbit Helmet"], items=["Orbit Helmet"])
+    helmet = [
+        SourceBlock(1, "orbit (Orbit Helmet) — about Orbit Helmet", "Unlike the Vale, the Orbit has no MIPS layer.")
+    ]
+    assert "no MIPS layer" in compose_answer("does the orbit helmet have the mips thing?", helmet, header=header)
+    header = Header(question=None, focus=["Keratin Smoothing"], items=["Keratin Smoothing"])
+    care = [
+        SourceBlock(
+            1, "keratin (Aftercare) — about Keratin Smoothing", "First wash: wait 48 hours after the treatment."
+        )
+    ]
+    answer = compose_answer("can I wash my hair after the keratin smoothing now or should I wait?", care, header=header)
+    assert "48 hours" in answer, answer

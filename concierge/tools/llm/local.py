@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
 from concierge.tools.analysis.query import calendar_days, same_day, weekdays_in
-from concierge.tools.analysis.text import everyday_stems, fold, stem, stems
+from concierge.tools.analysis.text import STOPWORDS, everyday_stems, fold, stem, stems
 from concierge.tools.analysis.units import (
     ATTRIBUTES,
     BY_NAME,
@@ -949,7 +949,7 @@ def weigh(
     cues = set().union(*(a.cues | a.keys for a in attributes)) if attributes else set()
     phrasing = {t for t in everyday if not df.get(t)} - name_terms - cues
     df.update(dict.fromkeys(phrasing & q, len(units)))
-    for a, b in _EITHER.findall(reading.words):
+    for a, b in _choices(reading.words):
         # "natural or washed?": a choice no source holds asks nothing the sources lack when they hold the other
         sa, sb = stems(a) & q, stems(b) & q
         if sa and sb and not any(df[t] for t in sa) and any(df[t] for t in sb):
@@ -1310,7 +1310,8 @@ def compose_answer(
     asking = _ASKING.search(reading.words)
     # "my bike doesn't have a rack, can I still use it?": the scene's "have a rack" asks nothing of the item
     feature = _HAS_FEATURE.search(reading.words, asking.start() if asking else 0)
-    if feature and reading.asked and picked and not stems(feature.group(1).split()[-1]) & covered:
+    named = [w for w in feature.group(1).split() if w.lower() not in _FILLER_NOUNS] if feature else []
+    if named and reading.asked and picked and not stems(named[-1]) & covered:
         return DECLINE  # "does it have a carry bag?": no sentence holding "bag" is no answer, whatever else it says
     if _ASKS_YEAR.search(reading.words) and not any(_YEAR.search(p.sentence) for p in picked):
         return DECLINE  # "what year did it come out?" is a date: a "two-year warranty" is no answer
@@ -1472,7 +1473,7 @@ def _unstated_choice(reading: Reading, picked: list[Scored], blocks: list[Source
         return False
     held = set().union(*(_with_roots(stems(b.text)) for b in blocks))
     said = _with_roots(stems(" ".join(p.sentence for p in picked)))
-    for a, b in _EITHER.findall(reading.words):
+    for a, b in _choices(reading.words):
         sa, sb = stems(a), stems(b)
         if (not sa & held or not sb & held) and not (sa | sb) & said:
             return True
@@ -1685,6 +1686,13 @@ def _situation(reading: Reading) -> set[str]:
 
 
 _EITHER = re.compile(r"\b([^\W\d_]{3,})\s+or\s+([^\W\d_]{3,})\b", re.I)
+_NO_CHOICE = frozenset({"now", "later", "not", "else", "never"})
+
+
+def _choices(text: str) -> list[tuple[str, str]]:
+    """The either-or choices a question offers ("natural or washed?"); "book it now or should I wait?" offers
+    "now" against a verb, no two things."""
+    return [(a, b) for a, b in _EITHER.findall(text) if not {a.lower(), b.lower()} & (STOPWORDS | _NO_CHOICE)]
 
 
 def _other_choice(reading: Reading, top: Scored) -> set[str]:
@@ -1692,7 +1700,7 @@ def _other_choice(reading: Reading, top: Scored) -> set[str]:
     the other ("Process: washed")."""
     out: set[str] = set()
     said = _with_roots(stems(top.sentence))
-    for a, b in _EITHER.findall(reading.words):
+    for a, b in _choices(reading.words):
         sa, sb = stems(a), stems(b)
         if sa & said and not sb & said:
             out |= sb
@@ -1748,6 +1756,8 @@ _HAS_FEATURE = re.compile(
     re.I,
 )
 """A yes/no question about a feature: "does it have a carry bag?", "is there a wall bracket on it?"."""
+_FILLER_NOUNS = frozenset("thing things thingy stuff feature features function option bit".split())
+"""Nouns that name no feature themselves: "does it have the MIPS thing?" asks about MIPS."""
 _ABOUT_WORDS = frozenset(
     stems(
         "tell me about describe description info information details detail overview look looking "
