@@ -1401,3 +1401,16 @@ def test_a_feature_asked_as_a_thing_and_now_or_later_offer_no_choice() -> None:
     ]
     answer = compose_answer("can I wash my hair after the keratin smoothing now or should I wait?", care, header=header)
     assert "48 hours" in answer, answer
+
+
+def test_a_discount_or_a_special_is_answered_by_what_is_off_or_on_sale() -> None:
+    header = Header(question=None, focus=[], items=[])
+    policies = [SourceBlock(1, "policies (Students)", "Students with a valid student ID get 15% off cuts on weekdays.")]
+    assert "15% off" in compose_answer("do you do any student discount?", policies, header=header)
+    header = Header(question=None, focus=["Monthly Lenses"], items=["Monthly Lenses"])
+    entry = [
+        SourceBlock(
+            1, "Our catalog: Monthly Lenses", "Monthly Lenses costs 54.00 AUD (on sale, regular price 64.00 AUD)."
+        )
+    ]
+    assert "54.00" in compose_answer("are the monthly lenses on special at the moment?", entry, header=header)

@@ -128,6 +128,8 @@ _SYNONYMS = {
     "fee": ("cost", "charg"),
     "store": ("stock", "shop"),  # "in stock at the Frisco store?": the stock line names its locations
     "branch": ("stock", "shop"),
+    "special": ("sale",),  # "are they on special?": "on sale, regular price ..."
+    "discount": ("sale", "off"),  # "a student discount": "15% off cuts"
     "lose": ("refund", "forfeit"),  # "do I lose the deposit?": "the deposit isn't refunded"
     "lost": ("refund", "forfeit"),
     "ship": ("deliveri",),
