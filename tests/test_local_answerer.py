@@ -1414,3 +1414,16 @@ def test_a_discount_or_a_special_is_answered_by_what_is_off_or_on_sale() -> None
         )
     ]
     assert "54.00" in compose_answer("are the monthly lenses on special at the moment?", entry, header=header)
+
+
+def test_last_week_says_when_and_asks_nothing_about_lasting() -> None:
+    """ "bought goggles last week, can I get my money back?": a wax that "lasts 3 to 5 days" shares no asked word."""
+    header = Header(question=None, focus=[], items=[])
+    blocks = [
+        SourceBlock(
+            1, "policies (Returns)", "Items bought at a sale price: exchange or store credit only, within 14 days."
+        ),
+        SourceBlock(2, "hot-wax (Hot Wax) — about Hot Wax", "A hot wax lasts 3 to 5 days on the snow."),
+    ]
+    answer = compose_answer("bought goggles on sale last week, can i get my money back?", blocks, header=header)
+    assert "store credit" in answer and "lasts" not in answer, answer

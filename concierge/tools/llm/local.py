@@ -356,6 +356,12 @@ _PHRASAL_WORDS = {
     "cant make the appointment": "have to cancel the appointment",
     "can't come": "have to cancel",
     "cant come": "have to cancel",
+    # "bought it last week" says when, it asks nothing about what lasts
+    "last week": "week",
+    "last month": "month",
+    "last year": "year",
+    "last night": "night",
+    "last time": "before",
 }
 _PHRASAL = re.compile(r"\b(?:" + "|".join(_PHRASAL_WORDS) + r")\b", re.I)
 """Phrasal verbs as the one word sources use: "how long will it hold up?" asks how long it lasts."""
