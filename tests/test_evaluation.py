@@ -308,3 +308,41 @@ async def test_the_shops_own_passage_keeps_a_place_beside_an_items_many_sections
     (folder / "questions.jsonl").write_text(json.dumps(question) + "\n")
     summary = await evaluate(settings, "demo", None, tmp_path / "r.json", business=folder)
     assert summary["facts_correct"] == 1.0, capsys.readouterr().out[-600:]
+
+
+def test_an_items_own_page_named_unlike_its_id_is_no_other_item(tmp_path: Path) -> None:
+    """A business whose items are keyed by SKU ("MF-COLETTE") names its pages by the item's name
+    ("moreau-finch-colette.md"): citing that page answers for the item, not for another."""
+    from types import SimpleNamespace
+
+    from concierge.evaluation.harness import own_pages, with_pages
+    from concierge.tools.catalog.vocabulary import Vocabulary
+    from concierge.tools.learning.scoring import Conversation, Question, cites_another_item
+
+    def product(sku: str, name: str) -> SimpleNamespace:
+        return SimpleNamespace(sku=sku, name=name, category="Frames", brand=None, model_number=None, tags=[])
+
+    words = Vocabulary.build(
+        1,
+        [product("MF-COLETTE", "Moreau & Finch Colette"), product("CD-1D", "ClearDay 1-Day Contact Lenses")],
+        [],
+    )
+    (tmp_path / "docs").mkdir()
+    for stem in ("moreau-finch-colette", "clearday-1-day", "policies"):
+        (tmp_path / "docs" / f"{stem}.md").write_text("# page\n")
+    pages = own_pages(words, tmp_path / "docs")
+    assert pages == {"catalog:product:MF-COLETTE": "moreau-finch-colette", "catalog:product:CD-1D": "clearday-1-day"}
+    q = Question(
+        "p02",
+        "is the colette on sale?",
+        "price",
+        [{"source": "catalog", "id": "catalog:product:MF-COLETTE"}],
+        documents_per_item=True,
+        items=["catalog:product:MF-COLETTE"],
+    )
+    own = [{"source": "documents", "id": "documents:1", "title": "moreau-finch-colette"}]
+    other = [{"source": "documents", "id": "documents:2", "title": "clearday-1-day"}]
+    assert cites_another_item(q, own), "without the pages, the scorer cannot tie the page to the item"
+    (scored,) = with_pages([Conversation("p02", [q])], pages)
+    assert not cites_another_item(scored.turns[0], own)
+    assert cites_another_item(scored.turns[0], other)

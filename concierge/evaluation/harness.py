@@ -24,7 +24,9 @@ from concierge.graph.graph import build_graph
 from concierge.server import evaluation
 from concierge.server.deps import AppState
 from concierge.state import Context
+from concierge.tools.analysis.text import fold
 from concierge.tools.catalog.importer import import_catalog
+from concierge.tools.catalog.vocabulary import Vocabulary
 from concierge.tools.db.models import EvalSet, Tenant
 from concierge.tools.demo.seed import CONTENT
 from concierge.tools.documents.ingest import ingest_file
@@ -139,6 +141,28 @@ async def load_business(tools: Toolbox, root: Path) -> str:
     return await _load_folder(tools, tenant, root / "products.csv", documents)
 
 
+def own_pages(words: Vocabulary, docs: Path) -> dict[str, str]:
+    """Each catalog item's own page in a business folder, by the writers' convention: the file named by the
+    item's name ("Moreau & Finch Colette" -> moreau-finch-colette.md), or by its start ("clearday-1-day" of
+    "ClearDay 1-Day Contact Lenses") when no other page is. Only names and file names: no answering code decides."""
+    stems = {p.stem.lower() for p in docs.glob("*")} if docs.is_dir() else set()
+    out = {}
+    for item in words.items:
+        slug = re.sub(r"[^a-z0-9]+", "-", fold(item.name).lower()).strip("-")
+        starts = [s for s in stems if s == slug or slug.startswith(s + "-")]
+        if len(starts) == 1:
+            out[item.item_id] = starts[0]
+    return out
+
+
+def with_pages(conversations: list[Conversation], pages: dict[str, str]) -> list[Conversation]:
+    """The conversations with each turn's items' own pages (see `own_pages`) for the scorer."""
+    return [
+        replace(c, turns=[replace(t, pages=[pages[i] for i in t.items if i in pages]) for t in c.turns])
+        for c in conversations
+    ]
+
+
 def contoso_customer_questions(root: Path) -> list[Conversation]:
     """The 12 customer questions shipped with the data (no references: only answer-side figures apply)."""
     rows = [json.loads(line) for line in (root / "test_questions" / "evaluators_data.jsonl").read_text().splitlines()]
@@ -210,7 +234,8 @@ async def evaluate(
             named = f"corrections@{version or 'newest'}"
         elif business is not None:
             tenant_id = await load_business(tools, business)
-            conversations = load_set(questions_path or business / "questions.jsonl")
+            pages = own_pages(await tools.catalog.vocabulary(tenant_id), business / "docs")
+            conversations = with_pages(load_set(questions_path or business / "questions.jsonl"), pages)
             named = f"business:{business.name}"
         elif synthetic_key is not None:
             root = settings.data_dir / "synthetic" / synthetic_key

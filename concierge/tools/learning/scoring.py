@@ -41,6 +41,9 @@ class Question:
     """Catalog ids of the items the question is about: citing their catalog entries is never another item."""
     history: list[dict[str, str]] = field(default_factory=list)
     """The conversation before the question, [{role, content}] oldest first: sent with it in one input."""
+    pages: list[str] = field(default_factory=list)
+    """Documents that are the items' own pages though not named by their ids ("moreau-finch-colette" of the item
+    `MF-COLETTE`): citing them is never another item either."""
     category: str = ""
     quality: int | None = None
     """How much the case is worth as an example (a reviewed correction's 1-5)."""
@@ -140,7 +143,7 @@ def cites_another_item(q: Question, citations: list[dict[str, Any]]) -> bool:
     products = {e["id"] for e in q.expected_sources if e["source"] == "catalog"} | set(q.items)
     titles = {e["title"].lower() for e in q.expected_sources if e["source"] == "documents"}
     # an expected item's own page (named, in a set of per-item documents, by the item's key) is that item's
-    titles |= {i.rsplit(":", 1)[-1].lower() for i in q.items}
+    titles |= {i.rsplit(":", 1)[-1].lower() for i in q.items} | {p.lower() for p in q.pages}
     for c in citations:
         if c["source"] == "catalog" and c["id"].startswith("catalog:product:") and c["id"] not in products:
             # a listing cites its first product; another product of the expected ones is not "another item"
