@@ -117,10 +117,20 @@ C1,Gardien Card Sleeves,5.95,Card Sleeves,Sleeves for standard cards.,30
 
 @pytest.mark.parametrize(
     "question",
-    ["How much is the Ridgeline X4 Tent?", "What is your return policy for tents?", "Is the Breeze Jacket warm?"],
+    [
+        "How much is the Ridgeline X4 Tent?",
+        "What is your return policy for tents?",
+        "Is the Breeze Jacket warm?",
+        # a kind the catalog has no word for: the cheapest of everything would answer for another kind of thing
+        "whats the cheapest pair of sunnies you sell?",
+    ],
 )
 async def test_other_questions_are_no_shape_questions(outdoor: Toolbox, question: str) -> None:
     assert shape_of(question, await outdoor.catalog.vocabulary("outdoor")) is None
+
+
+async def test_the_cheapest_thing_of_all_is_still_a_shape_question(outdoor: Toolbox) -> None:
+    assert shape_of("what is the cheapest thing you sell?", await outdoor.catalog.vocabulary("outdoor")) is not None
 
 
 async def test_retrieval_leads_with_the_listing_and_cites_a_real_product(outdoor: Toolbox, context: Context) -> None:

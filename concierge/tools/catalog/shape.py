@@ -46,6 +46,14 @@ _CAPACITY_IN_TEXT = re.compile(
     re.I,
 )
 MAX_LISTED = 8
+_SUPERLATIVE_WORDS = frozenset(
+    stems(
+        "cheapest least expensive lowest priced price most affordable budget cheaper cost inexpensive dearest "
+        "priciest highest expensive thing things item items product products stuff one option options buy "
+        "get whats what is the of you do in"
+    )
+)
+"""Words of "what's the cheapest thing you sell?" besides its superlative: none names a kind of thing."""
 _LISTING_WORDS = frozenset(
     stems(
         "tell about show list your range selection available offer sell have got carry stock please see browse "
@@ -136,6 +144,10 @@ def shape_of(question: str, words: Vocabulary) -> Shape | None:
     if not (superlative or (filtered and (listing or lo is not None or hi is not None or people or bounds))):
         return None
     if not filtered and not superlative:
+        return None
+    if not filtered and residual - _SUPERLATIVE_WORDS:
+        # "the cheapest pair of sunnies?" with no word of the catalog for "sunnies": the cheapest of everything
+        # (a free repair) would answer for a kind of thing the question names but the catalog does not
         return None
     return Shape(
         order=order,
