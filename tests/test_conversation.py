@@ -501,3 +501,18 @@ def test_the_other_one_is_the_item_of_the_latest_turns_not_in_focus() -> None:
     other = _the_other(second, "ok what about the other one, how heavy is that?", noosa, words)
     assert other is not None and other.key == "B"
     assert _the_other(second, "how heavy is it?", noosa, words) is None
+
+
+def test_a_word_said_as_a_verb_is_no_kind_of_item() -> None:
+    """ "which size pip would fit him?": "fit" is what the frame does, not the "Contact Lens Fitting"."""
+    from types import SimpleNamespace
+
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    words = Vocabulary.build(
+        1,
+        [SimpleNamespace(sku="P", name="Halden Junior Pip", category="Frames", brand=None, model_number=None, tags=[])],
+        [SimpleNamespace(code="FIT", name="Contact Lens Fitting")],
+    )
+    assert [w for _, w in words.kind_words("which size pip would fit him?")] == ["pip"]
+    assert "fitting" in [w for _, w in words.kind_words("do you do a contact lens fitting?")]

@@ -490,7 +490,8 @@ class Vocabulary:
         """Words of the text that item names use, as (stem, the word as typed), rarest first: "boots" in
         "any hiking boots?" picks the boots among everything for hiking."""
         typed = {stem(w): w for w in keywords(text)}
-        found = [(t, w) for t, w in typed.items() if t in self._postings and len(t) >= _MIN_TERM]
+        verbs = {stem(w) for w in _BEFORE_PRONOUN.findall(text)}  # "which size would fit him?": no Fitting
+        found = [(t, w) for t, w in typed.items() if t in self._postings and len(t) >= _MIN_TERM and t not in verbs]
         order = {t: i for i, (t, _) in enumerate(found)}
         # Among equally rare words, the later one: English puts the head noun last ("hiking jackets").
         return sorted(found, key=lambda x: (len(self._postings[x[0]]), -order[x[0]]))
