@@ -1350,7 +1350,7 @@ def test_a_height_in_feet_and_inches_picks_the_row_of_a_two_column_chart() -> No
     blocks = [SourceBlock(1, "ridge (Which length?) — about Ridge 88", chart)]
     header = Header(question=None, focus=["Ridge 88"], items=["Ridge 88"])
     answer = compose_answer("looking at the ridge 88. im 6'2, 210 lbs. what length?", blocks, header=header)
-    assert "184 cm" in answer and answer.startswith("For 74 inches"), answer
+    assert "184 cm" in answer and answer.startswith("For 6'2:"), answer
     assert "170 cm" in compose_answer("I'm 5' 7\", which length of the Ridge 88?", blocks, header=header)
 
 

@@ -185,6 +185,7 @@ def feet_inches(text: str) -> str:
 def quantities(text: str) -> list[Quantity]:
     """Every number-with-unit in `text`: "40 liters", "3.5 lbs", "-10°F", "80 inches" ("33 in stock" is none),
     "6'2" (74 inches), and rates of things per unit of time ("1,100 stitches per minute")."""
+    said = {f"{int(m.group(1)) * 12 + int(m.group(2))} inches": m.group(0).strip() for m in _FEET_INCHES.finditer(text)}
     text = feet_inches(text)
     found = []
     for m in _QUANTITY.finditer(text):
@@ -193,7 +194,7 @@ def quantities(text: str) -> list[Quantity]:
             continue
         if m.group(2).lower() in ("in", "s") and _WORD_AFTER.match(text, m.end()):
             continue
-        found.append(Quantity(_number(m.group(1)), unit, m.group(0)))
+        found.append(Quantity(_number(m.group(1)), unit, said.get(m.group(0), m.group(0))))  # as the customer wrote it
     for m in _RATE.finditer(text):
         found.append(Quantity(_number(m.group(1)), _PER[m.group(2).lower()[:3]], m.group(0)))
     return found
