@@ -470,3 +470,24 @@ def test_a_measured_version_said_by_its_number_alone() -> None:
     assert named_values("do you have it in a 177 at the frisco store?", skis) == {"177 cm"}
     assert named_values("how much is the 170 one?", skis) == {"170 cm"}
     assert named_values("anything with a 177 mm waist?", skis) == set()
+
+
+async def test_shopify_versions_whose_stock_shopify_does_not_track_have_none_stated(tools: Toolbox) -> None:
+    """A day pass or a course sold through Shopify has an empty `Variant Inventory Tracker` and a quantity of 0:
+    its stock is not stated ("out of stock" would be false), while a tracked 0 stays out of stock."""
+    await add_tenant(tools, "gym", currency="NZD")
+    header = (
+        "Handle,Title,Type,Option1 Name,Option1 Value,Variant SKU,Variant Inventory Tracker,Variant Inventory Qty,"
+        "Variant Price,Status\n"
+    )
+    rows = (
+        "day-pass,Day Pass,Service,Ticket,Adult,DP-A,,0,24.00,active\n"
+        "day-pass,,,,Child,DP-C,,0,16.00,active\n"
+        "chalk,Chalk Block,Chalk,Title,Default Title,CH-1,shopify,0,6.50,active\n"
+    )
+    report = await import_catalog(tools.db, "gym", (header + rows).encode(), "products_export.csv")
+    assert report.as_dict()["accepted"] == 2
+    assert [v.stock for v in await _variants(tools, "gym", "day-pass")] == [None, None]
+    async with tools.db.session() as s:
+        stocks = dict((await s.execute(select(Product.sku, Product.stock).where(Product.tenant_id == "gym"))).all())
+    assert stocks == {"day-pass": None, "chalk": 0}

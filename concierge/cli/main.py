@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> None:
         metavar="NAME|DIR",
         help="evaluate a business written as shops publish it: one of concierge/evaluation/sets/businesses "
         "(fretline, muddypaws, emberbean, saltshear, dicetower, spokehaus, peakwax and lenscraft are development "
-        "ones, framewell, repsmith, bobbinloft, leafwell and tidepool holdouts nobody tunes on) or any folder with "
+        "ones, framewell, repsmith, bobbinloft, leafwell, tidepool and cruxline holdouts nobody tunes on) or any "
+        "folder with "
         "products.csv, docs/ and questions.jsonl (and business.json for its name and currency)",
     )
     ev.add_argument(

@@ -258,6 +258,12 @@ def _grouped(rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str
         # Shopify's "compare at" price is the one struck through: the regular price of a version on sale.
         regular = _get(row, "variant_compare_at_price", "compare_at_price")
         stock = _get(row, "variant_inventory_qty", "stock", "quantity", "qty")
+        tracker = row.get("variant_inventory_tracker")
+        if tracker is not None and not str(tracker).strip() and (price or sku or any(values)):
+            # Shopify counts no stock of this version (a pass, a course, a gift card): its quantity, 0, says
+            # nothing, and "out of stock" would be false
+            stock = ""
+            current[UNTRACKED] = True
         first = owner is None
         if first and not price:
             continue  # the product's own row in a file whose variant rows follow it (a row without a price)
