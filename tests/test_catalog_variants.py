@@ -491,3 +491,12 @@ async def test_shopify_versions_whose_stock_shopify_does_not_track_have_none_sta
     async with tools.db.session() as s:
         stocks = dict((await s.execute(select(Product.sku, Product.stock).where(Product.tenant_id == "gym"))).all())
     assert stocks == {"day-pass": None, "chalk": 0}
+
+
+async def test_a_shopify_import_names_the_columns_it_does_not_store(tools: Toolbox) -> None:
+    await add_tenant(tools, "gadgets2", currency="USD")
+    report = (await import_catalog(tools.db, "gadgets2", SHOPIFY.read_bytes(), SHOPIFY.name)).as_dict()
+    ignored = {i["column"]: i["reason"] for i in report["ignored"]}
+    assert ignored["Variant Grams"] == "not read: the catalog has no place for it"
+    assert ignored["Image Src"].startswith("not read: the catalog keeps no images")
+    assert not {"Handle", "Title", "Variant Price", "Variant Inventory Qty", "Option1 Value"} & set(ignored)

@@ -709,7 +709,11 @@ def parse_file(data: bytes, filename: str = "", kind: Kind | None = None) -> dic
         raw = [(reader.line_num, r) for r in reader]
         rows = shop_exports.read(raw, shop)
         if shop not in shop_exports.POS_FORMATS:
-            return {"products": rows, FORMAT: shop}  # type: ignore[dict-item]
+            found = {"products": rows, FORMAT: shop}
+            if shop == "shopify":  # every column it has that the import does not store, with the reason
+                unread = shop_exports.unread(list(reader.fieldnames or []), shop, raw)
+                found[IGNORED] = [IgnoredColumn(c, why) for c, why in unread]
+            return found  # type: ignore[return-value]
         # A till's or web shop's export: its services (if it marks any) besides its products, and every column
         # it has that the import does not store, with the reason.
         kinds: dict[Kind, list[tuple[int, dict]]] = {"products": [], "services": []}

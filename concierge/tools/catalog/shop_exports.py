@@ -910,8 +910,8 @@ def _ecwid(rows: list[tuple[int, dict[str, Any]]], written: dict[str, str]) -> l
 
 
 def unread(columns: Sequence[str], shop: ShopFormat, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[str, str]]:
-    """The columns of a Lightspeed or Square export the import does not store, as (column, reason); `rows` are
-    the file's rows as read."""
+    """The columns of a Shopify, Lightspeed, Square or Ecwid export the import does not store, as (column, reason);
+    `rows` are the file's rows as read."""
     normed = [(c, norm(c)) for c in columns if c and c.strip()]
     have = {n for _, n in normed}
     table = [{norm(k): v for k, v in r.items() if k} for _, r in rows]
@@ -921,6 +921,18 @@ def unread(columns: Sequence[str], shop: ShopFormat, rows: list[tuple[int, dict[
         return any(_get(r, a) and _get(r, b) for r in table)
 
     out: list[tuple[str, str]] = []
+    if shop == "shopify":
+        for column, n in normed:
+            if re.fullmatch(r"option\d_(name|value)", n) or n in _SHOPIFY_READ:
+                continue
+            if n == "product_category":
+                if both("type", "product_category"):
+                    out.append((column, "read only where Type is empty: a product's Type is its category"))
+            elif n == "image_src":
+                out.append((column, "not read: the catalog keeps no images (a row with only an image is skipped)"))
+            else:
+                out.append((column, _why_unread(n, None)))
+        return out
     if shop == "ecwid":
         return _ecwid_unread(normed, [(pos, t) for (pos, _), t in zip(rows, table, strict=True)])
     if shop == "lightspeed":
@@ -961,6 +973,10 @@ def unread(columns: Sequence[str], shop: ShopFormat, rows: list[tuple[int, dict[
     return out
 
 
+_SHOPIFY_READ = frozenset(
+    {"handle", "title", "body_html", "vendor", "type", "tags", "status", "variant_sku", "variant_price"}
+    | {"variant_compare_at_price", "variant_inventory_qty", "variant_inventory_tracker"}
+)
 _ECWID_READ = frozenset(
     {"type", "product_internal_id", "product_sku", "product_name", "product_subtitle", "product_description"}
     | {"product_brand", "product_price", "product_compare_to_price", "product_is_inventory_tracked"}
