@@ -69,8 +69,13 @@ def stem(word: str) -> str:
     """One word's English stem, accents folded; a noun in "-ance"/"-ence" meets its adjective. Cached: the
     pure-Python stemmer costs ~0.3 ms a word, and sources repeat their words turn after turn."""
     out = stem_words([fold(word)])[0]
+    if out in _PER_TIME:
+        return _PER_TIME[out]  # "the daily ones" are the "1-Day" lenses; "monthly" is "per month"
     # "pregnancy" and "pregnant", "distance" and "distant": the stemmer leaves "-anc"/"-enc" beside "-ant"/"-ent"
     return f"{out[:-1]}t" if out.endswith(("anc", "enc")) else out
+
+
+_PER_TIME = {"daili": "day", "weekli": "week", "monthli": "month", "yearli": "year", "hourli": "hour"}
 
 
 def stems(text: str) -> set[str]:
