@@ -287,4 +287,4 @@ def test_a_noun_in_ance_meets_its_adjective() -> None:
     assert stems("the distance") == stems("how distant")
     assert stems("totally straight") == stems("straight"), "an intensifier asks nothing"
     assert stems("if mine dies") == stems("dies"), "a possessive pronoun names nothing"
-    assert stems("the daily ones") == stems("1-Day ones") and stems("monthly") == stems("per month")
+    assert stems("daily") == stems("day") and stems("monthly") == stems("months")
