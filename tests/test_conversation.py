@@ -14,6 +14,7 @@ from concierge.tools.analysis.conversation import (
     about_several,
     compares,
     customer_facts,
+    explains_first,
     refers_back,
     same_for,
     standalone,
@@ -516,3 +517,11 @@ def test_a_word_said_as_a_verb_is_no_kind_of_item() -> None:
     )
     assert [w for _, w in words.kind_words("which size pip would fit him?")] == ["pip"]
     assert "fitting" in [w for _, w in words.kind_words("do you do a contact lens fitting?")]
+
+
+def test_a_message_that_tells_its_story_first_points_at_it() -> None:
+    """ "my back tyre is flat, it's an old one with a hub gear. what do you charge to fix that?": "that" is the story
+    told before the question, not an item of the conversation to ask about."""
+    assert explains_first("my back tyre is flat, it's an old gazelle with a hub gear. what do you charge to fix that?")
+    assert not explains_first("how much does it weigh?")
+    assert not explains_first("Nice. Is it in stock?")

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from concierge.tools.analysis.text import everyday_stems
+from concierge.tools.analysis.units import asked_attributes
 from concierge.tools.llm.local import CLARIFY, DECLINE, LocalAnswerer, compose_answer, sentences
 from concierge.tools.llm.prompts import Header, SourceBlock, format_block, parse_context, render_system_prompt
 from concierge.tools.tokens import count_tokens
@@ -1427,3 +1428,25 @@ def test_last_week_says_when_and_asks_nothing_about_lasting() -> None:
     ]
     answer = compose_answer("bought goggles on sale last week, can i get my money back?", blocks, header=header)
     assert "store credit" in answer and "lasts" not in answer, answer
+
+
+def test_what_you_charge_to_fix_it_is_the_price_of_its_repair() -> None:
+    """ "what do u charge to fix a hinge": "charge" asks a price here, and "fix" is what the price list calls a repair;
+    a frame's page saying its temples are "fixed with hinges" states no price."""
+    header = Header(question=None, focus=[], items=[])
+    blocks = [
+        SourceBlock(
+            1,
+            "halden-arlo (Halden Arlo) — about Halden Arlo",
+            "The temples are fixed with riveted five-barrel hinges that hold their screws well.",
+        ),
+        SourceBlock(
+            2,
+            "frame-adjustment-and-repair (Repair prices)",
+            "| Job | Price |\n|---|---|\n| Adjust & tighten | free |\n| Hinge or screw repair | $35 |",
+        ),
+    ]
+    answer = compose_answer("what do u charge to fix a hinge", blocks, header=header)
+    assert "$35" in answer and "riveted" not in answer, answer
+    assert [a.name for a in asked_attributes("what do you charge for a puncture?")] == ["price"]
+    assert "price" not in [a.name for a in asked_attributes("how long does it take to charge?")]

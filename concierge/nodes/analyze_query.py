@@ -22,6 +22,7 @@ from concierge.tools.analysis.conversation import (
     bare_comparison,
     compares,
     customer_facts,
+    explains_first,
     is_short,
     means_the_other,
     refers_back,
@@ -173,7 +174,13 @@ async def resolve(
         # "can I pause it?" after "do you do a coffee subscription?": "it" is what the last question was about,
         # which is no catalog item; an item named before stays in focus for later.
         return standalone(message, topic), "rules", None, before
-    if before is None and words is not None and refers_back(message) and words.kind_of(message) is None:
+    if (
+        before is None
+        and words is not None
+        and refers_back(message)
+        and words.kind_of(message) is None
+        and not explains_first(message)
+    ):
         # "How much does it weigh?" with nothing in focus, and no word of the catalog for "it" to stand for ("I
         # opened a bottle of X and..."): no item to answer for; the answer asks which.
         return message, "none", UNRESOLVED, None

@@ -47,6 +47,21 @@ def refers_back(message: str) -> bool:
     return bool(_PRONOUN.search(text))
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+_SCENE_WORDS = 5
+"""Words at least, of the sentences before a message's last, for them to be the scene its "that" points at."""
+
+
+def explains_first(message: str) -> bool:
+    """Whether the message tells its story before it asks ("my back tyre is flat, it's an old one with a hub gear.
+    what do you charge to fix that?"): its last sentence's "that" points at the sentences before, not back in the
+    conversation."""
+    said = [s for s in _SENTENCE_END.split(message.strip()) if s.strip()]
+    if len(said) < 2 or (refers_back(" ".join(said[:-1])) and _ELLIPTIC.search(said[0])):
+        return False
+    return len(re.findall(r"[^\W_]+", " ".join(said[:-1]))) >= _SCENE_WORDS
+
+
 def is_short(message: str) -> bool:
     return len(re.findall(r"[^\W_]+", message)) <= _SHORT
 

@@ -507,6 +507,12 @@ _PHRASES = {
         r"on (?:\w+day|the weekend)))?\b",
         re.I,
     ),
+    # "what do you charge to fix a hinge?": a price, where "charge" alone is a battery's
+    "price": re.compile(
+        r"\b(?:do|does|did|would|will) (?:you|ya|u|y'all|they|the shop) charge\b|\bwhat(?:'s| is) the charge\b|"
+        r"\bcharge (?:for|to)\b(?! (?:it|the battery|a battery|my|your|its)\b)",
+        re.I,
+    ),
 }
 """Attributes asked by a phrase rather than a word: how long to charge is a charging time, not how long it runs."""
 _PHRASE_ONLY = frozenset({"charging", "battery", "current", "hours"})
@@ -611,7 +617,7 @@ def _asked_attributes(question: str, names: str = "") -> tuple[Attribute, ...]:
     for unit in units_named(said):
         dim = UNITS[unit][0]
         found += [a for a in ATTRIBUTES if a.dimension == dim and a not in found and a.name not in _PHRASED]
-    if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS):
+    if len(found) > 1 and any(a.name == "price" for a in found) and not (q & _PRICE_WORDS or "price" in phrased(said)):
         found = [a for a in found if a.name != "price"]  # "how much does it weigh": "much" alone is no price
     if any(a.name == "duration" for a in found) and not _TIMED_QUESTION.search(question):
         found = [a for a in found if a.name != "duration"]  # "what batteries does it take?" asks no time

@@ -140,6 +140,8 @@ _SYNONYMS = {
     # Everyday verbs for what manuals say in their own words.
     "swap": ("chang", "replac"),
     "replac": ("chang",),
+    "fix": ("repair", "mend"),  # "what do you charge to fix a hinge?": "Hinge or screw repair: $35"
+    "mend": ("repair", "fix"),
     "clean": ("wash", "care"),
     "wash": ("clean", "care"),
     "includ": ("box", "come", "suppli"),
