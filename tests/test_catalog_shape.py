@@ -291,3 +291,25 @@ async def test_anything_cheaper_lists_the_focus_category_below_its_price(outdoor
     assert sentence.startswith("We sell no camping stoves cheaper than the Pocket Camping Stove")
     assert cheaper_than("is it cheaper online?", blaze) is None
     assert cheaper_than("what does the cheaper one weigh?", blaze) is None, "a reference to one already named"
+
+
+def test_what_the_customer_does_is_no_kind_of_thing_sold() -> None:
+    """ "do you sell wax for spring skiing?" asks for wax: "skiing" is what they do, not the shop's "Skis"; a
+    catalog that spells its own word with "-ing" ("Climbing Shoes") is named by it."""
+    from types import SimpleNamespace
+
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    rows = [
+        SimpleNamespace(sku=sku, name=name, category=category, brand="", model_number="", tags=[])
+        for sku, name, category in [
+            ("S1", "Talus Ridge 88", "Skis"),
+            ("W1", "Temp Wax", "Wax & Tuning"),
+            ("C1", "Crag Climbing Shoe", "Climbing Shoes"),
+        ]
+    ]
+    words = Vocabulary.build(1, rows, [])
+    shape = shape_of("do you sell wax for spring skiing?", words)
+    assert shape is not None and shape.kind == ("wax", "wax") and shape.category is None, shape
+    assert shape_of("what climbing shoes do you sell?", words).category == "Climbing Shoes"
+    assert words.categories_in("any skis for a beginner?") == ["Skis"]

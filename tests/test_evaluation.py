@@ -324,14 +324,22 @@ def test_an_items_own_page_named_unlike_its_id_is_no_other_item(tmp_path: Path) 
 
     words = Vocabulary.build(
         1,
-        [product("MF-COLETTE", "Moreau & Finch Colette"), product("CD-1D", "ClearDay 1-Day Contact Lenses")],
+        [
+            product("MF-COLETTE", "Moreau & Finch Colette"),
+            product("CD-1D", "ClearDay 1-Day Contact Lenses"),
+            product("SVC-REPAIR", "Frame Adjustment & Repair"),
+        ],
         [],
     )
     (tmp_path / "docs").mkdir()
-    for stem in ("moreau-finch-colette", "clearday-1-day", "policies"):
+    for stem in ("moreau-finch-colette", "clearday-1-day", "frame-adjustment-and-repair", "policies"):
         (tmp_path / "docs" / f"{stem}.md").write_text("# page\n")
     pages = own_pages(words, tmp_path / "docs")
-    assert pages == {"catalog:product:MF-COLETTE": "moreau-finch-colette", "catalog:product:CD-1D": "clearday-1-day"}
+    assert pages == {
+        "catalog:product:MF-COLETTE": "moreau-finch-colette",
+        "catalog:product:CD-1D": "clearday-1-day",
+        "catalog:product:SVC-REPAIR": "frame-adjustment-and-repair",  # "&" written as "and"
+    }
     q = Question(
         "p02",
         "is the colette on sale?",

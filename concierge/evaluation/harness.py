@@ -148,8 +148,10 @@ def own_pages(words: Vocabulary, docs: Path) -> dict[str, str]:
     stems = {p.stem.lower() for p in docs.glob("*")} if docs.is_dir() else set()
     out = {}
     for item in words.items:
-        slug = re.sub(r"[^a-z0-9]+", "-", fold(item.name).lower()).strip("-")
-        starts = [s for s in stems if s == slug or slug.startswith(s + "-")]
+        name = fold(item.name).lower()
+        # "Frame Adjustment & Repair" is frame-adjustment-and-repair.md or frame-adjustment-repair.md
+        slugs = {re.sub(r"[^a-z0-9]+", "-", n).strip("-") for n in (name, name.replace("&", " and "))}
+        starts = sorted({s for s in stems for slug in slugs if s == slug or slug.startswith(s + "-")})
         if len(starts) == 1:
             out[item.item_id] = starts[0]
     return out

@@ -98,6 +98,7 @@ def _compounds(text: str) -> list[str]:
     return [re.sub(r"[-/.]", "", w) for w in re.findall(r"[^\W_]+(?:[-/.][^\W_]+)+", text.lower())]
 
 
+_GERUND = re.compile(r"\b[^\W\d_]{2,}ing\b", re.I)
 _BEFORE_PRONOUN = re.compile(r"\b([^\W\d_]{3,})\s+(?:it|them|this|that|these|those|me|us|him|her)\b", re.I)
 """A word said as a verb: "fit it", "test them"."""
 
@@ -166,6 +167,8 @@ class Vocabulary:
     _number_postings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     _everyday: set[str] = field(default_factory=set)
     """Name words that are everyday English ("full", "light"): one alone names no longer name."""
+    _gerunds: set[str] = field(default_factory=set)
+    """Stems the catalog's own words spell with "-ing" ("Climbing Shoes"): those a text's "-ing" word may name."""
 
     @classmethod
     def build(cls, version: int, products: Iterable[Any], services: Iterable[Any]) -> "Vocabulary":
@@ -177,6 +180,7 @@ class Vocabulary:
             item = CatalogItem("product", p.sku, p.name, p.brand or "", p.category or "", p.model_number or "")
             words = " ".join([p.name, p.category or "", p.brand or ""] + [t.split(":", 1)[-1] for t in tags])
             vocab.product_terms.update(_terms(words))
+            vocab._gerunds.update(stem(w.lower()) for w in _GERUND.findall(words))
             if p.brand:
                 vocab.brands[fold(p.brand).casefold()] = p.brand
             if p.category:
@@ -186,6 +190,7 @@ class Vocabulary:
             vocab._add(item, postings)
         for s in services:
             vocab.service_terms.update(_terms(s.name))
+            vocab._gerunds.update(stem(w.lower()) for w in _GERUND.findall(s.name))
             vocab._add(CatalogItem("service", s.code, s.name), postings)
         vocab._postings = dict(postings)
         vocab._category_terms = set(_terms(" ".join(vocab.categories.values())))
@@ -491,10 +496,16 @@ class Vocabulary:
         "any hiking boots?" picks the boots among everything for hiking."""
         typed = {stem(w): w for w in keywords(text)}
         verbs = {stem(w) for w in _BEFORE_PRONOUN.findall(text)}  # "which size would fit him?": no Fitting
+        verbs |= self.activities(text)  # "wax for spring skiing" asks for wax, not skis
         found = [(t, w) for t, w in typed.items() if t in self._postings and len(t) >= _MIN_TERM and t not in verbs]
         order = {t: i for i, (t, _) in enumerate(found)}
         # Among equally rare words, the later one: English puts the head noun last ("hiking jackets").
         return sorted(found, key=lambda x: (len(self._postings[x[0]]), -order[x[0]]))
+
+    def activities(self, text: str) -> set[str]:
+        """Stems of the text's "-ing" words the catalog never spells so: what the customer does ("skiing", "for
+        running"), not a thing it sells ("Skis", "Runners"). "Climbing" of a catalog's "Climbing Shoes" stays."""
+        return {t for w in _GERUND.findall(text.lower()) if (t := stem(w)) != w.lower() and t not in self._gerunds}
 
     def items_with(self, term: str) -> list[CatalogItem]:
         """Items whose name uses the stem `term`."""
@@ -549,7 +560,7 @@ class Vocabulary:
                 whole.append((len(words), category))
         if whole:
             return [c for _, c in sorted(whole, key=lambda x: -x[0])]
-        q = message_terms(text)
+        q = message_terms(text) - self.activities(text)
         out = []
         for key, category in self.categories.items():
             terms = set(_terms(key))
