@@ -1450,3 +1450,21 @@ def test_what_you_charge_to_fix_it_is_the_price_of_its_repair() -> None:
     assert "$35" in answer and "riveted" not in answer, answer
     assert [a.name for a in asked_attributes("what do you charge for a puncture?")] == ["price"]
     assert "price" not in [a.name for a in asked_attributes("how long does it take to charge?")]
+
+
+def test_one_plain_word_no_source_holds_beside_a_well_covered_line_is_answered() -> None:
+    """ "how long does a normal eye test take?": "normal" is the customer's word for the standard test, not a fact
+    the sources lack. A rare word ("density"), or a plain one that is what is asked ("do you price match?",
+    "what density"), still declines."""
+    header = Header(question=None, focus=["Eye Test"], items=["Eye Test"])
+    blocks = [
+        SourceBlock(1, "eye-test (Eye Test) — about Eye Test", "An eye test takes about 30 minutes."),
+        SourceBlock(2, "Our catalog: Eye Test", "Eye Test costs 0.00 AUD."),
+    ]
+    assert "30 minutes" in compose_answer("how long does a normal eye test take?", blocks, header=header)
+    foam = [SourceBlock(1, "bed (Bed) — about Bed", "The bed has a 10 cm layer of memory foam.")]
+    bed = Header(question=None, focus=["Bed"], items=["Bed"])
+    assert compose_answer("What density is the memory foam in the bed?", foam, header=bed) == DECLINE
+    shop = Header(question=None, focus=[], items=[])
+    policy = [SourceBlock(1, "policies (Prices)", "Our shop prices include tax and are the same as our online prices.")]
+    assert compose_answer("do you guys price match other shops?", policy, header=shop) == DECLINE

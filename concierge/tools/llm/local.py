@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
 from concierge.tools.analysis.query import calendar_days, same_day, weekdays_in
-from concierge.tools.analysis.text import STOPWORDS, everyday_stems, fold, stem, stems
+from concierge.tools.analysis.text import STOPWORDS, everyday_stems, fold, keywords, stem, stems
 from concierge.tools.analysis.units import (
     ATTRIBUTES,
     BY_NAME,
@@ -1283,6 +1283,13 @@ def compose_answer(
         missing -= _other_choice(reading, scored[0]) | _situation(reading)
     if missing and max(s.words for s in scored) < _CONFIDENT:
         missing -= _names_the_key(missing, reading, scored[0]) | _verb_of(reading)
+    if (
+        missing
+        and max(s.words for s in scored) >= _MOSTLY
+        and (not reading.asked or scored[0].subject in reading.asked)
+        and _common_words(missing, reading.words)
+    ):
+        missing = set()  # "a normal eye test", "postage to perth": a plain word beside what the best line covers
     if best < min_coverage or (missing and max(s.words for s in scored) < _CONFIDENT):
         return DECLINE
     if _WHEN_AGAIN.search(reading.words) and not _WHEN_SAID.search(scored[0].sentence):
@@ -1678,6 +1685,35 @@ _IF_CLAUSE = re.compile(r"\bif\s+([^,;?]+?)\s*(?:,|\band\b|\bthen\b)\s*([^?]*[^\
 """A condition and what is asked under it."""
 _THEIRS = re.compile(r"\b(?:my|our|his|her|their)\s+([^\W\d_]{3,})\b", re.I)
 _KIND_OF = re.compile(r"\b(kind|sort|type)s? of\b", re.I)
+
+
+_MOSTLY = 0.55
+"""Coverage by words from which one plain word no source holds does not make the line no answer (`_common_words`)."""
+_RARE = 3.5
+"""Zipf frequency below which a word names something specific ("lumen", "gluten"): a source must hold it."""
+
+
+def _common_words(missing: set[str], question: str) -> bool:
+    """Whether the one word no source holds is plain English, though not everyday enough to be mere phrasing
+    ("normal", "separate", "regular", a city): the sources say it their own way. Two such words, or a rare one,
+    ask what the sources do not say."""
+    from wordfreq import zipf_frequency
+
+    if len(missing) != 1:
+        return False
+    (term,) = missing
+    said = [w for w in keywords(question) if stem(w) == term]
+    if any(re.search(_ASKED_WORD.format(re.escape(w)), question, re.I) for w in said):
+        return False  # "what density is the foam?", "do you price match?": the word is what is asked
+    return bool(said) and all(zipf_frequency(w, "en") >= _RARE for w in said)
+
+
+_ASKED_WORD = (
+    r"\b(?:what|which|whats|what's)\s+{0}\b|"
+    r"\b(?:do|does|can|could|will|would)\s+(?:you|u|ya|y'all|they)(?:\s+guys)?(?:\s+[^\W\d_]+)?\s+{0}\b|"
+    r"\b{0}\s+(?:to|with)\b"
+)
+"""Where a word is the thing a question asks for: after "what", as the shop's verb, or as a comparison's."""
 
 
 def _situation(reading: Reading) -> set[str]:
