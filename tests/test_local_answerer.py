@@ -1468,3 +1468,26 @@ def test_one_plain_word_no_source_holds_beside_a_well_covered_line_is_answered()
     shop = Header(question=None, focus=[], items=[])
     policy = [SourceBlock(1, "policies (Prices)", "Our shop prices include tax and are the same as our online prices.")]
     assert compose_answer("do you guys price match other shops?", policy, header=shop) == DECLINE
+
+
+def test_a_superlative_meets_its_adjective() -> None:
+    """ "the hd with the thinnest lenses": the price list says "Extra thin"; "interest" or "forest" are no
+    superlatives."""
+    from concierge.tools.analysis.text import superlative_base
+
+    assert [superlative_base(w) for w in ("thinnest", "largest", "earliest", "interest", "forest")] == [
+        "thin",
+        "large",
+        "early",
+        None,
+        None,
+    ]
+    header = Header(question=None, focus=["Vista Lenses"], items=["Vista Lenses"])
+    blocks = [
+        SourceBlock(
+            1,
+            "vista-lenses (Vista Lenses) — about Vista Lenses",
+            "1.50 Standard: $649 for Vista HD.\n1.67 Extra thin: $799 for Vista HD.",
+        )
+    ]
+    assert "$799" in compose_answer("how much is the hd with the thinnest lenses?", blocks, header=header)

@@ -75,6 +75,27 @@ def stem(word: str) -> str:
     return f"{out[:-1]}t" if out.endswith(("anc", "enc")) else out
 
 
+def superlative_base(word: str) -> str | None:
+    """The adjective of a superlative ("thinnest" -> "thin", "largest" -> "large", "earliest" -> "early"): the
+    stemmer leaves "-est" on. Only where the base is a commoner English word than the form, so "interest",
+    "forest" or "honest" stay."""
+    if len(word) < 6 or not word.endswith("est") or not word.isalpha():
+        return None
+    from wordfreq import zipf_frequency  # its word lists load on first use (~0.2 s)
+
+    root = word[:-3]
+    candidates = [root, f"{root}e", f"{root[:-1]}y" if root.endswith("i") else ""]
+    if len(root) > 2 and root[-1] == root[-2]:
+        candidates.append(root[:-1])  # "thinnest", "biggest", "hottest"
+    said = zipf_frequency(word, "en")
+    scored = [(zipf_frequency(c, "en"), c) for c in candidates if len(c) >= 3 and c not in STOPWORDS]
+    best = max(scored, default=(0.0, ""))
+    return best[1] if best[0] > said and best[0] >= _COMMON_BASE else None
+
+
+_COMMON_BASE = 3.5
+
+
 _PER_TIME = {"daili": "day", "weekli": "week", "monthli": "month", "yearli": "year", "hourli": "hour"}
 
 

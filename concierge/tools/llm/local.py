@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from concierge.tools.analysis.money import ANY_AMOUNT, to_decimal
 from concierge.tools.analysis.query import calendar_days, same_day, weekdays_in
-from concierge.tools.analysis.text import STOPWORDS, everyday_stems, fold, keywords, stem, stems
+from concierge.tools.analysis.text import STOPWORDS, everyday_stems, fold, keywords, stem, stems, superlative_base
 from concierge.tools.analysis.units import (
     ATTRIBUTES,
     BY_NAME,
@@ -921,6 +921,12 @@ def weigh(
         {_DATE} | {t for t in q if _SYNONYMS.get(t)} | set().union(*(a.cues for a in attributes), *phrases.values())
     )
     everyday = everyday_stems(reading.words)  # a real word, no typo of a source's ("late" is not "later")
+    # "the thinnest lenses" are the "Extra thin" ones: a superlative no source holds meets its adjective (the
+    # attributes' own cue words, "lightest" of a weight, stay as they are)
+    for word in keywords(reading.words):
+        base = superlative_base(word)
+        if base is not None and stem(word) in q and stem(word) not in meaningful and stem(base) in vocabulary:
+            q = (q - {stem(word)}) | {stem(base)}
     spelt = {t: t if t in meaningful or t in everyday else _respell(t, vocabulary) for t in q}
     q = set(spelt.values())
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
