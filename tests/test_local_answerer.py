@@ -9,7 +9,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from concierge.tools.analysis.text import everyday_stems
 from concierge.tools.analysis.units import asked_attributes
-from concierge.tools.llm.local import CLARIFY, DECLINE, LocalAnswerer, compose_answer, sentences
+from concierge.tools.llm.local import CLARIFY, DECLINE, LocalAnswerer, Reading, compose_answer, sentences, weigh
 from concierge.tools.llm.prompts import Header, SourceBlock, format_block, parse_context, render_system_prompt
 from concierge.tools.tokens import count_tokens
 
@@ -1491,3 +1491,23 @@ def test_a_superlative_meets_its_adjective() -> None:
         )
     ]
     assert "$799" in compose_answer("how much is the hd with the thinnest lenses?", blocks, header=header)
+
+
+def test_a_word_the_sources_hold_with_an_ending_added_is_no_guess() -> None:
+    """ "will the grinder pack inside my aeropress?": "pack" is close to the sources' "packaging", which is the
+    same word lengthened, not a typo to be unsure of."""
+    header = Header(question=None, focus=["Mini Grinder"], items=["Mini Grinder"])
+    blocks = [
+        SourceBlock(
+            1,
+            "mini-grinder (Mini Grinder) — about Mini Grinder",
+            "At 15 cm tall it fits inside the plunger of a standard AeroPress.",
+        ),
+        SourceBlock(2, "policies (Returns)", "Return it in its original packaging within 30 days."),
+    ]
+    answer = compose_answer("will the mini grinder pack inside my aeropress?", blocks, header=header)
+    assert "plunger" in answer, answer
+    reading = Reading.of("will the mini grinder pack inside my aeropress?", header)
+    assert weigh(reading, blocks)[1] == set(), "a lengthened word is no missing one"
+    # a misspelling is still a guess ("orignal" read as "original")
+    assert "origin" in weigh(Reading.of("can I return it in the orignal box?", header), blocks)[1]

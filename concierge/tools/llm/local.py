@@ -930,7 +930,8 @@ def weigh(
     spelt = {t: t if t in meaningful or t in everyday else _respell(t, vocabulary) for t in q}
     q = set(spelt.values())
     # A respelt word is only a guess: it still counts as missing unless the answer is otherwise sure.
-    guessed = {new for old, new in spelt.items() if new != old}
+    # A word the sources hold with an ending added ("pack" of "package", "fit" of "fitting") is the same word.
+    guessed = {new for old, new in spelt.items() if new != old and not new.startswith(old)}
     # "If I spend £30": the customer's amount is no word to find ("30 minutes")
     amount = {t for m in ANY_AMOUNT.finditer(reading.words) for t in stems(m.group(0))}  # "40 euro": both words
     q -= amount | {spelt[t] for t in amount if t in spelt}
