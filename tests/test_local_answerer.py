@@ -1511,3 +1511,26 @@ def test_a_word_the_sources_hold_with_an_ending_added_is_no_guess() -> None:
     assert weigh(reading, blocks)[1] == set(), "a lengthened word is no missing one"
     # a misspelling is still a guess ("orignal" read as "original")
     assert "origin" in weigh(Reading.of("can I return it in the orignal box?", header), blocks)[1]
+
+
+def test_the_large_one_of_a_size_chart_is_its_l_row_and_temp_is_a_temperature() -> None:
+    """ "what weight of dog is the large harness meant for?" is the chart's "L:" row; "what temp in fahrenheit" is
+    answered by the temperature line, whose °F is not converted again."""
+    header = Header(question=None, focus=["Trail Harness"], items=["Trail Harness"])
+    blocks = [
+        SourceBlock(
+            1, "Our catalog: Trail Harness", "Trail Harness costs 24.99 GBP.\nAvailable in: XS; S; M; L at 26.99 GBP"
+        ),
+        SourceBlock(
+            2,
+            "trail-harness (Trail Harness) — about Trail Harness",
+            "XS: 2–5 kg (Typical dog weight)\nS: 5–12 kg (Typical dog weight)\nM: 12–25 kg (Typical dog weight)\n"
+            "L: 25–45 kg (Typical dog weight)",
+        ),
+    ]
+    answer = compose_answer("what weight of dog is the large Trail harness meant for?", blocks, header=header)
+    assert "25–45 kg" in answer and "2–5 kg" not in answer, answer
+    tea = Header(question=None, focus=["Gyokuro"], items=["Gyokuro"])
+    brew = [SourceBlock(1, "gyokuro (Gyokuro) — about Gyokuro", "Water temperature: 60 °C (140 °F), never boiling")]
+    answer = compose_answer("what temp in fahrenheit should the water be for the gyokuro?", brew, header=tea)
+    assert "140 °F" in answer and "about 140" not in answer, answer

@@ -24,7 +24,7 @@ STOPWORDS = frozenset(
     go goes going come comes coming put puts use using having instead he she him his her us im between into onto
     than then dont doesnt didnt cant wont isnt arent decent
     totally completely absolutely actually literally basically definitely seriously honestly
-    mine yours ours theirs hers myself yourself ourselves themselves""".split()
+    mine yours ours theirs hers myself yourself ourselves themselves meant supposed""".split()
 )
 """Words that ask nothing by themselves. Everyday verbs and pronouns of how customers talk ("can my dog go
 swimming with it on his collar?", "does it come with a plug?") are here: a source rarely repeats them."""

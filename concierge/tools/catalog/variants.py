@@ -249,11 +249,16 @@ def _asked_sizes(question: str, own: set[str] = frozenset()) -> list[str]:
             if (
                 following is None
                 or following.group(1).casefold() in STOPWORDS
-                or stem(following.group(1)) in {stem(w) for w in own}
+                or stem(following.group(1).casefold()) in {stem(w.casefold()) for w in own}
                 or m.re is _LETTER_SIZE
             ):
                 out.append(m.group(1))
     return out
+
+
+def asked_size_keys(question: str, own: set[str] = frozenset()) -> set[str]:
+    """The sizes the question asks for, as size letters in lower case ("the large one" -> {"l"})."""
+    return {_size_key(s) for s in _asked_sizes(question, own)}
 
 
 def _number(text: str) -> float:

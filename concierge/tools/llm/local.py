@@ -50,6 +50,7 @@ from concierge.tools.analysis.units import (
     quantities,
     units_named,
 )
+from concierge.tools.catalog.variants import asked_size_keys
 from concierge.tools.llm.prompts import ABOUT, UNKNOWN_ITEM, Header, SourceBlock, parse_context, parse_header
 from concierge.tools.tokens import count_tokens
 
@@ -121,6 +122,7 @@ _SYNONYMS = {
     "fast": ("speed",),
     "far": ("rang", "distanc"),
     "hot": ("temperatur", "heat"),
+    "temp": ("temperatur",),  # "what temp should the water be?"
     "loud": ("nois", "sound"),
     "quiet": ("nois", "sound"),
     "heavi": ("weight",),
@@ -566,7 +568,8 @@ def _versions_said(reading: Reading, blocks: list[SourceBlock]) -> tuple[set[str
     if m is None:
         return set(), set()
     words = {_version_word(v.split(" at ")[0]) for v in m.group(1).split("; ")} - {""}
-    said = {w for w in words if _names_version(reading.words, w)}
+    sized = asked_size_keys(reading.words, set(re.findall(r"[^\W\d_]+", reading.asked[0].casefold())))
+    said = {w for w in words if _names_version(reading.words, w) or w.casefold() in sized}  # "the large one": L
     return (said, words - said) if said else (set(), set())
 
 
@@ -1250,7 +1253,8 @@ def phrase(item: Scored, wanted_units: list[str]) -> str:
     if weekdays_in(key):
         return f"{item.subject}: {item.sentence}"  # "Saturday: 11:00 - midnight" is no property of the item
     q = quantities(value)
-    extra = convert_phrase(q[0], wanted_units) if q else ""
+    # "60 °C (140 °F)" already says it in the unit asked: no "(about 140 °F)" after it
+    extra = convert_phrase(q[0], wanted_units) if q and not any(x.unit in wanted_units for x in q) else ""
     return f"The {key[:1].lower() + key[1:]} of the {item.subject}: {value.rstrip('.')}{extra}."
 
 
