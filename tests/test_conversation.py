@@ -525,3 +525,22 @@ def test_a_message_that_tells_its_story_first_points_at_it() -> None:
     assert explains_first("my back tyre is flat, it's an old gazelle with a hub gear. what do you charge to fix that?")
     assert not explains_first("how much does it weigh?")
     assert not explains_first("Nice. Is it in stock?")
+
+
+def test_you_asking_how_long_of_a_service_just_discussed_follows_it_up() -> None:
+    """ "how long do you keep the bike?" after asking what a full overhaul is: "you" is the shop doing it, and "the
+    bike" is the customer's own, not the shop's category of bikes. "Do you deliver?" stays about the shop."""
+    from types import SimpleNamespace
+
+    from concierge.nodes.analyze_query import follows_up
+    from concierge.tools.catalog.vocabulary import Vocabulary
+
+    rows = [
+        SimpleNamespace(sku="K2", name="Bakfiets K2", category="Cargo bikes", brand="", model_number="", tags=[]),
+        SimpleNamespace(sku="WP", name="Full overhaul", category="Workshop", brand="", model_number="", tags=[]),
+    ]
+    words = Vocabulary.build(1, rows, [])
+    assert follows_up("how long do you keep the bike?", words, service=True)
+    assert not follows_up("how long do you keep the bike?", words, service=False)
+    assert not follows_up("do you deliver to Utrecht?", words, service=True)
+    assert not follows_up("how long do you keep cargo bikes?", words, service=True)

@@ -101,15 +101,24 @@ def _cited_items(state: State) -> list[str]:
     return out
 
 
-def follows_up(message: str, words: Vocabulary | None) -> bool:
+_ONE_THING = re.compile(r"\b(?:the|my|our|his|her|their)\s+[^\W\d_]+(?<!s)\b", re.I)
+
+
+def follows_up(message: str, words: Vocabulary | None, service: bool = False) -> bool:
     """Whether a message that names no item leans on the conversation: "is it waterproof?", "and the price?", or
-    a short attribute question ("how heavy?") that names no brand or category either."""
+    a short attribute question ("how heavy?") that names no brand or category either. With a `service` in focus
+    (or an item the last turn was about), "you" asking how long or how much is the shop doing it: "how long do you keep the
+    bike?" asks about the overhaul just discussed."""
     if refers_back(message):
         return True
-    if words is not None and (words.brands_in(message) or words.categories_in(message)):
+    # "the bike", "my bike" is one thing already spoken of, not the shop's category ("how long do you keep the
+    # bike?" after asking what a full overhaul is)
+    if words is not None and (words.brands_in(message) or words.categories_in(_ONE_THING.sub(" ", message))):
         return False
     # "What are your opening hours?" asks about the shop, not the item in focus.
-    if not is_short(message) or _ABOUT_THE_SHOP.search(message) or _SHOP_MATTERS.search(message):
+    asked = [a.name for a in asked_attributes(message) if a.name in ("duration", "price")]
+    shop = _ABOUT_THE_SHOP.search(message) and not (service and asked)
+    if not is_short(message) or shop or _SHOP_MATTERS.search(message):
         return False
     if asked_attributes(message):
         return True
@@ -191,7 +200,9 @@ async def resolve(
     typed = _type_word(message, before, words) if before is not None else None
     if typed is not None:  # "how much cable comes with the microphone?" of the microphone in focus
         return typed, "rules", before, before
-    if before is None or not (follows_up(message, words) or _books_focus(message, before, words)):
+    # a service, or what the last turn was about: "how long do you...", "how much do you..." is the shop doing it
+    service = before is not None and (before["kind"] == "service" or before["turn"] >= turn - 1)
+    if before is None or not (follows_up(message, words, service) or _books_focus(message, before, words)):
         return message, "none", None, before
     before, carried = await _with_options(before, message, before.get("options") or _last_answer(state), tools, ctx)
     # The version chosen earlier ("in 16GB") stays what "it" means: "how much is it?" prices that version.
