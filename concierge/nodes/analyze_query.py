@@ -107,8 +107,8 @@ _ONE_THING = re.compile(r"\b(?:the|my|our|his|her|their)\s+[^\W\d_]+(?<!s)\b", r
 def follows_up(message: str, words: Vocabulary | None, service: bool = False) -> bool:
     """Whether a message that names no item leans on the conversation: "is it waterproof?", "and the price?", or
     a short attribute question ("how heavy?") that names no brand or category either. With a `service` in focus
-    (or an item the last turn was about), "you" asking how long or how much is the shop doing it: "how long do you keep the
-    bike?" asks about the overhaul just discussed."""
+    (or an item the last turn was about), "you" asking how long or how much is the shop doing it: "how long do you
+    keep the bike?" asks about the overhaul just discussed."""
     if refers_back(message):
         return True
     # "the bike", "my bike" is one thing already spoken of, not the shop's category ("how long do you keep the
