@@ -544,3 +544,11 @@ def test_you_asking_how_long_of_a_service_just_discussed_follows_it_up() -> None
     assert not follows_up("how long do you keep the bike?", words, service=False)
     assert not follows_up("do you deliver to Utrecht?", words, service=True)
     assert not follows_up("how long do you keep cargo bikes?", words, service=True)
+
+
+def test_a_property_asked_is_no_topic_a_later_it_means() -> None:
+    """ "which size?" then "how much is it?": "it" is no "size"; a thing asked about ("a coffee subscription")
+    stays the topic."""
+    assert topic_of("im 5'3 and like 100 lbs, which size?") is None
+    assert topic_of("what colour?") is None
+    assert topic_of("do you do a coffee subscription?") == "coffee subscription"

@@ -1534,3 +1534,25 @@ def test_the_large_one_of_a_size_chart_is_its_l_row_and_temp_is_a_temperature() 
     brew = [SourceBlock(1, "gyokuro (Gyokuro) — about Gyokuro", "Water temperature: 60 °C (140 °F), never boiling")]
     answer = compose_answer("what temp in fahrenheit should the water be for the gyokuro?", brew, header=tea)
     assert "140 °F" in answer and "about 140" not in answer, answer
+
+
+def test_markdown_wrapped_by_hand_is_read_in_whole_sentences() -> None:
+    """A page written with hard line breaks wraps a sentence before a quote or a name: it is one sentence; a blank
+    line, a spec line or a list item starts a new one, and a long "Available in:" line ends where it does."""
+    text = (
+        "The Pocket is the board we reach for when someone asks for a board that is\n"
+        '"something playful". It is a true twin.\n'
+        "\n"
+        "Sizes and prices of the Pocket, in centimetres, for every rider we fit here\n"
+        "Weight: 3.1 kg\n"
+        "Available in: 144 at 379.00 USD (2 in stock); 149 at 379.00 USD (4 in stock)\n"
+        "Our house board, for the park."
+    )
+    assert sentences(text) == [
+        'The Pocket is the board we reach for when someone asks for a board that is "something playful".',
+        "It is a true twin.",
+        "Sizes and prices of the Pocket, in centimetres, for every rider we fit here",
+        "Weight: 3.1 kg",
+        "Available in: 144 at 379.00 USD (2 in stock); 149 at 379.00 USD (4 in stock)",
+        "Our house board, for the park.",
+    ]

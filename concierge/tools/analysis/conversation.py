@@ -176,6 +176,12 @@ _CLAUSE_WORDS = frozenset("while because since before after until unless though 
 _DETERMINER = re.compile(r"\b(?:a|an|the|your|any|some|my|our)\s+", re.I)
 
 
+_PROPERTY_WORDS = frozenset(
+    stems("size sizes weight price cost colour color length width height dimensions capacity fit model version")
+)
+"""Words naming a property of a thing, never a thing a later "it" could mean ("which size?" -> no topic)."""
+
+
 def topic_of(question: str) -> str | None:
     """What a question about no catalog item is about, for a later "it": the words after its last determiner
     ("do you do a coffee subscription?" -> "coffee subscription"), else the service matter it names ("how much is
@@ -192,7 +198,7 @@ def topic_of(question: str) -> str | None:
             if w.lower() in STOPWORDS or w.lower() in _CLAUSE_WORDS:
                 break
             words.append(w)
-        if words:
+        if words and not stems(" ".join(words)) <= _PROPERTY_WORDS:
             return " ".join(words[:3])
     matter = _MEMBERSHIP_TOPICS.search(body)
     if matter:  # "How much is delivery to Ireland?" is about delivery
@@ -202,7 +208,7 @@ def topic_of(question: str) -> str | None:
         if w.lower() in STOPWORDS or w.lower() in _CLAUSE_WORDS or len(tail) == 3:
             break
         tail.insert(0, w)
-    return " ".join(tail) or None
+    return " ".join(tail) if tail and not stems(" ".join(tail)) <= _PROPERTY_WORDS else None
 
 
 _SAME_FOR = re.compile(

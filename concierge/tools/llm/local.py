@@ -171,18 +171,26 @@ def sentences(text: str) -> list[str]:
     """Sentences of a source, with lines a PDF wrapped mid-sentence joined and bullet marks removed."""
     lines: list[str] = []
     chart_before = False
+    wrapping = False  # the line before was prose that ran to the wrap width without ending its sentence
     # Table rows read as spec lines ("| Weight | 3.9 kg |" -> "Weight: 3.9 kg"), leader dots as a colon; a size
     # chart's row is a line of its own ("5'5\" – 5'9\": 170 cm" carries on no row before it).
     for raw, row in marked_lines(text):
         line = _MARKUP.sub("", raw).strip()
         if not line:
+            wrapping = False  # a paragraph ends at a blank line
             continue
         chart = row and bool(bounds(line))
-        if lines and not (chart and chart_before) and _continues(lines[-1], line):
+        # Markdown written with hard line breaks ('...asks for\n"something playful".') wraps sentences too
+        wrapped = wrapping and not row and not raw.lstrip().startswith("#") and not _STARTS_ITEM.match(line)
+        if lines and not (chart and chart_before) and (wrapped or _continues(lines[-1], line)):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(_BULLET.sub("", line))
         chart_before = chart
+        # a spec or list line ("Available in: ...") ends where its line does, however long
+        wrapping = (
+            not row and len(raw.rstrip()) >= _WRAP_WIDTH and line[-1] not in ".!?:" and not _STARTS_ITEM.match(line)
+        )
     out: list[str] = []
     for line in lines:
         for piece in (p.strip() for p in _SENTENCE.split(line)):
@@ -193,6 +201,12 @@ def sentences(text: str) -> list[str]:
             else:
                 out.append(piece)
     return out
+
+
+_WRAP_WIDTH = 60
+"""Characters from which a line that ends mid-sentence was wrapped, not ended."""
+_STARTS_ITEM = re.compile(r"^(?:[-*\u2022]|\d+[.)])\s+|^[A-Z][\w ()/&'-]{0,30}:\s")
+"""A line that starts a list item or a spec line ("Weight: 3 kg") of its own."""
 
 
 def bullet_lists(text: str) -> list[list[str]]:
