@@ -552,3 +552,10 @@ def test_a_property_asked_is_no_topic_a_later_it_means() -> None:
     assert topic_of("im 5'3 and like 100 lbs, which size?") is None
     assert topic_of("what colour?") is None
     assert topic_of("do you do a coffee subscription?") == "coffee subscription"
+
+
+def test_it_after_the_customers_own_thing_is_that_thing() -> None:
+    """ "the bridge on my metal glasses snapped :( can u fix it": "it" is the glasses the message names, not an item
+    of the conversation to ask about."""
+    assert explains_first("the bridge on my metal glasses snapped :( can u fix it and how long would it take")
+    assert not explains_first("can you fix it?")

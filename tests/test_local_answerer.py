@@ -1556,3 +1556,17 @@ def test_markdown_wrapped_by_hand_is_read_in_whole_sentences() -> None:
         "Available in: 144 at 379.00 USD (2 in stock); 149 at 379.00 USD (4 in stock)",
         "Our house board, for the park.",
     ]
+
+
+def test_business_days_are_days_and_snapped_is_broken() -> None:
+    """ "7 to 10 business days" is a time; "my glasses snapped" meets what the shop does with "broken" frames."""
+    from concierge.tools.analysis.units import quantities
+
+    assert [(q.value, q.unit) for q in quantities("7 to 10 business days, or 2 working days")] == [
+        (10.0, "day"),
+        (2.0, "day"),
+    ]
+    header = Header(question=None, focus=[], items=[])
+    blocks = [SourceBlock(1, "repairs (Repairs)", "Solder repairs are for frames broken at the bridge.")]
+    (scored,), _ = weigh(Reading.of("the bridge on my metal glasses snapped :( can u fix it", header), blocks)
+    assert "snap" in scored.hits, scored

@@ -47,6 +47,7 @@ def refers_back(message: str) -> bool:
     return bool(_PRONOUN.search(text))
 
 
+_OWN_THING = re.compile(r"\b(?:my|our)\s+(?:[^\W\d_]+\s+){0,2}[^\W\d_]{3,}", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _SCENE_WORDS = 5
 """Words at least, of the sentences before a message's last, for them to be the scene its "that" points at."""
@@ -54,8 +55,12 @@ _SCENE_WORDS = 5
 
 def explains_first(message: str) -> bool:
     """Whether the message tells its story before it asks ("my back tyre is flat, it's an old one with a hub gear.
-    what do you charge to fix that?"): its last sentence's "that" points at the sentences before, not back in the
-    conversation."""
+    what do you charge to fix that?"), or names the customer's own thing before its "it" ("the bridge on my metal
+    glasses snapped :( can u fix it"): the pronoun points at what the message said, not back in the conversation."""
+    text = _DUMMY_IT.sub(" ", message)
+    pronoun = _PRONOUN.search(text)
+    if pronoun and _OWN_THING.search(text[: pronoun.start()]):
+        return True
     said = [s for s in _SENTENCE_END.split(message.strip()) if s.strip()]
     if len(said) < 2 or (refers_back(" ".join(said[:-1])) and _ELLIPTIC.search(said[0])):
         return False

@@ -125,9 +125,13 @@ _NUMBER_WORDS = {
     "twelve": 12,
 }
 _QUANTITY = re.compile(
-    rf"(-?\d{{1,3}}(?:,\d{{3}})+(?![\d.])|-?\d+(?:[.,]\d+)?)\s?(?:-\s?)?({_ALTERNATION})(?![a-z0-9])(?!/[a-z])", re.I
+    rf"(-?\d{{1,3}}(?:,\d{{3}})+(?![\d.])|-?\d+(?:[.,]\d+)?)\s?(?:-\s?)?"
+    rf"(?:(?:business|working|calendar|school|full|whole)\s+(?=(?:days?|weeks?|hours?)\b))?"
+    rf"({_ALTERNATION})(?![a-z0-9])(?!/[a-z])",
+    re.I,
 )
-"""A number and its unit; "200 km/h" is no length (a rate's unit is no unit this module measures in)."""
+"""A number and its unit ("7 to 10 business days" counts days); "200 km/h" is no length (a rate's unit is no unit
+this module measures in)."""
 _BARE_F = {"f", "c", "'", '"', "in", "m", "g", "l", "h", "w", "s", "v", "bar", "bars", "mi", "nm", "ah", "sec", "amp"}
 """Spellings that are ordinary letters or words on their own ("which amp?" is an amplifier): only units right after
 a number."""

@@ -144,6 +144,10 @@ _SYNONYMS = {
     "replac": ("chang",),
     "fix": ("repair", "mend"),  # "what do you charge to fix a hinge?": "Hinge or screw repair: $35"
     "mend": ("repair", "fix"),
+    # Everyday words for damage: "my glasses snapped" is answered by what the shop does with "broken" frames.
+    "snap": ("broken", "break", "broke"),
+    "crack": ("broken", "break", "broke"),
+    "rip": ("torn", "tear"),
     "clean": ("wash", "care"),
     "wash": ("clean", "care"),
     "includ": ("box", "come", "suppli"),
