@@ -1570,3 +1570,12 @@ def test_business_days_are_days_and_snapped_is_broken() -> None:
     blocks = [SourceBlock(1, "repairs (Repairs)", "Solder repairs are for frames broken at the bridge.")]
     (scored,), _ = weigh(Reading.of("the bridge on my metal glasses snapped :( can u fix it", header), blocks)
     assert "snap" in scored.hits, scored
+
+
+def test_a_hyphenated_opposite_names_no_version() -> None:
+    """ "the non-polarised lens" names the Non-polarised version, not the Polarised one."""
+    from concierge.tools.llm.local import _names_version
+
+    assert not _names_version("The non-polarised gradient lens is lighter (category 2).", "Polarised")
+    assert _names_version("The non-polarised gradient lens is lighter (category 2).", "Non-polarised")
+    assert _names_version("Polarised grey is category 3.", "Polarised")

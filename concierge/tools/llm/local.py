@@ -573,7 +573,8 @@ def _names_version(sentence: str, word: str) -> bool:
     if len(word) <= 3 and word.isalpha():  # "M", "XL": a size, said as one ("size M", "in XL", "M (54)", "XL:")
         return bool(re.search(rf"(?:\b(?:size|in)\s+{word}\b|^{word}:|\b{word}(?=\s*[(/]))", sentence))
     after = r"(?![\d.,]\d|\d)" if word.isdigit() else r"(?![\w])"  # "625Wh" names the "625 Wh"
-    return bool(re.search(rf"(?<![\w.,]){re.escape(word)}{after}", sentence, re.I))
+    before = r"(?<![\w.,])" if word.isdigit() else r"(?<![\w.,-])"  # "non-polarised" names no "Polarised"
+    return bool(re.search(rf"{before}{re.escape(word)}{after}", sentence, re.I))
 
 
 def _versions_said(reading: Reading, blocks: list[SourceBlock]) -> tuple[set[str], set[str]]:
