@@ -1579,3 +1579,23 @@ def test_a_hyphenated_opposite_names_no_version() -> None:
     assert not _names_version("The non-polarised gradient lens is lighter (category 2).", "Polarised")
     assert _names_version("The non-polarised gradient lens is lighter (category 2).", "Non-polarised")
     assert _names_version("Polarised grey is category 3.", "Polarised")
+
+
+def test_how_much_of_a_thing_is_the_spec_line_keyed_by_it() -> None:
+    """ "how much oxygen do they let through?": "Oxygen transmissibility (Dk/t): 138" is keyed by what is counted;
+    a policy sharing "let" is not."""
+    header = Header(question=None, focus=["Monthly Lenses"], items=["Monthly Lenses"])
+    blocks = [
+        SourceBlock(
+            1,
+            "policies (Appointments)",
+            "If you miss two appointments without letting us know, we ask for a $30 deposit to book the next one.",
+        ),
+        SourceBlock(
+            2,
+            "monthly-lenses (Monthly Lenses) — about Monthly Lenses",
+            "Material: silicone hydrogel\nOxygen transmissibility (Dk/t): 138 at -3.00",
+        ),
+    ]
+    answer = compose_answer("how much oxygen do the monthly ones let through?", blocks, header=header)
+    assert "138" in answer and "$30" not in answer, answer

@@ -849,6 +849,16 @@ def _keyed_other(sentence: str, attributes: list[Attribute]) -> bool:
     return any(key & a.keys for a in ATTRIBUTES if a.name not in asked and a.name not in _ANY_THINGS)
 
 
+_HOW_MANY = re.compile(r"\bhow many [^\W\d_]+", re.I)
+
+
+def _keyed_figure(sentence: str, counted: set[str]) -> bool:
+    """A spec line whose key names the thing a question counts and whose value gives a figure: "Oxygen
+    transmissibility (Dk/t): 138 at -3.00" for "how much oxygen"."""
+    kv = key_value(sentence)
+    return kv is not None and bool(counted & stems(kv[0])) and bool(re.search(r"\d", kv[1]))
+
+
 def _key_asked(sentence: str, asked: set[str], dims: set[str]) -> tuple[float, float] | None:
     """A spec line whose key the question says and whose value measures what it asks: "how long does the battery
     last?" of "Battery: 1,100 mAh, up to 10 days". Below a line whose key names the attribute itself."""
@@ -1028,6 +1038,9 @@ def weigh(
         q -= _NOW_WORDS  # "are you open tomorrow?": the week's hours answer it; no source says "tomorrow"
     pricing = BY_NAME["price"].keys if any(a.name == "price" for a in attributes) else frozenset()
     asked_names_attr = {a.name for a in attributes}
+    # "how much oxygen", "how many lumens": the thing counted, which a spec line's key may name
+    counted = _HOW_MUCH_OF.search(reading.words) or _HOW_MANY.search(reading.words)
+    amount_of = stems(counted.group(0).split()[-1]) - _FILLER if counted else set()
     part = _part_asked(reading)
     if part and not any(
         u[4] in reading.asked and (kv := key_value(u[1])) is not None and stems(kv[0]) & part for u in units
@@ -1077,6 +1090,8 @@ def weigh(
                 coverage = words = min(coverage, _NAME_ONLY)  # a line without the part says nothing of its size
         if not floor and dims and subject_ok and (named_key := _key_asked(sentence, q, dims)):
             floor, bonus = named_key  # "how long does the battery last?": "Battery: 1,100 mAh, up to 10 days"
+        if not floor and amount_of and subject_ok and _keyed_figure(sentence, amount_of):
+            floor, bonus = _SPEC_PLAIN  # "how much oxygen do they let through?": "Oxygen transmissibility: 138"
         kv = key_value(sentence) if asks_more and not catalog and not floor else None
         if (
             kv is not None
